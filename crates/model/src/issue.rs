@@ -1,0 +1,371 @@
+//! The issue ledger (问题台账) and its state machine.
+//!
+//! Every problem a grid worker or building leader finds becomes an [`Issue`]; everything that
+//! happens to it afterwards is an append-only [`IssueEvent`]. The current status is never written
+//! directly: it is the result of replaying the events in server order through [`transition`].
+//! That is what lets two phones act on the same issue offline: when the server replays an event
+//! that is no longer legal (both resolved it), the event is kept as a comment instead of lost.
+//!
+//! ```text
+//!            accept            assign          start            resolve          close
+//! Reported ───────▶ Accepted ───────▶ Assigned ──────▶ InProgress ──────▶ Resolved ──────▶ Closed
+//!    │  resolve_on_spot                                                     ▲   │ reopen     │
+//!    ├──────────────▶ ResolvedOnSpot ──close──▶ Closed                      │   ▼            │
+//!    │  escalate                                                             Reopened ◀───────┘
+//!    ├──────────────▶ Escalated (to a department) ──resolve / assign──▶ …
+//!    │  reject_duplicate
+//!    └──────────────▶ RejectedDuplicate
+//! ```
+//!
+//! The full table, with who may do what, is [`transition`]; `tests` check it exhaustively against
+//! an independently written grid.
+
+use crate::ids::{BuildingId, GridId, HouseholdId, IssueEventId, IssueId, UserId};
+use crate::people::Role;
+use crate::records::PhotoRef;
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+macro_rules! coded_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable snake_case code used on the wire and in storage.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),* }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)* _ => None }
+            }
+
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),* }
+            }
+
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+coded_enum!(
+    /// Where an issue stands in the ledger.
+    IssueStatus {
+        Reported => "reported", "已上报", "Reported";
+        Accepted => "accepted", "已受理", "Accepted";
+        Assigned => "assigned", "已派单", "Assigned";
+        InProgress => "in_progress", "处理中", "In progress";
+        Escalated => "escalated", "已上报部门", "Escalated";
+        Resolved => "resolved", "已办结待核查", "Resolved, awaiting check";
+        ResolvedOnSpot => "resolved_on_spot", "现场解决待核查", "Handled on the spot, awaiting check";
+        Closed => "closed", "已销号", "Closed";
+        Reopened => "reopened", "已重新打开", "Reopened";
+        RejectedDuplicate => "rejected_duplicate", "重复件", "Duplicate";
+    }
+);
+
+impl IssueStatus {
+    /// Open issues are the ones still on someone's list: everything but closed and duplicates.
+    pub fn is_open(self) -> bool {
+        !matches!(self, IssueStatus::Closed | IssueStatus::RejectedDuplicate)
+    }
+}
+
+coded_enum!(
+    /// What someone does to an issue. The codes are PROTOCOL.md's `issue.event` actions.
+    IssueAction {
+        Comment => "comment", "留言", "Comment";
+        Accept => "accept", "受理", "Accept";
+        Assign => "assign", "派单", "Assign";
+        Start => "start", "开始处理", "Start";
+        Resolve => "resolve", "办结", "Resolve";
+        Close => "close", "核查销号", "Verify and close";
+        Reopen => "reopen", "重新打开", "Reopen";
+        Escalate => "escalate", "上报部门", "Escalate";
+        RejectDuplicate => "reject_duplicate", "判为重复", "Reject as duplicate";
+        ResolveOnSpot => "resolve_on_spot", "现场解决", "Handled on the spot";
+    }
+);
+
+coded_enum!(
+    /// The categories the articles name, in the order the report screen shows them.
+    IssueCategory {
+        FireSafety => "fire_safety", "消防安全", "Fire safety";
+        Sanitation => "sanitation", "环境卫生", "Sanitation";
+        BrokenFacility => "broken_facility", "设施损坏", "Broken facility";
+        Dispute => "dispute", "矛盾纠纷", "Dispute";
+        Noise => "noise", "噪音扰民", "Noise";
+        IllegalConstruction => "illegal_construction", "违章搭建", "Illegal construction";
+        ResidentNeed => "resident_need", "群众诉求", "Resident need";
+        Pollution => "pollution", "环境污染", "Pollution";
+        Other => "other", "其他", "Other";
+    }
+);
+
+coded_enum!(
+    Severity {
+        Low => "low", "一般", "Low";
+        Medium => "medium", "较急", "Medium";
+        High => "high", "紧急", "High";
+    }
+);
+
+coded_enum!(
+    /// How the issue reached the ledger.
+    IssueSource {
+        Visit => "visit", "入户走访", "Door-to-door visit";
+        Patrol => "patrol", "巡查", "Patrol";
+        BuildingLeader => "building_leader", "楼栋长上报", "Building leader";
+        ResidentOrder => "resident_order", "群众点单", "Resident request";
+        PartyMember => "party_member", "党员发现", "Party member";
+    }
+);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    pub id: IssueId,
+    pub grid_id: GridId,
+    pub building_id: Option<BuildingId>,
+    pub household_id: Option<HouseholdId>,
+    pub category: IssueCategory,
+    pub severity: Severity,
+    pub source: IssueSource,
+    pub status: IssueStatus,
+    pub title: String,
+    pub description: String,
+    /// WGS-84 (lat, lon) where it was seen.
+    pub location: Option<(f64, f64)>,
+    pub reported_by: UserId,
+    pub reported_at: DateTime<Utc>,
+    pub photos: Vec<PhotoRef>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IssueEvent {
+    pub id: IssueEventId,
+    pub issue_id: IssueId,
+    pub action: IssueAction,
+    pub actor: UserId,
+    pub note: String,
+    pub at: DateTime<Utc>,
+    pub photos: Vec<PhotoRef>,
+}
+
+/// Why an action is not allowed. The server turns this into a `merged` push result (the event is
+/// kept as a comment); the app uses it to decide which buttons to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("{role:?} may not {action} an issue")]
+    RoleNotAllowed { role: Role, action: IssueAction },
+    #[error("cannot {action} an issue that is {from}")]
+    IllegalFromStatus {
+        from: IssueStatus,
+        action: IssueAction,
+    },
+}
+
+/// Which roles may take an action at all, independent of the issue's status.
+fn role_may(role: Role, action: IssueAction) -> bool {
+    use IssueAction::*;
+    use Role::*;
+    match action {
+        Comment => true,
+        // 接单: a worker or leader takes a report on; a party member takes a dispatched task.
+        Accept => matches!(role, GridWorker | GridLeader | PartyMember),
+        // 社区下单: dispatching is the leader's or the office's call.
+        Assign => matches!(role, GridLeader | CommunityAdmin),
+        Start | Resolve => matches!(role, GridWorker | GridLeader | PartyMember),
+        // 核查销号: only whoever verifies may close, reopen, or rule a report a duplicate.
+        Close | Reopen | RejectDuplicate => matches!(role, GridLeader | CommunityAdmin),
+        Escalate => matches!(role, GridWorker | GridLeader | CommunityAdmin),
+        // Anyone in the field may fix a small thing on the spot; a leader still verifies it.
+        ResolveOnSpot => matches!(role, GridWorker | GridLeader | BuildingLeader | PartyMember),
+    }
+}
+
+/// The status an action leads to from a status, if the action is legal there (ignoring roles).
+fn next_status(from: IssueStatus, action: IssueAction) -> Option<IssueStatus> {
+    use IssueAction as A;
+    use IssueStatus as S;
+    let to = match (action, from) {
+        (A::Comment, s) => s,
+        (A::Accept, S::Reported | S::Reopened) => S::Accepted,
+        (A::Assign, S::Reported | S::Accepted | S::Reopened | S::Escalated) => S::Assigned,
+        (A::Start, S::Accepted | S::Assigned | S::Reopened) => S::InProgress,
+        (A::Resolve, S::Accepted | S::Assigned | S::InProgress | S::Escalated) => S::Resolved,
+        (A::Close, S::Resolved | S::ResolvedOnSpot) => S::Closed,
+        (A::Reopen, S::Resolved | S::ResolvedOnSpot | S::Closed | S::RejectedDuplicate) => {
+            S::Reopened
+        }
+        (
+            A::Escalate,
+            S::Reported | S::Accepted | S::Assigned | S::InProgress | S::Reopened,
+        ) => S::Escalated,
+        (A::RejectDuplicate, S::Reported | S::Accepted | S::Reopened) => S::RejectedDuplicate,
+        (A::ResolveOnSpot, S::Reported) => S::ResolvedOnSpot,
+        _ => return None,
+    };
+    Some(to)
+}
+
+/// The one rule for issue status: what `action` by `role` does to an issue that is `from`.
+pub fn transition(
+    from: IssueStatus,
+    action: IssueAction,
+    role: Role,
+) -> Result<IssueStatus, TransitionError> {
+    if !role_may(role, action) {
+        return Err(TransitionError::RoleNotAllowed { role, action });
+    }
+    next_status(from, action).ok_or(TransitionError::IllegalFromStatus { from, action })
+}
+
+/// The actions a user holding `roles` can offer on an issue that is `status`, in display order.
+/// Comment is always among them.
+pub fn allowed_actions(status: IssueStatus, roles: &[Role]) -> Vec<IssueAction> {
+    IssueAction::ALL
+        .iter()
+        .copied()
+        .filter(|&a| roles.iter().any(|&r| transition(status, a, r).is_ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expected table, written out by hand from the ledger workflow and independent of the
+    /// `match` above. Row: from-status; column: action; cell: target status code or `-`; then the
+    /// roles that may act, as letters: W worker, L leader, B building leader, P party member,
+    /// A admin.
+    const TABLE: &str = "
+        action           roles   reported  accepted  assigned  in_progress escalated resolved  resolved_on_spot closed   reopened rejected_duplicate
+        comment          WLBPA   =         =         =         =           =         =         =                =        =        =
+        accept           WLP     accepted  -         -         -           -         -         -                -        accepted -
+        assign           LA      assigned  assigned  -         -           assigned  -         -                -        assigned -
+        start            WLP     -         in_progress in_progress -       -         -         -                -        in_progress -
+        resolve          WLP     -         resolved  resolved  resolved    resolved  -         -                -        -        -
+        close            LA      -         -         -         -           -         closed    closed           -        -        -
+        reopen           LA      -         -         -         -           -         reopened  reopened         reopened -        reopened
+        escalate         WLA     escalated escalated escalated escalated   -         -         -                -        escalated -
+        reject_duplicate LA      rejected_duplicate rejected_duplicate - - -         -         -                -        rejected_duplicate -
+        resolve_on_spot  WLBP    resolved_on_spot - -      -           -         -         -                -        -        -
+    ";
+
+    fn role_letter(r: Role) -> char {
+        match r {
+            Role::GridWorker => 'W',
+            Role::GridLeader => 'L',
+            Role::BuildingLeader => 'B',
+            Role::PartyMember => 'P',
+            Role::CommunityAdmin => 'A',
+        }
+    }
+
+    #[test]
+    fn every_status_action_and_role_matches_the_table() {
+        let mut lines = TABLE.lines().map(str::trim).filter(|l| !l.is_empty());
+        let header: Vec<IssueStatus> = lines
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .skip(2)
+            .map(|c| IssueStatus::from_code(c).unwrap())
+            .collect();
+        assert_eq!(header.len(), IssueStatus::ALL.len());
+        let mut checked = 0;
+        let mut rows = 0;
+        for line in lines {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let action = IssueAction::from_code(cells[0]).unwrap();
+            let roles = cells[1];
+            assert_eq!(cells.len(), 2 + header.len(), "row {line}");
+            rows += 1;
+            for (i, &from) in header.iter().enumerate() {
+                let expected = match cells[2 + i] {
+                    "-" => None,
+                    "=" => Some(from),
+                    code => Some(IssueStatus::from_code(code).unwrap()),
+                };
+                for role in Role::ALL {
+                    let got = transition(from, action, role);
+                    let may = roles.contains(role_letter(role));
+                    match (may, expected) {
+                        (true, Some(to)) => assert_eq!(got, Ok(to), "{from} {action} {role:?}"),
+                        (true, None) => assert_eq!(
+                            got,
+                            Err(TransitionError::IllegalFromStatus { from, action }),
+                            "{from} {action} {role:?}"
+                        ),
+                        (false, _) => assert_eq!(
+                            got,
+                            Err(TransitionError::RoleNotAllowed { role, action }),
+                            "{from} {action} {role:?}"
+                        ),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(rows, IssueAction::ALL.len());
+        assert_eq!(
+            checked,
+            IssueStatus::ALL.len() * IssueAction::ALL.len() * Role::ALL.len()
+        );
+    }
+
+    #[test]
+    fn closed_and_duplicates_are_not_open() {
+        let open: Vec<_> = IssueStatus::ALL.iter().filter(|s| s.is_open()).collect();
+        assert_eq!(open.len(), IssueStatus::ALL.len() - 2);
+        assert!(!IssueStatus::Closed.is_open());
+        assert!(IssueStatus::Resolved.is_open(), "resolved waits for a check");
+    }
+
+    #[test]
+    fn a_building_leader_can_only_comment_or_fix_on_the_spot() {
+        assert_eq!(
+            allowed_actions(IssueStatus::Reported, &[Role::BuildingLeader]),
+            vec![IssueAction::Comment, IssueAction::ResolveOnSpot]
+        );
+        assert_eq!(
+            allowed_actions(IssueStatus::InProgress, &[Role::BuildingLeader]),
+            vec![IssueAction::Comment]
+        );
+    }
+
+    #[test]
+    fn roles_combine() {
+        let both = allowed_actions(IssueStatus::Resolved, &[Role::GridWorker, Role::GridLeader]);
+        assert!(both.contains(&IssueAction::Close));
+        let worker = allowed_actions(IssueStatus::Resolved, &[Role::GridWorker]);
+        assert!(!worker.contains(&IssueAction::Close));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for s in IssueStatus::ALL {
+            assert_eq!(IssueStatus::from_code(s.code()), Some(*s));
+        }
+        for a in IssueAction::ALL {
+            assert_eq!(IssueAction::from_code(a.code()), Some(*a));
+        }
+        for c in IssueCategory::ALL {
+            assert_eq!(IssueCategory::from_code(c.code()), Some(*c));
+        }
+        assert_eq!(IssueAction::from_code("delete"), None);
+    }
+}

@@ -1,0 +1,38 @@
+//! The Gridmate domain: what a community grid is made of, what grid workers record, and the rules
+//! that every part of the system must agree on.
+//!
+//! This crate owns:
+//! - the domain types ([`Grid`], [`Building`], [`Household`], [`Resident`], [`Issue`], [`Visit`],
+//!   [`CheckIn`], [`ServiceRecord`], ...) and their typed ids;
+//! - the issue state machine ([`issue::transition`]), the single source of truth for which
+//!   [`IssueAction`] a [`Role`] may take in which [`IssueStatus`];
+//! - the hybrid logical clock ([`Hlc`], [`HlcClock`]) that orders field edits made offline;
+//! - geo rules ([`geo_rules`]): point-in-grid with GPS accuracy, WGS-84 ↔ GCJ-02;
+//! - address parsing ("12-2-301", "12栋2单元301") and validation of what users type.
+//!
+//! It must never do I/O (no files, no network, no database, no clock reads except through values
+//! handed in), and it knows nothing about JSON or SQL: the wire format lives in
+//! `gridmate-protocol`, storage in `gridmate-device` and the server.
+
+pub mod address;
+pub mod community;
+pub mod geo_rules;
+pub mod hlc;
+pub mod ids;
+pub mod issue;
+pub mod people;
+pub mod records;
+pub mod validate;
+
+pub use address::RoomAddress;
+pub use community::{Building, Community, Grid, GridKind, Household, HouseholdTag, Resident};
+pub use geo_rules::{GeoVerdict, GpsFix, GridFix};
+pub use hlc::{Hlc, HlcClock};
+pub use ids::*;
+pub use issue::{
+    Issue, IssueAction, IssueCategory, IssueEvent, IssueSource, IssueStatus, Severity,
+    TransitionError,
+};
+pub use people::{Assignment, Role, User};
+pub use records::{CheckIn, PhotoRef, ServiceRecord, Visit, VisitKind, VisitOutcome};
+pub use validate::ValidationError;
