@@ -1,0 +1,152 @@
+//! Request and response envelopes of each route.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Every error answer: `{"error": {"code": "snake_case_code", "message": "..."}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// `GET /api/v1/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub schema_version: u32,
+    pub protocol_versions: Vec<u32>,
+}
+
+/// `POST /api/v1/session`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub phone: String,
+    pub password: String,
+    pub device_id: String,
+    pub device_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: UserInfo,
+    pub assignments: Vec<AssignmentInfo>,
+    /// The scope epoch the token starts in; pulls carry it back.
+    #[serde(default)]
+    pub scope_epoch: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: Uuid,
+    pub name: String,
+    /// Role codes of `gridmate_model::Role`.
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_id: Option<Uuid>,
+    pub role: String,
+}
+
+/// The entity of a pulled change. Unknown entities (from a newer server) decode as `Unknown` so an
+/// older app can skip them instead of failing the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Grid,
+    Building,
+    Household,
+    Resident,
+    Issue,
+    IssueEvent,
+    Visit,
+    Checkin,
+    ServiceRecord,
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Upsert,
+    Delete,
+}
+
+/// One change in a pull page. `data` is the entity's full current record for an upsert (decode it
+/// with [`crate::records::decode`]) and `{"id": ...}` for a delete.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub seq: u64,
+    pub entity: Entity,
+    pub id: Uuid,
+    pub op: Op,
+    pub data: serde_json::Value,
+}
+
+/// `GET /api/v1/sync/pull?cursor=C&limit=N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    pub changes: Vec<Change>,
+    /// Opaque: pass it back unchanged as the next `cursor`.
+    pub cursor: String,
+    pub has_more: bool,
+    pub scope_epoch: u64,
+    /// Rows in the caller's scope at `cursor`, and a digest of their state, to detect drift.
+    pub scope_count: u64,
+    pub scope_digest: String,
+}
+
+/// `POST /api/v1/sync/push`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device_id: String,
+    pub mutations: Vec<crate::Mutation>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    Applied,
+    Duplicate,
+    Merged,
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub id: Uuid,
+    pub status: PushStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+}

@@ -1,0 +1,420 @@
+//! Mutations: what a device pushes. Each has its own UUIDv7 `id` (the idempotency key), a `kind`,
+//! the device's wall-clock `recorded_at`, its hybrid logical clock stamp `hlc`, and a `data`
+//! payload whose shape depends on the kind.
+//!
+//! The envelope keeps `data` as raw JSON so that one bad payload fails only its own mutation:
+//! [`Mutation::payload`] decodes and validates it into a [`MutationPayload`] or says why not.
+
+use chrono::{DateTime, Utc};
+use gridmate_model::validate::{self, limits, ValidationError};
+use gridmate_model::{
+    GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, PhotoRef, Severity, VisitKind,
+    VisitOutcome,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mutation {
+    pub id: Uuid,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    /// `"<wall_ms>-<counter>"`, see `gridmate_model::Hlc`.
+    pub hlc: String,
+    pub data: serde_json::Value,
+}
+
+/// Why one mutation cannot be applied. `code()` is the `error.code` of a `rejected` result.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PayloadError {
+    #[error("unknown mutation kind {0:?}")]
+    UnknownKind(String),
+    #[error("malformed {kind} data: {reason}")]
+    Malformed { kind: &'static str, reason: String },
+    #[error("invalid {kind} data: {0}", kind = .1)]
+    Invalid(ValidationError, &'static str),
+    #[error("invalid {kind} data: {reason}")]
+    BadValue { kind: &'static str, reason: String },
+}
+
+impl PayloadError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PayloadError::UnknownKind(_) => "unknown_kind",
+            _ => "invalid",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<f64>,
+}
+
+impl Location {
+    fn check(&self) -> Result<(), ValidationError> {
+        validate::coordinates(self.lat, self.lon, self.accuracy_m)
+    }
+}
+
+/// `visit.record`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitData {
+    pub visit_id: Uuid,
+    pub household_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub kind: String,
+    pub outcome: String,
+    pub notes: String,
+    pub people_served: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// Issues raised from needs found on this visit (reported in the same push, before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raised_issues: Vec<Uuid>,
+}
+
+/// `issue.report`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueReportData {
+    pub issue_id: Uuid,
+    pub grid_id: Uuid,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub severity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    #[serde(default = "default_source")]
+    pub source: String,
+}
+
+fn default_source() -> String {
+    IssueSource::Visit.code().to_string()
+}
+
+/// `issue.event`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueEventData {
+    pub event_id: Uuid,
+    pub issue_id: Uuid,
+    pub action: String,
+    pub note: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// For `assign`: who takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<Uuid>,
+    /// For `escalate`: the department it goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// For `reject_duplicate`: the issue this one duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<Uuid>,
+}
+
+/// `household.patch` and `resident.patch`: named fields and their new values. Every field carries
+/// the mutation's HLC; the server keeps, per field, the write with the greatest (HLC, device id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchData {
+    pub id: Uuid,
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+pub const HOUSEHOLD_PATCH_FIELDS: &[&str] = &["head_name", "tags", "visit_cadence_days", "address"];
+pub const RESIDENT_PATCH_FIELDS: &[&str] = &["name", "relation", "phone", "birth_year", "tags"];
+
+/// `checkin.record`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinData {
+    pub checkin_id: Uuid,
+    pub grid_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub location: Location,
+    /// The device's verdict: `inside`, `outside` or `uncertain`.
+    pub verdict: String,
+    pub boundary_distance_m: f64,
+    #[serde(default)]
+    pub mock_location: bool,
+}
+
+/// `service.record`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceData {
+    pub service_id: Uuid,
+    pub grid_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_id: Option<Uuid>,
+    pub title: String,
+    pub at: DateTime<Utc>,
+    pub hours: f64,
+    pub people_served: u16,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// A decoded, validated mutation payload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MutationPayload {
+    VisitRecord(VisitData),
+    IssueReport(IssueReportData),
+    IssueEvent(IssueEventData),
+    HouseholdPatch(PatchData),
+    ResidentPatch(PatchData),
+    CheckinRecord(CheckinData),
+    ServiceRecord(ServiceData),
+}
+
+impl MutationPayload {
+    pub const KINDS: [&'static str; 7] = [
+        "visit.record",
+        "issue.report",
+        "issue.event",
+        "household.patch",
+        "resident.patch",
+        "checkin.record",
+        "service.record",
+    ];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MutationPayload::VisitRecord(_) => "visit.record",
+            MutationPayload::IssueReport(_) => "issue.report",
+            MutationPayload::IssueEvent(_) => "issue.event",
+            MutationPayload::HouseholdPatch(_) => "household.patch",
+            MutationPayload::ResidentPatch(_) => "resident.patch",
+            MutationPayload::CheckinRecord(_) => "checkin.record",
+            MutationPayload::ServiceRecord(_) => "service.record",
+        }
+    }
+
+    /// The payload as the `data` of a mutation.
+    pub fn to_json(&self) -> serde_json::Value {
+        let v = match self {
+            MutationPayload::VisitRecord(d) => serde_json::to_value(d),
+            MutationPayload::IssueReport(d) => serde_json::to_value(d),
+            MutationPayload::IssueEvent(d) => serde_json::to_value(d),
+            MutationPayload::HouseholdPatch(d) | MutationPayload::ResidentPatch(d) => {
+                serde_json::to_value(d)
+            }
+            MutationPayload::CheckinRecord(d) => serde_json::to_value(d),
+            MutationPayload::ServiceRecord(d) => serde_json::to_value(d),
+        };
+        // These types hold only strings, numbers, uuids and timestamps: serialising cannot fail.
+        v.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Decode and validate `data` for `kind`.
+    pub fn decode(kind: &str, data: &serde_json::Value) -> Result<Self, PayloadError> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            kind: &'static str,
+            data: &serde_json::Value,
+        ) -> Result<T, PayloadError> {
+            T::deserialize(data).map_err(|e| PayloadError::Malformed {
+                kind,
+                reason: e.to_string(),
+            })
+        }
+        let payload = match kind {
+            "visit.record" => MutationPayload::VisitRecord(parse("visit.record", data)?),
+            "issue.report" => MutationPayload::IssueReport(parse("issue.report", data)?),
+            "issue.event" => MutationPayload::IssueEvent(parse("issue.event", data)?),
+            "household.patch" => MutationPayload::HouseholdPatch(parse("household.patch", data)?),
+            "resident.patch" => MutationPayload::ResidentPatch(parse("resident.patch", data)?),
+            "checkin.record" => MutationPayload::CheckinRecord(parse("checkin.record", data)?),
+            "service.record" => MutationPayload::ServiceRecord(parse("service.record", data)?),
+            other => {
+                return Err(PayloadError::UnknownKind(
+                    other.chars().take(64).collect(),
+                ));
+            }
+        };
+        payload.validate()?;
+        Ok(payload)
+    }
+
+    /// Domain validation: codes known, text within limits, coordinates in range, photos hashes.
+    pub fn validate(&self) -> Result<(), PayloadError> {
+        let kind = self.kind();
+        let invalid = |e: ValidationError| PayloadError::Invalid(e, kind);
+        let bad = |reason: String| PayloadError::BadValue { kind, reason };
+        let photos = |list: &[String]| -> Result<(), PayloadError> {
+            if list.len() > limits::MAX_PHOTOS {
+                return Err(invalid(ValidationError::TooMany {
+                    field: "photos",
+                    len: list.len(),
+                    max: limits::MAX_PHOTOS,
+                }));
+            }
+            match list.iter().find(|p| PhotoRef::parse(p).is_none()) {
+                Some(p) => Err(bad(format!(
+                    "photo {:?} is not a sha256 hex digest",
+                    p.chars().take(70).collect::<String>()
+                ))),
+                None => Ok(()),
+            }
+        };
+        let location = |l: &Option<Location>| l.as_ref().map_or(Ok(()), |l| l.check().map_err(invalid));
+        match self {
+            MutationPayload::VisitRecord(v) => {
+                VisitKind::from_code(&v.kind).ok_or_else(|| bad(format!("unknown visit kind {:?}", v.kind)))?;
+                VisitOutcome::from_code(&v.outcome)
+                    .ok_or_else(|| bad(format!("unknown outcome {:?}", v.outcome)))?;
+                if v.ended_at < v.started_at {
+                    return Err(invalid(ValidationError::EndsBeforeStart { field: "visit" }));
+                }
+                validate::text("notes", &v.notes, limits::TEXT, false).map_err(invalid)?;
+                if v.people_served > limits::MAX_PEOPLE_SERVED {
+                    return Err(bad(format!("people_served {} is implausible", v.people_served)));
+                }
+                location(&v.location)?;
+                photos(&v.photos)
+            }
+            MutationPayload::IssueReport(r) => {
+                IssueCategory::from_code(&r.category)
+                    .ok_or_else(|| bad(format!("unknown category {:?}", r.category)))?;
+                Severity::from_code(&r.severity)
+                    .ok_or_else(|| bad(format!("unknown severity {:?}", r.severity)))?;
+                IssueSource::from_code(&r.source)
+                    .ok_or_else(|| bad(format!("unknown source {:?}", r.source)))?;
+                validate::text("title", &r.title, limits::TITLE, true).map_err(invalid)?;
+                validate::text("description", &r.description, limits::TEXT, false).map_err(invalid)?;
+                location(&r.location)?;
+                photos(&r.photos)
+            }
+            MutationPayload::IssueEvent(e) => {
+                let action = IssueAction::from_code(&e.action)
+                    .ok_or_else(|| bad(format!("unknown action {:?}", e.action)))?;
+                validate::text("note", &e.note, limits::TEXT, action == IssueAction::Comment)
+                    .map_err(invalid)?;
+                if action == IssueAction::RejectDuplicate && e.duplicate_of.is_none() {
+                    return Err(invalid(ValidationError::Required { field: "duplicate_of" }));
+                }
+                if let Some(d) = &e.department {
+                    validate::text("department", d, limits::TITLE, true).map_err(invalid)?;
+                }
+                photos(&e.photos)
+            }
+            MutationPayload::HouseholdPatch(p) => check_patch(p, HOUSEHOLD_PATCH_FIELDS, kind),
+            MutationPayload::ResidentPatch(p) => check_patch(p, RESIDENT_PATCH_FIELDS, kind),
+            MutationPayload::CheckinRecord(c) => {
+                GeoVerdict::from_code(&c.verdict)
+                    .ok_or_else(|| bad(format!("unknown verdict {:?}", c.verdict)))?;
+                c.location.check().map_err(invalid)?;
+                if !c.boundary_distance_m.is_finite() {
+                    return Err(bad("boundary_distance_m is not a number".into()));
+                }
+                Ok(())
+            }
+            MutationPayload::ServiceRecord(s) => {
+                validate::text("title", &s.title, limits::TITLE, true).map_err(invalid)?;
+                if !(s.hours.is_finite() && s.hours > 0.0 && s.hours <= 24.0) {
+                    return Err(invalid(ValidationError::OutOfRange { field: "hours", value: s.hours }));
+                }
+                photos(&s.photos)
+            }
+        }
+    }
+}
+
+fn check_patch(p: &PatchData, allowed: &[&str], kind: &'static str) -> Result<(), PayloadError> {
+    let bad = |reason: String| PayloadError::BadValue { kind, reason };
+    let invalid = |e: ValidationError| PayloadError::Invalid(e, kind);
+    if p.fields.is_empty() {
+        return Err(bad("a patch must change at least one field".into()));
+    }
+    for (name, value) in &p.fields {
+        if !allowed.contains(&name.as_str()) {
+            return Err(bad(format!(
+                "field {:?} cannot be patched (allowed: {})",
+                name.chars().take(40).collect::<String>(),
+                allowed.join(", ")
+            )));
+        }
+        let as_str = || value.as_str().ok_or_else(|| bad(format!("{name} must be a string")));
+        match name.as_str() {
+            "head_name" | "name" => {
+                validate::text("name", as_str()?, limits::NAME, true).map_err(invalid)?;
+            }
+            "relation" => {
+                validate::text("relation", as_str()?, limits::NAME, false).map_err(invalid)?;
+            }
+            "address" => {
+                validate::text("address", as_str()?, limits::TITLE * 2, true).map_err(invalid)?;
+            }
+            "phone" => {
+                if !value.is_null() {
+                    validate::phone(as_str()?).map_err(invalid)?;
+                }
+            }
+            "visit_cadence_days" => {
+                let ok = value.as_u64().is_some_and(|d| (1..=365).contains(&d));
+                if !ok {
+                    return Err(bad("visit_cadence_days must be 1–365".into()));
+                }
+            }
+            "birth_year" => {
+                let ok = value.is_null() || value.as_u64().is_some_and(|y| (1900..=2100).contains(&y));
+                if !ok {
+                    return Err(bad("birth_year must be 1900–2100 or null".into()));
+                }
+            }
+            "tags" => {
+                let tags = value
+                    .as_array()
+                    .ok_or_else(|| bad("tags must be a list".into()))?;
+                for t in tags {
+                    let code = t.as_str().unwrap_or_default();
+                    if gridmate_model::HouseholdTag::from_code(code).is_none() {
+                        return Err(bad(format!("unknown tag {:?}", code.chars().take(40).collect::<String>())));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Mutation {
+    /// A mutation ready to push, with a fresh UUIDv7 idempotency key.
+    pub fn new(recorded_at: DateTime<Utc>, hlc: Hlc, payload: &MutationPayload) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            kind: payload.kind().to_string(),
+            recorded_at,
+            hlc: hlc.to_string(),
+            data: payload.to_json(),
+        }
+    }
+
+    pub fn payload(&self) -> Result<MutationPayload, PayloadError> {
+        MutationPayload::decode(&self.kind, &self.data)
+    }
+
+    pub fn hlc(&self) -> Result<Hlc, PayloadError> {
+        self.hlc.parse().map_err(|e: gridmate_model::hlc::HlcParseError| PayloadError::BadValue {
+            kind: "mutation",
+            reason: e.to_string(),
+        })
+    }
+}
