@@ -1,1 +1,533 @@
-//! placeholder
+//! The demo community: a deterministic, pure generator of a plausible Chinese urban community,
+//! sized from `shared/DOMAIN.md` (Lianhe community, Jiangmen: 4 grids, 62 residential buildings,
+//! ~4,600 households, ~13,800 residents), that the device store, the server's `demo` command and
+//! every benchmark build from.
+//!
+//! Same [`DemoConfig`] in, same community out, on every machine: ids come from a seeded generator,
+//! not the clock, so a test can name "household 17" and a benchmark can compare runs. Scale it up
+//! ([`DemoConfig::scaled`]) for the 50,000-household benchmarks.
+//!
+//! It must never do I/O; it only builds values of `gridmate-model` types.
+
+mod names;
+mod rng;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use geo::{LineString, MultiPolygon, Polygon};
+use gridmate_model::community::cadence_for;
+use gridmate_model::validate::id_check_char;
+use gridmate_model::*;
+use rng::Rng;
+
+/// How big a community to make.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    pub seed: u64,
+    pub grids: usize,
+    pub buildings: usize,
+    pub households: usize,
+    /// Issues in the ledger, open and closed.
+    pub issues: usize,
+    /// The day the demo is "today": visit history and issues lie before it.
+    pub as_of: DateTime<Utc>,
+}
+
+impl DemoConfig {
+    /// Lianhe community as DOMAIN.md describes it.
+    pub fn lianhe() -> Self {
+        Self {
+            seed: 0x6c69_616e_6865,
+            grids: 4,
+            buildings: 62,
+            households: 4_600,
+            issues: 600,
+            as_of: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
+        }
+    }
+
+    /// Lianhe's proportions at another household count (benchmarks: 500, 5,000, 50,000).
+    pub fn scaled(households: usize) -> Self {
+        let base = Self::lianhe();
+        let factor = households as f64 / base.households as f64;
+        Self {
+            grids: ((base.grids as f64 * factor).round() as usize).max(1),
+            buildings: ((base.buildings as f64 * factor).round() as usize).max(1),
+            households,
+            issues: ((base.issues as f64 * factor).round() as usize).max(1),
+            ..base
+        }
+    }
+}
+
+/// A demo account, one per role. The password is for the demo server only.
+#[derive(Clone, Debug)]
+pub struct DemoUser {
+    pub user: User,
+    pub phone: String,
+    pub password: String,
+    pub assignments: Vec<Assignment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DemoCommunity {
+    pub community: Community,
+    pub grids: Vec<Grid>,
+    pub buildings: Vec<Building>,
+    pub households: Vec<Household>,
+    pub residents: Vec<Resident>,
+    pub visits: Vec<Visit>,
+    pub issues: Vec<Issue>,
+    pub users: Vec<DemoUser>,
+}
+
+impl DemoCommunity {
+    pub fn user(&self, role: Role) -> &DemoUser {
+        self.users
+            .iter()
+            .find(|u| u.user.roles.contains(&role))
+            .expect("the demo has one user per role")
+    }
+}
+
+/// Centre of the demo community: Pengjiang district, Jiangmen (WGS-84).
+const CENTRE: (f64, f64) = (22.5905, 113.0815);
+/// Degrees per grid cell side: about 550 m × 510 m.
+const CELL: f64 = 0.005;
+
+/// Build the community described by `cfg`.
+pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
+    let mut rng = Rng::new(cfg.seed);
+    let community = Community {
+        id: CommunityId(rng.uuid()),
+        name: "联和社区".into(),
+        district: "广东省江门市蓬江区".into(),
+    };
+
+    let grids = make_grids(cfg, &community, &mut rng);
+    let mut buildings = make_buildings(cfg, &grids, &mut rng);
+    let (households, residents) = make_households(cfg, &mut buildings, &mut rng);
+    let users = make_users(&grids, &buildings, &mut rng);
+    let worker = users[0].user.id;
+    let visits = make_visits(cfg, &households, worker, &mut rng);
+    let issues = make_issues(cfg, &buildings, &households, &users, &mut rng);
+
+    DemoCommunity {
+        community,
+        grids,
+        buildings,
+        households,
+        residents,
+        visits,
+        issues,
+        users,
+    }
+}
+
+/// Grids tile a near-square block of cells without gap or overlap: neighbours share their edges
+/// exactly, as the "seamless coverage" rule requires.
+fn make_grids(cfg: &DemoConfig, community: &Community, rng: &mut Rng) -> Vec<Grid> {
+    let cols = (cfg.grids as f64).sqrt().ceil() as usize;
+    let rows = cfg.grids.div_ceil(cols);
+    let lon0 = CENTRE.1 - CELL * cols as f64 / 2.0;
+    let lat0 = CENTRE.0 - CELL * rows as f64 / 2.0;
+    let ordinals = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+    (0..cfg.grids)
+        .map(|i| {
+            let (r, c) = (i / cols, i % cols);
+            let (x0, y0) = (lon0 + c as f64 * CELL, lat0 + r as f64 * CELL);
+            let (x1, y1) = (x0 + CELL, y0 + CELL);
+            let ring = LineString::from(vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]);
+            let name = match ordinals.get(i) {
+                Some(o) => format!("联和第{o}网格"),
+                None => format!("联和第{}网格", i + 1),
+            };
+            Grid {
+                id: GridId(rng.uuid()),
+                community_id: community.id,
+                code: format!("LH-{:02}", i + 1),
+                name,
+                kind: GridKind::Resident,
+                boundary: MultiPolygon(vec![Polygon::new(ring, vec![])]),
+            }
+        })
+        .collect()
+}
+
+fn make_buildings(cfg: &DemoConfig, grids: &[Grid], rng: &mut Rng) -> Vec<Building> {
+    let estates = ["联和花园", "江华小区", "华园新村", "丰乐苑", "建设二村", "紫茶小区"];
+    (0..cfg.buildings)
+        .map(|i| {
+            let grid = &grids[i * grids.len() / cfg.buildings];
+            let first = grid.boundary.0[0].exterior().0[0];
+            // Inside the cell with a 40 m margin from its edges.
+            let lon = first.x + CELL * (0.08 + 0.84 * rng.unit());
+            let lat = first.y + CELL * (0.08 + 0.84 * rng.unit());
+            Building {
+                id: BuildingId(rng.uuid()),
+                grid_id: grid.id,
+                number: (i + 1).to_string(),
+                estate: estates[i % estates.len()].into(),
+                units: 2 + rng.below(3) as u16,
+                floors: 0,
+                lat,
+                lon,
+            }
+        })
+        .collect()
+}
+
+fn make_households(
+    cfg: &DemoConfig,
+    buildings: &mut [Building],
+    rng: &mut Rng,
+) -> (Vec<Household>, Vec<Resident>) {
+    let mut households = Vec::with_capacity(cfg.households);
+    let mut residents = Vec::with_capacity(cfg.households * 3);
+    let per_building = cfg.households / buildings.len();
+    let extra = cfg.households % buildings.len();
+    for (bi, b) in buildings.iter_mut().enumerate() {
+        let n = per_building + usize::from(bi < extra);
+        let units = b.units as usize;
+        let per_floor = 2 + (bi % 3);
+        b.floors = n.div_ceil(units).div_ceil(per_floor).max(1) as u16;
+        for k in 0..n {
+            let unit = (k % units) as u16 + 1;
+            let in_unit = k / units;
+            let floor = in_unit / per_floor + 1;
+            let room = format!("{}{:02}", floor, in_unit % per_floor + 1);
+            let tags = draw_tags(rng);
+            let size = household_size(&tags, rng);
+            let hid = HouseholdId(rng.uuid());
+            let head = names::full_name(rng);
+            for m in 0..size {
+                let name = if m == 0 {
+                    head.clone()
+                } else {
+                    names::relative_name(&head, m, rng)
+                };
+                residents.push(make_resident(hid, name, m, &tags, rng));
+            }
+            households.push(Household {
+                id: hid,
+                building_id: b.id,
+                grid_id: b.grid_id,
+                unit,
+                room: room.clone(),
+                address: format!("江门市蓬江区{}{}栋{}单元{}", b.estate, b.number, unit, room),
+                head_name: head,
+                visit_cadence_days: cadence_for(&tags),
+                tags,
+            });
+        }
+    }
+    (households, residents)
+}
+
+fn draw_tags(rng: &mut Rng) -> Vec<HouseholdTag> {
+    use HouseholdTag::*;
+    // Shares per household, in per mille, from the orders of magnitude the articles give.
+    let odds = [
+        (ElderlyLivingAlone, 60),
+        (LowIncome, 30),
+        (Disabled, 30),
+        (LeftBehindChild, 10),
+        (Veteran, 20),
+        (SeriousIllness, 20),
+        (Rental, 150),
+        (Vacant, 40),
+        (PartyMemberHousehold, 50),
+    ];
+    let mut tags: Vec<HouseholdTag> = odds
+        .iter()
+        .filter(|(_, per_mille)| rng.below(1000) < *per_mille)
+        .map(|(t, _)| *t)
+        .collect();
+    if tags.contains(&Vacant) {
+        tags.retain(|t| *t == Vacant || *t == Rental);
+    }
+    tags
+}
+
+fn household_size(tags: &[HouseholdTag], rng: &mut Rng) -> usize {
+    if tags.contains(&HouseholdTag::ElderlyLivingAlone) || tags.contains(&HouseholdTag::Vacant) {
+        return 1;
+    }
+    // Mean ≈ 3.0 residents per household (13,848 / 4,600).
+    [1, 2, 2, 3, 3, 3, 4, 4, 5, 3][rng.below(10) as usize]
+}
+
+fn make_resident(
+    household_id: HouseholdId,
+    name: String,
+    member: usize,
+    tags: &[HouseholdTag],
+    rng: &mut Rng,
+) -> Resident {
+    let relation = ["户主", "配偶", "子女", "子女", "父母"][member.min(4)];
+    let elderly = tags.contains(&HouseholdTag::ElderlyLivingAlone);
+    let birth_year: u16 = if elderly {
+        1936 + rng.below(20) as u16
+    } else if member >= 2 && member <= 3 {
+        1990 + rng.below(25) as u16
+    } else {
+        1950 + rng.below(45) as u16
+    };
+    let phone = format!("1{}{:09}", 3 + rng.below(7), rng.below(1_000_000_000));
+    let first17 = format!(
+        "440703{}{:02}{:02}{:03}",
+        birth_year,
+        1 + rng.below(12),
+        1 + rng.below(28),
+        rng.below(1000)
+    );
+    let check = id_check_char(&first17).unwrap_or('0');
+    Resident {
+        id: ResidentId(rng.uuid()),
+        household_id,
+        name,
+        relation: relation.into(),
+        birth_year: Some(birth_year),
+        phone: Some(phone),
+        id_number: Some(format!("{first17}{check}")),
+        tags: if member == 0 { tags.to_vec() } else { vec![] },
+    }
+}
+
+fn make_users(grids: &[Grid], buildings: &[Building], rng: &mut Rng) -> Vec<DemoUser> {
+    let g0 = grids[0].id;
+    let b0 = buildings
+        .iter()
+        .find(|b| b.grid_id == g0)
+        .map(|b| b.id)
+        .unwrap_or(buildings[0].id);
+    let people = [
+        (Role::GridWorker, "李敏", vec![(Some(g0), None)]),
+        (
+            Role::GridLeader,
+            "陈建华",
+            grids.iter().take(2).map(|g| (Some(g.id), None)).collect(),
+        ),
+        (Role::BuildingLeader, "黄伯", vec![(Some(g0), Some(b0))]),
+        (Role::PartyMember, "梁志强", vec![(Some(g0), None)]),
+        (
+            Role::CommunityAdmin,
+            "社区办 周敏",
+            grids.iter().map(|g| (Some(g.id), None)).collect(),
+        ),
+    ];
+    people
+        .into_iter()
+        .enumerate()
+        .map(|(i, (role, name, scope))| DemoUser {
+            user: User {
+                id: UserId(rng.uuid()),
+                name: name.into(),
+                roles: vec![role],
+            },
+            phone: format!("1380000{:04}", 1001 + i),
+            password: format!("demo-{}-2026", role.code().replace('_', "-")),
+            assignments: scope
+                .into_iter()
+                .map(|(grid_id, building_id)| Assignment {
+                    role,
+                    grid_id,
+                    building_id,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A visit history: most households were seen within their cadence, some are overdue, a few were
+/// never visited.
+fn make_visits(
+    cfg: &DemoConfig,
+    households: &[Household],
+    visitor: UserId,
+    rng: &mut Rng,
+) -> Vec<Visit> {
+    let mut visits = Vec::with_capacity(households.len());
+    for h in households {
+        if rng.below(100) < 8 {
+            continue;
+        }
+        let cadence = i64::from(h.visit_cadence_days);
+        // Up to 1.6 cadences ago, so about a third are overdue.
+        let days_ago = rng.below((cadence * 16 / 10).max(1) as u64) as i64;
+        let started_at = cfg.as_of - Duration::days(days_ago) - Duration::minutes(rng.below(480) as i64);
+        let outcome = match rng.below(10) {
+            0 => VisitOutcome::NobodyHome,
+            1 if !h.is_vulnerable() => VisitOutcome::Refused,
+            _ => VisitOutcome::Met,
+        };
+        visits.push(Visit {
+            id: VisitId(rng.uuid()),
+            household_id: h.id,
+            visitor,
+            started_at,
+            ended_at: started_at + Duration::minutes(5 + rng.below(25) as i64),
+            kind: if h.is_vulnerable() { VisitKind::CareVisit } else { VisitKind::Routine },
+            outcome,
+            notes: match outcome {
+                VisitOutcome::Met => "了解家庭情况，宣传消防安全".into(),
+                VisitOutcome::NobodyHome => "无人在家，已留联系卡".into(),
+                VisitOutcome::Refused => "住户不愿配合".into(),
+            },
+            people_served: u16::from(outcome == VisitOutcome::Met),
+            location: None,
+            photos: vec![],
+            raised_issues: vec![],
+        });
+    }
+    visits
+}
+
+fn make_issues(
+    cfg: &DemoConfig,
+    buildings: &[Building],
+    households: &[Household],
+    users: &[DemoUser],
+    rng: &mut Rng,
+) -> Vec<Issue> {
+    let samples: [(IssueCategory, &str, &str); 10] = [
+        (IssueCategory::FireSafety, "楼道电动车充电", "一楼楼道有电动车私拉电线充电"),
+        (IssueCategory::FireSafety, "消防通道堵塞", "杂物堆放堵塞消防通道"),
+        (IssueCategory::Sanitation, "垃圾未及时清运", "垃圾桶满溢两天未清运"),
+        (IssueCategory::BrokenFacility, "路灯不亮", "小区主干道路灯损坏"),
+        (IssueCategory::BrokenFacility, "井盖破损", "人行道井盖松动有安全隐患"),
+        (IssueCategory::Dispute, "邻里漏水纠纷", "楼上漏水与楼下住户发生纠纷"),
+        (IssueCategory::Noise, "夜间装修噪音", "晚上十点后仍在装修"),
+        (IssueCategory::IllegalConstruction, "天台违章搭建", "顶楼住户在天台搭建铁皮房"),
+        (IssueCategory::ResidentNeed, "申请低保咨询", "住户咨询低保申请流程"),
+        (IssueCategory::Sanitation, "蚊虫滋生", "积水处蚊虫多，需要消杀"),
+    ];
+    let weights: [(IssueStatus, u64); 8] = [
+        (IssueStatus::Reported, 12),
+        (IssueStatus::Accepted, 10),
+        (IssueStatus::Assigned, 8),
+        (IssueStatus::InProgress, 10),
+        (IssueStatus::Escalated, 4),
+        (IssueStatus::Resolved, 6),
+        (IssueStatus::ResolvedOnSpot, 5),
+        (IssueStatus::Closed, 45),
+    ];
+    let total: u64 = weights.iter().map(|w| w.1).sum();
+    (0..cfg.issues)
+        .map(|_| {
+            let (category, title, description) = samples[rng.below(samples.len() as u64) as usize];
+            let mut pick = rng.below(total);
+            let status = weights
+                .iter()
+                .find(|(_, w)| {
+                    let hit = pick < *w;
+                    pick = pick.saturating_sub(*w);
+                    hit
+                })
+                .map(|(s, _)| *s)
+                .unwrap_or(IssueStatus::Closed);
+            let building = &buildings[rng.below(buildings.len() as u64) as usize];
+            let household = (category == IssueCategory::ResidentNeed || category == IssueCategory::Dispute)
+                .then(|| households.iter().find(|h| h.building_id == building.id))
+                .flatten();
+            Issue {
+                id: IssueId(rng.uuid()),
+                grid_id: building.grid_id,
+                building_id: Some(building.id),
+                household_id: household.map(|h| h.id),
+                category,
+                severity: if category == IssueCategory::FireSafety { Severity::High } else { Severity::Low },
+                source: IssueSource::Visit,
+                status,
+                title: format!("{}栋{}", building.number, title),
+                description: description.into(),
+                location: Some((building.lat + 0.0002, building.lon - 0.0001)),
+                reported_by: users[0].user.id,
+                reported_at: cfg.as_of - Duration::hours(rng.below(24 * 90) as i64),
+                photos: vec![],
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridmate_model::geo_rules::{locate_in_grid, GeoVerdict};
+    use std::collections::{HashMap, HashSet};
+
+    #[test]
+    fn lianhe_has_the_sizes_of_the_article() {
+        let d = generate(&DemoConfig::lianhe());
+        assert_eq!(d.grids.len(), 4);
+        assert_eq!(d.buildings.len(), 62);
+        assert_eq!(d.households.len(), 4_600);
+        let per_household = d.residents.len() as f64 / d.households.len() as f64;
+        assert!((2.7..=3.3).contains(&per_household), "{per_household}");
+        assert_eq!(d.users.len(), Role::ALL.len());
+        assert!(d.buildings.iter().all(|b| (4..=40).contains(&b.floors)));
+        for role in Role::ALL {
+            assert!(!d.user(role).assignments.is_empty());
+        }
+    }
+
+    #[test]
+    fn same_seed_same_community() {
+        let a = generate(&DemoConfig::scaled(500));
+        let b = generate(&DemoConfig::scaled(500));
+        assert_eq!(a.households, b.households);
+        assert_eq!(a.residents, b.residents);
+        assert_eq!(a.issues, b.issues);
+        let c = generate(&DemoConfig { seed: 7, ..DemoConfig::scaled(500) });
+        assert_ne!(a.households[0].id, c.households[0].id);
+    }
+
+    #[test]
+    fn records_are_consistent_and_valid() {
+        let d = generate(&DemoConfig::lianhe());
+        let ids: HashSet<_> = d.households.iter().map(|h| h.id).collect();
+        assert_eq!(ids.len(), d.households.len(), "household ids unique");
+        let buildings: HashMap<_, _> = d.buildings.iter().map(|b| (b.id, b)).collect();
+        let grids: HashMap<_, _> = d.grids.iter().map(|g| (g.id, g)).collect();
+        let mut addresses = HashSet::new();
+        for h in &d.households {
+            let b = buildings[&h.building_id];
+            assert_eq!(h.grid_id, b.grid_id);
+            assert!(addresses.insert((h.building_id, h.unit, h.room.clone())), "one household a room");
+            assert!(validate::room(&h.room).is_ok());
+        }
+        for b in &d.buildings {
+            let fix = GpsFix { lat: b.lat, lon: b.lon, accuracy_m: 5.0, mock_location: false };
+            assert_eq!(locate_in_grid(&grids[&b.grid_id].boundary, &fix).verdict, GeoVerdict::Inside);
+        }
+        for r in &d.residents {
+            assert!(ids.contains(&r.household_id));
+            assert!(validate::phone(r.phone.as_ref().unwrap()).is_ok());
+            assert!(validate::id_number(r.id_number.as_ref().unwrap()).is_ok());
+            assert!((2..=3).contains(&r.name.chars().count()), "{}", r.name);
+        }
+        let vulnerable = d.households.iter().filter(|h| h.is_vulnerable()).count();
+        assert!(vulnerable > 300 && vulnerable < 1_000, "{vulnerable}");
+    }
+
+    #[test]
+    fn grids_tile_without_gap_or_overlap() {
+        let d = generate(&DemoConfig::scaled(20_000));
+        let total: f64 = d.grids.iter().map(|g| geo_rules::area_m2(&g.boundary)).sum();
+        let one = geo_rules::area_m2(&d.grids[0].boundary);
+        assert!((total - one * d.grids.len() as f64).abs() / total < 0.01);
+        use geo::{Area, BooleanOps};
+        for (i, a) in d.grids.iter().enumerate() {
+            for b in &d.grids[i + 1..] {
+                assert!(a.boundary.intersection(&b.boundary).unsigned_area() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn scales() {
+        let d = generate(&DemoConfig::scaled(50_000));
+        assert_eq!(d.households.len(), 50_000);
+        assert!(d.residents.len() > 140_000);
+        assert!(d.grids.len() >= 40);
+    }
+}
