@@ -1,1 +1,37 @@
-//! placeholder
+//! The phone's side of Gridmate, without any UI: the offline store, the outbox, and the photo
+//! pipeline.
+//!
+//! The app reads and writes only this store (PROTOCOL.md, principle 1: local first). It owns:
+//! - [`Store`]: one SQLite file (WAL, foreign keys, one writer) whose schema is the numbered SQL
+//!   files of the workspace's `migrations/`, embedded at build time and applied in order
+//!   ([`migrate`]);
+//! - the typed read API the screens call ([`Store::home`], [`Store::search`],
+//!   [`Store::due_visits`], [`Store::coverage`], ...): no SQL exists outside this crate;
+//! - the write API ([`Store::record_visit`], [`Store::report_issue`], ...): every user action is
+//!   ONE transaction that writes the record and its outbox mutation, so a killed process leaves
+//!   both or neither ([`outbox`]);
+//! - the photo pipeline ([`photos`]): upright, ≤ 1600 px JPEG without EXIF, named by SHA-256,
+//!   with a thumbnail, refusing truncated files, non-images and decompression bombs.
+//!
+//! It must never draw UI, and never block on the network inside a transaction. The sync client
+//! (which moves the outbox up and changes down) builds on this crate.
+
+mod cache;
+mod error;
+pub mod migrate;
+pub mod outbox;
+pub mod photos;
+mod queries;
+mod search;
+pub mod search_keys;
+mod store;
+mod time;
+mod writes;
+
+pub use error::DeviceError;
+pub use queries::*;
+pub use search::{SearchHit, SearchMatch};
+pub use store::{Session, Store};
+pub use writes::*;
+
+pub type Result<T, E = DeviceError> = std::result::Result<T, E>;
