@@ -27,6 +27,22 @@ pub struct ScopeData<'a> {
     pub keep_full_phones: bool,
 }
 
+impl<'a> ScopeData<'a> {
+    /// The whole demo community as one scope (a community admin's view).
+    pub fn of_demo(d: &'a gridmate_demo::DemoCommunity, keep_full_phones: bool) -> Self {
+        Self {
+            community: &d.community,
+            grids: &d.grids,
+            buildings: &d.buildings,
+            households: &d.households,
+            residents: &d.residents,
+            visits: &d.visits,
+            issues: &d.issues,
+            keep_full_phones,
+        }
+    }
+}
+
 /// Rows written by a load.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadStats {

@@ -28,6 +28,7 @@ mod store;
 mod time;
 mod writes;
 
+pub use cache::{LoadStats, ScopeData};
 pub use error::DeviceError;
 pub use queries::*;
 pub use search::{SearchHit, SearchMatch};
