@@ -83,6 +83,14 @@ fn is_heif(bytes: &[u8]) -> bool {
         && matches!(&bytes[8..12], b"heic" | b"heix" | b"hevc" | b"hevx" | b"mif1" | b"msf1" | b"avif")
 }
 
+/// A JPEG whose last scan is not followed by an end-of-image marker was cut short. Decoders
+/// happily fill the missing rows with grey; evidence photos must not be half grey.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let end = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((last_scan, end), (Some(s), Some(e)) if e > s)
+}
+
 fn damaged(e: impl std::fmt::Display) -> PhotoError {
     PhotoError::Damaged(e.to_string())
 }
@@ -101,6 +109,9 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
     let format = image::guess_format(bytes).map_err(|_| PhotoError::NotAnImage)?;
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
         return Err(PhotoError::NotAnImage);
+    }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(PhotoError::Damaged("the JPEG has no end-of-image marker".into()));
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
