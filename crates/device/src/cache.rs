@@ -10,6 +10,7 @@ use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_model::*;
 use gridmate_protocol::records::boundary_from_geo;
 use rusqlite::{params, Transaction};
+use std::collections::{HashMap, HashSet};
 
 /// One scope's worth of records, borrowed. The demo generator, tests and (later) the snapshot
 /// pull all hand the store this.
@@ -75,6 +76,26 @@ impl Store {
     }
 }
 
+/// Insert a row, or update it when its id is already cached. A plain INSERT goes first because
+/// SQLite's `INSERT … ON CONFLICT DO UPDATE` measured 2.5× slower per row here even when nothing
+/// conflicts, and a first load is all new rows; a conflict costs one failed insert and an update.
+fn put(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    update: &mut rusqlite::CachedStatement<'_>,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<()> {
+    match insert.execute(params) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            update.execute(params)?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
     let mut rows = 0;
     tx.execute(
@@ -83,104 +104,142 @@ fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
         params![d.community.id.0, d.community.name, d.community.district],
     )?;
     {
-        let mut st = tx.prepare_cached(
+        let mut ins = tx.prepare_cached(
             "INSERT INTO grids (id, community_id, code, name, kind, boundary)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id) DO UPDATE SET code = excluded.code, name = excluded.name,
-                 kind = excluded.kind, boundary = excluded.boundary",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE grids SET community_id = ?2, code = ?3, name = ?4, kind = ?5, boundary = ?6
+              WHERE id = ?1",
         )?;
         for g in d.grids {
             let boundary = serde_json::to_string(&boundary_from_geo(&g.boundary))
                 .map_err(|e| crate::DeviceError::Corrupt(e.to_string()))?;
-            st.execute(params![
-                g.id.0,
-                g.community_id.0,
-                g.code,
-                g.name,
-                g.kind.code(),
-                boundary
-            ])?;
+            put(
+                &mut ins,
+                &mut upd,
+                params![
+                    g.id.0,
+                    g.community_id.0,
+                    g.code,
+                    g.name,
+                    g.kind.code(),
+                    boundary
+                ],
+            )?;
             rows += 1;
         }
     }
     {
-        let mut st = tx.prepare_cached(
+        let mut ins = tx.prepare_cached(
             "INSERT INTO buildings (id, grid_id, number, estate, units, floors, lat, lon)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(id) DO UPDATE SET grid_id = excluded.grid_id, number = excluded.number,
-                 estate = excluded.estate, units = excluded.units, floors = excluded.floors,
-                 lat = excluded.lat, lon = excluded.lon",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE buildings SET grid_id = ?2, number = ?3, estate = ?4, units = ?5,
+                    floors = ?6, lat = ?7, lon = ?8
+              WHERE id = ?1",
         )?;
         for b in d.buildings {
-            st.execute(params![
-                b.id.0, b.grid_id.0, b.number, b.estate, b.units, b.floors, b.lat, b.lon
-            ])?;
+            put(
+                &mut ins,
+                &mut upd,
+                params![b.id.0, b.grid_id.0, b.number, b.estate, b.units, b.floors, b.lat, b.lon],
+            )?;
             rows += 1;
         }
     }
+    // Each household's latest visit in this batch, so households go in with their visit status
+    // and no second pass over the table is needed.
+    let mut last_visit: HashMap<HouseholdId, i64> = HashMap::with_capacity(d.households.len());
+    for v in d.visits {
+        let t = ms(v.started_at);
+        last_visit
+            .entry(v.household_id)
+            .and_modify(|l| *l = (*l).max(t))
+            .or_insert(t);
+    }
     {
-        let mut st = tx.prepare_cached(
+        let mut ins = tx.prepare_cached(
             "INSERT INTO households (id, grid_id, building_id, unit, room, address, head_name,
                  tags, vulnerable, visit_cadence_days, last_visit_at, due_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, 0)
-             ON CONFLICT(id) DO UPDATE SET grid_id = excluded.grid_id,
-                 building_id = excluded.building_id, unit = excluded.unit, room = excluded.room,
-                 address = excluded.address, head_name = excluded.head_name,
-                 tags = excluded.tags, vulnerable = excluded.vulnerable,
-                 visit_cadence_days = excluded.visit_cadence_days",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                     COALESCE(?11 + ?10 * ?12, 0))",
+        )?;
+        // An update keeps the later of the cached and the new last visit; the due time follows
+        // it and the (possibly new) cadence.
+        let mut upd = tx.prepare_cached(
+            "UPDATE households SET grid_id = ?2, building_id = ?3, unit = ?4, room = ?5,
+                    address = ?6, head_name = ?7, tags = ?8, vulnerable = ?9,
+                    visit_cadence_days = ?10,
+                    last_visit_at = MAX(COALESCE(last_visit_at, ?11), COALESCE(?11, last_visit_at)),
+                    due_at = COALESCE(
+                        MAX(COALESCE(last_visit_at, ?11), COALESCE(?11, last_visit_at)) + ?10 * ?12,
+                        0)
+              WHERE id = ?1",
         )?;
         for h in d.households {
-            st.execute(params![
-                h.id.0,
-                h.grid_id.0,
-                h.building_id.0,
-                h.unit,
-                h.room,
-                h.address,
-                h.head_name,
-                tags_text(&h.tags),
-                h.is_vulnerable(),
-                h.visit_cadence_days,
-            ])?;
+            put(
+                &mut ins,
+                &mut upd,
+                params![
+                    h.id.0,
+                    h.grid_id.0,
+                    h.building_id.0,
+                    h.unit,
+                    h.room,
+                    h.address,
+                    h.head_name,
+                    tags_text(&h.tags),
+                    h.is_vulnerable(),
+                    h.visit_cadence_days,
+                    last_visit.get(&h.id),
+                    DAY_MS,
+                ],
+            )?;
             rows += 1;
         }
     }
     {
-        let mut st = tx.prepare_cached(
+        let mut ins = tx.prepare_cached(
             "INSERT INTO residents (id, household_id, name, name_pinyin, name_initials, relation,
                  birth_year, phone, phone_masked, id_number_masked, tags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT(id) DO UPDATE SET household_id = excluded.household_id,
-                 name = excluded.name, name_pinyin = excluded.name_pinyin,
-                 name_initials = excluded.name_initials, relation = excluded.relation,
-                 birth_year = excluded.birth_year, phone = excluded.phone,
-                 phone_masked = excluded.phone_masked,
-                 id_number_masked = excluded.id_number_masked, tags = excluded.tags",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE residents SET household_id = ?2, name = ?3, name_pinyin = ?4,
+                    name_initials = ?5, relation = ?6, birth_year = ?7, phone = ?8,
+                    phone_masked = ?9, id_number_masked = ?10, tags = ?11
+              WHERE id = ?1",
         )?;
         for r in d.residents {
             let (pinyin, initials) = name_keys(&r.name);
-            st.execute(params![
-                r.id.0,
-                r.household_id.0,
-                r.name,
-                pinyin,
-                initials,
-                r.relation,
-                r.birth_year,
-                r.phone.as_deref().filter(|_| d.keep_full_phones),
-                r.phone.as_deref().map(mask_phone),
-                r.id_number.as_deref().map(mask_id_number),
-                tags_text(&r.tags),
-            ])?;
+            put(
+                &mut ins,
+                &mut upd,
+                params![
+                    r.id.0,
+                    r.household_id.0,
+                    r.name,
+                    pinyin,
+                    initials,
+                    r.relation,
+                    r.birth_year,
+                    r.phone.as_deref().filter(|_| d.keep_full_phones),
+                    r.phone.as_deref().map(mask_phone),
+                    r.id_number.as_deref().map(mask_id_number),
+                    tags_text(&r.tags),
+                ],
+            )?;
             rows += 1;
         }
     }
     {
+        // Visits are immutable: a visit already cached is the same visit.
         let mut st = tx.prepare_cached(
-            "INSERT INTO visits (id, household_id, visitor, started_at, ended_at, kind, outcome,
-                 notes, people_served, lat, lon, accuracy_m, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT(id) DO NOTHING",
+            "INSERT OR IGNORE INTO visits (id, household_id, visitor, started_at, ended_at, kind,
+                 outcome, notes, people_served, lat, lon, accuracy_m, photos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         for v in d.visits {
             st.execute(params![
@@ -201,51 +260,49 @@ fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
             rows += 1;
         }
     }
+    // Visits for households cached earlier (not in this batch) move those households' status.
+    let in_batch: HashSet<HouseholdId> = d.households.iter().map(|h| h.id).collect();
+    for (&household, &t) in last_visit.iter().filter(|(h, _)| !in_batch.contains(h)) {
+        note_visit(tx, household, t)?;
+    }
     {
-        let mut st = tx.prepare_cached(
+        let mut ins = tx.prepare_cached(
             "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
                  source, status, title, description, lat, lon, reported_by, reported_at, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-             ON CONFLICT(id) DO UPDATE SET status = excluded.status, title = excluded.title,
-                 description = excluded.description, severity = excluded.severity",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE issues SET grid_id = ?2, building_id = ?3, household_id = ?4, category = ?5,
+                    severity = ?6, source = ?7, status = ?8, title = ?9, description = ?10,
+                    lat = ?11, lon = ?12, reported_by = ?13, reported_at = ?14, photos = ?15
+              WHERE id = ?1",
         )?;
         for i in d.issues {
-            st.execute(params![
-                i.id.0,
-                i.grid_id.0,
-                i.building_id.map(|b| b.0),
-                i.household_id.map(|h| h.0),
-                i.category.code(),
-                i.severity.code(),
-                i.source.code(),
-                i.status.code(),
-                i.title,
-                i.description,
-                i.location.map(|l| l.0),
-                i.location.map(|l| l.1),
-                i.reported_by.0,
-                ms(i.reported_at),
-                photos_text(&i.photos),
-            ])?;
+            put(
+                &mut ins,
+                &mut upd,
+                params![
+                    i.id.0,
+                    i.grid_id.0,
+                    i.building_id.map(|b| b.0),
+                    i.household_id.map(|h| h.0),
+                    i.category.code(),
+                    i.severity.code(),
+                    i.source.code(),
+                    i.status.code(),
+                    i.title,
+                    i.description,
+                    i.location.map(|l| l.0),
+                    i.location.map(|l| l.1),
+                    i.reported_by.0,
+                    ms(i.reported_at),
+                    photos_text(&i.photos),
+                ],
+            )?;
             rows += 1;
         }
     }
-    refresh_visit_status(tx)?;
     Ok(rows)
-}
-
-/// Recompute every household's last visit and due time from the visits table, in one pass.
-fn refresh_visit_status(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
-        "UPDATE households SET last_visit_at =
-             (SELECT MAX(started_at) FROM visits WHERE visits.household_id = households.id)",
-        [],
-    )?;
-    tx.execute(
-        "UPDATE households SET due_at = COALESCE(last_visit_at + visit_cadence_days * ?1, 0)",
-        [DAY_MS],
-    )?;
-    Ok(())
 }
 
 /// After one new visit: move the household's last visit and due time forward (never back).

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "outbox",
         sql: include_str!("../../../migrations/0002_outbox.sql"),
     },
+    Migration {
+        version: 3,
+        name: "search_order",
+        sql: include_str!("../../../migrations/0003_search_order.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

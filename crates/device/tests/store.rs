@@ -464,3 +464,33 @@ fn rejected_mutations_stay_and_are_shown() {
     assert_eq!(store.pending_mutations(10).unwrap()[0].id, pending[2].id);
     assert_eq!(store.outbox(&[], 10).unwrap().len(), 3, "nothing deleted");
 }
+
+#[test]
+fn reloading_a_scope_updates_in_place_and_never_moves_a_visit_back() {
+    let (dir, mut store) = demo_store(Role::GridWorker);
+    let d = demo();
+    let before = counts(dir.path());
+    let hh = d.households[0].id;
+    let fresh = store.record_visit(visit(hh)).unwrap();
+    let last_before = store.households(d.households[0].building_id, None, Utc::now()).unwrap()
+        .into_iter().find(|h| h.id == hh).unwrap().last_visit_at.unwrap();
+
+    // The server sends the same scope again with a renamed household head and a new cadence.
+    let mut households = d.households.clone();
+    households[0].head_name = "改名后".into();
+    households[0].visit_cadence_days = 3;
+    store.load_scope(ScopeData { households: &households, ..ScopeData::of_demo(d, true) }).unwrap();
+
+    let after = counts(dir.path());
+    let grew: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a.1 != b.1).map(|(a, b)| (a.0.clone(), b.1 - a.1)).collect();
+    let grew: Vec<_> = grew.into_iter().filter(|(t, _)| t != "sqlite_sequence" && t != "device_state").collect();
+    assert_eq!(grew, [("outbox".to_string(), 1), ("visits".to_string(), 1)], "only the new visit was added");
+    let detail = store.household(hh).unwrap();
+    assert_eq!(detail.household.head_name, "改名后");
+    assert_eq!(detail.household.visit_cadence_days, 3);
+    assert!(detail.visits.iter().any(|v| v.id == fresh));
+    let row = store.households(d.households[0].building_id, None, Utc::now()).unwrap()
+        .into_iter().find(|h| h.id == hh).unwrap();
+    assert_eq!(row.last_visit_at.unwrap(), last_before, "an older server history does not undo today's visit");
+    assert!(!row.due);
+}
