@@ -11,12 +11,12 @@
 
 use anyhow::Result;
 use chrono::{Duration, Utc};
-use gridmate_demo::{generate, DemoCommunity, DemoConfig};
+use gridmate_demo::{DemoCommunity, DemoConfig, generate};
 use gridmate_device::search_keys::name_keys;
-use gridmate_device::{photos, NewVisit, ScopeData, Session, Store};
+use gridmate_device::{NewVisit, ScopeData, Session, Store, photos};
 use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_model::*;
-use rusqlite::{params, Connection};
+use rusqlite::{Connection, params};
 use std::time::{Duration as StdDuration, Instant};
 
 struct Row {
@@ -52,7 +52,13 @@ fn main() -> Result<()> {
         let demo = generate(&DemoConfig::scaled(households));
         rows.push(bulk_load(&demo, households)?);
         let (dir, store) = loaded_store(&demo)?;
-        rows.push(search(&store, dir.path(), &demo, households, if quick { 300 } else { 3_000 })?);
+        rows.push(search(
+            &store,
+            dir.path(),
+            &demo,
+            households,
+            if quick { 300 } else { 3_000 },
+        )?);
     }
     let demo = generate(&DemoConfig::scaled(5_000));
     rows.push(visit_write(&demo, if quick { 200 } else { 2_000 })?);
@@ -73,7 +79,9 @@ fn main() -> Result<()> {
 }
 
 fn render(rows: &[Row]) -> String {
-    let mut s = String::from("| benchmark | value | floor | ratio | target | pass |\n|---|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| benchmark | value | floor | ratio | target | pass |\n|---|---|---|---|---|---|\n",
+    );
     for r in rows {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
@@ -92,7 +100,10 @@ fn render(rows: &[Row]) -> String {
 fn write_section(name: &str, body: &str) -> Result<()> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
+    let (start, end) = (
+        format!("<!-- {name}:start -->"),
+        format!("<!-- {name}:end -->"),
+    );
     let section = format!("{start}\n{body}{end}");
     let new = match (text.find(&start), text.find(&end)) {
         (Some(a), Some(b)) if b > a => format!("{}{section}{}", &text[..a], &text[b + end.len()..]),
@@ -138,34 +149,109 @@ fn raw_insert_floor(d: &DemoCommunity) -> Result<StdDuration> {
     let boundary = "[]";
     let t = Instant::now();
     let tx = conn.transaction()?;
-    tx.execute("INSERT INTO community VALUES (?1, ?2, ?3)", params![d.community.id.0, d.community.name, d.community.district])?;
+    tx.execute(
+        "INSERT INTO community VALUES (?1, ?2, ?3)",
+        params![d.community.id.0, d.community.name, d.community.district],
+    )?;
     {
         let mut st = tx.prepare("INSERT INTO grids VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
         for g in &d.grids {
-            st.execute(params![g.id.0, g.community_id.0, g.code, g.name, g.kind.code(), boundary])?;
+            st.execute(params![
+                g.id.0,
+                g.community_id.0,
+                g.code,
+                g.name,
+                g.kind.code(),
+                boundary
+            ])?;
         }
         let mut st = tx.prepare("INSERT INTO buildings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
         for b in &d.buildings {
-            st.execute(params![b.id.0, b.grid_id.0, b.number, b.estate, b.units, b.floors, b.lat, b.lon])?;
+            st.execute(params![
+                b.id.0,
+                b.grid_id.0,
+                b.number,
+                b.estate,
+                b.units,
+                b.floors,
+                b.lat,
+                b.lon
+            ])?;
         }
-        let mut st = tx.prepare("INSERT INTO households VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
+        let mut st = tx.prepare(
+            "INSERT INTO households VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
         for h in &d.households {
             let last = last_visit.get(&h.id).copied();
             let due = last.map_or(0, |l| l + i64::from(h.visit_cadence_days) * 86_400_000);
             let tags: Vec<&str> = h.tags.iter().map(|t| t.code()).collect();
-            st.execute(params![h.id.0, h.grid_id.0, h.building_id.0, h.unit, h.room, h.address, h.head_name, tags.join(","), h.is_vulnerable(), h.visit_cadence_days, last, due])?;
+            st.execute(params![
+                h.id.0,
+                h.grid_id.0,
+                h.building_id.0,
+                h.unit,
+                h.room,
+                h.address,
+                h.head_name,
+                tags.join(","),
+                h.is_vulnerable(),
+                h.visit_cadence_days,
+                last,
+                due
+            ])?;
         }
-        let mut st = tx.prepare("INSERT INTO residents VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?;
+        let mut st = tx.prepare(
+            "INSERT INTO residents VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
         for (r, (py, ini)) in d.residents.iter().zip(&keys) {
-            st.execute(params![r.id.0, r.household_id.0, r.name, py, ini, r.relation, r.birth_year, r.phone, r.phone.as_deref().map(mask_phone), r.id_number.as_deref().map(mask_id_number), ""])?;
+            st.execute(params![
+                r.id.0,
+                r.household_id.0,
+                r.name,
+                py,
+                ini,
+                r.relation,
+                r.birth_year,
+                r.phone,
+                r.phone.as_deref().map(mask_phone),
+                r.id_number.as_deref().map(mask_id_number),
+                ""
+            ])?;
         }
-        let mut st = tx.prepare("INSERT INTO visits VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL, '')")?;
+        let mut st = tx.prepare(
+            "INSERT INTO visits VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL, '')",
+        )?;
         for v in &d.visits {
-            st.execute(params![v.id.0, v.household_id.0, v.visitor.0, v.started_at.timestamp_millis(), v.ended_at.timestamp_millis(), v.kind.code(), v.outcome.code(), v.notes, v.people_served])?;
+            st.execute(params![
+                v.id.0,
+                v.household_id.0,
+                v.visitor.0,
+                v.started_at.timestamp_millis(),
+                v.ended_at.timestamp_millis(),
+                v.kind.code(),
+                v.outcome.code(),
+                v.notes,
+                v.people_served
+            ])?;
         }
         let mut st = tx.prepare("INSERT INTO issues VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '')")?;
         for i in &d.issues {
-            st.execute(params![i.id.0, i.grid_id.0, i.building_id.map(|b| b.0), i.household_id.map(|h| h.0), i.category.code(), i.severity.code(), i.source.code(), i.status.code(), i.title, i.description, i.location.map(|l| l.0), i.location.map(|l| l.1), i.reported_by.0, i.reported_at.timestamp_millis()])?;
+            st.execute(params![
+                i.id.0,
+                i.grid_id.0,
+                i.building_id.map(|b| b.0),
+                i.household_id.map(|h| h.0),
+                i.category.code(),
+                i.severity.code(),
+                i.source.code(),
+                i.status.code(),
+                i.title,
+                i.description,
+                i.location.map(|l| l.0),
+                i.location.map(|l| l.1),
+                i.reported_by.0,
+                i.reported_at.timestamp_millis()
+            ])?;
         }
     }
     tx.commit()?;
@@ -184,7 +270,11 @@ fn bulk_load(d: &DemoCommunity, households: usize) -> Result<Row> {
     let floor = median_of(runs, || raw_insert_floor(d))?;
     let ratio = ours.as_secs_f64() / floor.as_secs_f64();
     Ok(Row {
-        name: format!("bulk load {} households / {} residents", households, d.residents.len()),
+        name: format!(
+            "bulk load {} households / {} residents",
+            households,
+            d.residents.len()
+        ),
         value: format!("{:.0} ms", ms(ours)),
         floor: format!("{:.0} ms raw INSERTs", ms(floor)),
         ratio: Some(ratio),
@@ -193,10 +283,17 @@ fn bulk_load(d: &DemoCommunity, households: usize) -> Result<Row> {
     })
 }
 
-fn search(store: &Store, dir: &std::path::Path, d: &DemoCommunity, households: usize, n: usize) -> Result<Row> {
+fn search(
+    store: &Store,
+    dir: &std::path::Path,
+    d: &DemoCommunity,
+    households: usize,
+    n: usize,
+) -> Result<Row> {
     // A keystroke mix: surname, full name, initials, pinyin prefix, building-unit-room.
     let mut queries = Vec::with_capacity(n);
-    let buildings: std::collections::HashMap<_, _> = d.buildings.iter().map(|b| (b.id, b)).collect();
+    let buildings: std::collections::HashMap<_, _> =
+        d.buildings.iter().map(|b| (b.id, b)).collect();
     let step = (d.residents.len() / n).max(1);
     for (i, r) in d.residents.iter().step_by(step).take(n).enumerate() {
         let (py, ini) = name_keys(&r.name);
@@ -217,7 +314,11 @@ fn search(store: &Store, dir: &std::path::Path, d: &DemoCommunity, households: u
         samples.push(t.elapsed());
         found += usize::from(!hits.is_empty());
     }
-    anyhow::ensure!(found * 10 >= queries.len() * 9, "search found too little: {found}/{}", queries.len());
+    anyhow::ensure!(
+        found * 10 >= queries.len() * 9,
+        "search found too little: {found}/{}",
+        queries.len()
+    );
     // Floor: a primary-key lookup of a resident through the same connection kind.
     let conn = Connection::open(dir.join("gridmate.sqlite"))?;
     let mut st = conn.prepare("SELECT name FROM residents WHERE id = ?1")?;
@@ -232,7 +333,11 @@ fn search(store: &Store, dir: &std::path::Path, d: &DemoCommunity, households: u
     let p50 = percentile(&mut samples, 0.5);
     let f99 = percentile(&mut floor, 0.99);
     Ok(Row {
-        name: format!("search keystroke, {households} households / {} residents (p50 {:.3} ms)", d.residents.len(), ms(p50)),
+        name: format!(
+            "search keystroke, {households} households / {} residents (p50 {:.3} ms)",
+            d.residents.len(),
+            ms(p50)
+        ),
         value: format!("p99 {:.3} ms", ms(p99)),
         floor: format!("p99 {:.3} ms primary-key lookup", ms(f99)),
         ratio: Some(p99.as_secs_f64() / f99.as_secs_f64()),
@@ -243,7 +348,10 @@ fn search(store: &Store, dir: &std::path::Path, d: &DemoCommunity, households: u
 
 fn visit_write(d: &DemoCommunity, n: usize) -> Result<Row> {
     let (dir, mut store) = loaded_store(d)?;
-    let photos = vec![PhotoRef::parse(&"ab".repeat(32)).unwrap(), PhotoRef::parse(&"cd".repeat(32)).unwrap()];
+    let photos = vec![
+        PhotoRef::parse(&"ab".repeat(32)).unwrap(),
+        PhotoRef::parse(&"cd".repeat(32)).unwrap(),
+    ];
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let now = Utc::now();
@@ -255,7 +363,12 @@ fn visit_write(d: &DemoCommunity, n: usize) -> Result<Row> {
             outcome: VisitOutcome::Met,
             notes: "了解家庭情况，宣传冬季消防安全".into(),
             people_served: 2,
-            location: Some(GpsFix { lat: 22.59, lon: 113.08, accuracy_m: 12.0, mock_location: false }),
+            location: Some(GpsFix {
+                lat: 22.59,
+                lon: 113.08,
+                accuracy_m: 12.0,
+                mock_location: false,
+            }),
             photos: photos.clone(),
             raised_issues: vec![],
         };
@@ -278,7 +391,10 @@ fn visit_write(d: &DemoCommunity, n: usize) -> Result<Row> {
     let p50 = percentile(&mut samples, 0.5);
     let f99 = percentile(&mut floor, 0.99);
     Ok(Row {
-        name: format!("record a visit with 2 photo refs, transaction + outbox (p50 {:.3} ms)", ms(p50)),
+        name: format!(
+            "record a visit with 2 photo refs, transaction + outbox (p50 {:.3} ms)",
+            ms(p50)
+        ),
         value: format!("p99 {:.3} ms", ms(p99)),
         floor: format!("p99 {:.3} ms one-row INSERT commit", ms(f99)),
         ratio: Some(p99.as_secs_f64() / f99.as_secs_f64()),
@@ -296,7 +412,11 @@ fn camera_jpeg() -> Result<Vec<u8>> {
         seed ^= seed << 17;
         let noise = (seed % 17) as i32 - 8;
         let c = |base: i32| (base + noise).clamp(0, 255) as u8;
-        image::Rgb([c((x / 16) as i32 % 256), c((y / 12) as i32 % 256), c(((x + y) / 28) as i32 % 256)])
+        image::Rgb([
+            c((x / 16) as i32 % 256),
+            c((y / 12) as i32 % 256),
+            c(((x + y) / 28) as i32 % 256),
+        ])
     });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92).encode_image(&img)?;
@@ -319,7 +439,10 @@ fn photo_ingest(runs: usize) -> Result<Row> {
         Ok(t.elapsed())
     })?;
     Ok(Row {
-        name: format!("photo ingest 4000×3000 JPEG ({:.1} MB) → 1600 px + thumb, one thread", input.len() as f64 / 1e6),
+        name: format!(
+            "photo ingest 4000×3000 JPEG ({:.1} MB) → 1600 px + thumb, one thread",
+            input.len() as f64 / 1e6
+        ),
         value: format!("{:.0} ms", ms(ours)),
         floor: format!("{:.0} ms plain decode + encode", ms(floor)),
         ratio: Some(ours.as_secs_f64() / floor.as_secs_f64()),

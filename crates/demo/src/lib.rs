@@ -154,7 +154,14 @@ fn make_grids(cfg: &DemoConfig, community: &Community, rng: &mut Rng) -> Vec<Gri
 }
 
 fn make_buildings(cfg: &DemoConfig, grids: &[Grid], rng: &mut Rng) -> Vec<Building> {
-    let estates = ["联和花园", "江华小区", "华园新村", "丰乐苑", "建设二村", "紫茶小区"];
+    let estates = [
+        "联和花园",
+        "江华小区",
+        "华园新村",
+        "丰乐苑",
+        "建设二村",
+        "紫茶小区",
+    ];
     (0..cfg.buildings)
         .map(|i| {
             let grid = &grids[i * grids.len() / cfg.buildings];
@@ -267,7 +274,7 @@ fn make_resident(
     let elderly = tags.contains(&HouseholdTag::ElderlyLivingAlone);
     let birth_year: u16 = if elderly {
         1936 + rng.below(20) as u16
-    } else if member >= 2 && member <= 3 {
+    } else if (2..=3).contains(&member) {
         1990 + rng.below(25) as u16
     } else {
         1950 + rng.below(45) as u16
@@ -354,7 +361,8 @@ fn make_visits(
         let cadence = i64::from(h.visit_cadence_days);
         // Up to 1.6 cadences ago, so about a third are overdue.
         let days_ago = rng.below((cadence * 16 / 10).max(1) as u64) as i64;
-        let started_at = cfg.as_of - Duration::days(days_ago) - Duration::minutes(rng.below(480) as i64);
+        let started_at =
+            cfg.as_of - Duration::days(days_ago) - Duration::minutes(rng.below(480) as i64);
         let outcome = match rng.below(10) {
             0 => VisitOutcome::NobodyHome,
             1 if !h.is_vulnerable() => VisitOutcome::Refused,
@@ -366,7 +374,11 @@ fn make_visits(
             visitor,
             started_at,
             ended_at: started_at + Duration::minutes(5 + rng.below(25) as i64),
-            kind: if h.is_vulnerable() { VisitKind::CareVisit } else { VisitKind::Routine },
+            kind: if h.is_vulnerable() {
+                VisitKind::CareVisit
+            } else {
+                VisitKind::Routine
+            },
             outcome,
             notes: match outcome {
                 VisitOutcome::Met => "了解家庭情况，宣传消防安全".into(),
@@ -390,16 +402,52 @@ fn make_issues(
     rng: &mut Rng,
 ) -> Vec<Issue> {
     let samples: [(IssueCategory, &str, &str); 10] = [
-        (IssueCategory::FireSafety, "楼道电动车充电", "一楼楼道有电动车私拉电线充电"),
-        (IssueCategory::FireSafety, "消防通道堵塞", "杂物堆放堵塞消防通道"),
-        (IssueCategory::Sanitation, "垃圾未及时清运", "垃圾桶满溢两天未清运"),
-        (IssueCategory::BrokenFacility, "路灯不亮", "小区主干道路灯损坏"),
-        (IssueCategory::BrokenFacility, "井盖破损", "人行道井盖松动有安全隐患"),
-        (IssueCategory::Dispute, "邻里漏水纠纷", "楼上漏水与楼下住户发生纠纷"),
+        (
+            IssueCategory::FireSafety,
+            "楼道电动车充电",
+            "一楼楼道有电动车私拉电线充电",
+        ),
+        (
+            IssueCategory::FireSafety,
+            "消防通道堵塞",
+            "杂物堆放堵塞消防通道",
+        ),
+        (
+            IssueCategory::Sanitation,
+            "垃圾未及时清运",
+            "垃圾桶满溢两天未清运",
+        ),
+        (
+            IssueCategory::BrokenFacility,
+            "路灯不亮",
+            "小区主干道路灯损坏",
+        ),
+        (
+            IssueCategory::BrokenFacility,
+            "井盖破损",
+            "人行道井盖松动有安全隐患",
+        ),
+        (
+            IssueCategory::Dispute,
+            "邻里漏水纠纷",
+            "楼上漏水与楼下住户发生纠纷",
+        ),
         (IssueCategory::Noise, "夜间装修噪音", "晚上十点后仍在装修"),
-        (IssueCategory::IllegalConstruction, "天台违章搭建", "顶楼住户在天台搭建铁皮房"),
-        (IssueCategory::ResidentNeed, "申请低保咨询", "住户咨询低保申请流程"),
-        (IssueCategory::Sanitation, "蚊虫滋生", "积水处蚊虫多，需要消杀"),
+        (
+            IssueCategory::IllegalConstruction,
+            "天台违章搭建",
+            "顶楼住户在天台搭建铁皮房",
+        ),
+        (
+            IssueCategory::ResidentNeed,
+            "申请低保咨询",
+            "住户咨询低保申请流程",
+        ),
+        (
+            IssueCategory::Sanitation,
+            "蚊虫滋生",
+            "积水处蚊虫多，需要消杀",
+        ),
     ];
     let weights: [(IssueStatus, u64); 8] = [
         (IssueStatus::Reported, 12),
@@ -426,7 +474,8 @@ fn make_issues(
                 .map(|(s, _)| *s)
                 .unwrap_or(IssueStatus::Closed);
             let building = &buildings[rng.below(buildings.len() as u64) as usize];
-            let household = (category == IssueCategory::ResidentNeed || category == IssueCategory::Dispute)
+            let household = (category == IssueCategory::ResidentNeed
+                || category == IssueCategory::Dispute)
                 .then(|| households.iter().find(|h| h.building_id == building.id))
                 .flatten();
             Issue {
@@ -435,7 +484,11 @@ fn make_issues(
                 building_id: Some(building.id),
                 household_id: household.map(|h| h.id),
                 category,
-                severity: if category == IssueCategory::FireSafety { Severity::High } else { Severity::Low },
+                severity: if category == IssueCategory::FireSafety {
+                    Severity::High
+                } else {
+                    Severity::Low
+                },
                 source: IssueSource::Visit,
                 status,
                 title: format!("{}栋{}", building.number, title),
@@ -452,7 +505,7 @@ fn make_issues(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridmate_model::geo_rules::{locate_in_grid, GeoVerdict};
+    use gridmate_model::geo_rules::{GeoVerdict, locate_in_grid};
     use std::collections::{HashMap, HashSet};
 
     #[test]
@@ -477,7 +530,10 @@ mod tests {
         assert_eq!(a.households, b.households);
         assert_eq!(a.residents, b.residents);
         assert_eq!(a.issues, b.issues);
-        let c = generate(&DemoConfig { seed: 7, ..DemoConfig::scaled(500) });
+        let c = generate(&DemoConfig {
+            seed: 7,
+            ..DemoConfig::scaled(500)
+        });
         assert_ne!(a.households[0].id, c.households[0].id);
     }
 
@@ -492,12 +548,23 @@ mod tests {
         for h in &d.households {
             let b = buildings[&h.building_id];
             assert_eq!(h.grid_id, b.grid_id);
-            assert!(addresses.insert((h.building_id, h.unit, h.room.clone())), "one household a room");
+            assert!(
+                addresses.insert((h.building_id, h.unit, h.room.clone())),
+                "one household a room"
+            );
             assert!(validate::room(&h.room).is_ok());
         }
         for b in &d.buildings {
-            let fix = GpsFix { lat: b.lat, lon: b.lon, accuracy_m: 5.0, mock_location: false };
-            assert_eq!(locate_in_grid(&grids[&b.grid_id].boundary, &fix).verdict, GeoVerdict::Inside);
+            let fix = GpsFix {
+                lat: b.lat,
+                lon: b.lon,
+                accuracy_m: 5.0,
+                mock_location: false,
+            };
+            assert_eq!(
+                locate_in_grid(&grids[&b.grid_id].boundary, &fix).verdict,
+                GeoVerdict::Inside
+            );
         }
         for r in &d.residents {
             assert!(ids.contains(&r.household_id));
@@ -512,7 +579,11 @@ mod tests {
     #[test]
     fn grids_tile_without_gap_or_overlap() {
         let d = generate(&DemoConfig::scaled(20_000));
-        let total: f64 = d.grids.iter().map(|g| geo_rules::area_m2(&g.boundary)).sum();
+        let total: f64 = d
+            .grids
+            .iter()
+            .map(|g| geo_rules::area_m2(&g.boundary))
+            .sum();
         let one = geo_rules::area_m2(&d.grids[0].boundary);
         assert!((total - one * d.grids.len() as f64).abs() / total < 0.01);
         use geo::{Area, BooleanOps};

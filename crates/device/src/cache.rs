@@ -2,14 +2,14 @@
 //! history as the server (or the demo generator) describes them. Upserts, so the same code loads
 //! an empty device and refreshes a full one.
 
+use crate::Result;
 use crate::search_keys::name_keys;
 use crate::store::Store;
-use crate::time::{ms, DAY_MS};
-use crate::Result;
+use crate::time::{DAY_MS, ms};
 use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_model::*;
 use gridmate_protocol::records::boundary_from_geo;
-use rusqlite::{params, Transaction};
+use rusqlite::{Transaction, params};
 use std::collections::{HashMap, HashSet};
 
 /// One scope's worth of records, borrowed. The demo generator, tests and (later) the snapshot
@@ -144,7 +144,16 @@ fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
             put(
                 &mut ins,
                 &mut upd,
-                params![b.id.0, b.grid_id.0, b.number, b.estate, b.units, b.floors, b.lat, b.lon],
+                params![
+                    b.id.0,
+                    b.grid_id.0,
+                    b.number,
+                    b.estate,
+                    b.units,
+                    b.floors,
+                    b.lat,
+                    b.lon
+                ],
             )?;
             rows += 1;
         }
@@ -306,7 +315,11 @@ fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
 }
 
 /// After one new visit: move the household's last visit and due time forward (never back).
-pub(crate) fn note_visit(tx: &Transaction<'_>, household: HouseholdId, started_ms: i64) -> Result<()> {
+pub(crate) fn note_visit(
+    tx: &Transaction<'_>,
+    household: HouseholdId,
+    started_ms: i64,
+) -> Result<()> {
     tx.execute(
         "UPDATE households
             SET last_visit_at = MAX(COALESCE(last_visit_at, 0), ?2),

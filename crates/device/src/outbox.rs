@@ -12,7 +12,7 @@ use crate::{DeviceError, Result};
 use chrono::{DateTime, Utc};
 use gridmate_model::Hlc;
 use gridmate_protocol::{Mutation, MutationPayload, PushResult, PushStatus};
-use rusqlite::{params, Row, Transaction};
+use rusqlite::{Row, Transaction, params};
 use uuid::Uuid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

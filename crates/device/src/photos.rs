@@ -13,9 +13,9 @@
 //!
 //! [`process`] is pure CPU (run it off the UI thread); [`Store::add_photo`] stores the result.
 
+use crate::Result;
 use crate::store::Store;
 use crate::time::ms;
-use crate::Result;
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use gridmate_model::PhotoRef;
@@ -57,7 +57,9 @@ impl PhotoError {
     pub fn message_zh(&self) -> &'static str {
         match self {
             PhotoError::Empty => "照片文件为空",
-            PhotoError::FileTooLarge(_) | PhotoError::TooManyPixels { .. } => "照片太大，请降低相机分辨率后重拍",
+            PhotoError::FileTooLarge(_) | PhotoError::TooManyPixels { .. } => {
+                "照片太大，请降低相机分辨率后重拍"
+            }
             PhotoError::NotAnImage => "所选文件不是照片",
             PhotoError::Unsupported(_) => "不支持该照片格式，请在相机设置中选择“兼容性最佳(JPEG)”",
             PhotoError::Damaged(_) => "照片已损坏或不完整，请重拍",
@@ -80,7 +82,10 @@ pub struct ProcessedPhoto {
 fn is_heif(bytes: &[u8]) -> bool {
     bytes.len() >= 12
         && &bytes[4..8] == b"ftyp"
-        && matches!(&bytes[8..12], b"heic" | b"heix" | b"hevc" | b"hevx" | b"mif1" | b"msf1" | b"avif")
+        && matches!(
+            &bytes[8..12],
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"mif1" | b"msf1" | b"avif"
+        )
 }
 
 /// A JPEG whose last scan is not followed by an end-of-image marker was cut short. Decoders
@@ -107,11 +112,16 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
         return Err(PhotoError::Unsupported("HEIC/HEIF"));
     }
     let format = image::guess_format(bytes).map_err(|_| PhotoError::NotAnImage)?;
-    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
         return Err(PhotoError::NotAnImage);
     }
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(PhotoError::Damaged("the JPEG has no end-of-image marker".into()));
+        return Err(PhotoError::Damaged(
+            "the JPEG has no end-of-image marker".into(),
+        ));
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
@@ -120,7 +130,10 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
     let mut decoder = reader.into_decoder().map_err(damaged)?;
     let (w, h) = decoder.dimensions();
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(PhotoError::TooManyPixels { width: w, height: h });
+        return Err(PhotoError::TooManyPixels {
+            width: w,
+            height: h,
+        });
     }
     if w == 0 || h == 0 {
         return Err(PhotoError::Damaged("zero-sized image".into()));
@@ -133,8 +146,20 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
     img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
     let (w, h) = rgb.dimensions();
-    let full = fit(Image::from_vec_u8(w, h, rgb.into_raw(), PixelType::U8x3).map_err(damaged)?, MAX_SIDE)?;
-    let thumb = fit(Image::from_vec_u8(full.width(), full.height(), full.buffer().to_vec(), PixelType::U8x3).map_err(damaged)?, THUMB_SIDE)?;
+    let full = fit(
+        Image::from_vec_u8(w, h, rgb.into_raw(), PixelType::U8x3).map_err(damaged)?,
+        MAX_SIDE,
+    )?;
+    let thumb = fit(
+        Image::from_vec_u8(
+            full.width(),
+            full.height(),
+            full.buffer().to_vec(),
+            PixelType::U8x3,
+        )
+        .map_err(damaged)?,
+        THUMB_SIDE,
+    )?;
     let jpeg = encode(&full, JPEG_QUALITY)?;
     let thumbnail = encode(&thumb, THUMB_QUALITY)?;
     let digest = Sha256::digest(&jpeg);
@@ -172,7 +197,12 @@ fn fit(src: Image<'static>, side: u32) -> Result<Image<'static>, PhotoError> {
 fn encode(img: &Image<'_>, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let mut out = Vec::with_capacity(img.buffer().len() / 8);
     JpegEncoder::new_with_quality(&mut out, quality)
-        .encode(img.buffer(), img.width(), img.height(), ExtendedColorType::Rgb8)
+        .encode(
+            img.buffer(),
+            img.width(),
+            img.height(),
+            ExtendedColorType::Rgb8,
+        )
         .map_err(damaged)?;
     Ok(out)
 }

@@ -2,13 +2,13 @@
 //! writes.
 
 use crate::cache::split_codes;
-use crate::store::{state_get, Store};
-use crate::time::{from_ms, ms, DAY_MS};
+use crate::store::{Store, state_get};
+use crate::time::{DAY_MS, from_ms, ms};
 use crate::{DeviceError, Result};
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 use gridmate_model::*;
-use gridmate_protocol::records::{boundary_to_geo, MultiPolygonCoords};
-use rusqlite::{params, OptionalExtension, Row};
+use gridmate_protocol::records::{MultiPolygonCoords, boundary_to_geo};
+use rusqlite::{OptionalExtension, Row, params};
 
 /// China Standard Time: "this month" and "today" are the worker's, not UTC's.
 fn china() -> FixedOffset {
@@ -183,7 +183,8 @@ pub struct IssueFilter {
     pub limit: usize,
 }
 
-const HOUSEHOLD_ROW: &str = "h.id, b.number, h.unit, h.room, h.head_name, h.tags, h.last_visit_at, h.due_at";
+const HOUSEHOLD_ROW: &str =
+    "h.id, b.number, h.unit, h.room, h.head_name, h.tags, h.last_visit_at, h.due_at";
 
 fn household_row(r: &Row<'_>, as_of_ms: i64) -> rusqlite::Result<HouseholdRow> {
     let tags_text: String = r.get(5)?;
@@ -290,7 +291,11 @@ impl Store {
         let grids: Vec<GridSummary> = {
             let mine = session.grid_ids();
             let all = self.grids()?;
-            let own: Vec<GridSummary> = all.iter().filter(|g| mine.contains(&g.grid.id)).cloned().collect();
+            let own: Vec<GridSummary> = all
+                .iter()
+                .filter(|g| mine.contains(&g.grid.id))
+                .cloned()
+                .collect();
             if own.is_empty() { all } else { own }
         };
         let mut households = 0;
@@ -473,14 +478,21 @@ impl Store {
     pub fn resident_phone_for_call(&self, id: ResidentId) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT phone FROM residents WHERE id = ?1", [id.0], |r| r.get(0))
+            .query_row("SELECT phone FROM residents WHERE id = ?1", [id.0], |r| {
+                r.get(0)
+            })
             .optional()?
             .flatten())
     }
 
     /// Vulnerable households past their visit cadence, never-visited first, then the longest
     /// overdue. `grid` narrows to one grid.
-    pub fn due_visits(&self, grid: Option<GridId>, as_of: DateTime<Utc>, limit: usize) -> Result<Vec<DueVisit>> {
+    pub fn due_visits(
+        &self,
+        grid: Option<GridId>,
+        as_of: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DueVisit>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {HOUSEHOLD_ROW} FROM households h JOIN buildings b ON b.id = h.building_id
               WHERE h.vulnerable = 1 AND h.due_at <= ?1 AND (?2 IS NULL OR h.grid_id = ?2)
@@ -499,7 +511,12 @@ impl Store {
     }
 
     /// Household coverage of a grid between `from` (inclusive) and `to` (exclusive).
-    pub fn coverage(&self, grid: GridId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Coverage> {
+    pub fn coverage(
+        &self,
+        grid: GridId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Coverage> {
         let households: u32 = self.conn.query_row(
             "SELECT COUNT(*) FROM households WHERE grid_id = ?1",
             [grid.0],
@@ -515,7 +532,9 @@ impl Store {
         ))?;
         let to_ms = ms(to);
         let unvisited = st
-            .query_map(params![grid.0, ms(from), to_ms], |r| household_row(r, to_ms))?
+            .query_map(params![grid.0, ms(from), to_ms], |r| {
+                household_row(r, to_ms)
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(Coverage {
             households,
@@ -532,7 +551,9 @@ impl Store {
               GROUP BY status",
         )?;
         let mut out: Vec<(IssueStatus, u32)> = st
-            .query_map([grid.map(|g| g.0)], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+            .query_map([grid.map(|g| g.0)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?))
+            })?
             .filter_map(|row| match row {
                 Ok((s, n)) => IssueStatus::from_code(&s).map(|s| Ok((s, n))),
                 Err(e) => Some(Err(e)),
@@ -544,7 +565,11 @@ impl Store {
 
     pub fn issues(&self, f: &IssueFilter) -> Result<Vec<IssueRow>> {
         let statuses: Vec<&str> = if f.statuses.is_empty() {
-            IssueStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect()
+            IssueStatus::ALL
+                .iter()
+                .filter(|s| s.is_open())
+                .map(|s| s.code())
+                .collect()
         } else {
             f.statuses.iter().map(|s| s.code()).collect()
         };
@@ -591,7 +616,8 @@ impl Store {
                     accuracy_m: r.get(5)?,
                     mock_location: r.get(6)?,
                 },
-                verdict: GeoVerdict::from_code(&r.get::<_, String>(7)?).unwrap_or(GeoVerdict::Uncertain),
+                verdict: GeoVerdict::from_code(&r.get::<_, String>(7)?)
+                    .unwrap_or(GeoVerdict::Uncertain),
                 boundary_distance_m: r.get(8)?,
             })
         })?;

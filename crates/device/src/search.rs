@@ -3,9 +3,9 @@
 //! "12栋2单元"). Every branch is a prefix range scan on an index, bounded by `limit`, so a
 //! keystroke costs well under a millisecond even on a community-wide cache.
 
+use crate::Result;
 use crate::search_keys::is_pinyin_query;
 use crate::store::Store;
-use crate::Result;
 use gridmate_model::address;
 use gridmate_model::{HouseholdId, ResidentId};
 use rusqlite::params;
@@ -37,7 +37,8 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-const RESIDENT_HIT: &str = "SELECT r.household_id, r.id, r.name, r.relation, b.number, h.unit, h.room,
+const RESIDENT_HIT: &str =
+    "SELECT r.household_id, r.id, r.name, r.relation, b.number, h.unit, h.room,
         b.estate, h.vulnerable
    FROM residents r
    JOIN households h ON h.id = r.household_id
@@ -55,7 +56,8 @@ impl Store {
         }
         if is_pinyin_query(q) {
             let key = q.to_ascii_lowercase();
-            let mut hits = self.search_residents("name_initials", &key, limit, SearchMatch::Initials)?;
+            let mut hits =
+                self.search_residents("name_initials", &key, limit, SearchMatch::Initials)?;
             if hits.len() < limit {
                 for h in self.search_residents("name_pinyin", &key, limit, SearchMatch::Pinyin)? {
                     if hits.len() >= limit {

@@ -36,7 +36,10 @@ pub fn name_keys(name: &str) -> (String, String) {
     let mut in_latin_word = false;
     for (i, c) in name.chars().enumerate() {
         let surname = if i == 0 {
-            SURNAME_READINGS.iter().find(|(s, _)| *s == c).map(|(_, r)| *r)
+            SURNAME_READINGS
+                .iter()
+                .find(|(s, _)| *s == c)
+                .map(|(_, r)| *r)
         } else {
             None
         };

@@ -1,6 +1,6 @@
 //! Opening the store, the signed-in session, and the device's small persistent values.
 
-use crate::{migrate, DeviceError, Result};
+use crate::{DeviceError, Result, migrate};
 use gridmate_model::{Assignment, BuildingId, GridId, Hlc, HlcClock, Role, User, UserId};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::path::{Path, PathBuf};

@@ -4,18 +4,18 @@
 
 use crate::cache::{note_visit, photos_text};
 use crate::outbox::enqueue;
-use crate::store::{next_hlc, Store};
+use crate::store::{Store, next_hlc};
 use crate::time::ms;
 use crate::{DeviceError, Result};
 use chrono::{DateTime, Utc};
-use gridmate_model::geo_rules::{locate_in_grid, GridFix};
-use gridmate_model::validate::{self, limits, ValidationError};
+use gridmate_model::geo_rules::{GridFix, locate_in_grid};
+use gridmate_model::validate::{self, ValidationError, limits};
 use gridmate_model::*;
+use gridmate_protocol::MutationPayload;
 use gridmate_protocol::mutations::{
     CheckinData, IssueEventData, IssueReportData, Location, PatchData, ServiceData, VisitData,
 };
-use gridmate_protocol::MutationPayload;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 /// A visit as the "record visit" screen fills it in.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,7 +113,11 @@ fn enqueue_checked(
 
 fn exists(tx: &Transaction<'_>, table: &'static str, id: uuid::Uuid) -> Result<bool> {
     Ok(tx
-        .query_row(&format!("SELECT 1 FROM {table} WHERE id = ?1"), [id], |_| Ok(()))
+        .query_row(
+            &format!("SELECT 1 FROM {table} WHERE id = ?1"),
+            [id],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some())
 }
@@ -124,7 +128,10 @@ impl Store {
         let session = self.require_session()?;
         let notes = validate::text("备注", &v.notes, limits::TEXT, false)?;
         if v.ended_at < v.started_at {
-            return Err(ValidationError::EndsBeforeStart { field: "走访时间" }.into());
+            return Err(ValidationError::EndsBeforeStart {
+                field: "走访时间"
+            }
+            .into());
         }
         check_fix(&v.location)?;
         check_photos(&v.photos)?;
@@ -242,7 +249,11 @@ impl Store {
         let now = Utc::now();
         let tx = self.conn.transaction()?;
         let status: String = tx
-            .query_row("SELECT status FROM issues WHERE id = ?1", [issue_id.0], |r| r.get(0))
+            .query_row(
+                "SELECT status FROM issues WHERE id = ?1",
+                [issue_id.0],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(|| DeviceError::not_found("issue", issue_id))?;
         let from = IssueStatus::from_code(&status)
@@ -256,7 +267,10 @@ impl Store {
                     break;
                 }
                 // "Not from this status" says more than "not your role" when both apply.
-                Err(e) if refusal.is_none() || matches!(e, TransitionError::IllegalFromStatus { .. }) => {
+                Err(e)
+                    if refusal.is_none()
+                        || matches!(e, TransitionError::IllegalFromStatus { .. }) =>
+                {
                     refusal = Some(e)
                 }
                 Err(_) => {}
@@ -302,7 +316,12 @@ impl Store {
 
     /// A party member checks in to a grid. The verdict (inside / outside / uncertain, with the
     /// distance to the boundary) is computed here from the cached boundary, offline.
-    pub fn check_in(&mut self, grid_id: GridId, fix: GpsFix, at: DateTime<Utc>) -> Result<(CheckInId, GridFix)> {
+    pub fn check_in(
+        &mut self,
+        grid_id: GridId,
+        fix: GpsFix,
+        at: DateTime<Utc>,
+    ) -> Result<(CheckInId, GridFix)> {
         let session = self.require_session()?;
         validate::coordinates(fix.lat, fix.lon, Some(fix.accuracy_m))?;
         let grid = self.grid(grid_id)?;
@@ -429,7 +448,10 @@ impl Store {
             return Err(DeviceError::not_found("household", id));
         }
         if let Some(n) = &head_name {
-            tx.execute("UPDATE households SET head_name = ?2 WHERE id = ?1", params![id.0, n])?;
+            tx.execute(
+                "UPDATE households SET head_name = ?2 WHERE id = ?1",
+                params![id.0, n],
+            )?;
         }
         if let Some(tags) = &patch.tags {
             let vulnerable = tags.iter().any(|t| t.is_vulnerable());

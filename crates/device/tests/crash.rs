@@ -48,7 +48,13 @@ fn sigkill_at_any_moment_leaves_record_and_outbox_together() {
     let started = Instant::now();
     for round in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "visit_writer_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "visit_writer_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("GRIDMATE_CRASH_DIR", dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -91,17 +97,36 @@ fn sigkill_at_any_moment_leaves_record_and_outbox_together() {
             .map(Result::unwrap)
             .collect();
         let subject_set: HashSet<_> = subjects.iter().copied().collect();
-        assert_eq!(subjects.len(), subject_set.len(), "round {round}: a visit enqueued twice");
-        assert_eq!(visits, subject_set, "round {round}: a visit without its mutation or the reverse");
+        assert_eq!(
+            subjects.len(),
+            subject_set.len(),
+            "round {round}: a visit enqueued twice"
+        );
+        assert_eq!(
+            visits, subject_set,
+            "round {round}: a visit without its mutation or the reverse"
+        );
         for id in &reported {
             let id: uuid::Uuid = id.parse().unwrap();
-            assert!(visits.contains(&id), "round {round}: committed visit {id} lost");
+            assert!(
+                visits.contains(&id),
+                "round {round}: committed visit {id} lost"
+            );
         }
     }
     let conn = rusqlite::Connection::open(dir.path().join("gridmate.sqlite")).unwrap();
-    let total: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap();
-    eprintln!("{KILLS} kills, {} commits reported, {total} in the outbox, {:?}", reported.len(), started.elapsed());
-    assert!(reported.len() >= KILLS / 2, "the writer must get work done between kills");
+    let total: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    eprintln!(
+        "{KILLS} kills, {} commits reported, {total} in the outbox, {:?}",
+        reported.len(),
+        started.elapsed()
+    );
+    assert!(
+        reported.len() >= KILLS / 2,
+        "the writer must get work done between kills"
+    );
 }
 
 #[test]
@@ -109,10 +134,17 @@ fn sigkill_at_any_moment_leaves_record_and_outbox_together() {
 fn visit_writer_child() {
     let dir = std::env::var("GRIDMATE_CRASH_DIR").expect("run by the crash test");
     let mut store = Store::open(&dir).unwrap();
-    let households: Vec<HouseholdId> = common::demo().households.iter().take(200).map(|h| h.id).collect();
+    let households: Vec<HouseholdId> = common::demo()
+        .households
+        .iter()
+        .take(200)
+        .map(|h| h.id)
+        .collect();
     println!("READY");
     for n in 0.. {
-        let id = store.record_visit(visit(households[n % households.len()], n)).unwrap();
+        let id = store
+            .record_visit(visit(households[n % households.len()], n))
+            .unwrap();
         println!("COMMITTED {id}");
     }
 }

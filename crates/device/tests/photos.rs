@@ -1,8 +1,8 @@
 //! The photo pipeline on real images made here: orientation, size, EXIF stripped, hashing, and
 //! every kind of bad input refused with a clear error and bounded memory.
 
-use gridmate_device::photos::{self, PhotoError};
 use gridmate_device::Store;
+use gridmate_device::photos::{self, PhotoError};
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, Rgb, RgbImage};
 use sha2::{Digest, Sha256};
@@ -22,7 +22,12 @@ fn photo(w: u32, h: u32) -> RgbImage {
 fn jpeg(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     JpegEncoder::new_with_quality(&mut out, 90)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .unwrap();
     out
 }
@@ -30,7 +35,12 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
 fn png(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .unwrap();
     out
 }
@@ -81,17 +91,28 @@ fn a_phone_photo_comes_out_upright_small_and_without_exif() {
     let raw = with_app1(&jpeg(&photo(4000, 3000)), &exif_orientation(6));
     assert!(raw.windows(4).any(|w| w == b"Exif"));
     let p = photos::process(&raw).unwrap();
-    assert_eq!((p.width, p.height), (1200, 1600), "upright portrait, long side 1600");
+    assert_eq!(
+        (p.width, p.height),
+        (1200, 1600),
+        "upright portrait, long side 1600"
+    );
     let out = image::load_from_memory(&p.jpeg).unwrap();
     assert_eq!((out.width(), out.height()), (1200, 1600));
     // The red top-left quadrant of the sensor image is at the top right once upright.
-    assert!(is_red(px(&p.jpeg, 1100, 100)), "{:?}", px(&p.jpeg, 1100, 100));
+    assert!(
+        is_red(px(&p.jpeg, 1100, 100)),
+        "{:?}",
+        px(&p.jpeg, 1100, 100)
+    );
     assert!(!is_red(px(&p.jpeg, 100, 100)));
     // No metadata survives.
     assert!(!p.jpeg.windows(4).any(|w| w == b"Exif"));
     assert!(!p.jpeg.windows(3).any(|w| w == b"GMX"));
     // Named by the hash of its bytes.
-    let hex: String = Sha256::digest(&p.jpeg).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = Sha256::digest(&p.jpeg)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(p.sha256.as_str(), hex);
     // Thumbnail at 256 on the long side.
     let t = image::load_from_memory(&p.thumbnail).unwrap();
@@ -117,8 +138,16 @@ fn every_exif_orientation_ends_upright() {
         let raw = with_app1(&jpeg(&photo(40, 20)), &exif_orientation(o));
         let p = photos::process(&raw).unwrap();
         let rotated = o >= 5;
-        assert_eq!((p.width, p.height), if rotated { (20, 40) } else { (40, 20) }, "orientation {o}");
-        assert!(is_red(px(&p.jpeg, x, y)), "orientation {o}: {:?}", px(&p.jpeg, x, y));
+        assert_eq!(
+            (p.width, p.height),
+            if rotated { (20, 40) } else { (40, 20) },
+            "orientation {o}"
+        );
+        assert!(
+            is_red(px(&p.jpeg, x, y)),
+            "orientation {o}: {:?}",
+            px(&p.jpeg, x, y)
+        );
     }
 }
 
@@ -139,32 +168,60 @@ fn stored_photos_are_files_named_by_their_hash() {
     let mut store = Store::open(dir.path()).unwrap();
     let stored = store.ingest_photo(&jpeg(&photo(2000, 1500))).unwrap();
     let bytes = std::fs::read(&stored.path).unwrap();
-    let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(hex, stored.sha256.as_str());
-    assert!(stored.path.file_name().unwrap().to_str().unwrap().starts_with(&hex));
+    assert!(
+        stored
+            .path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(&hex)
+    );
     assert!(stored.thumb_path.exists());
     assert_eq!(store.photo(&stored.sha256).unwrap(), Some(stored.clone()));
     // Again: same name, no error, no second row.
-    assert_eq!(store.ingest_photo(&jpeg(&photo(2000, 1500))).unwrap(), stored);
-    assert!(std::fs::read_dir(dir.path().join("photos")).unwrap().all(|e| {
-        !e.unwrap().file_name().to_string_lossy().ends_with(".part")
-    }));
+    assert_eq!(
+        store.ingest_photo(&jpeg(&photo(2000, 1500))).unwrap(),
+        stored
+    );
+    assert!(
+        std::fs::read_dir(dir.path().join("photos"))
+            .unwrap()
+            .all(|e| { !e.unwrap().file_name().to_string_lossy().ends_with(".part") })
+    );
 }
 
 #[test]
 fn broken_and_hostile_files_get_clear_errors() {
     let good = jpeg(&photo(640, 480));
     assert_eq!(photos::process(&[]).unwrap_err(), PhotoError::Empty);
-    assert_eq!(photos::process(b"hello, this is a text file named IMG_0001.jpg").unwrap_err(), PhotoError::NotAnImage);
-    assert_eq!(photos::process(b"%PDF-1.7\n%...").unwrap_err(), PhotoError::NotAnImage);
+    assert_eq!(
+        photos::process(b"hello, this is a text file named IMG_0001.jpg").unwrap_err(),
+        PhotoError::NotAnImage
+    );
+    assert_eq!(
+        photos::process(b"%PDF-1.7\n%...").unwrap_err(),
+        PhotoError::NotAnImage
+    );
     // An iPhone HEIC: ftyp box with a HEIF brand.
     let heic = [&[0, 0, 0, 24][..], b"ftypheic", &[0, 0, 0, 0], b"mif1heic"].concat();
-    assert!(matches!(photos::process(&heic).unwrap_err(), PhotoError::Unsupported(_)));
+    assert!(matches!(
+        photos::process(&heic).unwrap_err(),
+        PhotoError::Unsupported(_)
+    ));
     // Cut short at every tenth of the file.
     for tenth in 1..10 {
         let cut = &good[..good.len() * tenth / 10];
         let err = photos::process(cut).map(|p| p.sha256);
-        assert!(matches!(err, Err(PhotoError::Damaged(_) | PhotoError::NotAnImage)), "cut at {tenth}/10: {err:?}");
+        assert!(
+            matches!(err, Err(PhotoError::Damaged(_) | PhotoError::NotAnImage)),
+            "cut at {tenth}/10: {err:?}"
+        );
     }
     let good_png = png(&photo(640, 480));
     let cut = &good_png[..good_png.len() / 2];
@@ -226,9 +283,16 @@ fn a_decompression_bomb_is_refused_before_decoding_in_bounded_memory() {
     assert!(bomb.len() < 1_000_000, "{}", bomb.len());
     // Run the pipeline in a child process so its peak memory is its own.
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "bomb_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "bomb_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("GRIDMATE_BOMB", {
-            let path = std::env::temp_dir().join(format!("gridmate-bomb-{}.png", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("gridmate-bomb-{}.png", std::process::id()));
             std::fs::write(&path, &bomb).unwrap();
             path
         })
@@ -252,7 +316,10 @@ fn bomb_child() {
     let bytes = std::fs::read(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     let verdict = match photos::process(&bytes) {
-        Err(PhotoError::TooManyPixels { width: 50_000, height: 50_000 }) => "too_many_pixels",
+        Err(PhotoError::TooManyPixels {
+            width: 50_000,
+            height: 50_000,
+        }) => "too_many_pixels",
         Err(_) => "other_error",
         Ok(_) => "decoded",
     };

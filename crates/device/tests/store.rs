@@ -45,12 +45,20 @@ fn every_earlier_schema_version_migrates_to_the_latest() {
             }
         }
         let s = Store::open(dir.path()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), migrate::latest_version(), "from {start}");
+        assert_eq!(
+            s.schema_version().unwrap(),
+            migrate::latest_version(),
+            "from {start}"
+        );
         assert_eq!(s.integrity_check().unwrap(), "ok");
         let conn = rusqlite::Connection::open(dir.path().join("gridmate.sqlite")).unwrap();
-        let kept: i64 = conn.query_row("SELECT COUNT(*) FROM community", [], |r| r.get(0)).unwrap();
+        let kept: i64 = conn
+            .query_row("SELECT COUNT(*) FROM community", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(kept, i64::from(start >= 1), "from {start}");
-        let applied: i64 = conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+        let applied: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(applied, i64::from(migrate::latest_version()));
     }
 }
@@ -60,7 +68,8 @@ fn a_database_from_a_newer_app_is_refused_not_guessed_at() {
     let dir = tempfile::tempdir().unwrap();
     drop(Store::open(dir.path()).unwrap());
     let conn = rusqlite::Connection::open(dir.path().join("gridmate.sqlite")).unwrap();
-    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", []).unwrap();
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", [])
+        .unwrap();
     drop(conn);
     match Store::open(dir.path()) {
         Err(DeviceError::SchemaTooNew { found: 99, .. }) => {}
@@ -78,13 +87,27 @@ fn home_shows_the_workers_grid() {
     assert_eq!(home.grids.len(), 1, "a worker sees their own grid");
     let grid = &home.grids[0];
     assert_eq!(grid.grid.id, d.grids[0].id);
-    let expected = d.households.iter().filter(|h| h.grid_id == d.grids[0].id).count() as u32;
+    let expected = d
+        .households
+        .iter()
+        .filter(|h| h.grid_id == d.grids[0].id)
+        .count() as u32;
     assert_eq!(home.households, expected);
-    assert_eq!(grid.buildings as usize, d.buildings.iter().filter(|b| b.grid_id == d.grids[0].id).count());
+    assert_eq!(
+        grid.buildings as usize,
+        d.buildings
+            .iter()
+            .filter(|b| b.grid_id == d.grids[0].id)
+            .count()
+    );
     assert!(home.visited_this_month > 0 && home.visited_this_month < home.households);
     assert!(home.due_visits > 0);
     let open: u32 = home.open_issues.iter().map(|(_, n)| n).sum();
-    let expected_open = d.issues.iter().filter(|i| i.grid_id == d.grids[0].id && i.status.is_open()).count();
+    let expected_open = d
+        .issues
+        .iter()
+        .filter(|i| i.grid_id == d.grids[0].id && i.status.is_open())
+        .count();
     assert_eq!(open as usize, expected_open);
     assert_eq!(home.sync.pending, 0);
 }
@@ -112,7 +135,10 @@ fn browse_building_then_household_with_masked_residents() {
         let id = r.id_number_masked.as_deref().unwrap();
         assert_eq!(id.matches('*').count(), 10, "{id}");
     }
-    let full = store.resident_phone_for_call(detail.residents[0].id).unwrap().unwrap();
+    let full = store
+        .resident_phone_for_call(detail.residents[0].id)
+        .unwrap()
+        .unwrap();
     assert!(validate::phone(&full).is_ok());
 }
 
@@ -121,11 +147,19 @@ fn a_role_without_calls_keeps_no_full_phone_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     store.load_scope(ScopeData::of_demo(demo(), false)).unwrap();
-    store.sign_in(&session(demo(), Role::BuildingLeader)).unwrap();
+    store
+        .sign_in(&session(demo(), Role::BuildingLeader))
+        .unwrap();
     let r = &demo().residents[0];
     assert_eq!(store.resident_phone_for_call(r.id).unwrap(), None);
     let conn = rusqlite::Connection::open(dir.path().join("gridmate.sqlite")).unwrap();
-    let full: i64 = conn.query_row("SELECT COUNT(*) FROM residents WHERE phone IS NOT NULL", [], |r| r.get(0)).unwrap();
+    let full: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM residents WHERE phone IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(full, 0);
 }
 
@@ -144,7 +178,10 @@ fn due_visits_are_vulnerable_overdue_and_oldest_first() {
             None => assert!(!seen_visited, "never-visited after a visited one"),
             Some(days) => {
                 seen_visited = true;
-                assert!(days >= 0 && days <= last_overdue, "{days} after {last_overdue}");
+                assert!(
+                    days >= 0 && days <= last_overdue,
+                    "{days} after {last_overdue}"
+                );
                 last_overdue = days;
             }
         }
@@ -156,7 +193,12 @@ fn due_visits_are_vulnerable_overdue_and_oldest_first() {
         .iter()
         .filter(|h| h.is_vulnerable())
         .filter(|h| {
-            let last = d.visits.iter().filter(|v| v.household_id == h.id).map(|v| v.started_at).max();
+            let last = d
+                .visits
+                .iter()
+                .filter(|v| v.household_id == h.id)
+                .map(|v| v.started_at)
+                .max();
             last.is_none_or(|t| t + Duration::days(i64::from(h.visit_cadence_days)) <= as_of())
         })
         .count();
@@ -170,12 +212,22 @@ fn coverage_counts_every_household_once() {
     let g = d.grids[0].id;
     let from = as_of() - Duration::days(30);
     let c = store.coverage(g, from, as_of()).unwrap();
-    assert_eq!(c.visited as usize + c.unvisited.len(), c.households as usize);
-    let in_grid: std::collections::HashSet<_> = d.households.iter().filter(|h| h.grid_id == g).map(|h| h.id).collect();
+    assert_eq!(
+        c.visited as usize + c.unvisited.len(),
+        c.households as usize
+    );
+    let in_grid: std::collections::HashSet<_> = d
+        .households
+        .iter()
+        .filter(|h| h.grid_id == g)
+        .map(|h| h.id)
+        .collect();
     let visited: std::collections::HashSet<_> = d
         .visits
         .iter()
-        .filter(|v| in_grid.contains(&v.household_id) && v.started_at >= from && v.started_at < as_of())
+        .filter(|v| {
+            in_grid.contains(&v.household_id) && v.started_at >= from && v.started_at < as_of()
+        })
         .map(|v| v.household_id)
         .collect();
     assert_eq!(c.visited as usize, visited.len());
@@ -191,16 +243,29 @@ fn search_by_name_initials_pinyin_and_room() {
     let (pinyin, initials) = search_keys::name_keys(&target.name);
 
     let by_name = store.search(&target.name, 50).unwrap();
-    assert!(by_name.iter().any(|h| h.resident_id == Some(target.id)), "name");
+    assert!(
+        by_name.iter().any(|h| h.resident_id == Some(target.id)),
+        "name"
+    );
     assert!(by_name.iter().all(|h| h.name.starts_with(&target.name)));
 
     let by_initials = store.search(&initials, 2_000).unwrap();
-    assert!(by_initials.iter().any(|h| h.resident_id == Some(target.id)), "initials {initials}");
+    assert!(
+        by_initials.iter().any(|h| h.resident_id == Some(target.id)),
+        "initials {initials}"
+    );
 
     let by_pinyin = store.search(&pinyin.to_uppercase(), 50).unwrap();
-    assert!(by_pinyin.iter().any(|h| h.resident_id == Some(target.id)), "pinyin {pinyin}");
+    assert!(
+        by_pinyin.iter().any(|h| h.resident_id == Some(target.id)),
+        "pinyin {pinyin}"
+    );
 
-    let h = d.households.iter().find(|h| h.id == target.household_id).unwrap();
+    let h = d
+        .households
+        .iter()
+        .find(|h| h.id == target.household_id)
+        .unwrap();
     let b = d.buildings.iter().find(|b| b.id == h.building_id).unwrap();
     for q in [
         format!("{}-{}-{}", b.number, h.unit, h.room),
@@ -210,8 +275,15 @@ fn search_by_name_initials_pinyin_and_room() {
         assert_eq!(hits[0].household_id, h.id, "{q}");
         assert_eq!(hits[0].matched, SearchMatch::Address);
     }
-    let stairwell = store.search(&format!("{}-{}", b.number, h.unit), 500).unwrap();
-    assert!(stairwell.len() > 5 && stairwell.iter().all(|x| x.short_address.starts_with(&format!("{}-{}-", b.number, h.unit))));
+    let stairwell = store
+        .search(&format!("{}-{}", b.number, h.unit), 500)
+        .unwrap();
+    assert!(
+        stairwell.len() > 5
+            && stairwell.iter().all(|x| x
+                .short_address
+                .starts_with(&format!("{}-{}-", b.number, h.unit)))
+    );
 }
 
 #[test]
@@ -281,7 +353,12 @@ fn visit(household: HouseholdId) -> NewVisit {
         outcome: VisitOutcome::Met,
         notes: "老人血压正常，提醒冬季用电安全".into(),
         people_served: 1,
-        location: Some(GpsFix { lat: 22.588, lon: 113.079, accuracy_m: 12.0, mock_location: false }),
+        location: Some(GpsFix {
+            lat: 22.588,
+            lon: 113.079,
+            accuracy_m: 12.0,
+            mock_location: false,
+        }),
         photos: vec![PhotoRef::parse(&"ab".repeat(32)).unwrap()],
         raised_issues: vec![],
     }
@@ -296,15 +373,27 @@ fn a_visit_is_the_record_and_its_outbox_entry_together() {
     assert_eq!(id.0.get_version_num(), 7);
 
     let detail = store.household(hh).unwrap();
-    let v = detail.visits.iter().find(|v| v.id == id).expect("visit stored");
+    let v = detail
+        .visits
+        .iter()
+        .find(|v| v.id == id)
+        .expect("visit stored");
     assert!(v.pending, "not yet on the server");
-    assert!(store.due_visits(None, Utc::now(), 10_000).unwrap().iter().all(|d| d.household.id != hh));
+    assert!(
+        store
+            .due_visits(None, Utc::now(), 10_000)
+            .unwrap()
+            .iter()
+            .all(|d| d.household.id != hh)
+    );
 
     let pending = store.pending_mutations(10).unwrap();
     assert_eq!(pending.len(), 1);
     let m = &pending[0];
     assert_eq!(m.id.get_version_num(), 7);
-    let MutationPayload::VisitRecord(data) = m.payload().unwrap() else { panic!("kind {}", m.kind) };
+    let MutationPayload::VisitRecord(data) = m.payload().unwrap() else {
+        panic!("kind {}", m.kind)
+    };
     assert_eq!(data.visit_id, id.0);
     assert_eq!(data.household_id, hh.0);
     assert_eq!(store.sync_status().unwrap().pending, 1);
@@ -315,25 +404,56 @@ fn refused_writes_change_nothing() {
     let (dir, mut store) = demo_store(Role::GridWorker);
     let hh = demo().households[3].id;
     let before = counts(dir.path());
-    let too_long = NewVisit { notes: "长".repeat(2_001), ..visit(hh) };
-    assert!(matches!(store.record_visit(too_long), Err(DeviceError::Invalid(ValidationError::TooLong { .. }))));
-    let backwards = NewVisit { ended_at: Utc::now() - Duration::hours(1), ..visit(hh) };
-    assert!(matches!(store.record_visit(backwards), Err(DeviceError::Invalid(_))));
+    let too_long = NewVisit {
+        notes: "长".repeat(2_001),
+        ..visit(hh)
+    };
+    assert!(matches!(
+        store.record_visit(too_long),
+        Err(DeviceError::Invalid(ValidationError::TooLong { .. }))
+    ));
+    let backwards = NewVisit {
+        ended_at: Utc::now() - Duration::hours(1),
+        ..visit(hh)
+    };
+    assert!(matches!(
+        store.record_visit(backwards),
+        Err(DeviceError::Invalid(_))
+    ));
     let nowhere = NewVisit {
-        location: Some(GpsFix { lat: 123.0, lon: 113.0, accuracy_m: 5.0, mock_location: false }),
+        location: Some(GpsFix {
+            lat: 123.0,
+            lon: 113.0,
+            accuracy_m: 5.0,
+            mock_location: false,
+        }),
         ..visit(hh)
     };
     assert!(store.record_visit(nowhere).is_err());
-    let control = NewVisit { notes: "ok\u{1b}[2J".into(), ..visit(hh) };
+    let control = NewVisit {
+        notes: "ok\u{1b}[2J".into(),
+        ..visit(hh)
+    };
     assert!(store.record_visit(control).is_err());
     let unknown = visit(HouseholdId::new_v7());
-    assert!(matches!(store.record_visit(unknown), Err(DeviceError::NotFound { .. })));
-    let ten_photos = NewVisit { photos: vec![PhotoRef::parse(&"cd".repeat(32)).unwrap(); 10], ..visit(hh) };
+    assert!(matches!(
+        store.record_visit(unknown),
+        Err(DeviceError::NotFound { .. })
+    ));
+    let ten_photos = NewVisit {
+        photos: vec![PhotoRef::parse(&"cd".repeat(32)).unwrap(); 10],
+        ..visit(hh)
+    };
     assert!(store.record_visit(ten_photos).is_err());
     assert_eq!(counts(dir.path()), before);
 
     // And every refusal reads in Chinese.
-    let err = store.record_visit(NewVisit { notes: "长".repeat(2_001), ..visit(hh) }).unwrap_err();
+    let err = store
+        .record_visit(NewVisit {
+            notes: "长".repeat(2_001),
+            ..visit(hh)
+        })
+        .unwrap_err();
     assert!(err.message_zh().contains("过长"), "{}", err.message_zh());
 }
 
@@ -343,7 +463,10 @@ fn nobody_signed_in_means_no_writes() {
     let mut store = Store::open(dir.path()).unwrap();
     store.load_scope(ScopeData::of_demo(demo(), false)).unwrap();
     let before = counts(dir.path());
-    assert!(matches!(store.record_visit(visit(demo().households[0].id)), Err(DeviceError::NoSession)));
+    assert!(matches!(
+        store.record_visit(visit(demo().households[0].id)),
+        Err(DeviceError::NoSession)
+    ));
     assert_eq!(counts(dir.path()), before);
 }
 
@@ -370,19 +493,33 @@ fn issue_actions_follow_the_state_machine_for_the_signed_in_role() {
 
     // A building leader may not accept; nothing is written.
     let before = counts(dir.path());
-    let err = store.act_on_issue(issue, IssueAction::Accept, "", vec![]).unwrap_err();
-    assert!(matches!(err, DeviceError::Transition(TransitionError::RoleNotAllowed { .. })));
+    let err = store
+        .act_on_issue(issue, IssueAction::Accept, "", vec![])
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        DeviceError::Transition(TransitionError::RoleNotAllowed { .. })
+    ));
     assert_eq!(counts(dir.path()), before);
     // but may handle it on the spot.
-    let (_, status) = store.act_on_issue(issue, IssueAction::ResolveOnSpot, "已劝导挪走", vec![]).unwrap();
+    let (_, status) = store
+        .act_on_issue(issue, IssueAction::ResolveOnSpot, "已劝导挪走", vec![])
+        .unwrap();
     assert_eq!(status, IssueStatus::ResolvedOnSpot);
 
     // The leader verifies and closes it; closing twice is refused.
     store.sign_in(&session(d, Role::GridLeader)).unwrap();
-    let (_, status) = store.act_on_issue(issue, IssueAction::Close, "已核查", vec![]).unwrap();
+    let (_, status) = store
+        .act_on_issue(issue, IssueAction::Close, "已核查", vec![])
+        .unwrap();
     assert_eq!(status, IssueStatus::Closed);
-    let err = store.act_on_issue(issue, IssueAction::Close, "", vec![]).unwrap_err();
-    assert!(matches!(err, DeviceError::Transition(TransitionError::IllegalFromStatus { .. })));
+    let err = store
+        .act_on_issue(issue, IssueAction::Close, "", vec![])
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        DeviceError::Transition(TransitionError::IllegalFromStatus { .. })
+    ));
 
     // Three mutations, in the order they were made, with increasing HLCs.
     let pending = store.pending_mutations(10).unwrap();
@@ -390,7 +527,14 @@ fn issue_actions_follow_the_state_machine_for_the_signed_in_role() {
     assert_eq!(kinds, ["issue.report", "issue.event", "issue.event"]);
     let hlcs: Vec<Hlc> = pending.iter().map(|m| m.hlc().unwrap()).collect();
     assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "{hlcs:?}");
-    assert!(store.issues(&IssueFilter::default()).unwrap().iter().all(|i| i.id != issue), "closed is not open");
+    assert!(
+        store
+            .issues(&IssueFilter::default())
+            .unwrap()
+            .iter()
+            .all(|i| i.id != issue),
+        "closed is not open"
+    );
 }
 
 #[test]
@@ -399,17 +543,32 @@ fn check_in_knows_inside_from_outside_offline() {
     let (_dir, mut store) = demo_store(Role::PartyMember);
     let g = &d.grids[0];
     let b = d.buildings.iter().find(|b| b.grid_id == g.id).unwrap();
-    let inside = GpsFix { lat: b.lat, lon: b.lon, accuracy_m: 10.0, mock_location: false };
+    let inside = GpsFix {
+        lat: b.lat,
+        lon: b.lon,
+        accuracy_m: 10.0,
+        mock_location: false,
+    };
     let (_, fix) = store.check_in(g.id, inside, Utc::now()).unwrap();
     assert_eq!(fix.verdict, GeoVerdict::Inside);
     assert!(fix.distance_m > 10.0);
-    let far = GpsFix { lat: 22.70, lon: 113.20, accuracy_m: 10.0, mock_location: true };
+    let far = GpsFix {
+        lat: 22.70,
+        lon: 113.20,
+        accuracy_m: 10.0,
+        mock_location: true,
+    };
     let (_, fix) = store.check_in(g.id, far, Utc::now()).unwrap();
     assert_eq!(fix.verdict, GeoVerdict::Outside);
     assert!(fix.distance_m < -1_000.0);
-    let mine = store.checkins(d.user(Role::PartyMember).user.id, 10).unwrap();
+    let mine = store
+        .checkins(d.user(Role::PartyMember).user.id, 10)
+        .unwrap();
     assert_eq!(mine.len(), 2);
-    assert!(mine.iter().any(|c| c.fix.mock_location), "the mock-location flag is kept as evidence");
+    assert!(
+        mine.iter().any(|c| c.fix.mock_location),
+        "the mock-location flag is kept as evidence"
+    );
     assert_eq!(store.sync_status().unwrap().pending, 2);
 }
 
@@ -430,12 +589,36 @@ fn service_and_household_patch_enqueue_their_mutations() {
         .unwrap();
     let hh = d.households[5].id;
     store
-        .patch_household(hh, HouseholdPatch { tags: Some(vec![HouseholdTag::ElderlyLivingAlone]), visit_cadence_days: Some(7), ..Default::default() })
+        .patch_household(
+            hh,
+            HouseholdPatch {
+                tags: Some(vec![HouseholdTag::ElderlyLivingAlone]),
+                visit_cadence_days: Some(7),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert!(store.household(hh).unwrap().household.tags == vec![HouseholdTag::ElderlyLivingAlone]);
-    let kinds: Vec<_> = store.pending_mutations(10).unwrap().into_iter().map(|m| m.payload().unwrap().kind()).collect();
+    let kinds: Vec<_> = store
+        .pending_mutations(10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.payload().unwrap().kind())
+        .collect();
     assert_eq!(kinds, ["service.record", "household.patch"]);
-    assert!(store.record_service(NewService { hours_tenths: 0, title: "x".into(), grid_id: d.grids[0].id, issue_id: None, at: Utc::now(), people_served: 0, photos: vec![] }).is_err());
+    assert!(
+        store
+            .record_service(NewService {
+                hours_tenths: 0,
+                title: "x".into(),
+                grid_id: d.grids[0].id,
+                issue_id: None,
+                at: Utc::now(),
+                people_served: 0,
+                photos: vec![]
+            })
+            .is_err()
+    );
 }
 
 #[test]
@@ -446,11 +629,19 @@ fn rejected_mutations_stay_and_are_shown() {
     }
     let pending = store.pending_mutations(10).unwrap();
     let results = vec![
-        PushResult { id: pending[0].id, status: PushStatus::Applied, error: None, seq: Some(1) },
+        PushResult {
+            id: pending[0].id,
+            status: PushStatus::Applied,
+            error: None,
+            seq: Some(1),
+        },
         PushResult {
             id: pending[1].id,
             status: PushStatus::Rejected,
-            error: Some(gridmate_protocol::ErrorDetail { code: "forbidden".into(), message: "household is outside your grids".into() }),
+            error: Some(gridmate_protocol::ErrorDetail {
+                code: "forbidden".into(),
+                message: "household is outside your grids".into(),
+            }),
             seq: None,
         },
     ];
@@ -459,7 +650,10 @@ fn rejected_mutations_stay_and_are_shown() {
     assert_eq!((status.pending, status.failed), (1, 1));
     let failed = store.outbox(&[OutboxState::Failed], 10).unwrap();
     assert_eq!(failed[0].mutation_id, pending[1].id);
-    assert_eq!(failed[0].error_message.as_deref(), Some("household is outside your grids"));
+    assert_eq!(
+        failed[0].error_message.as_deref(),
+        Some("household is outside your grids")
+    );
     // The rejected one does not block the one behind it.
     assert_eq!(store.pending_mutations(10).unwrap()[0].id, pending[2].id);
     assert_eq!(store.outbox(&[], 10).unwrap().len(), 3, "nothing deleted");
@@ -472,25 +666,56 @@ fn reloading_a_scope_updates_in_place_and_never_moves_a_visit_back() {
     let before = counts(dir.path());
     let hh = d.households[0].id;
     let fresh = store.record_visit(visit(hh)).unwrap();
-    let last_before = store.households(d.households[0].building_id, None, Utc::now()).unwrap()
-        .into_iter().find(|h| h.id == hh).unwrap().last_visit_at.unwrap();
+    let last_before = store
+        .households(d.households[0].building_id, None, Utc::now())
+        .unwrap()
+        .into_iter()
+        .find(|h| h.id == hh)
+        .unwrap()
+        .last_visit_at
+        .unwrap();
 
     // The server sends the same scope again with a renamed household head and a new cadence.
     let mut households = d.households.clone();
     households[0].head_name = "改名后".into();
     households[0].visit_cadence_days = 3;
-    store.load_scope(ScopeData { households: &households, ..ScopeData::of_demo(d, true) }).unwrap();
+    store
+        .load_scope(ScopeData {
+            households: &households,
+            ..ScopeData::of_demo(d, true)
+        })
+        .unwrap();
 
     let after = counts(dir.path());
-    let grew: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a.1 != b.1).map(|(a, b)| (a.0.clone(), b.1 - a.1)).collect();
-    let grew: Vec<_> = grew.into_iter().filter(|(t, _)| t != "sqlite_sequence" && t != "device_state").collect();
-    assert_eq!(grew, [("outbox".to_string(), 1), ("visits".to_string(), 1)], "only the new visit was added");
+    let grew: Vec<_> = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, b)| (a.0.clone(), b.1 - a.1))
+        .collect();
+    let grew: Vec<_> = grew
+        .into_iter()
+        .filter(|(t, _)| t != "sqlite_sequence" && t != "device_state")
+        .collect();
+    assert_eq!(
+        grew,
+        [("outbox".to_string(), 1), ("visits".to_string(), 1)],
+        "only the new visit was added"
+    );
     let detail = store.household(hh).unwrap();
     assert_eq!(detail.household.head_name, "改名后");
     assert_eq!(detail.household.visit_cadence_days, 3);
     assert!(detail.visits.iter().any(|v| v.id == fresh));
-    let row = store.households(d.households[0].building_id, None, Utc::now()).unwrap()
-        .into_iter().find(|h| h.id == hh).unwrap();
-    assert_eq!(row.last_visit_at.unwrap(), last_before, "an older server history does not undo today's visit");
+    let row = store
+        .households(d.households[0].building_id, None, Utc::now())
+        .unwrap()
+        .into_iter()
+        .find(|h| h.id == hh)
+        .unwrap();
+    assert_eq!(
+        row.last_visit_at.unwrap(),
+        last_before,
+        "an older server history does not undo today's visit"
+    );
     assert!(!row.due);
 }

@@ -97,9 +97,8 @@ pub fn parse(input: &str) -> Option<RoomAddress> {
     if !(b_sep.is_empty() || b_sep == "-" || b_sep == "--" || BUILDING_WORDS.contains(&b_sep)) {
         return None;
     }
-    let parse_unit = |p: &str| -> Option<u16> {
-        p.parse::<u16>().ok().filter(|u| (1..=99).contains(u))
-    };
+    let parse_unit =
+        |p: &str| -> Option<u16> { p.parse::<u16>().ok().filter(|u| (1..=99).contains(u)) };
     match parts.len() {
         1 => (b_sep.is_empty() || BUILDING_WORDS.contains(&b_sep)).then_some(RoomAddress {
             building,
@@ -111,17 +110,31 @@ pub fn parse(input: &str) -> Option<RoomAddress> {
             if b_sep == "--" {
                 // "12--301": building and room, no unit.
                 return (second_sep.is_empty() || ROOM_WORDS.contains(&second_sep)).then(|| {
-                    RoomAddress { building, unit: None, room: Some(parts[1].clone()) }
+                    RoomAddress {
+                        building,
+                        unit: None,
+                        room: Some(parts[1].clone()),
+                    }
                 });
             }
-            if UNIT_WORDS.contains(&second_sep) || (b_sep == "-" && second_sep.is_empty() && parts[1].len() <= 2) {
+            if UNIT_WORDS.contains(&second_sep)
+                || (b_sep == "-" && second_sep.is_empty() && parts[1].len() <= 2)
+            {
                 // "12-2", "12栋2单元"
                 let unit = parse_unit(&parts[1])?;
-                return Some(RoomAddress { building, unit: Some(unit), room: None });
+                return Some(RoomAddress {
+                    building,
+                    unit: Some(unit),
+                    room: None,
+                });
             }
             if second_sep.is_empty() || ROOM_WORDS.contains(&second_sep) {
                 // "12栋301", "12-301室", "12-1502"
-                return Some(RoomAddress { building, unit: None, room: Some(parts[1].clone()) });
+                return Some(RoomAddress {
+                    building,
+                    unit: None,
+                    room: Some(parts[1].clone()),
+                });
             }
             None
         }
@@ -135,7 +148,11 @@ pub fn parse(input: &str) -> Option<RoomAddress> {
                 return None;
             }
             let unit = parse_unit(&parts[1])?;
-            Some(RoomAddress { building, unit: Some(unit), room: Some(parts[2].clone()) })
+            Some(RoomAddress {
+                building,
+                unit: Some(unit),
+                room: Some(parts[2].clone()),
+            })
         }
     }
 }
@@ -146,7 +163,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn addr(b: &str, u: Option<u16>, r: Option<&str>) -> Option<RoomAddress> {
-        Some(RoomAddress { building: b.into(), unit: u, room: r.map(Into::into) })
+        Some(RoomAddress {
+            building: b.into(),
+            unit: u,
+            room: r.map(Into::into),
+        })
     }
 
     #[test]
@@ -181,8 +202,21 @@ mod tests {
     #[test]
     fn names_and_junk_are_not_addresses() {
         for s in [
-            "", "张三", "zs", "-12", "栋301", "12-2-301-5", "12栋2单元301室4", "12-0-301",
-            "12-100-301", "123456789-1-1", "abc栋", "abc", "zs", "12-2-301楼", "12 张 3",
+            "",
+            "张三",
+            "zs",
+            "-12",
+            "栋301",
+            "12-2-301-5",
+            "12栋2单元301室4",
+            "12-0-301",
+            "12-100-301",
+            "123456789-1-1",
+            "abc栋",
+            "abc",
+            "zs",
+            "12-2-301楼",
+            "12 张 3",
         ] {
             assert_eq!(parse(s), None, "{s:?}");
         }

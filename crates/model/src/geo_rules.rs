@@ -43,9 +43,13 @@ impl GeoVerdict {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [GeoVerdict::Inside, GeoVerdict::Outside, GeoVerdict::Uncertain]
-            .into_iter()
-            .find(|v| v.code() == code)
+        [
+            GeoVerdict::Inside,
+            GeoVerdict::Outside,
+            GeoVerdict::Uncertain,
+        ]
+        .into_iter()
+        .find(|v| v.code() == code)
     }
 }
 
@@ -197,7 +201,8 @@ pub fn wgs84_to_gcj02(lat: f64, lon: f64) -> (f64, f64) {
     let rad_lat = lat / 180.0 * PI;
     let magic = 1.0 - KRASOVSKY_EE * rad_lat.sin().powi(2);
     let sqrt_magic = magic.sqrt();
-    let d_lat = (d_lat * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
+    let d_lat =
+        (d_lat * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
     let d_lon = (d_lon * 180.0) / (KRASOVSKY_A / sqrt_magic * rad_lat.cos() * PI);
     (lat + d_lat, lon + d_lon)
 }
@@ -262,11 +267,21 @@ mod tests {
     fn near_the_edge_a_poor_fix_is_uncertain() {
         // ~33 m inside the southern edge.
         let lat = 22.580_3;
-        assert_eq!(locate_in_grid(&square(), &fix(lat, 113.075, 10.0)).verdict, GeoVerdict::Inside);
-        assert_eq!(locate_in_grid(&square(), &fix(lat, 113.075, 50.0)).verdict, GeoVerdict::Uncertain);
+        assert_eq!(
+            locate_in_grid(&square(), &fix(lat, 113.075, 10.0)).verdict,
+            GeoVerdict::Inside
+        );
+        assert_eq!(
+            locate_in_grid(&square(), &fix(lat, 113.075, 50.0)).verdict,
+            GeoVerdict::Uncertain
+        );
         let outside = locate_in_grid(&square(), &fix(22.579_7, 113.075, 10.0));
         assert_eq!(outside.verdict, GeoVerdict::Outside);
-        assert!((outside.distance_m + 33.4).abs() < 1.0, "{}", outside.distance_m);
+        assert!(
+            (outside.distance_m + 33.4).abs() < 1.0,
+            "{}",
+            outside.distance_m
+        );
     }
 
     #[test]
@@ -288,7 +303,11 @@ mod tests {
         g.0[0].interiors_push(hole);
         let got = locate_in_grid(&g, &fix(22.585, 113.075, 5.0));
         assert_eq!(got.verdict, GeoVerdict::Outside);
-        assert!(got.distance_m < -90.0 && got.distance_m > -120.0, "{}", got.distance_m);
+        assert!(
+            got.distance_m < -90.0 && got.distance_m > -120.0,
+            "{}",
+            got.distance_m
+        );
     }
 
     #[test]
@@ -317,9 +336,15 @@ mod tests {
         for (wlat, wlon, glat, glon) in REFERENCE {
             let (lat, lon) = wgs84_to_gcj02(wlat, wlon);
             // 1e-6° is about 0.1 m.
-            assert!((lat - glat).abs() < 1e-6 && (lon - glon).abs() < 1e-6, "{lat},{lon}");
+            assert!(
+                (lat - glat).abs() < 1e-6 && (lon - glon).abs() < 1e-6,
+                "{lat},{lon}"
+            );
             let (blat, blon) = gcj02_to_wgs84(glat, glon);
-            assert!((blat - wlat).abs() < 1e-6 && (blon - wlon).abs() < 1e-6, "{blat},{blon}");
+            assert!(
+                (blat - wlat).abs() < 1e-6 && (blon - wlon).abs() < 1e-6,
+                "{blat},{blon}"
+            );
         }
     }
 

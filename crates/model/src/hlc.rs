@@ -199,8 +199,14 @@ mod tests {
     #[test]
     fn clamp_caps_stamps_from_the_future() {
         let now = 1_000_000;
-        assert_eq!(Hlc::new(now + 10, 4).clamp(now, 300_000), Hlc::new(now + 10, 4));
-        assert_eq!(Hlc::new(now + 999_999, 4).clamp(now, 300_000), Hlc::new(now + 300_000, 0));
+        assert_eq!(
+            Hlc::new(now + 10, 4).clamp(now, 300_000),
+            Hlc::new(now + 10, 4)
+        );
+        assert_eq!(
+            Hlc::new(now + 999_999, 4).clamp(now, 300_000),
+            Hlc::new(now + 300_000, 0)
+        );
     }
 
     #[test]
@@ -212,7 +218,17 @@ mod tests {
 
     #[test]
     fn garbage_does_not_parse() {
-        for s in ["", "-", "12", "a-1", "1-", "-1-2", "1-2-3", "99999999999999999999-0", "1--1"] {
+        for s in [
+            "",
+            "-",
+            "12",
+            "a-1",
+            "1-",
+            "-1-2",
+            "1-2-3",
+            "99999999999999999999-0",
+            "1--1",
+        ] {
             assert!(s.parse::<Hlc>().is_err(), "{s:?}");
         }
     }

@@ -210,10 +210,9 @@ fn next_status(from: IssueStatus, action: IssueAction) -> Option<IssueStatus> {
         (A::Reopen, S::Resolved | S::ResolvedOnSpot | S::Closed | S::RejectedDuplicate) => {
             S::Reopened
         }
-        (
-            A::Escalate,
-            S::Reported | S::Accepted | S::Assigned | S::InProgress | S::Reopened,
-        ) => S::Escalated,
+        (A::Escalate, S::Reported | S::Accepted | S::Assigned | S::InProgress | S::Reopened) => {
+            S::Escalated
+        }
         (A::RejectDuplicate, S::Reported | S::Accepted | S::Reopened) => S::RejectedDuplicate,
         (A::ResolveOnSpot, S::Reported) => S::ResolvedOnSpot,
         _ => return None,
@@ -332,7 +331,10 @@ mod tests {
         let open: Vec<_> = IssueStatus::ALL.iter().filter(|s| s.is_open()).collect();
         assert_eq!(open.len(), IssueStatus::ALL.len() - 2);
         assert!(!IssueStatus::Closed.is_open());
-        assert!(IssueStatus::Resolved.is_open(), "resolved waits for a check");
+        assert!(
+            IssueStatus::Resolved.is_open(),
+            "resolved waits for a check"
+        );
     }
 
     #[test]

@@ -130,7 +130,11 @@ pub fn id_check_char(first17: &str) -> Option<char> {
     if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = b.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = b
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     Some(CHECK[(sum % 11) as usize] as char)
 }
 
@@ -144,15 +148,24 @@ pub fn room(value: &str) -> Result<String, ValidationError> {
 /// WGS-84 latitude/longitude in range, and an accuracy radius that means something.
 pub fn coordinates(lat: f64, lon: f64, accuracy_m: Option<f64>) -> Result<(), ValidationError> {
     if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
-        return Err(ValidationError::OutOfRange { field: "lat", value: lat });
+        return Err(ValidationError::OutOfRange {
+            field: "lat",
+            value: lat,
+        });
     }
     if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
-        return Err(ValidationError::OutOfRange { field: "lon", value: lon });
+        return Err(ValidationError::OutOfRange {
+            field: "lon",
+            value: lon,
+        });
     }
     if let Some(a) = accuracy_m
         && !(a.is_finite() && (0.0..=limits::MAX_ACCURACY_M).contains(&a))
     {
-        return Err(ValidationError::OutOfRange { field: "accuracy_m", value: a });
+        return Err(ValidationError::OutOfRange {
+            field: "accuracy_m",
+            value: a,
+        });
     }
     Ok(())
 }
@@ -201,7 +214,15 @@ mod tests {
     fn phones() {
         assert_eq!(phone("13812345678").unwrap(), "13812345678");
         assert_eq!(phone("+86 138-1234-5678").unwrap(), "13812345678");
-        for bad in ["", "1381234567", "138123456789", "12812345678", "23812345678", "1381234567x", "１３８１２３４５６７８"] {
+        for bad in [
+            "",
+            "1381234567",
+            "138123456789",
+            "12812345678",
+            "23812345678",
+            "1381234567x",
+            "１３８１２３４５６７８",
+        ] {
             assert_eq!(phone(bad), Err(ValidationError::Phone), "{bad}");
         }
     }
@@ -209,7 +230,10 @@ mod tests {
     #[test]
     fn id_numbers_are_checksummed() {
         // The GB 11643 worked example.
-        assert_eq!(id_number("11010519491231002x").unwrap(), "11010519491231002X");
+        assert_eq!(
+            id_number("11010519491231002x").unwrap(),
+            "11010519491231002X"
+        );
         assert!(id_number("110105194912310021").is_err());
         assert!(id_number("1101051949123100").is_err());
         assert!(id_number("11010519491231002Y").is_err());
@@ -234,13 +258,23 @@ mod tests {
         let too_long = "消".repeat(61);
         assert_eq!(
             text("标题", &too_long, limits::TITLE, true),
-            Err(ValidationError::TooLong { field: "标题", len: 61, max: 60 })
+            Err(ValidationError::TooLong {
+                field: "标题",
+                len: 61,
+                max: 60
+            })
         );
-        assert_eq!(text("标题", "  ", 10, true), Err(ValidationError::Required { field: "标题" }));
+        assert_eq!(
+            text("标题", "  ", 10, true),
+            Err(ValidationError::Required { field: "标题" })
+        );
         assert_eq!(text("备注", "", 10, false).unwrap(), "");
         assert!(text("备注", "a\u{0}b", 10, false).is_err());
         assert!(text("备注", "a\u{1b}[31mred", 20, false).is_err());
-        assert_eq!(text("备注", " 第一行\n第二行\t! ", 20, false).unwrap(), "第一行\n第二行\t!");
+        assert_eq!(
+            text("备注", " 第一行\n第二行\t! ", 20, false).unwrap(),
+            "第一行\n第二行\t!"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! [`Mutation::payload`] decodes and validates it into a [`MutationPayload`] or says why not.
 
 use chrono::{DateTime, Utc};
-use gridmate_model::validate::{self, limits, ValidationError};
+use gridmate_model::validate::{self, ValidationError, limits};
 use gridmate_model::{
     GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, PhotoRef, Severity, VisitKind,
     VisitOutcome,
@@ -243,9 +243,7 @@ impl MutationPayload {
             "checkin.record" => MutationPayload::CheckinRecord(parse("checkin.record", data)?),
             "service.record" => MutationPayload::ServiceRecord(parse("service.record", data)?),
             other => {
-                return Err(PayloadError::UnknownKind(
-                    other.chars().take(64).collect(),
-                ));
+                return Err(PayloadError::UnknownKind(other.chars().take(64).collect()));
             }
         };
         payload.validate()?;
@@ -273,10 +271,12 @@ impl MutationPayload {
                 None => Ok(()),
             }
         };
-        let location = |l: &Option<Location>| l.as_ref().map_or(Ok(()), |l| l.check().map_err(invalid));
+        let location =
+            |l: &Option<Location>| l.as_ref().map_or(Ok(()), |l| l.check().map_err(invalid));
         match self {
             MutationPayload::VisitRecord(v) => {
-                VisitKind::from_code(&v.kind).ok_or_else(|| bad(format!("unknown visit kind {:?}", v.kind)))?;
+                VisitKind::from_code(&v.kind)
+                    .ok_or_else(|| bad(format!("unknown visit kind {:?}", v.kind)))?;
                 VisitOutcome::from_code(&v.outcome)
                     .ok_or_else(|| bad(format!("unknown outcome {:?}", v.outcome)))?;
                 if v.ended_at < v.started_at {
@@ -284,7 +284,10 @@ impl MutationPayload {
                 }
                 validate::text("notes", &v.notes, limits::TEXT, false).map_err(invalid)?;
                 if v.people_served > limits::MAX_PEOPLE_SERVED {
-                    return Err(bad(format!("people_served {} is implausible", v.people_served)));
+                    return Err(bad(format!(
+                        "people_served {} is implausible",
+                        v.people_served
+                    )));
                 }
                 location(&v.location)?;
                 photos(&v.photos)
@@ -297,17 +300,25 @@ impl MutationPayload {
                 IssueSource::from_code(&r.source)
                     .ok_or_else(|| bad(format!("unknown source {:?}", r.source)))?;
                 validate::text("title", &r.title, limits::TITLE, true).map_err(invalid)?;
-                validate::text("description", &r.description, limits::TEXT, false).map_err(invalid)?;
+                validate::text("description", &r.description, limits::TEXT, false)
+                    .map_err(invalid)?;
                 location(&r.location)?;
                 photos(&r.photos)
             }
             MutationPayload::IssueEvent(e) => {
                 let action = IssueAction::from_code(&e.action)
                     .ok_or_else(|| bad(format!("unknown action {:?}", e.action)))?;
-                validate::text("note", &e.note, limits::TEXT, action == IssueAction::Comment)
-                    .map_err(invalid)?;
+                validate::text(
+                    "note",
+                    &e.note,
+                    limits::TEXT,
+                    action == IssueAction::Comment,
+                )
+                .map_err(invalid)?;
                 if action == IssueAction::RejectDuplicate && e.duplicate_of.is_none() {
-                    return Err(invalid(ValidationError::Required { field: "duplicate_of" }));
+                    return Err(invalid(ValidationError::Required {
+                        field: "duplicate_of",
+                    }));
                 }
                 if let Some(d) = &e.department {
                     validate::text("department", d, limits::TITLE, true).map_err(invalid)?;
@@ -328,7 +339,10 @@ impl MutationPayload {
             MutationPayload::ServiceRecord(s) => {
                 validate::text("title", &s.title, limits::TITLE, true).map_err(invalid)?;
                 if !(s.hours.is_finite() && s.hours > 0.0 && s.hours <= 24.0) {
-                    return Err(invalid(ValidationError::OutOfRange { field: "hours", value: s.hours }));
+                    return Err(invalid(ValidationError::OutOfRange {
+                        field: "hours",
+                        value: s.hours,
+                    }));
                 }
                 photos(&s.photos)
             }
@@ -350,7 +364,11 @@ fn check_patch(p: &PatchData, allowed: &[&str], kind: &'static str) -> Result<()
                 allowed.join(", ")
             )));
         }
-        let as_str = || value.as_str().ok_or_else(|| bad(format!("{name} must be a string")));
+        let as_str = || {
+            value
+                .as_str()
+                .ok_or_else(|| bad(format!("{name} must be a string")))
+        };
         match name.as_str() {
             "head_name" | "name" => {
                 validate::text("name", as_str()?, limits::NAME, true).map_err(invalid)?;
@@ -361,10 +379,8 @@ fn check_patch(p: &PatchData, allowed: &[&str], kind: &'static str) -> Result<()
             "address" => {
                 validate::text("address", as_str()?, limits::TITLE * 2, true).map_err(invalid)?;
             }
-            "phone" => {
-                if !value.is_null() {
-                    validate::phone(as_str()?).map_err(invalid)?;
-                }
+            "phone" if !value.is_null() => {
+                validate::phone(as_str()?).map_err(invalid)?;
             }
             "visit_cadence_days" => {
                 let ok = value.as_u64().is_some_and(|d| (1..=365).contains(&d));
@@ -373,7 +389,8 @@ fn check_patch(p: &PatchData, allowed: &[&str], kind: &'static str) -> Result<()
                 }
             }
             "birth_year" => {
-                let ok = value.is_null() || value.as_u64().is_some_and(|y| (1900..=2100).contains(&y));
+                let ok =
+                    value.is_null() || value.as_u64().is_some_and(|y| (1900..=2100).contains(&y));
                 if !ok {
                     return Err(bad("birth_year must be 1900–2100 or null".into()));
                 }
@@ -385,7 +402,10 @@ fn check_patch(p: &PatchData, allowed: &[&str], kind: &'static str) -> Result<()
                 for t in tags {
                     let code = t.as_str().unwrap_or_default();
                     if gridmate_model::HouseholdTag::from_code(code).is_none() {
-                        return Err(bad(format!("unknown tag {:?}", code.chars().take(40).collect::<String>())));
+                        return Err(bad(format!(
+                            "unknown tag {:?}",
+                            code.chars().take(40).collect::<String>()
+                        )));
                     }
                 }
             }
@@ -412,9 +432,11 @@ impl Mutation {
     }
 
     pub fn hlc(&self) -> Result<Hlc, PayloadError> {
-        self.hlc.parse().map_err(|e: gridmate_model::hlc::HlcParseError| PayloadError::BadValue {
-            kind: "mutation",
-            reason: e.to_string(),
-        })
+        self.hlc.parse().map_err(
+            |e: gridmate_model::hlc::HlcParseError| PayloadError::BadValue {
+                kind: "mutation",
+                reason: e.to_string(),
+            },
+        )
     }
 }

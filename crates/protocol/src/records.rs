@@ -235,7 +235,9 @@ pub fn boundary_to_geo(coords: &MultiPolygonCoords) -> Result<geo::MultiPolygon<
         for p in r {
             m::validate::coordinates(p[1], p[0], None).map_err(|e| e.to_string())?;
         }
-        Ok(LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect()))
+        Ok(LineString(
+            r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect(),
+        ))
     };
     let mut polys = Vec::with_capacity(coords.len());
     for poly in coords {
@@ -289,7 +291,10 @@ impl GridRecord {
 
 /// Tag codes → tags, skipping codes this version does not know (a newer server may add some).
 pub fn tags_from_codes(codes: &[String]) -> Vec<m::HouseholdTag> {
-    codes.iter().filter_map(|c| m::HouseholdTag::from_code(c)).collect()
+    codes
+        .iter()
+        .filter_map(|c| m::HouseholdTag::from_code(c))
+        .collect()
 }
 
 pub fn tags_to_codes(tags: &[m::HouseholdTag]) -> Vec<String> {

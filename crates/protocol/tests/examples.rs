@@ -4,7 +4,7 @@
 
 use gridmate_protocol::records::{self, Record};
 use gridmate_protocol::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(example: Value) -> T {
     let typed: T = serde_json::from_value(example.clone()).expect("example decodes");
@@ -51,14 +51,20 @@ fn pull_page_with_an_upsert_and_a_delete() {
         "scope_count": 1, "scope_digest": "ab12"
     }));
     let hh = records::decode(page.changes[0].entity, &page.changes[0].data).unwrap();
-    let Record::Household(hh) = hh else { panic!("not a household") };
+    let Record::Household(hh) = hh else {
+        panic!("not a household")
+    };
     assert_eq!(records::tags_from_codes(&hh.tags).len(), 2);
     assert_eq!(page.changes[1].op, Op::Delete);
     let newer: Change = serde_json::from_value(json!(
         {"seq": 43, "entity": "parking_permit", "id": HH, "op": "upsert", "data": {"id": HH}}
     ))
     .unwrap();
-    assert_eq!(newer.entity, Entity::Unknown, "newer entities are skipped, not fatal");
+    assert_eq!(
+        newer.entity,
+        Entity::Unknown,
+        "newer entities are skipped, not fatal"
+    );
     assert!(records::decode(newer.entity, &newer.data).is_err());
 }
 
@@ -126,7 +132,9 @@ fn push_results_and_errors() {
         {"id": HH, "status": "rejected", "error": {"code": "forbidden", "message": "household is outside your grids"}}
     ]}));
     assert_eq!(resp.results[3].status, PushStatus::Rejected);
-    let e: ErrorBody = round_trip(json!({"error": {"code": "unsupported_protocol", "message": "this server serves protocol versions 1"}}));
+    let e: ErrorBody = round_trip(
+        json!({"error": {"code": "unsupported_protocol", "message": "this server serves protocol versions 1"}}),
+    );
     assert_eq!(e.error.code, "unsupported_protocol");
 }
 
@@ -151,26 +159,88 @@ fn visit(overrides: Value) -> Value {
 fn bad_payloads_fail_only_their_own_mutation_with_a_code() {
     let cases = [
         ("parcel.deliver", json!({}), "unknown_kind"),
-        ("visit.record", visit(json!({"outcome": "maybe"})), "invalid"),
-        ("visit.record", visit(json!({"people_served": "three"})), "invalid"),
-        ("visit.record", visit(json!({"people_served": -1})), "invalid"),
-        ("visit.record", visit(json!({"ended_at": "2026-11-22T01:00:00Z"})), "invalid"),
-        ("visit.record", visit(json!({"location": {"lat": 95.0, "lon": 113.0}})), "invalid"),
-        ("visit.record", visit(json!({"photos": ["../../etc/passwd"]})), "invalid"),
-        ("visit.record", visit(json!({"notes": "x".repeat(2001)})), "invalid"),
-        ("visit.record", visit(json!({"notes": "a\u{0}b"})), "invalid"),
+        (
+            "visit.record",
+            visit(json!({"outcome": "maybe"})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"people_served": "three"})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"people_served": -1})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"ended_at": "2026-11-22T01:00:00Z"})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"location": {"lat": 95.0, "lon": 113.0}})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"photos": ["../../etc/passwd"]})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"notes": "x".repeat(2001)})),
+            "invalid",
+        ),
+        (
+            "visit.record",
+            visit(json!({"notes": "a\u{0}b"})),
+            "invalid",
+        ),
         ("visit.record", visit(json!({"is_admin": true})), "invalid"),
         ("visit.record", json!([1, 2, 3]), "invalid"),
-        ("issue.event", json!({"event_id": HH, "issue_id": HH, "action": "delete", "note": ""}), "invalid"),
-        ("issue.event", json!({"event_id": HH, "issue_id": HH, "action": "comment", "note": " "}), "invalid"),
-        ("issue.event", json!({"event_id": HH, "issue_id": HH, "action": "reject_duplicate", "note": "dup"}), "invalid"),
-        ("household.patch", json!({"id": HH, "fields": {"grid_id": GRID}}), "invalid"),
-        ("household.patch", json!({"id": HH, "fields": {}}), "invalid"),
-        ("resident.patch", json!({"id": HH, "fields": {"phone": "12345"}}), "invalid"),
-        ("service.record", json!({"service_id": HH, "grid_id": GRID, "title": "x", "at": "2026-11-22T02:00:00Z", "hours": 99.0, "people_served": 1}), "invalid"),
+        (
+            "issue.event",
+            json!({"event_id": HH, "issue_id": HH, "action": "delete", "note": ""}),
+            "invalid",
+        ),
+        (
+            "issue.event",
+            json!({"event_id": HH, "issue_id": HH, "action": "comment", "note": " "}),
+            "invalid",
+        ),
+        (
+            "issue.event",
+            json!({"event_id": HH, "issue_id": HH, "action": "reject_duplicate", "note": "dup"}),
+            "invalid",
+        ),
+        (
+            "household.patch",
+            json!({"id": HH, "fields": {"grid_id": GRID}}),
+            "invalid",
+        ),
+        (
+            "household.patch",
+            json!({"id": HH, "fields": {}}),
+            "invalid",
+        ),
+        (
+            "resident.patch",
+            json!({"id": HH, "fields": {"phone": "12345"}}),
+            "invalid",
+        ),
+        (
+            "service.record",
+            json!({"service_id": HH, "grid_id": GRID, "title": "x", "at": "2026-11-22T02:00:00Z", "hours": 99.0, "people_served": 1}),
+            "invalid",
+        ),
     ];
     for (kind, data, code) in cases {
-        let err = mutation(kind, data.clone()).payload().expect_err(&format!("{kind} {data}"));
+        let err = mutation(kind, data.clone())
+            .payload()
+            .expect_err(&format!("{kind} {data}"));
         assert_eq!(err.code(), code, "{kind} {data}: {err}");
         assert!(!err.to_string().is_empty());
     }
@@ -191,13 +261,17 @@ fn malformed_envelopes_do_not_decode() {
     }
     // 10,000 levels of nesting: serde_json's recursion limit answers with an error, not a crash.
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let body = format!(r#"{{"device_id": "d", "mutations": [{{"id": "{HH}", "kind": "visit.record", "recorded_at": "2026-11-22T02:00:00Z", "hlc": "1-0", "data": {deep}}}]}}"#);
+    let body = format!(
+        r#"{{"device_id": "d", "mutations": [{{"id": "{HH}", "kind": "visit.record", "recorded_at": "2026-11-22T02:00:00Z", "hlc": "1-0", "data": {deep}}}]}}"#
+    );
     assert!(serde_json::from_str::<PushRequest>(&body).is_err());
 }
 
 #[test]
 fn mutation_new_makes_a_v7_key_and_carries_the_hlc() {
-    let payload = mutation("visit.record", visit(json!({}))).payload().unwrap();
+    let payload = mutation("visit.record", visit(json!({})))
+        .payload()
+        .unwrap();
     let hlc = gridmate_model::Hlc::new(1_795_313_400_000, 2);
     let m = Mutation::new(chrono::Utc::now(), hlc, &payload);
     assert_eq!(m.id.get_version_num(), 7);
@@ -207,12 +281,27 @@ fn mutation_new_makes_a_v7_key_and_carries_the_hlc() {
 
 #[test]
 fn grid_boundaries_convert_both_ways_and_reject_open_rings() {
-    let coords = vec![vec![vec![[113.07, 22.58], [113.08, 22.58], [113.08, 22.59], [113.07, 22.58]]]];
+    let coords = vec![vec![vec![
+        [113.07, 22.58],
+        [113.08, 22.58],
+        [113.08, 22.59],
+        [113.07, 22.58],
+    ]]];
     let geo = records::boundary_to_geo(&coords).unwrap();
     assert_eq!(records::boundary_from_geo(&geo), coords);
-    let open = vec![vec![vec![[113.07, 22.58], [113.08, 22.58], [113.08, 22.59], [113.07, 22.59]]]];
+    let open = vec![vec![vec![
+        [113.07, 22.58],
+        [113.08, 22.58],
+        [113.08, 22.59],
+        [113.07, 22.59],
+    ]]];
     assert!(records::boundary_to_geo(&open).is_err());
-    let out_of_range = vec![vec![vec![[213.07, 22.58], [113.08, 22.58], [113.08, 22.59], [213.07, 22.58]]]];
+    let out_of_range = vec![vec![vec![
+        [213.07, 22.58],
+        [113.08, 22.58],
+        [113.08, 22.59],
+        [213.07, 22.58],
+    ]]];
     assert!(records::boundary_to_geo(&out_of_range).is_err());
     assert!(records::boundary_to_geo(&vec![]).is_err());
 }

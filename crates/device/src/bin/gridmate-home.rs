@@ -8,7 +8,7 @@
 //! the same typed reads the screens use, rendered as text.
 
 use chrono::Utc;
-use gridmate_demo::{generate, DemoConfig};
+use gridmate_demo::{DemoConfig, generate};
 use gridmate_device::{ScopeData, Session, Store};
 use gridmate_model::Role;
 use std::error::Error;
@@ -26,7 +26,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 role = Role::from_code(&code).ok_or(format!("unknown role {code:?}"))?;
             }
             "-h" | "--help" => {
-                println!("gridmate-home [--data DIR] [--role grid_worker|grid_leader|building_leader|party_member|community_admin]");
+                println!(
+                    "gridmate-home [--data DIR] [--role grid_worker|grid_leader|building_leader|party_member|community_admin]"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other:?}").into()),
@@ -53,7 +55,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!(
         " {} · {}",
         home.user_name,
-        home.roles.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")
+        home.roles
+            .iter()
+            .map(|r| r.label_zh())
+            .collect::<Vec<_>>()
+            .join("、")
     );
     for g in &home.grids {
         println!(
@@ -75,12 +81,23 @@ fn main() -> Result<(), Box<dyn Error>> {
     let first_grid = home.grids.first().map(|g| g.grid.id);
     for (i, d) in store.due_visits(first_grid, as_of, 5)?.iter().enumerate() {
         let h = &d.household;
-        let tags: Vec<&str> = h.tags.iter().filter(|t| t.is_vulnerable()).map(|t| t.label_zh()).collect();
+        let tags: Vec<&str> = h
+            .tags
+            .iter()
+            .filter(|t| t.is_vulnerable())
+            .map(|t| t.label_zh())
+            .collect();
         let when = match d.days_overdue {
             None => "从未走访".to_string(),
             Some(days) => format!("逾期 {days} 天"),
         };
-        println!("   {}. {:<10} {:<4} {:<10} {when}", i + 1, h.short_address(), h.head_name, tags.join("/"));
+        println!(
+            "   {}. {:<10} {:<4} {:<10} {when}",
+            i + 1,
+            h.short_address(),
+            h.head_name,
+            tags.join("/")
+        );
     }
     let open: u32 = home.open_issues.iter().map(|(_, n)| n).sum();
     println!(" 问题台账（未销号） {open} 件：");
@@ -93,10 +110,15 @@ fn main() -> Result<(), Box<dyn Error>> {
             .join(" · ")
     );
     let sync = &home.sync;
-    let last = sync
-        .last_sync_at
-        .map_or("从未同步".to_string(), |t| t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%m-%d %H:%M").to_string());
-    println!(" 同步  离线 · 待上传 {} 条 · 失败 {} 条 · {last}", sync.pending, sync.failed);
+    let last = sync.last_sync_at.map_or("从未同步".to_string(), |t| {
+        t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+            .format("%m-%d %H:%M")
+            .to_string()
+    });
+    println!(
+        " 同步  离线 · 待上传 {} 条 · 失败 {} 条 · {last}",
+        sync.pending, sync.failed
+    );
     println!("{rule}");
     println!(
         " （本地缓存 {}：{} 行，载入 {:.0} ms；当前时间 {}）",

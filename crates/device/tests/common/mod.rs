@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use gridmate_demo::{generate, DemoCommunity, DemoConfig};
+use gridmate_demo::{DemoCommunity, DemoConfig, generate};
 use gridmate_device::{ScopeData, Session, Store};
 use gridmate_model::Role;
 use std::sync::OnceLock;
