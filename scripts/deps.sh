@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install what Gridmate needs on a fresh Debian 12 machine: the desktop app's GUI libraries
+# (WebKitGTK for Dioxus desktop), Xvfb and ImageMagick for headless runs and screenshots, CJK
+# fonts (or Chinese renders as boxes), and the Rust toolchain's fmt/clippy. Safe to run again.
+set -euo pipefail
+packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev xvfb xauth imagemagick xdotool fonts-noto-cjk pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
+rustup component add rustfmt clippy >/dev/null 2>&1 || true

@@ -1,0 +1,118 @@
+//! The grid drawn from its cached boundary polygon: an SVG, so it works with no tile server and
+//! no signal. Buildings are dots coloured by how many of their households were visited this
+//! month. WGS-84 is drawn as is: there is no base map to line up with, so no GCJ-02 shift.
+
+use crate::i18n::Lang;
+use dioxus::prelude::*;
+use gridmate_device::BuildingRow;
+use gridmate_model::Grid;
+
+const WIDTH: f64 = 340.0;
+
+/// Equirectangular projection of the grid's bounding box onto a `WIDTH`-wide canvas.
+struct Frame {
+    min_x: f64,
+    max_y: f64,
+    scale: f64,
+    cos_lat: f64,
+    height: f64,
+}
+
+impl Frame {
+    fn of(grid: &Grid) -> Option<Frame> {
+        let pts: Vec<(f64, f64)> = grid
+            .boundary
+            .iter()
+            .flat_map(|p| p.exterior().coords().map(|c| (c.x, c.y)))
+            .collect();
+        let (min_x, max_x) = pts
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+        let (min_y, max_y) = pts
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+        if pts.is_empty() || max_x <= min_x || max_y <= min_y {
+            return None;
+        }
+        let cos_lat = ((min_y + max_y) / 2.0).to_radians().cos();
+        let scale = WIDTH / ((max_x - min_x) * cos_lat);
+        Some(Frame {
+            min_x,
+            max_y,
+            scale,
+            cos_lat,
+            height: (max_y - min_y) * scale,
+        })
+    }
+
+    fn xy(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            (lon - self.min_x) * self.cos_lat * self.scale,
+            (self.max_y - lat) * self.scale,
+        )
+    }
+}
+
+fn coverage_class(b: &BuildingRow) -> &'static str {
+    if b.households == 0 {
+        return "dot-none";
+    }
+    match b.visited_this_month * 100 / b.households {
+        80.. => "dot-good",
+        40..80 => "dot-mid",
+        _ => "dot-low",
+    }
+}
+
+#[component]
+pub fn GridMap(grid: Grid, buildings: Vec<BuildingRow>, lang: Lang) -> Element {
+    let Some(frame) = Frame::of(&grid) else {
+        return rsx! {};
+    };
+    let outline: Vec<String> = grid
+        .boundary
+        .iter()
+        .map(|poly| {
+            poly.exterior()
+                .coords()
+                .map(|c| {
+                    let (x, y) = frame.xy(c.x, c.y);
+                    format!("{x:.1},{y:.1}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let pad = 8.0;
+    let view = format!(
+        "{} {} {} {}",
+        -pad,
+        -pad,
+        WIDTH + 2.0 * pad,
+        frame.height + 2.0 * pad
+    );
+    rsx! {
+        svg { class: "grid-map", view_box: "{view}", role: "img",
+            for points in outline {
+                polygon { class: "boundary", points: "{points}" }
+            }
+            for b in buildings.iter() {
+                {
+                    let (x, y) = frame.xy(b.building.lon, b.building.lat);
+                    rsx! {
+                        g { class: "building {coverage_class(b)}",
+                            circle { cx: "{x:.1}", cy: "{y:.1}", r: "9" }
+                            text { x: "{x:.1}", y: "{y + 3.5:.1}", "{b.building.number}" }
+                        }
+                    }
+                }
+            }
+        }
+        p { class: "legend",
+            {lang.t("home.legend")}
+            span { class: "key dot-good", "≥80%" }
+            span { class: "key dot-mid", "40–80%" }
+            span { class: "key dot-low", "<40%" }
+        }
+    }
+}
