@@ -17,7 +17,8 @@ fi
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
-cargo test --workspace
+log="$(mktemp)"
+cargo test --workspace 2>&1 | tee "$log"
 echo "== benchmark smoke run"
 cargo run -q --release -p gridmate-bench -- --quick >/dev/null
 echo "== the app starts and shows its home screen"
@@ -25,4 +26,6 @@ cargo build -q -p gridmate
 shot="$(mktemp -d)"
 GRIDMATE_DATA="$shot/data" bash scripts/screenshot.sh "$shot/home.png"
 test -s "$shot/home.png"
-echo "all checks passed"
+# One closing line for the whole run (cargo prints one per test binary, the last often a
+# doc-test run with nothing in it).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
