@@ -1,0 +1,636 @@
+//! Applying pushed mutations: the domain rules of the server, written against [`RecordTx`] so
+//! they run unchanged on any backend.
+//!
+//! Each mutation is decided before anything is written (validation, scope, state machine), so a
+//! rejected one changes nothing, and the caller runs the whole batch in one transaction. Rules:
+//! - the mutation id is the idempotency key: one that already changed something answers
+//!   `duplicate` with its original seq; a rejected one is judged afresh (it changed nothing);
+//! - creations (`visit.record`, `issue.report`, `checkin.record`, `service.record`) are
+//!   immutable: the same id with different content is rejected, never overwritten;
+//! - `issue.event` goes through `gridmate_model::issue::transition`; an event that is no longer
+//!   legal (two phones resolved the same issue offline) is kept as a comment and answered
+//!   `merged` with the reason;
+//! - `household.patch`/`resident.patch` are last-writer-wins per field by HLC (ties by device
+//!   id), the HLC clamped to 5 minutes ahead of the server clock; the losing value goes to the
+//!   conflict log.
+
+use crate::store::{Principal, Result};
+use chrono::{DateTime, Utc};
+use gridmate_model::geo_rules::locate_in_grid;
+use gridmate_model::hlc::wins;
+use gridmate_model::issue::transition;
+use gridmate_model::{GpsFix, Hlc, IssueAction, IssueStatus, TransitionError};
+use gridmate_protocol::mutations::*;
+use gridmate_protocol::records::*;
+use gridmate_protocol::{Entity, ErrorDetail, Mutation, MutationPayload, PushResult, PushStatus};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A device clock further ahead than this cannot push its stamps past the server's.
+pub const MAX_HLC_AHEAD_MS: i64 = 5 * 60 * 1000;
+/// Visits whose device time is this far off the server's are flagged.
+pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Clone, Debug)]
+pub struct StoredRecord {
+    pub seq: u64,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub deleted: bool,
+    pub data: Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct PutRecord {
+    pub entity: Entity,
+    pub id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub data: Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConflictRow {
+    pub entity: &'static str,
+    pub id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub field: String,
+    pub kept: (Value, Hlc, String),
+    pub lost: (Value, Hlc, String),
+    pub mutation_id: Uuid,
+}
+
+/// What an earlier push of the same mutation did: its merge note, if any, and its seq.
+#[derive(Clone, Debug)]
+pub struct PriorOutcome {
+    pub error: Option<ErrorDetail>,
+    pub seq: Option<u64>,
+}
+
+/// The few operations mutation logic needs from a backend, inside one transaction.
+pub trait RecordTx {
+    fn get(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>>;
+    /// Write the current state of a record under the next sequence number; returns it.
+    fn put(&mut self, record: PutRecord, now_ms: i64) -> Result<u64>;
+    fn outcome(&mut self, mutation: Uuid) -> Result<Option<PriorOutcome>>;
+    #[allow(clippy::too_many_arguments)]
+    fn save_outcome(
+        &mut self,
+        m: &Mutation,
+        user: Uuid,
+        device_id: &str,
+        status: PushStatus,
+        error: Option<&ErrorDetail>,
+        seq: Option<u64>,
+        skew_ms: Option<i64>,
+    ) -> Result<()>;
+    fn field_version(
+        &mut self,
+        entity: &'static str,
+        id: Uuid,
+        field: &str,
+    ) -> Result<Option<(Hlc, String)>>;
+    fn set_field_version(
+        &mut self,
+        entity: &'static str,
+        id: Uuid,
+        field: &str,
+        hlc: Hlc,
+        device: &str,
+    ) -> Result<()>;
+    fn log_conflict(&mut self, c: &ConflictRow, now_ms: i64) -> Result<()>;
+    fn add_blob_refs(&mut self, shas: &[String], entity: Entity, id: Uuid) -> Result<()>;
+}
+
+/// Why a mutation is refused: its `error.code` and message.
+struct Refusal(&'static str, String);
+
+type Decision = std::result::Result<(PushStatus, Option<ErrorDetail>, u64), Refusal>;
+
+fn refuse<T>(code: &'static str, msg: impl Into<String>) -> std::result::Result<T, Refusal> {
+    Err(Refusal(code, msg.into()))
+}
+
+fn in_scope(p: &Principal, grid: Option<Uuid>, building: Option<Uuid>) -> bool {
+    (p.sees_whole_grids() && grid.is_some_and(|g| p.grids.contains(&g)))
+        || building.is_some_and(|b| p.buildings.contains(&b))
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Apply a batch in order. Database failures abort the batch (the caller rolls back); every
+/// other outcome is a per-mutation result.
+pub fn push<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    batch: &[Mutation],
+    now: DateTime<Utc>,
+) -> Result<Vec<PushResult>> {
+    batch.iter().map(|m| apply_one(tx, p, m, now)).collect()
+}
+
+fn apply_one<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    m: &Mutation,
+    now: DateTime<Utc>,
+) -> Result<PushResult> {
+    if let Some(prior) = tx.outcome(m.id)? {
+        return Ok(PushResult {
+            id: m.id,
+            status: PushStatus::Duplicate,
+            error: prior.error,
+            seq: prior.seq,
+        });
+    }
+    let decision = match (m.payload(), m.hlc()) {
+        (Err(e), _) | (_, Err(e)) => refuse(e.code(), e.to_string()),
+        (Ok(payload), Ok(hlc)) => decide(tx, p, m, payload, hlc, now)?,
+    };
+    Ok(match decision {
+        Ok((status, error, seq)) => {
+            let skew = (m.recorded_at - now).num_milliseconds();
+            let skew = (skew.abs() > SKEW_FLAG_MS).then_some(skew);
+            tx.save_outcome(
+                m,
+                p.user_id,
+                &p.device_id,
+                status,
+                error.as_ref(),
+                Some(seq),
+                skew,
+            )?;
+            PushResult {
+                id: m.id,
+                status,
+                error,
+                seq: Some(seq),
+            }
+        }
+        Err(Refusal(code, message)) => PushResult {
+            id: m.id,
+            status: PushStatus::Rejected,
+            error: Some(ErrorDetail {
+                code: code.into(),
+                message,
+            }),
+            seq: None,
+        },
+    })
+}
+
+fn decide<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    m: &Mutation,
+    payload: MutationPayload,
+    hlc: Hlc,
+    now: DateTime<Utc>,
+) -> Result<Decision> {
+    let now_ms = now.timestamp_millis();
+    Ok(match payload {
+        MutationPayload::VisitRecord(v) => record_visit(tx, p, v, now_ms)?,
+        MutationPayload::IssueReport(r) => report_issue(tx, p, m, r, now_ms)?,
+        MutationPayload::IssueEvent(e) => issue_event(tx, p, m, e, now_ms)?,
+        MutationPayload::HouseholdPatch(patch) => {
+            patch_fields(tx, p, m, Entity::Household, patch, hlc, now_ms)?
+        }
+        MutationPayload::ResidentPatch(patch) => {
+            patch_fields(tx, p, m, Entity::Resident, patch, hlc, now_ms)?
+        }
+        MutationPayload::CheckinRecord(c) => check_in(tx, p, c, now_ms)?,
+        MutationPayload::ServiceRecord(s) => service(tx, p, s, now_ms)?,
+    })
+}
+
+/// An immutable creation: a new id is written; the same id again with the same data is the
+/// same record (a replay under a new mutation id); different data under a used id is refused.
+fn create<T: RecordTx>(
+    tx: &mut T,
+    record: PutRecord,
+    photos: &[String],
+    now_ms: i64,
+) -> Result<Decision> {
+    if let Some(existing) = tx.get(record.entity, record.id)? {
+        return Ok(if existing.data == record.data {
+            Ok((PushStatus::Applied, None, existing.seq))
+        } else {
+            refuse(
+                "duplicate_id",
+                format!(
+                    "{:?} {} already exists with other content",
+                    record.entity, record.id
+                ),
+            )
+        });
+    }
+    let (entity, id) = (record.entity, record.id);
+    let seq = tx.put(record, now_ms)?;
+    tx.add_blob_refs(photos, entity, id)?;
+    Ok(Ok((PushStatus::Applied, None, seq)))
+}
+
+fn record_visit<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    v: VisitData,
+    now_ms: i64,
+) -> Result<Decision> {
+    let Some(hh) = tx
+        .get(Entity::Household, v.household_id)?
+        .filter(|r| !r.deleted)
+    else {
+        return Ok(refuse(
+            "unknown_record",
+            format!("no household {}", v.household_id),
+        ));
+    };
+    if !in_scope(p, hh.grid_id, hh.building_id) {
+        return Ok(refuse("forbidden", "the household is outside your grids"));
+    }
+    let record = VisitRecord {
+        id: v.visit_id,
+        household_id: v.household_id,
+        visitor_id: p.user_id,
+        started_at: v.started_at,
+        ended_at: v.ended_at,
+        kind: v.kind,
+        outcome: v.outcome,
+        notes: v.notes,
+        people_served: v.people_served,
+        location: v.location,
+        photos: v.photos.clone(),
+    };
+    let put = PutRecord {
+        entity: Entity::Visit,
+        id: v.visit_id,
+        grid_id: hh.grid_id,
+        building_id: hh.building_id,
+        owner_id: Some(p.user_id),
+        data: to_value(&record),
+    };
+    let decision = create(tx, put, &v.photos, now_ms)?;
+    if decision.is_ok() {
+        // The household's last visit moves forward (never back), so every device's worklist
+        // follows.
+        let mut data = hh.data.clone();
+        let later = match data
+            .get("last_visit_at")
+            .and_then(|t| t.as_str())
+            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+        {
+            Some(t) => t < v.started_at,
+            None => true,
+        };
+        if later {
+            data["last_visit_at"] = json!(v.started_at);
+            tx.put(
+                PutRecord {
+                    entity: Entity::Household,
+                    id: v.household_id,
+                    grid_id: hh.grid_id,
+                    building_id: hh.building_id,
+                    owner_id: None,
+                    data,
+                },
+                now_ms,
+            )?;
+        }
+    }
+    Ok(decision)
+}
+
+fn report_issue<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    m: &Mutation,
+    r: IssueReportData,
+    now_ms: i64,
+) -> Result<Decision> {
+    if tx.get(Entity::Grid, r.grid_id)?.is_none() {
+        return Ok(refuse("unknown_record", format!("no grid {}", r.grid_id)));
+    }
+    if let Some(b) = r.building_id {
+        match tx.get(Entity::Building, b)? {
+            Some(rec) if rec.grid_id == Some(r.grid_id) => {}
+            Some(_) => return Ok(refuse("invalid", "the building is not in that grid")),
+            None => return Ok(refuse("unknown_record", format!("no building {b}"))),
+        }
+    }
+    if let Some(h) = r.household_id {
+        match tx.get(Entity::Household, h)? {
+            Some(rec) if rec.grid_id == Some(r.grid_id) => {}
+            Some(_) => return Ok(refuse("invalid", "the household is not in that grid")),
+            None => return Ok(refuse("unknown_record", format!("no household {h}"))),
+        }
+    }
+    // Party members report in the grids they serve; building leaders in their buildings.
+    let allowed = in_scope(p, Some(r.grid_id), r.building_id)
+        || (p.has(gridmate_model::Role::PartyMember) && p.grids.contains(&r.grid_id));
+    if !allowed {
+        return Ok(refuse("forbidden", "you cannot report issues there"));
+    }
+    let record = IssueRecord {
+        id: r.issue_id,
+        grid_id: r.grid_id,
+        status: IssueStatus::Reported.code().into(),
+        category: r.category,
+        severity: r.severity,
+        source: r.source,
+        title: r.title,
+        description: r.description,
+        building_id: r.building_id,
+        household_id: r.household_id,
+        location: r.location,
+        reported_by: p.user_id,
+        reported_at: m.recorded_at,
+        photos: r.photos.clone(),
+        assignee_id: None,
+    };
+    let put = PutRecord {
+        entity: Entity::Issue,
+        id: r.issue_id,
+        grid_id: Some(r.grid_id),
+        building_id: r.building_id,
+        owner_id: Some(p.user_id),
+        data: to_value(&record),
+    };
+    create(tx, put, &r.photos, now_ms)
+}
+
+fn issue_event<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    m: &Mutation,
+    e: IssueEventData,
+    now_ms: i64,
+) -> Result<Decision> {
+    let Some(issue) = tx.get(Entity::Issue, e.issue_id)?.filter(|r| !r.deleted) else {
+        return Ok(refuse("unknown_record", format!("no issue {}", e.issue_id)));
+    };
+    let reporter = issue.owner_id;
+    let visible = in_scope(p, issue.grid_id, issue.building_id)
+        || reporter == Some(p.user_id)
+        || (p.has(gridmate_model::Role::PartyMember)
+            && issue.grid_id.is_some_and(|g| p.grids.contains(&g)));
+    if !visible {
+        return Ok(refuse("forbidden", "the issue is outside your scope"));
+    }
+    if tx.get(Entity::IssueEvent, e.event_id)?.is_some() {
+        return Ok(refuse(
+            "duplicate_id",
+            format!("event {} already exists", e.event_id),
+        ));
+    }
+    let action = IssueAction::from_code(&e.action).unwrap_or(IssueAction::Comment);
+    let from = issue
+        .data
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(IssueStatus::from_code)
+        .unwrap_or(IssueStatus::Reported);
+    // Legal for any of the caller's roles?
+    let mut result = None;
+    let mut refusal = None;
+    for &role in &p.roles {
+        match transition(from, action, role) {
+            Ok(to) => {
+                result = Some(to);
+                break;
+            }
+            Err(err @ TransitionError::IllegalFromStatus { .. }) => refusal = Some(err),
+            Err(err) => {
+                refusal.get_or_insert(err);
+            }
+        }
+    }
+    let (status, error, stored_action, merged_reason, new_status) = match (result, refusal) {
+        (Some(to), _) => (PushStatus::Applied, None, action, None, Some(to)),
+        (None, Some(err @ TransitionError::IllegalFromStatus { .. })) => {
+            let reason = format!("{err}; kept as a comment");
+            (
+                PushStatus::Merged,
+                Some(ErrorDetail {
+                    code: "illegal_transition".into(),
+                    message: reason.clone(),
+                }),
+                IssueAction::Comment,
+                Some(format!("{}: {reason}", action.code())),
+                None,
+            )
+        }
+        (None, Some(err)) => return Ok(refuse("forbidden", err.to_string())),
+        (None, None) => return Ok(refuse("forbidden", "you hold no role")),
+    };
+    let event = IssueEventRecord {
+        id: e.event_id,
+        issue_id: e.issue_id,
+        action: stored_action.code().into(),
+        actor_id: p.user_id,
+        note: e.note,
+        at: m.recorded_at,
+        photos: e.photos.clone(),
+        merged_reason,
+    };
+    let seq = tx.put(
+        PutRecord {
+            entity: Entity::IssueEvent,
+            id: e.event_id,
+            grid_id: issue.grid_id,
+            building_id: issue.building_id,
+            owner_id: reporter,
+            data: to_value(&event),
+        },
+        now_ms,
+    )?;
+    tx.add_blob_refs(&e.photos, Entity::IssueEvent, e.event_id)?;
+    if let Some(to) = new_status.filter(|to| *to != from || action == IssueAction::Assign) {
+        let mut data = issue.data.clone();
+        data["status"] = json!(to.code());
+        if action == IssueAction::Assign {
+            data["assignee_id"] = json!(e.assignee_id);
+        }
+        tx.put(
+            PutRecord {
+                entity: Entity::Issue,
+                id: e.issue_id,
+                grid_id: issue.grid_id,
+                building_id: issue.building_id,
+                owner_id: reporter,
+                data,
+            },
+            now_ms,
+        )?;
+    }
+    Ok(Ok((status, error, seq)))
+}
+
+fn patch_fields<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    m: &Mutation,
+    entity: Entity,
+    patch: PatchData,
+    hlc: Hlc,
+    now_ms: i64,
+) -> Result<Decision> {
+    let name: &'static str = if entity == Entity::Household {
+        "household"
+    } else {
+        "resident"
+    };
+    let Some(current) = tx.get(entity, patch.id)?.filter(|r| !r.deleted) else {
+        return Ok(refuse("unknown_record", format!("no {name} {}", patch.id)));
+    };
+    if !in_scope(p, current.grid_id, current.building_id) {
+        return Ok(refuse(
+            "forbidden",
+            format!("the {name} is outside your scope"),
+        ));
+    }
+    let hlc = hlc.clamp(now_ms, MAX_HLC_AHEAD_MS);
+    let mut data = current.data.clone();
+    let mut changed = false;
+    for (field, value) in &patch.fields {
+        let stored_version = tx.field_version(name, patch.id, field)?;
+        let incoming_wins = match &stored_version {
+            None => true,
+            Some((stored, device)) => wins(hlc, &p.device_id, *stored, device),
+        };
+        let stored_value = data.get(field).cloned().unwrap_or(Value::Null);
+        if incoming_wins {
+            if let Some(stored_version) = stored_version.filter(|_| stored_value != *value) {
+                tx.log_conflict(
+                    &ConflictRow {
+                        entity: name,
+                        id: patch.id,
+                        grid_id: current.grid_id,
+                        field: field.clone(),
+                        kept: (value.clone(), hlc, p.device_id.clone()),
+                        lost: (stored_value, stored_version.0, stored_version.1),
+                        mutation_id: m.id,
+                    },
+                    now_ms,
+                )?;
+            }
+            if entity == Entity::Resident && field == "phone" {
+                data["phone_masked"] =
+                    json!(value.as_str().map(gridmate_model::validate::mask_phone));
+            }
+            data[field.as_str()] = value.clone();
+            tx.set_field_version(name, patch.id, field, hlc, &p.device_id)?;
+            changed = true;
+        } else if let Some(stored_version) = stored_version.filter(|_| stored_value != *value) {
+            tx.log_conflict(
+                &ConflictRow {
+                    entity: name,
+                    id: patch.id,
+                    grid_id: current.grid_id,
+                    field: field.clone(),
+                    kept: (stored_value, stored_version.0, stored_version.1),
+                    lost: (value.clone(), hlc, p.device_id.clone()),
+                    mutation_id: m.id,
+                },
+                now_ms,
+            )?;
+        }
+    }
+    let seq = if changed {
+        tx.put(
+            PutRecord {
+                entity,
+                id: patch.id,
+                grid_id: current.grid_id,
+                building_id: current.building_id,
+                owner_id: current.owner_id,
+                data,
+            },
+            now_ms,
+        )?
+    } else {
+        current.seq
+    };
+    Ok(Ok((PushStatus::Applied, None, seq)))
+}
+
+fn check_in<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    c: CheckinData,
+    now_ms: i64,
+) -> Result<Decision> {
+    if !p.grids.contains(&c.grid_id) {
+        return Ok(refuse("forbidden", "you are not registered with that grid"));
+    }
+    let Some(grid) = tx.get(Entity::Grid, c.grid_id)? else {
+        return Ok(refuse("unknown_record", format!("no grid {}", c.grid_id)));
+    };
+    // The server's own verdict against its own boundary, kept beside the device's.
+    let server_verdict = serde_json::from_value::<GridRecord>(grid.data)
+        .ok()
+        .and_then(|g| g.to_model().ok())
+        .map(|g| {
+            let fix = GpsFix {
+                lat: c.location.lat,
+                lon: c.location.lon,
+                accuracy_m: c.location.accuracy_m.unwrap_or(f64::INFINITY),
+                mock_location: c.mock_location,
+            };
+            locate_in_grid(&g.boundary, &fix).verdict.code().to_string()
+        });
+    let record = CheckinRecord {
+        id: c.checkin_id,
+        user_id: p.user_id,
+        grid_id: c.grid_id,
+        at: c.at,
+        location: c.location,
+        verdict: c.verdict,
+        server_verdict,
+        boundary_distance_m: c.boundary_distance_m,
+        mock_location: c.mock_location,
+    };
+    let put = PutRecord {
+        entity: Entity::Checkin,
+        id: c.checkin_id,
+        grid_id: Some(c.grid_id),
+        building_id: None,
+        owner_id: Some(p.user_id),
+        data: to_value(&record),
+    };
+    create(tx, put, &[], now_ms)
+}
+
+fn service<T: RecordTx>(
+    tx: &mut T,
+    p: &Principal,
+    s: ServiceData,
+    now_ms: i64,
+) -> Result<Decision> {
+    if !p.grids.contains(&s.grid_id) {
+        return Ok(refuse("forbidden", "you are not registered with that grid"));
+    }
+    let record = ServiceRecordRecord {
+        id: s.service_id,
+        user_id: p.user_id,
+        grid_id: s.grid_id,
+        issue_id: s.issue_id,
+        title: s.title,
+        at: s.at,
+        hours: s.hours,
+        people_served: s.people_served,
+        photos: s.photos.clone(),
+    };
+    let put = PutRecord {
+        entity: Entity::ServiceRecord,
+        id: s.service_id,
+        grid_id: Some(s.grid_id),
+        building_id: None,
+        owner_id: Some(p.user_id),
+        data: to_value(&record),
+    };
+    create(tx, put, &s.photos, now_ms)
+}

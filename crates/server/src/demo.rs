@@ -1,0 +1,233 @@
+//! Seeding the demo community (the shared generator's Lianhe community) and one account per role,
+//! for `gridmate-server demo` and the tests.
+
+use crate::apply::PutRecord;
+use crate::sqlite::{SqliteStore, admin};
+use crate::store::Result;
+use gridmate_demo::{DemoCommunity, DemoUser};
+use gridmate_model::validate::{mask_id_number, mask_phone};
+use gridmate_protocol::Entity;
+use gridmate_protocol::records::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One line of `demo-accounts.json`.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct DemoAccount {
+    pub role: String,
+    pub phone: String,
+    pub password: String,
+    pub name: String,
+    pub grids: Vec<String>,
+    pub buildings: Vec<String>,
+}
+
+fn value<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Write the whole community and its accounts in one transaction. Returns the accounts.
+pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> {
+    store.admin(|tx| {
+        let mut last_visit = HashMap::new();
+        for v in &d.visits {
+            let e = last_visit.entry(v.household_id).or_insert(v.started_at);
+            *e = (*e).max(v.started_at);
+        }
+        let buildings: HashMap<_, _> = d.buildings.iter().map(|b| (b.id, b)).collect();
+        let households: HashMap<_, _> = d.households.iter().map(|h| (h.id, h)).collect();
+        let put = |entity,
+                   id: uuid::Uuid,
+                   grid: Option<uuid::Uuid>,
+                   building: Option<uuid::Uuid>,
+                   owner: Option<uuid::Uuid>,
+                   data| {
+            admin::put(
+                tx,
+                &PutRecord {
+                    entity,
+                    id,
+                    grid_id: grid,
+                    building_id: building,
+                    owner_id: owner,
+                    data,
+                },
+            )
+        };
+        for g in &d.grids {
+            put(
+                Entity::Grid,
+                g.id.0,
+                Some(g.id.0),
+                None,
+                None,
+                value(&GridRecord::from_model(g, &d.community.name)),
+            )?;
+        }
+        for b in &d.buildings {
+            let r = BuildingRecord {
+                id: b.id.0,
+                grid_id: b.grid_id.0,
+                number: b.number.clone(),
+                estate: b.estate.clone(),
+                units: b.units,
+                floors: b.floors,
+                lat: b.lat,
+                lon: b.lon,
+            };
+            put(
+                Entity::Building,
+                b.id.0,
+                Some(b.grid_id.0),
+                Some(b.id.0),
+                None,
+                value(&r),
+            )?;
+        }
+        for h in &d.households {
+            let r = HouseholdRecord {
+                id: h.id.0,
+                grid_id: h.grid_id.0,
+                building_id: h.building_id.0,
+                unit: h.unit,
+                room: h.room.clone(),
+                address: h.address.clone(),
+                head_name: h.head_name.clone(),
+                tags: tags_to_codes(&h.tags),
+                visit_cadence_days: h.visit_cadence_days,
+                last_visit_at: last_visit.get(&h.id).copied(),
+            };
+            put(
+                Entity::Household,
+                h.id.0,
+                Some(h.grid_id.0),
+                Some(h.building_id.0),
+                None,
+                value(&r),
+            )?;
+        }
+        for r in &d.residents {
+            let h = households[&r.household_id];
+            let rec = ResidentRecord {
+                id: r.id.0,
+                household_id: r.household_id.0,
+                name: r.name.clone(),
+                relation: r.relation.clone(),
+                birth_year: r.birth_year,
+                phone: r.phone.clone(),
+                phone_masked: r.phone.as_deref().map(mask_phone),
+                // ID numbers are kept masked only: no screen of the product needs them whole.
+                id_number_masked: r.id_number.as_deref().map(mask_id_number),
+                tags: tags_to_codes(&r.tags),
+            };
+            put(
+                Entity::Resident,
+                r.id.0,
+                Some(h.grid_id.0),
+                Some(h.building_id.0),
+                None,
+                value(&rec),
+            )?;
+        }
+        for v in &d.visits {
+            let h = households[&v.household_id];
+            let rec = VisitRecord {
+                id: v.id.0,
+                household_id: v.household_id.0,
+                visitor_id: v.visitor.0,
+                started_at: v.started_at,
+                ended_at: v.ended_at,
+                kind: v.kind.code().into(),
+                outcome: v.outcome.code().into(),
+                notes: v.notes.clone(),
+                people_served: v.people_served,
+                location: None,
+                photos: vec![],
+            };
+            put(
+                Entity::Visit,
+                v.id.0,
+                Some(h.grid_id.0),
+                Some(h.building_id.0),
+                Some(v.visitor.0),
+                value(&rec),
+            )?;
+        }
+        for i in &d.issues {
+            let rec = IssueRecord {
+                id: i.id.0,
+                grid_id: i.grid_id.0,
+                status: i.status.code().into(),
+                category: i.category.code().into(),
+                severity: i.severity.code().into(),
+                source: i.source.code().into(),
+                title: i.title.clone(),
+                description: i.description.clone(),
+                building_id: i.building_id.map(|b| b.0),
+                household_id: i.household_id.map(|h| h.0),
+                location: i
+                    .location
+                    .map(|(lat, lon)| gridmate_protocol::mutations::Location {
+                        lat,
+                        lon,
+                        accuracy_m: None,
+                    }),
+                reported_by: i.reported_by.0,
+                reported_at: i.reported_at,
+                photos: vec![],
+                assignee_id: None,
+            };
+            let building = i
+                .building_id
+                .and_then(|b| buildings.get(&b))
+                .map(|b| b.id.0);
+            put(
+                Entity::Issue,
+                i.id.0,
+                Some(i.grid_id.0),
+                building,
+                Some(i.reported_by.0),
+                value(&rec),
+            )?;
+        }
+        d.users.iter().map(|u| add_account(tx, u)).collect()
+    })
+}
+
+fn add_account(tx: &rusqlite::Transaction<'_>, u: &DemoUser) -> Result<DemoAccount> {
+    admin::add_user(
+        tx,
+        u.user.id.0,
+        &u.phone,
+        &u.user.name,
+        &u.user.roles,
+        &u.password,
+    )?;
+    for a in &u.assignments {
+        // Building leaders are assigned their building; the grid follows from it.
+        let grid = if a.building_id.is_some() {
+            None
+        } else {
+            a.grid_id.map(|g| g.0)
+        };
+        admin::assign(tx, &u.phone, a.role, grid, a.building_id.map(|b| b.0))?;
+    }
+    Ok(DemoAccount {
+        role: u.user.roles[0].code().into(),
+        phone: u.phone.clone(),
+        password: u.password.clone(),
+        name: u.user.name.clone(),
+        grids: u
+            .assignments
+            .iter()
+            .filter_map(|a| a.grid_id)
+            .map(|g| g.to_string())
+            .collect(),
+        buildings: u
+            .assignments
+            .iter()
+            .filter_map(|a| a.building_id)
+            .map(|b| b.to_string())
+            .collect(),
+    })
+}

@@ -1,0 +1,211 @@
+//! `gridmate-server`: serve the sync API, and administer users and data from the command line.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use gridmate_demo::{DemoConfig, generate};
+use gridmate_model::Role;
+use gridmate_server::api::{AppState, router};
+use gridmate_server::sqlite::{SqliteStore, admin, revoke_user_sessions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "gridmate-server",
+    about = "The central service Gridmate devices sync with"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        #[arg(long, env = "GRIDMATE_ADDR", default_value = "127.0.0.1:8787")]
+        addr: SocketAddr,
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+    },
+    /// Create or upgrade the database.
+    Migrate {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Give a user a grid or a building (their devices re-pull their scope).
+    Assign {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        grid: Option<uuid::Uuid>,
+        #[arg(long)]
+        building: Option<uuid::Uuid>,
+        /// Replace the user's assignments instead of adding to them.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Revoke every session of a user (a lost phone): its next request gets token_revoked.
+    Revoke {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        phone: String,
+    },
+    /// Build the demo community with one account per role (DIR/demo-accounts.json) and serve it.
+    Demo {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        addr: SocketAddr,
+        /// Seed and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from GRIDMATE_PASSWORD or the first line of stdin.
+    Add {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        role: Vec<String>,
+    },
+}
+
+fn role(code: &str) -> Result<Role> {
+    Role::from_code(code).with_context(|| format!("unknown role {code:?}; one of grid_worker, grid_leader, building_leader, party_member, community_admin"))
+}
+
+async fn serve(store: SqliteStore, data: PathBuf, addr: SocketAddr) -> Result<()> {
+    let state = AppState::new(Arc::new(store), &data)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, "serving");
+    eprintln!("gridmate-server listening on http://{addr}/api/v1");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { addr, data } => serve(SqliteStore::open(&data)?, data, addr).await,
+        Command::Migrate { data } => {
+            SqliteStore::open(&data)?;
+            eprintln!("database at {} is up to date", data.display());
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    data,
+                    phone,
+                    name,
+                    role: roles,
+                },
+        } => {
+            let phone =
+                gridmate_model::validate::phone(&phone).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let roles = roles.iter().map(|r| role(r)).collect::<Result<Vec<_>>>()?;
+            let password = match std::env::var("GRIDMATE_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            if password.chars().count() < 8 {
+                bail!("a password needs at least 8 characters");
+            }
+            let store = SqliteStore::open(&data)?;
+            store.admin(|tx| {
+                admin::add_user(tx, uuid::Uuid::now_v7(), &phone, &name, &roles, &password)
+            })?;
+            eprintln!("added {name}");
+            Ok(())
+        }
+        Command::Assign {
+            data,
+            phone,
+            role: r,
+            grid,
+            building,
+            replace,
+        } => {
+            if grid.is_none() == building.is_none() {
+                bail!("give exactly one of --grid and --building");
+            }
+            let r = role(&r)?;
+            let store = SqliteStore::open(&data)?;
+            store.admin(|tx| {
+                if replace {
+                    admin::reassign(tx, &phone, r, grid, building)
+                } else {
+                    admin::assign(tx, &phone, r, grid, building)
+                }
+            })?;
+            eprintln!("assigned");
+            Ok(())
+        }
+        Command::Revoke { data, phone } => {
+            let store = SqliteStore::open(&data)?;
+            let n = store.admin(|tx| revoke_user_sessions(tx, &phone))?;
+            eprintln!("revoked {n} session(s)");
+            Ok(())
+        }
+        Command::Demo {
+            data,
+            addr,
+            seed_only,
+        } => {
+            let store = SqliteStore::open(&data)?;
+            let fresh = store.admin(|tx| {
+                Ok(tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? == 0)
+            })?;
+            if fresh {
+                let accounts =
+                    gridmate_server::demo::seed(&store, &generate(&DemoConfig::lianhe()))?;
+                let path = data.join("demo-accounts.json");
+                std::fs::write(&path, serde_json::to_string_pretty(&accounts)?)?;
+                eprintln!("demo community seeded; accounts in {}", path.display());
+            }
+            if seed_only {
+                return Ok(());
+            }
+            serve(store, data, addr).await
+        }
+    }
+}

@@ -1,0 +1,962 @@
+//! The service over real HTTP on 127.0.0.1 with real SQLite files: every route's happy path, the
+//! error codes of PROTOCOL.md, scope, idempotency across a restart, and hostile input that must
+//! change nothing.
+
+use chrono::Utc;
+use gridmate_demo::{DemoCommunity, DemoConfig, generate};
+use gridmate_model::{Hlc, IssueStatus, Role};
+use gridmate_protocol::*;
+use gridmate_server::api::{AppState, router};
+use gridmate_server::demo::{DemoAccount, seed};
+use gridmate_server::sqlite::SqliteStore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+struct Fixture {
+    dir: PathBuf,
+    accounts: Vec<DemoAccount>,
+}
+
+/// The demo community seeded once; each test server starts from a copy of its file.
+fn template() -> &'static Fixture {
+    static T: OnceLock<Fixture> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("gridmate-server-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = SqliteStore::open(&dir).unwrap();
+        let accounts = seed(&store, demo()).unwrap();
+        drop(store);
+        Fixture { dir, accounts }
+    })
+}
+
+fn demo() -> &'static DemoCommunity {
+    static D: OnceLock<DemoCommunity> = OnceLock::new();
+    D.get_or_init(|| generate(&DemoConfig::lianhe()))
+}
+
+struct Server {
+    base: String,
+    data: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+    http: reqwest::Client,
+}
+
+async fn start_on(data: &Path) -> (String, tokio::task::JoinHandle<()>) {
+    let store = SqliteStore::open(data).unwrap();
+    let state = AppState::new(Arc::new(store), data).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    (format!("http://{addr}/api/v1"), task)
+}
+
+impl Server {
+    async fn start() -> Server {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            template().dir.join("gridmate-server.sqlite"),
+            data.path().join("gridmate-server.sqlite"),
+        )
+        .unwrap();
+        let (base, task) = start_on(data.path()).await;
+        Server {
+            base,
+            data,
+            task,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Stop and start again on the same files.
+    async fn restart(&mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+        let (base, task) = start_on(self.data.path()).await;
+        self.base = base;
+        self.task = task;
+    }
+
+    fn account(&self, role: Role) -> &'static DemoAccount {
+        template()
+            .accounts
+            .iter()
+            .find(|a| a.role == role.code())
+            .unwrap()
+    }
+
+    async fn login(&self, role: Role, device: &str) -> String {
+        let a = self.account(role);
+        let r = self
+            .http
+            .post(format!("{}/session", self.base))
+            .json(&json!({"phone": a.phone, "password": a.password, "device_id": device, "device_name": "测试机"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<LoginResponse>().await.unwrap().token
+    }
+
+    async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, "1")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn push(&self, token: &str, device: &str, mutations: &[Mutation]) -> reqwest::Response {
+        self.http
+            .post(format!("{}/sync/push", self.base))
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, "1")
+            .json(&PushRequest {
+                device_id: device.into(),
+                mutations: mutations.to_vec(),
+            })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn push_ok(&self, token: &str, device: &str, mutations: &[Mutation]) -> Vec<PushResult> {
+        let r = self.push(token, device, mutations).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<PushResponse>().await.unwrap().results
+    }
+
+    /// Every page from the start (or from `cursor`).
+    async fn pull_all(&self, token: &str, cursor: Option<&str>) -> (Vec<Change>, PullPage) {
+        let mut changes = Vec::new();
+        let mut cursor = cursor.map(str::to_string);
+        loop {
+            let q = cursor
+                .as_ref()
+                .map_or(String::new(), |c| format!("&cursor={c}"));
+            let r = self.get(token, &format!("/sync/pull?limit=1000{q}")).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let page: PullPage = r.json().await.unwrap();
+            changes.extend(page.changes.iter().cloned());
+            cursor = Some(page.cursor.clone());
+            if !page.has_more {
+                return (changes, page);
+            }
+        }
+    }
+
+    /// A canonical dump of the database's content, to prove a refused request changed nothing.
+    fn dump(&self) -> Vec<String> {
+        let conn =
+            rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap();
+        let mut out = Vec::new();
+        for table in [
+            "records",
+            "mutations",
+            "field_versions",
+            "conflicts",
+            "blob_refs",
+            "blobs",
+            "users",
+            "assignments",
+        ] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            out.push(format!("{table}:{n}"));
+        }
+        let max: i64 = conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let sum: i64 = conn
+            .query_row(
+                "SELECT COALESCE(SUM(length(data)), 0) FROM records",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        out.push(format!("max_seq:{max} bytes:{sum}"));
+        out
+    }
+}
+
+fn mutation(kind: &str, data: Value) -> Mutation {
+    Mutation {
+        id: uuid::Uuid::now_v7(),
+        kind: kind.into(),
+        recorded_at: Utc::now(),
+        hlc: Hlc::new(Utc::now().timestamp_millis(), 0).to_string(),
+        data,
+    }
+}
+
+fn visit(household: uuid::Uuid) -> Mutation {
+    let now = Utc::now();
+    mutation(
+        "visit.record",
+        json!({
+            "visit_id": uuid::Uuid::now_v7(), "household_id": household,
+            "started_at": now - chrono::Duration::minutes(15), "ended_at": now,
+            "kind": "care", "outcome": "met", "notes": "独居老人身体良好", "people_served": 1, "photos": []
+        }),
+    )
+}
+
+fn household_in(grid: usize) -> &'static gridmate_model::Household {
+    let d = demo();
+    d.households
+        .iter()
+        .find(|h| h.grid_id == d.grids[grid].id)
+        .unwrap()
+}
+
+async fn error_code(r: reqwest::Response) -> (StatusCode, String) {
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or("<no error body>")
+            .to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_openapi_need_no_token() {
+    let s = Server::start().await;
+    let h: Health = s
+        .http
+        .get(format!("{}/health", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (h.status.as_str(), h.protocol_versions.as_slice()),
+        ("ok", &[1u32][..])
+    );
+    let doc: Value = s
+        .http
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_errors_and_the_rate_limit() {
+    let s = Server::start().await;
+    let url = format!("{}/session", s.base);
+    let a = s.account(Role::GridWorker);
+    let body = |password: &str| json!({"phone": a.phone, "password": password, "device_id": "d", "device_name": "n"});
+    let r = s
+        .http
+        .post(&url)
+        .json(&body("wrong password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::UNAUTHORIZED, "bad_credentials".into())
+    );
+    let r = s
+        .http
+        .post(&url)
+        .json(
+            &json!({"phone": "13999999999", "password": "x", "device_id": "d", "device_name": "n"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::UNAUTHORIZED, "bad_credentials".into()),
+        "unknown phones look the same"
+    );
+    let r = s
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"phone\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
+    let r = s
+        .http
+        .post(&url)
+        .body(body("x").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = s.http.post(&url).json(&json!({"phone": 13800001001u64, "password": "x", "device_id": "d", "device_name": "n"})).send().await.unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST, "wrong type");
+    // Five failures for this phone in the window: the sixth try is refused even with the right
+    // password, with Retry-After.
+    for _ in 0..3 {
+        s.http
+            .post(&url)
+            .json(&body("still wrong"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = s
+        .http
+        .post(&url)
+        .json(&body(&a.password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry));
+    assert_eq!(error_code(r).await.1, "rate_limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin() {
+    let s = Server::start().await;
+    let r = s
+        .http
+        .get(format!("{}/sync/pull", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    assert_eq!(
+        error_code(s.get("not-a-token", "/sync/pull").await).await,
+        (StatusCode::UNAUTHORIZED, "invalid_token".into())
+    );
+    let t = s.login(Role::GridWorker, "phone-1").await;
+    assert_eq!(
+        s.get(&t, "/sync/pull?limit=1").await.status(),
+        StatusCode::OK
+    );
+    let r = s
+        .http
+        .delete(format!("{}/session", s.base))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        error_code(s.get(&t, "/sync/pull").await).await,
+        (StatusCode::UNAUTHORIZED, "token_revoked".into())
+    );
+
+    let t2 = s.login(Role::GridWorker, "phone-2").await;
+    let store = SqliteStore::open(s.data.path()).unwrap();
+    let phone = s.account(Role::GridWorker).phone.clone();
+    assert_eq!(
+        store
+            .admin(|tx| gridmate_server::sqlite::revoke_user_sessions(tx, &phone))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        error_code(s.get(&t2, "/sync/pull").await).await,
+        (StatusCode::UNAUTHORIZED, "token_revoked".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_pulls_exactly_its_scope() {
+    let s = Server::start().await;
+    let d = demo();
+    let g0 = d.grids[0].id.0;
+    let grid_households = d.households.iter().filter(|h| h.grid_id.0 == g0).count();
+
+    let t = s.login(Role::GridWorker, "w").await;
+    let (changes, last) = s.pull_all(&t, None).await;
+    let count = |entity: Entity| changes.iter().filter(|c| c.entity == entity).count();
+    assert_eq!(count(Entity::Household), grid_households);
+    assert_eq!(count(Entity::Grid), 1);
+    assert!(
+        changes.iter().all(|c| c.op == Op::Upsert),
+        "a new device gets no tombstones"
+    );
+    assert!(
+        changes
+            .iter()
+            .filter(|c| c.entity == Entity::Household)
+            .all(|c| c.data["grid_id"] == json!(g0))
+    );
+    let resident = changes
+        .iter()
+        .find(|c| c.entity == Entity::Resident)
+        .unwrap();
+    assert!(
+        resident.data["phone"].is_string(),
+        "a grid worker calls residents"
+    );
+    assert!(
+        resident.data["phone_masked"]
+            .as_str()
+            .unwrap()
+            .contains("****")
+    );
+    assert!(resident.data.get("id_number").is_none());
+    assert_eq!(
+        last.scope_count as usize,
+        changes.len(),
+        "the count covers the whole scope at the head"
+    );
+    let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "sequence order");
+
+    let leader = s.login(Role::GridLeader, "l").await;
+    let (lc, _) = s.pull_all(&leader, None).await;
+    let leader_grids: Vec<_> = d.grids.iter().take(2).map(|g| g.id.0).collect();
+    assert_eq!(
+        lc.iter().filter(|c| c.entity == Entity::Household).count(),
+        d.households
+            .iter()
+            .filter(|h| leader_grids.contains(&h.grid_id.0))
+            .count()
+    );
+
+    let bl = s.login(Role::BuildingLeader, "b").await;
+    let (bc, _) = s.pull_all(&bl, None).await;
+    let building = d.user(Role::BuildingLeader).assignments[0]
+        .building_id
+        .unwrap()
+        .0;
+    let hh: Vec<_> = bc
+        .iter()
+        .filter(|c| c.entity == Entity::Household)
+        .collect();
+    assert_eq!(
+        hh.len(),
+        d.households
+            .iter()
+            .filter(|h| h.building_id.0 == building)
+            .count()
+    );
+    assert!(hh.iter().all(|c| c.data["building_id"] == json!(building)));
+    assert!(
+        bc.iter()
+            .filter(|c| c.entity == Entity::Resident)
+            .all(|c| c.data.get("phone").is_none()),
+        "building leaders get masked phones only"
+    );
+    assert_eq!(
+        bc.iter().filter(|c| c.entity == Entity::Grid).count(),
+        1,
+        "the grid outline for the map"
+    );
+
+    let pm = s.login(Role::PartyMember, "p").await;
+    let (pc, _) = s.pull_all(&pm, None).await;
+    assert!(
+        pc.iter().all(|c| !matches!(
+            c.entity,
+            Entity::Household | Entity::Resident | Entity::Visit
+        )),
+        "party members see no residents' data"
+    );
+    assert!(pc.iter().any(|c| c.entity == Entity::Issue));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_protocol_versions_and_scope_changes() {
+    let s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let (_, last) = s.pull_all(&t, None).await;
+    // Nothing new: an empty page at the same head.
+    let page: PullPage = s
+        .get(&t, &format!("/sync/pull?cursor={}", last.cursor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(page.changes.is_empty() && !page.has_more);
+    assert_eq!(page.scope_digest, last.scope_digest);
+    assert_eq!(
+        error_code(s.get(&t, "/sync/pull?cursor=garbage").await)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        error_code(s.get(&t, "/sync/pull?limit=-3").await).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let r = s
+        .http
+        .get(format!("{}/sync/pull", s.base))
+        .bearer_auth(&t)
+        .header(PROTOCOL_HEADER, "2")
+        .send()
+        .await
+        .unwrap();
+    let (status, code) = error_code(r).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UPGRADE_REQUIRED, "unsupported_protocol")
+    );
+
+    // The office moves the worker to grid 3: the old cursor is refused, the new scope pulled.
+    let store = SqliteStore::open(s.data.path()).unwrap();
+    let phone = s.account(Role::GridWorker).phone.clone();
+    let g3 = demo().grids[2].id.0;
+    store
+        .admin(|tx| {
+            gridmate_server::sqlite::admin::reassign(tx, &phone, Role::GridWorker, Some(g3), None)
+        })
+        .unwrap();
+    let r = s
+        .get(&t, &format!("/sync/pull?cursor={}", last.cursor))
+        .await;
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::CONFLICT, "scope_changed".into())
+    );
+    let (changes, _) = s.pull_all(&t, None).await;
+    assert!(
+        changes
+            .iter()
+            .filter(|c| c.entity == Entity::Household)
+            .all(|c| c.data["grid_id"] == json!(g3))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_applies_once_even_across_a_restart() {
+    let mut s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let (_, head) = s.pull_all(&t, None).await;
+    let h = household_in(0);
+    let m = visit(h.id.0);
+    let first = s.push_ok(&t, "w", std::slice::from_ref(&m)).await;
+    assert_eq!(first[0].status, PushStatus::Applied);
+    let seq = first[0].seq.unwrap();
+    let again = s.push_ok(&t, "w", std::slice::from_ref(&m)).await;
+    assert_eq!(
+        (again[0].status, again[0].seq),
+        (PushStatus::Duplicate, Some(seq))
+    );
+    let before = s.dump();
+    s.restart().await;
+    let after_restart = s.push_ok(&t, "w", std::slice::from_ref(&m)).await;
+    assert_eq!(
+        (after_restart[0].status, after_restart[0].seq),
+        (PushStatus::Duplicate, Some(seq))
+    );
+    assert_eq!(s.dump(), before, "a duplicate changes nothing");
+    // The visit and the household's new last visit come down to every device of the scope.
+    let (changes, _) = s.pull_all(&t, Some(&head.cursor)).await;
+    assert!(changes.iter().any(|c| {
+        c.entity == Entity::Visit
+            && c.id
+                == m.data["visit_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<uuid::Uuid>()
+                    .unwrap()
+    }));
+    let hh = changes
+        .iter()
+        .find(|c| c.entity == Entity::Household)
+        .unwrap();
+    assert_eq!(hh.id, h.id.0);
+    assert!(hh.data["last_visit_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_scope_bad_and_unknown_mutations_fail_alone() {
+    let s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let before = s.dump();
+    let foreign = visit(household_in(3).id.0);
+    let r = s.push_ok(&t, "w", &[foreign]).await;
+    assert_eq!(
+        (r[0].status, r[0].error.as_ref().unwrap().code.as_str()),
+        (PushStatus::Rejected, "forbidden")
+    );
+    assert_eq!(
+        s.dump(),
+        before,
+        "a mutation outside the scope changes nothing"
+    );
+
+    let good1 = visit(household_in(0).id.0);
+    let mut bad = visit(household_in(0).id.0);
+    bad.data["outcome"] = json!("maybe");
+    let unknown = mutation("parcel.deliver", json!({}));
+    let mut missing = visit(uuid::Uuid::now_v7());
+    missing.data["household_id"] = json!(uuid::Uuid::now_v7());
+    let good2 = visit(household_in(0).id.0);
+    let r = s
+        .push_ok(&t, "w", &[good1, bad, unknown, missing, good2])
+        .await;
+    let got: Vec<(PushStatus, Option<&str>)> = r
+        .iter()
+        .map(|x| (x.status, x.error.as_ref().map(|e| e.code.as_str())))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (PushStatus::Applied, None),
+            (PushStatus::Rejected, Some("invalid")),
+            (PushStatus::Rejected, Some("unknown_kind")),
+            (PushStatus::Rejected, Some("unknown_record")),
+            (PushStatus::Applied, None),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_bodies_get_a_clear_4xx_and_change_nothing() {
+    let s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let before = s.dump();
+    let url = format!("{}/sync/push", s.base);
+    let send = |body: String| {
+        s.http
+            .post(&url)
+            .bearer_auth(&t)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let deep = format!(
+        "{{\"device_id\": \"w\", \"mutations\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let huge_note = json!({"device_id": "w", "mutations": [visit(household_in(0).id.0)]})
+        .to_string()
+        .replace("独居老人身体良好", &"长".repeat(5_000_000));
+    let too_many = serde_json::to_string(&PushRequest {
+        device_id: "w".into(),
+        mutations: (0..501).map(|_| visit(household_in(0).id.0)).collect(),
+    })
+    .unwrap();
+    for (body, status) in [
+        ("not json".to_string(), StatusCode::BAD_REQUEST),
+        (
+            "{\"device_id\": 7, \"mutations\": []}".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("{\"mutations\": []}".to_string(), StatusCode::BAD_REQUEST),
+        (deep, StatusCode::BAD_REQUEST),
+        (huge_note, StatusCode::PAYLOAD_TOO_LARGE),
+        (too_many, StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let r = send(body).await.unwrap();
+        let (got, code) = error_code(r).await;
+        assert_eq!(got, status, "{code}");
+        assert_ne!(code, "<no error body>");
+    }
+    // A token of this device used for another device's push.
+    let r = s
+        .push(&t, "someone-else", &[visit(household_in(0).id.0)])
+        .await;
+    assert_eq!(error_code(r).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(s.dump(), before);
+    // Unknown routes and methods answer in the same JSON.
+    assert_eq!(
+        error_code(s.get(&t, "/nope").await).await,
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+    let r = s
+        .http
+        .patch(format!("{}/sync/push", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_resolve_the_same_issue_one_wins_the_other_is_kept_as_a_comment() {
+    let s = Server::start().await;
+    let d = demo();
+    let issue = d
+        .issues
+        .iter()
+        .find(|i| i.grid_id == d.grids[0].id && i.status == IssueStatus::InProgress)
+        .unwrap();
+    let w = s.login(Role::GridWorker, "w").await;
+    let l = s.login(Role::GridLeader, "l").await;
+    let resolve = || {
+        mutation(
+            "issue.event",
+            json!({"event_id": uuid::Uuid::now_v7(), "issue_id": issue.id.0, "action": "resolve", "note": "已清理", "photos": []}),
+        )
+    };
+    let a = s.push_ok(&w, "w", &[resolve()]).await;
+    assert_eq!(a[0].status, PushStatus::Applied);
+    let b = s.push_ok(&l, "l", &[resolve()]).await;
+    assert_eq!(b[0].status, PushStatus::Merged);
+    assert!(b[0].error.as_ref().unwrap().message.contains("resolved"));
+    let (changes, _) = s.pull_all(&l, None).await;
+    let events: Vec<_> = changes
+        .iter()
+        .filter(|c| c.entity == Entity::IssueEvent && c.data["issue_id"] == json!(issue.id.0))
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().any(|e| {
+        e.data["action"] == "comment"
+            && e.data["merged_reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("resolve")
+    }));
+    let current = changes
+        .iter()
+        .find(|c| c.entity == Entity::Issue && c.id == issue.id.0)
+        .unwrap();
+    assert_eq!(current.data["status"], "resolved");
+    // A role that may never do it is refused, not merged.
+    let p = s.login(Role::PartyMember, "p").await;
+    let close = mutation(
+        "issue.event",
+        json!({"event_id": uuid::Uuid::now_v7(), "issue_id": issue.id.0, "action": "close", "note": "", "photos": []}),
+    );
+    let r = s.push_ok(&p, "p", &[close]).await;
+    assert_eq!(
+        (r[0].status, r[0].error.as_ref().unwrap().code.as_str()),
+        (PushStatus::Rejected, "forbidden")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_edits_converge_by_hlc_and_the_loser_is_in_the_conflict_log() {
+    let s = Server::start().await;
+    let h = household_in(0);
+    let w = s.login(Role::GridWorker, "w").await;
+    let l = s.login(Role::GridLeader, "l").await;
+    let now = Utc::now().timestamp_millis();
+    let patch = |name: &str, hlc: Hlc| Mutation {
+        hlc: hlc.to_string(),
+        ..mutation(
+            "household.patch",
+            json!({"id": h.id.0, "fields": {"head_name": name}}),
+        )
+    };
+    // The leader's phone edited later (by HLC) but pushes first; the worker's older edit arrives
+    // second and must not win. A phone whose clock runs a year ahead is clamped.
+    assert_eq!(
+        s.push_ok(&l, "l", &[patch("王新", Hlc::new(now - 1_000, 0))])
+            .await[0]
+            .status,
+        PushStatus::Applied
+    );
+    assert_eq!(
+        s.push_ok(&w, "w", &[patch("王旧", Hlc::new(now - 60_000, 0))])
+            .await[0]
+            .status,
+        PushStatus::Applied
+    );
+    let (changes, _) = s.pull_all(&w, None).await;
+    let current = changes.iter().find(|c| c.id == h.id.0).unwrap();
+    assert_eq!(current.data["head_name"], "王新");
+    let log: Value = s.get(&l, "/conflicts").await.json().await.unwrap();
+    let entry = &log["conflicts"][0];
+    assert_eq!(
+        (entry["kept_value"].as_str(), entry["lost_value"].as_str()),
+        (Some("王新"), Some("王旧"))
+    );
+    let r = s.get(&w, "/conflicts").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "the log is for leaders");
+
+    let future = patch("未来", Hlc::new(now + 365 * 86_400_000, 0));
+    s.push_ok(&w, "w", &[future]).await;
+    let fair = patch("现在", Hlc::new(now + 6 * 60_000, 0));
+    s.push_ok(&l, "l", &[fair]).await;
+    let (changes, _) = s.pull_all(&w, None).await;
+    assert_eq!(
+        changes.iter().find(|c| c.id == h.id.0).unwrap().data["head_name"],
+        "现在",
+        "a clock a year ahead does not win for a year"
+    );
+}
+
+fn jpeg() -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend((0..50_000u32).map(|i| (i % 251) as u8));
+    bytes.extend([0xFF, 0xD9]);
+    bytes
+}
+
+fn sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_upload_resume_verify_and_reach_only_their_scope() {
+    let s = Server::start().await;
+    let w = s.login(Role::GridWorker, "w").await;
+    let bytes = jpeg();
+    let name = sha(&bytes);
+    let url = format!("{}/blobs/{name}", s.base);
+    assert_eq!(
+        s.http
+            .head(&url)
+            .bearer_auth(&w)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // The first half, then a wrong offset, then the rest.
+    let half = bytes.len() / 2;
+    let r = s
+        .http
+        .put(&url)
+        .bearer_auth(&w)
+        .header(
+            "content-range",
+            format!("bytes 0-{}/{}", half - 1, bytes.len()),
+        )
+        .body(bytes[..half].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.headers()["upload-offset"], half.to_string().as_str());
+    let head = s.http.head(&url).bearer_auth(&w).send().await.unwrap();
+    assert_eq!(head.headers()["upload-offset"], half.to_string().as_str());
+    let r = s
+        .http
+        .put(&url)
+        .bearer_auth(&w)
+        .header(
+            "content-range",
+            format!("bytes 10-{}/{}", half + 9, bytes.len()),
+        )
+        .body(bytes[10..half + 10].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::CONFLICT, "upload_offset".into())
+    );
+    let r = s
+        .http
+        .put(&url)
+        .bearer_auth(&w)
+        .header(
+            "content-range",
+            format!("bytes {half}-{}/{}", bytes.len() - 1, bytes.len()),
+        )
+        .body(bytes[half..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        s.http
+            .head(&url)
+            .bearer_auth(&w)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    // Nobody may read it until a record in their scope references it.
+    assert_eq!(
+        s.get(&w, &format!("/blobs/{name}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let mut v = visit(household_in(0).id.0);
+    v.data["photos"] = json!([name]);
+    assert_eq!(
+        s.push_ok(&w, "w", &[v]).await[0].status,
+        PushStatus::Applied
+    );
+    let got = s.get(&w, &format!("/blobs/{name}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
+    let pm = s.login(Role::PartyMember, "p").await;
+    assert_eq!(
+        s.get(&pm, &format!("/blobs/{name}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Bad uploads.
+    let other = jpeg().into_iter().rev().collect::<Vec<_>>();
+    let r = s
+        .http
+        .put(format!("{}/blobs/{}", s.base, sha(&bytes[1..])))
+        .bearer_auth(&w)
+        .body(other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch".into())
+    );
+    let text = b"just some text pretending to be IMG_0001.jpg".to_vec();
+    let r = s
+        .http
+        .put(format!("{}/blobs/{}", s.base, sha(&text)))
+        .bearer_auth(&w)
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let big = vec![0xFFu8; 11 * 1024 * 1024];
+    let r = s
+        .http
+        .put(format!("{}/blobs/{}", s.base, sha(&big)))
+        .bearer_auth(&w)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let r = s
+        .http
+        .put(format!("{}/blobs/not-a-hash", s.base))
+        .bearer_auth(&w)
+        .body(vec![1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
+}
