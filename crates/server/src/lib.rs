@@ -20,6 +20,7 @@ pub mod apply;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod import;
 pub mod openapi;
 pub mod sqlite;
 pub mod store;

@@ -62,6 +62,16 @@ enum Command {
         #[arg(long)]
         phone: String,
     },
+    /// Load grids (GeoJSON) or households (CSV, UTF-8 or GBK) into the database.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Report overlaps and gaps between each community's grids, in square metres.
+    CoverageCheck {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+    },
     /// Build the demo community with one account per role (DIR/demo-accounts.json) and serve it.
     Demo {
         #[arg(long, env = "GRIDMATE_DATA")]
@@ -71,6 +81,22 @@ enum Command {
         /// Seed and exit without serving.
         #[arg(long)]
         seed_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A FeatureCollection of Polygon/MultiPolygon grids with code, name, kind, community.
+    Grids {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        file: PathBuf,
+    },
+    /// A spreadsheet of households: 网格编码, 楼栋, 单元, 房号, 户主姓名 (+ 地址, 小区, 标签, 走访周期, 户主电话).
+    Households {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        file: PathBuf,
     },
 }
 
@@ -184,6 +210,45 @@ async fn main() -> Result<()> {
             let store = SqliteStore::open(&data)?;
             let n = store.admin(|tx| revoke_user_sessions(tx, &phone))?;
             eprintln!("revoked {n} session(s)");
+            Ok(())
+        }
+        Command::Import { what } => {
+            let (data, file, grids) = match what {
+                ImportCommand::Grids { data, file } => (data, file, true),
+                ImportCommand::Households { data, file } => (data, file, false),
+            };
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = gridmate_server::import::decode_text(&bytes);
+            let store = SqliteStore::open(&data)?;
+            let n = if grids {
+                gridmate_server::import::import_grids(&store, &text)
+            } else {
+                gridmate_server::import::import_households(&store, &text)
+            }?;
+            eprintln!(
+                "imported {n} {}",
+                if grids { "grid(s)" } else { "household(s)" }
+            );
+            Ok(())
+        }
+        Command::CoverageCheck { data } => {
+            let store = SqliteStore::open(&data)?;
+            let mut clean = true;
+            for r in gridmate_server::import::coverage_check(&store)? {
+                println!("{}: {} grids, {:.0} m²", r.community, r.grids, r.total_m2);
+                for (a, b, m2) in &r.overlaps {
+                    clean = false;
+                    println!("  overlap {a} × {b}: {m2:.0} m²");
+                }
+                for m2 in &r.gaps_m2 {
+                    clean = false;
+                    println!("  gap: {m2:.0} m² covered by no grid");
+                }
+            }
+            if !clean {
+                bail!("grids must tile without gap or overlap");
+            }
             Ok(())
         }
         Command::Demo {
