@@ -9,6 +9,8 @@
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
 //! the yardstick for what the store adds on top.
 
+mod server;
+
 use anyhow::Result;
 use chrono::{Duration, Utc};
 use gridmate_demo::{DemoCommunity, DemoConfig, generate};
@@ -63,9 +65,12 @@ fn main() -> Result<()> {
     let demo = generate(&DemoConfig::scaled(5_000));
     rows.push(visit_write(&demo, if quick { 200 } else { 2_000 })?);
     rows.push(photo_ingest(if quick { 2 } else { 5 })?);
+    let store_rows = rows.len();
+    rows.extend(server::run(quick)?);
 
-    let table = render(&rows);
-    println!("{table}");
+    let table = render(&rows[..store_rows]);
+    let server_table = render(&rows[store_rows..]);
+    println!("{table}\n{server_table}");
     let header = format!(
         "Run on {} with {} cores, `cargo run --release -p gridmate-bench`, {:.0} s.\n\n",
         Utc::now().format("%Y-%m-%d"),
@@ -74,6 +79,7 @@ fn main() -> Result<()> {
     );
     if !quick {
         write_section("store", &format!("{header}{table}"))?;
+        write_section("server", &format!("{header}{server_table}"))?;
     }
     Ok(())
 }

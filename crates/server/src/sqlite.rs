@@ -14,8 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
-const READERS: usize = 4;
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_grid_digests.sql")),
+];
+/// Reader connections kept open between requests.
+const READERS: usize = 16;
 /// Tokens live this long without use of a new login.
 pub const TOKEN_TTL_DAYS: i64 = 30;
 
@@ -23,6 +27,66 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    pushes: std::sync::mpsc::Sender<PushJob>,
+}
+
+/// One push waiting for the group-commit thread.
+struct PushJob {
+    principal: Principal,
+    mutations: Vec<Mutation>,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<PushResult>>>,
+}
+
+/// Pushes that arrive together are applied in one transaction (each inside its own savepoint,
+/// so one push's database error does not touch another's): with 200 devices pushing at once,
+/// a commit per push made the writer queue the tail latency.
+const MAX_GROUP: usize = 64;
+
+fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = (|| -> Result<Vec<Result<Vec<PushResult>>>> {
+            let mut tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut results = Vec::with_capacity(group.len());
+            for job in &group {
+                let sp = tx.savepoint()?;
+                let r = apply::push(
+                    &mut SqliteTx { tx: &sp },
+                    &job.principal,
+                    &job.mutations,
+                    Utc::now(),
+                );
+                if r.is_ok() {
+                    sp.commit()?;
+                }
+                results.push(r);
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => {
+                for (job, r) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(r);
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for job in group {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Invalid(format!("commit failed: {msg}"))));
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -73,11 +137,18 @@ impl SqliteStore {
         let path = dir.join("gridmate-server.sqlite");
         let mut writer = open_conn(&path)?;
         migrate(&mut writer)?;
+        rebuild_grid_digests_if_stale(&mut writer)?;
+        let (pushes, jobs) = std::sync::mpsc::channel();
+        let push_conn = open_conn(&path)?;
+        std::thread::Builder::new()
+            .name("gridmate-push".into())
+            .spawn(move || group_commit(push_conn, jobs))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                pushes,
             }),
         })
     }
@@ -161,11 +232,12 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 /// The writer's transaction as the mutation logic sees it.
-pub struct SqliteTx<'a, 'c> {
-    pub tx: &'a Transaction<'c>,
+pub struct SqliteTx<'a> {
+    /// A transaction or a savepoint inside one.
+    pub tx: &'a Connection,
 }
 
-impl RecordTx for SqliteTx<'_, '_> {
+impl RecordTx for SqliteTx<'_> {
     fn get(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>> {
         let row = self
             .tx
@@ -314,7 +386,16 @@ impl RecordTx for SqliteTx<'_, '_> {
 
 /// Write a record's current state under the next sequence number. The writer is the only one
 /// allocating, inside its transaction, so sequence numbers become visible strictly in order.
-pub fn put_record(tx: &Transaction<'_>, r: &PutRecord, now_ms: i64) -> Result<u64> {
+/// The grid digests follow: the old version leaves its grid's digest, the new one joins.
+pub fn put_record(tx: &Connection, r: &PutRecord, now_ms: i64) -> Result<u64> {
+    let entity = entity_code(r.entity);
+    let id = r.id.to_string();
+    let old: Option<(i64, Option<String>, bool)> = tx
+        .prepare_cached("SELECT seq, grid_id, deleted FROM records WHERE entity = ?1 AND id = ?2")?
+        .query_row(params![entity, id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
     let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |row| {
         row.get(0)
     })?;
@@ -326,8 +407,8 @@ pub fn put_record(tx: &Transaction<'_>, r: &PutRecord, now_ms: i64) -> Result<u6
              changed_at = excluded.changed_at, data = excluded.data",
     )?
     .execute(params![
-        entity_code(r.entity),
-        r.id.to_string(),
+        entity,
+        id,
         seq,
         r.grid_id.map(|g| g.to_string()),
         r.building_id.map(|b| b.to_string()),
@@ -335,7 +416,88 @@ pub fn put_record(tx: &Transaction<'_>, r: &PutRecord, now_ms: i64) -> Result<u6
         now_ms,
         r.data.to_string()
     ])?;
+    if let Some((old_seq, Some(old_grid), false)) = old {
+        fold_digest(tx, &old_grid, &row_hash(entity, &id, old_seq as u64), -1)?;
+    }
+    if let Some(g) = r.grid_id {
+        fold_digest(tx, &g.to_string(), &row_hash(entity, &id, seq as u64), 1)?;
+    }
     Ok(seq as u64)
+}
+
+/// The 16-byte hash a live record contributes to its scope's digest.
+fn row_hash(entity: &str, id: &str, seq: u64) -> [u8; 16] {
+    let h = Sha256::digest(format!("{entity}:{id}:{seq}").as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h[..16]);
+    out
+}
+
+fn xor_into(acc: &mut [u8; 16], h: &[u8]) {
+    for (a, b) in acc.iter_mut().zip(h) {
+        *a ^= b;
+    }
+}
+
+fn fold_digest(tx: &Connection, grid: &str, hash: &[u8; 16], delta: i64) -> Result<()> {
+    let current: Option<(i64, Vec<u8>)> = tx
+        .prepare_cached("SELECT count, digest FROM grid_digests WHERE grid_id = ?1")?
+        .query_row([grid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (count, digest) = current.unwrap_or((0, vec![0; 16]));
+    let mut acc = [0u8; 16];
+    acc.copy_from_slice(&digest[..16.min(digest.len())]);
+    xor_into(&mut acc, hash);
+    tx.prepare_cached(
+        "INSERT INTO grid_digests (grid_id, count, digest) VALUES (?1, ?2, ?3)
+         ON CONFLICT(grid_id) DO UPDATE SET count = excluded.count, digest = excluded.digest",
+    )?
+    .execute(params![grid, count + delta, acc.to_vec()])?;
+    Ok(())
+}
+
+/// After a migration that found records without digests, compute them once from the records.
+fn rebuild_grid_digests_if_stale(conn: &mut Connection) -> Result<()> {
+    let stale: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'grid_digests_stale'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if stale.as_deref() != Some("1") {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let mut sums: std::collections::HashMap<String, (i64, [u8; 16])> =
+        std::collections::HashMap::new();
+    {
+        let mut st = tx.prepare("SELECT entity, id, seq, grid_id FROM records WHERE deleted = 0 AND grid_id IS NOT NULL")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (entity, id, seq, grid) = row?;
+            let e = sums.entry(grid).or_insert((0, [0; 16]));
+            e.0 += 1;
+            xor_into(&mut e.1, &row_hash(&entity, &id, seq as u64));
+        }
+    }
+    tx.execute("DELETE FROM grid_digests", [])?;
+    for (grid, (count, digest)) in sums {
+        tx.execute(
+            "INSERT INTO grid_digests VALUES (?1, ?2, ?3)",
+            params![grid, count, digest.to_vec()],
+        )?;
+    }
+    tx.execute("DELETE FROM meta WHERE key = 'grid_digests_stale'", [])?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// The SQL condition (and its parameters ?1 grids, ?2 buildings, ?3 user) selecting the records
@@ -378,18 +540,15 @@ fn scope_filter(p: &Principal, t: &str) -> (String, [String; 3]) {
     )
 }
 
-/// Order-independent digest of a set of (entity, id, seq): XOR of truncated SHA-256s, hex.
+/// Order-independent digest of a set of (entity, id, seq): XOR of their row hashes, hex.
 pub fn digest_rows<'a>(rows: impl Iterator<Item = (&'a str, &'a str, u64)>) -> (u64, String) {
     let mut acc = [0u8; 16];
     let mut n = 0u64;
     for (entity, id, seq) in rows {
-        let h = Sha256::digest(format!("{entity}:{id}:{seq}").as_bytes());
-        for (a, b) in acc.iter_mut().zip(h.iter()) {
-            *a ^= b;
-        }
+        xor_into(&mut acc, &row_hash(entity, id, seq));
         n += 1;
     }
-    (n, acc.iter().map(|b| format!("{b:02x}")).collect())
+    (n, hex(&acc))
 }
 
 /// A resident record as this caller may see it: the full phone only for roles that call.
@@ -602,17 +761,30 @@ impl ServerStore for SqliteStore {
             } else {
                 head
             };
-            // Count and digest of the scope's live records up to the cursor.
-            let mut st = tx.prepare_cached(&format!(
-                "SELECT entity, id, seq FROM records WHERE deleted = 0 AND seq <= ?4 AND {filter}"
-            ))?;
-            let rows: Vec<(String, String, u64)> = st
-                .query_map(params![args[0], args[1], args[2], cursor as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            let (scope_count, scope_digest) =
-                digest_rows(rows.iter().map(|(e, i, s)| (e.as_str(), i.as_str(), *s)));
+            // Count and digest of the scope's live records up to the cursor. At the head, a
+            // scope made of whole grids is the XOR of those grids' maintained digests.
+            let whole_grids_only = p.sees_whole_grids() && !p.has(Role::BuildingLeader) && !p.has(Role::PartyMember);
+            let (scope_count, scope_digest) = if whole_grids_only && cursor == head {
+                let mut st = tx.prepare_cached("SELECT count, digest FROM grid_digests WHERE grid_id IN (SELECT value FROM json_each(?1))")?;
+                let mut acc = [0u8; 16];
+                let mut n = 0u64;
+                for row in st.query_map([&args[0]], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
+                    let (count, digest) = row?;
+                    n += count as u64;
+                    xor_into(&mut acc, &digest);
+                }
+                (n, hex(&acc))
+            } else {
+                let mut st = tx.prepare_cached(&format!(
+                    "SELECT entity, id, seq FROM records WHERE deleted = 0 AND seq <= ?4 AND {filter}"
+                ))?;
+                let rows: Vec<(String, String, u64)> = st
+                    .query_map(params![args[0], args[1], args[2], cursor as i64], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                digest_rows(rows.iter().map(|(e, i, s)| (e.as_str(), i.as_str(), *s)))
+            };
             Ok(Ok(PullOutcome {
                 changes,
                 cursor,
@@ -625,8 +797,18 @@ impl ServerStore for SqliteStore {
     }
 
     async fn push(&self, p: Principal, mutations: Vec<Mutation>) -> Result<Vec<PushResult>> {
-        self.write(move |tx| apply::push(&mut SqliteTx { tx }, &p, &mutations, Utc::now()))
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.inner
+            .pushes
+            .send(PushJob {
+                principal: p,
+                mutations,
+                reply,
+            })
+            .map_err(|_| StoreError::Join("the push writer stopped".into()))?;
+        answer
             .await
+            .map_err(|_| StoreError::Join("the push writer stopped".into()))?
     }
 
     async fn conflicts(&self, p: Principal, after: i64, limit: u32) -> Result<Vec<ConflictEntry>> {

@@ -225,6 +225,23 @@ fn household_in(grid: usize) -> &'static gridmate_model::Household {
         .unwrap()
 }
 
+/// What a device computes over the records it holds: see `docs/protocol.md`.
+fn digest_of(changes: &[Change]) -> String {
+    let rows: Vec<(String, String, u64)> = changes
+        .iter()
+        .filter(|c| c.op == Op::Upsert)
+        .map(|c| {
+            (
+                gridmate_server::sqlite::entity_code(c.entity).to_string(),
+                c.id.to_string(),
+                c.seq,
+            )
+        })
+        .collect();
+    gridmate_server::sqlite::digest_rows(rows.iter().map(|(e, i, s)| (e.as_str(), i.as_str(), *s)))
+        .1
+}
+
 async fn error_code(r: reqwest::Response) -> (StatusCode, String) {
     let status = r.status();
     let body: Value = r.json().await.unwrap_or(Value::Null);
@@ -449,7 +466,8 @@ async fn each_role_pulls_exactly_its_scope() {
     );
 
     let bl = s.login(Role::BuildingLeader, "b").await;
-    let (bc, _) = s.pull_all(&bl, None).await;
+    let (bc, blast) = s.pull_all(&bl, None).await;
+    assert_eq!(digest_of(&bc), blast.scope_digest);
     let building = d.user(Role::BuildingLeader).assignments[0]
         .building_id
         .unwrap()

@@ -1,0 +1,337 @@
+//! Benchmarks of the sync service over real HTTP on 127.0.0.1: the initial pull of a
+//! 5,000-household scope, push throughput in 500-mutation batches, and latency with 200 devices
+//! pushing and pulling at once. The load generator is bounded in count and time and talks only
+//! to the loopback server it started.
+
+use crate::{Row, ms, percentile};
+use anyhow::{Result, ensure};
+use chrono::Utc;
+use gridmate_demo::{DemoConfig, generate};
+use gridmate_model::{Hlc, Role};
+use gridmate_protocol::*;
+use gridmate_server::api::{AppState, router};
+use gridmate_server::sqlite::{SqliteStore, admin};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Running {
+    base: String,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+    households: Vec<uuid::Uuid>,
+    /// Households of each grid, in grid order.
+    by_grid: Vec<Vec<uuid::Uuid>>,
+    data: std::path::PathBuf,
+}
+
+fn worker_phone(grid: usize) -> String {
+    format!("1390001{grid:04}")
+}
+
+const PHONE: &str = "13900000001";
+const PASSWORD: &str = "bench-password-1";
+
+/// A server with the demo community scaled to `households`: a community admin over every grid
+/// (phone `PHONE`), and one grid worker per grid (phones `worker_phone(i)`).
+async fn start(households: usize) -> Result<Running> {
+    let dir = tempfile::tempdir()?;
+    let d = generate(&DemoConfig::scaled(households));
+    let store = SqliteStore::open(dir.path())?;
+    gridmate_server::demo::seed(&store, &d)?;
+    store.admin(|tx| {
+        admin::add_user(
+            tx,
+            uuid::Uuid::now_v7(),
+            PHONE,
+            "压测管理员",
+            &[Role::CommunityAdmin],
+            PASSWORD,
+        )?;
+        for (i, g) in d.grids.iter().enumerate() {
+            admin::assign(tx, PHONE, Role::CommunityAdmin, Some(g.id.0), None)?;
+            admin::add_user(
+                tx,
+                uuid::Uuid::now_v7(),
+                &worker_phone(i),
+                "压测网格员",
+                &[Role::GridWorker],
+                PASSWORD,
+            )?;
+            admin::assign(tx, &worker_phone(i), Role::GridWorker, Some(g.id.0), None)?;
+        }
+        Ok(())
+    })?;
+    let state = AppState::new(Arc::new(store), dir.path())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    Ok(Running {
+        base: format!("http://{addr}/api/v1"),
+        data: dir.path().to_path_buf(),
+        _dir: dir,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?,
+        households: d.households.iter().map(|h| h.id.0).collect(),
+        by_grid: d
+            .grids
+            .iter()
+            .map(|g| {
+                d.households
+                    .iter()
+                    .filter(|h| h.grid_id == g.id)
+                    .map(|h| h.id.0)
+                    .collect()
+            })
+            .collect(),
+    })
+}
+
+impl Running {
+    async fn login(&self, device: &str) -> Result<String> {
+        self.login_as(PHONE, device).await
+    }
+
+    async fn login_as(&self, phone: &str, device: &str) -> Result<String> {
+        let r: LoginResponse = self
+            .http
+            .post(format!("{}/session", self.base))
+            .json(&json!({"phone": phone, "password": PASSWORD, "device_id": device, "device_name": "bench"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(r.token)
+    }
+
+    /// Raw bytes of one pull page under an Accept-Encoding, and the page when uncompressed.
+    async fn page(
+        &self,
+        token: &str,
+        cursor: Option<&str>,
+        limit: u32,
+        encoding: &str,
+    ) -> Result<(usize, Option<PullPage>)> {
+        let q = cursor.map_or(String::new(), |c| format!("&cursor={c}"));
+        let r = self
+            .http
+            .get(format!("{}/sync/pull?limit={limit}{q}", self.base))
+            .bearer_auth(token)
+            .header("accept-encoding", encoding)
+            .send()
+            .await?
+            .error_for_status()?;
+        let bytes = r.bytes().await?;
+        let page = if encoding == "identity" {
+            Some(serde_json::from_slice(&bytes)?)
+        } else {
+            None
+        };
+        Ok((bytes.len(), page))
+    }
+}
+
+fn visit(household: uuid::Uuid) -> Mutation {
+    let now = Utc::now();
+    Mutation {
+        id: uuid::Uuid::now_v7(),
+        kind: "visit.record".into(),
+        recorded_at: now,
+        hlc: Hlc::new(now.timestamp_millis(), 0).to_string(),
+        data: json!({"visit_id": uuid::Uuid::now_v7(), "household_id": household, "started_at": now - chrono::Duration::minutes(10),
+                     "ended_at": now, "kind": "routine", "outcome": "met", "notes": "了解家庭情况", "people_served": 1, "photos": []}),
+    }
+}
+
+pub fn run(quick: bool) -> Result<Vec<Row>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut rows = Vec::new();
+        let s = start(5_000).await?;
+        let token = s.login("bench-0").await?;
+
+        // Initial pull of the whole scope, 1,000 changes a page, then the same pages' bytes
+        // with gzip and zstd.
+        let t = Instant::now();
+        let mut cursors = vec![None];
+        let mut identity_bytes = 0;
+        let mut changes = 0;
+        loop {
+            let (n, page) = s.page(&token, cursors.last().cloned().flatten().as_deref(), 1000, "identity").await?;
+            let page = page.expect("identity pages decode");
+            identity_bytes += n;
+            changes += page.changes.len();
+            if !page.has_more {
+                break;
+            }
+            cursors.push(Some(page.cursor));
+        }
+        let pull_time = t.elapsed();
+        let mut gzip = 0;
+        let mut zstd = 0;
+        for c in &cursors {
+            gzip += s.page(&token, c.as_deref(), 1000, "gzip").await?.0;
+            zstd += s.page(&token, c.as_deref(), 1000, "zstd").await?.0;
+        }
+        rows.push(Row {
+            name: format!("initial pull, 5,000-household scope: {changes} changes in {} pages (loopback, incl. JSON decode)", cursors.len()),
+            value: format!("{:.0} ms", ms(pull_time)),
+            floor: "—".into(),
+            ratio: None,
+            target: "reported".into(),
+            pass: None,
+        });
+        rows.push(Row {
+            name: "initial pull bytes on the wire: identity / gzip / zstd".into(),
+            value: format!("{:.1} / {:.2} / {:.2} MB", identity_bytes as f64 / 1e6, gzip as f64 / 1e6, zstd as f64 / 1e6),
+            floor: format!("{:.1} MB uncompressed", identity_bytes as f64 / 1e6),
+            ratio: Some(zstd as f64 / identity_bytes as f64),
+            target: "reported".into(),
+            pass: None,
+        });
+
+        // Push throughput: batches of 500 visits.
+        let batches = if quick { 2 } else { 10 };
+        let t = Instant::now();
+        for b in 0..batches {
+            let mutations: Vec<Mutation> = (0..500).map(|i| visit(s.households[(b * 500 + i) % s.households.len()])).collect();
+            let r: PushResponse = s
+                .http
+                .post(format!("{}/sync/push", s.base))
+                .bearer_auth(&token)
+                .json(&PushRequest { device_id: "bench-0".into(), mutations })
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            ensure!(r.results.iter().all(|x| x.status == PushStatus::Applied), "a bench mutation was not applied");
+        }
+        let push_time = t.elapsed();
+        let rate = (batches * 500) as f64 / push_time.as_secs_f64();
+        let floor = raw_insert_rate(&s.data, batches * 500)?;
+        rows.push(Row {
+            name: format!("push throughput, {batches} × 500 visits (each: validate, scope, record, household status, idempotency row)"),
+            value: format!("{rate:.0} mutations/s"),
+            floor: format!("{floor:.0} rows/s raw INSERT, 500 per transaction"),
+            ratio: Some(floor / rate),
+            target: "≥ 5,000 /s".into(),
+            pass: Some(rate >= 5_000.0),
+        });
+
+        // 200 devices at once, as in a district: grid workers spread over the grids of a
+        // 20,000-household deployment, each pushing 5 visits then pulling its grid's changes
+        // from its cursor, 3 rounds.
+        let s = start(20_000).await?;
+        let devices = if quick { 20 } else { 200 };
+        let grids = s.by_grid.len();
+        let mut tokens = Vec::with_capacity(devices);
+        let mut cursors = Vec::with_capacity(devices);
+        for i in 0..devices {
+            let t = s.login_as(&worker_phone(i % grids), &format!("dev-{i}")).await?;
+            let (_, page) = s.page(&t, None, 1, "identity").await?;
+            let mut cursor = page.map(|p| p.cursor).unwrap_or_default();
+            // Start at the head of the grid, as a device that has synced before.
+            loop {
+                let (_, page) = s.page(&t, Some(&cursor), 5000, "identity").await?;
+                let page = page.expect("identity pages decode");
+                cursor = page.cursor;
+                if !page.has_more {
+                    break;
+                }
+            }
+            tokens.push(t);
+            cursors.push(cursor);
+        }
+        let s = Arc::new(s);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut tasks = Vec::new();
+        for (i, (token, mut cursor)) in tokens.into_iter().zip(cursors).enumerate() {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                for round in 0..3 {
+                    if Instant::now() > deadline {
+                        break;
+                    }
+                    let mine = &s.by_grid[i % grids];
+                    let mutations: Vec<Mutation> = (0..5).map(|k| visit(mine[(i * 31 + round * 7 + k) % mine.len()])).collect();
+                    let t = Instant::now();
+                    s.http.post(format!("{}/sync/push", s.base)).bearer_auth(&token)
+                        .json(&PushRequest { device_id: format!("dev-{i}"), mutations })
+                        .send().await?.error_for_status()?;
+                    lat.push(t.elapsed());
+                    let t = Instant::now();
+                    let r = s.http.get(format!("{}/sync/pull?limit=1000&cursor={cursor}", s.base)).bearer_auth(&token).send().await?.error_for_status()?;
+                    let page: PullPage = r.json().await?;
+                    lat.push(t.elapsed());
+                    cursor = page.cursor;
+                }
+                anyhow::Ok(lat)
+            }));
+        }
+        let t = Instant::now();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await??);
+        }
+        let wall = t.elapsed();
+        let mut pushes: Vec<Duration> = all.iter().step_by(2).copied().collect();
+        let mut pulls: Vec<Duration> = all.iter().skip(1).step_by(2).copied().collect();
+        let (push99, pull99) = (percentile(&mut pushes, 0.99), percentile(&mut pulls, 0.99));
+        let p99 = percentile(&mut all, 0.99);
+        let p50 = percentile(&mut all, 0.5);
+        rows.push(Row {
+            name: format!(
+                "{devices} devices over {grids} grids pushing and pulling at once, load generator on the same 2 cores: {} requests in {:.1} s (p50 {:.0} ms; p99 push {:.0} ms, pull {:.0} ms)",
+                all.len(),
+                wall.as_secs_f64(),
+                ms(p50),
+                ms(push99),
+                ms(pull99)
+            ),
+            value: format!("p99 {:.0} ms", ms(p99)),
+            floor: "—".into(),
+            ratio: None,
+            target: "p99 < 250 ms".into(),
+            pass: Some(ms(p99) < 250.0),
+        });
+        Ok(rows)
+    })
+}
+
+/// Rows per second SQLite takes with plain INSERTs, 500 per transaction, on the same disk.
+fn raw_insert_rate(dir: &std::path::Path, n: usize) -> Result<f64> {
+    let mut conn = rusqlite::Connection::open(dir.join("floor.sqlite"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, seq INTEGER UNIQUE, data TEXT)")?;
+    let row = visit(uuid::Uuid::now_v7()).data.to_string();
+    let t = Instant::now();
+    for chunk in 0..n.div_ceil(500) {
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("INSERT INTO t VALUES (?1, ?2, ?3)")?;
+            for i in 0..500 {
+                st.execute(rusqlite::params![
+                    uuid::Uuid::now_v7().to_string(),
+                    (chunk * 500 + i) as i64,
+                    row
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
