@@ -3,7 +3,7 @@
 # (WebKitGTK for Dioxus desktop), Xvfb and ImageMagick for headless runs and screenshots, CJK
 # fonts (or Chinese renders as boxes), and the Rust toolchain's fmt/clippy. Safe to run again.
 set -euo pipefail
-packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev xvfb xauth imagemagick xdotool fonts-noto-cjk pkg-config)
+packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev xvfb xauth imagemagick xdotool fonts-noto-cjk pkg-config curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
