@@ -978,3 +978,120 @@ async fn photos_upload_resume_verify_and_reach_only_their_scope() {
         .unwrap();
     assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
 }
+
+/// Every role × every kind of write × inside and outside its scope, plus the leaders-only
+/// conflict log. `true` = applied, `false` = rejected `forbidden` (and nothing changed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix() {
+    let s = Server::start().await;
+    let d = demo();
+    let bl_building = d.user(Role::BuildingLeader).assignments[0]
+        .building_id
+        .unwrap();
+    let in_building = d
+        .households
+        .iter()
+        .find(|h| h.building_id == bl_building)
+        .unwrap();
+    let same_grid_other_building = d
+        .households
+        .iter()
+        .find(|h| h.grid_id == d.grids[0].id && h.building_id != bl_building)
+        .unwrap();
+    let far = household_in(3);
+    let now = Utc::now();
+    let report = |grid: uuid::Uuid, building: Option<uuid::Uuid>| {
+        mutation(
+            "issue.report",
+            json!({
+        "issue_id": uuid::Uuid::now_v7(), "grid_id": grid, "building_id": building, "category": "fire_safety",
+        "title": "楼道堆放杂物", "description": "", "severity": "medium", "photos": [], "source": "patrol"}),
+        )
+    };
+    let patch = |h: uuid::Uuid| {
+        mutation(
+            "household.patch",
+            json!({"id": h, "fields": {"visit_cadence_days": 14}}),
+        )
+    };
+    let checkin = |grid: uuid::Uuid| {
+        mutation(
+            "checkin.record",
+            json!({"checkin_id": uuid::Uuid::now_v7(), "grid_id": grid, "at": now,
+        "location": {"lat": 22.59, "lon": 113.08, "accuracy_m": 10.0}, "verdict": "inside", "boundary_distance_m": 50.0, "mock_location": false}),
+        )
+    };
+    let service = |grid: uuid::Uuid| {
+        mutation(
+            "service.record",
+            json!({"service_id": uuid::Uuid::now_v7(), "grid_id": grid, "title": "清理楼道",
+        "at": now, "hours": 1.0, "people_served": 3, "photos": []}),
+        )
+    };
+    let g0 = d.grids[0].id.0;
+    let g3 = d.grids[3].id.0;
+
+    type Case<'a> = (&'a str, Box<dyn Fn() -> Mutation + 'a>);
+    let cases: Vec<Case> = vec![
+        ("visit, own building", Box::new(|| visit(in_building.id.0))),
+        (
+            "visit, own grid, other building",
+            Box::new(|| visit(same_grid_other_building.id.0)),
+        ),
+        ("visit, other grid", Box::new(|| visit(far.id.0))),
+        (
+            "report, own building",
+            Box::new(move || report(g0, Some(bl_building.0))),
+        ),
+        ("report, other grid", Box::new(move || report(g3, None))),
+        ("patch, own building", Box::new(|| patch(in_building.id.0))),
+        ("patch, other grid", Box::new(|| patch(far.id.0))),
+        ("check-in, own grid", Box::new(move || checkin(g0))),
+        ("check-in, other grid", Box::new(move || checkin(g3))),
+        ("service, own grid", Box::new(move || service(g0))),
+        ("service, other grid", Box::new(move || service(g3))),
+    ];
+    // Rows follow `cases`; W worker (grid 1), L leader (grids 1–2), B building leader,
+    // P party member (grid 1), A admin (all four grids).
+    let expected: [(Role, &str); 5] = [
+        (Role::GridWorker, "YYNYNYNYNYN"),
+        (Role::GridLeader, "YYNYNYNYNYN"),
+        (Role::BuildingLeader, "YNNYNYNYNYN"),
+        (Role::PartyMember, "NNNYNNNYNYN"),
+        (Role::CommunityAdmin, "YYYYYYYYYYY"),
+    ];
+    for (role, row) in expected {
+        let device = format!("matrix-{}", role.code());
+        let token = s.login(role, &device).await;
+        for ((name, make), want) in cases.iter().zip(row.chars()) {
+            let before = s.dump();
+            let r = s.push_ok(&token, &device, &[make()]).await;
+            if want == 'Y' {
+                assert_eq!(
+                    r[0].status,
+                    PushStatus::Applied,
+                    "{role:?} {name}: {:?}",
+                    r[0].error
+                );
+            } else {
+                assert_eq!(
+                    (r[0].status, r[0].error.as_ref().map(|e| e.code.as_str())),
+                    (PushStatus::Rejected, Some("forbidden")),
+                    "{role:?} {name}"
+                );
+                assert_eq!(s.dump(), before, "{role:?} {name} changed something");
+            }
+        }
+        let conflicts = s.get(&token, "/conflicts").await.status();
+        let leader = matches!(role, Role::GridLeader | Role::CommunityAdmin);
+        assert_eq!(
+            conflicts,
+            if leader {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            },
+            "{role:?} conflicts"
+        );
+    }
+}
