@@ -4,7 +4,7 @@
 use crate::auth::{self, LoginLimiter};
 use crate::error::{ApiError, error_response};
 use crate::sqlite::TOKEN_TTL_DAYS;
-use crate::store::{Principal, PullRefusal, ServerStore, SessionLookup};
+use crate::store::{Principal, PullCursor, PullRefusal, ServerStore, SessionLookup};
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{
@@ -282,11 +282,29 @@ struct PullQuery {
     limit: Option<String>,
 }
 
-/// Cursors are `<scope_epoch>.<seq>`: a cursor from before the caller's scope changed is refused
+/// Cursors are `<scope_epoch>.<seq>`, or `<scope_epoch>.<seq>.<snapshot_head>` while a first
+/// load of the scope is under way. A cursor from before the caller's scope changed is refused
 /// with `scope_changed`, so the device drops its scope and pulls it afresh.
-fn parse_cursor(c: &str) -> Option<(u64, u64)> {
-    let (epoch, seq) = c.split_once('.')?;
-    Some((epoch.parse().ok()?, seq.parse().ok()?))
+fn parse_cursor(c: &str) -> Option<(u64, PullCursor)> {
+    let mut parts = c.split('.');
+    let epoch = parts.next()?.parse().ok()?;
+    let seq = parts.next()?.parse().ok()?;
+    let snapshot_head = match parts.next() {
+        Some(h) => h.parse().ok()?,
+        None => 0,
+    };
+    parts
+        .next()
+        .is_none()
+        .then_some((epoch, PullCursor { seq, snapshot_head }))
+}
+
+fn format_cursor(epoch: u64, c: PullCursor) -> String {
+    if c.snapshot_head > c.seq {
+        format!("{epoch}.{}.{}", c.seq, c.snapshot_head)
+    } else {
+        format!("{epoch}.{}", c.seq)
+    }
 }
 
 async fn pull(
@@ -319,7 +337,7 @@ async fn pull(
     match state.store.pull(p, cursor, limit).await? {
         Ok(page) => Ok(Json(PullPage {
             changes: page.changes,
-            cursor: format!("{epoch}.{}", page.cursor),
+            cursor: format_cursor(epoch, page.cursor),
             has_more: page.has_more,
             scope_epoch: epoch,
             scope_count: page.scope_count,

@@ -67,6 +67,20 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Remove a household that left (its residents with it): devices get a delete.
+    RemoveHousehold {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+    /// Drop tombstones older than the retention window (default 90 days).
+    Purge {
+        #[arg(long, env = "GRIDMATE_DATA")]
+        data: PathBuf,
+        #[arg(long, default_value_t = gridmate_server::sqlite::TOMBSTONE_RETENTION_DAYS)]
+        days: i64,
+    },
     /// Report overlaps and gaps between each community's grids, in square metres.
     CoverageCheck {
         #[arg(long, env = "GRIDMATE_DATA")]
@@ -230,6 +244,20 @@ async fn main() -> Result<()> {
                 "imported {n} {}",
                 if grids { "grid(s)" } else { "household(s)" }
             );
+            Ok(())
+        }
+        Command::RemoveHousehold { data, id } => {
+            let store = SqliteStore::open(&data)?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let n = store.admin(|tx| gridmate_server::sqlite::remove_household(tx, id, now))?;
+            eprintln!("removed {n} record(s)");
+            Ok(())
+        }
+        Command::Purge { data, days } => {
+            let store = SqliteStore::open(&data)?;
+            let cutoff = chrono::Utc::now().timestamp_millis() - days * 86_400_000;
+            let n = store.admin(|tx| gridmate_server::sqlite::purge_tombstones(tx, cutoff))?;
+            eprintln!("purged {n} tombstone(s)");
             Ok(())
         }
         Command::CoverageCheck { data } => {

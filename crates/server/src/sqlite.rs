@@ -682,7 +682,7 @@ impl ServerStore for SqliteStore {
     async fn pull(
         &self,
         p: Principal,
-        cursor: Option<u64>,
+        from: Option<PullCursor>,
         limit: u32,
     ) -> Result<Result<PullOutcome, PullRefusal>> {
         self.read(move |tx| {
@@ -695,22 +695,22 @@ impl ServerStore for SqliteStore {
                 .optional()?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            if cursor.is_some_and(|c| c < purged) {
+            // Deletes this device may have needed are gone (unless they were all of records
+            // it never had, before its snapshot's head).
+            if from.is_some_and(|c| c.seq < purged && purged > c.snapshot_head) {
                 return Ok(Err(PullRefusal::ResyncRequired));
             }
             let head: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
                 r.get::<_, i64>(0)
             })? as u64;
             let (filter, args) = scope_filter(&p, "");
-            // From no cursor: current state only, no tombstones (a new device needs no history).
-            let live_only = if cursor.is_none() {
-                "AND deleted = 0"
-            } else {
-                ""
-            };
+            // From no cursor: current state only. Tombstones up to the head at that moment are
+            // of records a new device never had; later ones may be of records it just received.
+            let from = from.unwrap_or(PullCursor { seq: 0, snapshot_head: head });
             let sql = format!(
                 "SELECT seq, entity, id, deleted, data FROM records
-                  WHERE seq > ?4 {live_only} AND {filter} ORDER BY seq LIMIT ?5"
+                  WHERE seq > ?4 AND NOT (deleted = 1 AND seq <= ?6) AND {filter}
+                  ORDER BY seq LIMIT ?5"
             );
             let mut st = tx.prepare_cached(&sql)?;
             let rows = st.query_map(
@@ -718,8 +718,9 @@ impl ServerStore for SqliteStore {
                     args[0],
                     args[1],
                     args[2],
-                    cursor.unwrap_or(0) as i64,
-                    i64::from(limit) + 1
+                    from.seq as i64,
+                    i64::from(limit) + 1,
+                    from.snapshot_head as i64
                 ],
                 |r| {
                     Ok((
@@ -785,9 +786,10 @@ impl ServerStore for SqliteStore {
                     .collect::<rusqlite::Result<_>>()?;
                 digest_rows(rows.iter().map(|(e, i, s)| (e.as_str(), i.as_str(), *s)))
             };
+            let snapshot_head = if cursor < from.snapshot_head { from.snapshot_head } else { 0 };
             Ok(Ok(PullOutcome {
                 changes,
-                cursor,
+                cursor: PullCursor { seq: cursor, snapshot_head },
                 has_more,
                 scope_count,
                 scope_digest,
@@ -998,6 +1000,81 @@ pub mod admin {
     ) -> Result<()> {
         SqliteTx { tx }.add_blob_refs(shas, entity, id)
     }
+}
+
+/// How long tombstones of removed records are kept: a device that has not synced for longer must
+/// pull its scope from the start (409 `resync_required`).
+pub const TOMBSTONE_RETENTION_DAYS: i64 = 90;
+
+/// Mark a record removed under a new seq: devices pulling from a cursor see a `delete`, new devices
+/// never see it. The tombstone keeps only the id: a removed resident's data is gone.
+pub fn remove_record(tx: &Connection, entity: Entity, id: Uuid, now_ms: i64) -> Result<bool> {
+    let code = entity_code(entity);
+    let old: Option<(i64, Option<String>, bool)> = tx
+        .query_row(
+            "SELECT seq, grid_id, deleted FROM records WHERE entity = ?1 AND id = ?2",
+            params![code, id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((old_seq, grid, false)) = old else {
+        return Ok(false);
+    };
+    let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |r| {
+        r.get(0)
+    })?;
+    tx.execute(
+        "UPDATE records SET seq = ?3, deleted = 1, changed_at = ?4, data = ?5 WHERE entity = ?1 AND id = ?2",
+        params![code, id.to_string(), seq, now_ms, serde_json::json!({ "id": id }).to_string()],
+    )?;
+    if let Some(grid) = grid {
+        fold_digest(
+            tx,
+            &grid,
+            &row_hash(code, &id.to_string(), old_seq as u64),
+            -1,
+        )?;
+    }
+    Ok(true)
+}
+
+/// Remove a household that left the grid, with its residents.
+pub fn remove_household(tx: &Connection, id: Uuid, now_ms: i64) -> Result<usize> {
+    let residents: Vec<String> = tx
+        .prepare("SELECT id FROM records WHERE entity = 'resident' AND deleted = 0 AND json_extract(data, '$.household_id') = ?1")?
+        .query_map([id.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut removed = 0;
+    for r in residents {
+        if let Ok(rid) = r.parse() {
+            removed += usize::from(remove_record(tx, Entity::Resident, rid, now_ms)?);
+        }
+    }
+    removed += usize::from(remove_record(tx, Entity::Household, id, now_ms)?);
+    Ok(removed)
+}
+
+/// Drop tombstones older than the cutoff; cursors from before the newest one dropped can no
+/// longer be served incrementally.
+pub fn purge_tombstones(tx: &Connection, older_than_ms: i64) -> Result<usize> {
+    let through: Option<i64> = tx.query_row(
+        "SELECT MAX(seq) FROM records WHERE deleted = 1 AND changed_at < ?1",
+        [older_than_ms],
+        |r| r.get(0),
+    )?;
+    let Some(through) = through else {
+        return Ok(0);
+    };
+    let n = tx.execute(
+        "DELETE FROM records WHERE deleted = 1 AND seq <= ?1",
+        [through],
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('purged_through_seq', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [through.to_string()],
+    )?;
+    Ok(n)
 }
 
 pub fn revoke_user_sessions(tx: &Transaction<'_>, phone: &str) -> Result<usize> {

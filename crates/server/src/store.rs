@@ -85,12 +85,20 @@ pub enum SessionLookup {
     Unknown,
 }
 
+/// Where a pull resumes. `snapshot_head` is set while a device is still loading its first copy
+/// of the scope: tombstones up to it are of records the device never had, and are skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PullCursor {
+    pub seq: u64,
+    pub snapshot_head: u64,
+}
+
 /// One page of the change feed.
 #[derive(Clone, Debug)]
 pub struct PullOutcome {
     pub changes: Vec<Change>,
-    /// Sequence to resume after.
-    pub cursor: u64,
+    /// Where to resume.
+    pub cursor: PullCursor,
     pub has_more: bool,
     pub scope_count: u64,
     pub scope_digest: String,
@@ -140,7 +148,7 @@ pub trait ServerStore: Send + Sync + 'static {
     async fn pull(
         &self,
         principal: Principal,
-        cursor: Option<u64>,
+        from: Option<PullCursor>,
         limit: u32,
     ) -> Result<Result<PullOutcome, PullRefusal>>;
     async fn push(&self, principal: Principal, mutations: Vec<Mutation>)

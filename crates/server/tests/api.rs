@@ -1095,3 +1095,90 @@ async fn authorization_matrix() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_households_reach_devices_as_deletes_until_purged() {
+    let s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let (_, head) = s.pull_all(&t, None).await;
+    let h = household_in(0);
+    let residents = demo()
+        .residents
+        .iter()
+        .filter(|r| r.household_id == h.id)
+        .count();
+    let store = SqliteStore::open(s.data.path()).unwrap();
+    let now = Utc::now().timestamp_millis();
+    let removed = store
+        .admin(|tx| gridmate_server::sqlite::remove_household(tx, h.id.0, now))
+        .unwrap();
+    assert_eq!(removed, residents + 1);
+
+    let (changes, tail) = s.pull_all(&t, Some(&head.cursor)).await;
+    let deletes: Vec<_> = changes.iter().filter(|c| c.op == Op::Delete).collect();
+    assert_eq!(deletes.len(), residents + 1);
+    assert!(
+        deletes.iter().all(|c| c.data == json!({"id": c.id})),
+        "a tombstone keeps no personal data"
+    );
+    assert_eq!(tail.scope_count, head.scope_count - (residents as u64 + 1));
+    let (fresh, _) = s.pull_all(&t, None).await;
+    assert!(
+        fresh.iter().all(|c| c.id != h.id.0 && c.op == Op::Upsert),
+        "a new device never sees it"
+    );
+
+    // Once the tombstones are purged, the old cursor cannot be served incrementally.
+    let purged = store
+        .admin(|tx| gridmate_server::sqlite::purge_tombstones(tx, now + 1))
+        .unwrap();
+    assert_eq!(purged, residents + 1);
+    assert_eq!(
+        error_code(
+            s.get(&t, &format!("/sync/pull?cursor={}", head.cursor))
+                .await
+        )
+        .await,
+        (StatusCode::CONFLICT, "resync_required".into())
+    );
+    assert_eq!(
+        s.get(&t, &format!("/sync/pull?cursor={}", tail.cursor))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_during_a_first_load_still_reaches_the_device() {
+    let s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let first: PullPage = s
+        .get(&t, "/sync/pull?limit=1000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(first.has_more);
+    let received = first
+        .changes
+        .iter()
+        .find(|c| c.entity == Entity::Household)
+        .expect("a household in the first page");
+    let store = SqliteStore::open(s.data.path()).unwrap();
+    store
+        .admin(|tx| {
+            gridmate_server::sqlite::remove_household(
+                tx,
+                received.id,
+                Utc::now().timestamp_millis(),
+            )
+        })
+        .unwrap();
+    let (rest, _) = s.pull_all(&t, Some(&first.cursor)).await;
+    assert!(
+        rest.iter()
+            .any(|c| c.id == received.id && c.op == Op::Delete),
+        "the device drops what it loaded a moment ago"
+    );
+}
