@@ -46,7 +46,10 @@ pub fn name_keys(name: &str) -> (String, String) {
         let reading = surname.or_else(|| c.to_pinyin().map(|p| p.plain()));
         match reading {
             Some(r) => {
-                full.push_str(r);
+                // ü is typed "v" on every Chinese phone keyboard: 吕 → "lv".
+                for ch in r.chars() {
+                    full.push(if ch == 'ü' { 'v' } else { ch });
+                }
                 initials.push_str(&r[..1]);
                 in_latin_word = false;
             }
@@ -79,6 +82,12 @@ mod tests {
         assert_eq!(name_keys("李小龙"), ("lixiaolong".into(), "lxl".into()));
         assert_eq!(name_keys("欧阳娜"), ("ouyangna".into(), "oyn".into()));
         assert_eq!(name_keys("司徒华"), ("situhua".into(), "sth".into()));
+    }
+
+    #[test]
+    fn u_umlaut_is_typed_v() {
+        assert_eq!(name_keys("吕女"), ("lvnv".into(), "ln".into()));
+        assert!(is_pinyin_query(&name_keys("一郘").0));
     }
 
     #[test]
