@@ -16,13 +16,17 @@ use std::collections::{HashMap, HashSet};
 /// pull all hand the store this.
 #[derive(Clone, Copy)]
 pub struct ScopeData<'a> {
-    pub community: &'a Community,
+    /// Absent when a pull page carries no grid (the community rides on its grids).
+    pub community: Option<&'a Community>,
     pub grids: &'a [Grid],
     pub buildings: &'a [Building],
     pub households: &'a [Household],
     pub residents: &'a [Resident],
     pub visits: &'a [Visit],
     pub issues: &'a [Issue],
+    pub issue_events: &'a [IssueEvent],
+    pub checkins: &'a [CheckIn],
+    pub services: &'a [ServiceRecord],
     /// Keep residents' full phone numbers (roles that call residents); otherwise only the
     /// masked form is stored.
     pub keep_full_phones: bool,
@@ -32,13 +36,16 @@ impl<'a> ScopeData<'a> {
     /// The whole demo community as one scope (a community admin's view).
     pub fn of_demo(d: &'a gridmate_demo::DemoCommunity, keep_full_phones: bool) -> Self {
         Self {
-            community: &d.community,
+            community: Some(&d.community),
             grids: &d.grids,
             buildings: &d.buildings,
             households: &d.households,
             residents: &d.residents,
             visits: &d.visits,
             issues: &d.issues,
+            issue_events: &[],
+            checkins: &[],
+            services: &[],
             keep_full_phones,
         }
     }
@@ -96,13 +103,15 @@ fn put(
     }
 }
 
-fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
+pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
     let mut rows = 0;
-    tx.execute(
-        "INSERT INTO community (id, name, district) VALUES (?1, ?2, ?3)
-         ON CONFLICT(id) DO UPDATE SET name = excluded.name, district = excluded.district",
-        params![d.community.id.0, d.community.name, d.community.district],
-    )?;
+    if let Some(c) = d.community {
+        tx.execute(
+            "INSERT INTO community (id, name, district) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, district = excluded.district",
+            params![c.id.0, c.name, c.district],
+        )?;
+    }
     {
         let mut ins = tx.prepare_cached(
             "INSERT INTO grids (id, community_id, code, name, kind, boundary)
@@ -308,6 +317,76 @@ fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usize> {
                     photos_text(&i.photos),
                 ],
             )?;
+            rows += 1;
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO issue_events (id, issue_id, action, actor, note, at, photos, merged_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE issue_events SET issue_id = ?2, action = ?3, actor = ?4, note = ?5, at = ?6,
+                    photos = ?7, merged_reason = ?8
+              WHERE id = ?1",
+        )?;
+        for e in d.issue_events {
+            put(
+                &mut ins,
+                &mut upd,
+                params![
+                    e.id.0,
+                    e.issue_id.0,
+                    e.action.code(),
+                    e.actor.0,
+                    e.note,
+                    ms(e.at),
+                    photos_text(&e.photos),
+                    e.merged_reason
+                ],
+            )?;
+            rows += 1;
+        }
+    }
+    {
+        // Check-ins and service records are immutable once made.
+        let mut st = tx.prepare_cached(
+            "INSERT OR IGNORE INTO checkins (id, user_id, grid_id, at, lat, lon, accuracy_m,
+                 mock_location, verdict, boundary_distance_m)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for c in d.checkins {
+            st.execute(params![
+                c.id.0,
+                c.user_id.0,
+                c.grid_id.0,
+                ms(c.at),
+                c.fix.lat,
+                c.fix.lon,
+                c.fix.accuracy_m,
+                c.fix.mock_location,
+                c.verdict.code(),
+                c.boundary_distance_m
+            ])?;
+            rows += 1;
+        }
+        let mut st = tx.prepare_cached(
+            "INSERT OR IGNORE INTO service_records (id, user_id, grid_id, issue_id, title, at,
+                 hours_tenths, people_served, photos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for s in d.services {
+            st.execute(params![
+                s.id.0,
+                s.user_id.0,
+                s.grid_id.0,
+                s.issue_id.map(|i| i.0),
+                s.title,
+                ms(s.at),
+                s.hours_tenths,
+                s.people_served,
+                photos_text(&s.photos)
+            ])?;
             rows += 1;
         }
     }

@@ -22,15 +22,18 @@ pub mod migrate;
 pub mod outbox;
 pub mod photos;
 mod queries;
+mod replica;
 mod search;
 pub mod search_keys;
 mod store;
+pub mod sync;
 mod time;
 mod writes;
 
 pub use cache::{LoadStats, ScopeData};
 pub use error::DeviceError;
 pub use queries::*;
+pub use replica::PageOutcome;
 pub use search::{SearchHit, SearchMatch};
 pub use store::{Session, Store};
 pub use writes::*;

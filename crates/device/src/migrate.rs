@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "search_order",
         sql: include_str!("../../../migrations/0003_search_order.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sync",
+        sql: include_str!("../../../migrations/0004_sync.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

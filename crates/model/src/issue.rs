@@ -162,6 +162,9 @@ pub struct IssueEvent {
     pub note: String,
     pub at: DateTime<Utc>,
     pub photos: Vec<PhotoRef>,
+    /// Set when the server kept this event as a comment because it was no longer a legal
+    /// transition: the action meant, and why it did not apply.
+    pub merged_reason: Option<String>,
 }
 
 /// Why an action is not allowed. The server turns this into a `merged` push result (the event is

@@ -13,6 +13,7 @@
 //!
 //! It must never do I/O, and it holds no business logic beyond "is this well-formed and valid".
 
+pub mod digest;
 pub mod envelope;
 pub mod mutations;
 pub mod records;

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use gridmate_model::{Hlc, Role};
 use gridmate_protocol::{Change, Entity, ErrorDetail, Mutation, Op, PushResult, PushStatus};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -27,7 +26,19 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    pushes: std::sync::mpsc::Sender<PushJob>,
+    pushes: Option<std::sync::mpsc::Sender<PushJob>>,
+    push_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    /// Stop the push thread and wait for it, so that once the last handle is gone the database
+    /// file is closed (and its WAL checkpointed) — a copy or a reopen sees everything.
+    fn drop(&mut self) {
+        self.pushes.take();
+        if let Some(t) = self.push_thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// One push waiting for the group-commit thread.
@@ -140,7 +151,7 @@ impl SqliteStore {
         rebuild_grid_digests_if_stale(&mut writer)?;
         let (pushes, jobs) = std::sync::mpsc::channel();
         let push_conn = open_conn(&path)?;
-        std::thread::Builder::new()
+        let push_thread = std::thread::Builder::new()
             .name("gridmate-push".into())
             .spawn(move || group_commit(push_conn, jobs))?;
         Ok(Self {
@@ -148,7 +159,8 @@ impl SqliteStore {
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
-                pushes,
+                pushes: Some(pushes),
+                push_thread: Some(push_thread),
             }),
         })
     }
@@ -427,16 +439,12 @@ pub fn put_record(tx: &Connection, r: &PutRecord, now_ms: i64) -> Result<u64> {
 
 /// The 16-byte hash a live record contributes to its scope's digest.
 fn row_hash(entity: &str, id: &str, seq: u64) -> [u8; 16] {
-    let h = Sha256::digest(format!("{entity}:{id}:{seq}").as_bytes());
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&h[..16]);
-    out
+    let id: Uuid = id.parse().unwrap_or_default();
+    gridmate_protocol::digest::row_hash(entity, &id, seq)
 }
 
 fn xor_into(acc: &mut [u8; 16], h: &[u8]) {
-    for (a, b) in acc.iter_mut().zip(h) {
-        *a ^= b;
-    }
+    gridmate_protocol::digest::fold(acc, h);
 }
 
 fn fold_digest(tx: &Connection, grid: &str, hash: &[u8; 16], delta: i64) -> Result<()> {
@@ -540,15 +548,11 @@ fn scope_filter(p: &Principal, t: &str) -> (String, [String; 3]) {
     )
 }
 
-/// Order-independent digest of a set of (entity, id, seq): XOR of their row hashes, hex.
+/// Order-independent digest of a set of (entity, id, seq): see `gridmate_protocol::digest`.
 pub fn digest_rows<'a>(rows: impl Iterator<Item = (&'a str, &'a str, u64)>) -> (u64, String) {
-    let mut acc = [0u8; 16];
-    let mut n = 0u64;
-    for (entity, id, seq) in rows {
-        xor_into(&mut acc, &row_hash(entity, id, seq));
-        n += 1;
-    }
-    (n, hex(&acc))
+    gridmate_protocol::digest::scope_digest(
+        rows.map(|(e, i, s)| (e, i.parse().unwrap_or_default(), s)),
+    )
 }
 
 /// A resident record as this caller may see it: the full phone only for roles that call.
@@ -802,6 +806,8 @@ impl ServerStore for SqliteStore {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.inner
             .pushes
+            .as_ref()
+            .ok_or_else(|| StoreError::Join("the push writer stopped".into()))?
             .send(PushJob {
                 principal: p,
                 mutations,
@@ -895,7 +901,7 @@ impl ServerStore for SqliteStore {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    gridmate_protocol::digest::hex(bytes)
 }
 
 fn assignments_of(tx: &Transaction<'_>, user: Uuid) -> Result<Vec<AssignmentRow>> {

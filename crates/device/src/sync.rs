@@ -1,0 +1,545 @@
+//! The sync engine: the device half of the protocol, over HTTP.
+//!
+//! One [`sync`] run, in order:
+//! 1. **push** the outbox, oldest first, 500 at a time; every answer is recorded (`applied` and
+//!    `duplicate` acknowledge, `merged` acknowledges and is shown, `rejected` stays, failed, with
+//!    the server's reason, and never blocks the entries behind it);
+//! 2. **photos**: each photo the server does not confirm (`HEAD`) is uploaded with
+//!    `Content-Range`, resuming where the server says a broken upload stopped; the local file is
+//!    kept until the server holds it;
+//! 3. **pull** pages from the saved cursor; each page and its cursor go into the store in ONE
+//!    transaction, so a crash never skips or repeats one; local records with unsent changes are
+//!    not overwritten by the older server copy;
+//! 4. **verify** the scope: the last page's count and digest against the device's own; on a
+//!    difference, re-pull the scope over the cache (no wipe) and sweep what the server no longer
+//!    sends.
+//!
+//! `409 scope_changed`/`resync_required` drop the cached scope (never the outbox) and pull from
+//! the start; `401 token_revoked` wipes residents' data and the session, keeping the outbox for
+//! whoever signs in next. Every request has a timeout; a failure leaves the store consistent and
+//! the next run continues where this one stopped. Scheduling (on start, on reconnect, after
+//! writes, on a timer, with backoff) is the caller's: see [`backoff`].
+
+use crate::store::{Session, Store};
+use crate::{DeviceError, Result as DeviceResult};
+use gridmate_model::{Assignment, BuildingId, GridId, Role, User, UserId};
+use gridmate_protocol::*;
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use std::io::Read;
+use std::time::Duration;
+
+/// Pages of this many changes: large enough to amortise a transaction, small enough for a
+/// phone's memory and a flaky connection.
+pub const PULL_PAGE: u32 = 1000;
+/// Photo upload chunk: a stairwell connection that drops loses at most this much.
+pub const UPLOAD_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the server: {0}")]
+    Offline(String),
+    #[error("signed out by the server ({0})")]
+    SignedOut(String),
+    #[error("wrong phone number or password")]
+    BadCredentials,
+    #[error("too many sign-in attempts; try again in {0} s")]
+    RateLimited(u64),
+    #[error("{0}")]
+    UnsupportedProtocol(String),
+    #[error("the server answered {status}: {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+}
+
+impl SyncError {
+    /// Plain words for the sync bar.
+    pub fn message_zh(&self) -> String {
+        match self {
+            SyncError::Offline(_) => "网络不通，数据已保存在手机上，恢复网络后自动上传".into(),
+            SyncError::SignedOut(_) => "登录已失效，请重新登录；未上传的记录仍保留在手机上".into(),
+            SyncError::BadCredentials => "手机号或密码错误".into(),
+            SyncError::RateLimited(s) => format!("尝试次数过多，请{s}秒后再试"),
+            SyncError::UnsupportedProtocol(_) => "应用版本与服务器不匹配，请升级应用".into(),
+            SyncError::Server { .. } | SyncError::Protocol(_) => {
+                "服务器暂时出错，稍后自动重试".into()
+            }
+            SyncError::Device(e) => e.message_zh(),
+        }
+    }
+}
+
+type Result<T, E = SyncError> = std::result::Result<T, E>;
+
+/// Where sync stands, for a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Push,
+    Photos,
+    Pull,
+    Repair,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub bytes: u64,
+}
+
+/// What one run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub merged: usize,
+    pub rejected: usize,
+    pub photos_uploaded: usize,
+    pub pulled: usize,
+    pub kept_local: usize,
+    pub scope_reset: bool,
+    pub repaired: bool,
+}
+
+/// The HTTP side: the server's base URL (`http://host:port/api/v1`) and a client with timeouts.
+pub struct SyncClient {
+    http: Client,
+    base: String,
+    protocol: u32,
+}
+
+impl SyncClient {
+    pub fn new(base_url: &str) -> Result<Self> {
+        let http = Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(Self::with_http(base_url, http))
+    }
+
+    pub fn with_http(base_url: &str, http: Client) -> Self {
+        Self {
+            http,
+            base: base_url.trim_end_matches('/').to_string(),
+            protocol: PROTOCOL_VERSION,
+        }
+    }
+
+    /// Announce another protocol version (what an app from another release would send).
+    pub fn speaking(mut self, version: u32) -> Self {
+        self.protocol = version;
+        self
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(PROTOCOL_HEADER, self.protocol.to_string());
+        match token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+}
+
+fn offline(e: reqwest::Error) -> SyncError {
+    SyncError::Offline(e.to_string())
+}
+
+/// Turn an error answer into a [`SyncError`] (reading its JSON body).
+fn failure(r: Response) -> SyncError {
+    let status = r.status();
+    let body: Option<ErrorBody> = r.json().ok();
+    let (code, message) = body.map_or((String::new(), String::new()), |b| {
+        (b.error.code, b.error.message)
+    });
+    match status {
+        StatusCode::UNAUTHORIZED => SyncError::SignedOut(code),
+        StatusCode::UPGRADE_REQUIRED => SyncError::UnsupportedProtocol(message),
+        _ => SyncError::Server {
+            status: status.as_u16(),
+            code,
+            message,
+        },
+    }
+}
+
+/// The server's clock, from the `Date` header, in Unix milliseconds.
+fn server_time(r: &Response) -> Option<i64> {
+    let date = r.headers().get(reqwest::header::DATE)?.to_str().ok()?;
+    chrono::DateTime::parse_from_rfc2822(date)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// Sign in on this device; remembers the user, their assignments and the token. Another user
+/// signing in on a device that held someone else's scope starts from an empty cache.
+pub fn sign_in(
+    store: &mut Store,
+    client: &SyncClient,
+    phone: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Session> {
+    let r = client
+        .req(reqwest::Method::POST, "/session", None)
+        .json(&LoginRequest {
+            phone: phone.trim().into(),
+            password: password.into(),
+            device_id: store.device_id().into(),
+            device_name: device_name.into(),
+        })
+        .send()
+        .map_err(offline)?;
+    match r.status() {
+        StatusCode::OK => {}
+        StatusCode::UNAUTHORIZED => return Err(SyncError::BadCredentials),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let wait = r
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(60);
+            return Err(SyncError::RateLimited(wait));
+        }
+        _ => return Err(failure(r)),
+    }
+    let login: LoginResponse = r.json().map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let session = Session {
+        user: User {
+            id: UserId(login.user.id),
+            name: login.user.name,
+            roles: login
+                .user
+                .roles
+                .iter()
+                .filter_map(|r| Role::from_code(r))
+                .collect(),
+        },
+        assignments: login
+            .assignments
+            .iter()
+            .filter_map(|a| {
+                Some(Assignment {
+                    role: Role::from_code(&a.role)?,
+                    grid_id: a.grid_id.map(GridId),
+                    building_id: a.building_id.map(BuildingId),
+                })
+            })
+            .collect(),
+    };
+    if store
+        .session()?
+        .is_some_and(|s| s.user.id != session.user.id)
+    {
+        store.drop_scope()?;
+    }
+    store.sign_in(&session)?;
+    store.set_sync_value("token", Some(&login.token))?;
+    Ok(session)
+}
+
+/// One full sync run. Errors leave the store consistent; the next run picks up from there.
+pub fn sync(
+    store: &mut Store,
+    client: &SyncClient,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport> {
+    let result = run(store, client, progress);
+    let now = chrono::Utc::now().timestamp_millis().to_string();
+    match &result {
+        Ok(_) => {
+            store.set_sync_value("last_sync_at", Some(&now))?;
+            store.set_sync_value("last_sync_error", None)?;
+        }
+        Err(e) => {
+            store.set_sync_value("last_sync_error", Some(&e.message_zh()))?;
+        }
+    }
+    result
+}
+
+fn run(
+    store: &mut Store,
+    client: &SyncClient,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport> {
+    let token = store
+        .sync_value("token")?
+        .ok_or_else(|| SyncError::SignedOut("no token".into()))?;
+    let mut report = SyncReport::default();
+    let outcome = (|| {
+        push(store, client, &token, &mut report, progress)?;
+        upload_photos(store, client, &token, &mut report, progress)?;
+        pull(store, client, &token, &mut report, progress)
+    })();
+    if let Err(SyncError::SignedOut(code)) = &outcome {
+        if code == "token_revoked" {
+            store.wipe_personal_data()?;
+        } else {
+            store.set_sync_value("token", None)?;
+        }
+    }
+    outcome.map(|_| report)
+}
+
+fn push(
+    store: &mut Store,
+    client: &SyncClient,
+    token: &str,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<()> {
+    let total = store.sync_status()?.pending as u64;
+    let mut done = 0;
+    loop {
+        let batch = store.pending_mutations(MAX_PUSH_BATCH)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<uuid::Uuid> = batch.iter().map(|m| m.id).collect();
+        let r = client
+            .req(reqwest::Method::POST, "/sync/push", Some(token))
+            .json(&PushRequest {
+                device_id: store.device_id().into(),
+                mutations: batch,
+            })
+            .send()
+            .map_err(offline)?;
+        if !r.status().is_success() {
+            return Err(failure(r));
+        }
+        if let Some(t) = server_time(&r) {
+            store.observe_server_time(t)?;
+        }
+        let answer: PushResponse = r
+            .json()
+            .map_err(|e| SyncError::Offline(format!("the answer was cut: {e}")))?;
+        // Only answers to what was sent count; a short answer leaves the rest pending.
+        let results: Vec<PushResult> = answer
+            .results
+            .into_iter()
+            .filter(|r| ids.contains(&r.id))
+            .collect();
+        if results.is_empty() {
+            return Err(SyncError::Protocol(
+                "the push answer named none of the mutations sent".into(),
+            ));
+        }
+        for r in &results {
+            match r.status {
+                PushStatus::Applied | PushStatus::Duplicate => report.pushed += 1,
+                PushStatus::Merged => report.merged += 1,
+                PushStatus::Rejected => report.rejected += 1,
+            }
+        }
+        store.record_push_results(&results)?;
+        done += results.len() as u64;
+        progress(Progress {
+            phase: Phase::Push,
+            done,
+            total: Some(total),
+            bytes: 0,
+        });
+    }
+}
+
+fn upload_offset(r: &Response) -> Option<u64> {
+    r.headers()
+        .get("upload-offset")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn upload_photos(
+    store: &mut Store,
+    client: &SyncClient,
+    token: &str,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<()> {
+    let photos = store.photos_to_upload(10_000)?;
+    let mut bytes_sent = 0u64;
+    for (i, (sha, path)) in photos.iter().enumerate() {
+        let path_part = format!("/blobs/{sha}");
+        let head = client
+            .req(reqwest::Method::HEAD, &path_part, Some(token))
+            .send()
+            .map_err(offline)?;
+        if head.status() == StatusCode::OK {
+            store.mark_photo_uploaded(sha)?;
+            continue;
+        }
+        if head.status() != StatusCode::NOT_FOUND {
+            return Err(failure(head));
+        }
+        let mut offset = upload_offset(&head).unwrap_or(0);
+        let mut file = std::fs::File::open(path).map_err(DeviceError::from)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(DeviceError::from)?;
+        let total = bytes.len() as u64;
+        loop {
+            let start = (offset as usize).min(bytes.len());
+            let end = (start + UPLOAD_CHUNK).min(bytes.len());
+            let chunk = bytes[start..end].to_vec();
+            let sent = chunk.len() as u64;
+            let r = client
+                .req(reqwest::Method::PUT, &path_part, Some(token))
+                .header(
+                    reqwest::header::CONTENT_RANGE,
+                    format!("bytes {start}-{}/{total}", end.max(1) - 1),
+                )
+                .body(chunk)
+                .send()
+                .map_err(offline)?;
+            match r.status() {
+                StatusCode::OK | StatusCode::CREATED => {
+                    store.mark_photo_uploaded(sha)?;
+                    report.photos_uploaded += 1;
+                    break;
+                }
+                StatusCode::ACCEPTED => offset = upload_offset(&r).unwrap_or(end as u64),
+                // The server holds a different amount than we thought: continue from there.
+                StatusCode::CONFLICT => {
+                    offset = upload_offset(&r)
+                        .ok_or_else(|| SyncError::Protocol("409 without Upload-Offset".into()))?
+                }
+                _ => return Err(failure(r)),
+            }
+            bytes_sent += sent;
+            progress(Progress {
+                phase: Phase::Photos,
+                done: i as u64,
+                total: Some(photos.len() as u64),
+                bytes: bytes_sent,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Pull pages until the head, then check the scope's digest; repair once on a difference.
+fn pull(
+    store: &mut Store,
+    client: &SyncClient,
+    token: &str,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<()> {
+    let last = pull_pages(store, client, token, report, progress, Phase::Pull)?;
+    let (count, digest) = store.local_digest()?;
+    if count == last.scope_count && digest == last.scope_digest {
+        return Ok(());
+    }
+    store.begin_repair()?;
+    let last = pull_pages(store, client, token, report, progress, Phase::Repair)?;
+    store.finish_repair()?;
+    report.repaired = true;
+    let (count, digest) = store.local_digest()?;
+    if count != last.scope_count || digest != last.scope_digest {
+        return Err(SyncError::Protocol(format!(
+            "the scope still differs after a repair ({count} records here, {} on the server)",
+            last.scope_count
+        )));
+    }
+    Ok(())
+}
+
+fn pull_pages(
+    store: &mut Store,
+    client: &SyncClient,
+    token: &str,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(Progress),
+    phase: Phase,
+) -> Result<PullPage> {
+    let mut reset_once = false;
+    let mut done = 0;
+    loop {
+        let cursor = store.sync_value("sync_cursor")?;
+        let path = match &cursor {
+            Some(c) => format!("/sync/pull?limit={PULL_PAGE}&cursor={c}"),
+            None => format!("/sync/pull?limit={PULL_PAGE}"),
+        };
+        let r = client
+            .req(reqwest::Method::GET, &path, Some(token))
+            .send()
+            .map_err(offline)?;
+        if r.status() == StatusCode::CONFLICT && !reset_once {
+            let err = failure(r);
+            match &err {
+                SyncError::Server { code, .. }
+                    if code == "scope_changed" || code == "resync_required" =>
+                {
+                    // Assignments changed or history ran out: the cached scope goes, the outbox
+                    // stays, and the scope comes again from the start.
+                    store.drop_scope()?;
+                    report.scope_reset = true;
+                    reset_once = true;
+                    continue;
+                }
+                _ => return Err(err),
+            }
+        }
+        if !r.status().is_success() {
+            return Err(failure(r));
+        }
+        if let Some(t) = server_time(&r) {
+            store.observe_server_time(t)?;
+        }
+        let bytes = r.bytes().map_err(offline)?;
+        let page: PullPage = serde_json::from_slice(&bytes)
+            .map_err(|e| SyncError::Offline(format!("the page was cut: {e}")))?;
+        let outcome = store.apply_pull_page(&page)?;
+        report.pulled += outcome.applied + outcome.deleted;
+        report.kept_local += outcome.kept_local;
+        done += page.changes.len() as u64;
+        progress(Progress {
+            phase,
+            done,
+            total: None,
+            bytes: bytes.len() as u64,
+        });
+        if !page.has_more {
+            return Ok(page);
+        }
+    }
+}
+
+/// How long to wait before retry `attempt` (0-based): exponential from 2 s, capped at 5
+/// minutes, with ±25 % jitter so a district's phones do not all come back at once.
+pub fn backoff(attempt: u32, jitter_unit: f64) -> Duration {
+    let base = 2f64 * 2f64.powi(attempt.min(8) as i32);
+    let capped = base.min(300.0);
+    let jitter = 0.75 + 0.5 * jitter_unit.clamp(0.0, 1.0);
+    Duration::from_secs_f64(capped * jitter)
+}
+
+/// Is there a signed-in user with a token (so sync can run)?
+pub fn can_sync(store: &Store) -> DeviceResult<bool> {
+    Ok(store.session()?.is_some() && store.sync_value("token")?.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        assert!((1.5..=2.5).contains(&backoff(0, 0.5).as_secs_f64()));
+        assert!(backoff(3, 0.5) > backoff(2, 0.5));
+        assert!(backoff(30, 1.0).as_secs_f64() <= 375.0);
+        assert!(backoff(30, 0.0).as_secs_f64() >= 225.0);
+    }
+}

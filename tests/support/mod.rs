@@ -1,0 +1,180 @@
+//! Test support for end-to-end sync: the real `gridmate-server` on 127.0.0.1 (the demo community
+//! seeded once and copied per test), a fault-injecting proxy in front of it, and devices — real
+//! stores in temp folders with the real sync client.
+
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use gridmate_demo::{DemoCommunity, DemoConfig, generate};
+use gridmate_device::Store;
+use gridmate_device::sync::{self, SyncClient, SyncError, SyncReport};
+use gridmate_model::Role;
+use gridmate_server::api::{AppState, router};
+use gridmate_server::demo::{DemoAccount, seed};
+use gridmate_server::sqlite::SqliteStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+pub fn demo() -> &'static DemoCommunity {
+    static D: OnceLock<DemoCommunity> = OnceLock::new();
+    D.get_or_init(|| generate(&DemoConfig::scaled(3000)))
+}
+
+struct Template {
+    dir: PathBuf,
+    accounts: Vec<DemoAccount>,
+}
+
+fn template() -> &'static Template {
+    static T: OnceLock<Template> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("gridmate-sync-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = SqliteStore::open(&dir).unwrap();
+        let accounts = seed(&store, demo()).unwrap();
+        drop(store);
+        Template { dir, accounts }
+    })
+}
+
+/// The real server on a loopback port, on its own runtime.
+pub struct Server {
+    pub rt: tokio::runtime::Runtime,
+    pub addr: SocketAddr,
+    pub data: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            template().dir.join("gridmate-server.sqlite"),
+            data.path().join("gridmate-server.sqlite"),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = SqliteStore::open(data.path()).unwrap();
+        let state = AppState::new(Arc::new(store), data.path()).unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        rt.spawn(async move {
+            axum::serve(
+                listener,
+                router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Server { rt, addr, data }
+    }
+
+    pub fn account(&self, role: Role) -> &'static DemoAccount {
+        template()
+            .accounts
+            .iter()
+            .find(|a| a.role == role.code())
+            .unwrap()
+    }
+
+    /// Operator access to the server's database (assign, revoke, inspect).
+    pub fn admin(&self) -> SqliteStore {
+        SqliteStore::open(self.data.path()).unwrap()
+    }
+
+    /// How many live records of an entity the server holds with this id.
+    pub fn count(&self, entity: &str, id: uuid::Uuid) -> i64 {
+        let conn =
+            rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM records WHERE entity = ?1 AND id = ?2 AND deleted = 0",
+            [entity, &id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    pub fn record(&self, entity: &str, id: uuid::Uuid) -> serde_json::Value {
+        let conn =
+            rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap();
+        let data: String = conn
+            .query_row(
+                "SELECT data FROM records WHERE entity = ?1 AND id = ?2",
+                [entity, &id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        serde_json::from_str(&data).unwrap()
+    }
+}
+
+/// A phone: its own store, talking to `addr` (the server or a proxy in front of it).
+pub struct Device {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub client: SyncClient,
+}
+
+/// One request per connection, so a proxy fault hits exactly one request.
+pub fn client(addr: SocketAddr) -> SyncClient {
+    let http = reqwest::blocking::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    SyncClient::with_http(&format!("http://{addr}/api/v1"), http)
+}
+
+impl Device {
+    pub fn new(addr: SocketAddr) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        Device {
+            dir,
+            store,
+            client: client(addr),
+        }
+    }
+
+    pub fn sign_in(&mut self, server: &Server, role: Role) {
+        let a = server.account(role);
+        sync::sign_in(
+            &mut self.store,
+            &self.client,
+            &a.phone,
+            &a.password,
+            "测试手机",
+        )
+        .unwrap();
+    }
+
+    pub fn sync(&mut self) -> Result<SyncReport, SyncError> {
+        sync::sync(&mut self.store, &self.client, &mut |_| {})
+    }
+
+    /// Sync until a run succeeds (a flaky network), at most `tries` times.
+    pub fn sync_until_ok(&mut self, tries: usize) -> SyncReport {
+        let mut last = None;
+        for _ in 0..tries {
+            match self.sync() {
+                Ok(r) => return r,
+                Err(e) => last = Some(e),
+            }
+        }
+        panic!("no successful sync in {tries} tries: {last:?}");
+    }
+
+    pub fn table_count(&self, table: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.dir.path().join("gridmate.sqlite")).unwrap();
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+}

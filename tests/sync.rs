@@ -1,0 +1,434 @@
+//! The device and the server converge, exactly once, whatever the network does: real stores, the
+//! real sync client, the real server on 127.0.0.1, and a fault-injecting proxy between them.
+
+mod support;
+
+use chrono::{Duration, Utc};
+use gridmate_device::outbox::OutboxState;
+use gridmate_device::sync::SyncError;
+use gridmate_device::{HouseholdPatch, NewVisit};
+use gridmate_model::*;
+use support::proxy::{Faults, Proxy};
+use support::{Device, Server, demo};
+
+fn visit(household: HouseholdId, photos: Vec<PhotoRef>) -> NewVisit {
+    let now = Utc::now();
+    NewVisit {
+        household_id: household,
+        started_at: now - Duration::minutes(20),
+        ended_at: now,
+        kind: VisitKind::CareVisit,
+        outcome: VisitOutcome::Met,
+        notes: "老人身体好，提醒冬季用电安全".into(),
+        people_served: 1,
+        location: Some(GpsFix {
+            lat: 22.588,
+            lon: 113.079,
+            accuracy_m: 12.0,
+            mock_location: false,
+        }),
+        photos,
+        raised_issues: vec![],
+    }
+}
+
+fn worker_household() -> HouseholdId {
+    let d = demo();
+    d.households
+        .iter()
+        .find(|h| h.grid_id == d.grids[0].id)
+        .unwrap()
+        .id
+}
+
+#[test]
+fn a_new_device_loads_its_scope_and_matches_the_servers_digest() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    let report = phone.sync().unwrap();
+    assert!(!report.repaired, "a clean first load needs no repair");
+    let d = demo();
+    let in_grid = d
+        .households
+        .iter()
+        .filter(|h| h.grid_id == d.grids[0].id)
+        .count() as i64;
+    assert_eq!(phone.table_count("households"), in_grid);
+    assert_eq!(phone.table_count("grids"), 1);
+    let home = phone.store.home(Utc::now()).unwrap();
+    assert_eq!(home.households as i64, in_grid);
+    assert!(home.sync.last_sync_at.is_some() && home.sync.last_error.is_none());
+    // Nothing changed: the next run pulls nothing and still agrees.
+    let again = phone.sync().unwrap();
+    assert_eq!((again.pulled, again.repaired), (0, false));
+}
+
+#[test]
+fn a_lost_response_is_retried_without_a_duplicate() {
+    let server = Server::start();
+    let proxy = Proxy::start(&server.rt, server.addr, 7);
+    let mut phone = Device::new(proxy.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    let id = phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+
+    proxy.set(Faults {
+        lose_response: 1.0,
+        ..Faults::default()
+    });
+    let err = phone.sync().unwrap_err();
+    assert!(matches!(err, SyncError::Offline(_)), "{err}");
+    assert_eq!(
+        server.count("visit", id.0),
+        1,
+        "the server applied it before the answer was lost"
+    );
+    assert_eq!(
+        phone.store.sync_status().unwrap().pending,
+        1,
+        "the device does not know yet"
+    );
+    assert!(
+        phone
+            .store
+            .sync_status()
+            .unwrap()
+            .last_error
+            .unwrap()
+            .contains("网络")
+    );
+
+    proxy.heal();
+    let report = phone.sync().unwrap();
+    assert_eq!(report.pushed, 1, "answered duplicate, acknowledged");
+    assert_eq!(server.count("visit", id.0), 1, "exactly once");
+    assert_eq!(phone.store.sync_status().unwrap().pending, 0);
+    let detail = phone.store.household(worker_household()).unwrap();
+    assert_eq!(
+        detail.visits.iter().filter(|v| v.id == id).count(),
+        1,
+        "and once on the device"
+    );
+    assert!(!detail.visits.iter().find(|v| v.id == id).unwrap().pending);
+}
+
+#[test]
+fn two_phones_edit_the_same_household_offline_and_converge_field_by_field() {
+    let server = Server::start();
+    let mut a = Device::new(server.addr);
+    let mut b = Device::new(server.addr);
+    a.sign_in(&server, Role::GridWorker);
+    b.sign_in(&server, Role::GridLeader);
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let hh = worker_household();
+    // Offline: A renames the head and sets a weekly cadence; a moment later B renames the head.
+    a.store
+        .patch_household(
+            hh,
+            HouseholdPatch {
+                head_name: Some("张建国".into()),
+                visit_cadence_days: Some(7),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.store
+        .patch_household(
+            hh,
+            HouseholdPatch {
+                head_name: Some("张建军".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // B reaches the network first, then A; then both sync once more.
+    b.sync().unwrap();
+    a.sync().unwrap();
+    b.sync().unwrap();
+    for phone in [&a, &b] {
+        let h = phone.store.household(hh).unwrap().household;
+        assert_eq!(h.head_name, "张建军", "the later edit wins the name");
+        assert_eq!(h.visit_cadence_days, 7, "A's untouched field is kept");
+    }
+    let log = server
+        .admin()
+        .admin(|tx| {
+            Ok(tx.query_row(
+                "SELECT lost_value, kept_value FROM conflicts WHERE field = 'head_name'",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(
+        log,
+        ("\"张建国\"".to_string(), "\"张建军\"".to_string()),
+        "the loser is in the conflict log"
+    );
+}
+
+#[test]
+fn two_phones_resolve_the_same_issue_offline_one_is_kept_as_a_comment() {
+    let server = Server::start();
+    let d = demo();
+    let issue = d
+        .issues
+        .iter()
+        .find(|i| i.grid_id == d.grids[0].id && i.status == IssueStatus::InProgress)
+        .unwrap()
+        .id;
+    let mut a = Device::new(server.addr);
+    let mut b = Device::new(server.addr);
+    a.sign_in(&server, Role::GridWorker);
+    b.sign_in(&server, Role::GridLeader);
+    a.sync().unwrap();
+    b.sync().unwrap();
+    a.store
+        .act_on_issue(issue, IssueAction::Resolve, "已清理楼道杂物", vec![])
+        .unwrap();
+    b.store
+        .act_on_issue(issue, IssueAction::Resolve, "物业已处理", vec![])
+        .unwrap();
+    a.sync().unwrap();
+    let rb = b.sync().unwrap();
+    assert_eq!(rb.merged, 1);
+    let merged = b.store.outbox(&[OutboxState::Merged], 10).unwrap();
+    assert_eq!(
+        merged.len(),
+        1,
+        "B sees that its resolution became a comment"
+    );
+    assert!(
+        merged[0]
+            .error_message
+            .as_deref()
+            .unwrap()
+            .contains("resolved")
+    );
+    a.sync().unwrap();
+    for phone in [&a, &b] {
+        let open = phone
+            .store
+            .issues(&gridmate_device::IssueFilter {
+                statuses: vec![IssueStatus::Resolved],
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(open.iter().any(|i| i.id == issue), "both show it resolved");
+        assert_eq!(
+            phone.table_count("issue_events"),
+            2,
+            "both events, one as a comment"
+        );
+    }
+}
+
+#[test]
+fn a_photo_goes_up_after_its_visit_and_resumes_after_a_cut() {
+    let server = Server::start();
+    let proxy = Proxy::start(&server.rt, server.addr, 11);
+    let mut phone = Device::new(proxy.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    // A real photo from the pipeline, large enough for two upload chunks.
+    let mut seed = 1u32;
+    let img = image::RgbImage::from_fn(1600, 1200, |x, y| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, (seed >> 24) as u8])
+    });
+    let mut raw = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, 95)
+        .encode_image(&img)
+        .unwrap();
+    let stored = phone.store.ingest_photo(&raw).unwrap();
+    let size = std::fs::metadata(&stored.path).unwrap().len();
+    assert!(size > 256 * 1024, "{size}");
+    let id = phone
+        .store
+        .record_visit(visit(worker_household(), vec![stored.sha256.clone()]))
+        .unwrap();
+
+    // Half of all connections have their upload cut mid-body.
+    proxy.set(Faults {
+        cut_upload: 0.5,
+        ..Faults::default()
+    });
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        assert!(tries < 30, "never got through");
+        if phone.sync().is_ok() && phone.store.photos_to_upload(10).unwrap().is_empty() {
+            break;
+        }
+    }
+    assert_eq!(server.count("visit", id.0), 1);
+    let held = std::fs::read(
+        server
+            .data
+            .path()
+            .join("blobs")
+            .join(stored.sha256.as_str()),
+    )
+    .unwrap();
+    assert_eq!(
+        held,
+        std::fs::read(&stored.path).unwrap(),
+        "the server holds exactly the photo"
+    );
+    assert!(
+        stored.path.exists(),
+        "the local file stays until cleaned up deliberately"
+    );
+}
+
+#[test]
+fn a_moved_worker_loses_the_old_grid_and_keeps_the_outbox() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    let id = phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    // The office moves the worker to grid 3 before the visit is sent.
+    let g3 = demo().grids[2].id.0;
+    let phone_no = server.account(Role::GridWorker).phone.clone();
+    server
+        .admin()
+        .admin(|tx| {
+            gridmate_server::sqlite::admin::reassign(
+                tx,
+                &phone_no,
+                Role::GridWorker,
+                Some(g3),
+                None,
+            )
+        })
+        .unwrap();
+    let report = phone.sync().unwrap();
+    assert!(report.scope_reset);
+    let conn = rusqlite::Connection::open(phone.dir.path().join("gridmate.sqlite")).unwrap();
+    let foreign: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM households WHERE grid_id != ?1",
+            [g3],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(foreign, 0, "the old grid's households are gone");
+    assert!(phone.table_count("households") > 0, "the new grid is here");
+    // The visit was delivered (answered), not dropped: it was already applied before the move
+    // or it is shown as failed with the server's reason.
+    let entry = &phone.store.outbox(&[], 10).unwrap()[0];
+    assert_ne!(entry.state, OutboxState::Pending);
+    assert!(
+        entry.state == OutboxState::Acked && server.count("visit", id.0) == 1
+            || entry.state == OutboxState::Failed
+    );
+}
+
+#[test]
+fn a_revoked_phone_wipes_residents_and_keeps_what_was_typed() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    assert!(phone.table_count("residents") > 0);
+    let id = phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    let phone_no = server.account(Role::GridWorker).phone.clone();
+    server
+        .admin()
+        .admin(|tx| gridmate_server::sqlite::revoke_user_sessions(tx, &phone_no))
+        .unwrap();
+
+    let err = phone.sync().unwrap_err();
+    assert!(
+        matches!(&err, SyncError::SignedOut(code) if code == "token_revoked"),
+        "{err}"
+    );
+    assert_eq!(phone.table_count("residents"), 0, "residents' data wiped");
+    assert_eq!(phone.table_count("households"), 0);
+    assert!(phone.store.session().unwrap().is_none(), "signed out");
+    assert_eq!(
+        phone
+            .store
+            .outbox(&[OutboxState::Pending], 10)
+            .unwrap()
+            .len(),
+        1,
+        "the outbox is kept"
+    );
+
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    assert_eq!(
+        server.count("visit", id.0),
+        1,
+        "and delivered after the next sign-in"
+    );
+    assert!(phone.table_count("residents") > 0);
+}
+
+#[test]
+fn an_app_on_another_protocol_version_is_told_so_and_loses_nothing() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    let old = support::client(server.addr).speaking(0);
+    let err = gridmate_device::sync::sync(&mut phone.store, &old, &mut |_| {}).unwrap_err();
+    let SyncError::UnsupportedProtocol(message) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        message.contains('1'),
+        "names the versions served: {message}"
+    );
+    assert!(err.message_zh().contains("升级"));
+    assert_eq!(phone.store.sync_status().unwrap().pending, 1);
+}
+
+#[test]
+fn a_drifted_cache_is_repaired_without_wiping_it() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    let residents = phone.table_count("residents");
+    // Damage: a resident lost locally (its row and the record of having it), and a stray row.
+    let conn = rusqlite::Connection::open(phone.dir.path().join("gridmate.sqlite")).unwrap();
+    let victim: uuid::Uuid = conn
+        .query_row("SELECT id FROM residents LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    conn.execute("DELETE FROM residents WHERE id = ?1", [victim])
+        .unwrap();
+    conn.execute(
+        "UPDATE synced SET seq = seq + 100000 WHERE id = ?1",
+        [victim],
+    )
+    .unwrap();
+    drop(conn);
+    let report = phone.sync().unwrap();
+    assert!(report.repaired);
+    assert_eq!(
+        phone.table_count("residents"),
+        residents,
+        "the lost resident is back"
+    );
+    let again = phone.sync().unwrap();
+    assert!(!again.repaired, "and the digests agree again");
+}
