@@ -178,3 +178,102 @@ impl Device {
             .unwrap()
     }
 }
+
+/// A canonical text dump of one grid as a device holds it: every household, visit, issue and
+/// issue event of the grid, one sorted line each, with the fields users type or see.
+pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
+    let conn = rusqlite::Connection::open(device.dir.path().join("gridmate.sqlite")).unwrap();
+    let mut lines: Vec<String> = Vec::new();
+    let mut q = |sql: &str| {
+        let mut st = conn.prepare(sql).unwrap();
+        let rows = st.query_map([grid], |r| r.get::<_, String>(0)).unwrap();
+        lines.extend(rows.map(Result::unwrap));
+    };
+    q(
+        "SELECT 'household ' || lower(hex(id)) || ' ' || head_name || ' ' || visit_cadence_days || ' ' || tags FROM households WHERE grid_id = ?1",
+    );
+    q("SELECT 'visit ' || lower(hex(v.id)) || ' ' || lower(hex(v.household_id)) || ' ' || v.started_at || ' ' || v.outcome || ' ' || v.notes || ' ' || v.photos
+         FROM visits v JOIN households h ON h.id = v.household_id WHERE h.grid_id = ?1");
+    q(
+        "SELECT 'issue ' || lower(hex(id)) || ' ' || status || ' ' || title || ' ' || photos FROM issues WHERE grid_id = ?1",
+    );
+    q("SELECT 'event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
+         FROM issue_events e JOIN issues i ON i.id = e.issue_id WHERE i.grid_id = ?1");
+    lines.sort();
+    lines.join("\n")
+}
+
+/// The same dump, from the server's records.
+pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
+    let conn =
+        rusqlite::Connection::open(server.data.path().join("gridmate-server.sqlite")).unwrap();
+    let mut st = conn
+        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'visit', 'issue', 'issue_event')")
+        .unwrap();
+    let hex = |v: &serde_json::Value| v.as_str().unwrap().replace('-', "");
+    let ms = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            .timestamp_millis()
+    };
+    let photos = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut lines: Vec<String> = st
+        .query_map([grid.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap()
+        .map(|row| {
+            let (entity, data) = row.unwrap();
+            let d: serde_json::Value = serde_json::from_str(&data).unwrap();
+            match entity.as_str() {
+                "household" => format!(
+                    "household {} {} {} {}",
+                    hex(&d["id"]),
+                    d["head_name"].as_str().unwrap(),
+                    d["visit_cadence_days"],
+                    d["tags"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|t| t.as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                "visit" => format!(
+                    "visit {} {} {} {} {} {}",
+                    hex(&d["id"]),
+                    hex(&d["household_id"]),
+                    ms(&d["started_at"]),
+                    d["outcome"].as_str().unwrap(),
+                    d["notes"].as_str().unwrap(),
+                    photos(&d["photos"])
+                ),
+                "issue" => format!(
+                    "issue {} {} {} {}",
+                    hex(&d["id"]),
+                    d["status"].as_str().unwrap(),
+                    d["title"].as_str().unwrap(),
+                    photos(&d["photos"])
+                ),
+                _ => format!(
+                    "event {} {} {} {}",
+                    hex(&d["id"]),
+                    d["action"].as_str().unwrap(),
+                    d["note"].as_str().unwrap(),
+                    d["merged_reason"].as_str().unwrap_or("")
+                ),
+            }
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
