@@ -607,3 +607,127 @@ fn first_difference(a: &str, b: &str) -> String {
         lb.len()
     )
 }
+
+/// The phone is killed (SIGKILL) at random moments during sync, 50 times, and restarted each
+/// time: in the end every visit typed is on the server exactly once, the phone holds each once,
+/// and every photo arrived intact.
+#[test]
+fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    let households: Vec<HouseholdId> = demo()
+        .households
+        .iter()
+        .filter(|h| h.grid_id == demo().grids[0].id)
+        .map(|h| h.id)
+        .take(100)
+        .collect();
+    let mut typed = Vec::new();
+    for i in 0..300usize {
+        let photos = if i % 30 == 0 {
+            let img = image::RgbImage::from_fn(900, 700, |x, y| {
+                image::Rgb([(x % 251) as u8, (y % 241) as u8, i as u8])
+            });
+            let mut raw = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, 95)
+                .encode_image(&img)
+                .unwrap();
+            vec![phone.store.ingest_photo(&raw).unwrap().sha256]
+        } else {
+            vec![]
+        };
+        typed.push(
+            phone
+                .store
+                .record_visit(visit(households[i % households.len()], photos))
+                .unwrap(),
+        );
+    }
+    let dir = phone.dir.path().to_path_buf();
+    drop(phone.store);
+    let mut seed = Utc::now().timestamp_micros() as u64 | 1;
+    eprintln!("kill schedule seed {seed}");
+    for round in 0..50 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "sync_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("GRIDMATE_SYNC_DIR", &dir)
+            .env("GRIDMATE_SYNC_ADDR", server.addr.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(std::time::Duration::from_millis(seed % 400));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let store = gridmate_device::Store::open(&dir).unwrap();
+        assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
+        assert_eq!(
+            store.outbox(&[], 10_000).unwrap().len(),
+            typed.len(),
+            "round {round}: the outbox neither lost nor gained"
+        );
+    }
+    // Back to normal: finish. (The killed runs did real work: the outbox moved.)
+    phone.store = gridmate_device::Store::open(&dir).unwrap();
+    assert!(
+        !phone
+            .store
+            .outbox(&[OutboxState::Acked], 10_000)
+            .unwrap()
+            .is_empty(),
+        "sync ran between the kills"
+    );
+    phone.sync_until_ok(5);
+    for id in &typed {
+        assert_eq!(
+            server.count("visit", id.0),
+            1,
+            "visit {id} on the server exactly once"
+        );
+    }
+    let conn = rusqlite::Connection::open(dir.join("gridmate.sqlite")).unwrap();
+    let dup: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) - COUNT(DISTINCT id) FROM visits",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dup, 0);
+    assert_eq!(phone.store.sync_status().unwrap().pending, 0);
+    let mut st = conn.prepare("SELECT sha256, path FROM photos").unwrap();
+    for row in st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        let (sha, path) = row.unwrap();
+        let held = std::fs::read(server.data.path().join("blobs").join(&sha)).unwrap();
+        assert_eq!(held, std::fs::read(path).unwrap(), "photo {sha} intact");
+    }
+}
+
+#[test]
+#[ignore = "child process of sync_killed_at_random_moments_loses_and_duplicates_nothing"]
+fn sync_child() {
+    let dir = std::env::var("GRIDMATE_SYNC_DIR").expect("run by the kill test");
+    let addr: std::net::SocketAddr = std::env::var("GRIDMATE_SYNC_ADDR")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut store = gridmate_device::Store::open(&dir).unwrap();
+    let client = support::client(addr);
+    loop {
+        let _ = gridmate_device::sync::sync(&mut store, &client, &mut |_| {});
+    }
+}
