@@ -10,6 +10,7 @@
 //! the yardstick for what the store adds on top.
 
 mod server;
+mod sync;
 
 use anyhow::Result;
 use chrono::{Duration, Utc};
@@ -67,10 +68,13 @@ fn main() -> Result<()> {
     rows.push(photo_ingest(if quick { 2 } else { 5 })?);
     let store_rows = rows.len();
     rows.extend(server::run(quick)?);
+    let server_rows = rows.len();
+    rows.extend(sync::run(quick)?);
 
     let table = render(&rows[..store_rows]);
-    let server_table = render(&rows[store_rows..]);
-    println!("{table}\n{server_table}");
+    let server_table = render(&rows[store_rows..server_rows]);
+    let sync_table = render(&rows[server_rows..]);
+    println!("{table}\n{server_table}\n{sync_table}");
     let header = format!(
         "Run on {} with {} cores, `cargo run --release -p gridmate-bench`, {:.0} s.\n\n",
         Utc::now().format("%Y-%m-%d"),
@@ -80,6 +84,7 @@ fn main() -> Result<()> {
     if !quick {
         write_section("store", &format!("{header}{table}"))?;
         write_section("server", &format!("{header}{server_table}"))?;
+        write_section("sync", &format!("{header}{sync_table}"))?;
     }
     Ok(())
 }

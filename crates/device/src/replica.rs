@@ -9,7 +9,7 @@ use crate::{DeviceError, Result};
 use gridmate_model::*;
 use gridmate_protocol::digest;
 use gridmate_protocol::records::{self, Record};
-use gridmate_protocol::{Entity, Op, PullPage};
+use gridmate_protocol::{Entity, Op, RawPullPage};
 use rusqlite::{Transaction, params};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -321,7 +321,7 @@ impl Store {
 
     /// Apply one pulled page and move the cursor past it, in ONE transaction: a crash leaves the
     /// page either wholly applied with the new cursor, or not at all with the old one.
-    pub fn apply_pull_page(&mut self, page: &PullPage) -> Result<PageOutcome> {
+    pub fn apply_pull_page(&mut self, page: &RawPullPage) -> Result<PageOutcome> {
         // The feed is in server order, not parent-before-child: a household touched by a visit
         // after its residents were created comes after them. The server keeps referential
         // integrity; locally, foreign keys are off while a page goes in.
@@ -331,7 +331,7 @@ impl Store {
         result
     }
 
-    fn apply_page_inner(&mut self, page: &PullPage) -> Result<PageOutcome> {
+    fn apply_page_inner(&mut self, page: &RawPullPage) -> Result<PageOutcome> {
         let tx = self.conn.transaction()?;
         let pending: HashSet<Uuid> = {
             let mut st =
@@ -358,7 +358,7 @@ impl Store {
                         outcome.kept_local += 1;
                         continue;
                     }
-                    let added = records::decode(change.entity, &change.data)
+                    let added = records::decode_raw(change.entity, change.data.get())
                         .is_ok_and(|record| batch.add(record));
                     if added {
                         outcome.applied += 1;
@@ -370,9 +370,10 @@ impl Store {
         }
         batch.write(&tx)?;
         {
+            // REPLACE, not an upsert: nothing hangs off `synced`, and SQLite's upsert is slower
+            // per row even when nothing conflicts.
             let mut st = tx.prepare_cached(
-                "INSERT INTO synced (entity, id, seq, seen) VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT(entity, id) DO UPDATE SET seq = excluded.seq, seen = 1",
+                "INSERT OR REPLACE INTO synced (entity, id, seq, seen) VALUES (?1, ?2, ?3, 1)",
             )?;
             for (entity, id, seq) in &seen {
                 st.execute(params![entity, id, *seq as i64])?;

@@ -120,6 +120,29 @@ pub struct PullPage {
     pub scope_digest: String,
 }
 
+/// A change whose record stays raw JSON: what the server sends (its stored JSON passes through)
+/// and what a device reads (each record is decoded once, straight into its type). Same wire
+/// shape as [`Change`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RawChange {
+    pub seq: u64,
+    pub entity: Entity,
+    pub id: Uuid,
+    pub op: Op,
+    pub data: Box<serde_json::value::RawValue>,
+}
+
+/// [`PullPage`] with [`RawChange`]s.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RawPullPage {
+    pub changes: Vec<RawChange>,
+    pub cursor: String,
+    pub has_more: bool,
+    pub scope_epoch: u64,
+    pub scope_count: u64,
+    pub scope_digest: String,
+}
+
 /// `POST /api/v1/sync/push`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {

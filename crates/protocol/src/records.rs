@@ -186,6 +186,25 @@ pub enum RecordError {
     Invalid { entity: Entity, reason: String },
 }
 
+/// Decode the raw JSON `data` of an upsert of `entity`, in one pass.
+pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
+    fn parse<T: serde::de::DeserializeOwned>(entity: Entity, data: &str) -> Result<T, RecordError> {
+        serde_json::from_str(data).map_err(|source| RecordError::Malformed { entity, source })
+    }
+    Ok(match entity {
+        Entity::Grid => Record::Grid(parse(entity, data)?),
+        Entity::Building => Record::Building(parse(entity, data)?),
+        Entity::Household => Record::Household(parse(entity, data)?),
+        Entity::Resident => Record::Resident(parse(entity, data)?),
+        Entity::Issue => Record::Issue(parse(entity, data)?),
+        Entity::IssueEvent => Record::IssueEvent(parse(entity, data)?),
+        Entity::Visit => Record::Visit(parse(entity, data)?),
+        Entity::Checkin => Record::Checkin(parse(entity, data)?),
+        Entity::ServiceRecord => Record::ServiceRecord(parse(entity, data)?),
+        Entity::Unknown => return Err(RecordError::UnknownEntity),
+    })
+}
+
 /// Decode the `data` of an upsert of `entity`.
 pub fn decode(entity: Entity, data: &serde_json::Value) -> Result<Record, RecordError> {
     fn parse<T: serde::de::DeserializeOwned>(

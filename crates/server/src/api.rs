@@ -311,7 +311,7 @@ async fn pull(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<PullQuery>,
-) -> Result<Json<PullPage>, ApiError> {
+) -> Result<Json<RawPullPage>, ApiError> {
     let limit = match q.limit.as_deref() {
         None => DEFAULT_PULL_LIMIT,
         Some(l) => l
@@ -335,7 +335,7 @@ async fn pull(
     };
     let epoch = p.scope_epoch;
     match state.store.pull(p, cursor, limit).await? {
-        Ok(page) => Ok(Json(PullPage {
+        Ok(page) => Ok(Json(RawPullPage {
             changes: page.changes,
             cursor: format_cursor(epoch, page.cursor),
             has_more: page.has_more,

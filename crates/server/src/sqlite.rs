@@ -7,7 +7,7 @@ use crate::store::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridmate_model::{Hlc, Role};
-use gridmate_protocol::{Change, Entity, ErrorDetail, Mutation, Op, PushResult, PushStatus};
+use gridmate_protocol::{Entity, ErrorDetail, Mutation, Op, PushResult, PushStatus};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -744,21 +744,24 @@ impl ServerStore for SqliteStore {
                     has_more = true;
                     break;
                 }
-                let data: serde_json::Value =
-                    serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let id: Uuid = id
                     .parse()
                     .map_err(|_| StoreError::Corrupt("record id".into()))?;
-                changes.push(Change {
+                let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+                let data = if deleted {
+                    serde_json::value::to_raw_value(&serde_json::json!({ "id": id })).map_err(corrupt)?
+                } else if entity == "resident" && !p.may_call_residents() {
+                    let value: serde_json::Value = serde_json::from_str(&data).map_err(corrupt)?;
+                    serde_json::value::to_raw_value(&redact(&entity, value, &p)).map_err(corrupt)?
+                } else {
+                    serde_json::value::RawValue::from_string(data).map_err(corrupt)?
+                };
+                changes.push(gridmate_protocol::RawChange {
                     seq,
                     entity: entity_from(&entity),
                     id,
                     op: if deleted { Op::Delete } else { Op::Upsert },
-                    data: if deleted {
-                        serde_json::json!({ "id": id })
-                    } else {
-                        redact(&entity, data, &p)
-                    },
+                    data,
                 });
             }
             let cursor = if has_more {
@@ -769,7 +772,10 @@ impl ServerStore for SqliteStore {
             // Count and digest of the scope's live records up to the cursor. At the head, a
             // scope made of whole grids is the XOR of those grids' maintained digests.
             let whole_grids_only = p.sees_whole_grids() && !p.has(Role::BuildingLeader) && !p.has(Role::PartyMember);
-            let (scope_count, scope_digest) = if whole_grids_only && cursor == head {
+            // A scope of whole grids answers from the maintained aggregates: the state at the
+            // head, which is the cursor's state on the last page (the one a device compares) and,
+            // on earlier pages, what the last page will say if nothing changes meanwhile.
+            let (scope_count, scope_digest) = if whole_grids_only {
                 let mut st = tx.prepare_cached("SELECT count, digest FROM grid_digests WHERE grid_id IN (SELECT value FROM json_each(?1))")?;
                 let mut acc = [0u8; 16];
                 let mut n = 0u64;

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use gridmate_model::Role;
-use gridmate_protocol::{Change, Mutation, PushResult};
+use gridmate_protocol::{Mutation, PushResult};
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +96,9 @@ pub struct PullCursor {
 /// One page of the change feed.
 #[derive(Clone, Debug)]
 pub struct PullOutcome {
-    pub changes: Vec<Change>,
+    /// Records pass through as stored (parsing and re-serialising each was most of a page's
+    /// cost).
+    pub changes: Vec<gridmate_protocol::RawChange>,
     /// Where to resume.
     pub cursor: PullCursor,
     pub has_more: bool,

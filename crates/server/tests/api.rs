@@ -694,7 +694,13 @@ async fn hostile_bodies_get_a_clear_4xx_and_change_nothing() {
         (huge_note, StatusCode::PAYLOAD_TOO_LARGE),
         (too_many, StatusCode::PAYLOAD_TOO_LARGE),
     ] {
-        let r = send(body).await.unwrap();
+        let r = match send(body).await {
+            Ok(r) => r,
+            // The server answers 413 as soon as the limit is passed and hangs up; a client still
+            // writing the rest of a 15 MB body may see the broken pipe before the answer.
+            Err(e) if status == StatusCode::PAYLOAD_TOO_LARGE && e.is_request() => continue,
+            Err(e) => panic!("{e}"),
+        };
         let (got, code) = error_code(r).await;
         assert_eq!(got, status, "{code}");
         assert_ne!(code, "<no error body>");
