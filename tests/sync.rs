@@ -731,3 +731,78 @@ fn sync_child() {
         let _ = gridmate_device::sync::sync(&mut store, &client, &mut |_| {});
     }
 }
+
+#[test]
+fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
+    use gridmate_device::sync::{SyncWorker, Trigger, WorkerConfig};
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    let config = WorkerConfig {
+        debounce: std::time::Duration::from_millis(200),
+        period: std::time::Duration::from_secs(3600),
+    };
+    let worker = SyncWorker::start(
+        phone.dir.path().to_path_buf(),
+        support::client(server.addr),
+        config,
+    )
+    .unwrap();
+    // The screen saves a visit and tells the worker; a burst of writes makes one run.
+    let id = phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    for _ in 0..5 {
+        worker.trigger(Trigger::LocalWrite);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.count("visit", id.0) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never synced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let s = worker.status();
+    assert_eq!(
+        (s.runs, s.last_error.as_deref(), s.consecutive_failures),
+        (1, None, 0),
+        "{s:?}"
+    );
+    worker.stop();
+
+    // No server: a failure, then backoff holds further triggers until the network comes back.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let worker = SyncWorker::start(
+        phone.dir.path().to_path_buf(),
+        support::client(dead),
+        config,
+    )
+    .unwrap();
+    worker.trigger(Trigger::Now);
+    let wait_runs = |n: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while worker.status().runs < n {
+            assert!(std::time::Instant::now() < deadline, "no run {n}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait_runs(1);
+    let s = worker.status();
+    assert_eq!(s.consecutive_failures, 1);
+    assert!(s.last_error.unwrap().contains("网络"));
+    worker.trigger(Trigger::Now);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(worker.status().runs, 1, "backing off: no hammering");
+    worker.trigger(Trigger::NetworkUp);
+    wait_runs(2);
+    let started = std::time::Instant::now();
+    worker.stop();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

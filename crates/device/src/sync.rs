@@ -55,6 +55,8 @@ pub enum SyncError {
     },
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
+    #[error("sync was cancelled")]
+    Cancelled,
     #[error(transparent)]
     Device(#[from] DeviceError),
 }
@@ -71,6 +73,7 @@ impl SyncError {
             SyncError::Server { .. } | SyncError::Protocol(_) => {
                 "服务器暂时出错，稍后自动重试".into()
             }
+            SyncError::Cancelled => "同步已取消".into(),
             SyncError::Device(e) => e.message_zh(),
         }
     }
@@ -113,6 +116,7 @@ pub struct SyncClient {
     http: Client,
     base: String,
     protocol: u32,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SyncClient {
@@ -130,6 +134,7 @@ impl SyncClient {
             http,
             base: base_url.trim_end_matches('/').to_string(),
             protocol: PROTOCOL_VERSION,
+            cancel: Default::default(),
         }
     }
 
@@ -137,6 +142,19 @@ impl SyncClient {
     pub fn speaking(mut self, version: u32) -> Self {
         self.protocol = version;
         self
+    }
+
+    /// A handle that stops a run between steps (push batches, photos, pages) when set.
+    pub fn cancel_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.cancel.clone()
+    }
+
+    fn check_cancel(&self) -> Result<()> {
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(SyncError::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     fn req(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> RequestBuilder {
@@ -302,6 +320,7 @@ fn push(
     let total = store.sync_status()?.pending as u64;
     let mut done = 0;
     loop {
+        client.check_cancel()?;
         let batch = store.pending_mutations(MAX_PUSH_BATCH)?;
         if batch.is_empty() {
             return Ok(());
@@ -372,6 +391,7 @@ fn upload_photos(
     let photos = store.photos_to_upload(10_000)?;
     let mut bytes_sent = 0u64;
     for (i, (sha, path)) in photos.iter().enumerate() {
+        client.check_cancel()?;
         let path_part = format!("/blobs/{sha}");
         let head = client
             .req(reqwest::Method::HEAD, &path_part, Some(token))
@@ -515,6 +535,7 @@ fn pull_pages(
         other => other?,
     };
     loop {
+        client.check_cancel()?;
         let Fetched {
             page,
             bytes,
@@ -574,5 +595,196 @@ mod tests {
         assert!(backoff(3, 0.5) > backoff(2, 0.5));
         assert!(backoff(30, 1.0).as_secs_f64() <= 375.0);
         assert!(backoff(30, 0.0).as_secs_f64() >= 225.0);
+    }
+}
+
+/// What wakes the [`SyncWorker`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The app came to the foreground or started.
+    AppStarted,
+    /// Connectivity came back: retry at once, forgetting the backoff.
+    NetworkUp,
+    /// The user saved something: sync shortly, once the burst of taps is over.
+    LocalWrite,
+    /// The user pulled to refresh.
+    Now,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct WorkerConfig {
+    /// Quiet time after the last local write before syncing.
+    pub debounce: Duration,
+    /// Sync at least this often while the app runs.
+    pub period: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_secs(3),
+            period: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// What the sync bar shows while the worker runs.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerStatus {
+    pub running: bool,
+    pub progress: Option<Progress>,
+    pub last_report: Option<SyncReport>,
+    /// The last failure, in plain words; cleared by a success.
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub runs: u64,
+}
+
+enum Msg {
+    Trigger(Trigger),
+    Stop,
+}
+
+/// Runs sync on its own thread, one run at a time, when triggered, after local writes
+/// (debounced), on a timer, and again after failures with exponential backoff and jitter.
+/// It owns its own connection to the store (WAL lets the screens keep theirs).
+pub struct SyncWorker {
+    tx: std::sync::mpsc::Sender<Msg>,
+    status: std::sync::Arc<std::sync::Mutex<WorkerStatus>>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SyncWorker {
+    pub fn start(
+        data_dir: std::path::PathBuf,
+        client: SyncClient,
+        config: WorkerConfig,
+    ) -> DeviceResult<SyncWorker> {
+        let mut store = Store::open(&data_dir)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let status = std::sync::Arc::new(std::sync::Mutex::new(WorkerStatus::default()));
+        let cancel = client.cancel_handle();
+        let shared = status.clone();
+        let thread = std::thread::Builder::new()
+            .name("gridmate-sync".into())
+            .spawn(move || worker_loop(&mut store, &client, config, &rx, &shared))
+            .map_err(DeviceError::Io)?;
+        Ok(SyncWorker {
+            tx,
+            status,
+            cancel,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn trigger(&self, t: Trigger) {
+        let _ = self.tx.send(Msg::Trigger(t));
+    }
+
+    pub fn status(&self) -> WorkerStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Cancel a run in progress (between steps) and stop the worker.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.tx.send(Msg::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SyncWorker {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn worker_loop(
+    store: &mut Store,
+    client: &SyncClient,
+    config: WorkerConfig,
+    rx: &std::sync::mpsc::Receiver<Msg>,
+    status: &std::sync::Mutex<WorkerStatus>,
+) {
+    use std::time::Instant;
+    let lock = || status.lock().unwrap_or_else(|e| e.into_inner());
+    let mut periodic = Instant::now() + config.period;
+    let mut debounced: Option<Instant> = None;
+    let mut retry_at: Option<Instant> = None;
+    let mut jitter_seed = (std::process::id() as u64) << 32 | 0x9E37;
+    loop {
+        let now = Instant::now();
+        let wake = [Some(periodic), debounced, retry_at]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(periodic);
+        let run_now = match rx.recv_timeout(wake.saturating_duration_since(now)) {
+            Ok(Msg::Stop) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            Ok(Msg::Trigger(Trigger::LocalWrite)) => {
+                debounced = Some(Instant::now() + config.debounce);
+                false
+            }
+            Ok(Msg::Trigger(Trigger::NetworkUp)) => {
+                retry_at = None;
+                lock().consecutive_failures = 0;
+                true
+            }
+            // While backing off, only the network coming back jumps the queue.
+            Ok(Msg::Trigger(_)) => retry_at.is_none_or(|t| t <= Instant::now()),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                now >= periodic
+                    || debounced.is_some_and(|t| now >= t)
+                    || retry_at.is_some_and(|t| now >= t)
+            }
+        };
+        if !run_now {
+            continue;
+        }
+        debounced = None;
+        retry_at = None;
+        periodic = Instant::now() + config.period;
+        lock().running = true;
+        let result = sync(store, client, &mut |p| lock().progress = Some(p));
+        let mut s = lock();
+        s.running = false;
+        s.progress = None;
+        s.runs += 1;
+        match result {
+            Ok(report) => {
+                s.last_report = Some(report);
+                s.last_error = None;
+                s.consecutive_failures = 0;
+            }
+            Err(SyncError::Cancelled) => return,
+            Err(e) => {
+                s.last_error = Some(e.message_zh());
+                jitter_seed ^= jitter_seed << 13;
+                jitter_seed ^= jitter_seed >> 7;
+                jitter_seed ^= jitter_seed << 17;
+                let unit = (jitter_seed >> 11) as f64 / (1u64 << 53) as f64;
+                let wait = backoff(s.consecutive_failures, unit);
+                s.consecutive_failures += 1;
+                // A signed-out device waits for a sign-in, not a timer.
+                if !matches!(
+                    e,
+                    SyncError::SignedOut(_) | SyncError::UnsupportedProtocol(_)
+                ) {
+                    retry_at = Some(Instant::now() + wait);
+                }
+            }
+        }
     }
 }
