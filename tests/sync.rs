@@ -806,3 +806,97 @@ fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
     worker.stop();
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[derive(Clone, Debug)]
+enum Step {
+    Visit {
+        phone: usize,
+        household: usize,
+    },
+    Rename {
+        phone: usize,
+        household: usize,
+        name: usize,
+    },
+    Comment {
+        phone: usize,
+        issue: usize,
+    },
+    Sync {
+        phone: usize,
+    },
+    Restart {
+        phone: usize,
+    },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..3usize, 0..20usize).prop_map(|(phone, household)| Step::Visit { phone, household }),
+        (0..3usize, 0..5usize, 0..4usize).prop_map(|(phone, household, name)| Step::Rename {
+            phone,
+            household,
+            name
+        }),
+        (0..3usize, 0..5usize).prop_map(|(phone, issue)| Step::Comment { phone, issue }),
+        (0..3usize).prop_map(|phone| Step::Sync { phone }),
+        (0..3usize).prop_map(|phone| Step::Restart { phone }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 6, ..Default::default() })]
+
+    /// Any interleaving of offline writes, syncs and app restarts on three phones ends, after
+    /// everyone syncs, with every phone holding exactly the server's grid.
+    #[test]
+    fn any_interleaving_of_writes_syncs_and_restarts_converges(steps in proptest::collection::vec(step(), 1..30)) {
+        let server = Server::start();
+        let d = demo();
+        let grid = d.grids[0].id;
+        let households: Vec<HouseholdId> = d.households.iter().filter(|h| h.grid_id == grid).map(|h| h.id).take(20).collect();
+        let issues: Vec<IssueId> = d.issues.iter().filter(|i| i.grid_id == grid).map(|i| i.id).take(5).collect();
+        let mut phones: Vec<Device> = [Role::GridWorker, Role::GridLeader, Role::CommunityAdmin]
+            .into_iter()
+            .map(|role| {
+                let mut p = Device::new(server.addr);
+                p.sign_in(&server, role);
+                p.sync().unwrap();
+                p
+            })
+            .collect();
+        let names = ["王建国", "王建军", "王建华", "王建平"];
+        for s in steps {
+            match s {
+                Step::Visit { phone, household } => {
+                    phones[phone].store.record_visit(visit(households[household], vec![])).unwrap();
+                }
+                Step::Rename { phone, household, name } => {
+                    phones[phone].store.patch_household(households[household], HouseholdPatch { head_name: Some(names[name].into()), ..Default::default() }).unwrap();
+                }
+                Step::Comment { phone, issue } => {
+                    phones[phone].store.act_on_issue(issues[issue], IssueAction::Comment, &format!("留言{phone}"), vec![]).unwrap();
+                }
+                Step::Sync { phone } => {
+                    phones[phone].sync().unwrap();
+                }
+                Step::Restart { phone } => {
+                    let p = &mut phones[phone];
+                    p.store = gridmate_device::Store::open(p.dir.path()).unwrap();
+                }
+            }
+        }
+        for _ in 0..2 {
+            for p in phones.iter_mut() {
+                p.sync().unwrap();
+            }
+        }
+        let expected = server_dump(&server, grid.0);
+        for (n, p) in phones.iter().enumerate() {
+            let got = device_dump(p, grid.0);
+            proptest::prop_assert!(got == expected, "phone {} differs: {}", n, first_difference(&got, &expected));
+            proptest::prop_assert_eq!(p.store.sync_status().unwrap().pending, 0);
+        }
+    }
+}
