@@ -77,8 +77,12 @@ async fn start(households: usize) -> Result<Running> {
         base: format!("http://{addr}/api/v1"),
         data: dir.path().to_path_buf(),
         _dir: dir,
+        // Bytes are measured as they travel: no transparent decompression (the device crate turns
+        // it on for the workspace's reqwest).
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            .no_gzip()
+            .no_zstd()
             .build()?,
         households: d.households.iter().map(|h| h.id.0).collect(),
         by_grid: d

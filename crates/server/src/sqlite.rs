@@ -711,31 +711,46 @@ impl ServerStore for SqliteStore {
             // From no cursor: current state only. Tombstones up to the head at that moment are
             // of records a new device never had; later ones may be of records it just received.
             let from = from.unwrap_or(PullCursor { seq: 0, snapshot_head: head });
-            let sql = format!(
-                "SELECT seq, entity, id, deleted, data FROM records
-                  WHERE seq > ?4 AND NOT (deleted = 1 AND seq <= ?6) AND {filter}
-                  ORDER BY seq LIMIT ?5"
-            );
+            let whole_grids_only =
+                p.sees_whole_grids() && !p.has(Role::BuildingLeader) && !p.has(Role::PartyMember);
+            let page_of = |condition: &str| {
+                format!(
+                    "SELECT seq, entity, id, deleted, data FROM records
+                      WHERE seq > ?4 AND NOT (deleted = 1 AND seq <= ?6) AND {condition}
+                      ORDER BY seq LIMIT ?5"
+                )
+            };
+            // Several whole grids: each grid's slice comes ordered off (grid_id, seq), and
+            // merging a few short lists beats sorting the whole scope for every page.
+            let sql = if whole_grids_only && p.grids.len() > 1 {
+                let slices: Vec<String> = (0..p.grids.len())
+                    .map(|i| format!("SELECT * FROM ({})", page_of(&format!("grid_id = ?{}", 7 + i))))
+                    .collect();
+                format!("{} ORDER BY seq LIMIT ?5", slices.join(" UNION ALL "))
+            } else {
+                page_of(&filter)
+            };
+            let mut values: Vec<rusqlite::types::Value> = vec![
+                args[0].clone().into(),
+                args[1].clone().into(),
+                args[2].clone().into(),
+                (from.seq as i64).into(),
+                (i64::from(limit) + 1).into(),
+                (from.snapshot_head as i64).into(),
+            ];
+            if whole_grids_only && p.grids.len() > 1 {
+                values.extend(p.grids.iter().map(|g| g.to_string().into()));
+            }
             let mut st = tx.prepare_cached(&sql)?;
-            let rows = st.query_map(
-                params![
-                    args[0],
-                    args[1],
-                    args[2],
-                    from.seq as i64,
-                    i64::from(limit) + 1,
-                    from.snapshot_head as i64
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)? as u64,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, bool>(3)?,
-                        r.get::<_, String>(4)?,
-                    ))
-                },
-            )?;
+            let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
             let mut changes = Vec::new();
             let mut has_more = false;
             for row in rows {
@@ -771,7 +786,6 @@ impl ServerStore for SqliteStore {
             };
             // Count and digest of the scope's live records up to the cursor. At the head, a
             // scope made of whole grids is the XOR of those grids' maintained digests.
-            let whole_grids_only = p.sees_whole_grids() && !p.has(Role::BuildingLeader) && !p.has(Role::PartyMember);
             // A scope of whole grids answers from the maintained aggregates: the state at the
             // head, which is the cursor's state on the last page (the one a device compares) and,
             // on earlier pages, what the last page will say if nothing changes meanwhile.
