@@ -205,26 +205,9 @@ pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
     })
 }
 
-/// Decode the `data` of an upsert of `entity`.
+/// Decode the `data` of an upsert of `entity` already parsed as a JSON value.
 pub fn decode(entity: Entity, data: &serde_json::Value) -> Result<Record, RecordError> {
-    fn parse<T: serde::de::DeserializeOwned>(
-        entity: Entity,
-        data: &serde_json::Value,
-    ) -> Result<T, RecordError> {
-        T::deserialize(data).map_err(|source| RecordError::Malformed { entity, source })
-    }
-    Ok(match entity {
-        Entity::Grid => Record::Grid(parse(entity, data)?),
-        Entity::Building => Record::Building(parse(entity, data)?),
-        Entity::Household => Record::Household(parse(entity, data)?),
-        Entity::Resident => Record::Resident(parse(entity, data)?),
-        Entity::Issue => Record::Issue(parse(entity, data)?),
-        Entity::IssueEvent => Record::IssueEvent(parse(entity, data)?),
-        Entity::Visit => Record::Visit(parse(entity, data)?),
-        Entity::Checkin => Record::Checkin(parse(entity, data)?),
-        Entity::ServiceRecord => Record::ServiceRecord(parse(entity, data)?),
-        Entity::Unknown => return Err(RecordError::UnknownEntity),
-    })
+    decode_raw(entity, &data.to_string())
 }
 
 impl Record {
