@@ -237,16 +237,10 @@ fn a_photo_goes_up_after_its_visit_and_resumes_after_a_cut() {
     phone.sign_in(&server, Role::GridWorker);
     phone.sync().unwrap();
     // A real photo from the pipeline, large enough for two upload chunks.
-    let mut seed = 1u32;
-    let img = image::RgbImage::from_fn(1600, 1200, |x, y| {
-        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, (seed >> 24) as u8])
-    });
-    let mut raw = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, 95)
-        .encode_image(&img)
+    let stored = phone
+        .store
+        .ingest_photo(&support::jpeg(1600, 1200, 1, 95))
         .unwrap();
-    let stored = phone.store.ingest_photo(&raw).unwrap();
     let size = std::fs::metadata(&stored.path).unwrap().len();
     assert!(size > 256 * 1024, "{size}");
     let id = phone
@@ -455,15 +449,11 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
         .filter(|i| i.grid_id == grid)
         .map(|i| i.id)
         .collect();
-    let mut phones: Vec<Device> = [Role::GridWorker, Role::GridLeader, Role::CommunityAdmin]
-        .into_iter()
-        .map(|role| {
-            let mut p = Device::new(proxy.addr);
-            p.sign_in(&server, role);
-            p.sync().unwrap();
-            p
-        })
-        .collect();
+    let mut phones = support::phones(
+        &server,
+        proxy.addr,
+        &[Role::GridWorker, Role::GridLeader, Role::CommunityAdmin],
+    );
     // Offline work.
     let mut typed_visits = 0;
     for (n, phone) in phones.iter_mut().enumerate() {
@@ -472,13 +462,7 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
             match i % 10 {
                 0 => {
                     // A small real photo, different per phone and action.
-                    let img = image::RgbImage::from_fn(64, 48, |x, y| {
-                        image::Rgb([(x * 4) as u8, (y * 5) as u8, (i + n * 500) as u8])
-                    });
-                    let mut raw = Vec::new();
-                    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, 90)
-                        .encode_image(&img)
-                        .unwrap();
+                    let raw = support::jpeg(64, 48, (i + n * 500) as u32, 90);
                     let photo = phone.store.ingest_photo(&raw).unwrap().sha256;
                     phone.store.record_visit(visit(hh, vec![photo])).unwrap();
                     typed_visits += 1;
@@ -627,13 +611,7 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
     let mut typed = Vec::new();
     for i in 0..300usize {
         let photos = if i % 30 == 0 {
-            let img = image::RgbImage::from_fn(900, 700, |x, y| {
-                image::Rgb([(x % 251) as u8, (y % 241) as u8, i as u8])
-            });
-            let mut raw = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, 95)
-                .encode_image(&img)
-                .unwrap();
+            let raw = support::jpeg(900, 700, i as u32, 95);
             vec![phone.store.ingest_photo(&raw).unwrap().sha256]
         } else {
             vec![]
@@ -857,15 +835,7 @@ proptest::proptest! {
         let grid = d.grids[0].id;
         let households: Vec<HouseholdId> = d.households.iter().filter(|h| h.grid_id == grid).map(|h| h.id).take(20).collect();
         let issues: Vec<IssueId> = d.issues.iter().filter(|i| i.grid_id == grid).map(|i| i.id).take(5).collect();
-        let mut phones: Vec<Device> = [Role::GridWorker, Role::GridLeader, Role::CommunityAdmin]
-            .into_iter()
-            .map(|role| {
-                let mut p = Device::new(server.addr);
-                p.sign_in(&server, role);
-                p.sync().unwrap();
-                p
-            })
-            .collect();
+        let mut phones = support::phones(&server, server.addr, &[Role::GridWorker, Role::GridLeader, Role::CommunityAdmin]);
         let names = ["王建国", "王建军", "王建华", "王建平"];
         for s in steps {
             match s {

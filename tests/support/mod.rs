@@ -277,3 +277,30 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
     lines.sort();
     lines.join("\n")
 }
+
+/// Phones signed in as `roles`, each with its scope loaded, talking to `addr`.
+pub fn phones(server: &Server, addr: SocketAddr, roles: &[Role]) -> Vec<Device> {
+    roles
+        .iter()
+        .map(|&role| {
+            let mut p = Device::new(addr);
+            p.sign_in(server, role);
+            p.sync().unwrap();
+            p
+        })
+        .collect()
+}
+
+/// A real JPEG of `w`×`h` whose pixels depend on `salt`, as a camera would hand over.
+pub fn jpeg(w: u32, h: u32, salt: u32, quality: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let n = (x.wrapping_mul(31) ^ y.wrapping_mul(17) ^ salt.wrapping_mul(2_654_435_761))
+            .wrapping_mul(1_103_515_245);
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, (n >> 24) as u8])
+    });
+    let mut raw = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, quality)
+        .encode_image(&img)
+        .unwrap();
+    raw
+}
