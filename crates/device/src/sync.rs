@@ -581,11 +581,6 @@ pub fn backoff(attempt: u32, jitter_unit: f64) -> Duration {
     Duration::from_secs_f64(capped * jitter)
 }
 
-/// Is there a signed-in user with a token (so sync can run)?
-pub fn can_sync(store: &Store) -> DeviceResult<bool> {
-    Ok(store.session()?.is_some() && store.sync_value("token")?.is_some())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
