@@ -719,3 +719,48 @@ fn reloading_a_scope_updates_in_place_and_never_moves_a_visit_back() {
     );
     assert!(!row.due);
 }
+
+#[test]
+fn a_pulled_page_never_overwrites_what_the_user_has_not_sent_yet() {
+    let (_dir, mut store) = demo_store(Role::GridWorker);
+    let d = demo();
+    let h = &d.households[0];
+    store
+        .patch_household(
+            h.id,
+            HouseholdPatch {
+                head_name: Some("本机改名".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // The server's older copy of the household (and of another one) arrives before the push.
+    let record = |hh: &Household, name: &str| {
+        serde_json::json!({"id": hh.id.0, "grid_id": hh.grid_id.0, "building_id": hh.building_id.0, "unit": hh.unit,
+            "room": hh.room, "address": hh.address, "head_name": name, "tags": [], "visit_cadence_days": 90})
+    };
+    let other = &d.households[1];
+    let page: gridmate_protocol::RawPullPage = serde_json::from_value(serde_json::json!({
+        "changes": [
+            {"seq": 900001, "entity": "household", "id": h.id.0, "op": "upsert", "data": record(h, "服务器旧名")},
+            {"seq": 900002, "entity": "household", "id": other.id.0, "op": "upsert", "data": record(other, "服务器新名")},
+            {"seq": 900003, "entity": "parking_permit", "id": other.id.0, "op": "upsert", "data": {"id": other.id.0}}
+        ],
+        "cursor": "1.900003", "has_more": false, "scope_epoch": 1, "scope_count": 0, "scope_digest": ""
+    }))
+    .unwrap();
+    let outcome = store.apply_pull_page(&page).unwrap();
+    assert_eq!(
+        (outcome.applied, outcome.kept_local, outcome.skipped),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        store.household(h.id).unwrap().household.head_name,
+        "本机改名",
+        "the unsent edit stands"
+    );
+    assert_eq!(
+        store.household(other.id).unwrap().household.head_name,
+        "服务器新名"
+    );
+}
