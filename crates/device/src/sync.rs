@@ -415,12 +415,16 @@ fn upload_photos(
             let end = (start + UPLOAD_CHUNK).min(bytes.len());
             let chunk = bytes[start..end].to_vec();
             let sent = chunk.len() as u64;
+            // Every byte already held (the last part's answer was lost before the server
+            // verified the photo): ask it to finish.
+            let range = if start == bytes.len() && start > 0 {
+                format!("bytes */{total}")
+            } else {
+                format!("bytes {start}-{}/{total}", end.max(1) - 1)
+            };
             let r = client
                 .req(reqwest::Method::PUT, &path_part, Some(token))
-                .header(
-                    reqwest::header::CONTENT_RANGE,
-                    format!("bytes {start}-{}/{total}", end.max(1) - 1),
-                )
+                .header(reqwest::header::CONTENT_RANGE, range)
                 .body(chunk)
                 .send()
                 .map_err(offline)?;

@@ -456,18 +456,28 @@ async fn blob_get(
         .into_response())
 }
 
-/// `Content-Range: bytes START-END/TOTAL`; absent means the whole blob in one piece.
+/// `Content-Range: bytes START-END/TOTAL`; absent means the whole blob in one piece;
+/// `bytes */TOTAL` with an empty body asks to finish an upload whose bytes are all held (the
+/// last part arrived but its answer was lost before the blob was verified).
 fn parse_content_range(headers: &HeaderMap, len: u64) -> Result<(u64, u64), ApiError> {
     let Some(v) = headers.get(header::CONTENT_RANGE) else {
         return Ok((0, len));
     };
-    let bad = || ApiError::BadRequest("Content-Range must be 'bytes START-END/TOTAL'".into());
+    let bad = || {
+        ApiError::BadRequest(
+            "Content-Range must be 'bytes START-END/TOTAL' or 'bytes */TOTAL'".into(),
+        )
+    };
     let v = v
         .to_str()
         .map_err(|_| bad())?
         .strip_prefix("bytes ")
         .ok_or_else(bad)?;
     let (range, total) = v.split_once('/').ok_or_else(bad)?;
+    if range == "*" && len == 0 {
+        let total: u64 = total.parse().map_err(|_| bad())?;
+        return Ok((total, total));
+    }
     let (start, end) = range.split_once('-').ok_or_else(bad)?;
     let (start, end, total): (u64, u64, u64) = (
         start.parse().map_err(|_| bad())?,
@@ -491,7 +501,6 @@ async fn blob_put(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    use tokio::io::AsyncWriteExt;
     let sha = check_sha(&sha)?;
     if state.store.blob_known(sha.clone()).await? {
         return Ok(StatusCode::OK.into_response());
@@ -502,6 +511,21 @@ async fn blob_put(
             "a photo may be at most {MAX_BLOB_BYTES} bytes"
         )));
     }
+    // The part is written and the blob verified in a task of its own: a client that hangs up
+    // mid-request must not leave a complete upload half-finished.
+    tokio::spawn(store_part(state, sha, start, total, body))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+async fn store_part(
+    state: AppState,
+    sha: String,
+    start: u64,
+    total: u64,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use tokio::io::AsyncWriteExt;
     let partial = state.blob_dir.join("partial").join(&sha);
     let have = tokio::fs::metadata(&partial)
         .await

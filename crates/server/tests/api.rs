@@ -1188,3 +1188,59 @@ async fn a_removal_during_a_first_load_still_reaches_the_device() {
         "the device drops what it loaded a moment ago"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_whose_last_answer_was_lost_can_be_finished() {
+    let s = Server::start().await;
+    let w = s.login(Role::GridWorker, "w").await;
+    let bytes = jpeg();
+    let name = sha(&bytes);
+    let url = format!("{}/blobs/{name}", s.base);
+    // All bytes held as a partial upload, not yet verified (the server was cut off right after
+    // storing the last part).
+    std::fs::write(
+        s.data.path().join("blobs").join("partial").join(&name),
+        &bytes,
+    )
+    .unwrap();
+    let head = s.http.head(&url).bearer_auth(&w).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        head.headers()["upload-offset"],
+        bytes.len().to_string().as_str()
+    );
+    let r = s
+        .http
+        .put(&url)
+        .bearer_auth(&w)
+        .header("content-range", format!("bytes */{}", bytes.len()))
+        .body(Vec::new())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        s.http
+            .head(&url)
+            .bearer_auth(&w)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // Asking to finish what is not all there is refused with where to resume.
+    let other = jpeg().into_iter().chain([0u8; 3]).collect::<Vec<_>>();
+    let other_name = sha(&other);
+    let r = s
+        .http
+        .put(format!("{}/blobs/{other_name}", s.base))
+        .bearer_auth(&w)
+        .header("content-range", format!("bytes */{}", other.len()))
+        .body(Vec::new())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.headers()["upload-offset"], "0");
+}
