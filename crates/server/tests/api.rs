@@ -703,7 +703,10 @@ async fn hostile_bodies_get_a_clear_4xx_and_change_nothing() {
         };
         let (got, code) = error_code(r).await;
         assert_eq!(got, status, "{code}");
-        assert_ne!(code, "<no error body>");
+        // (The same race can cut the 413's body short; its status is what counts then.)
+        if status != StatusCode::PAYLOAD_TOO_LARGE {
+            assert_ne!(code, "<no error body>");
+        }
     }
     // A token of this device used for another device's push.
     let r = s
