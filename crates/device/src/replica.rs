@@ -15,22 +15,6 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use uuid::Uuid;
 
-/// The entity code of a cached table, as in the pull feed and the digest.
-fn entity_code(e: Entity) -> Option<&'static str> {
-    Some(match e {
-        Entity::Grid => "grid",
-        Entity::Building => "building",
-        Entity::Household => "household",
-        Entity::Resident => "resident",
-        Entity::Issue => "issue",
-        Entity::IssueEvent => "issue_event",
-        Entity::Visit => "visit",
-        Entity::Checkin => "checkin",
-        Entity::ServiceRecord => "service_record",
-        Entity::Unknown => return None,
-    })
-}
-
 fn table(entity: &str) -> Option<&'static str> {
     Some(match entity {
         "grid" => "grids",
@@ -343,10 +327,11 @@ impl Store {
         let mut batch = Batch::default();
         let mut seen: Vec<(&'static str, Uuid, u64)> = Vec::with_capacity(page.changes.len());
         for change in &page.changes {
-            let Some(entity) = entity_code(change.entity) else {
+            if change.entity == Entity::Unknown {
                 outcome.skipped += 1;
                 continue;
-            };
+            }
+            let entity = change.entity.code();
             match change.op {
                 Op::Delete => {
                     delete_record(&tx, entity, change.id)?;

@@ -89,6 +89,43 @@ pub enum Entity {
     Unknown,
 }
 
+impl Entity {
+    pub const ALL: [Entity; 9] = [
+        Entity::Grid,
+        Entity::Building,
+        Entity::Household,
+        Entity::Resident,
+        Entity::Issue,
+        Entity::IssueEvent,
+        Entity::Visit,
+        Entity::Checkin,
+        Entity::ServiceRecord,
+    ];
+
+    /// The snake_case code on the wire, in storage and in the scope digest.
+    pub fn code(self) -> &'static str {
+        match self {
+            Entity::Grid => "grid",
+            Entity::Building => "building",
+            Entity::Household => "household",
+            Entity::Resident => "resident",
+            Entity::Issue => "issue",
+            Entity::IssueEvent => "issue_event",
+            Entity::Visit => "visit",
+            Entity::Checkin => "checkin",
+            Entity::ServiceRecord => "service_record",
+            Entity::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Entity {
+        Entity::ALL
+            .into_iter()
+            .find(|e| e.code() == code)
+            .unwrap_or(Entity::Unknown)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {

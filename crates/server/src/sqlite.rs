@@ -114,25 +114,6 @@ fn open_conn(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-pub fn entity_code(e: Entity) -> &'static str {
-    match e {
-        Entity::Grid => "grid",
-        Entity::Building => "building",
-        Entity::Household => "household",
-        Entity::Resident => "resident",
-        Entity::Issue => "issue",
-        Entity::IssueEvent => "issue_event",
-        Entity::Visit => "visit",
-        Entity::Checkin => "checkin",
-        Entity::ServiceRecord => "service_record",
-        Entity::Unknown => "unknown",
-    }
-}
-
-fn entity_from(code: &str) -> Entity {
-    serde_json::from_value(serde_json::Value::String(code.into())).unwrap_or(Entity::Unknown)
-}
-
 fn uuid_opt(s: Option<String>) -> Option<Uuid> {
     s.and_then(|s| s.parse().ok())
 }
@@ -254,7 +235,7 @@ impl RecordTx for SqliteTx<'_> {
         let row = self
             .tx
             .prepare_cached("SELECT seq, grid_id, building_id, owner_id, deleted, data FROM records WHERE entity = ?1 AND id = ?2")?
-            .query_row(params![entity_code(entity), id.to_string()], |r| {
+            .query_row(params![entity.code(), id.to_string()], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, bool>(4)?, r.get::<_, String>(5)?))
             })
             .optional()?;
@@ -388,7 +369,7 @@ impl RecordTx for SqliteTx<'_> {
         for sha in shas {
             st.execute(params![
                 sha.to_ascii_lowercase(),
-                entity_code(entity),
+                entity.code(),
                 id.to_string()
             ])?;
         }
@@ -400,7 +381,7 @@ impl RecordTx for SqliteTx<'_> {
 /// allocating, inside its transaction, so sequence numbers become visible strictly in order.
 /// The grid digests follow: the old version leaves its grid's digest, the new one joins.
 pub fn put_record(tx: &Connection, r: &PutRecord, now_ms: i64) -> Result<u64> {
-    let entity = entity_code(r.entity);
+    let entity = r.entity.code();
     let id = r.id.to_string();
     let old: Option<(i64, Option<String>, bool)> = tx
         .prepare_cached("SELECT seq, grid_id, deleted FROM records WHERE entity = ?1 AND id = ?2")?
@@ -773,7 +754,7 @@ impl ServerStore for SqliteStore {
                 };
                 changes.push(gridmate_protocol::RawChange {
                     seq,
-                    entity: entity_from(&entity),
+                    entity: Entity::from_code(&entity),
                     id,
                     op: if deleted { Op::Delete } else { Op::Upsert },
                     data,
@@ -1035,7 +1016,7 @@ pub const TOMBSTONE_RETENTION_DAYS: i64 = 90;
 /// Mark a record removed under a new seq: devices pulling from a cursor see a `delete`, new devices
 /// never see it. The tombstone keeps only the id: a removed resident's data is gone.
 pub fn remove_record(tx: &Connection, entity: Entity, id: Uuid, now_ms: i64) -> Result<bool> {
-    let code = entity_code(entity);
+    let code = entity.code();
     let old: Option<(i64, Option<String>, bool)> = tx
         .query_row(
             "SELECT seq, grid_id, deleted FROM records WHERE entity = ?1 AND id = ?2",

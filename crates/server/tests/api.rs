@@ -230,13 +230,7 @@ fn digest_of(changes: &[Change]) -> String {
     let rows: Vec<(String, String, u64)> = changes
         .iter()
         .filter(|c| c.op == Op::Upsert)
-        .map(|c| {
-            (
-                gridmate_server::sqlite::entity_code(c.entity).to_string(),
-                c.id.to_string(),
-                c.seq,
-            )
-        })
+        .map(|c| (c.entity.code().to_string(), c.id.to_string(), c.seq))
         .collect();
     gridmate_server::sqlite::digest_rows(rows.iter().map(|(e, i, s)| (e.as_str(), i.as_str(), *s)))
         .1
