@@ -374,6 +374,45 @@ fn a_revoked_phone_wipes_residents_and_keeps_what_was_typed() {
 }
 
 #[test]
+fn a_phone_out_of_contact_too_long_forgets_residents_but_keeps_the_outbox() {
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    let limit = chrono::Duration::days(30);
+    let now = chrono::Utc::now();
+    assert!(
+        !phone
+            .store
+            .wipe_if_out_of_contact(limit, now + chrono::Duration::days(29))
+            .unwrap(),
+        "29 days of silence is within the limit"
+    );
+    assert!(phone.table_count("residents") > 0);
+    assert!(
+        phone
+            .store
+            .wipe_if_out_of_contact(limit, now + chrono::Duration::days(31))
+            .unwrap()
+    );
+    assert_eq!(phone.table_count("residents"), 0);
+    assert_eq!(phone.table_count("households"), 0);
+    assert!(phone.store.session().unwrap().is_none());
+    assert_eq!(phone.table_count("outbox"), 1, "what was typed stays");
+    assert!(
+        !phone
+            .store
+            .wipe_if_out_of_contact(limit, now + chrono::Duration::days(60))
+            .unwrap(),
+        "nothing left to wipe"
+    );
+}
+
+#[test]
 fn an_app_on_another_protocol_version_is_told_so_and_loses_nothing() {
     let server = Server::start();
     let mut phone = Device::new(server.addr);

@@ -13,11 +13,14 @@
 //! - the photo pipeline ([`photos`]): upright, ≤ 1600 px JPEG without EXIF, named by SHA-256,
 //!   with a thumbnail, refusing truncated files, non-images and decompression bombs.
 //!
+//! - [`StoreThread`]: the store on its own thread, so a screen never waits on SQLite or a photo.
+//!
 //! It must never draw UI, and never block on the network inside a transaction. The sync client
 //! (which moves the outbox up and changes down) builds on this crate.
 
 mod cache;
 mod error;
+mod ledger;
 pub mod migrate;
 pub mod outbox;
 pub mod photos;
@@ -27,15 +30,18 @@ mod search;
 pub mod search_keys;
 mod store;
 pub mod sync;
+mod thread;
 mod time;
 mod writes;
 
 pub use cache::{LoadStats, ScopeData};
 pub use error::DeviceError;
+pub use ledger::*;
 pub use queries::*;
 pub use replica::PageOutcome;
 pub use search::{SearchHit, SearchMatch};
 pub use store::{Session, Store};
+pub use thread::{StoreGone, StoreThread};
 pub use writes::*;
 
 pub type Result<T, E = DeviceError> = std::result::Result<T, E>;

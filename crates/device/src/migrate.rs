@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sql: include_str!("../../../migrations/0004_sync.sql"),
     },
+    Migration {
+        version: 5,
+        name: "drafts",
+        sql: include_str!("../../../migrations/0005_drafts.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

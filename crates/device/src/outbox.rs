@@ -33,7 +33,7 @@ impl OutboxState {
         }
     }
 
-    fn from_code(s: &str) -> Option<Self> {
+    pub fn from_code(s: &str) -> Option<Self> {
         [Self::Pending, Self::Acked, Self::Merged, Self::Failed]
             .into_iter()
             .find(|x| x.code() == s)

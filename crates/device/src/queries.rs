@@ -28,7 +28,7 @@ fn tags(s: &str) -> Vec<HouseholdTag> {
     split_codes(s).filter_map(HouseholdTag::from_code).collect()
 }
 
-fn photos(s: &str) -> Vec<PhotoRef> {
+pub(crate) fn photos(s: &str) -> Vec<PhotoRef> {
     split_codes(s).filter_map(PhotoRef::parse).collect()
 }
 
@@ -201,10 +201,11 @@ fn household_row(r: &Row<'_>, as_of_ms: i64) -> rusqlite::Result<HouseholdRow> {
     })
 }
 
-const ISSUE_ROW: &str = "id, grid_id, building_id, household_id, category, severity, status, title,
+pub(crate) const ISSUE_ROW: &str =
+    "id, grid_id, building_id, household_id, category, severity, status, title,
      reported_by, reported_at, lat, lon";
 
-fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
+pub(crate) fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
     let code = |i: usize| r.get::<_, String>(i);
     let lat: Option<f64> = r.get(10)?;
     let lon: Option<f64> = r.get(11)?;

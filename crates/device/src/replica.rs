@@ -438,6 +438,55 @@ impl Store {
         Ok(())
     }
 
+    /// The user signs out: like a revocation, residents' data and the session go and the outbox
+    /// stays (the screen warns first when it holds unsent items).
+    pub fn sign_out(&mut self) -> Result<()> {
+        self.wipe_personal_data()
+    }
+
+    /// "Wipe this device": everything this install holds, unsent items, drafts and photo files
+    /// included. Only the install's id survives.
+    pub fn wipe_device(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for t in ALL_TABLES {
+            tx.execute(&format!("DELETE FROM {t}"), [])?;
+        }
+        for t in ["synced", "outbox", "photos", "drafts"] {
+            tx.execute(&format!("DELETE FROM {t}"), [])?;
+        }
+        tx.execute("DELETE FROM device_state WHERE key <> 'device_id'", [])?;
+        tx.commit()?;
+        if let Ok(entries) = std::fs::read_dir(&self.photo_dir) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// A lost phone that never comes online again must not keep residents' data for ever: when
+    /// the server has not been reached for `max_silence`, wipe personal data as a revocation
+    /// would (the outbox stays). Returns whether it wiped. A device never signed in has nothing
+    /// to wipe.
+    pub fn wipe_if_out_of_contact(
+        &mut self,
+        max_silence: chrono::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        let Some(last) = self
+            .sync_value("last_contact_at")?
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
+            return Ok(false);
+        };
+        if now.timestamp_millis() - last <= max_silence.num_milliseconds() {
+            return Ok(false);
+        }
+        self.wipe_personal_data()?;
+        self.set_sync_value("last_contact_at", None)?;
+        Ok(true)
+    }
+
     /// Photos not yet confirmed by the server, oldest first.
     pub fn photos_to_upload(&self, limit: usize) -> Result<Vec<(PhotoRef, PathBuf)>> {
         let mut st = self.conn.prepare_cached(

@@ -264,6 +264,8 @@ pub fn sign_in(
     }
     store.sign_in(&session)?;
     store.set_sync_value("token", Some(&login.token))?;
+    let now = chrono::Utc::now().timestamp_millis().to_string();
+    store.set_sync_value("last_contact_at", Some(&now))?;
     Ok(session)
 }
 
@@ -278,6 +280,7 @@ pub fn sync(
     match &result {
         Ok(_) => {
             store.set_sync_value("last_sync_at", Some(&now))?;
+            store.set_sync_value("last_contact_at", Some(&now))?;
             store.set_sync_value("last_sync_error", None)?;
         }
         Err(e) => {
