@@ -1,18 +1,18 @@
-//! Gridmate, the app grid workers carry: Dioxus 0.7 screens over the device's offline store.
+//! The desktop build of Gridmate: the phone app at phone size on Linux, for development, tests
+//! and the demo. See the library's docs for what the app may and may not do.
 //!
-//! This crate owns the screens and components only. It must never hold SQL or HTTP: every read
-//! and write goes through the typed API of `gridmate-device`, and the wire format stays in
-//! `gridmate-protocol`. Strings shown to users live in [`i18n`] in Chinese (the default) and
-//! English.
-//!
-//! For now it opens the device store (filling it with the demo community on first start, until
-//! sign-in and sync exist), and shows the home screen of the signed-in grid worker.
+//! Environment: `GRIDMATE_DATA` (the data folder), `GRIDMATE_LANG=en`, `GRIDMATE_LOCATION`
+//! and `GRIDMATE_CAMERA_DIR` (see `platform`), and for the demo's "signed in at start"
+//! `GRIDMATE_SERVER` + `GRIDMATE_PHONE` + `GRIDMATE_PASSWORD`.
 
 use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 use dioxus::prelude::*;
-use gridmate::home::{Home, HomeData};
+use gridmate::app::{App, Services, Startup};
 use gridmate::i18n::Lang;
+use gridmate::platform::DesktopPlatform;
+use gridmate_device::StoreThread;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("GRIDMATE_DATA") {
@@ -27,28 +27,39 @@ fn data_dir() -> PathBuf {
 
 fn main() {
     let lang = Lang::from_env();
-    let data = match HomeData::open_demo(&data_dir()) {
-        Ok(data) => data,
+    let store = match StoreThread::open(data_dir()) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("{}: {e}", lang.t("error.store"));
             std::process::exit(1);
         }
     };
+    let mut startup = match Startup::read(&store) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: {e}", lang.t("error.store"));
+            std::process::exit(1);
+        }
+    };
+    if std::env::var_os("GRIDMATE_LANG").is_some() {
+        startup.lang = Some(lang);
+    }
+    if startup.session.is_none()
+        && let (Ok(server), Ok(phone), Ok(password)) = (
+            std::env::var("GRIDMATE_SERVER"),
+            std::env::var("GRIDMATE_PHONE"),
+            std::env::var("GRIDMATE_PASSWORD"),
+        )
+    {
+        startup.auto_sign_in = Some((server, phone, password));
+    }
+    let services = Services::new(store, Arc::new(DesktopPlatform::from_env()));
     let window = WindowBuilder::new()
         .with_title("网格通 Gridmate")
         .with_inner_size(LogicalSize::new(390.0, 844.0));
     LaunchBuilder::desktop()
         .with_cfg(Config::new().with_window(window).with_menu(None))
-        .with_context(data)
-        .with_context(lang)
+        .with_context(services)
+        .with_context(startup)
         .launch(App);
-}
-
-#[component]
-fn App() -> Element {
-    let data = use_context::<HomeData>();
-    let lang = use_context::<Lang>();
-    rsx! {
-        Home { data, lang }
-    }
 }

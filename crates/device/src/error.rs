@@ -30,7 +30,7 @@ pub enum DeviceError {
 }
 
 impl DeviceError {
-    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
         DeviceError::NotFound {
             what,
             id: id.to_string(),

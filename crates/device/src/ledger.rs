@@ -173,7 +173,7 @@ impl Store {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {ISSUE_ROW} FROM issues
               WHERE grid_id = ?1 AND category = ?2
-                AND status NOT IN ('closed', 'rejected')
+                AND status NOT IN ('closed', 'rejected_duplicate')
               ORDER BY reported_at DESC LIMIT 500"
         ))?;
         let rows = st.query_map(params![grid.0, category.code()], issue_row)?;

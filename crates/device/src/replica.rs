@@ -438,6 +438,11 @@ impl Store {
         Ok(())
     }
 
+    /// The server this device last signed in to, so the app can sync after a restart.
+    pub fn server_address(&self) -> Result<Option<String>> {
+        self.sync_value("server")
+    }
+
     /// The user signs out: like a revocation, residents' data and the session go and the outbox
     /// stays (the screen warns first when it holds unsent items).
     pub fn sign_out(&mut self) -> Result<()> {

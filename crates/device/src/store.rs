@@ -140,6 +140,16 @@ impl Store {
         }))
     }
 
+    /// A preference of this install (language, type size): kept through sign-out, gone with a
+    /// device wipe.
+    pub fn preference(&self, name: &str) -> Result<Option<String>> {
+        state_get(&self.conn, &format!("pref.{name}"))
+    }
+
+    pub fn set_preference(&mut self, name: &str, value: &str) -> Result<()> {
+        state_set(&self.conn, &format!("pref.{name}"), value)
+    }
+
     pub(crate) fn require_session(&self) -> Result<Session> {
         self.session()?.ok_or(DeviceError::NoSession)
     }

@@ -264,6 +264,7 @@ pub fn sign_in(
     }
     store.sign_in(&session)?;
     store.set_sync_value("token", Some(&login.token))?;
+    store.set_sync_value("server", Some(&client.base))?;
     let now = chrono::Utc::now().timestamp_millis().to_string();
     store.set_sync_value("last_contact_at", Some(&now))?;
     Ok(session)
@@ -632,7 +633,7 @@ impl Default for WorkerConfig {
 }
 
 /// What the sync bar shows while the worker runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerStatus {
     pub running: bool,
     pub progress: Option<Progress>,

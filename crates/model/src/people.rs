@@ -49,6 +49,16 @@ impl Role {
             Role::CommunityAdmin => "社区管理员",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::GridWorker => "Grid worker",
+            Role::GridLeader => "Grid leader",
+            Role::BuildingLeader => "Building leader",
+            Role::PartyMember => "Party member",
+            Role::CommunityAdmin => "Community admin",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -29,7 +29,7 @@ impl fmt::Display for PhotoRef {
 }
 
 macro_rules! simple_enum {
-    ($name:ident { $($variant:ident => $code:literal, $zh:literal;)* }) => {
+    ($name:ident { $($variant:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name { $($variant),* }
 
@@ -44,22 +44,25 @@ macro_rules! simple_enum {
             pub fn label_zh(self) -> &'static str {
                 match self { $($name::$variant => $zh),* }
             }
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),* }
+            }
         }
     };
 }
 
 simple_enum!(VisitKind {
-    Routine => "routine", "例行走访";
-    CareVisit => "care", "关爱探访";
-    ProxyService => "proxy_service", "上门代办";
-    FollowUp => "follow_up", "问题回访";
-    Patrol => "patrol", "巡查";
+    Routine => "routine", "例行走访", "Routine visit";
+    CareVisit => "care", "关爱探访", "Care visit";
+    ProxyService => "proxy_service", "上门代办", "Errand for resident";
+    FollowUp => "follow_up", "问题回访", "Follow-up";
+    Patrol => "patrol", "巡查", "Patrol";
 });
 
 simple_enum!(VisitOutcome {
-    Met => "met", "见面";
-    NobodyHome => "nobody_home", "无人在家";
-    Refused => "refused", "拒绝";
+    Met => "met", "见面", "Met";
+    NobodyHome => "nobody_home", "无人在家", "Nobody home";
+    Refused => "refused", "拒绝", "Refused";
 });
 
 /// One door-to-door visit (入户走访). Coverage ("不落一户") counts households with at least one

@@ -1,14 +1,14 @@
 //! The home screen: which grid, how the month's visits stand, who is due a visit, the open
 //! issues, and whether everything typed has reached the server.
 
-use crate::i18n::Lang;
+use crate::app::{Route, Ui, use_load};
+use crate::i18n::{Labelled, Lang};
 use crate::map::GridMap;
-use chrono::{DateTime, FixedOffset, Utc};
+use crate::widgets::{ErrorCard, Loading};
+use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
-use gridmate_demo::{DemoConfig, generate};
-use gridmate_device::{BuildingRow, DueVisit, HomeSummary, ScopeData, Session, Store};
-use gridmate_model::{Grid, Role};
-use std::path::Path;
+use gridmate_device::{BuildingRow, DueVisit, HomeSummary, Store};
+use gridmate_model::{Grid, HouseholdId, Role};
 
 /// Everything the home screen shows, read from the store in one go.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,46 +35,50 @@ impl HomeData {
             summary,
         })
     }
-
-    /// Open the store in `dir`; on first start fill it with the demo community and sign in its
-    /// grid worker (until sign-in and sync exist).
-    pub fn open_demo(dir: &Path) -> Result<Self, gridmate_device::DeviceError> {
-        let mut store = Store::open(dir)?;
-        let cfg = DemoConfig::lianhe();
-        if store.session()?.is_none() {
-            let demo = generate(&cfg);
-            store.load_scope(ScopeData::of_demo(&demo, true))?;
-            let worker = demo.user(Role::GridWorker);
-            store.sign_in(&Session {
-                user: worker.user.clone(),
-                assignments: worker.assignments.clone(),
-            })?;
-        }
-        Self::read(&store, cfg.as_of)
-    }
 }
 
-fn china_time(t: DateTime<Utc>) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    t.with_timezone(&cst).format("%m-%d %H:%M").to_string()
-}
-
+/// The home screen, drawn from `data`. Taps go to `on_go`.
 #[component]
-pub fn Home(data: HomeData, lang: Lang) -> Element {
+pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Route>) -> Element {
     let s = &data.summary;
     let pct = (s.visited_this_month * 100)
         .checked_div(s.households)
         .unwrap_or(0);
-    let roles: Vec<&str> = s.roles.iter().map(|r| r.label_zh()).collect();
+    let roles: Vec<&str> = s.roles.iter().map(|r| r.label(lang)).collect();
     let open_total: u32 = s.open_issues.iter().map(|(_, n)| n).sum();
+    let visits = s
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::GridWorker | Role::GridLeader));
+    let party = s.roles.contains(&Role::PartyMember);
+    let building_leader = s.roles.contains(&Role::BuildingLeader);
     rsx! {
-        style { {crate::STYLE} }
-        main { class: "screen",
-            SyncBar { sync: s.sync.clone(), lang }
-            header { class: "who",
-                h1 { {data.grid.as_ref().map_or(lang.t("app.name").to_string(), |g| g.name.clone())} }
-                p { class: "sub", "{s.user_name} · {roles.join(\"、\")}" }
+        header { class: "who",
+            h1 { {data.grid.as_ref().map_or(lang.t("app.name").to_string(), |g| g.name.clone())} }
+            p { class: "sub", "{s.user_name} · {roles.join(\"、\")}" }
+        }
+        div { class: "quick",
+            if visits || building_leader {
+                button { class: "quick-action", "data-action": "visit",
+                    onclick: move |_| on_go.call(Route::Households),
+                    span { class: "icon", "访" }
+                    {if visits { lang.pick("入户走访", "Visit a household") } else { lang.pick("我的楼栋", "My building") }}
+                }
             }
+            button { class: "quick-action", "data-action": "report",
+                onclick: move |_| on_go.call(Route::Report { building: None, household: None }),
+                span { class: "icon", "报" }
+                {lang.pick("上报问题", "Report a problem")}
+            }
+            if party {
+                button { class: "quick-action", "data-action": "checkin",
+                    onclick: move |_| on_go.call(Route::Party),
+                    span { class: "icon", "签" }
+                    {lang.pick("网格报到", "Check in")}
+                }
+            }
+        }
+        if visits || building_leader {
             section { class: "card coverage",
                 h2 { {lang.t("home.visited")} }
                 p { class: "big",
@@ -83,12 +87,14 @@ pub fn Home(data: HomeData, lang: Lang) -> Element {
                 }
                 div { class: "bar", div { class: "fill", style: "width: {pct}%" } }
             }
-            if let Some(grid) = data.grid.clone() {
-                section { class: "card",
-                    h2 { {lang.t("home.map")} }
-                    GridMap { grid, buildings: data.buildings.clone(), lang }
-                }
+        }
+        if let Some(grid) = data.grid.clone() {
+            section { class: "card",
+                h2 { {lang.t("home.map")} }
+                GridMap { grid, buildings: data.buildings.clone(), lang }
             }
+        }
+        if visits {
             section { class: "card due",
                 h2 { "{lang.t(\"home.due\")} " span { class: "count", "{s.due_visits}" } }
                 if data.due.is_empty() {
@@ -96,35 +102,22 @@ pub fn Home(data: HomeData, lang: Lang) -> Element {
                 }
                 ul {
                     for d in data.due.iter() {
-                        li { class: "due-row",
-                            span { class: "addr", {d.household.short_address()} }
-                            span { class: "name", {d.household.head_name.clone()} }
-                            span { class: "tags",
-                                for t in d.household.tags.iter().filter(|t| t.is_vulnerable()) {
-                                    span { class: "tag", {if lang == Lang::Zh { t.label_zh() } else { t.label_en() }} }
-                                }
-                            }
-                            span { class: "when",
-                                {match d.days_overdue {
-                                    None => lang.t("home.never").to_string(),
-                                    Some(days) => lang.t1("home.overdue", days),
-                                }}
-                            }
-                        }
+                        DueRow { due: d.clone(), lang, on_open: move |id| on_go.call(Route::Household(id)) }
                     }
                 }
             }
-            section { class: "card issues",
-                h2 { "{lang.t(\"home.issues\")} " span { class: "count", "{open_total}" } }
-                if s.open_issues.is_empty() {
-                    p { class: "empty", {lang.t("home.issues.none")} }
-                }
-                ul { class: "chips",
-                    for (status, n) in s.open_issues.iter() {
-                        li { class: "chip status-{status.code()}",
-                            {if lang == Lang::Zh { status.label_zh() } else { status.label_en() }}
-                            b { " {n}" }
-                        }
+        }
+        section { class: "card issues",
+            onclick: move |_| on_go.call(Route::Issues),
+            h2 { "{lang.t(\"home.issues\")} " span { class: "count", "{open_total}" } }
+            if s.open_issues.is_empty() {
+                p { class: "empty", {lang.t("home.issues.none")} }
+            }
+            ul { class: "chips",
+                for (status, n) in s.open_issues.iter() {
+                    li { class: "chip status-{status.code()}",
+                        {status.label(lang)}
+                        b { " {n}" }
                     }
                 }
             }
@@ -133,49 +126,57 @@ pub fn Home(data: HomeData, lang: Lang) -> Element {
 }
 
 #[component]
-fn SyncBar(sync: gridmate_device::SyncStatus, lang: Lang) -> Element {
-    let last = match sync.last_sync_at {
-        Some(t) => lang.t1("sync.last", china_time(t)),
-        None => lang.t("sync.never").to_string(),
-    };
+fn DueRow(due: DueVisit, lang: Lang, on_open: EventHandler<HouseholdId>) -> Element {
+    let id = due.household.id;
     rsx! {
-        div { class: if sync.failed > 0 { "sync-bar failed" } else { "sync-bar" },
-            span { class: "dot offline" }
-            span { {lang.t("sync.offline")} }
-            span { " · " {lang.t1("sync.pending", sync.pending)} }
-            if sync.failed > 0 {
-                span { class: "warn", " · " {lang.t1("sync.failed", sync.failed)} }
+        li { class: "due-row", onclick: move |_| on_open.call(id),
+            span { class: "addr", {due.household.short_address()} }
+            span { class: "name", {due.household.head_name.clone()} }
+            span { class: "tags",
+                for t in due.household.tags.iter().filter(|t| t.is_vulnerable()) {
+                    span { class: "tag", {t.label(lang)} }
+                }
             }
-            span { class: "last", " · {last}" }
+            span { class: "when",
+                {match due.days_overdue {
+                    None => lang.t("home.never").to_string(),
+                    Some(days) => lang.t1("home.overdue", days),
+                }}
+            }
         }
+    }
+}
+
+/// The home screen, loaded from the store.
+#[component]
+pub fn HomeScreen() -> Element {
+    let ui = use_context::<Ui>();
+    let data = use_load(|s| HomeData::read(s, Utc::now()));
+    let lang = (ui.lang)();
+    match &*data.read() {
+        None => rsx! { Loading { lang } },
+        Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
+        Some(Ok(d)) => rsx! { Home { data: d.clone(), lang, on_go: move |r| ui.go(r) } },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::screens::fixtures::{as_of, demo_store, render};
     use gridmate_device::NewVisit;
     use gridmate_model::{VisitKind, VisitOutcome};
 
-    fn render(data: HomeData, lang: Lang) -> String {
-        let mut dom = VirtualDom::new_with_props(Home, HomeProps { data, lang });
-        dom.rebuild_in_place();
-        dioxus_ssr::render(&dom)
-    }
-
-    fn demo_store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        HomeData::open_demo(dir.path()).unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        (dir, store)
+    fn home(data: HomeData, lang: Lang) -> String {
+        render(move || rsx! { Home { data: data.clone(), lang, on_go: |_| {} } })
     }
 
     #[test]
     fn a_grid_worker_sees_their_grid_month_due_visits_and_ledger() {
-        let (_dir, store) = demo_store();
-        let as_of = DemoConfig::lianhe().as_of;
+        let (_dir, store) = demo_store(Role::GridWorker);
+        let as_of = as_of();
         let data = HomeData::read(&store, as_of).unwrap();
-        let html = render(data.clone(), Lang::Zh);
+        let html = home(data.clone(), Lang::Zh);
         assert!(html.contains("联和第一网格"), "grid name");
         assert!(html.contains("李敏 · 专职网格员"));
         assert!(html.contains("本月走访"));
@@ -201,8 +202,9 @@ mod tests {
         // The map: the boundary and one dot per building.
         assert!(html.contains("<polygon"));
         assert_eq!(html.matches("<circle").count(), data.buildings.len());
-        // The sync bar, offline, nothing pending.
-        assert!(html.contains("离线") && html.contains("待上传 0 条") && html.contains("从未同步"));
+        // A worker's quick actions, and no check-in (that is a party member's).
+        assert!(html.contains("入户走访") && html.contains("上报问题"));
+        assert!(!html.contains("网格报到"));
         // No i18n key leaked as text.
         for key in ["home.", "sync.", "app."] {
             assert!(!html.contains(key), "untranslated {key}");
@@ -211,21 +213,18 @@ mod tests {
 
     #[test]
     fn english_is_the_second_language() {
-        let (_dir, store) = demo_store();
-        let html = render(
-            HomeData::read(&store, DemoConfig::lianhe().as_of).unwrap(),
-            Lang::En,
-        );
+        let (_dir, store) = demo_store(Role::GridWorker);
+        let html = home(HomeData::read(&store, as_of()).unwrap(), Lang::En);
         assert!(html.contains("Visited this month"));
-        assert!(html.contains("Offline") && html.contains("0 to upload"));
+        assert!(html.contains("Visit a household") && html.contains("Report a problem"));
         assert!(html.contains("Priority visits due"));
         assert!(!html.contains("本月走访"));
     }
 
     #[test]
     fn a_visit_recorded_offline_shows_as_pending_and_leaves_the_due_list() {
-        let (_dir, mut store) = demo_store();
-        let as_of = DemoConfig::lianhe().as_of;
+        let (_dir, mut store) = demo_store(Role::GridWorker);
+        let as_of = as_of();
         let before = HomeData::read(&store, as_of).unwrap();
         // The most urgent is a household never visited, so this visit adds to the month's count.
         assert_eq!(before.due[0].days_overdue, None);
@@ -245,8 +244,8 @@ mod tests {
             })
             .unwrap();
         let after = HomeData::read(&store, as_of).unwrap();
-        let html = render(after.clone(), Lang::Zh);
-        assert!(html.contains("待上传 1 条"));
+        let html = home(after.clone(), Lang::Zh);
+        assert!(!html.contains(&format!(">{}<", first.short_address())), "no longer due");
         assert_eq!(after.summary.due_visits, before.summary.due_visits - 1);
         assert_eq!(
             after.summary.visited_this_month,

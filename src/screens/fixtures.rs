@@ -1,0 +1,48 @@
+//! Fixture data for the screen tests: the demo community in a real store, and SSR rendering.
+
+use dioxus::prelude::*;
+use gridmate_demo::{DemoCommunity, DemoConfig, generate};
+use gridmate_device::{ScopeData, Session, Store};
+use gridmate_model::Role;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+pub fn demo() -> &'static DemoCommunity {
+    static DEMO: OnceLock<DemoCommunity> = OnceLock::new();
+    DEMO.get_or_init(|| generate(&DemoConfig::lianhe()))
+}
+
+pub fn as_of() -> chrono::DateTime<chrono::Utc> {
+    DemoConfig::lianhe().as_of
+}
+
+pub fn session(role: Role) -> Session {
+    let u = demo().user(role);
+    Session {
+        user: u.user.clone(),
+        assignments: u.assignments.clone(),
+    }
+}
+
+/// A store in a temp folder holding the demo community, signed in as `role`.
+pub fn demo_store(role: Role) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.load_scope(ScopeData::of_demo(demo(), true)).unwrap();
+    store.sign_in(&session(role)).unwrap();
+    (dir, store)
+}
+
+#[derive(Clone)]
+struct View(Rc<dyn Fn() -> Element>);
+
+fn root(v: View) -> Element {
+    (v.0)()
+}
+
+/// Render what `view` draws to HTML, as a user's browser would receive it.
+pub fn render(view: impl Fn() -> Element + 'static) -> String {
+    let mut dom = VirtualDom::new_with_props(root, View(Rc::new(view)));
+    dom.rebuild_in_place();
+    dioxus_ssr::render(&dom)
+}

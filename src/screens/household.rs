@@ -1,0 +1,145 @@
+//! One household: who lives there (phones and ID numbers masked), its tags, its visits and the
+//! issues tied to it; "record visit" and "report problem" one tap away.
+
+use crate::app::{Route, Ui, use_load};
+use crate::i18n::{Labelled, Lang};
+use crate::widgets::{ErrorCard, Loading, StatusChip, TitleBar, category_icon, china_date};
+use dioxus::prelude::*;
+use gridmate_device::HouseholdDetail;
+use gridmate_model::{HouseholdId, IssueId};
+
+#[component]
+pub fn HouseholdView(
+    detail: HouseholdDetail,
+    lang: Lang,
+    on_visit: EventHandler<()>,
+    on_report: EventHandler<()>,
+    on_issue: EventHandler<IssueId>,
+) -> Element {
+    let h = &detail.household;
+    rsx! {
+        p { class: "sub", "{detail.estate} · {h.address}" }
+        if !h.tags.is_empty() {
+            p { class: "tags",
+                for t in h.tags.iter() {
+                    span { class: if t.is_vulnerable() { "tag" } else { "tag plain" }, {t.label(lang)} }
+                }
+            }
+        }
+        div { class: "actions",
+            button { class: "primary", "data-action": "record-visit", onclick: move |_| on_visit.call(()),
+                {lang.pick("记录走访", "Record visit")} }
+            button { class: "secondary", "data-action": "report", onclick: move |_| on_report.call(()),
+                {lang.pick("上报问题", "Report problem")} }
+        }
+        section { class: "card",
+            h2 { {lang.pick("家庭成员", "Members")} span { class: "count", " {detail.residents.len()}" } }
+            ul {
+                for r in detail.residents.iter() {
+                    li { class: "row resident",
+                        span { class: "name", "{r.name}" }
+                        span { class: "muted", "{r.relation}"
+                            if let Some(y) = r.birth_year { " · {y}" {lang.pick("年生", "")} }
+                        }
+                        if let Some(p) = &r.phone_masked { span { class: "phone", "☎ {p}" } }
+                        if let Some(id) = &r.id_number_masked { span { class: "muted small", "{id}" } }
+                        for t in r.tags.iter().filter(|t| t.is_vulnerable()) {
+                            span { class: "tag", {t.label(lang)} }
+                        }
+                    }
+                }
+            }
+        }
+        section { class: "card",
+            h2 { {lang.pick("走访记录", "Visits")} span { class: "count", " {detail.visits.len()}" } }
+            if detail.visits.is_empty() {
+                p { class: "empty", {lang.pick("还没有走访记录", "Not visited yet")} }
+            }
+            ul {
+                for v in detail.visits.iter() {
+                    li { class: "row visit",
+                        span { class: "addr", {china_date(v.started_at)} }
+                        span { {v.kind.label(lang)} " · " {v.outcome.label(lang)} }
+                        if v.pending { span { class: "tag pending", {lang.pick("待上传", "Not uploaded")} } }
+                        if !v.notes.is_empty() { span { class: "notes", "{v.notes}" } }
+                    }
+                }
+            }
+        }
+        section { class: "card",
+            h2 { {lang.pick("相关问题", "Issues")} span { class: "count", " {detail.issues.len()}" } }
+            if detail.issues.is_empty() {
+                p { class: "empty", {lang.pick("没有相关问题", "None")} }
+            }
+            ul {
+                for i in detail.issues.iter() {
+                    li { class: "row", onclick: { let id = i.id; move |_| on_issue.call(id) },
+                        span { class: "cat-icon cat-{i.category.code()}", {category_icon(i.category)} }
+                        span { class: "name", "{i.title}" }
+                        StatusChip { status: i.status, lang }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+pub fn HouseholdScreen(household: HouseholdId) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let data = use_load(move |s| s.household(household));
+    match &*data.read() {
+        None => rsx! { Loading { lang } },
+        Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
+        Some(Ok(d)) => {
+            let title = format!(
+                "{}-{}-{} {}",
+                d.building_number, d.household.unit, d.household.room, d.household.head_name
+            );
+            let building = d.household.building_id;
+            rsx! {
+                TitleBar { title, lang, on_back: move |_| ui.back() }
+                HouseholdView {
+                    detail: d.clone(), lang,
+                    on_visit: move |_| ui.go(Route::RecordVisit(household)),
+                    on_report: move |_| ui.go(Route::Report { building: Some(building), household: Some(household) }),
+                    on_issue: move |i| ui.go(Route::Issue(i)),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::screens::fixtures::{as_of, demo_store, render};
+    use gridmate_model::Role;
+
+    #[test]
+    fn members_are_listed_with_masked_phones_and_ids() {
+        let (_dir, store) = demo_store(Role::GridWorker);
+        let due = store.due_visits(None, as_of(), 1).unwrap();
+        let detail = store.household(due[0].household.id).unwrap();
+        let d = detail.clone();
+        let html = render(move || rsx! {
+            HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_issue: |_| {} }
+        });
+        assert!(html.contains("记录走访") && html.contains("上报问题"));
+        for r in &detail.residents {
+            assert!(html.contains(&r.name), "{}", r.name);
+            if let Some(p) = &r.phone_masked {
+                assert!(p.contains("****"), "{p}");
+                assert!(html.contains(p.as_str()));
+            }
+        }
+        // No full mobile number or 18-digit ID appears anywhere on the screen.
+        let digits: Vec<&str> = html
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| s.len() >= 11)
+            .collect();
+        assert!(digits.is_empty(), "unmasked numbers: {digits:?}");
+        assert!(html.contains("从未") || html.contains("还没有走访记录") || html.contains("走访记录"));
+    }
+}
