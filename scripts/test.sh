@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check CI runs, in order: formatting, lints, the core crates building without any GUI
-# library, all tests, a smoke run of the benchmarks, and the desktop app starting under Xvfb.
+# library, all tests (the browser end-to-end run among them), a smoke run of the benchmarks,
+# and the desktop app signed in to the demo server, toured tab by tab under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -21,11 +22,20 @@ log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
 echo "== benchmark smoke run"
 cargo run -q --release -p gridmate-bench -- --quick >/dev/null
-echo "== the app starts and shows its home screen"
-cargo build -q -p gridmate
-shot="$(mktemp -d)"
-GRIDMATE_DATA="$shot/data" bash scripts/screenshot.sh "$shot/home.png"
-test -s "$shot/home.png"
+echo "== the desktop app, signed in to the demo server, every tab under Xvfb"
+cargo build -q -p gridmate -p gridmate-server
+tour="$(mktemp -d)"
+port=$((20000 + RANDOM % 20000))
+"$CARGO_TARGET_DIR/debug/gridmate-server" demo --data "$tour/server" --addr "127.0.0.1:$port" >"$tour/server.log" 2>&1 &
+demo_server=$!
+for _ in $(seq 1 90); do
+  curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && break
+  sleep 1
+done
+for role in grid_worker party_member; do
+  bash scripts/desktop-tour.sh "$tour/server/demo-accounts.json" "$role" "http://127.0.0.1:$port" "screenshots/desktop/$role"
+done
+kill $demo_server
 # One closing line for the whole run (cargo prints one per test binary, the last often a
 # doc-test run with nothing in it).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

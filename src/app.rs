@@ -248,7 +248,11 @@ pub fn App() -> Element {
     });
     use_background_loops(services.clone(), ui);
     let lang = (ui.lang)();
-    let class = if (ui.big_type)() { "app big-type" } else { "app" };
+    let class = if (ui.big_type)() {
+        "app big-type"
+    } else {
+        "app"
+    };
     rsx! {
         style { {crate::STYLE} }
         div { class, lang: lang.code(),
@@ -272,6 +276,12 @@ fn use_background_loops(services: Services, mut ui: Ui) {
                 if let Some(st) = services.worker_status() {
                     if st.runs != last_runs {
                         last_runs = st.runs;
+                        // A run that reached the server proves the network; one that could
+                        // not is as good as a failed probe.
+                        let reached = st.last_error.is_none();
+                        if *ui.online.peek() != reached {
+                            ui.online.set(reached);
+                        }
                         // A revoked token signs the device out; the store knows.
                         let session = services
                             .store
@@ -320,6 +330,9 @@ fn use_background_loops(services: Services, mut ui: Ui) {
     });
 }
 
+/// How long a notice ("已保存…") stays before it goes by itself.
+const NOTICE_FOR: Duration = Duration::from_secs(4);
+
 /// The signed-in app: sync bar, the screen on top of the stack, notice, tab bar.
 #[component]
 fn Signed() -> Element {
@@ -344,6 +357,17 @@ fn Signed() -> Element {
         worker: (ui.worker)(),
     };
     let notice = (ui.notice)();
+    use_effect(move || {
+        if let Some(text) = (ui.notice)() {
+            let mut n = ui.notice;
+            spawn(async move {
+                tokio::time::sleep(NOTICE_FOR).await;
+                if n.peek().as_deref() == Some(text.as_str()) {
+                    n.set(None);
+                }
+            });
+        }
+    });
     rsx! {
         SyncBar {
             state: bar,

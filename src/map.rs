@@ -5,7 +5,7 @@
 use crate::i18n::Lang;
 use dioxus::prelude::*;
 use gridmate_device::BuildingRow;
-use gridmate_model::Grid;
+use gridmate_model::{GpsFix, Grid};
 
 const WIDTH: f64 = 340.0;
 
@@ -65,7 +65,14 @@ fn coverage_class(b: &BuildingRow) -> &'static str {
 }
 
 #[component]
-pub fn GridMap(grid: Grid, buildings: Vec<BuildingRow>, lang: Lang) -> Element {
+pub fn GridMap(
+    grid: Grid,
+    buildings: Vec<BuildingRow>,
+    lang: Lang,
+    /// The phone's fix and its accuracy radius, drawn as "you are here".
+    #[props(default)]
+    here: Option<GpsFix>,
+) -> Element {
     let Some(frame) = Frame::of(&grid) else {
         return rsx! {};
     };
@@ -96,6 +103,19 @@ pub fn GridMap(grid: Grid, buildings: Vec<BuildingRow>, lang: Lang) -> Element {
             for points in outline {
                 polygon { class: "boundary", points: "{points}" }
             }
+            if let Some(f) = here {
+                {
+                    let (x, y) = frame.xy(f.lon, f.lat);
+                    // Metres to canvas units: the frame's scale is canvas units per degree.
+                    let r = (f.accuracy_m / 111_320.0 * frame.scale).max(6.0);
+                    rsx! {
+                        g { class: "here",
+                            circle { class: "accuracy", cx: "{x:.1}", cy: "{y:.1}", r: "{r:.1}" }
+                            circle { class: "fix", cx: "{x:.1}", cy: "{y:.1}", r: "6" }
+                        }
+                    }
+                }
+            }
             for b in buildings.iter() {
                 {
                     let (x, y) = frame.xy(b.building.lon, b.building.lat);
@@ -108,11 +128,13 @@ pub fn GridMap(grid: Grid, buildings: Vec<BuildingRow>, lang: Lang) -> Element {
                 }
             }
         }
-        p { class: "legend",
-            {lang.t("home.legend")}
-            span { class: "key dot-good", "≥80%" }
-            span { class: "key dot-mid", "40–80%" }
-            span { class: "key dot-low", "<40%" }
+        if !buildings.is_empty() {
+            p { class: "legend",
+                {lang.t("home.legend")}
+                span { class: "key dot-good", "≥80%" }
+                span { class: "key dot-mid", "40–80%" }
+                span { class: "key dot-low", "<40%" }
+            }
         }
     }
 }

@@ -111,7 +111,10 @@ fn server_socket(server: &str) -> Option<SocketAddr> {
         .or_else(|| server.strip_prefix("https://").map(|r| (r, 443)))?;
     let (rest, default_port) = rest;
     let host_port = rest.split('/').next()?;
-    let with_port = if host_port.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let with_port = if host_port
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         host_port.to_string()
     } else {
         format!("{host_port}:{default_port}")
@@ -126,7 +129,10 @@ mod tests {
     #[test]
     fn a_fix_is_parsed_and_checked() {
         let f = parse_fix("22.58, 113.08, 12").unwrap();
-        assert_eq!((f.lat, f.lon, f.accuracy_m, f.mock_location), (22.58, 113.08, 12.0, false));
+        assert_eq!(
+            (f.lat, f.lon, f.accuracy_m, f.mock_location),
+            (22.58, 113.08, 12.0, false)
+        );
         assert!(parse_fix("22.58,113.08,5,mock").unwrap().mock_location);
         assert!(parse_fix("91,113,5").is_none(), "latitude out of range");
         assert!(parse_fix("abc").is_none());

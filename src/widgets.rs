@@ -153,7 +153,12 @@ fn tab_label(r: &Route, lang: Lang) -> (&'static str, &'static str) {
 }
 
 #[component]
-pub fn TabBar(current: Route, roles: Vec<Role>, lang: Lang, on_tab: EventHandler<Route>) -> Element {
+pub fn TabBar(
+    current: Route,
+    roles: Vec<Role>,
+    lang: Lang,
+    on_tab: EventHandler<Route>,
+) -> Element {
     rsx! {
         nav { class: "tabs",
             for r in tabs_for(&roles) {
@@ -208,7 +213,10 @@ pub fn ErrorCard(message: String) -> Element {
 
 /// Thumbnails of `photos` as `data:` URLs; photos this device does not hold are skipped (the
 /// server has them; the list says how many). Runs on the store thread.
-pub fn thumb_urls(store: &gridmate_device::Store, photos: &[gridmate_model::PhotoRef]) -> Vec<String> {
+pub fn thumb_urls(
+    store: &gridmate_device::Store,
+    photos: &[gridmate_model::PhotoRef],
+) -> Vec<String> {
     use base64::Engine;
     photos
         .iter()

@@ -814,11 +814,18 @@ fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
     let s = worker.status();
     assert_eq!(s.consecutive_failures, 1);
     assert!(s.last_error.unwrap().contains("网络"));
+    worker.trigger(Trigger::AppStarted);
+    worker.trigger(Trigger::Now);
     worker.trigger(Trigger::Now);
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(worker.status().runs, 1, "backing off: no hammering");
-    worker.trigger(Trigger::NetworkUp);
+    assert_eq!(worker.status().runs, 1, "backing off: taps do not hammer");
     wait_runs(2);
+    assert!(
+        worker.status().runs == 2,
+        "the user's request runs once, within seconds, not per tap"
+    );
+    worker.trigger(Trigger::NetworkUp);
+    wait_runs(3);
     let started = std::time::Instant::now();
     worker.stop();
     assert!(started.elapsed() < std::time::Duration::from_secs(5));

@@ -245,7 +245,10 @@ mod tests {
             .unwrap();
         let after = HomeData::read(&store, as_of).unwrap();
         let html = home(after.clone(), Lang::Zh);
-        assert!(!html.contains(&format!(">{}<", first.short_address())), "no longer due");
+        assert!(
+            !html.contains(&format!(">{}<", first.short_address())),
+            "no longer due"
+        );
         assert_eq!(after.summary.due_visits, before.summary.due_visits - 1);
         assert_eq!(
             after.summary.visited_this_month,

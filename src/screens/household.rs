@@ -123,8 +123,10 @@ mod tests {
         let due = store.due_visits(None, as_of(), 1).unwrap();
         let detail = store.household(due[0].household.id).unwrap();
         let d = detail.clone();
-        let html = render(move || rsx! {
-            HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_issue: |_| {} }
+        let html = render(move || {
+            rsx! {
+                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_issue: |_| {} }
+            }
         });
         assert!(html.contains("记录走访") && html.contains("上报问题"));
         for r in &detail.residents {
@@ -140,6 +142,8 @@ mod tests {
             .filter(|s| s.len() >= 11)
             .collect();
         assert!(digits.is_empty(), "unmasked numbers: {digits:?}");
-        assert!(html.contains("从未") || html.contains("还没有走访记录") || html.contains("走访记录"));
+        assert!(
+            html.contains("从未") || html.contains("还没有走访记录") || html.contains("走访记录")
+        );
     }
 }

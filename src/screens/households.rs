@@ -33,7 +33,8 @@ pub fn SearchBox(query: String, lang: Lang, on_query: EventHandler<String>) -> E
     rsx! {
         div { class: "search",
             input {
-                r#type: "search", name: "q", value: "{query}", autocomplete: "off",
+                // Uncontrolled: fast typing is never overwritten by a late re-render.
+                r#type: "search", name: "q", autocomplete: "off", initial_value: "{query}",
                 placeholder: lang.pick("姓名、拼音首字母 zs 或 12-2-301", "Name, initials (zs) or 12-2-301"),
                 oninput: move |e| on_query.call(e.value()),
             }
@@ -42,7 +43,12 @@ pub fn SearchBox(query: String, lang: Lang, on_query: EventHandler<String>) -> E
 }
 
 #[component]
-pub fn SearchResults(query: String, hits: Vec<SearchHit>, lang: Lang, on_open: EventHandler<HouseholdId>) -> Element {
+pub fn SearchResults(
+    query: String,
+    hits: Vec<SearchHit>,
+    lang: Lang,
+    on_open: EventHandler<HouseholdId>,
+) -> Element {
     rsx! {
         section { class: "card results",
             if hits.is_empty() {
@@ -72,7 +78,11 @@ pub fn SearchResults(query: String, hits: Vec<SearchHit>, lang: Lang, on_open: E
 }
 
 #[component]
-pub fn BuildingListView(list: BuildingList, lang: Lang, on_open: EventHandler<BuildingId>) -> Element {
+pub fn BuildingListView(
+    list: BuildingList,
+    lang: Lang,
+    on_open: EventHandler<BuildingId>,
+) -> Element {
     rsx! {
         section { class: "card",
             h2 { {lang.pick("楼栋", "Buildings")} span { class: "count", " {list.buildings.len()}" } }
@@ -134,7 +144,12 @@ pub struct BuildingView {
 }
 
 #[component]
-pub fn BuildingHouseholds(view: BuildingView, lang: Lang, on_open: EventHandler<HouseholdId>, on_report: EventHandler<BuildingId>) -> Element {
+pub fn BuildingHouseholds(
+    view: BuildingView,
+    lang: Lang,
+    on_open: EventHandler<HouseholdId>,
+    on_report: EventHandler<BuildingId>,
+) -> Element {
     let b = &view.building.building;
     let mut units: Vec<u16> = view.households.iter().map(|h| h.unit).collect();
     units.dedup();
@@ -175,10 +190,16 @@ pub fn BuildingScreen(building: BuildingId) -> Element {
         let households = s.households(building, None, now)?;
         let mut row = None;
         for g in s.grids()? {
-            row = row.or(s.buildings(g.grid.id, now)?.into_iter().find(|b| b.building.id == building));
+            row = row.or(s
+                .buildings(g.grid.id, now)?
+                .into_iter()
+                .find(|b| b.building.id == building));
         }
-        row.map(|building| BuildingView { building, households })
-            .ok_or_else(|| gridmate_device::DeviceError::not_found("building", building))
+        row.map(|building| BuildingView {
+            building,
+            households,
+        })
+        .ok_or_else(|| gridmate_device::DeviceError::not_found("building", building))
     });
     match &*data.read() {
         None => rsx! { Loading { lang } },
@@ -206,16 +227,23 @@ mod tests {
         let hits = store.search("zs", SEARCH_LIMIT).unwrap();
         assert!(!hits.is_empty());
         let shown = hits.clone();
-        let html = render(move || rsx! {
-            SearchResults { query: "zs".to_string(), hits: shown.clone(), lang: Lang::Zh, on_open: |_| {} }
+        let html = render(move || {
+            rsx! {
+                SearchResults { query: "zs".to_string(), hits: shown.clone(), lang: Lang::Zh, on_open: |_| {} }
+            }
         });
         for h in &hits {
             assert!(html.contains(&h.short_address), "{}", h.short_address);
         }
         assert_eq!(html.matches("class=\"row\"").count(), hits.len());
-        assert_eq!(html.matches(">重点<").count(), hits.iter().filter(|h| h.vulnerable).count());
-        let none = render(|| rsx! {
-            SearchResults { query: "qqqq".to_string(), hits: vec![], lang: Lang::En, on_open: |_| {} }
+        assert_eq!(
+            html.matches(">重点<").count(),
+            hits.iter().filter(|h| h.vulnerable).count()
+        );
+        let none = render(|| {
+            rsx! {
+                SearchResults { query: "qqqq".to_string(), hits: vec![], lang: Lang::En, on_open: |_| {} }
+            }
         });
         assert!(none.contains("Nothing found for"));
     }
@@ -226,17 +254,24 @@ mod tests {
         let list = BuildingList::read(&store).unwrap();
         let b = list.buildings[0].clone();
         let households = store.households(b.building.id, None, Utc::now()).unwrap();
-        let view = BuildingView { building: b.clone(), households: households.clone() };
-        let html = render(move || rsx! {
-            BuildingHouseholds { view: view.clone(), lang: Lang::Zh, on_open: |_| {}, on_report: |_| {} }
+        let view = BuildingView {
+            building: b.clone(),
+            households: households.clone(),
+        };
+        let html = render(move || {
+            rsx! {
+                BuildingHouseholds { view: view.clone(), lang: Lang::Zh, on_open: |_| {}, on_report: |_| {} }
+            }
         });
         assert_eq!(html.matches("<li class=\"room").count(), households.len());
         for u in 1..=b.building.units {
             assert!(html.contains(&format!("{u}单元")), "unit {u}");
         }
         assert!(html.contains("上报本楼问题"));
-        let overview = render(move || rsx! {
-            BuildingListView { list: list.clone(), lang: Lang::Zh, on_open: |_| {} }
+        let overview = render(move || {
+            rsx! {
+                BuildingListView { list: list.clone(), lang: Lang::Zh, on_open: |_| {} }
+            }
         });
         assert!(overview.contains(&format!("{}栋", b.building.number)));
     }

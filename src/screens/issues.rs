@@ -34,7 +34,13 @@ fn offered(status: IssueStatus, roles: &[Role]) -> Vec<IssueAction> {
 }
 
 #[component]
-pub fn IssueList(rows: Vec<IssueRow>, filter: ListFilter, lang: Lang, on_filter: EventHandler<ListFilter>, on_open: EventHandler<IssueId>) -> Element {
+pub fn IssueList(
+    rows: Vec<IssueRow>,
+    filter: ListFilter,
+    lang: Lang,
+    on_filter: EventHandler<ListFilter>,
+    on_open: EventHandler<IssueId>,
+) -> Element {
     rsx! {
         div { class: "filters",
             button { class: if !filter.mine { "chip on" } else { "chip" }, "data-filter": "grid",
@@ -77,7 +83,11 @@ pub fn IssueList(rows: Vec<IssueRow>, filter: ListFilter, lang: Lang, on_filter:
 pub fn IssuesScreen() -> Element {
     let ui = use_context::<Ui>();
     let lang = (ui.lang)();
-    let mut filter = use_signal(|| ListFilter { mine: false, status: None, category: None });
+    let mut filter = use_signal(|| ListFilter {
+        mine: false,
+        status: None,
+        category: None,
+    });
     let me: Option<UserId> = ui.session.read().as_ref().map(|s| s.user.id);
     let rows = use_resource(move || {
         let f = filter();
@@ -162,8 +172,8 @@ pub fn IssueView(
             }
         }
         section { class: "card",
-            if let Some(a) = &detail.household_address { p { class: "sub", "📍 {a}" } }
-            else if let Some(b) = &detail.building_number { p { class: "sub", "📍 {b}" {lang.pick("栋", "")} } }
+            if let Some(a) = &detail.household_address { p { class: "sub", {lang.pick("地点：", "Where: ")} "{a}" } }
+            else if let Some(b) = &detail.building_number { p { class: "sub", {lang.pick("地点：", "Where: ")} "{b}" {lang.pick("栋", "")} } }
             p { class: "description", "{detail.description}" }
             PhotoStrip { thumbs }
             p { class: "muted small", {lang.pick("上报于 ", "Reported ")} {china_time(i.reported_at)} }
@@ -178,7 +188,7 @@ pub fn IssueView(
                         b { {e.action.label(lang)} }
                         span { class: "muted", " · " {if Some(e.actor) == me { lang.pick("我", "me") } else { lang.pick("同事", "colleague") }} }
                         if !e.note.is_empty() { p { "{e.note}" } }
-                        if !e.photos.is_empty() { span { class: "muted small", "📷 {e.photos.len()}" } }
+                        if !e.photos.is_empty() { span { class: "muted small", {lang.pick("照片 ", "photos ")} "{e.photos.len()}" } }
                         DeliveryNote { delivery: e.delivery.clone(), merged_reason: e.merged_reason.clone(), lang }
                     }
                 }
@@ -220,7 +230,10 @@ pub fn IssueScreen(issue: IssueId) -> Element {
         Ok((d, t))
     });
     let session = ui.session.read().clone();
-    let roles = session.as_ref().map(|s| s.user.roles.clone()).unwrap_or_default();
+    let roles = session
+        .as_ref()
+        .map(|s| s.user.roles.clone())
+        .unwrap_or_default();
     let me = session.as_ref().map(|s| s.user.id);
     let s1 = services.clone();
     let on_photo = move |_| {
@@ -238,7 +251,10 @@ pub fn IssueScreen(issue: IssueId) -> Element {
         let ph = photos();
         let services = services.clone();
         spawn(async move {
-            let r = services.store.run(move |s| s.act_on_issue(issue, a, &text, ph)).await;
+            let r = services
+                .store
+                .run(move |s| s.act_on_issue(issue, a, &text, ph))
+                .await;
             match r {
                 Ok(Ok(_)) => {
                     note.set(String::new());
@@ -274,11 +290,13 @@ mod tests {
     use crate::screens::report::ReportForm;
 
     fn view(detail: IssueDetail, role: Role, lang: Lang) -> String {
-        render(move || rsx! {
-            IssueView {
-                detail: detail.clone(), thumbs: vec![], roles: vec![role], me: None,
-                note: String::new(), note_photos: 0, error: None, lang,
-                on_note: |_| {}, on_photo: |_| {}, on_action: |_| {},
+        render(move || {
+            rsx! {
+                IssueView {
+                    detail: detail.clone(), thumbs: vec![], roles: vec![role], me: None,
+                    note: String::new(), note_photos: 0, error: None, lang,
+                    on_note: |_| {}, on_photo: |_| {}, on_action: |_| {},
+                }
             }
         })
     }
@@ -302,26 +320,51 @@ mod tests {
 
         let worker = view(d.clone(), Role::GridWorker, Lang::Zh);
         assert!(worker.contains("路灯不亮") && worker.contains("待上传"));
-        assert_eq!(offered_in(&worker), offered(IssueStatus::Reported, &[Role::GridWorker]).iter().map(|a| a.code().to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            offered_in(&worker),
+            offered(IssueStatus::Reported, &[Role::GridWorker])
+                .iter()
+                .map(|a| a.code().to_string())
+                .collect::<Vec<_>>()
+        );
         assert!(offered_in(&worker).contains(&"accept".to_string()));
         let leader_b = view(d.clone(), Role::BuildingLeader, Lang::Zh);
-        assert!(!offered_in(&leader_b).contains(&"accept".to_string()), "a building leader cannot accept");
+        assert!(
+            !offered_in(&leader_b).contains(&"accept".to_string()),
+            "a building leader cannot accept"
+        );
         assert!(offered_in(&leader_b).contains(&"comment".to_string()));
         let leader = view(d.clone(), Role::GridLeader, Lang::En);
-        assert!(!offered_in(&leader).contains(&"assign".to_string()), "assign needs a person: not on the phone");
+        assert!(
+            !offered_in(&leader).contains(&"assign".to_string()),
+            "assign needs a person: not on the phone"
+        );
         assert!(leader.contains("Not uploaded"));
 
         // Resolved: the grid leader may verify and close; the worker may not.
-        store.act_on_issue(id, IssueAction::Accept, "", vec![]).unwrap();
-        store.act_on_issue(id, IssueAction::Start, "", vec![]).unwrap();
-        store.act_on_issue(id, IssueAction::Resolve, "已更换灯泡", vec![]).unwrap();
+        store
+            .act_on_issue(id, IssueAction::Accept, "", vec![])
+            .unwrap();
+        store
+            .act_on_issue(id, IssueAction::Start, "", vec![])
+            .unwrap();
+        store
+            .act_on_issue(id, IssueAction::Resolve, "已更换灯泡", vec![])
+            .unwrap();
         let d = store.issue(id).unwrap();
         let leader = view(d.clone(), Role::GridLeader, Lang::Zh);
         assert!(offered_in(&leader).contains(&"close".to_string()));
-        assert!(!offered_in(&view(d.clone(), Role::GridWorker, Lang::Zh)).contains(&"close".to_string()));
+        assert!(
+            !offered_in(&view(d.clone(), Role::GridWorker, Lang::Zh))
+                .contains(&"close".to_string())
+        );
         // The timeline shows each step in order.
         let html = view(d, Role::GridWorker, Lang::Zh);
-        let (a, b, c) = (html.find("受理").unwrap(), html.find("开始处理").unwrap(), html.find("已更换灯泡").unwrap());
+        let (a, b, c) = (
+            html.find("受理").unwrap(),
+            html.find("开始处理").unwrap(),
+            html.find("已更换灯泡").unwrap(),
+        );
         assert!(a < b && b < c);
         let _ = session(Role::GridLeader);
     }
@@ -329,11 +372,18 @@ mod tests {
     #[test]
     fn the_list_filters_and_counts() {
         let (_dir, store) = demo_store(Role::GridWorker);
-        let rows = store.issues(&IssueFilter { limit: 200, ..Default::default() }).unwrap();
+        let rows = store
+            .issues(&IssueFilter {
+                limit: 200,
+                ..Default::default()
+            })
+            .unwrap();
         assert!(!rows.is_empty());
         let shown = rows.clone();
-        let html = render(move || rsx! {
-            IssueList { rows: shown.clone(), filter: ListFilter { mine: false, status: None, category: None }, lang: Lang::Zh, on_filter: |_| {}, on_open: |_| {} }
+        let html = render(move || {
+            rsx! {
+                IssueList { rows: shown.clone(), filter: ListFilter { mine: false, status: None, category: None }, lang: Lang::Zh, on_filter: |_| {}, on_open: |_| {} }
+            }
         });
         assert_eq!(html.matches("issue-row").count(), rows.len());
         assert!(html.contains("本网格") && html.contains("我上报的"));

@@ -43,7 +43,9 @@ impl PartyData {
                 ..Default::default()
             })?
             .into_iter()
-            .filter(|i| allowed_actions(i.status, &[Role::PartyMember]).contains(&IssueAction::Accept))
+            .filter(|i| {
+                allowed_actions(i.status, &[Role::PartyMember]).contains(&IssueAction::Accept)
+            })
             .take(20)
             .collect();
         Ok(PartyData {
@@ -65,14 +67,18 @@ pub fn PartyView(
     on_accept: EventHandler<IssueId>,
     on_log_service: EventHandler<()>,
 ) -> Element {
-    let preview = data.grid.as_ref().zip(fix).map(|(g, f)| locate_in_grid(&g.boundary, &f));
+    let preview = data
+        .grid
+        .as_ref()
+        .zip(fix)
+        .map(|(g, f)| locate_in_grid(&g.boundary, &f));
     let s = &data.service;
     rsx! {
         section { class: "card checkin",
             h2 { {lang.pick("网格报到", "Check in to my grid")} }
             if let Some(g) = &data.grid {
                 p { class: "sub", "{g.name}" }
-                GridMap { grid: g.clone(), buildings: vec![], lang }
+                GridMap { grid: g.clone(), buildings: vec![], lang, here: fix }
             }
             FixLine { fix, lang }
             if let Some(p) = preview {
@@ -143,18 +149,19 @@ pub fn PartyScreen() -> Element {
     let mut error = use_signal(|| None::<String>);
     let data = use_load(|s| PartyData::read(s));
     let s1 = services.clone();
-    let mut written = move |r: Result<Result<(), gridmate_device::DeviceError>, gridmate_device::StoreGone>,
-                        services: Services,
-                        said: &'static str| match r {
-        Ok(Ok(())) => {
-            error.set(None);
-            services.trigger(Trigger::LocalWrite);
-            ui.changed();
-            ui.say(said);
-        }
-        Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
-        Err(g) => error.set(Some(g.to_string())),
-    };
+    let mut written =
+        move |r: Result<Result<(), gridmate_device::DeviceError>, gridmate_device::StoreGone>,
+              services: Services,
+              said: &'static str| match r {
+            Ok(Ok(())) => {
+                error.set(None);
+                services.trigger(Trigger::LocalWrite);
+                ui.changed();
+                ui.say(said);
+            }
+            Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
+            Err(g) => error.set(Some(g.to_string())),
+        };
     let on_check_in = move |_| {
         let Some(f) = fix() else { return };
         let services = s1.clone();
@@ -169,7 +176,14 @@ pub fn PartyScreen() -> Element {
                     s.check_in(grid, f, Utc::now()).map(|_| ())
                 })
                 .await;
-            written(r, services, lang.pick("已签到，联网后自动上传", "Checked in; it uploads when online"));
+            written(
+                r,
+                services,
+                lang.pick(
+                    "已签到，联网后自动上传",
+                    "Checked in; it uploads when online",
+                ),
+            );
         });
     };
     let on_accept = move |id: IssueId| {
@@ -177,7 +191,10 @@ pub fn PartyScreen() -> Element {
         spawn(async move {
             let r = services
                 .store
-                .run(move |s| s.act_on_issue(id, IssueAction::Accept, "党员接单", vec![]).map(|_| ()))
+                .run(move |s| {
+                    s.act_on_issue(id, IssueAction::Accept, "党员接单", vec![])
+                        .map(|_| ())
+                })
                 .await;
             written(r, services, lang.pick("已接单", "Task taken"));
         });
@@ -217,7 +234,10 @@ impl ServiceForm {
         })?;
         if !(0.1..=24.0).contains(&hours) {
             return Err(gridmate_device::DeviceError::Invalid(
-                gridmate_model::ValidationError::OutOfRange { field: "时长", value: hours },
+                gridmate_model::ValidationError::OutOfRange {
+                    field: "时长",
+                    value: hours,
+                },
             ));
         }
         store.record_service(NewService {
@@ -234,11 +254,18 @@ impl ServiceForm {
 }
 
 #[component]
-pub fn ServiceFormView(form: ServiceForm, thumbs: Vec<String>, error: Option<String>, lang: Lang,
-    on_change: EventHandler<ServiceForm>, on_photo: EventHandler<()>, on_save: EventHandler<()>) -> Element {
+pub fn ServiceFormView(
+    form: ServiceForm,
+    thumbs: Vec<String>,
+    error: Option<String>,
+    lang: Lang,
+    on_change: EventHandler<ServiceForm>,
+    on_photo: EventHandler<()>,
+    on_save: EventHandler<()>,
+) -> Element {
     let f = form.clone();
     rsx! {
-        form { class: "form", onsubmit: move |e| { e.prevent_default(); on_save.call(()) },
+        div { class: "form",
             label { {lang.pick("服务内容", "What you did")}
                 input { name: "title", value: "{form.title}", placeholder: lang.pick("如：陪同独居老人就医", "e.g. took an elderly resident to the clinic"),
                     oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(ServiceForm { title: e.value(), ..f.clone() }) } }
@@ -253,10 +280,11 @@ pub fn ServiceFormView(form: ServiceForm, thumbs: Vec<String>, error: Option<Str
             }
             div { class: "photo-row",
                 button { r#type: "button", class: "secondary", "data-action": "camera", onclick: move |_| on_photo.call(()), {lang.pick("拍照", "Take photo")} }
+                span { class: "muted", " {form.photos.len()} " {lang.pick("张", "photos")} }
             }
             PhotoStrip { thumbs }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
-            button { class: "primary", r#type: "submit", "data-action": "save-service", {lang.pick("保存", "Save")} }
+            button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-service", {lang.pick("保存", "Save")} }
         }
     }
 }
@@ -266,7 +294,12 @@ pub fn ServiceScreen() -> Element {
     let ui = use_context::<Ui>();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
-    let mut form = use_signal(|| ServiceForm { title: String::new(), hours: "1".into(), people: "1".into(), photos: vec![] });
+    let mut form = use_signal(|| ServiceForm {
+        title: String::new(),
+        hours: "1".into(),
+        people: "1".into(),
+        photos: vec![],
+    });
     let mut thumbs = use_signal(Vec::<String>::new);
     let mut error = use_signal(|| None::<String>);
     let s1 = services.clone();
@@ -294,7 +327,10 @@ pub fn ServiceScreen() -> Element {
                 Ok(Ok(())) => {
                     services.trigger(Trigger::LocalWrite);
                     ui.changed();
-                    ui.say(lang.pick("服务已记录，联网后自动上传", "Service logged; it uploads when online"));
+                    ui.say(lang.pick(
+                        "服务已记录，联网后自动上传",
+                        "Service logged; it uploads when online",
+                    ));
                     ui.back();
                 }
                 Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
@@ -318,24 +354,48 @@ mod tests {
         let (_dir, store) = demo_store(Role::PartyMember);
         let data = PartyData::read(&store).unwrap();
         let grid = data.grid.clone().expect("a party member's grid");
-        let b = demo().buildings.iter().find(|b| b.grid_id == grid.id).unwrap();
-        let inside = GpsFix { lat: b.lat, lon: b.lon, accuracy_m: 5.0, mock_location: false };
-        let far = GpsFix { lat: b.lat + 0.05, lon: b.lon, accuracy_m: 5.0, mock_location: true };
+        let b = demo()
+            .buildings
+            .iter()
+            .find(|b| b.grid_id == grid.id)
+            .unwrap();
+        let inside = GpsFix {
+            lat: b.lat,
+            lon: b.lon,
+            accuracy_m: 5.0,
+            mock_location: false,
+        };
+        let far = GpsFix {
+            lat: b.lat + 0.05,
+            lon: b.lon,
+            accuracy_m: 5.0,
+            mock_location: true,
+        };
         let d1 = data.clone();
-        let html = render(move || rsx! {
-            PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+        let html = render(move || {
+            rsx! {
+                PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+            }
         });
         assert!(html.contains("在网格内") && html.contains("距边界"));
-        assert!(html.contains("签到") && html.contains("接单") == !data.tasks.is_empty());
+        assert!(html.contains("签到"));
+        assert_eq!(html.contains("接单"), !data.tasks.is_empty());
         let d2 = data.clone();
-        let out = render(move || rsx! {
-            PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+        let out = render(move || {
+            rsx! {
+                PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+            }
         });
         assert!(out.contains("Outside the grid") && out.contains("mock location"));
-        let none = render(move || rsx! {
-            PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+        let none = render(move || {
+            rsx! {
+                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+            }
         });
-        assert!(none.contains("暂无定位") && none.contains("disabled"), "no fix, no check-in");
+        assert!(
+            none.contains("暂无定位") && none.contains("disabled"),
+            "no fix, no check-in"
+        );
     }
 
     #[test]
@@ -343,18 +403,33 @@ mod tests {
         let (_dir, mut store) = demo_store(Role::PartyMember);
         let me = store.session().unwrap().unwrap().user.id;
         let before = store.service_summary(me, Utc::now()).unwrap();
-        let bad = ServiceForm { title: "x".into(), hours: "30".into(), people: "1".into(), photos: vec![] };
+        let bad = ServiceForm {
+            title: "x".into(),
+            hours: "30".into(),
+            people: "1".into(),
+            photos: vec![],
+        };
         assert!(bad.save(&mut store).is_err());
-        let nan = ServiceForm { hours: "abc".into(), ..bad.clone() };
+        let nan = ServiceForm {
+            hours: "abc".into(),
+            ..bad.clone()
+        };
         assert!(nan.save(&mut store).is_err());
-        let ok = ServiceForm { title: "清理楼道小广告".into(), hours: "1.5".into(), people: "20".into(), photos: vec![] };
+        let ok = ServiceForm {
+            title: "清理楼道小广告".into(),
+            hours: "1.5".into(),
+            people: "20".into(),
+            photos: vec![],
+        };
         ok.save(&mut store).unwrap();
         let after = store.service_summary(me, Utc::now()).unwrap();
         assert_eq!(after.hours_tenths, before.hours_tenths + 15);
         assert_eq!(after.records, before.records + 1);
         let data = PartyData::read(&store).unwrap();
-        let html = render(move || rsx! {
-            PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+        let html = render(move || {
+            rsx! {
+                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+            }
         });
         assert!(html.contains("清理楼道小广告"));
     }

@@ -6,7 +6,9 @@
 use crate::app::{Route, Services, Ui, device_error};
 use crate::i18n::{Labelled, Lang};
 use crate::screens::visit::{FixLine, add_photo, picked_bytes};
-use crate::widgets::{PhotoStrip, StatusChip, TitleBar, category_icon, china_date, metres, thumb_urls};
+use crate::widgets::{
+    PhotoStrip, StatusChip, TitleBar, category_icon, china_date, metres, thumb_urls,
+};
 use chrono::Utc;
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
@@ -82,7 +84,12 @@ pub fn report_place(
 }
 
 fn source_for(store: &Store) -> IssueSource {
-    let roles = store.session().ok().flatten().map(|s| s.user.roles).unwrap_or_default();
+    let roles = store
+        .session()
+        .ok()
+        .flatten()
+        .map(|s| s.user.roles)
+        .unwrap_or_default();
     if roles.contains(&Role::GridWorker) || roles.contains(&Role::GridLeader) {
         IssueSource::Patrol
     } else if roles.contains(&Role::BuildingLeader) {
@@ -141,7 +148,11 @@ impl ReportForm {
 }
 
 #[component]
-pub fn CategoryPicker(chosen: Option<IssueCategory>, lang: Lang, on_pick: EventHandler<IssueCategory>) -> Element {
+pub fn CategoryPicker(
+    chosen: Option<IssueCategory>,
+    lang: Lang,
+    on_pick: EventHandler<IssueCategory>,
+) -> Element {
     rsx! {
         div { class: "categories",
             for c in IssueCategory::ALL.iter().copied() {
@@ -157,7 +168,12 @@ pub fn CategoryPicker(chosen: Option<IssueCategory>, lang: Lang, on_pick: EventH
 }
 
 #[component]
-pub fn SameProblemOffer(nearby: Vec<NearbyIssue>, lang: Lang, on_join: EventHandler<IssueId>, on_dismiss: EventHandler<()>) -> Element {
+pub fn SameProblemOffer(
+    nearby: Vec<NearbyIssue>,
+    lang: Lang,
+    on_join: EventHandler<IssueId>,
+    on_dismiss: EventHandler<()>,
+) -> Element {
     rsx! {
         section { class: "card offer", role: "alert",
             h2 { {lang.pick("附近已有同类问题，是否并入？", "Same kind of problem already open nearby. Join it instead?")} }
@@ -201,7 +217,7 @@ pub fn ReportFormView(
 ) -> Element {
     let f = form.clone();
     rsx! {
-        form { class: "form report-form", onsubmit: move |e| { e.prevent_default(); on_save.call(()) },
+        div { class: "form report-form",
             h2 { {lang.pick("问题类别", "Category")} }
             CategoryPicker { chosen: form.category, lang,
                 on_pick: { let f = f.clone(); move |c| on_change.call(ReportForm { category: Some(c), ..f.clone() }) } }
@@ -245,7 +261,7 @@ pub fn ReportFormView(
             }
             FixLine { fix, lang }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
-            button { class: "primary", r#type: "submit", "data-action": "save-report", disabled: form.category.is_none(),
+            button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-report", disabled: form.category.is_none(),
                 {lang.pick("保存上报", "Save report")} }
         }
     }
@@ -290,14 +306,22 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
             match add_photo(&services, bytes, lang).await {
                 Some(Ok(sha)) => {
                     let mut f = form();
-                    let list = if after { &mut f.after_photos } else { &mut f.photos };
+                    let list = if after {
+                        &mut f.after_photos
+                    } else {
+                        &mut f.photos
+                    };
                     if !list.contains(&sha) {
                         list.push(sha);
                     }
                     let refs = list.clone();
                     form.set(f);
                     if let Ok(t) = services.store.run(move |s| thumb_urls(s, &refs)).await {
-                        if after { after_thumbs.set(t) } else { thumbs.set(t) }
+                        if after {
+                            after_thumbs.set(t)
+                        } else {
+                            thumbs.set(t)
+                        }
                     }
                     error.set(None);
                 }
@@ -308,7 +332,8 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
     };
     let photo2 = photo.clone();
     let s3 = services.clone();
-    let mut finish = move |r: Result<Result<IssueId, DeviceError>, gridmate_device::StoreGone>, services: Services| match r {
+    let mut finish = move |r: Result<Result<IssueId, DeviceError>, gridmate_device::StoreGone>,
+                           services: Services| match r {
         Ok(Ok(id)) => {
             services.trigger(Trigger::LocalWrite);
             ui.changed();
@@ -323,7 +348,10 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
         let f = form();
         let services = s4.clone();
         spawn(async move {
-            let r = services.store.run(move |s| f.join(s, issue).map(|_| issue)).await;
+            let r = services
+                .store
+                .run(move |s| f.join(s, issue).map(|_| issue))
+                .await;
             finish(r, services);
         });
     };
@@ -368,7 +396,9 @@ mod tests {
     #[test]
     fn every_category_has_an_icon_and_a_name_in_both_languages() {
         for lang in [Lang::Zh, Lang::En] {
-            let html = render(move || rsx! { CategoryPicker { chosen: Some(IssueCategory::Noise), lang, on_pick: |_| {} } });
+            let html = render(
+                move || rsx! { CategoryPicker { chosen: Some(IssueCategory::Noise), lang, on_pick: |_| {} } },
+            );
             for c in IssueCategory::ALL {
                 assert!(html.contains(category_icon(*c)));
                 assert!(html.contains(c.label(lang)), "{c:?}");
@@ -381,7 +411,12 @@ mod tests {
     fn a_duplicate_nearby_is_offered_and_joining_adds_a_comment_not_an_issue() {
         let (_dir, mut store) = demo_store(Role::GridWorker);
         let d = demo();
-        let b = d.buildings.iter().find(|b| b.grid_id == d.grids[0].id).unwrap().id;
+        let b = d
+            .buildings
+            .iter()
+            .find(|b| b.grid_id == d.grids[0].id)
+            .unwrap()
+            .id;
         let mut first = ReportForm::new(Some(b), None);
         first.category = Some(IssueCategory::FireSafety);
         first.description = "楼道电动车充电".into();
@@ -389,21 +424,40 @@ mod tests {
 
         let (grid, building) = report_place(&store, Some(b), None).unwrap();
         let nearby = store
-            .nearby_open_issues(grid, IssueCategory::FireSafety, building, None, SAME_PROBLEM_RADIUS_M)
+            .nearby_open_issues(
+                grid,
+                IssueCategory::FireSafety,
+                building,
+                None,
+                SAME_PROBLEM_RADIUS_M,
+            )
             .unwrap();
-        assert!(nearby.iter().any(|n| n.issue.id == existing && n.same_building));
+        assert!(
+            nearby
+                .iter()
+                .any(|n| n.issue.id == existing && n.same_building)
+        );
         let shown = nearby.clone();
-        let html = render(move || rsx! {
-            SameProblemOffer { nearby: shown.clone(), lang: Lang::Zh, on_join: |_| {}, on_dismiss: |_| {} }
+        let html = render(move || {
+            rsx! {
+                SameProblemOffer { nearby: shown.clone(), lang: Lang::Zh, on_join: |_| {}, on_dismiss: |_| {} }
+            }
         });
-        assert!(html.contains("附近已有同类问题") && html.contains("并入此件") && html.contains("同一楼栋"));
+        assert!(
+            html.contains("附近已有同类问题")
+                && html.contains("并入此件")
+                && html.contains("同一楼栋")
+        );
 
         let issues_before = store.issues(&Default::default()).unwrap().len();
         let mut second = ReportForm::new(Some(b), None);
         second.category = Some(IssueCategory::FireSafety);
         second.description = "又看到有人充电".into();
         second.join(&mut store, existing).unwrap();
-        assert_eq!(store.issues(&Default::default()).unwrap().len(), issues_before);
+        assert_eq!(
+            store.issues(&Default::default()).unwrap().len(),
+            issues_before
+        );
         let detail = store.issue(existing).unwrap();
         assert_eq!(detail.events.last().unwrap().note, "又看到有人充电");
     }
@@ -416,9 +470,15 @@ mod tests {
         f.on_spot = true;
         let id = f.save(&mut store, None).unwrap();
         let detail = store.issue(id).unwrap();
-        assert_eq!(detail.issue.status, gridmate_model::IssueStatus::ResolvedOnSpot);
+        assert_eq!(
+            detail.issue.status,
+            gridmate_model::IssueStatus::ResolvedOnSpot
+        );
         assert_eq!(detail.source, IssueSource::BuildingLeader);
-        assert!(detail.building_number.is_some(), "a building leader's report lands in their building");
+        assert!(
+            detail.building_number.is_some(),
+            "a building leader's report lands in their building"
+        );
         assert_eq!(detail.issue.title, "环境卫生");
     }
 
@@ -428,14 +488,19 @@ mod tests {
         let before = store.sync_status().unwrap().pending;
         assert!(ReportForm::new(None, None).save(&mut store, None).is_err());
         assert_eq!(store.sync_status().unwrap().pending, before);
-        let html = render(|| rsx! {
-            ReportFormView {
-                form: ReportForm::new(None, None), thumbs: vec![], after_thumbs: vec![], nearby: vec![],
-                fix: None, error: None, lang: Lang::Zh,
-                on_change: |_| {}, on_photo: |_| {}, on_pick_photo: |_| {}, on_join: |_| {}, on_dismiss: |_| {}, on_save: |_| {},
+        let html = render(|| {
+            rsx! {
+                ReportFormView {
+                    form: ReportForm::new(None, None), thumbs: vec![], after_thumbs: vec![], nearby: vec![],
+                    fix: None, error: None, lang: Lang::Zh,
+                    on_change: |_| {}, on_photo: |_| {}, on_pick_photo: |_| {}, on_join: |_| {}, on_dismiss: |_| {}, on_save: |_| {},
+                }
             }
         });
-        assert!(html.contains("disabled"), "save is disabled until a category is chosen");
+        assert!(
+            html.contains("disabled"),
+            "save is disabled until a category is chosen"
+        );
         assert!(!html.contains("拍处置后照片"));
     }
 }

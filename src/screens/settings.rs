@@ -23,7 +23,11 @@ impl SettingsData {
         Ok(SettingsData {
             status: store.sync_status()?,
             outbox: store.outbox(
-                &[OutboxState::Failed, OutboxState::Pending, OutboxState::Merged],
+                &[
+                    OutboxState::Failed,
+                    OutboxState::Pending,
+                    OutboxState::Merged,
+                ],
                 100,
             )?,
             user: store.session()?.map(|s| s.user.name).unwrap_or_default(),
@@ -208,18 +212,27 @@ mod tests {
     use gridmate_model::{IssueCategory, Role};
 
     fn view(data: SettingsData, lang: Lang, confirm: Option<Confirm>) -> String {
-        render(move || rsx! {
-            SettingsView { data: data.clone(), lang, big_type: false, confirm,
-                on_sync: |_| {}, on_lang: |_| {}, on_big_type: |_| {}, on_ask: |_| {}, on_confirmed: |_| {} }
+        render(move || {
+            rsx! {
+                SettingsView { data: data.clone(), lang, big_type: false, confirm,
+                    on_sync: |_| {}, on_lang: |_| {}, on_big_type: |_| {}, on_ask: |_| {}, on_confirmed: |_| {} }
+            }
         })
     }
 
     #[test]
     fn the_outbox_is_listed_and_signing_out_warns_about_unsent_items() {
         let (_dir, mut store) = demo_store(Role::GridWorker);
-        let empty = view(SettingsData::read(&store).unwrap(), Lang::Zh, Some(Confirm::SignOut));
+        let empty = view(
+            SettingsData::read(&store).unwrap(),
+            Lang::Zh,
+            Some(Confirm::SignOut),
+        );
         assert!(empty.contains("全部已上传"));
-        assert!(!empty.contains("data-warning"), "nothing unsent, no warning");
+        assert!(
+            !empty.contains("data-warning"),
+            "nothing unsent, no warning"
+        );
 
         let mut f = ReportForm::new(None, None);
         f.category = Some(IssueCategory::Noise);

@@ -65,8 +65,7 @@ pub fn SignInView(
                 h1 { {lang.t("app.name")} }
                 p { {lang.pick("社区网格员的离线工作台", "The offline companion for grid workers")} }
             }
-            form { class: "card form",
-                onsubmit: move |e| { e.prevent_default(); on_submit.call(()) },
+            div { class: "card form",
                 label { {lang.pick("服务器地址", "Server address")}
                     input { name: "server", r#type: "url", inputmode: "url", autocomplete: "url",
                         placeholder: "http://192.168.1.5:8787", value: "{form.server}",
@@ -80,12 +79,13 @@ pub fn SignInView(
                 label { {lang.pick("密码", "Password")}
                     input { name: "password", r#type: "password", autocomplete: "current-password",
                         value: "{form.password}",
+                        onkeydown: move |e: KeyboardEvent| if e.key() == Key::Enter { on_submit.call(()) },
                         oninput: move |e| on_input.call(SignInForm { password: e.value(), ..f3.clone() }) }
                 }
                 if let Some(e) = error {
                     p { class: "error-card", role: "alert", "{e}" }
                 }
-                button { class: "primary", r#type: "submit", disabled: busy,
+                button { class: "primary", r#type: "button", "data-action": "sign-in", onclick: move |_| on_submit.call(()), disabled: busy,
                     if busy { {lang.pick("正在登录…", "Signing in…")} } else { {lang.pick("登录", "Sign in")} }
                 }
                 p { class: "hint", {lang.pick(
@@ -126,8 +126,11 @@ pub fn SignInScreen(auto: Option<(String, String, String)>) -> Element {
             let f = form();
             if f.phone.trim().is_empty() || f.password.is_empty() || f.server.trim().is_empty() {
                 error.set(Some(
-                    lang.pick("请填写服务器地址、手机号和密码", "Fill in the server, phone and password")
-                        .into(),
+                    lang.pick(
+                        "请填写服务器地址、手机号和密码",
+                        "Fill in the server, phone and password",
+                    )
+                    .into(),
                 ));
                 return;
             }
@@ -191,8 +194,14 @@ mod tests {
 
     #[test]
     fn a_typed_address_becomes_the_api_base() {
-        assert_eq!(normalize_server("192.168.1.5:8787"), "http://192.168.1.5:8787/api/v1");
-        assert_eq!(normalize_server(" https://grid.example.cn/ "), "https://grid.example.cn/api/v1");
+        assert_eq!(
+            normalize_server("192.168.1.5:8787"),
+            "http://192.168.1.5:8787/api/v1"
+        );
+        assert_eq!(
+            normalize_server(" https://grid.example.cn/ "),
+            "https://grid.example.cn/api/v1"
+        );
         assert_eq!(normalize_server("http://h:1/api/v1"), "http://h:1/api/v1");
     }
 
@@ -220,11 +229,21 @@ mod tests {
     #[test]
     fn the_form_asks_for_server_phone_password_and_shows_the_error() {
         let html = render(Some("手机号或密码错误".into()), false, Lang::Zh);
-        for text in ["服务器地址", "手机号", "密码", "登录", "手机号或密码错误", "13800001001"] {
+        for text in [
+            "服务器地址",
+            "手机号",
+            "密码",
+            "登录",
+            "手机号或密码错误",
+            "13800001001",
+        ] {
             assert!(html.contains(text), "{text}");
         }
         assert!(html.contains(r#"type="password""#));
-        assert!(!html.contains("x\"") || !html.contains(">x<"), "the password is not echoed as text");
+        assert!(
+            !html.contains("x\"") || !html.contains(">x<"),
+            "the password is not echoed as text"
+        );
         let busy = render(None, true, Lang::En);
         assert!(busy.contains("Signing in…") && busy.contains("disabled"));
         assert!(!busy.contains("role=\"alert\""));
@@ -235,7 +254,10 @@ mod tests {
         let offline = SyncError::Offline("connection refused".into());
         assert!(sign_in_error(Lang::Zh, &offline).contains("连不上服务器"));
         assert!(sign_in_error(Lang::En, &offline).contains("Cannot reach"));
-        assert_eq!(sign_in_error(Lang::Zh, &SyncError::BadCredentials), "手机号或密码错误");
+        assert_eq!(
+            sign_in_error(Lang::Zh, &SyncError::BadCredentials),
+            "手机号或密码错误"
+        );
         let old = SyncError::UnsupportedProtocol("426".into());
         assert!(sign_in_error(Lang::Zh, &old).contains("升级"));
         assert!(sign_in_error(Lang::En, &old).contains("update the app"));

@@ -87,7 +87,11 @@ impl VisitForm {
             notes: self.notes.clone(),
             people_served: self.people_served,
             location: fix,
-            photos: self.photos.iter().filter_map(|p| PhotoRef::parse(p)).collect(),
+            photos: self
+                .photos
+                .iter()
+                .filter_map(|p| PhotoRef::parse(p))
+                .collect(),
             raised_issues: raised,
         })?;
         store.discard_draft(&Self::draft_key(household))?;
@@ -116,7 +120,7 @@ pub fn FixLine(fix: Option<GpsFix>, lang: Lang) -> Element {
         p { class: "fix",
             match fix {
                 Some(f) => rsx! {
-                    span { "📍 {f.lat:.5}, {f.lon:.5} · " {lang.pick("精度", "accuracy")} " ±{metres(f.accuracy_m)}" }
+                    span { {lang.pick("位置 ", "Location ")} "{f.lat:.5}, {f.lon:.5} · " {lang.pick("精度", "accuracy")} " ±{metres(f.accuracy_m)}" }
                     if f.mock_location { span { class: "tag", {lang.pick("模拟定位", "mock location")} } }
                 },
                 None => rsx! { span { class: "muted", {lang.pick("暂无定位，可不带位置保存", "No location fix: saving without one")} } },
@@ -140,7 +144,7 @@ pub fn VisitFormView(
 ) -> Element {
     let f = form.clone();
     rsx! {
-        form { class: "form visit-form", onsubmit: move |e| { e.prevent_default(); on_save.call(()) },
+        div { class: "form visit-form",
             fieldset { class: "segmented",
                 legend { {lang.pick("走访结果", "Outcome")} }
                 for o in VisitOutcome::ALL.iter().copied() {
@@ -203,7 +207,7 @@ pub fn VisitFormView(
             PhotoStrip { thumbs }
             FixLine { fix, lang }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
-            button { class: "primary", r#type: "submit", "data-action": "save-visit", disabled: saving,
+            button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-visit", disabled: saving,
                 {lang.pick("保存走访", "Save visit")} }
             p { class: "hint", {lang.pick("保存在手机上，联网后自动上传。", "Saved on the phone; uploads when online.")} }
         }
@@ -275,7 +279,10 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
                     let title = s.household(household).ok().map(|d| {
                         format!(
                             "{}-{}-{} {}",
-                            d.building_number, d.household.unit, d.household.room, d.household.head_name
+                            d.building_number,
+                            d.household.unit,
+                            d.household.room,
+                            d.household.head_name
                         )
                     });
                     (draft, thumbs, title)
@@ -345,7 +352,10 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
                 Ok(Ok(_)) => {
                     services.trigger(Trigger::LocalWrite);
                     ui.changed();
-                    ui.say(lang.pick("走访已保存，联网后自动上传", "Visit saved; it uploads when online"));
+                    ui.say(lang.pick(
+                        "走访已保存，联网后自动上传",
+                        "Visit saved; it uploads when online",
+                    ));
                     ui.replace(Route::Household(household));
                 }
                 Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
@@ -380,19 +390,38 @@ mod tests {
 
     #[test]
     fn the_form_offers_outcomes_kinds_needs_photos_and_the_fix() {
-        let fix = GpsFix { lat: 22.58, lon: 113.08, accuracy_m: 12.0, mock_location: false };
+        let fix = GpsFix {
+            lat: 22.58,
+            lon: 113.08,
+            accuracy_m: 12.0,
+            mock_location: false,
+        };
         let mut form = VisitForm::new();
         form.needs.push("fire_safety".into());
-        let html = render(move || rsx! {
-            VisitFormView {
-                form: form.clone(), thumbs: vec![], fix: Some(fix), error: None, saving: false, lang: Lang::Zh,
-                on_change: |_| {}, on_take_photo: |_| {}, on_pick_photo: |_| {}, on_save: |_| {},
+        let html = render(move || {
+            rsx! {
+                VisitFormView {
+                    form: form.clone(), thumbs: vec![], fix: Some(fix), error: None, saving: false, lang: Lang::Zh,
+                    on_change: |_| {}, on_take_photo: |_| {}, on_pick_photo: |_| {}, on_save: |_| {},
+                }
             }
         });
-        for text in ["见面", "无人在家", "拒绝", "例行走访", "上门代办", "拍照", "保存走访", "±12 m"] {
+        for text in [
+            "见面",
+            "无人在家",
+            "拒绝",
+            "例行走访",
+            "上门代办",
+            "拍照",
+            "保存走访",
+            "±12 m",
+        ] {
             assert!(html.contains(text), "{text}");
         }
-        assert!(html.contains(r#"class="seg on" data-outcome="met""#) || html.contains(r#"data-outcome="met" class="seg on""#));
+        assert!(
+            html.contains(r#"class="seg on" data-outcome="met""#)
+                || html.contains(r#"data-outcome="met" class="seg on""#)
+        );
         assert_eq!(html.matches("toggle on").count(), 1, "one need chosen");
     }
 
@@ -404,13 +433,21 @@ mod tests {
         form.notes = "独居老人，需要代买药".into();
         form.needs = vec!["resident_need".into(), "fire_safety".into()];
         store
-            .save_draft(&VisitForm::draft_key(h), &serde_json::to_string(&form).unwrap())
+            .save_draft(
+                &VisitForm::draft_key(h),
+                &serde_json::to_string(&form).unwrap(),
+            )
             .unwrap();
         let before = store.household(h).unwrap();
         form.save(&mut store, h, None).unwrap();
         let after = store.household(h).unwrap();
         assert_eq!(after.visits.len(), before.visits.len() + 1);
-        assert!(after.visits.iter().any(|v| v.notes == "独居老人，需要代买药" && v.pending));
+        assert!(
+            after
+                .visits
+                .iter()
+                .any(|v| v.notes == "独居老人，需要代买药" && v.pending)
+        );
         assert_eq!(after.issues.len(), before.issues.len() + 2);
         assert_eq!(store.draft(&VisitForm::draft_key(h)).unwrap(), None);
         assert_eq!(store.sync_status().unwrap().pending, 3);
@@ -423,9 +460,15 @@ mod tests {
         let mut form = VisitForm::new();
         form.notes = "x".repeat(100_000);
         store
-            .save_draft(&VisitForm::draft_key(h), &serde_json::to_string(&form).unwrap())
+            .save_draft(
+                &VisitForm::draft_key(h),
+                &serde_json::to_string(&form).unwrap(),
+            )
             .unwrap();
-        assert!(form.save(&mut store, h, None).is_err(), "notes over the limit");
+        assert!(
+            form.save(&mut store, h, None).is_err(),
+            "notes over the limit"
+        );
         assert!(store.draft(&VisitForm::draft_key(h)).unwrap().is_some());
         assert_eq!(store.sync_status().unwrap().pending, 0);
     }

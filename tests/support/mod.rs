@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod webdriver;
 
 use gridmate_demo::{DemoCommunity, DemoConfig, generate};
 use gridmate_device::Store;

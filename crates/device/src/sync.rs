@@ -602,6 +602,9 @@ mod tests {
     }
 }
 
+/// After a failure, how soon a user's "sync now" may try again.
+const USER_RETRY_PAUSE: Duration = Duration::from_secs(2);
+
 /// What wakes the [`SyncWorker`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
@@ -611,7 +614,8 @@ pub enum Trigger {
     NetworkUp,
     /// The user saved something: sync shortly, once the burst of taps is over.
     LocalWrite,
-    /// The user pulled to refresh.
+    /// The user asked ("sync now", pull to refresh): at once, or within a couple of seconds
+    /// while backing off after a failure.
     Now,
 }
 
@@ -726,6 +730,7 @@ fn worker_loop(
     let mut periodic = Instant::now() + config.period;
     let mut debounced: Option<Instant> = None;
     let mut retry_at: Option<Instant> = None;
+    let mut last_finished: Option<Instant> = None;
     let mut jitter_seed = (std::process::id() as u64) << 32 | 0x9E37;
     loop {
         let now = Instant::now();
@@ -745,7 +750,17 @@ fn worker_loop(
                 lock().consecutive_failures = 0;
                 true
             }
-            // While backing off, only the network coming back jumps the queue.
+            // While backing off, a user asking to sync moves the retry up to a short pause
+            // after the last failure (taps do not hammer a struggling server, and the user
+            // sees an attempt within seconds); automatic triggers wait for the backoff.
+            Ok(Msg::Trigger(Trigger::Now)) => match retry_at {
+                Some(t) if t > Instant::now() => {
+                    let soon = last_finished.map_or(Instant::now(), |f| f + USER_RETRY_PAUSE);
+                    retry_at = Some(t.min(soon));
+                    false
+                }
+                _ => true,
+            },
             Ok(Msg::Trigger(_)) => retry_at.is_none_or(|t| t <= Instant::now()),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
@@ -762,6 +777,7 @@ fn worker_loop(
         periodic = Instant::now() + config.period;
         lock().running = true;
         let result = sync(store, client, &mut |p| lock().progress = Some(p));
+        last_finished = Some(Instant::now());
         let mut s = lock();
         s.running = false;
         s.progress = None;

@@ -1,0 +1,451 @@
+//! The app end to end, as its users drive it: the real `gridmate-server` (demo community) on
+//! 127.0.0.1, the app's real components, store thread and sync worker serving headless Chromium
+//! at phone size (Dioxus liveview: the same `App` the desktop build shows), and a cable between
+//! app and server that can be unplugged. Each role signs in, syncs, works (offline where it
+//! matters), syncs again, and the server is checked for what they did. Screenshots of every
+//! screen are saved to `screenshots/e2e/`.
+
+mod support;
+
+use dioxus::prelude::*;
+use dioxus_liveview::LiveviewRouter;
+use gridmate::app::{App, Services, Startup};
+use gridmate::platform::DesktopPlatform;
+use gridmate_device::{Store, StoreThread};
+use gridmate_model::{GpsFix, Role};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use support::Server;
+use support::webdriver::{Browser, available};
+
+/// Chromium is heavy on two cores: one browser at a time.
+static ONE_BROWSER: Mutex<()> = Mutex::new(());
+
+/// A TCP cable from the app to the server that can be pulled out: while unplugged, connections
+/// are refused, as with no signal at all.
+struct Cable {
+    addr: SocketAddr,
+    plugged: Arc<AtomicBool>,
+}
+
+impl Cable {
+    fn new(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Cable {
+        let plugged = Arc::new(AtomicBool::new(true));
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        first.set_nonblocking(true).unwrap();
+        let addr = first.local_addr().unwrap();
+        let p = plugged.clone();
+        rt.spawn(async move {
+            let mut held = Some(tokio::net::TcpListener::from_std(first).unwrap());
+            loop {
+                let listener = match held.take() {
+                    Some(l) => l,
+                    None => {
+                        if !p.load(Ordering::SeqCst) {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        }
+                        match tokio::net::TcpListener::bind(addr).await {
+                            Ok(l) => l,
+                            Err(_) => {
+                                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                                continue;
+                            }
+                        }
+                    }
+                };
+                while p.load(Ordering::SeqCst) {
+                    let accepted = tokio::time::timeout(
+                        std::time::Duration::from_millis(50),
+                        listener.accept(),
+                    )
+                    .await;
+                    if let Ok(Ok((mut client, _))) = accepted {
+                        tokio::spawn(async move {
+                            if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                                let _ =
+                                    tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                            }
+                        });
+                    }
+                }
+                // The listener drops here: new connections are refused until plugged again.
+            }
+        });
+        Cable { addr, plugged }
+    }
+
+    fn unplug(&self) {
+        self.plugged.store(false, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
+    fn plug(&self) {
+        self.plugged.store(true, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// One phone: the app served over liveview from its own data folder.
+struct Phone {
+    _rt: tokio::runtime::Runtime,
+    url: String,
+    dir: tempfile::TempDir,
+    shots: PathBuf,
+    cable: Cable,
+}
+
+impl Phone {
+    fn new(server: &Server, role: Role, fix: Option<GpsFix>) -> Phone {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let cable = Cable::new(&rt, server.addr);
+        let dir = tempfile::tempdir().unwrap();
+        let camera = dir.path().join("camera-roll");
+        std::fs::create_dir_all(&camera).unwrap();
+        for i in 0..3 {
+            std::fs::write(
+                camera.join(format!("IMG_{i:04}.jpg")),
+                support::jpeg(1200, 900, i + 7, 85),
+            )
+            .unwrap();
+        }
+        let store = StoreThread::open(dir.path().join("app")).unwrap();
+        let startup = Startup::read(&store).unwrap();
+        let services = Services::new(store, Arc::new(DesktopPlatform::new(fix, Some(camera))));
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        // The liveview page is served under a catch-all path.
+        let url = format!("http://{}/app", listener.local_addr().unwrap());
+        let router = axum::Router::new().with_virtual_dom("/", move || {
+            VirtualDom::new(App)
+                .with_root_context(services.clone())
+                .with_root_context(startup.clone())
+        });
+        rt.spawn(async move {
+            axum::serve(listener, router.into_make_service())
+                .await
+                .unwrap();
+        });
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("screenshots/e2e")
+            .join(role.code());
+        std::fs::create_dir_all(&shots).unwrap();
+        Phone {
+            _rt: rt,
+            url,
+            dir,
+            shots,
+            cable,
+        }
+    }
+
+    fn sign_in(&self, b: &Browser, server: &Server, role: Role) {
+        let account = server.account(role);
+        b.open(&self.url);
+        b.wait_text("登录", 20);
+        b.screenshot(&self.shots.join("01-sign-in.png"));
+        b.type_into("input[name=server]", &format!("http://{}", self.cable.addr));
+        b.type_into("input[name=phone]", &account.phone);
+        b.type_into("input[name=password]", &account.password);
+        b.click("[data-action=sign-in]");
+        // The first sync downloads the grid; the sync bar then says when it last synced.
+        b.wait_text("上次同步", 60);
+    }
+
+    /// The app's own store, opened beside it (WAL) to read what the user did.
+    fn store(&self) -> Store {
+        Store::open(self.dir.path().join("app")).unwrap()
+    }
+
+    fn shot(&self, b: &Browser, name: &str) {
+        b.screenshot(&self.shots.join(format!("{name}.png")));
+    }
+}
+
+fn count_rows(dir: &std::path::Path, sql: &str) -> Vec<uuid::Uuid> {
+    let conn = rusqlite::Connection::open(dir.join("app/gridmate.sqlite")).unwrap();
+    let mut st = conn.prepare(sql).unwrap();
+    st.query_map([], |r| r.get::<_, uuid::Uuid>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn skip() -> bool {
+    if available() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI installs chromium and chromium-driver (scripts/deps.sh)"
+    );
+    eprintln!("chromium/chromedriver not installed: skipping the browser run");
+    true
+}
+
+#[test]
+fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches_the_server() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let fix = support::demo().buildings.first().map(|b| GpsFix {
+        lat: b.lat,
+        lon: b.lon,
+        accuracy_m: 9.0,
+        mock_location: false,
+    });
+    let phone = Phone::new(&server, Role::GridWorker, fix);
+    let b = Browser::start();
+    phone.sign_in(&b, &server, Role::GridWorker);
+    b.wait_text("本月走访", 20);
+    phone.shot(&b, "02-home");
+
+    // Out of signal: the rest of the work happens offline.
+    phone.cable.unplug();
+    b.wait_text("离线", 20);
+    b.click("[data-tab=Households]");
+    b.wait_text("楼栋", 10);
+    phone.shot(&b, "03-households");
+    b.type_into("input[name=q]", "zs");
+    b.wait_text("首字母", 10);
+    assert_eq!(
+        b.script("return document.querySelector('input[name=q]').value"),
+        "zs"
+    );
+    phone.shot(&b, "04-search");
+    b.script("document.querySelector('input[name=q]').value=''; return null");
+    b.click("[data-tab=Home]");
+    b.click(".due-row");
+    b.wait_text("家庭成员", 10);
+    phone.shot(&b, "05-household");
+    b.click("[data-action=record-visit]");
+    b.wait_text("走访结果", 10);
+    b.type_into("textarea[name=notes]", "老人独居，血压偏高，需代买降压药");
+    b.click("[data-need=resident_need]");
+    b.click("[data-action=camera]");
+    b.wait_text("1 张", 20);
+    phone.shot(&b, "06-record-visit");
+    b.click("[data-action=save-visit]");
+    b.wait_text("走访已保存", 20);
+    phone.shot(&b, "07-visit-saved");
+
+    // A fire hazard in the stairwell, reported from the issue tab, still offline.
+    b.click("[data-tab=Issues]");
+    b.click("[data-action=report]");
+    b.click("[data-category=fire_safety]");
+    b.type_into(
+        "textarea[name=description]",
+        "2单元楼道有电动车充电，私拉电线",
+    );
+    b.click("[data-action=camera]");
+    b.wait_text("待上传", 10);
+    phone.shot(&b, "08-report");
+    b.click("[data-action=save-report]");
+    b.wait_text("处理经过", 20);
+    phone.shot(&b, "09-issue");
+
+    let store = phone.store();
+    let pending = store.sync_status().unwrap().pending;
+    assert_eq!(
+        pending, 3,
+        "visit, its need as an issue, and the hazard: all on the phone"
+    );
+    drop(store);
+    let visits = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM visits WHERE notes = '老人独居，血压偏高，需代买降压药'",
+    );
+    let hazards = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM issues WHERE description = '2单元楼道有电动车充电，私拉电线'",
+    );
+    assert_eq!((visits.len(), hazards.len()), (1, 1));
+    assert_eq!(server.count("visit", visits[0]), 0, "not yet: offline");
+
+    // Signal again: the app notices, syncs, and everything is on the server once.
+    phone.cable.plug();
+    b.click("[data-tab=Sync]");
+    b.wait_text("立即同步", 10);
+    b.click("[data-action=sync-now]");
+    b.wait_text("全部已上传", 60);
+    phone.shot(&b, "10-sync");
+    assert_eq!(server.count("visit", visits[0]), 1);
+    assert_eq!(server.count("issue", hazards[0]), 1);
+    let visit = server.record("visit", visits[0]);
+    assert_eq!(visit["photos"].as_array().unwrap().len(), 1);
+    let sha = visit["photos"][0].as_str().unwrap();
+    let held =
+        std::fs::read(server.data.path().join("blobs").join(sha)).expect("the photo went up");
+    assert_eq!(
+        sha256_hex(&held),
+        sha,
+        "the server holds the photo the phone took, byte for byte"
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fix at a building of `role`'s first grid, 5 m accurate.
+fn fix_in_grid_of(role: Role) -> Option<GpsFix> {
+    let d = support::demo();
+    let grid = d.user(role).assignments.iter().find_map(|a| a.grid_id)?;
+    let b = d.buildings.iter().find(|b| b.grid_id == grid)?;
+    Some(GpsFix {
+        lat: b.lat,
+        lon: b.lon,
+        accuracy_m: 5.0,
+        mock_location: false,
+    })
+}
+
+fn sync_now(phone: &Phone, b: &Browser, shot: &str) {
+    b.click("[data-tab=Sync]");
+    b.click("[data-action=sync-now]");
+    b.wait_text("全部已上传", 60);
+    phone.shot(b, shot);
+}
+
+#[test]
+fn a_party_member_checks_in_takes_a_task_and_logs_service() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let phone = Phone::new(
+        &server,
+        Role::PartyMember,
+        fix_in_grid_of(Role::PartyMember),
+    );
+    let b = Browser::start();
+    phone.sign_in(&b, &server, Role::PartyMember);
+    phone.shot(&b, "02-home");
+    b.click("[data-tab=Service]");
+    b.wait_text("在网格内", 10);
+    phone.shot(&b, "03-party");
+    b.click("[data-action=check-in]");
+    b.wait_text("已签到", 10);
+    let had_task = b.text().contains("接单");
+    if had_task {
+        b.click("[data-action=take-task]");
+        b.wait_text("已接单", 10);
+    }
+    b.click("[data-action=log-service]");
+    b.type_into("input[name=title]", "陪同独居老人到社区医院复诊");
+    b.type_into("input[name=hours]", ".5");
+    b.click("[data-action=camera]");
+    b.wait_text("1 张", 10);
+    phone.shot(&b, "04-log-service");
+    b.click("[data-action=save-service]");
+    b.wait_text("服务已记录", 10);
+    b.wait_text("陪同独居老人到社区医院复诊", 10);
+    phone.shot(&b, "05-service-logged");
+    sync_now(&phone, &b, "06-sync");
+
+    let checkins = count_rows(phone.dir.path(), "SELECT id FROM checkins");
+    assert_eq!(checkins.len(), 1);
+    assert_eq!(server.count("checkin", checkins[0]), 1);
+    let checkin = server.record("checkin", checkins[0]);
+    assert_eq!(checkin["verdict"], "inside", "{checkin}");
+    let services = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM service_records WHERE title = '陪同独居老人到社区医院复诊'",
+    );
+    assert_eq!(services.len(), 1);
+    let service = server.record("service_record", services[0]);
+    assert_eq!(
+        service["hours"], 1.5,
+        "1 typed then .5: 1.5 hours: {service}"
+    );
+    assert_eq!(service["photos"].as_array().unwrap().len(), 1, "{service}");
+}
+
+#[test]
+fn a_building_leader_reports_a_hazard_in_their_building() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let phone = Phone::new(&server, Role::BuildingLeader, None);
+    let b = Browser::start();
+    phone.sign_in(&b, &server, Role::BuildingLeader);
+    phone.shot(&b, "02-home");
+    b.click("[data-action=report]");
+    b.click("[data-category=sanitation]");
+    b.type_into("textarea[name=description]", "5楼楼道堆放大量纸箱杂物");
+    b.click("input[name=on_spot]");
+    b.click("[data-action=after-photo]");
+    b.wait_text("拍处置后照片", 10);
+    phone.shot(&b, "03-report-on-spot");
+    b.click("[data-action=save-report]");
+    b.wait_text("处理经过", 20);
+    b.wait_text("现场已处置", 10);
+    phone.shot(&b, "04-issue");
+    sync_now(&phone, &b, "05-sync");
+    let ids = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM issues WHERE description = '5楼楼道堆放大量纸箱杂物'",
+    );
+    assert_eq!(ids.len(), 1);
+    let issue = server.record("issue", ids[0]);
+    assert_eq!(issue["source"], "building_leader", "{issue}");
+    assert_eq!(issue["status"], "resolved_on_spot", "{issue}");
+    let leader_building = support::demo().user(Role::BuildingLeader).assignments[0]
+        .building_id
+        .unwrap();
+    assert_eq!(issue["building_id"], leader_building.to_string());
+}
+
+#[test]
+fn a_grid_leader_verifies_and_closes_a_resolved_issue() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let phone = Phone::new(&server, Role::GridLeader, None);
+    let b = Browser::start();
+    phone.sign_in(&b, &server, Role::GridLeader);
+    phone.shot(&b, "02-home");
+    b.click("[data-tab=Issues]");
+    b.click("select[name=status] option[value=resolved]");
+    b.wait_text("已办结", 10);
+    phone.shot(&b, "03-issues-resolved");
+    b.click(".issue-row");
+    b.wait_text("核查销号", 10);
+    phone.shot(&b, "04-issue");
+    let title = b.script("return document.querySelector('.title-bar h1').innerText");
+    b.type_into("textarea[name=note]", "已现场核查，问题已解决");
+    b.click("[data-issue-action=close]");
+    b.wait_text("已销号", 10);
+    sync_now(&phone, &b, "05-sync");
+    let ids = count_rows(
+        phone.dir.path(),
+        &format!(
+            "SELECT id FROM issues WHERE title = '{}' AND status = 'closed'",
+            title.as_str().unwrap().replace('\'', "''")
+        ),
+    );
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter()
+            .any(|id| server.record("issue", *id)["status"] == "closed"),
+        "the server closed it"
+    );
+}
