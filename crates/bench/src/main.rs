@@ -9,6 +9,7 @@
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
 //! the yardstick for what the store adds on top.
 
+mod app;
 mod server;
 mod sync;
 
@@ -70,11 +71,15 @@ fn main() -> Result<()> {
     rows.extend(server::run(quick)?);
     let server_rows = rows.len();
     rows.extend(sync::run(quick)?);
+    let sync_rows = rows.len();
+    rows.extend(app::run(quick)?);
 
     let table = render(&rows[..store_rows]);
     let server_table = render(&rows[store_rows..server_rows]);
-    let sync_table = render(&rows[server_rows..]);
-    println!("{table}\n{server_table}\n{sync_table}");
+    let sync_table = render(&rows[server_rows..sync_rows]);
+    let app_table = render(&rows[sync_rows..]);
+    let all_table = render(&rows);
+    println!("{all_table}");
     let header = format!(
         "Run on {} with {} cores, `cargo run --release -p gridmate-bench`, {:.0} s.\n\n",
         Utc::now().format("%Y-%m-%d"),
@@ -85,6 +90,8 @@ fn main() -> Result<()> {
         write_section("store", &format!("{header}{table}"))?;
         write_section("server", &format!("{header}{server_table}"))?;
         write_section("sync", &format!("{header}{sync_table}"))?;
+        write_section("app", &format!("{header}{app_table}"))?;
+        write_section("all", &format!("{header}{all_table}"))?;
     }
     Ok(())
 }
