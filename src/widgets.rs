@@ -230,3 +230,12 @@ pub fn thumb_urls(
         })
         .collect()
 }
+
+/// One change to a form, applied to the form's current state by its screen. Views send edits,
+/// not whole forms: a whole form built from the props of the last render would overwrite a
+/// keystroke made in another field since (fast typing, autofill, a slow liveview round trip).
+pub type Edit<F> = std::rc::Rc<dyn Fn(&mut F)>;
+
+pub fn edit<F>(f: impl Fn(&mut F) + 'static) -> Edit<F> {
+    std::rc::Rc::new(f)
+}

@@ -6,6 +6,7 @@ use crate::app::{Route, Services, Ui, device_error, use_load};
 use crate::i18n::Lang;
 use crate::map::GridMap;
 use crate::screens::visit::{FixLine, add_photo};
+use crate::widgets::edit;
 use crate::widgets::{
     ErrorCard, Loading, PhotoStrip, TitleBar, category_icon, china_time, metres, thumb_urls,
     verdict_label,
@@ -259,24 +260,23 @@ pub fn ServiceFormView(
     thumbs: Vec<String>,
     error: Option<String>,
     lang: Lang,
-    on_change: EventHandler<ServiceForm>,
+    on_edit: EventHandler<crate::widgets::Edit<ServiceForm>>,
     on_photo: EventHandler<()>,
     on_save: EventHandler<()>,
 ) -> Element {
-    let f = form.clone();
     rsx! {
         div { class: "form",
             label { {lang.pick("服务内容", "What you did")}
                 input { name: "title", value: "{form.title}", placeholder: lang.pick("如：陪同独居老人就医", "e.g. took an elderly resident to the clinic"),
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(ServiceForm { title: e.value(), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ServiceForm| f.title = v.clone())) } }
             }
             label { {lang.pick("时长（小时）", "Hours")}
                 input { name: "hours", r#type: "number", step: "0.5", min: "0.5", max: "24", inputmode: "decimal", value: "{form.hours}",
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(ServiceForm { hours: e.value(), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ServiceForm| f.hours = v.clone())) } }
             }
             label { {lang.pick("服务人数", "People served")}
                 input { name: "people", r#type: "number", min: "0", inputmode: "numeric", value: "{form.people}",
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(ServiceForm { people: e.value(), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ServiceForm| f.people = v.clone())) } }
             }
             div { class: "photo-row",
                 button { r#type: "button", class: "secondary", "data-action": "camera", onclick: move |_| on_photo.call(()), {lang.pick("拍照", "Take photo")} }
@@ -340,7 +340,7 @@ pub fn ServiceScreen() -> Element {
     };
     rsx! {
         TitleBar { title: lang.pick("记录服务", "Log service").to_string(), lang, on_back: move |_| ui.back() }
-        ServiceFormView { form: form(), thumbs: thumbs(), error: error(), lang, on_change: move |f| form.set(f), on_photo, on_save }
+        ServiceFormView { form: form(), thumbs: thumbs(), error: error(), lang, on_edit: move |e: crate::widgets::Edit<ServiceForm>| e(&mut form.write()), on_photo, on_save }
     }
 }
 

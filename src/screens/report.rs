@@ -6,6 +6,7 @@
 use crate::app::{Route, Services, Ui, device_error};
 use crate::i18n::{Labelled, Lang};
 use crate::screens::visit::{FixLine, add_photo, picked_bytes};
+use crate::widgets::edit;
 use crate::widgets::{
     PhotoStrip, StatusChip, TitleBar, category_icon, china_date, metres, thumb_urls,
 };
@@ -208,19 +209,18 @@ pub fn ReportFormView(
     fix: Option<GpsFix>,
     error: Option<String>,
     lang: Lang,
-    on_change: EventHandler<ReportForm>,
+    on_edit: EventHandler<crate::widgets::Edit<ReportForm>>,
     on_photo: EventHandler<bool>,
     on_pick_photo: EventHandler<FormEvent>,
     on_join: EventHandler<IssueId>,
     on_dismiss: EventHandler<()>,
     on_save: EventHandler<()>,
 ) -> Element {
-    let f = form.clone();
     rsx! {
         div { class: "form report-form",
             h2 { {lang.pick("问题类别", "Category")} }
             CategoryPicker { chosen: form.category, lang,
-                on_pick: { let f = f.clone(); move |c| on_change.call(ReportForm { category: Some(c), ..f.clone() }) } }
+                on_pick: move |c| on_edit.call(edit(move |f: &mut ReportForm| f.category = Some(c))) }
             if !nearby.is_empty() {
                 SameProblemOffer { nearby, lang, on_join, on_dismiss }
             }
@@ -228,17 +228,17 @@ pub fn ReportFormView(
                 legend { {lang.pick("紧急程度", "Urgency")} }
                 for s in Severity::ALL.iter().copied() {
                     button { r#type: "button", class: if form.severity == s { "seg on" } else { "seg" },
-                        onclick: { let f = f.clone(); move |_| on_change.call(ReportForm { severity: s, ..f.clone() }) },
+                        onclick: move |_| on_edit.call(edit(move |f: &mut ReportForm| f.severity = s)),
                         {s.label(lang)} }
                 }
             }
             label { {lang.pick("标题（可不填）", "Title (optional)")}
                 input { name: "title", value: "{form.title}", maxlength: "60",
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(ReportForm { title: e.value(), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ReportForm| f.title = v.clone())) } }
             }
             label { {lang.pick("情况描述", "What is wrong")}
                 textarea { name: "description", rows: "4", value: "{form.description}",
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(ReportForm { description: e.value(), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ReportForm| f.description = v.clone())) } }
             }
             div { class: "photo-row",
                 button { r#type: "button", class: "secondary", "data-action": "camera", onclick: move |_| on_photo.call(false),
@@ -249,7 +249,7 @@ pub fn ReportFormView(
             PhotoStrip { thumbs }
             label { class: "check",
                 input { r#type: "checkbox", name: "on_spot", checked: form.on_spot,
-                    onchange: { let f = f.clone(); move |e: FormEvent| on_change.call(ReportForm { on_spot: e.checked(), ..f.clone() }) } }
+                    onchange: move |e: FormEvent| { let v = e.checked(); on_edit.call(edit(move |f: &mut ReportForm| f.on_spot = v)) } }
                 {lang.pick("已现场处置", "Handled on the spot")}
             }
             if form.on_spot {
@@ -281,9 +281,11 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
     let fix = use_signal(|| services.platform.location());
 
     let s1 = services.clone();
-    let on_change = move |f: ReportForm| {
-        let category_changed = f.category != form.peek().category;
-        form.set(f.clone());
+    let on_edit = move |e: crate::widgets::Edit<ReportForm>| {
+        let before = form.peek().category;
+        e(&mut form.write());
+        let f = form();
+        let category_changed = f.category != before;
         if let (true, Some(category)) = (category_changed, f.category) {
             dismissed.set(false);
             let store = s1.store.clone();
@@ -371,7 +373,7 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
             form: form(), thumbs: thumbs(), after_thumbs: after_thumbs(),
             nearby: if dismissed() { vec![] } else { nearby() },
             fix: fix(), error: error(), lang,
-            on_change,
+            on_edit,
             on_photo: move |after| photo_a(after, None),
             on_pick_photo: move |e: FormEvent| {
                 let photo = photo2.clone();
@@ -493,7 +495,7 @@ mod tests {
                 ReportFormView {
                     form: ReportForm::new(None, None), thumbs: vec![], after_thumbs: vec![], nearby: vec![],
                     fix: None, error: None, lang: Lang::Zh,
-                    on_change: |_| {}, on_photo: |_| {}, on_pick_photo: |_| {}, on_join: |_| {}, on_dismiss: |_| {}, on_save: |_| {},
+                    on_edit: |_| {}, on_photo: |_| {}, on_pick_photo: |_| {}, on_join: |_| {}, on_dismiss: |_| {}, on_save: |_| {},
                 }
             }
         });

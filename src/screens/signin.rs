@@ -3,6 +3,7 @@
 
 use crate::app::{Services, Ui};
 use crate::i18n::Lang;
+use crate::widgets::edit;
 use dioxus::prelude::*;
 use gridmate_device::sync::{SyncClient, SyncError, sign_in};
 
@@ -52,13 +53,10 @@ pub fn SignInView(
     error: Option<String>,
     busy: bool,
     lang: Lang,
-    on_input: EventHandler<SignInForm>,
+    on_input: EventHandler<crate::widgets::Edit<SignInForm>>,
     on_submit: EventHandler<()>,
     on_lang: EventHandler<Lang>,
 ) -> Element {
-    let f = form.clone();
-    let f2 = form.clone();
-    let f3 = form.clone();
     rsx! {
         main { class: "screen sign-in",
             div { class: "brand",
@@ -69,18 +67,18 @@ pub fn SignInView(
                 label { {lang.pick("服务器地址", "Server address")}
                     input { name: "server", r#type: "url", inputmode: "url", autocomplete: "url",
                         placeholder: "http://192.168.1.5:8787", value: "{form.server}",
-                        oninput: move |e| on_input.call(SignInForm { server: e.value(), ..f.clone() }) }
+                        oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.server = v.clone())) } }
                 }
                 label { {lang.pick("手机号", "Phone number")}
                     input { name: "phone", r#type: "tel", inputmode: "numeric", autocomplete: "username",
                         maxlength: "11", value: "{form.phone}",
-                        oninput: move |e| on_input.call(SignInForm { phone: e.value(), ..f2.clone() }) }
+                        oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.phone = v.clone())) } }
                 }
                 label { {lang.pick("密码", "Password")}
                     input { name: "password", r#type: "password", autocomplete: "current-password",
                         value: "{form.password}",
                         onkeydown: move |e: KeyboardEvent| if e.key() == Key::Enter { on_submit.call(()) },
-                        oninput: move |e| on_input.call(SignInForm { password: e.value(), ..f3.clone() }) }
+                        oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.password = v.clone())) } }
                 }
                 if let Some(e) = error {
                     p { class: "error-card", role: "alert", "{e}" }
@@ -181,7 +179,7 @@ pub fn SignInScreen(auto: Option<(String, String, String)>) -> Element {
             error: error(),
             busy: busy(),
             lang,
-            on_input: move |f| form.set(f),
+            on_input: move |e: crate::widgets::Edit<SignInForm>| e(&mut form.write()),
             on_submit: move |_| submit(()),
             on_lang: move |l| ui.lang.set(l),
         }

@@ -4,6 +4,7 @@
 
 use crate::app::{Route, Services, Ui, device_error};
 use crate::i18n::{Labelled, Lang};
+use crate::widgets::edit;
 use crate::widgets::{PhotoStrip, TitleBar, metres, thumb_urls};
 use chrono::{TimeZone, Utc};
 use dioxus::prelude::*;
@@ -137,12 +138,11 @@ pub fn VisitFormView(
     error: Option<String>,
     saving: bool,
     lang: Lang,
-    on_change: EventHandler<VisitForm>,
+    on_edit: EventHandler<crate::widgets::Edit<VisitForm>>,
     on_take_photo: EventHandler<()>,
     on_pick_photo: EventHandler<FormEvent>,
     on_save: EventHandler<()>,
 ) -> Element {
-    let f = form.clone();
     rsx! {
         div { class: "form visit-form",
             fieldset { class: "segmented",
@@ -150,14 +150,14 @@ pub fn VisitFormView(
                 for o in VisitOutcome::ALL.iter().copied() {
                     button { r#type: "button", "data-outcome": o.code(),
                         class: if form.outcome == o.code() { "seg on" } else { "seg" },
-                        onclick: { let f = f.clone(); move |_| on_change.call(VisitForm { outcome: o.code().into(), ..f.clone() }) },
+                        onclick: move |_| { on_edit.call(edit(move |f: &mut VisitForm| f.outcome = o.code().into())) },
                         {o.label(lang)}
                     }
                 }
             }
             label { {lang.pick("走访类型", "Kind")}
                 select { name: "kind",
-                    onchange: { let f = f.clone(); move |e: FormEvent| on_change.call(VisitForm { kind: e.value(), ..f.clone() }) },
+                    onchange: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut VisitForm| f.kind = v.clone())) },
                     for k in VisitKind::ALL.iter().copied() {
                         option { value: k.code(), selected: form.kind == k.code(), {k.label(lang)} }
                     }
@@ -166,31 +166,25 @@ pub fn VisitFormView(
             label { {lang.pick("情况记录", "Notes")}
                 textarea { name: "notes", rows: "4", value: "{form.notes}",
                     placeholder: lang.pick("身体状况、家庭情况、诉求…", "Health, family, requests…"),
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(VisitForm { notes: e.value(), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut VisitForm| f.notes = v.clone())) } }
             }
             label { {lang.pick("服务人数", "People served")}
                 input { name: "people", r#type: "number", inputmode: "numeric", min: "0", max: "99",
                     value: "{form.people_served}",
-                    oninput: { let f = f.clone(); move |e: FormEvent| on_change.call(VisitForm {
-                        people_served: e.value().parse().unwrap_or(0).min(99), ..f.clone() }) } }
+                    oninput: move |e: FormEvent| { let v = e.value().parse().unwrap_or(0).min(99); on_edit.call(edit(move |f: &mut VisitForm| f.people_served = v)) } }
             }
             fieldset { class: "toggles",
                 legend { {lang.pick("发现的需求（保存时各自生成问题）", "Needs found (each becomes an issue)")} }
                 for c in NEEDS {
                     button { r#type: "button", "data-need": c.code(),
                         class: if form.needs.iter().any(|n| n == c.code()) { "toggle on" } else { "toggle" },
-                        onclick: {
-                            let f = f.clone();
-                            move |_| {
-                                let mut next = f.clone();
-                                if let Some(i) = next.needs.iter().position(|n| n == c.code()) {
-                                    next.needs.remove(i);
-                                } else {
-                                    next.needs.push(c.code().into());
-                                }
-                                on_change.call(next)
+                        onclick: move |_| on_edit.call(edit(move |f: &mut VisitForm| {
+                            if let Some(i) = f.needs.iter().position(|n| n == c.code()) {
+                                f.needs.remove(i);
+                            } else {
+                                f.needs.push(c.code().into());
                             }
-                        },
+                        })),
                         {c.label(lang)}
                     }
                 }
@@ -300,8 +294,9 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
 
     let s1 = services.clone();
     let k1 = key.clone();
-    let on_change = move |f: VisitForm| {
-        form.set(f.clone());
+    let on_edit = move |e: crate::widgets::Edit<VisitForm>| {
+        e(&mut form.write());
+        let f = form();
         let key = k1.clone();
         let store = s1.store.clone();
         spawn(async move {
@@ -311,20 +306,24 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
         });
     };
     let s2 = services.clone();
-    let on_change_photo = on_change.clone();
+    let on_edit_photo = on_edit.clone();
     let add = move |bytes: Option<Vec<u8>>| {
         let services = s2.clone();
-        let mut on_change = on_change_photo.clone();
+        let mut on_edit = on_edit_photo.clone();
         spawn(async move {
             match add_photo(&services, bytes, lang).await {
                 Some(Ok(sha)) => {
-                    let mut f = form();
-                    if !f.photos.contains(&sha.to_string()) {
-                        f.photos.push(sha.to_string());
-                    }
-                    let refs: Vec<PhotoRef> =
-                        f.photos.iter().filter_map(|p| PhotoRef::parse(p)).collect();
-                    on_change(f);
+                    let sha = sha.to_string();
+                    on_edit(edit(move |f: &mut VisitForm| {
+                        if !f.photos.contains(&sha) {
+                            f.photos.push(sha.clone());
+                        }
+                    }));
+                    let refs: Vec<PhotoRef> = form()
+                        .photos
+                        .iter()
+                        .filter_map(|p| PhotoRef::parse(p))
+                        .collect();
                     if let Ok(t) = services.store.run(move |s| thumb_urls(s, &refs)).await {
                         thumbs.set(t);
                     }
@@ -367,7 +366,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
         TitleBar { title: format!("{} {}", lang.pick("走访", "Visit"), title()), lang, on_back: move |_| ui.back() }
         VisitFormView {
             form: form(), thumbs: thumbs(), fix: fix(), error: error(), saving: saving(), lang,
-            on_change,
+            on_edit,
             on_take_photo: move |_| add(None),
             on_pick_photo: move |e: FormEvent| {
                 let add = add2.clone();
@@ -402,7 +401,7 @@ mod tests {
             rsx! {
                 VisitFormView {
                     form: form.clone(), thumbs: vec![], fix: Some(fix), error: None, saving: false, lang: Lang::Zh,
-                    on_change: |_| {}, on_take_photo: |_| {}, on_pick_photo: |_| {}, on_save: |_| {},
+                    on_edit: |_| {}, on_take_photo: |_| {}, on_pick_photo: |_| {}, on_save: |_| {},
                 }
             }
         });

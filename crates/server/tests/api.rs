@@ -354,7 +354,7 @@ async fn login_errors_and_the_rate_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin() {
+async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin_or_expire() {
     let s = Server::start().await;
     let r = s
         .http
@@ -400,6 +400,35 @@ async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin() {
     assert_eq!(
         error_code(s.get(&t2, "/sync/pull").await).await,
         (StatusCode::UNAUTHORIZED, "token_revoked".into())
+    );
+
+    // A session lives TOKEN_TTL_DAYS; one past its time is refused as expired, not as wrong.
+    let t3 = s.login(Role::GridWorker, "phone-3").await;
+    let conn = rusqlite::Connection::open(s.data.path().join("gridmate-server.sqlite")).unwrap();
+    let expires: i64 = conn
+        .query_row(
+            "SELECT expires_at - created_at FROM sessions WHERE device_id = 'phone-3'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        expires,
+        gridmate_server::sqlite::TOKEN_TTL_DAYS * 86_400_000,
+        "a new session lives the documented time"
+    );
+    assert_eq!(
+        s.get(&t3, "/sync/pull?limit=1").await.status(),
+        StatusCode::OK
+    );
+    conn.execute(
+        "UPDATE sessions SET expires_at = ?1 WHERE device_id = 'phone-3'",
+        [chrono::Utc::now().timestamp_millis() - 1],
+    )
+    .unwrap();
+    assert_eq!(
+        error_code(s.get(&t3, "/sync/pull").await).await,
+        (StatusCode::UNAUTHORIZED, "token_expired".into())
     );
 }
 

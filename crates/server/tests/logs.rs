@@ -38,6 +38,28 @@ fn has_phone_number(text: &str) -> Option<String> {
     })
 }
 
+/// A resident ID number: 17 digits and a digit or X, not inside a longer run of digits.
+fn has_id_number(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(17)).find_map(|i| {
+        let run = &b[i..i + 18];
+        let before = i > 0 && b[i - 1].is_ascii_alphanumeric();
+        let after = b.get(i + 18).is_some_and(u8::is_ascii_alphanumeric);
+        (run[..17].iter().all(u8::is_ascii_digit)
+            && (run[17].is_ascii_digit() || run[17] == b'X')
+            && !before
+            && !after)
+            .then(|| String::from_utf8_lossy(run).into_owned())
+    })
+}
+
+#[test]
+fn the_id_pattern_finds_ids_and_nothing_else() {
+    assert!(has_id_number("id=44070319800101123X,").is_some());
+    assert!(has_id_number("seq 123456789012345678901").is_none());
+    assert!(has_id_number("44070319800101123").is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_personal_data_or_secret_reaches_the_logs() {
     let captured = Captured::default();
@@ -137,6 +159,7 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
         "the test must see the server's logs:\n{logs}"
     );
     assert_eq!(has_phone_number(&logs), None, "a phone number in the logs");
+    assert_eq!(has_id_number(&logs), None, "an ID number in the logs");
     for secret in [
         worker.password.as_str(),
         "wrong-password-123",
