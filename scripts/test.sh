@@ -20,6 +20,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
+echo "== fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"
+cargo run -q --release -p gridmate-fuzz -- --seconds 20
 echo "== benchmark smoke run"
 cargo run -q --release -p gridmate-bench -- --quick >/dev/null
 echo "== the desktop app, signed in to the demo server, every tab under Xvfb"

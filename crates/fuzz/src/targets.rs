@@ -1,0 +1,257 @@
+//! The targets. A target is prepared once (a store, a server database) and then fed inputs.
+
+use gridmate_device::{ScopeData, Session, Store};
+use gridmate_protocol::{Mutation, MutationPayload, PushRequest, RawPullPage, records};
+use gridmate_server::sqlite::SqliteStore;
+
+pub trait Target {
+    fn name(&self) -> &'static str;
+    /// Run one input. `Err` is a broken invariant (a panic is caught by the engine).
+    fn run(&mut self, input: &[u8]) -> Result<(), String>;
+}
+
+pub const TARGETS: [&str; 6] = [
+    "push",
+    "pull_page",
+    "csv_import",
+    "geojson_import",
+    "address",
+    "photo",
+];
+
+pub fn make(name: &str) -> Option<Box<dyn Target>> {
+    Some(match name {
+        "push" => Box::new(Push),
+        "pull_page" => Box::new(PullPage::new()),
+        "csv_import" => Box::new(Import::new(false)),
+        "geojson_import" => Box::new(Import::new(true)),
+        "address" => Box::new(Address),
+        "photo" => Box::new(Photo),
+        _ => return None,
+    })
+}
+
+/// The body of `POST /sync/push` as the server decodes it: the envelope, then each mutation's
+/// payload decoded and validated. A payload that decodes must encode to JSON that decodes to
+/// the same payload.
+struct Push;
+
+impl Target for Push {
+    fn name(&self) -> &'static str {
+        "push"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let Ok(req) = serde_json::from_slice::<PushRequest>(input) else {
+            return Ok(());
+        };
+        for m in &req.mutations {
+            let _ = m.hlc();
+            if let Ok(p) = MutationPayload::decode(&m.kind, &m.data) {
+                let again = MutationPayload::decode(p.kind(), &p.to_json())
+                    .map_err(|e| format!("a valid payload did not survive encoding: {e}"))?;
+                if again != p {
+                    return Err(format!("round trip changed the payload: {p:?} → {again:?}"));
+                }
+                let rebuilt = Mutation {
+                    data: p.to_json(),
+                    ..m.clone()
+                };
+                rebuilt
+                    .payload()
+                    .map_err(|e| format!("a rebuilt mutation does not decode: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A pulled page as the phone decodes and applies it, into a real store holding the demo
+/// community. A page the store refuses must leave it as it was; the file stays sound.
+struct PullPage {
+    _dir: tempfile::TempDir,
+    store: Store,
+    runs: u64,
+}
+
+impl PullPage {
+    fn new() -> PullPage {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(dir.path()).expect("store");
+        let demo = gridmate_demo::generate(&gridmate_demo::DemoConfig::scaled(200));
+        store
+            .load_scope(ScopeData::of_demo(&demo, true))
+            .expect("demo loads");
+        let u = demo.user(gridmate_model::Role::GridWorker);
+        store
+            .sign_in(&Session {
+                user: u.user.clone(),
+                assignments: u.assignments.clone(),
+            })
+            .expect("sign in");
+        PullPage {
+            _dir: dir,
+            store,
+            runs: 0,
+        }
+    }
+}
+
+impl Target for PullPage {
+    fn name(&self) -> &'static str {
+        "pull_page"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let Ok(page) = serde_json::from_slice::<RawPullPage>(input) else {
+            return Ok(());
+        };
+        for c in &page.changes {
+            let _ = records::decode_raw(c.entity, c.data.get());
+        }
+        let before = self.store.local_digest().map_err(|e| e.to_string())?;
+        if self.store.apply_pull_page(&page).is_err() {
+            let after = self.store.local_digest().map_err(|e| e.to_string())?;
+            if after != before {
+                return Err("a refused page changed the store".into());
+            }
+        }
+        self.runs += 1;
+        if self.runs.is_multiple_of(500) {
+            let check = self.store.integrity_check().map_err(|e| e.to_string())?;
+            if check != "ok" {
+                return Err(format!("integrity check: {check}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `gridmate-server import households|grids` on bytes as a spreadsheet or GIS tool wrote them
+/// (UTF-8, BOM, GBK). A file with problems imports nothing.
+struct Import {
+    geojson: bool,
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+}
+
+impl Import {
+    fn new(geojson: bool) -> Import {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("server store");
+        // One grid for households to land in.
+        gridmate_server::import::import_grids(
+            &store,
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"A","name":"A网格","kind":"居民","community":"测试社区"},"geometry":{"type":"Polygon","coordinates":[[[113.0,22.0],[113.005,22.0],[113.005,22.005],[113.0,22.005],[113.0,22.0]]]}}]}"#,
+        )
+        .expect("seed grid");
+        Import {
+            geojson,
+            _dir: dir,
+            store,
+        }
+    }
+
+    fn records(&self) -> Result<i64, String> {
+        self.store
+            .admin(|tx| {
+                Ok(
+                    tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Target for Import {
+    fn name(&self) -> &'static str {
+        if self.geojson {
+            "geojson_import"
+        } else {
+            "csv_import"
+        }
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let text = gridmate_server::import::decode_text(input);
+        let before = self.records()?;
+        let result = if self.geojson {
+            gridmate_server::import::import_grids(&self.store, &text)
+        } else {
+            gridmate_server::import::import_households(&self.store, &text)
+        };
+        if let Err(gridmate_server::import::ImportError::Problems(problems)) = result {
+            if problems.is_empty() {
+                return Err("refused with no problem named".into());
+            }
+            if problems.iter().any(|p| p.line == 0 && !self.geojson) {
+                return Err(format!("a CSV problem without a line: {problems:?}"));
+            }
+            if self.records()? != before {
+                return Err("a refused file imported something".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The search box's "12-2-301" / "12栋2单元301室" parser: anything it accepts prints back to
+/// something it parses to the same address — except a bare lettered building ("B栋" prints
+/// "B"), which on its own is a name search by design, not an address.
+struct Address;
+
+impl Target for Address {
+    fn name(&self) -> &'static str {
+        "address"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let text = String::from_utf8_lossy(input);
+        let _ = gridmate_model::address::normalize(&text);
+        if let Some(a) = gridmate_model::address::parse(&text) {
+            let printed = a.to_string();
+            if !printed.contains('-') && !printed.bytes().any(|b| b.is_ascii_digit()) {
+                return Ok(());
+            }
+            let again = gridmate_model::address::parse(&printed)
+                .ok_or_else(|| format!("{text:?} parsed, but its print {printed:?} does not"))?;
+            if again != a {
+                return Err(format!("{text:?} → {a:?} → {printed:?} → {again:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The photo pipeline on whatever a gallery or camera hands over. What comes out is a JPEG of
+/// at most 1600 px a side, named by its hash.
+struct Photo;
+
+impl Target for Photo {
+    fn name(&self) -> &'static str {
+        "photo"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let Ok(p) = gridmate_device::photos::process(input) else {
+            return Ok(());
+        };
+        if p.width.max(p.height) > gridmate_device::photos::MAX_SIDE {
+            return Err(format!("{}×{} is over the size limit", p.width, p.height));
+        }
+        if !p.jpeg.starts_with(&[0xFF, 0xD8]) {
+            return Err("the output is not a JPEG".into());
+        }
+        use sha2::Digest;
+        let sha: String = sha2::Sha256::digest(&p.jpeg)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if sha != p.sha256.as_str() {
+            return Err("the photo's name is not its hash".into());
+        }
+        Ok(())
+    }
+}
