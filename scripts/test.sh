@@ -24,7 +24,7 @@ echo "== fuzz every decoder of outside input, 20 s each (failing inputs land in 
 cargo run -q --release -p gridmate-fuzz -- --seconds 20
 echo "== benchmark smoke run"
 cargo run -q --release -p gridmate-bench -- --quick >/dev/null
-echo "== the desktop app, signed in to the demo server, every tab under Xvfb"
+echo "== the demo server"
 cargo build -q -p gridmate -p gridmate-server
 tour="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
@@ -34,6 +34,9 @@ for _ in $(seq 1 90); do
   curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && break
   sleep 1
 done
+echo "== the server against its own OpenAPI document (schemathesis)"
+bash scripts/schemathesis.sh "http://127.0.0.1:$port" "$tour/server/demo-accounts.json"
+echo "== the desktop app, signed in to the demo server, every tab under Xvfb"
 for role in grid_worker party_member; do
   bash scripts/desktop-tour.sh "$tour/server/demo-accounts.json" "$role" "http://127.0.0.1:$port" "screenshots/desktop/$role"
 done

@@ -5,11 +5,13 @@ use uuid::Uuid;
 
 /// Every error answer: `{"error": {"code": "snake_case_code", "message": "..."}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -28,6 +30,7 @@ impl ErrorBody {
 
 /// `GET /api/v1/health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub schema_version: u32,
@@ -37,6 +40,7 @@ pub struct Health {
 /// `POST /api/v1/session`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub phone: String,
     pub password: String,
@@ -45,6 +49,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub user: UserInfo,
@@ -55,6 +60,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub id: Uuid,
     pub name: String,
@@ -63,6 +69,7 @@ pub struct UserInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_id: Option<Uuid>,
@@ -75,6 +82,7 @@ pub struct AssignmentInfo {
 /// older app can skip them instead of failing the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Entity {
     Grid,
     Building,
@@ -128,6 +136,7 @@ impl Entity {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Op {
     Upsert,
     Delete,
@@ -161,16 +170,20 @@ pub struct PullPage {
 /// and what a device reads (each record is decoded once, straight into its type). Same wire
 /// shape as [`Change`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RawChange {
     pub seq: u64,
     pub entity: Entity,
     pub id: Uuid,
     pub op: Op,
+    /// The record's current state for an upsert, `{"id": ...}` for a delete.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Box<serde_json::value::RawValue>,
 }
 
 /// [`PullPage`] with [`RawChange`]s.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RawPullPage {
     pub changes: Vec<RawChange>,
     pub cursor: String,
@@ -182,6 +195,7 @@ pub struct RawPullPage {
 
 /// `POST /api/v1/sync/push`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub device_id: String,
     pub mutations: Vec<crate::Mutation>,
@@ -189,6 +203,7 @@ pub struct PushRequest {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PushStatus {
     Applied,
     Duplicate,
@@ -197,6 +212,7 @@ pub enum PushStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResult {
     pub id: Uuid,
     pub status: PushStatus,
@@ -207,6 +223,7 @@ pub struct PushResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub results: Vec<PushResult>,
 }

@@ -16,12 +16,18 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
+    /// Made on the device (UUIDv7); the idempotency key.
     pub id: Uuid,
+    /// `visit.record`, `issue.report`, `issue.event`, `household.patch`, `resident.patch`,
+    /// `checkin.record` or `service.record`; an unknown kind is `rejected`, not a 400.
     pub kind: String,
     pub recorded_at: DateTime<Utc>,
     /// `"<wall_ms>-<counter>"`, see `gridmate_model::Hlc`.
     pub hlc: String,
+    /// The kind's payload (docs/protocol.md); one that fails validation is `rejected`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
 

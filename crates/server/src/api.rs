@@ -134,6 +134,33 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
+/// `Query` and `Path` whose rejections are the protocol's error body (axum's own are plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::BadRequest(e.body_text().chars().take(300).collect()))
+    }
+}
+
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::BadRequest(e.body_text().chars().take(300).collect()))
+    }
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -168,6 +195,8 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
+#[utoipa::path(get, path = "/health", tag = "service", security(()),
+    responses((status = 200, description = "alive, with the schema and protocol versions", body = Health)))]
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     Ok(Json(Health {
         status: "ok".into(),
@@ -176,6 +205,13 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
     }))
 }
 
+#[utoipa::path(post, path = "/session", tag = "session", security(()), request_body = LoginRequest,
+    responses(
+        (status = 200, description = "signed in: the device's token, the user and their assignments", body = LoginResponse),
+        (status = 401, description = "wrong phone number or password", body = ErrorBody),
+        (status = 422, description = "a field is too long", body = ErrorBody),
+        (status = 429, description = "too many failed sign-ins; Retry-After says when to try again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds")))))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -258,6 +294,8 @@ async fn login(
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| auth::hash_password("no such user").unwrap_or_default());
 
+#[utoipa::path(delete, path = "/session", tag = "session",
+    responses((status = 204, description = "this token is revoked")))]
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -276,9 +314,14 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PullQuery {
+    /// The `cursor` of the previous page; absent for a first load.
+    #[param(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     cursor: Option<String>,
+    /// Changes per page (default 1000, at most 5000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 5000)]
     limit: Option<String>,
 }
 
@@ -307,10 +350,14 @@ fn format_cursor(epoch: u64, c: PullCursor) -> String {
     }
 }
 
+#[utoipa::path(get, path = "/sync/pull", tag = "sync", params(PullQuery),
+    responses(
+        (status = 200, description = "a page of changes in the caller's scope", body = RawPullPage),
+        (status = 409, description = "scope_changed (the cursor is from before the caller's scope changed) or resync_required (older than the tombstones kept): pull from the start", body = ErrorBody)))]
 async fn pull(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<PullQuery>,
+    ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<RawPullPage>, ApiError> {
     let limit = match q.limit.as_deref() {
         None => DEFAULT_PULL_LIMIT,
@@ -351,6 +398,10 @@ async fn pull(
     }
 }
 
+#[utoipa::path(post, path = "/sync/push", tag = "sync", request_body = PushRequest,
+    responses(
+        (status = 200, description = "one result per mutation, in the order sent", body = PushResponse),
+        (status = 403, description = "the token belongs to another device", body = ErrorBody)))]
 async fn push(
     State(state): State<AppState>,
     p: Principal,
@@ -370,17 +421,40 @@ async fn push(
     Ok(Json(PushResponse { results }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ConflictQuery {
-    after: Option<i64>,
-    limit: Option<u32>,
+    /// Entries after this one (the last `id` seen).
+    #[param(value_type = Option<u64>)]
+    after: Option<String>,
+    /// Entries per answer (default 200, at most 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    limit: Option<String>,
+}
+
+/// A query number, refused with the protocol's error body (axum's own rejection is plain text).
+fn query_number<T: std::str::FromStr>(
+    v: Option<&str>,
+    name: &str,
+    default: T,
+) -> Result<T, ApiError> {
+    match v {
+        None => Ok(default),
+        Some(s) => s
+            .parse()
+            .map_err(|_| ApiError::BadRequest(format!("{name} must be a non-negative number"))),
+    }
 }
 
 /// The conflict log of the caller's grids: values overwritten by a later edit. Leaders only.
+#[utoipa::path(get, path = "/conflicts", tag = "sync", params(ConflictQuery),
+    responses(
+        (status = 200, description = "field values overwritten by a later edit in the caller's grids", body = serde_json::Value),
+        (status = 403, description = "the conflict log is for grid leaders", body = ErrorBody)))]
 async fn conflicts(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<ConflictQuery>,
+    ApiQuery(q): ApiQuery<ConflictQuery>,
 ) -> Result<Response, ApiError> {
     use gridmate_model::Role;
     if !(p.has(Role::GridLeader) || p.has(Role::CommunityAdmin)) {
@@ -390,7 +464,11 @@ async fn conflicts(
     }
     let rows = state
         .store
-        .conflicts(p, q.after.unwrap_or(0), q.limit.unwrap_or(200).min(1000))
+        .conflicts(
+            p,
+            query_number::<u64>(q.after.as_deref(), "after", 0)?.min(i64::MAX as u64) as i64,
+            query_number::<u32>(q.limit.as_deref(), "limit", 200)?.min(1000),
+        )
         .await?;
     Ok(Json(serde_json::json!({ "conflicts": rows })).into_response())
 }
@@ -410,10 +488,16 @@ fn upload_offset(len: u64) -> [(header::HeaderName, HeaderValue); 1] {
     )]
 }
 
+#[utoipa::path(head, path = "/blobs/{sha256}", tag = "photos",
+    params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "the photo's SHA-256")),
+    responses(
+        (status = 200, description = "the server holds the whole photo"),
+        (status = 404, description = "not held; Upload-Offset says how much of an upload arrived",
+            headers(("Upload-Offset" = u64, description = "bytes received so far")))))]
 async fn blob_head(
     State(state): State<AppState>,
     _p: Principal,
-    Path(sha): Path<String>,
+    ApiPath(sha): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let sha = check_sha(&sha)?;
     if state.store.blob_known(sha.clone()).await? {
@@ -426,10 +510,16 @@ async fn blob_head(
     Ok((StatusCode::NOT_FOUND, upload_offset(partial)).into_response())
 }
 
+#[utoipa::path(get, path = "/blobs/{sha256}", tag = "photos",
+    params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "the photo's SHA-256")),
+    responses(
+        (status = 200, description = "the photo", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 403, description = "no record in the caller's scope uses this photo", body = ErrorBody),
+        (status = 404, description = "no such photo", body = ErrorBody)))]
 async fn blob_get(
     State(state): State<AppState>,
     p: Principal,
-    Path(sha): Path<String>,
+    ApiPath(sha): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let sha = check_sha(&sha)?;
     if !state.store.blob_known(sha.clone()).await? {
@@ -494,10 +584,20 @@ fn is_image(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xD8, 0xFF]) || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
+#[utoipa::path(put, path = "/blobs/{sha256}", tag = "photos",
+    params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "the photo's SHA-256"),
+        ("Content-Range" = Option<String>, Header, description = "bytes START-END/TOTAL of a part, or bytes */TOTAL to finish")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "already held"),
+        (status = 201, description = "complete and verified against its name"),
+        (status = 202, description = "part stored", headers(("Upload-Offset" = u64, description = "bytes received so far"))),
+        (status = 409, description = "the part does not start where the upload stands", body = ErrorBody),
+        (status = 422, description = "the bytes do not hash to the name, or are not an image", body = ErrorBody)))]
 async fn blob_put(
     State(state): State<AppState>,
     _p: Principal,
-    Path(sha): Path<String>,
+    ApiPath(sha): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -587,7 +687,7 @@ async fn store_part(
 async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::DOCUMENT,
+        crate::openapi::document(),
     )
         .into_response()
 }

@@ -274,6 +274,34 @@ async fn health_and_openapi_need_no_token() {
         .await
         .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    // Generated from the handlers: every route and method the router serves, each with the
+    // errors any route can give, and the wire types with their required fields.
+    for (path, methods) in [
+        ("/health", &["get"][..]),
+        ("/session", &["post", "delete"]),
+        ("/sync/pull", &["get"]),
+        ("/sync/push", &["post"]),
+        ("/conflicts", &["get"]),
+        ("/blobs/{sha256}", &["head", "get", "put"]),
+    ] {
+        for m in methods {
+            let op = &doc["paths"][path][m];
+            assert!(op.is_object(), "{m} {path} is not documented");
+            for code in ["400", "426", "500"] {
+                assert!(op["responses"][code].is_object(), "{m} {path} lacks {code}");
+            }
+            if path != "/health" {
+                assert!(op["responses"]["401"].is_object(), "{m} {path} lacks 401");
+            }
+        }
+    }
+    let mutation = &doc["components"]["schemas"]["Mutation"]["required"];
+    for field in ["id", "kind", "recorded_at", "hlc", "data"] {
+        assert!(
+            mutation.as_array().unwrap().iter().any(|f| f == field),
+            "Mutation.{field} is not required: {mutation}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
