@@ -1298,3 +1298,48 @@ async fn an_upload_whose_last_answer_was_lost_can_be_finished() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(r.headers()["upload-offset"], "0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_half_way_through_a_batch_leaves_nothing_half_applied() {
+    let s = Server::start().await;
+    let t = s.login(Role::GridWorker, "w").await;
+    let h = household_in(0);
+    let mut batch: Vec<Mutation> = (0..6).map(|_| visit(h.id.0)).collect();
+    batch[3].data["notes"] = json!("FAIL-HERE");
+    // Fault injection in the real database: the fourth visit's write fails, as a full disk or
+    // an I/O error would, after three visits (and their household updates, idempotency rows)
+    // of the same batch were already written.
+    let conn =
+        rusqlite::Connection::open(s.data.path().join("gridmate-server.sqlite")).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER injected_fault BEFORE INSERT ON records
+           WHEN NEW.entity = 'visit' AND json_extract(NEW.data, '$.notes') = 'FAIL-HERE'
+         BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END;",
+    )
+    .unwrap();
+    let before = s.dump();
+    let r = s.push(&t, "w", &batch).await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(
+        !body.to_string().contains("injected"),
+        "no database detail reaches the client: {body}"
+    );
+    assert_eq!(s.dump(), before, "none of the batch is applied");
+
+    // Another device's push right after is unaffected.
+    let other = s.login(Role::GridWorker, "w2").await;
+    let ok = s.push_ok(&other, "w2", &[visit(h.id.0)]).await;
+    assert_eq!(ok[0].status, PushStatus::Applied);
+
+    // The disk recovers; the device retries the same batch: all six apply, once.
+    conn.execute_batch("DROP TRIGGER injected_fault").unwrap();
+    let results = s.push_ok(&t, "w", &batch).await;
+    assert!(
+        results.iter().all(|r| r.status == PushStatus::Applied),
+        "{results:?}"
+    );
+    let again = s.push_ok(&t, "w", &batch).await;
+    assert!(again.iter().all(|r| r.status == PushStatus::Duplicate));
+}
