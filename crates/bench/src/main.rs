@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p gridmate-bench            # prints the table and rewrites BENCHMARKS.md
 //! cargo run --release -p gridmate-bench -- --quick # smaller counts, for a smoke run
+//! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
 //! ```
 //!
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
@@ -48,7 +49,23 @@ fn median_of<F: FnMut() -> Result<StdDuration>>(runs: usize, mut f: F) -> Result
 }
 
 fn main() -> Result<()> {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--only server` (or store, sync, app): one part, printed, BENCHMARKS.md left alone.
+    if let Some(part) = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+    {
+        let rows = match part.as_str() {
+            "server" => server::run(quick)?,
+            "sync" => sync::run(quick)?,
+            "app" => app::run(quick)?,
+            other => anyhow::bail!("no part {other:?}: server, sync or app"),
+        };
+        println!("{}", render(&rows));
+        return Ok(());
+    }
     let mut rows = Vec::new();
     let started = Instant::now();
 

@@ -10,7 +10,7 @@ use gridmate_model::*;
 use gridmate_protocol::digest;
 use gridmate_protocol::records::{self, Record};
 use gridmate_protocol::{Entity, Op, RawPullPage};
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -383,10 +383,49 @@ impl Store {
         ))
     }
 
-    /// Start a repair: every held record is unseen until the re-pull meets it again.
-    pub(crate) fn begin_repair(&mut self) -> Result<()> {
-        self.conn.execute("UPDATE synced SET seen = 0", [])?;
-        self.set_sync_value("sync_cursor", None)
+    /// Start a repair of the range after `after_seq` (0: the whole scope): the records held at
+    /// a later sequence are unseen until the re-pull meets them again, and the cursor moves back
+    /// to just after `after_seq`.
+    pub(crate) fn begin_repair(&mut self, epoch: u64, after_seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE synced SET seen = 0 WHERE seq > ?1",
+            [after_seq as i64],
+        )?;
+        if after_seq == 0 {
+            self.set_sync_value("sync_cursor", None)
+        } else {
+            self.set_sync_value(
+                "sync_cursor",
+                Some(&gridmate_protocol::cursor_after(epoch, after_seq)),
+            )
+        }
+    }
+
+    /// The sequence numbers a range repair tries to resume from, latest range first: where the
+    /// newest tenth and the newest half of the held records begin, then the whole scope (0).
+    pub(crate) fn repair_points(&self) -> Result<Vec<u64>> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM synced", [], |r| r.get(0))?;
+        let mut points = Vec::new();
+        for skip in [n * 9 / 10, n / 2] {
+            if skip <= 0 {
+                continue;
+            }
+            let seq: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT seq FROM synced ORDER BY seq LIMIT 1 OFFSET ?1",
+                    [skip - 1],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(s) = seq.filter(|s| *s > 0 && !points.contains(&(*s as u64))) {
+                points.push(s as u64);
+            }
+        }
+        points.push(0);
+        Ok(points)
     }
 
     /// End a repair: what the re-pull did not meet has left the scope, unless the user has unsent

@@ -31,3 +31,10 @@ pub const MAX_PUSH_BATCH: usize = 500;
 /// Default and largest pull page.
 pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 pub const MAX_PULL_LIMIT: u32 = 5000;
+
+/// The cursor that resumes the feed just after `seq` in scope epoch `epoch`: `"<epoch>.<seq>"`.
+/// Cursors are otherwise opaque; this one form is part of the contract so that a device whose
+/// digest disagrees can re-pull a range (everything after `seq`) instead of the whole scope.
+pub fn cursor_after(epoch: u64, seq: u64) -> String {
+    format!("{epoch}.{seq}")
+}

@@ -346,7 +346,7 @@ fn format_cursor(epoch: u64, c: PullCursor) -> String {
     if c.snapshot_head > c.seq {
         format!("{epoch}.{}.{}", c.seq, c.snapshot_head)
     } else {
-        format!("{epoch}.{}", c.seq)
+        cursor_after(epoch, c.seq)
     }
 }
 

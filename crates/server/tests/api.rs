@@ -1309,8 +1309,7 @@ async fn a_database_failure_half_way_through_a_batch_leaves_nothing_half_applied
     // Fault injection in the real database: the fourth visit's write fails, as a full disk or
     // an I/O error would, after three visits (and their household updates, idempotency rows)
     // of the same batch were already written.
-    let conn =
-        rusqlite::Connection::open(s.data.path().join("gridmate-server.sqlite")).unwrap();
+    let conn = rusqlite::Connection::open(s.data.path().join("gridmate-server.sqlite")).unwrap();
     conn.execute_batch(
         "CREATE TRIGGER injected_fault BEFORE INSERT ON records
            WHEN NEW.entity = 'visit' AND json_extract(NEW.data, '$.notes') = 'FAIL-HERE'
