@@ -20,6 +20,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
+echo "== the device store encrypted at rest (SQLCipher build)"
+cargo test -q -p gridmate-device --features encryption --test encryption 2>&1 | tail -3
 echo "== fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"
 cargo run -q --release -p gridmate-fuzz -- --seconds 20
 echo "== benchmark smoke run"

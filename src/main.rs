@@ -3,13 +3,14 @@
 //!
 //! Environment: `GRIDMATE_DATA` (the data folder), `GRIDMATE_LANG=en`, `GRIDMATE_LOCATION`
 //! and `GRIDMATE_CAMERA_DIR` (see `platform`), and for the demo's "signed in at start"
-//! `GRIDMATE_SERVER` + `GRIDMATE_PHONE` + `GRIDMATE_PASSWORD`.
+//! `GRIDMATE_SERVER` + `GRIDMATE_PHONE` + `GRIDMATE_PASSWORD`; `GRIDMATE_DB_KEY` (a build with
+//! `--features encryption`) stands in for the keystore's database key.
 
 use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 use dioxus::prelude::*;
 use gridmate::app::{App, Services, Startup};
 use gridmate::i18n::Lang;
-use gridmate::platform::DesktopPlatform;
+use gridmate::platform::{DesktopPlatform, Platform};
 use gridmate_device::StoreThread;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ fn data_dir() -> PathBuf {
 
 fn main() {
     let lang = Lang::from_env();
+    let platform = Arc::new(DesktopPlatform::from_env());
+    gridmate_device::encryption::set_database_key(platform.database_key());
     let store = match StoreThread::open(data_dir()) {
         Ok(s) => s,
         Err(e) => {
@@ -53,7 +56,7 @@ fn main() {
     {
         startup.auto_sign_in = Some((server, phone, password));
     }
-    let services = Services::new(store, Arc::new(DesktopPlatform::from_env()));
+    let services = Services::new(store, platform);
     let window = WindowBuilder::new()
         .with_title("网格通 Gridmate")
         .with_inner_size(LogicalSize::new(390.0, 844.0));

@@ -21,6 +21,9 @@ pub trait Platform: Send + Sync {
     fn reachable(&self, server: &str) -> bool;
     /// How this phone is named to the server ("Redmi Note 12", "linux-desktop").
     fn device_name(&self) -> String;
+    /// The store's encryption key from the platform keystore (Android Keystore, iOS Keychain);
+    /// `None` where the build stores its cache unencrypted.
+    fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey>;
 }
 
 /// The Linux desktop standing in for a phone.
@@ -100,6 +103,14 @@ impl Platform for DesktopPlatform {
 
     fn device_name(&self) -> String {
         std::env::var("HOSTNAME").unwrap_or_else(|_| "linux-desktop".into())
+    }
+
+    /// The desktop has no keystore: `GRIDMATE_DB_KEY` (64 hex digits) stands in for one, for
+    /// trying an encrypted build (`--features encryption`).
+    fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey> {
+        std::env::var("GRIDMATE_DB_KEY")
+            .ok()
+            .and_then(|h| gridmate_device::encryption::DatabaseKey::from_hex(&h))
     }
 }
 

@@ -27,6 +27,8 @@ pub enum DeviceError {
     NoSession,
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("the store is locked: {0}")]
+    Locked(String),
 }
 
 impl DeviceError {
@@ -47,6 +49,7 @@ impl DeviceError {
             DeviceError::NoSession => "请先登录".into(),
             DeviceError::SchemaTooNew { .. } => "数据由更新版本的应用写入，请升级应用".into(),
             DeviceError::Io(_) => "存储空间读写失败，请检查手机存储空间".into(),
+            DeviceError::Locked(_) => "本机数据无法解锁，请清除本机数据后重新登录同步".into(),
             _ => "本地数据出错，请重启应用；若仍出错请联系社区管理员".into(),
         }
     }

@@ -19,6 +19,7 @@
 //! (which moves the outbox up and changes down) builds on this crate.
 
 mod cache;
+pub mod encryption;
 mod error;
 mod ledger;
 pub mod migrate;

@@ -50,6 +50,7 @@ impl Store {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir.join("photos"))?;
         let mut conn = Connection::open(dir.join(DATABASE_FILE))?;
+        crate::encryption::unlock(&conn)?;
         configure(&conn)?;
         migrate::migrate(&mut conn)?;
         let device_id = match state_get(&conn, "device_id")? {
