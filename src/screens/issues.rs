@@ -184,12 +184,12 @@ pub fn IssueView(
             ol {
                 for e in detail.events.iter() {
                     li { class: "event",
-                        span { class: "when", {china_time(e.at)} }
-                        b { {e.action.label(lang)} }
-                        span { class: "muted", " · " {if Some(e.actor) == me { lang.pick("我", "me") } else { lang.pick("同事", "colleague") }} }
-                        if !e.note.is_empty() { p { "{e.note}" } }
-                        if !e.photos.is_empty() { span { class: "muted small", {lang.pick("照片 ", "photos ")} "{e.photos.len()}" } }
-                        DeliveryNote { delivery: e.delivery.clone(), merged_reason: e.merged_reason.clone(), lang }
+                        span { class: "when", {china_time(e.event.at)} }
+                        b { {e.event.action.label(lang)} }
+                        span { class: "muted", " · " {if Some(e.event.actor) == me { lang.pick("我", "me") } else { lang.pick("同事", "colleague") }} }
+                        if !e.event.note.is_empty() { p { "{e.event.note}" } }
+                        if !e.event.photos.is_empty() { span { class: "muted small", {lang.pick("照片 ", "photos ")} "{e.event.photos.len()}" } }
+                        DeliveryNote { delivery: e.delivery.clone(), merged_reason: e.event.merged_reason.clone(), lang }
                     }
                 }
             }

@@ -461,7 +461,7 @@ mod tests {
             issues_before
         );
         let detail = store.issue(existing).unwrap();
-        assert_eq!(detail.events.last().unwrap().note, "又看到有人充电");
+        assert_eq!(detail.events.last().unwrap().event.note, "又看到有人充电");
     }
 
     #[test]

@@ -20,16 +20,10 @@ pub struct Delivery {
     pub reason: Option<String>,
 }
 
+/// One step of an issue's timeline, and where it stands with the server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IssueEventRow {
-    pub id: IssueEventId,
-    pub action: IssueAction,
-    pub actor: UserId,
-    pub note: String,
-    pub at: DateTime<Utc>,
-    pub photos: Vec<PhotoRef>,
-    /// The server kept this step as a comment, and why.
-    pub merged_reason: Option<String>,
+    pub event: IssueEvent,
     /// `None` once the server has it (or it came from the server).
     pub delivery: Option<Delivery>,
 }
@@ -137,13 +131,16 @@ impl Store {
                 let event: uuid::Uuid = r.get(0)?;
                 let action: String = r.get(1)?;
                 Ok(IssueEventRow {
-                    id: IssueEventId(event),
-                    action: IssueAction::from_code(&action).unwrap_or(IssueAction::Comment),
-                    actor: UserId(r.get(2)?),
-                    note: r.get(3)?,
-                    at: from_ms(r.get(4)?),
-                    photos: photos(&r.get::<_, String>(5)?),
-                    merged_reason: r.get(6)?,
+                    event: IssueEvent {
+                        id: IssueEventId(event),
+                        issue_id: id,
+                        action: IssueAction::from_code(&action).unwrap_or(IssueAction::Comment),
+                        actor: UserId(r.get(2)?),
+                        note: r.get(3)?,
+                        at: from_ms(r.get(4)?),
+                        photos: photos(&r.get::<_, String>(5)?),
+                        merged_reason: r.get(6)?,
+                    },
                     delivery: delivery(deliveries.get(&event).cloned()),
                 })
             })?

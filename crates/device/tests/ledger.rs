@@ -50,7 +50,11 @@ fn an_issue_shows_its_timeline_and_what_the_server_said_about_each_step() {
         detail.delivery.as_ref().unwrap().state,
         OutboxState::Pending
     );
-    let notes: Vec<_> = detail.events.iter().map(|e| e.note.as_str()).collect();
+    let notes: Vec<_> = detail
+        .events
+        .iter()
+        .map(|e| e.event.note.as_str())
+        .collect();
     assert_eq!(notes, ["已联系物业", "物业说明天清理"]);
     assert!(detail.events.iter().all(|e| e.delivery.is_some()));
 
