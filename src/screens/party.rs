@@ -267,7 +267,7 @@ pub fn ServiceFormView(
     rsx! {
         div { class: "form",
             label { {lang.pick("服务内容", "What you did")}
-                input { name: "title", value: "{form.title}", placeholder: lang.pick("如：陪同独居老人就医", "e.g. took an elderly resident to the clinic"),
+                input { name: "title", initial_value: "{form.title}", placeholder: lang.pick("如：陪同独居老人就医", "e.g. took an elderly resident to the clinic"),
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ServiceForm| f.title = v.clone())) } }
             }
             label { {lang.pick("时长（小时）", "Hours")}

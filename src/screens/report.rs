@@ -233,11 +233,11 @@ pub fn ReportFormView(
                 }
             }
             label { {lang.pick("标题（可不填）", "Title (optional)")}
-                input { name: "title", value: "{form.title}", maxlength: "60",
+                input { name: "title", initial_value: "{form.title}", maxlength: "60",
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ReportForm| f.title = v.clone())) } }
             }
             label { {lang.pick("情况描述", "What is wrong")}
-                textarea { name: "description", rows: "4", value: "{form.description}",
+                textarea { name: "description", rows: "4", initial_value: "{form.description}",
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ReportForm| f.description = v.clone())) } }
             }
             div { class: "photo-row",

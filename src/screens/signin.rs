@@ -1,4 +1,5 @@
-//! Sign in: server address, phone, password. The device is remembered by its install id; errors
+//! Sign in: server address, phone, password. Fields are uncontrolled (`initial_value`): a
+//! re-render arriving between two keystrokes must never put an older value back. The device is remembered by its install id; errors
 //! say what to do (wrong password, no network, app and server versions apart).
 
 use crate::app::{Services, Ui};
@@ -66,17 +67,17 @@ pub fn SignInView(
             div { class: "card form",
                 label { {lang.pick("服务器地址", "Server address")}
                     input { name: "server", r#type: "url", inputmode: "url", autocomplete: "url",
-                        placeholder: "http://192.168.1.5:8787", value: "{form.server}",
+                        placeholder: "http://192.168.1.5:8787", initial_value: "{form.server}",
                         oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.server = v.clone())) } }
                 }
                 label { {lang.pick("手机号", "Phone number")}
                     input { name: "phone", r#type: "tel", inputmode: "numeric", autocomplete: "username",
-                        maxlength: "11", value: "{form.phone}",
+                        maxlength: "11", initial_value: "{form.phone}",
                         oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.phone = v.clone())) } }
                 }
                 label { {lang.pick("密码", "Password")}
                     input { name: "password", r#type: "password", autocomplete: "current-password",
-                        value: "{form.password}",
+                        initial_value: "{form.password}",
                         onkeydown: move |e: KeyboardEvent| if e.key() == Key::Enter { on_submit.call(()) },
                         oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.password = v.clone())) } }
                 }

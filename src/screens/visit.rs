@@ -164,7 +164,7 @@ pub fn VisitFormView(
                 }
             }
             label { {lang.pick("情况记录", "Notes")}
-                textarea { name: "notes", rows: "4", value: "{form.notes}",
+                textarea { name: "notes", rows: "4", initial_value: "{form.notes}",
                     placeholder: lang.pick("身体状况、家庭情况、诉求…", "Health, family, requests…"),
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut VisitForm| f.notes = v.clone())) } }
             }
@@ -246,6 +246,9 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
     let mut error = use_signal(|| None::<String>);
     let mut saving = use_signal(|| false);
     let mut title = use_signal(String::new);
+    // The form's fields are uncontrolled (a re-render never overwrites a keystroke), so it is
+    // drawn once the draft, if any, is loaded.
+    let mut ready = use_signal(|| false);
     let fix = use_signal(|| services.platform.location());
     let key = VisitForm::draft_key(household);
 
@@ -289,6 +292,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
                 }
                 title.set(name.unwrap_or_default());
             }
+            ready.set(true);
         });
     });
 
@@ -364,6 +368,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
     };
     rsx! {
         TitleBar { title: format!("{} {}", lang.pick("走访", "Visit"), title()), lang, on_back: move |_| ui.back() }
+        if ready() {
         VisitFormView {
             form: form(), thumbs: thumbs(), fix: fix(), error: error(), saving: saving(), lang,
             on_edit,
@@ -377,6 +382,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
                 });
             },
             on_save,
+        }
         }
     }
 }
