@@ -3,18 +3,25 @@
 //! This crate owns the screens and components only. It must never hold SQL or HTTP: every read
 //! and write goes through the typed API of `gridmate-device` (on its store thread, so the UI
 //! never waits on SQLite, a photo or the network), and the wire format stays in
-//! `gridmate-protocol`. Strings shown to users are in Chinese (the default) and English, side by
-//! side ([`i18n`]). The phone's camera, location and connectivity are behind [`platform`].
+//! `gridmate-protocol`. Every string shown to users comes from one catalogue ([`i18n`]), in
+//! Chinese (the default) and English. The phone's camera, location and connectivity are behind
+//! [`platform`].
 //!
-//! - [`app`]: the shell — services, navigation, tab bar, sync bar, background loops;
-//! - [`screens`]: one module per screen, each a pure view plus a loader;
-//! - [`widgets`], [`map`]: shared pieces.
+//! The modules, each importing only those above it in this list (a test checks the graph):
+//! - [`i18n`]: the message catalogue, domain labels, errors worded for users;
+//! - [`platform`]: what the phone gives beyond the screen;
+//! - [`state`]: services, signals, loading, navigation requests — no screen, no widget;
+//! - [`widgets`]: pieces screens share (bars, photos, the fix line, the grid map, formats);
+//! - [`draft`]: every form's edits saved as drafts and restored after a kill;
+//! - [`screens`]: one module per screen, none importing another;
+//! - [`shell`]: the root, the router and its layout, the background loops.
 
-pub mod app;
+pub mod draft;
 pub mod i18n;
-pub mod map;
 pub mod platform;
 pub mod screens;
+pub mod shell;
+pub mod state;
 pub mod widgets;
 
 /// The stylesheet, embedded so the app needs no asset pipeline to run.

@@ -8,9 +8,10 @@
 
 use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 use dioxus::prelude::*;
-use gridmate::app::{App, Services, Startup};
-use gridmate::i18n::Lang;
+use gridmate::i18n::{Lang, Msg};
 use gridmate::platform::{DesktopPlatform, Platform};
+use gridmate::shell::App;
+use gridmate::state::{Services, Startup};
 use gridmate_device::StoreThread;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,14 +34,14 @@ fn main() {
     let store = match StoreThread::open(data_dir()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{}: {e}", lang.t("error.store"));
+            eprintln!("{}: {e}", lang.t(Msg::ErrorStore));
             std::process::exit(1);
         }
     };
     let mut startup = match Startup::read(&store) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{}: {e}", lang.t("error.store"));
+            eprintln!("{}: {e}", lang.t(Msg::ErrorStore));
             std::process::exit(1);
         }
     };

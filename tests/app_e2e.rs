@@ -9,8 +9,9 @@ mod support;
 
 use dioxus::prelude::*;
 use dioxus_liveview::LiveviewRouter;
-use gridmate::app::{App, Services, Startup};
 use gridmate::platform::DesktopPlatform;
+use gridmate::shell::App;
+use gridmate::state::{Services, Startup};
 use gridmate_device::{Store, StoreThread};
 use gridmate_model::{GpsFix, Role};
 use std::net::SocketAddr;

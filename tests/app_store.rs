@@ -2,9 +2,9 @@
 //! and opened again, the signed-in session, a visit recorded offline (still pending) and a
 //! half-typed visit draft are all there, and the preferences the user chose are kept.
 
-use gridmate::app::Startup;
 use gridmate::i18n::Lang;
 use gridmate::screens::visit::VisitForm;
+use gridmate::state::Startup;
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_device::{ScopeData, Session, StoreThread};
 use gridmate_model::Role;
@@ -30,7 +30,7 @@ fn an_offline_visit_and_a_draft_survive_a_restart_of_the_app() {
             let mut done = VisitForm::new();
             done.notes = "敲门无人应答，已电话联系其女儿".into();
             done.outcome = "nobody_home".into();
-            done.save(s, first, None).unwrap();
+            done.save(s, first, None, gridmate::i18n::Lang::Zh).unwrap();
             let mut half = VisitForm::new();
             half.notes = "老人说最近血压".into();
             s.save_draft(

@@ -46,3 +46,24 @@ pub fn render(view: impl Fn() -> Element + 'static) -> String {
     dom.rebuild_in_place();
     dioxus_ssr::render(&dom)
 }
+
+/// Report a problem as the signed-in user would, with no place chosen.
+pub fn report(
+    store: &mut Store,
+    category: gridmate_model::IssueCategory,
+    description: &str,
+) -> gridmate_model::IssueId {
+    store
+        .report_problem(gridmate_device::NewReport {
+            building: None,
+            household: None,
+            category,
+            severity: gridmate_model::Severity::Medium,
+            title: description.into(),
+            description: description.into(),
+            photos: vec![],
+            fix: None,
+            on_spot: None,
+        })
+        .unwrap()
+}

@@ -1,9 +1,9 @@
 //! The home screen: which grid, how the month's visits stand, who is due a visit, the open
 //! issues, and whether everything typed has reached the server.
 
-use crate::app::{Route, Ui, use_load};
-use crate::i18n::{Labelled, Lang};
-use crate::map::GridMap;
+use crate::i18n::{Labelled, Lang, Msg};
+use crate::state::{Destination, Ui, use_load, use_nav};
+use crate::widgets::GridMap;
 use crate::widgets::{ErrorCard, Loading};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
@@ -39,7 +39,7 @@ impl HomeData {
 
 /// The home screen, drawn from `data`. Taps go to `on_go`.
 #[component]
-pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Route>) -> Element {
+pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Destination>) -> Element {
     let s = &data.summary;
     let pct = (s.visited_this_month * 100)
         .checked_div(s.households)
@@ -54,64 +54,64 @@ pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Route>) -> Element {
     let building_leader = s.roles.contains(&Role::BuildingLeader);
     rsx! {
         header { class: "who",
-            h1 { {data.grid.as_ref().map_or(lang.t("app.name").to_string(), |g| g.name.clone())} }
+            h1 { {data.grid.as_ref().map_or(lang.t(Msg::AppName).to_string(), |g| g.name.clone())} }
             p { class: "sub", "{s.user_name} · {roles.join(\"、\")}" }
         }
         div { class: "quick",
             if visits || building_leader {
                 button { class: "quick-action", "data-action": "visit",
-                    onclick: move |_| on_go.call(Route::Households),
+                    onclick: move |_| on_go.call(Destination::Households),
                     span { class: "icon", "访" }
-                    {if visits { lang.pick("入户走访", "Visit a household") } else { lang.pick("我的楼栋", "My building") }}
+                    {if visits { lang.t(Msg::VisitAHousehold) } else { lang.t(Msg::MyBuilding) }}
                 }
             }
             button { class: "quick-action", "data-action": "report",
-                onclick: move |_| on_go.call(Route::Report { building: None, household: None }),
+                onclick: move |_| on_go.call(Destination::Report { building: None, household: None }),
                 span { class: "icon", "报" }
-                {lang.pick("上报问题", "Report a problem")}
+                {lang.t(Msg::ReportAProblem)}
             }
             if party {
                 button { class: "quick-action", "data-action": "checkin",
-                    onclick: move |_| on_go.call(Route::Party),
+                    onclick: move |_| on_go.call(Destination::Party),
                     span { class: "icon", "签" }
-                    {lang.pick("网格报到", "Check in")}
+                    {lang.t(Msg::QuickCheckIn)}
                 }
             }
         }
         if visits || building_leader {
             section { class: "card coverage",
-                h2 { {lang.t("home.visited")} }
+                h2 { {lang.t(Msg::HomeVisited)} }
                 p { class: "big",
                     span { class: "num", "{s.visited_this_month}" }
-                    " / {s.households} {lang.t(\"home.households\")}"
+                    " / {s.households} {lang.t(Msg::HomeHouseholds)}"
                 }
                 div { class: "bar", div { class: "fill", style: "width: {pct}%" } }
             }
         }
         if let Some(grid) = data.grid.clone() {
             section { class: "card",
-                h2 { {lang.t("home.map")} }
+                h2 { {lang.t(Msg::HomeMap)} }
                 GridMap { grid, buildings: data.buildings.clone(), lang }
             }
         }
         if visits {
             section { class: "card due",
-                h2 { "{lang.t(\"home.due\")} " span { class: "count", "{s.due_visits}" } }
+                h2 { "{lang.t(Msg::HomeDue)} " span { class: "count", "{s.due_visits}" } }
                 if data.due.is_empty() {
-                    p { class: "empty", {lang.t("home.due.none")} }
+                    p { class: "empty", {lang.t(Msg::HomeDueNone)} }
                 }
                 ul {
                     for d in data.due.iter() {
-                        DueRow { due: d.clone(), lang, on_open: move |id| on_go.call(Route::Household(id)) }
+                        DueRow { due: d.clone(), lang, on_open: move |id| on_go.call(Destination::Household(id)) }
                     }
                 }
             }
         }
         section { class: "card issues",
-            onclick: move |_| on_go.call(Route::Issues),
-            h2 { "{lang.t(\"home.issues\")} " span { class: "count", "{open_total}" } }
+            onclick: move |_| on_go.call(Destination::Issues),
+            h2 { "{lang.t(Msg::HomeIssues)} " span { class: "count", "{open_total}" } }
             if s.open_issues.is_empty() {
-                p { class: "empty", {lang.t("home.issues.none")} }
+                p { class: "empty", {lang.t(Msg::HomeIssuesNone)} }
             }
             ul { class: "chips",
                 for (status, n) in s.open_issues.iter() {
@@ -139,8 +139,8 @@ fn DueRow(due: DueVisit, lang: Lang, on_open: EventHandler<HouseholdId>) -> Elem
             }
             span { class: "when",
                 {match due.days_overdue {
-                    None => lang.t("home.never").to_string(),
-                    Some(days) => lang.t1("home.overdue", days),
+                    None => lang.t(Msg::HomeNever).to_string(),
+                    Some(days) => lang.t1(Msg::HomeOverdue, days),
                 }}
             }
         }
@@ -151,12 +151,13 @@ fn DueRow(due: DueVisit, lang: Lang, on_open: EventHandler<HouseholdId>) -> Elem
 #[component]
 pub fn HomeScreen() -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let data = use_load(|s| HomeData::read(s, Utc::now()));
     let lang = (ui.lang)();
     match &*data.read() {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-        Some(Ok(d)) => rsx! { Home { data: d.clone(), lang, on_go: move |r| ui.go(r) } },
+        Some(Ok(d)) => rsx! { Home { data: d.clone(), lang, on_go: move |r| nav.go(r) } },
     }
 }
 
@@ -195,7 +196,7 @@ mod tests {
         assert!(html.contains("从未走访") || html.contains("逾期"));
         // Every open status with a count, and nothing closed.
         for (status, n) in &data.summary.open_issues {
-            assert!(html.contains(status.label_zh()), "{status}");
+            assert!(html.contains(status.label(Lang::Zh)), "{status}");
             assert!(html.contains(&format!(" {n}</b>")), "{status} {n}");
         }
         assert!(!html.contains("已销号"));

@@ -1,8 +1,8 @@
 //! One household: who lives there (phones and ID numbers masked), its tags, its visits and the
 //! issues tied to it; "record visit" and "report problem" one tap away.
 
-use crate::app::{Route, Ui, use_load};
-use crate::i18n::{Labelled, Lang};
+use crate::i18n::{Labelled, Lang, Msg};
+use crate::state::{Destination, Ui, use_load, use_nav};
 use crate::widgets::{ErrorCard, Loading, StatusChip, TitleBar, category_icon, china_date};
 use dioxus::prelude::*;
 use gridmate_device::HouseholdDetail;
@@ -28,18 +28,18 @@ pub fn HouseholdView(
         }
         div { class: "actions",
             button { class: "primary", "data-action": "record-visit", onclick: move |_| on_visit.call(()),
-                {lang.pick("记录走访", "Record visit")} }
+                {lang.t(Msg::RecordVisit)} }
             button { class: "secondary", "data-action": "report", onclick: move |_| on_report.call(()),
-                {lang.pick("上报问题", "Report problem")} }
+                {lang.t(Msg::ReportProblem)} }
         }
         section { class: "card",
-            h2 { {lang.pick("家庭成员", "Members")} span { class: "count", " {detail.residents.len()}" } }
+            h2 { {lang.t(Msg::Members)} span { class: "count", " {detail.residents.len()}" } }
             ul {
                 for r in detail.residents.iter() {
                     li { class: "row resident",
                         span { class: "name", "{r.name}" }
                         span { class: "muted", "{r.relation}"
-                            if let Some(y) = r.birth_year { " · {y}" {lang.pick("年生", "")} }
+                            if let Some(y) = r.birth_year { " · {y}" {lang.t(Msg::BornSuffix)} }
                         }
                         if let Some(p) = &r.phone_masked { span { class: "phone", "☎ {p}" } }
                         if let Some(id) = &r.id_number_masked { span { class: "muted small", "{id}" } }
@@ -51,25 +51,25 @@ pub fn HouseholdView(
             }
         }
         section { class: "card",
-            h2 { {lang.pick("走访记录", "Visits")} span { class: "count", " {detail.visits.len()}" } }
+            h2 { {lang.t(Msg::Visits)} span { class: "count", " {detail.visits.len()}" } }
             if detail.visits.is_empty() {
-                p { class: "empty", {lang.pick("还没有走访记录", "Not visited yet")} }
+                p { class: "empty", {lang.t(Msg::NotVisitedYet)} }
             }
             ul {
                 for v in detail.visits.iter() {
                     li { class: "row visit",
                         span { class: "addr", {china_date(v.started_at)} }
                         span { {v.kind.label(lang)} " · " {v.outcome.label(lang)} }
-                        if v.pending { span { class: "tag pending", {lang.pick("待上传", "Not uploaded")} } }
+                        if v.pending { span { class: "tag pending", {lang.t(Msg::NotUploaded)} } }
                         if !v.notes.is_empty() { span { class: "notes", "{v.notes}" } }
                     }
                 }
             }
         }
         section { class: "card",
-            h2 { {lang.pick("相关问题", "Issues")} span { class: "count", " {detail.issues.len()}" } }
+            h2 { {lang.t(Msg::LinkedIssues)} span { class: "count", " {detail.issues.len()}" } }
             if detail.issues.is_empty() {
-                p { class: "empty", {lang.pick("没有相关问题", "None")} }
+                p { class: "empty", {lang.t(Msg::NoLinkedIssues)} }
             }
             ul {
                 for i in detail.issues.iter() {
@@ -87,6 +87,7 @@ pub fn HouseholdView(
 #[component]
 pub fn HouseholdScreen(household: HouseholdId) -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let lang = (ui.lang)();
     let data = use_load(move |s| s.household(household));
     match &*data.read() {
@@ -99,12 +100,12 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
             );
             let building = d.household.building_id;
             rsx! {
-                TitleBar { title, lang, on_back: move |_| ui.back() }
+                TitleBar { title, lang, on_back: move |_| nav.back() }
                 HouseholdView {
                     detail: d.clone(), lang,
-                    on_visit: move |_| ui.go(Route::RecordVisit(household)),
-                    on_report: move |_| ui.go(Route::Report { building: Some(building), household: Some(household) }),
-                    on_issue: move |i| ui.go(Route::Issue(i)),
+                    on_visit: move |_| nav.go(Destination::RecordVisit(household)),
+                    on_report: move |_| nav.go(Destination::Report { building: Some(building), household: Some(household) }),
+                    on_issue: move |i| nav.go(Destination::Issue(i)),
                 }
             }
         }

@@ -2,8 +2,8 @@
 //! you type; below it the grid's buildings, then a building's units and rooms. Vulnerable
 //! households are marked wherever they appear.
 
-use crate::app::{Route, Services, Ui, use_load};
-use crate::i18n::{Labelled, Lang};
+use crate::i18n::{Labelled, Lang, Msg};
+use crate::state::{Destination, Services, Ui, use_load, use_nav};
 use crate::widgets::{ErrorCard, Loading, TitleBar};
 use chrono::Utc;
 use dioxus::prelude::*;
@@ -35,7 +35,7 @@ pub fn SearchBox(query: String, lang: Lang, on_query: EventHandler<String>) -> E
             input {
                 // Uncontrolled: fast typing is never overwritten by a late re-render.
                 r#type: "search", name: "q", autocomplete: "off", initial_value: "{query}",
-                placeholder: lang.pick("姓名、拼音首字母 zs 或 12-2-301", "Name, initials (zs) or 12-2-301"),
+                placeholder: lang.t(Msg::NameInitialsZsOr122),
                 oninput: move |e| on_query.call(e.value()),
             }
         }
@@ -52,7 +52,7 @@ pub fn SearchResults(
     rsx! {
         section { class: "card results",
             if hits.is_empty() {
-                p { class: "empty", {lang.pick("没有找到", "Nothing found for")} " “{query}”" }
+                p { class: "empty", {lang.t(Msg::NothingFoundFor)} " “{query}”" }
             }
             ul {
                 for h in hits.iter() {
@@ -61,13 +61,13 @@ pub fn SearchResults(
                         span { class: "name", "{h.name}"
                             if let Some(rel) = &h.relation { span { class: "muted", " · {rel}" } }
                         }
-                        if h.vulnerable { span { class: "tag", {lang.pick("重点", "Priority")} } }
+                        if h.vulnerable { span { class: "tag", {lang.t(Msg::Priority)} } }
                         span { class: "muted small",
                             {match h.matched {
-                                SearchMatch::Name => lang.pick("姓名", "name"),
-                                SearchMatch::Initials => lang.pick("首字母", "initials"),
-                                SearchMatch::Pinyin => lang.pick("拼音", "pinyin"),
-                                SearchMatch::Address => lang.pick("门牌", "address"),
+                                SearchMatch::Name => lang.t(Msg::MatchName),
+                                SearchMatch::Initials => lang.t(Msg::MatchInitials),
+                                SearchMatch::Pinyin => lang.t(Msg::MatchPinyin),
+                                SearchMatch::Address => lang.t(Msg::MatchAddress),
                             }}
                         }
                     }
@@ -85,14 +85,14 @@ pub fn BuildingListView(
 ) -> Element {
     rsx! {
         section { class: "card",
-            h2 { {lang.pick("楼栋", "Buildings")} span { class: "count", " {list.buildings.len()}" } }
+            h2 { {lang.t(Msg::Buildings)} span { class: "count", " {list.buildings.len()}" } }
             if list.buildings.is_empty() {
-                p { class: "empty", {lang.pick("还没有网格数据，请联网同步", "No grid data yet: sync when online")} }
+                p { class: "empty", {lang.t(Msg::NoGridDataYetSyncWhen)} }
             }
             ul {
                 for b in list.buildings.iter() {
                     li { class: "row building-row", onclick: { let id = b.building.id; move |_| on_open.call(id) },
-                        span { class: "addr", "{b.building.number}" {lang.pick("栋", "")} }
+                        span { class: "addr", "{b.building.number}" {lang.t(Msg::BuildingSuffix)} }
                         span { class: "name", "{b.building.estate}" }
                         span { class: "muted", "{b.visited_this_month}/{b.households}" }
                     }
@@ -105,6 +105,7 @@ pub fn BuildingListView(
 #[component]
 pub fn HouseholdsScreen() -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let mut query = use_signal(String::new);
@@ -123,15 +124,15 @@ pub fn HouseholdsScreen() -> Element {
     };
     let q = query();
     rsx! {
-        TitleBar { title: lang.pick("住户", "Households").to_string(), lang, on_back: None }
+        TitleBar { title: lang.t(Msg::Households).to_string(), lang, on_back: None }
         SearchBox { query: q.clone(), lang, on_query }
         if !q.trim().is_empty() {
-            SearchResults { query: q.clone(), hits: hits(), lang, on_open: move |id| ui.go(Route::Household(id)) }
+            SearchResults { query: q.clone(), hits: hits(), lang, on_open: move |id| nav.go(Destination::Household(id)) }
         } else {
             match &*list.read() {
                 None => rsx! { Loading { lang } },
                 Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-                Some(Ok(l)) => rsx! { BuildingListView { list: l.clone(), lang, on_open: move |b| ui.go(Route::Building(b)) } },
+                Some(Ok(l)) => rsx! { BuildingListView { list: l.clone(), lang, on_open: move |b| nav.go(Destination::Building(b)) } },
             }
         }
     }
@@ -155,12 +156,12 @@ pub fn BuildingHouseholds(
     units.dedup();
     let id = b.id;
     rsx! {
-        p { class: "sub", "{b.estate} · {view.building.households} " {lang.t("home.households")}
-            " · " {lang.pick("本月已走访", "visited this month")} " {view.building.visited_this_month}" }
-        button { class: "secondary", onclick: move |_| on_report.call(id), {lang.pick("上报本楼问题", "Report a problem in this building")} }
+        p { class: "sub", "{b.estate} · {view.building.households} " {lang.t(Msg::HomeHouseholds)}
+            " · " {lang.t(Msg::VisitedThisMonth)} " {view.building.visited_this_month}" }
+        button { class: "secondary", onclick: move |_| on_report.call(id), {lang.t(Msg::ReportAProblemInThisBuilding)} }
         for u in units {
             section { class: "card unit",
-                h2 { "{u}" {lang.pick("单元", " unit")} }
+                h2 { "{u}" {lang.t(Msg::UnitSuffix)} }
                 ul { class: "rooms",
                     for h in view.households.iter().filter(|h| h.unit == u) {
                         li {
@@ -184,6 +185,7 @@ pub fn BuildingHouseholds(
 #[component]
 pub fn BuildingScreen(building: BuildingId) -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let lang = (ui.lang)();
     let data = use_load(move |s| {
         let now = Utc::now();
@@ -205,11 +207,11 @@ pub fn BuildingScreen(building: BuildingId) -> Element {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
         Some(Ok(v)) => rsx! {
-            TitleBar { title: format!("{}{}", v.building.building.number, lang.pick("栋", "")), lang, on_back: move |_| ui.back() }
+            TitleBar { title: format!("{}{}", v.building.building.number, lang.t(Msg::BuildingSuffix)), lang, on_back: move |_| nav.back() }
             BuildingHouseholds {
                 view: v.clone(), lang,
-                on_open: move |h| ui.go(Route::Household(h)),
-                on_report: move |b| ui.go(Route::Report { building: Some(b), household: None }),
+                on_open: move |h| nav.go(Destination::Household(h)),
+                on_report: move |b| nav.go(Destination::Report { building: Some(b), household: None }),
             }
         },
     }

@@ -2,12 +2,12 @@
 //! photos, the timeline of every step, and the actions the state machine allows this user's
 //! roles from the issue's status. Steps the server merged or refused say so, with its reason.
 
-use crate::app::{Route, Services, Ui, device_error, use_load};
-use crate::i18n::{Labelled, Lang};
-use crate::screens::visit::add_photo;
+use crate::draft::use_draft;
+use crate::i18n::{Labelled, Lang, Msg};
+use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{
-    ErrorCard, Loading, PhotoStrip, StatusChip, TitleBar, category_icon, china_date, china_time,
-    thumb_urls,
+    ErrorCard, Loading, PhotoButtons, PhotoStrip, StatusChip, TitleBar, add_photo, category_icon,
+    china_date, china_time, edit, thumb_urls,
 };
 use dioxus::prelude::*;
 use gridmate_device::outbox::OutboxState;
@@ -15,6 +15,7 @@ use gridmate_device::sync::Trigger;
 use gridmate_device::{Delivery, IssueDetail, IssueFilter, IssueRow};
 use gridmate_model::issue::allowed_actions;
 use gridmate_model::{IssueAction, IssueCategory, IssueId, IssueStatus, PhotoRef, Role, UserId};
+use serde::{Deserialize, Serialize};
 
 /// Which slice of the ledger the list shows.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,27 +45,27 @@ pub fn IssueList(
     rsx! {
         div { class: "filters",
             button { class: if !filter.mine { "chip on" } else { "chip" }, "data-filter": "grid",
-                onclick: move |_| on_filter.call(ListFilter { mine: false, ..filter }), {lang.pick("本网格", "My grid")} }
+                onclick: move |_| on_filter.call(ListFilter { mine: false, ..filter }), {lang.t(Msg::MyGrid)} }
             button { class: if filter.mine { "chip on" } else { "chip" }, "data-filter": "mine",
-                onclick: move |_| on_filter.call(ListFilter { mine: true, ..filter }), {lang.pick("我上报的", "Mine")} }
+                onclick: move |_| on_filter.call(ListFilter { mine: true, ..filter }), {lang.t(Msg::Mine)} }
             select { name: "status",
                 onchange: move |e: FormEvent| on_filter.call(ListFilter { status: IssueStatus::from_code(&e.value()), ..filter }),
-                option { value: "", {lang.pick("全部未销号", "All open")} }
+                option { value: "", {lang.t(Msg::AllOpen)} }
                 for s in IssueStatus::ALL.iter().copied() {
                     option { value: s.code(), selected: filter.status == Some(s), {s.label(lang)} }
                 }
             }
             select { name: "category",
                 onchange: move |e: FormEvent| on_filter.call(ListFilter { category: IssueCategory::from_code(&e.value()), ..filter }),
-                option { value: "", {lang.pick("全部类别", "All kinds")} }
+                option { value: "", {lang.t(Msg::AllKinds)} }
                 for c in IssueCategory::ALL.iter().copied() {
                     option { value: c.code(), selected: filter.category == Some(c), {c.label(lang)} }
                 }
             }
         }
         section { class: "card",
-            h2 { {lang.pick("问题", "Issues")} span { class: "count", " {rows.len()}" } }
-            if rows.is_empty() { p { class: "empty", {lang.pick("没有符合条件的问题", "No issues match")} } }
+            h2 { {lang.t(Msg::IssuesTitle)} span { class: "count", " {rows.len()}" } }
+            if rows.is_empty() { p { class: "empty", {lang.t(Msg::NoIssuesMatch)} } }
             ul {
                 for i in rows.iter() {
                     li { class: "row issue-row", onclick: { let id = i.id; move |_| on_open.call(id) },
@@ -82,6 +83,7 @@ pub fn IssueList(
 #[component]
 pub fn IssuesScreen() -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let lang = (ui.lang)();
     let mut filter = use_signal(|| ListFilter {
         mine: false,
@@ -107,19 +109,19 @@ pub fn IssuesScreen() -> Element {
                 })
                 .await
                 .map_err(|g| g.to_string())
-                .and_then(|r| r.map_err(|e| device_error(lang, &e)))
+                .and_then(|r| r.map_err(|e| lang.device_error(&e)))
         }
     });
     rsx! {
-        TitleBar { title: lang.pick("问题台账", "Issue ledger").to_string(), lang, on_back: None }
+        TitleBar { title: lang.t(Msg::IssueLedger).to_string(), lang, on_back: None }
         button { class: "primary wide", "data-action": "report",
-            onclick: move |_| ui.go(Route::Report { building: None, household: None }),
-            {lang.pick("上报问题", "Report a problem")} }
+            onclick: move |_| nav.go(Destination::Report { building: None, household: None }),
+            {lang.t(Msg::ReportAProblem)} }
         match &*rows.read() {
             None => rsx! { Loading { lang } },
             Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
             Some(Ok(r)) => rsx! {
-                IssueList { rows: r.clone(), filter: filter(), lang, on_filter: move |f| filter.set(f), on_open: move |id| ui.go(Route::Issue(id)) }
+                IssueList { rows: r.clone(), filter: filter(), lang, on_filter: move |f| filter.set(f), on_open: move |id| nav.go(Destination::Issue(id)) }
             },
         }
     }
@@ -131,16 +133,16 @@ fn DeliveryNote(delivery: Option<Delivery>, merged_reason: Option<String>, lang:
         if let Some(d) = delivery {
             span { class: "tag state-{d.state.code()}",
                 {match d.state {
-                    OutboxState::Pending => lang.pick("待上传", "Not uploaded"),
-                    OutboxState::Merged => lang.pick("已并为留言", "Kept as a comment"),
-                    OutboxState::Failed => lang.pick("上传被拒", "Refused by server"),
+                    OutboxState::Pending => lang.t(Msg::NotUploaded),
+                    OutboxState::Merged => lang.t(Msg::KeptAsAComment),
+                    OutboxState::Failed => lang.t(Msg::RefusedByServer),
                     OutboxState::Acked => "",
                 }}
                 if let Some(r) = d.reason { "：{r}" }
             }
         }
         if let Some(r) = merged_reason {
-            span { class: "tag state-merged", {lang.pick("已并为留言", "Kept as a comment")} "：{r}" }
+            span { class: "tag state-merged", {lang.t(Msg::KeptAsAComment)} "：{r}" }
         }
     }
 }
@@ -152,12 +154,11 @@ pub fn IssueView(
     thumbs: Vec<String>,
     roles: Vec<Role>,
     me: Option<UserId>,
-    note: String,
-    note_photos: usize,
+    form: ActionForm,
     error: Option<String>,
     lang: Lang,
     on_note: EventHandler<String>,
-    on_photo: EventHandler<()>,
+    on_photo: EventHandler<Option<Vec<u8>>>,
     on_action: EventHandler<IssueAction>,
 ) -> Element {
     let i = &detail.issue;
@@ -172,37 +173,34 @@ pub fn IssueView(
             }
         }
         section { class: "card",
-            if let Some(a) = &detail.household_address { p { class: "sub", {lang.pick("地点：", "Where: ")} "{a}" } }
-            else if let Some(b) = &detail.building_number { p { class: "sub", {lang.pick("地点：", "Where: ")} "{b}" {lang.pick("栋", "")} } }
+            if let Some(a) = &detail.household_address { p { class: "sub", {lang.t(Msg::Where)} "{a}" } }
+            else if let Some(b) = &detail.building_number { p { class: "sub", {lang.t(Msg::Where)} "{b}" {lang.t(Msg::BuildingSuffix)} } }
             p { class: "description", "{detail.description}" }
             PhotoStrip { thumbs }
-            p { class: "muted small", {lang.pick("上报于 ", "Reported ")} {china_time(i.reported_at)} }
+            p { class: "muted small", {lang.t(Msg::ReportedAt)} {china_time(i.reported_at)} }
         }
         section { class: "card timeline",
-            h2 { {lang.pick("处理经过", "Timeline")} }
-            if detail.events.is_empty() { p { class: "empty", {lang.pick("尚无处理记录", "Nothing done yet")} } }
+            h2 { {lang.t(Msg::Timeline)} }
+            if detail.events.is_empty() { p { class: "empty", {lang.t(Msg::NothingDoneYet)} } }
             ol {
                 for e in detail.events.iter() {
                     li { class: "event",
                         span { class: "when", {china_time(e.event.at)} }
                         b { {e.event.action.label(lang)} }
-                        span { class: "muted", " · " {if Some(e.event.actor) == me { lang.pick("我", "me") } else { lang.pick("同事", "colleague") }} }
+                        span { class: "muted", " · " {if Some(e.event.actor) == me { lang.t(Msg::Me) } else { lang.t(Msg::Colleague) }} }
                         if !e.event.note.is_empty() { p { "{e.event.note}" } }
-                        if !e.event.photos.is_empty() { span { class: "muted small", {lang.pick("照片 ", "photos ")} "{e.event.photos.len()}" } }
+                        if !e.event.photos.is_empty() { span { class: "muted small", {lang.t(Msg::PhotosCount)} "{e.event.photos.len()}" } }
                         DeliveryNote { delivery: e.delivery.clone(), merged_reason: e.event.merged_reason.clone(), lang }
                     }
                 }
             }
         }
         section { class: "card act",
-            h2 { {lang.pick("处理", "Act")} }
-            textarea { name: "note", rows: "3", value: "{note}",
-                placeholder: lang.pick("说明（留言必填）", "Note (required for a comment)"),
+            h2 { {lang.t(Msg::Act)} }
+            textarea { name: "note", rows: "3", initial_value: "{form.note}",
+                placeholder: lang.t(Msg::NoteRequiredForAComment),
                 oninput: move |e| on_note.call(e.value()) }
-            div { class: "photo-row",
-                button { class: "secondary", "data-action": "camera", onclick: move |_| on_photo.call(()), {lang.pick("拍照", "Take photo")} }
-                span { class: "muted", " {note_photos} " {lang.pick("张", "photos")} }
-            }
+            PhotoButtons { count: form.photos.len(), lang, on_photo }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
             div { class: "action-buttons",
                 for a in actions {
@@ -216,14 +214,29 @@ pub fn IssueView(
     }
 }
 
+/// What the user is adding to an issue: a note and photos; also the draft's JSON.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionForm {
+    pub note: String,
+    pub photos: Vec<String>,
+}
+
+impl ActionForm {
+    pub fn draft_key(issue: IssueId) -> String {
+        format!("issue:{issue}")
+    }
+}
+
 #[component]
 pub fn IssueScreen(issue: IssueId) -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
-    let mut note = use_signal(String::new);
-    let mut photos = use_signal(Vec::<PhotoRef>::new);
+    let draft = use_draft(ActionForm::draft_key(issue), ActionForm::default);
     let mut error = use_signal(|| None::<String>);
+    // Bumped after an action is saved: the note field is uncontrolled, so it is drawn anew.
+    let mut generation = use_signal(|| 0u32);
     let data = use_load(move |s| {
         let d = s.issue(issue)?;
         let t = thumb_urls(s, &d.photos);
@@ -236,36 +249,40 @@ pub fn IssueScreen(issue: IssueId) -> Element {
         .unwrap_or_default();
     let me = session.as_ref().map(|s| s.user.id);
     let s1 = services.clone();
-    let on_photo = move |_| {
+    let on_photo = move |bytes: Option<Vec<u8>>| {
         let services = s1.clone();
         spawn(async move {
-            match add_photo(&services, None, lang).await {
-                Some(Ok(sha)) => photos.write().push(sha),
+            match add_photo(&services, bytes, lang).await {
+                Some(Ok(sha)) => {
+                    let sha = sha.to_string();
+                    draft.edit(edit(move |f: &mut ActionForm| f.photos.push(sha.clone())));
+                }
                 Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.pick("没有拍到照片", "No photo taken").into())),
+                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
             }
         });
     };
     let on_action = move |a: IssueAction| {
-        let text = note();
-        let ph = photos();
+        let f = draft.finish();
+        let key = draft.key();
         let services = services.clone();
         spawn(async move {
-            let r = services
-                .store
-                .run(move |s| s.act_on_issue(issue, a, &text, ph))
-                .await;
+            let r = run_store(&services.store, lang, move |s| {
+                let photos = f.photos.iter().filter_map(|p| PhotoRef::parse(p)).collect();
+                s.act_on_issue(issue, a, &f.note, photos)?;
+                s.discard_draft(&key)
+            })
+            .await;
             match r {
-                Ok(Ok(_)) => {
-                    note.set(String::new());
-                    photos.set(Vec::new());
+                Ok(()) => {
+                    draft.reset(ActionForm::default());
+                    generation += 1;
                     error.set(None);
                     services.trigger(Trigger::LocalWrite);
                     ui.changed();
-                    ui.say(lang.pick("已保存，联网后自动上传", "Saved; it uploads when online"));
+                    ui.say(Msg::SavedItUploadsWhenOnline);
                 }
-                Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
-                Err(g) => error.set(Some(g.to_string())),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
@@ -273,11 +290,15 @@ pub fn IssueScreen(issue: IssueId) -> Element {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
         Some(Ok((d, t))) => rsx! {
-            TitleBar { title: d.issue.title.clone(), lang, on_back: move |_| ui.back() }
-            IssueView {
-                detail: d.clone(), thumbs: t.clone(), roles: roles.clone(), me,
-                note: note(), note_photos: photos().len(), error: error(), lang,
-                on_note: move |t| note.set(t), on_photo, on_action,
+            TitleBar { title: d.issue.title.clone(), lang, on_back: move |_| nav.back() }
+            if (draft.ready)() {
+                IssueView {
+                    key: "{generation}",
+                    detail: d.clone(), thumbs: t.clone(), roles: roles.clone(), me,
+                    form: draft.form.cloned(), error: error(), lang,
+                    on_note: move |t: String| draft.edit(edit(move |f: &mut ActionForm| f.note = t.clone())),
+                    on_photo, on_action,
+                }
             }
         },
     }
@@ -287,14 +308,13 @@ pub fn IssueScreen(issue: IssueId) -> Element {
 mod tests {
     use super::*;
     use crate::screens::fixtures::{demo_store, render, session};
-    use crate::screens::report::ReportForm;
 
     fn view(detail: IssueDetail, role: Role, lang: Lang) -> String {
         render(move || {
             rsx! {
                 IssueView {
                     detail: detail.clone(), thumbs: vec![], roles: vec![role], me: None,
-                    note: String::new(), note_photos: 0, error: None, lang,
+                    form: ActionForm::default(), error: None, lang,
                     on_note: |_| {}, on_photo: |_| {}, on_action: |_| {},
                 }
             }
@@ -311,10 +331,8 @@ mod tests {
     #[test]
     fn each_role_is_offered_what_the_state_machine_allows() {
         let (_dir, mut store) = demo_store(Role::GridWorker);
-        let mut f = ReportForm::new(None, None);
-        f.category = Some(IssueCategory::BrokenFacility);
-        f.description = "路灯不亮".into();
-        let id = f.save(&mut store, None).unwrap();
+        let id =
+            crate::screens::fixtures::report(&mut store, IssueCategory::BrokenFacility, "路灯不亮");
         let d = store.issue(id).unwrap();
         assert_eq!(d.issue.status, IssueStatus::Reported);
 

@@ -8,6 +8,7 @@ pub mod households;
 pub mod issues;
 pub mod party;
 pub mod report;
+pub mod service;
 pub mod settings;
 pub mod signin;
 pub mod visit;

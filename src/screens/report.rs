@@ -1,150 +1,105 @@
 //! Report a problem: category (with icons), what and where, photos, location; or "handled on the
 //! spot" with an after-photo. Before saving it looks, offline, for open issues of the same
 //! category within 50 m or in the same building and offers to join one instead, so the ledger
-//! does not fill with duplicates.
+//! does not fill with duplicates. Every edit is a draft.
 
-use crate::app::{Route, Services, Ui, device_error};
-use crate::i18n::{Labelled, Lang};
-use crate::screens::visit::{FixLine, add_photo, picked_bytes};
-use crate::widgets::edit;
+use crate::draft::use_draft;
+use crate::i18n::{Labelled, Lang, Msg};
+use crate::state::{Destination, Services, Ui, run_store, use_nav};
 use crate::widgets::{
-    PhotoStrip, StatusChip, TitleBar, category_icon, china_date, metres, thumb_urls,
+    Edit, FixLine, PhotoButtons, PhotoStrip, StatusChip, TitleBar, add_photo, category_icon,
+    china_date, edit, metres, use_thumbs,
 };
-use chrono::Utc;
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
-use gridmate_device::{DeviceError, NearbyIssue, NewIssue, Store};
-use gridmate_model::{
-    BuildingId, GpsFix, GridId, HouseholdId, IssueAction, IssueCategory, IssueId, IssueSource,
-    PhotoRef, Role, Severity,
-};
+use gridmate_device::{DeviceError, NearbyIssue, NewReport};
+use gridmate_model::{BuildingId, GpsFix, HouseholdId, IssueCategory, IssueId, PhotoRef, Severity};
+use serde::{Deserialize, Serialize};
 
-/// How close an open issue of the same kind must be to be offered as the same problem.
-pub const SAME_PROBLEM_RADIUS_M: f64 = 50.0;
-
-#[derive(Clone, Debug, PartialEq)]
+/// The form as typed so far; also the draft's JSON (codes, not enums: the model has no serde).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportForm {
-    pub category: Option<IssueCategory>,
-    pub severity: Severity,
+    /// Empty until a category is chosen.
+    pub category: String,
+    pub severity: String,
     pub title: String,
     pub description: String,
-    pub photos: Vec<PhotoRef>,
+    pub photos: Vec<String>,
     pub on_spot: bool,
-    pub after_photos: Vec<PhotoRef>,
-    pub building: Option<BuildingId>,
-    pub household: Option<HouseholdId>,
+    pub after_photos: Vec<String>,
 }
 
-impl ReportForm {
-    pub fn new(building: Option<BuildingId>, household: Option<HouseholdId>) -> ReportForm {
+impl Default for ReportForm {
+    fn default() -> Self {
         ReportForm {
-            category: None,
-            severity: Severity::Medium,
+            category: String::new(),
+            severity: Severity::Medium.code().into(),
             title: String::new(),
             description: String::new(),
             photos: Vec::new(),
             on_spot: false,
             after_photos: Vec::new(),
-            building,
-            household,
         }
     }
 }
 
-/// Where the report belongs: the household's or building's grid, else the reporter's first.
-/// A building leader's report goes to their building when none was chosen.
-pub fn report_place(
-    store: &Store,
-    building: Option<BuildingId>,
-    household: Option<HouseholdId>,
-) -> Result<(GridId, Option<BuildingId>), DeviceError> {
-    if let Some(h) = household {
-        let d = store.household(h)?;
-        return Ok((d.household.grid_id, Some(d.household.building_id)));
-    }
-    let session = store.session()?.ok_or(DeviceError::NoSession)?;
-    let building = building.or_else(|| session.assignments.iter().find_map(|a| a.building_id));
-    if let Some(b) = building {
-        for g in store.grids()? {
-            if store
-                .buildings(g.grid.id, Utc::now())?
-                .iter()
-                .any(|row| row.building.id == b)
-            {
-                return Ok((g.grid.id, Some(b)));
-            }
-        }
-    }
-    let grid = session
-        .grid_ids()
-        .first()
-        .copied()
-        .or_else(|| store.grids().ok()?.first().map(|g| g.grid.id))
-        .ok_or(DeviceError::NoSession)?;
-    Ok((grid, building))
-}
-
-fn source_for(store: &Store) -> IssueSource {
-    let roles = store
-        .session()
-        .ok()
-        .flatten()
-        .map(|s| s.user.roles)
-        .unwrap_or_default();
-    if roles.contains(&Role::GridWorker) || roles.contains(&Role::GridLeader) {
-        IssueSource::Patrol
-    } else if roles.contains(&Role::BuildingLeader) {
-        IssueSource::BuildingLeader
-    } else {
-        IssueSource::PartyMember
-    }
+fn refs(photos: &[String]) -> Vec<PhotoRef> {
+    photos.iter().filter_map(|p| PhotoRef::parse(p)).collect()
 }
 
 impl ReportForm {
-    /// Save the report (and, when handled on the spot, its resolution) on the phone.
-    pub fn save(&self, store: &mut Store, fix: Option<GpsFix>) -> Result<IssueId, DeviceError> {
-        let category = self.category.ok_or(DeviceError::Invalid(
-            gridmate_model::ValidationError::Required { field: "类别" },
-        ))?;
-        let (grid_id, building_id) = report_place(store, self.building, self.household)?;
-        let title = if self.title.trim().is_empty() {
-            category.label_zh().to_string()
-        } else {
-            self.title.trim().to_string()
-        };
-        let source = source_for(store);
-        let id = store.report_issue(NewIssue {
-            grid_id,
-            building_id,
-            household_id: self.household,
-            category,
-            severity: self.severity,
-            source,
-            title,
-            description: self.description.clone(),
-            location: fix,
-            photos: self.photos.clone(),
-        })?;
-        if self.on_spot {
-            store.act_on_issue(
-                id,
-                IssueAction::ResolveOnSpot,
-                "现场已处置",
-                self.after_photos.clone(),
-            )?;
-        }
-        Ok(id)
+    pub fn category(&self) -> Option<IssueCategory> {
+        IssueCategory::from_code(&self.category)
     }
 
-    /// Add this report to an existing issue instead: a comment with the text and photos.
-    pub fn join(&self, store: &mut Store, issue: IssueId) -> Result<(), DeviceError> {
-        let note = if self.description.trim().is_empty() {
-            "同一问题再次发现".to_string()
-        } else {
-            self.description.clone()
+    /// One draft per place a report can start from.
+    pub fn draft_key(building: Option<BuildingId>, household: Option<HouseholdId>) -> String {
+        match (household, building) {
+            (Some(h), _) => format!("report:household:{h}"),
+            (None, Some(b)) => format!("report:building:{b}"),
+            (None, None) => "report".into(),
+        }
+    }
+
+    /// The report to save; the default title and on-the-spot note in the user's language.
+    pub fn to_report(
+        &self,
+        building: Option<BuildingId>,
+        household: Option<HouseholdId>,
+        fix: Option<GpsFix>,
+        lang: Lang,
+    ) -> Result<NewReport, DeviceError> {
+        let category = self.category().ok_or(DeviceError::Invalid(
+            gridmate_model::ValidationError::Required { field: "category" },
+        ))?;
+        let title = match self.title.trim() {
+            "" => category.label(lang).to_string(),
+            t => t.to_string(),
         };
-        store.act_on_issue(issue, IssueAction::Comment, &note, self.photos.clone())?;
-        Ok(())
+        Ok(NewReport {
+            building,
+            household,
+            category,
+            severity: Severity::from_code(&self.severity).unwrap_or(Severity::Medium),
+            title,
+            description: self.description.clone(),
+            photos: refs(&self.photos),
+            fix,
+            on_spot: self.on_spot.then(|| {
+                (
+                    lang.t(Msg::OnSpotNote).to_string(),
+                    refs(&self.after_photos),
+                )
+            }),
+        })
+    }
+
+    /// The comment that adds this report to an issue already open.
+    pub fn join_note(&self, lang: Lang) -> String {
+        match self.description.trim() {
+            "" => lang.t(Msg::TheSameProblemSeenAgain).to_string(),
+            d => d.to_string(),
+        }
     }
 }
 
@@ -177,25 +132,25 @@ pub fn SameProblemOffer(
 ) -> Element {
     rsx! {
         section { class: "card offer", role: "alert",
-            h2 { {lang.pick("附近已有同类问题，是否并入？", "Same kind of problem already open nearby. Join it instead?")} }
+            h2 { {lang.t(Msg::SameKindOfProblemAlreadyOpen)} }
             ul {
                 for n in nearby.iter() {
                     li { class: "row",
                         span { class: "name", "{n.issue.title}" }
                         span { class: "muted small",
                             {china_date(n.issue.reported_at)}
-                            if n.same_building { " · " {lang.pick("同一楼栋", "same building")} }
+                            if n.same_building { " · " {lang.t(Msg::SameBuilding)} }
                             if let Some(d) = n.distance_m { " · " {metres(d)} }
                         }
                         StatusChip { status: n.issue.status, lang }
                         button { r#type: "button", class: "secondary", "data-action": "join",
                             onclick: { let id = n.issue.id; move |_| on_join.call(id) },
-                            {lang.pick("并入此件", "Join this one")} }
+                            {lang.t(Msg::JoinThisOne)} }
                     }
                 }
             }
             button { r#type: "button", class: "link", "data-action": "new-anyway", onclick: move |_| on_dismiss.call(()),
-                {lang.pick("不是同一问题，仍然新建", "A different problem: report it")} }
+                {lang.t(Msg::ADifferentProblemReportIt)} }
         }
     }
 }
@@ -210,59 +165,51 @@ pub fn ReportFormView(
     error: Option<String>,
     lang: Lang,
     on_edit: EventHandler<crate::widgets::Edit<ReportForm>>,
-    on_photo: EventHandler<bool>,
-    on_pick_photo: EventHandler<FormEvent>,
+    /// (after handling?, picked bytes or `None` for the camera)
+    on_photo: EventHandler<(bool, Option<Vec<u8>>)>,
     on_join: EventHandler<IssueId>,
     on_dismiss: EventHandler<()>,
     on_save: EventHandler<()>,
 ) -> Element {
     rsx! {
         div { class: "form report-form",
-            h2 { {lang.pick("问题类别", "Category")} }
-            CategoryPicker { chosen: form.category, lang,
-                on_pick: move |c| on_edit.call(edit(move |f: &mut ReportForm| f.category = Some(c))) }
+            h2 { {lang.t(Msg::Category)} }
+            CategoryPicker { chosen: form.category(), lang,
+                on_pick: move |c: IssueCategory| on_edit.call(edit(move |f: &mut ReportForm| f.category = c.code().into())) }
             if !nearby.is_empty() {
                 SameProblemOffer { nearby, lang, on_join, on_dismiss }
             }
             fieldset { class: "segmented",
-                legend { {lang.pick("紧急程度", "Urgency")} }
+                legend { {lang.t(Msg::Urgency)} }
                 for s in Severity::ALL.iter().copied() {
-                    button { r#type: "button", class: if form.severity == s { "seg on" } else { "seg" },
-                        onclick: move |_| on_edit.call(edit(move |f: &mut ReportForm| f.severity = s)),
+                    button { r#type: "button", class: if form.severity == s.code() { "seg on" } else { "seg" },
+                        onclick: move |_| on_edit.call(edit(move |f: &mut ReportForm| f.severity = s.code().into())),
                         {s.label(lang)} }
                 }
             }
-            label { {lang.pick("标题（可不填）", "Title (optional)")}
+            label { {lang.t(Msg::TitleOptional)}
                 input { name: "title", initial_value: "{form.title}", maxlength: "60",
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ReportForm| f.title = v.clone())) } }
             }
-            label { {lang.pick("情况描述", "What is wrong")}
+            label { {lang.t(Msg::WhatIsWrong)}
                 textarea { name: "description", rows: "4", initial_value: "{form.description}",
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut ReportForm| f.description = v.clone())) } }
             }
-            div { class: "photo-row",
-                button { r#type: "button", class: "secondary", "data-action": "camera", onclick: move |_| on_photo.call(false),
-                    {lang.pick("拍照", "Take photo")} }
-                label { class: "file-pick secondary", {lang.pick("从相册选", "From gallery")}
-                    input { r#type: "file", accept: "image/*", onchange: move |e| on_pick_photo.call(e) } }
-            }
+            PhotoButtons { count: form.photos.len(), lang, on_photo: move |b| on_photo.call((false, b)) }
             PhotoStrip { thumbs }
             label { class: "check",
                 input { r#type: "checkbox", name: "on_spot", checked: form.on_spot,
                     onchange: move |e: FormEvent| { let v = e.checked(); on_edit.call(edit(move |f: &mut ReportForm| f.on_spot = v)) } }
-                {lang.pick("已现场处置", "Handled on the spot")}
+                {lang.t(Msg::HandledOnTheSpot)}
             }
             if form.on_spot {
-                div { class: "photo-row",
-                    button { r#type: "button", class: "secondary", "data-action": "after-photo", onclick: move |_| on_photo.call(true),
-                        {lang.pick("拍处置后照片", "Photo after handling")} }
-                }
+                PhotoButtons { count: form.after_photos.len(), lang, action: "after-photo", after: true, on_photo: move |b| on_photo.call((true, b)) }
                 PhotoStrip { thumbs: after_thumbs }
             }
             FixLine { fix, lang }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
-            button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-report", disabled: form.category.is_none(),
-                {lang.pick("保存上报", "Save report")} }
+            button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-report", disabled: form.category().is_none(),
+                {lang.t(Msg::SaveReport)} }
         }
     }
 }
@@ -270,122 +217,109 @@ pub fn ReportFormView(
 #[component]
 pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>) -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
-    let mut form = use_signal(|| ReportForm::new(building, household));
-    let mut thumbs = use_signal(Vec::<String>::new);
-    let mut after_thumbs = use_signal(Vec::<String>::new);
-    let mut nearby = use_signal(Vec::<NearbyIssue>::new);
+    let draft = use_draft(
+        ReportForm::draft_key(building, household),
+        ReportForm::default,
+    );
+    let thumbs = use_thumbs(move || draft.form.read().photos.clone());
+    let after_thumbs = use_thumbs(move || draft.form.read().after_photos.clone());
     let mut dismissed = use_signal(|| false);
     let mut error = use_signal(|| None::<String>);
     let fix = use_signal(|| services.platform.location());
-
-    let s1 = services.clone();
-    let on_edit = move |e: crate::widgets::Edit<ReportForm>| {
-        let before = form.peek().category;
-        e(&mut form.write());
-        let f = form();
-        let category_changed = f.category != before;
-        if let (true, Some(category)) = (category_changed, f.category) {
+    // The "same problem?" offer follows the chosen category (also a restored draft's).
+    let category = use_memo(move || draft.form.read().category());
+    let nearby = use_resource(move || {
+        let store = services.store.clone();
+        let at = fix().map(|x| (x.lat, x.lon));
+        let chosen = category();
+        async move {
+            let Some(c) = chosen else { return Vec::new() };
+            store
+                .run(move |s| s.same_problem_nearby(building, household, c, at))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+        }
+    });
+    let on_edit = move |e: Edit<ReportForm>| {
+        let before = draft.form.peek().category.clone();
+        draft.edit(e);
+        if draft.form.peek().category != before {
             dismissed.set(false);
-            let store = s1.store.clone();
-            let at = fix().map(|x| (x.lat, x.lon));
-            spawn(async move {
-                let found = store
-                    .run(move |s| {
-                        let (grid, building) = report_place(s, f.building, f.household)?;
-                        s.nearby_open_issues(grid, category, building, at, SAME_PROBLEM_RADIUS_M)
-                    })
-                    .await;
-                nearby.set(found.ok().and_then(Result::ok).unwrap_or_default());
-            });
         }
     };
-    let s2 = services.clone();
-    let photo = move |after: bool, bytes: Option<Vec<u8>>| {
-        let services = s2.clone();
+    let s1 = use_context::<Services>();
+    let on_photo = move |(after, bytes): (bool, Option<Vec<u8>>)| {
+        let services = s1.clone();
         spawn(async move {
             match add_photo(&services, bytes, lang).await {
                 Some(Ok(sha)) => {
-                    let mut f = form();
-                    let list = if after {
-                        &mut f.after_photos
-                    } else {
-                        &mut f.photos
-                    };
-                    if !list.contains(&sha) {
-                        list.push(sha);
-                    }
-                    let refs = list.clone();
-                    form.set(f);
-                    if let Ok(t) = services.store.run(move |s| thumb_urls(s, &refs)).await {
-                        if after {
-                            after_thumbs.set(t)
+                    let sha = sha.to_string();
+                    draft.edit(edit(move |f: &mut ReportForm| {
+                        let list = if after {
+                            &mut f.after_photos
                         } else {
-                            thumbs.set(t)
+                            &mut f.photos
+                        };
+                        if !list.contains(&sha) {
+                            list.push(sha.clone());
                         }
-                    }
+                    }));
                     error.set(None);
                 }
                 Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.pick("没有拍到照片", "No photo taken").into())),
+                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
             }
         });
     };
-    let photo2 = photo.clone();
-    let s3 = services.clone();
-    let mut finish = move |r: Result<Result<IssueId, DeviceError>, gridmate_device::StoreGone>,
-                           services: Services| match r {
-        Ok(Ok(id)) => {
-            services.trigger(Trigger::LocalWrite);
-            ui.changed();
-            ui.say(lang.pick("已保存，联网后自动上传", "Saved; it uploads when online"));
-            ui.replace(Route::Issue(id));
-        }
-        Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
-        Err(gone) => error.set(Some(gone.to_string())),
-    };
-    let s4 = services.clone();
-    let on_join = move |issue: IssueId| {
-        let f = form();
-        let services = s4.clone();
-        spawn(async move {
-            let r = services
-                .store
-                .run(move |s| f.join(s, issue).map(|_| issue))
-                .await;
-            finish(r, services);
-        });
-    };
-    let on_save = move |_| {
-        let f = form();
+    let s2 = use_context::<Services>();
+    let save = move |join: Option<IssueId>| {
+        let f = draft.finish();
+        let key = draft.key();
         let fix = fix();
-        let services = s3.clone();
+        let services = s2.clone();
         spawn(async move {
-            let r = services.store.run(move |s| f.save(s, fix)).await;
-            finish(r, services);
+            let r = run_store(&services.store, lang, move |s| {
+                let id = match join {
+                    Some(issue) => {
+                        s.join_issue(issue, &f.join_note(lang), refs(&f.photos))?;
+                        issue
+                    }
+                    None => s.report_problem(f.to_report(building, household, fix, lang)?)?,
+                };
+                s.discard_draft(&key)?;
+                Ok(id)
+            })
+            .await;
+            match r {
+                Ok(id) => {
+                    services.trigger(Trigger::LocalWrite);
+                    ui.changed();
+                    ui.say(Msg::SavedItUploadsWhenOnline);
+                    nav.replace(Destination::Issue(id));
+                }
+                Err(e) => error.set(Some(e)),
+            }
         });
     };
-    let photo_a = photo.clone();
+    let join = save.clone();
     rsx! {
-        TitleBar { title: lang.pick("上报问题", "Report a problem").to_string(), lang, on_back: move |_| ui.back() }
-        ReportFormView {
-            form: form(), thumbs: thumbs(), after_thumbs: after_thumbs(),
-            nearby: if dismissed() { vec![] } else { nearby() },
-            fix: fix(), error: error(), lang,
-            on_edit,
-            on_photo: move |after| photo_a(after, None),
-            on_pick_photo: move |e: FormEvent| {
-                let photo = photo2.clone();
-                spawn(async move {
-                    if let Some(bytes) = picked_bytes(&e).await {
-                        photo(false, Some(bytes));
-                    }
-                });
-            },
-            on_join,
-            on_dismiss: move |_| dismissed.set(true),
-            on_save,
+        TitleBar { title: lang.t(Msg::ReportAProblem).to_string(), lang, on_back: move |_| nav.back() }
+        if (draft.ready)() {
+            ReportFormView {
+                form: draft.form.cloned(), thumbs: thumbs(), after_thumbs: after_thumbs(),
+                nearby: if dismissed() { vec![] } else { nearby.read().clone().unwrap_or_default() },
+                fix: fix(), error: error(), lang,
+                on_edit,
+                on_photo,
+                on_join: move |id| join(Some(id)),
+                on_dismiss: move |_| dismissed.set(true),
+                on_save: move |_| save(None),
+            }
         }
     }
 }
@@ -394,6 +328,7 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
 mod tests {
     use super::*;
     use crate::screens::fixtures::{demo, demo_store, render};
+    use gridmate_model::Role;
 
     #[test]
     fn every_category_has_an_icon_and_a_name_in_both_languages() {
@@ -402,7 +337,7 @@ mod tests {
                 move || rsx! { CategoryPicker { chosen: Some(IssueCategory::Noise), lang, on_pick: |_| {} } },
             );
             for c in IssueCategory::ALL {
-                assert!(html.contains(category_icon(*c)));
+                assert!(html.contains(category_icon(c)));
                 assert!(html.contains(c.label(lang)), "{c:?}");
             }
             assert_eq!(html.matches("category on").count(), 1);
@@ -419,20 +354,17 @@ mod tests {
             .find(|b| b.grid_id == d.grids[0].id)
             .unwrap()
             .id;
-        let mut first = ReportForm::new(Some(b), None);
-        first.category = Some(IssueCategory::FireSafety);
-        first.description = "楼道电动车充电".into();
-        let existing = first.save(&mut store, None).unwrap();
+        let first = ReportForm {
+            category: "fire_safety".into(),
+            description: "楼道电动车充电".into(),
+            ..Default::default()
+        };
+        let existing = store
+            .report_problem(first.to_report(Some(b), None, None, Lang::Zh).unwrap())
+            .unwrap();
 
-        let (grid, building) = report_place(&store, Some(b), None).unwrap();
         let nearby = store
-            .nearby_open_issues(
-                grid,
-                IssueCategory::FireSafety,
-                building,
-                None,
-                SAME_PROBLEM_RADIUS_M,
-            )
+            .same_problem_nearby(Some(b), None, IssueCategory::FireSafety, None)
             .unwrap();
         assert!(
             nearby
@@ -452,10 +384,14 @@ mod tests {
         );
 
         let issues_before = store.issues(&Default::default()).unwrap().len();
-        let mut second = ReportForm::new(Some(b), None);
-        second.category = Some(IssueCategory::FireSafety);
-        second.description = "又看到有人充电".into();
-        second.join(&mut store, existing).unwrap();
+        let second = ReportForm {
+            category: "fire_safety".into(),
+            description: "又看到有人充电".into(),
+            ..Default::default()
+        };
+        store
+            .join_issue(existing, &second.join_note(Lang::Zh), vec![])
+            .unwrap();
         assert_eq!(
             store.issues(&Default::default()).unwrap().len(),
             issues_before
@@ -467,16 +403,20 @@ mod tests {
     #[test]
     fn handled_on_the_spot_is_reported_and_resolved_together() {
         let (_dir, mut store) = demo_store(Role::BuildingLeader);
-        let mut f = ReportForm::new(None, None);
-        f.category = Some(IssueCategory::Sanitation);
-        f.on_spot = true;
-        let id = f.save(&mut store, None).unwrap();
+        let f = ReportForm {
+            category: "sanitation".into(),
+            on_spot: true,
+            ..Default::default()
+        };
+        let id = store
+            .report_problem(f.to_report(None, None, None, Lang::Zh).unwrap())
+            .unwrap();
         let detail = store.issue(id).unwrap();
         assert_eq!(
             detail.issue.status,
             gridmate_model::IssueStatus::ResolvedOnSpot
         );
-        assert_eq!(detail.source, IssueSource::BuildingLeader);
+        assert_eq!(detail.source, gridmate_model::IssueSource::BuildingLeader);
         assert!(
             detail.building_number.is_some(),
             "a building leader's report lands in their building"
@@ -486,16 +426,20 @@ mod tests {
 
     #[test]
     fn no_category_no_report() {
-        let (_dir, mut store) = demo_store(Role::GridWorker);
+        let (_dir, store) = demo_store(Role::GridWorker);
         let before = store.sync_status().unwrap().pending;
-        assert!(ReportForm::new(None, None).save(&mut store, None).is_err());
+        assert!(
+            ReportForm::default()
+                .to_report(None, None, None, Lang::Zh)
+                .is_err()
+        );
         assert_eq!(store.sync_status().unwrap().pending, before);
         let html = render(|| {
             rsx! {
                 ReportFormView {
-                    form: ReportForm::new(None, None), thumbs: vec![], after_thumbs: vec![], nearby: vec![],
+                    form: ReportForm::default(), thumbs: vec![], after_thumbs: vec![], nearby: vec![],
                     fix: None, error: None, lang: Lang::Zh,
-                    on_edit: |_| {}, on_photo: |_| {}, on_pick_photo: |_| {}, on_join: |_| {}, on_dismiss: |_| {}, on_save: |_| {},
+                    on_edit: |_| {}, on_photo: |_| {}, on_join: |_| {}, on_dismiss: |_| {}, on_save: |_| {},
                 }
             }
         });

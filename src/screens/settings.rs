@@ -2,8 +2,8 @@
 //! was refused, "sync now", language, large type, sign out (warning when unsent items exist), and
 //! wiping this device.
 
-use crate::app::{Services, Ui, use_load};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Msg};
+use crate::state::{Services, Ui, use_load};
 use crate::widgets::{TitleBar, china_time};
 use dioxus::prelude::*;
 use gridmate_device::outbox::{OutboxEntry, OutboxState};
@@ -38,23 +38,23 @@ impl SettingsData {
 
 fn kind_label(kind: &str, lang: Lang) -> &'static str {
     match kind {
-        "visit.record" => lang.pick("走访", "Visit"),
-        "issue.report" => lang.pick("上报问题", "Issue report"),
-        "issue.event" => lang.pick("问题处理", "Issue step"),
-        "household.patch" => lang.pick("修改住户", "Household edit"),
-        "resident.patch" => lang.pick("修改居民", "Resident edit"),
-        "checkin.record" => lang.pick("签到", "Check-in"),
-        "service.record" => lang.pick("志愿服务", "Service"),
-        _ => lang.pick("其他", "Other"),
+        "visit.record" => lang.t(Msg::Visit),
+        "issue.report" => lang.t(Msg::IssueReport),
+        "issue.event" => lang.t(Msg::IssueStep),
+        "household.patch" => lang.t(Msg::HouseholdEdit),
+        "resident.patch" => lang.t(Msg::ResidentEdit),
+        "checkin.record" => lang.t(Msg::KindCheckIn),
+        "service.record" => lang.t(Msg::KindService),
+        _ => lang.t(Msg::Other),
     }
 }
 
 fn state_label(s: OutboxState, lang: Lang) -> &'static str {
     match s {
-        OutboxState::Pending => lang.pick("待上传", "Waiting"),
-        OutboxState::Acked => lang.pick("已上传", "Uploaded"),
-        OutboxState::Merged => lang.pick("已合并", "Merged"),
-        OutboxState::Failed => lang.pick("被拒绝", "Refused"),
+        OutboxState::Pending => lang.t(Msg::Waiting),
+        OutboxState::Acked => lang.t(Msg::Uploaded),
+        OutboxState::Merged => lang.t(Msg::Merged),
+        OutboxState::Failed => lang.t(Msg::Refused),
     }
 }
 
@@ -81,68 +81,68 @@ pub fn SettingsView(
     let unsent = s.pending + s.failed;
     rsx! {
         section { class: "card",
-            h2 { {lang.pick("同步", "Sync")} }
-            p { {lang.t1("sync.pending", s.pending)}
-                if s.failed > 0 { " · " span { class: "warn", {lang.t1("sync.failed", s.failed)} } }
-                if s.merged > 0 { " · " {lang.pick("已合并 ", "merged ")} "{s.merged}" }
+            h2 { {lang.t(Msg::Sync)} }
+            p { {lang.t1(Msg::SyncPending, s.pending)}
+                if s.failed > 0 { " · " span { class: "warn", {lang.t1(Msg::SyncFailed, s.failed)} } }
+                if s.merged > 0 { " · " {lang.t(Msg::MergedCount)} "{s.merged}" }
             }
             p { class: "muted",
-                {match s.last_sync_at { Some(t) => lang.t1("sync.last", china_time(t)), None => lang.t("sync.never").to_string() }}
+                {match s.last_sync_at { Some(t) => lang.t1(Msg::SyncLast, china_time(t)), None => lang.t(Msg::SyncNever).to_string() }}
             }
             if let Some(server) = &data.server { p { class: "muted small", "{server}" } }
-            button { class: "primary wide", "data-action": "sync-now", onclick: move |_| on_sync.call(()), {lang.pick("立即同步", "Sync now")} }
+            button { class: "primary wide", "data-action": "sync-now", onclick: move |_| on_sync.call(()), {lang.t(Msg::SyncNow)} }
         }
         section { class: "card outbox",
-            h2 { {lang.pick("待上传与失败记录", "Waiting and refused")} span { class: "count", " {data.outbox.len()}" } }
-            if data.outbox.is_empty() { p { class: "empty", {lang.pick("全部已上传", "Everything is uploaded")} } }
+            h2 { {lang.t(Msg::WaitingAndRefused)} span { class: "count", " {data.outbox.len()}" } }
+            if data.outbox.is_empty() { p { class: "empty", {lang.t(Msg::EverythingIsUploaded)} } }
             ul {
                 for e in data.outbox.iter() {
                     li { class: "row outbox-row state-{e.state.code()}",
                         span { class: "name", {kind_label(&e.kind, lang)} }
                         span { class: "muted small", {china_time(e.recorded_at)} }
                         span { class: "tag state-{e.state.code()}", {state_label(e.state, lang)} }
-                        if e.attempts > 1 { span { class: "muted small", {lang.pick("已尝试 ", "tries ")} "{e.attempts}" } }
+                        if e.attempts > 1 { span { class: "muted small", {lang.t(Msg::Tries)} "{e.attempts}" } }
                         if let Some(m) = &e.error_message { span { class: "reason", "{m}" } }
                     }
                 }
             }
         }
         section { class: "card",
-            h2 { {lang.pick("设置", "Settings")} }
+            h2 { {lang.t(Msg::Settings)} }
             div { class: "setting",
-                span { {lang.pick("语言", "Language")} }
+                span { {lang.t(Msg::Language)} }
                 button { class: if lang == Lang::Zh { "seg on" } else { "seg" }, "data-lang": "zh", onclick: move |_| on_lang.call(Lang::Zh), "中文" }
                 button { class: if lang == Lang::En { "seg on" } else { "seg" }, "data-lang": "en", onclick: move |_| on_lang.call(Lang::En), "English" }
             }
             label { class: "check",
                 input { r#type: "checkbox", name: "big_type", checked: big_type, onchange: move |e: FormEvent| on_big_type.call(e.checked()) }
-                {lang.pick("大字体", "Large type")}
+                {lang.t(Msg::LargeType)}
             }
         }
         section { class: "card danger",
             p { class: "muted", "{data.user}" }
-            button { class: "secondary wide", "data-action": "sign-out", onclick: move |_| on_ask.call(Some(Confirm::SignOut)), {lang.pick("退出登录", "Sign out")} }
-            button { class: "danger wide", "data-action": "wipe", onclick: move |_| on_ask.call(Some(Confirm::Wipe)), {lang.pick("清除本机数据", "Wipe this device")} }
+            button { class: "secondary wide", "data-action": "sign-out", onclick: move |_| on_ask.call(Some(Confirm::SignOut)), {lang.t(Msg::SignOut)} }
+            button { class: "danger wide", "data-action": "wipe", onclick: move |_| on_ask.call(Some(Confirm::Wipe)), {lang.t(Msg::WipeThisDevice)} }
         }
         if let Some(c) = confirm {
             div { class: "dialog", role: "alertdialog",
                 p {
                     {match c {
-                        Confirm::SignOut => lang.pick("退出后本机的居民信息将被清除。", "Signing out removes residents' data from this phone."),
-                        Confirm::Wipe => lang.pick("将清除本机全部数据，包括未上传的记录，且无法恢复。", "This removes everything on this phone, unsent records included. It cannot be undone."),
+                        Confirm::SignOut => lang.t(Msg::SigningOutRemovesResidentsDataFrom),
+                        Confirm::Wipe => lang.t(Msg::ThisRemovesEverythingOnThisPhone),
                     }}
                 }
                 if unsent > 0 {
                     p { class: "warn", "data-warning": "unsent",
                         {match c {
-                            Confirm::SignOut => lang.t1("settings.unsent.kept", unsent),
-                            Confirm::Wipe => lang.t1("settings.unsent.lost", unsent),
+                            Confirm::SignOut => lang.t1(Msg::SettingsUnsentKept, unsent),
+                            Confirm::Wipe => lang.t1(Msg::SettingsUnsentLost, unsent),
                         }}
                     }
                 }
                 button { class: "danger wide", "data-action": "confirm", onclick: move |_| on_confirmed.call(c),
-                    {match c { Confirm::SignOut => lang.pick("确认退出", "Sign out"), Confirm::Wipe => lang.pick("确认清除", "Wipe") }} }
-                button { class: "secondary wide", onclick: move |_| on_ask.call(None), {lang.t("action.cancel")} }
+                    {match c { Confirm::SignOut => lang.t(Msg::ConfirmSignOut), Confirm::Wipe => lang.t(Msg::ConfirmWipe) }} }
+                button { class: "secondary wide", onclick: move |_| on_ask.call(None), {lang.t(Msg::ActionCancel)} }
             }
         }
     }
@@ -178,14 +178,14 @@ pub fn SettingsScreen() -> Element {
         });
     };
     rsx! {
-        TitleBar { title: lang.pick("同步与设置", "Sync & settings").to_string(), lang, on_back: None }
+        TitleBar { title: lang.t(Msg::SyncSettings).to_string(), lang, on_back: None }
         match &*data.read() {
             None => rsx! { crate::widgets::Loading { lang } },
             Some(Err(e)) => rsx! { crate::widgets::ErrorCard { message: e.clone() } },
             Some(Ok(d)) => rsx! {
                 SettingsView {
                     data: d.clone(), lang, big_type: (ui.big_type)(), confirm: confirm(),
-                    on_sync: move |_| { s1.trigger(Trigger::Now); ui.say(lang.pick("正在同步…", "Syncing…")) },
+                    on_sync: move |_| { s1.trigger(Trigger::Now); ui.say(Msg::Syncing) },
                     on_lang: move |l: Lang| {
                         ui.lang.set(l);
                         let store = s2.store.clone();
@@ -208,8 +208,7 @@ pub fn SettingsScreen() -> Element {
 mod tests {
     use super::*;
     use crate::screens::fixtures::{demo_store, render};
-    use crate::screens::report::ReportForm;
-    use gridmate_model::{IssueCategory, Role};
+    use gridmate_model::Role;
 
     fn view(data: SettingsData, lang: Lang, confirm: Option<Confirm>) -> String {
         render(move || {
@@ -234,9 +233,7 @@ mod tests {
             "nothing unsent, no warning"
         );
 
-        let mut f = ReportForm::new(None, None);
-        f.category = Some(IssueCategory::Noise);
-        f.save(&mut store, None).unwrap();
+        crate::screens::fixtures::report(&mut store, gridmate_model::IssueCategory::Noise, "噪音");
         let data = SettingsData::read(&store).unwrap();
         assert_eq!(data.outbox.len(), 1);
         let html = view(data.clone(), Lang::Zh, Some(Confirm::SignOut));

@@ -2,8 +2,8 @@
 //! re-render arriving between two keystrokes must never put an older value back. The device is remembered by its install id; errors
 //! say what to do (wrong password, no network, app and server versions apart).
 
-use crate::app::{Services, Ui};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Msg};
+use crate::state::{Services, Ui};
 use crate::widgets::edit;
 use dioxus::prelude::*;
 use gridmate_device::sync::{SyncClient, SyncError, sign_in};
@@ -24,20 +24,10 @@ pub fn normalize_server(input: &str) -> String {
 }
 
 fn sign_in_error(lang: Lang, e: &SyncError) -> String {
-    match lang {
-        Lang::Zh => match e {
-            SyncError::Offline(_) => "连不上服务器：请检查网络和服务器地址".into(),
-            other => other.message_zh(),
-        },
-        Lang::En => match e {
-            SyncError::Offline(_) => {
-                "Cannot reach the server: check the network and the address".into()
-            }
-            SyncError::UnsupportedProtocol(_) => {
-                "This app and the server are different versions: update the app".into()
-            }
-            other => other.to_string(),
-        },
+    match e {
+        SyncError::Offline(_) => lang.t(Msg::SignInUnreachable).to_string(),
+        SyncError::Device(d) => lang.device_error(d),
+        other => lang.sync_problem(other.problem()),
     }
 }
 
@@ -61,21 +51,21 @@ pub fn SignInView(
     rsx! {
         main { class: "screen sign-in",
             div { class: "brand",
-                h1 { {lang.t("app.name")} }
-                p { {lang.pick("社区网格员的离线工作台", "The offline companion for grid workers")} }
+                h1 { {lang.t(Msg::AppName)} }
+                p { {lang.t(Msg::TheOfflineCompanionForGridWorkers)} }
             }
             div { class: "card form",
-                label { {lang.pick("服务器地址", "Server address")}
+                label { {lang.t(Msg::ServerAddress)}
                     input { name: "server", r#type: "url", inputmode: "url", autocomplete: "url",
                         placeholder: "http://192.168.1.5:8787", initial_value: "{form.server}",
                         oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.server = v.clone())) } }
                 }
-                label { {lang.pick("手机号", "Phone number")}
+                label { {lang.t(Msg::PhoneNumber)}
                     input { name: "phone", r#type: "tel", inputmode: "numeric", autocomplete: "username",
                         maxlength: "11", initial_value: "{form.phone}",
                         oninput: move |e| { let v = e.value(); on_input.call(edit(move |f: &mut SignInForm| f.phone = v.clone())) } }
                 }
-                label { {lang.pick("密码", "Password")}
+                label { {lang.t(Msg::Password)}
                     input { name: "password", r#type: "password", autocomplete: "current-password",
                         initial_value: "{form.password}",
                         onkeydown: move |e: KeyboardEvent| if e.key() == Key::Enter { on_submit.call(()) },
@@ -85,15 +75,13 @@ pub fn SignInView(
                     p { class: "error-card", role: "alert", "{e}" }
                 }
                 button { class: "primary", r#type: "button", "data-action": "sign-in", onclick: move |_| on_submit.call(()), disabled: busy,
-                    if busy { {lang.pick("正在登录…", "Signing in…")} } else { {lang.pick("登录", "Sign in")} }
+                    if busy { {lang.t(Msg::SigningIn)} } else { {lang.t(Msg::SignIn)} }
                 }
-                p { class: "hint", {lang.pick(
-                    "登录后网格数据保存在本机，没有信号也能走访、上报；联网后自动上传。",
-                    "After sign-in your grid is kept on this phone: visit and report with no signal; it uploads when online.")} }
+                p { class: "hint", {lang.t(Msg::AfterSignInYourGridIs)} }
             }
             p { class: "lang-switch",
-                button { onclick: move |_| on_lang.call(if lang == Lang::Zh { Lang::En } else { Lang::Zh }),
-                    {lang.pick("English", "中文")} }
+                button { onclick: move |_| on_lang.call(lang.other()),
+                    {lang.other().native_name()} }
             }
         }
     }
@@ -124,13 +112,7 @@ pub fn SignInScreen(auto: Option<(String, String, String)>) -> Element {
             }
             let f = form();
             if f.phone.trim().is_empty() || f.password.is_empty() || f.server.trim().is_empty() {
-                error.set(Some(
-                    lang.pick(
-                        "请填写服务器地址、手机号和密码",
-                        "Fill in the server, phone and password",
-                    )
-                    .into(),
-                ));
+                error.set(Some(lang.t(Msg::FillInTheServerPhoneAnd).into()));
                 return;
             }
             busy.set(true);
@@ -152,12 +134,11 @@ pub fn SignInScreen(auto: Option<(String, String, String)>) -> Element {
                     Ok(Ok(session)) => {
                         let _ = services.start_sync(&server);
                         ui.server.set(Some(server));
-                        ui.stack.set(vec![crate::app::Route::Home]);
                         ui.session.set(Some(session));
                         ui.changed();
                     }
                     Ok(Err(e)) => error.set(Some(sign_in_error(lang, &e))),
-                    Err(gone) => error.set(Some(gone.to_string())),
+                    Err(_) => error.set(Some(lang.t(Msg::StoreGone).to_string())),
                 }
             });
         }

@@ -2,10 +2,10 @@
 //! (each becomes an issue), photos, and the GPS fix with its accuracy. Saved on the phone at
 //! once, with or without signal; every keystroke goes to a draft, so a killed app loses nothing.
 
-use crate::app::{Route, Services, Ui, device_error};
-use crate::i18n::{Labelled, Lang};
-use crate::widgets::edit;
-use crate::widgets::{PhotoStrip, TitleBar, metres, thumb_urls};
+use crate::draft::use_draft;
+use crate::i18n::{Labelled, Lang, Msg};
+use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
+use crate::widgets::{FixLine, PhotoButtons, PhotoStrip, TitleBar, add_photo, edit, use_thumbs};
 use chrono::{TimeZone, Utc};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
@@ -50,6 +50,7 @@ impl VisitForm {
         store: &mut Store,
         household: HouseholdId,
         fix: Option<GpsFix>,
+        lang: Lang,
     ) -> Result<gridmate_model::VisitId, gridmate_device::DeviceError> {
         let detail = store.household(household)?;
         let h = &detail.household;
@@ -66,9 +67,9 @@ impl VisitForm {
                 category,
                 severity: Severity::Low,
                 source: IssueSource::Visit,
-                title: format!("{}：{address}", category.label_zh()),
+                title: format!("{} {address}", category.label(lang)),
                 description: if self.notes.trim().is_empty() {
-                    format!("入户走访发现：{}", category.label_zh())
+                    lang.t1(Msg::NeedFoundOnVisit, category.label(lang))
                 } else {
                     self.notes.clone()
                 },
@@ -116,21 +117,6 @@ const NEEDS: [IssueCategory; 5] = [
 ];
 
 #[component]
-pub fn FixLine(fix: Option<GpsFix>, lang: Lang) -> Element {
-    rsx! {
-        p { class: "fix",
-            match fix {
-                Some(f) => rsx! {
-                    span { {lang.pick("位置 ", "Location ")} "{f.lat:.5}, {f.lon:.5} · " {lang.pick("精度", "accuracy")} " ±{metres(f.accuracy_m)}" }
-                    if f.mock_location { span { class: "tag", {lang.pick("模拟定位", "mock location")} } }
-                },
-                None => rsx! { span { class: "muted", {lang.pick("暂无定位，可不带位置保存", "No location fix: saving without one")} } },
-            }
-        }
-    }
-}
-
-#[component]
 pub fn VisitFormView(
     form: VisitForm,
     thumbs: Vec<String>,
@@ -139,14 +125,13 @@ pub fn VisitFormView(
     saving: bool,
     lang: Lang,
     on_edit: EventHandler<crate::widgets::Edit<VisitForm>>,
-    on_take_photo: EventHandler<()>,
-    on_pick_photo: EventHandler<FormEvent>,
+    on_photo: EventHandler<Option<Vec<u8>>>,
     on_save: EventHandler<()>,
 ) -> Element {
     rsx! {
         div { class: "form visit-form",
             fieldset { class: "segmented",
-                legend { {lang.pick("走访结果", "Outcome")} }
+                legend { {lang.t(Msg::Outcome)} }
                 for o in VisitOutcome::ALL.iter().copied() {
                     button { r#type: "button", "data-outcome": o.code(),
                         class: if form.outcome == o.code() { "seg on" } else { "seg" },
@@ -155,7 +140,7 @@ pub fn VisitFormView(
                     }
                 }
             }
-            label { {lang.pick("走访类型", "Kind")}
+            label { {lang.t(Msg::Kind)}
                 select { name: "kind",
                     onchange: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut VisitForm| f.kind = v.clone())) },
                     for k in VisitKind::ALL.iter().copied() {
@@ -163,18 +148,18 @@ pub fn VisitFormView(
                     }
                 }
             }
-            label { {lang.pick("情况记录", "Notes")}
+            label { {lang.t(Msg::Notes)}
                 textarea { name: "notes", rows: "4", initial_value: "{form.notes}",
-                    placeholder: lang.pick("身体状况、家庭情况、诉求…", "Health, family, requests…"),
+                    placeholder: lang.t(Msg::HealthFamilyRequests),
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut VisitForm| f.notes = v.clone())) } }
             }
-            label { {lang.pick("服务人数", "People served")}
+            label { {lang.t(Msg::PeopleServedField)}
                 input { name: "people", r#type: "number", inputmode: "numeric", min: "0", max: "99",
                     value: "{form.people_served}",
                     oninput: move |e: FormEvent| { let v = e.value().parse().unwrap_or(0).min(99); on_edit.call(edit(move |f: &mut VisitForm| f.people_served = v)) } }
             }
             fieldset { class: "toggles",
-                legend { {lang.pick("发现的需求（保存时各自生成问题）", "Needs found (each becomes an issue)")} }
+                legend { {lang.t(Msg::NeedsFoundEachBecomesAnIssue)} }
                 for c in NEEDS {
                     button { r#type: "button", "data-need": c.code(),
                         class: if form.needs.iter().any(|n| n == c.code()) { "toggle on" } else { "toggle" },
@@ -189,200 +174,95 @@ pub fn VisitFormView(
                     }
                 }
             }
-            div { class: "photo-row",
-                button { r#type: "button", class: "secondary", "data-action": "camera", onclick: move |_| on_take_photo.call(()),
-                    {lang.pick("拍照", "Take photo")} }
-                label { class: "file-pick secondary",
-                    {lang.pick("从相册选", "From gallery")}
-                    input { r#type: "file", accept: "image/*", onchange: move |e| on_pick_photo.call(e) }
-                }
-                span { class: "muted", " {form.photos.len()} " {lang.pick("张", "photos")} }
-            }
+            PhotoButtons { count: form.photos.len(), lang, on_photo }
             PhotoStrip { thumbs }
             FixLine { fix, lang }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
             button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-visit", disabled: saving,
-                {lang.pick("保存走访", "Save visit")} }
-            p { class: "hint", {lang.pick("保存在手机上，联网后自动上传。", "Saved on the phone; uploads when online.")} }
+                {lang.t(Msg::SaveVisit)} }
+            p { class: "hint", {lang.t(Msg::SavedOnThePhoneUploadsWhen)} }
         }
     }
-}
-
-/// Take a photo through the platform, or ingest picked bytes; both on the store thread.
-pub async fn add_photo(
-    services: &Services,
-    bytes: Option<Vec<u8>>,
-    lang: Lang,
-) -> Option<Result<PhotoRef, String>> {
-    let platform = services.platform.clone();
-    services
-        .store
-        .run(move |s| {
-            let bytes = bytes.or_else(|| platform.take_photo())?;
-            Some(
-                s.ingest_photo(&bytes)
-                    .map(|p| p.sha256)
-                    .map_err(|e| device_error(lang, &e)),
-            )
-        })
-        .await
-        .ok()
-        .flatten()
-}
-
-/// The bytes of the first file an `<input type=file>` gave.
-pub async fn picked_bytes(e: &FormEvent) -> Option<Vec<u8>> {
-    let file = e.files().into_iter().next()?;
-    file.read_bytes().await.ok().map(|b| b.to_vec())
 }
 
 #[component]
 pub fn VisitScreen(household: HouseholdId) -> Element {
     let ui = use_context::<Ui>();
+    let nav = use_nav();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
-    let mut form = use_signal(VisitForm::new);
-    let mut thumbs = use_signal(Vec::<String>::new);
+    let draft = use_draft(VisitForm::draft_key(household), VisitForm::new);
+    let thumbs = use_thumbs(move || draft.form.read().photos.clone());
     let mut error = use_signal(|| None::<String>);
     let mut saving = use_signal(|| false);
-    let mut title = use_signal(String::new);
-    // The form's fields are uncontrolled (a re-render never overwrites a keystroke), so it is
-    // drawn once the draft, if any, is loaded.
-    let mut ready = use_signal(|| false);
     let fix = use_signal(|| services.platform.location());
-    let key = VisitForm::draft_key(household);
-
-    // Resume a draft left by a killed app.
-    let s0 = services.clone();
-    let k0 = key.clone();
-    use_hook(move || {
-        spawn(async move {
-            let loaded = s0
-                .store
-                .run(move |s| {
-                    let draft = s
-                        .draft(&k0)
-                        .ok()
-                        .flatten()
-                        .and_then(|d| serde_json::from_str::<VisitForm>(&d).ok());
-                    let thumbs = draft
-                        .as_ref()
-                        .map(|d| {
-                            let refs: Vec<PhotoRef> =
-                                d.photos.iter().filter_map(|p| PhotoRef::parse(p)).collect();
-                            thumb_urls(s, &refs)
-                        })
-                        .unwrap_or_default();
-                    let title = s.household(household).ok().map(|d| {
-                        format!(
-                            "{}-{}-{} {}",
-                            d.building_number,
-                            d.household.unit,
-                            d.household.room,
-                            d.household.head_name
-                        )
-                    });
-                    (draft, thumbs, title)
-                })
-                .await;
-            if let Ok((draft, t, name)) = loaded {
-                if let Some(d) = draft {
-                    form.set(d);
-                    thumbs.set(t);
-                }
-                title.set(name.unwrap_or_default());
-            }
-            ready.set(true);
-        });
+    let title = use_load(move |s| {
+        let d = s.household(household)?;
+        Ok(format!(
+            "{}-{}-{} {}",
+            d.building_number, d.household.unit, d.household.room, d.household.head_name
+        ))
     });
-
     let s1 = services.clone();
-    let k1 = key.clone();
-    let on_edit = move |e: crate::widgets::Edit<VisitForm>| {
-        e(&mut form.write());
-        let f = form();
-        let key = k1.clone();
-        let store = s1.store.clone();
-        spawn(async move {
-            if let Ok(body) = serde_json::to_string(&f) {
-                let _ = store.run(move |s| s.save_draft(&key, &body)).await;
-            }
-        });
-    };
-    let s2 = services.clone();
-    let on_edit_photo = on_edit.clone();
-    let add = move |bytes: Option<Vec<u8>>| {
-        let services = s2.clone();
-        let mut on_edit = on_edit_photo.clone();
+    let on_photo = move |bytes: Option<Vec<u8>>| {
+        let services = s1.clone();
         spawn(async move {
             match add_photo(&services, bytes, lang).await {
                 Some(Ok(sha)) => {
                     let sha = sha.to_string();
-                    on_edit(edit(move |f: &mut VisitForm| {
+                    draft.edit(edit(move |f: &mut VisitForm| {
                         if !f.photos.contains(&sha) {
                             f.photos.push(sha.clone());
                         }
                     }));
-                    let refs: Vec<PhotoRef> = form()
-                        .photos
-                        .iter()
-                        .filter_map(|p| PhotoRef::parse(p))
-                        .collect();
-                    if let Ok(t) = services.store.run(move |s| thumb_urls(s, &refs)).await {
-                        thumbs.set(t);
-                    }
                     error.set(None);
                 }
                 Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.pick("没有拍到照片", "No photo taken").into())),
+                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
             }
         });
     };
-    let add2 = add.clone();
-    let s3 = services.clone();
     let on_save = move |_| {
         if saving() {
             return;
         }
         saving.set(true);
-        let f = form();
+        let f = draft.finish();
         let fix = fix();
-        let services = s3.clone();
+        let services = services.clone();
         spawn(async move {
-            let r = services.store.run(move |s| f.save(s, household, fix)).await;
+            let r = run_store(&services.store, lang, move |s| {
+                f.save(s, household, fix, lang)
+            })
+            .await;
             saving.set(false);
             match r {
-                Ok(Ok(_)) => {
+                Ok(_) => {
                     services.trigger(Trigger::LocalWrite);
                     ui.changed();
-                    ui.say(lang.pick(
-                        "走访已保存，联网后自动上传",
-                        "Visit saved; it uploads when online",
-                    ));
-                    ui.replace(Route::Household(household));
+                    ui.say(Msg::VisitSavedItUploadsWhenOnline);
+                    nav.replace(Destination::Household(household));
                 }
-                Ok(Err(e)) => error.set(Some(device_error(lang, &e))),
-                Err(gone) => error.set(Some(gone.to_string())),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
+    let name = title
+        .read()
+        .as_ref()
+        .and_then(|r| r.as_ref().ok().cloned())
+        .unwrap_or_default();
     rsx! {
-        TitleBar { title: format!("{} {}", lang.pick("走访", "Visit"), title()), lang, on_back: move |_| ui.back() }
-        if ready() {
-        VisitFormView {
-            form: form(), thumbs: thumbs(), fix: fix(), error: error(), saving: saving(), lang,
-            on_edit,
-            on_take_photo: move |_| add(None),
-            on_pick_photo: move |e: FormEvent| {
-                let add = add2.clone();
-                spawn(async move {
-                    if let Some(bytes) = picked_bytes(&e).await {
-                        add(Some(bytes));
-                    }
-                });
-            },
-            on_save,
-        }
+        TitleBar { title: format!("{} {}", lang.t(Msg::Visit), name), lang, on_back: move |_| nav.back() }
+        // The fields are uncontrolled (a re-render never overwrites a keystroke), so the form
+        // is drawn once its draft, if any, is loaded.
+        if (draft.ready)() {
+            VisitFormView {
+                form: draft.form.cloned(), thumbs: thumbs(), fix: fix(), error: error(), saving: saving(), lang,
+                on_edit: move |e| draft.edit(e),
+                on_photo,
+                on_save,
+            }
         }
     }
 }
@@ -407,7 +287,7 @@ mod tests {
             rsx! {
                 VisitFormView {
                     form: form.clone(), thumbs: vec![], fix: Some(fix), error: None, saving: false, lang: Lang::Zh,
-                    on_edit: |_| {}, on_take_photo: |_| {}, on_pick_photo: |_| {}, on_save: |_| {},
+                    on_edit: |_| {}, on_photo: |_| {}, on_save: |_| {},
                 }
             }
         });
@@ -444,7 +324,7 @@ mod tests {
             )
             .unwrap();
         let before = store.household(h).unwrap();
-        form.save(&mut store, h, None).unwrap();
+        form.save(&mut store, h, None, Lang::Zh).unwrap();
         let after = store.household(h).unwrap();
         assert_eq!(after.visits.len(), before.visits.len() + 1);
         assert!(
@@ -471,7 +351,7 @@ mod tests {
             )
             .unwrap();
         assert!(
-            form.save(&mut store, h, None).is_err(),
+            form.save(&mut store, h, None, Lang::Zh).is_err(),
             "notes over the limit"
         );
         assert!(store.draft(&VisitForm::draft_key(h)).unwrap().is_some());

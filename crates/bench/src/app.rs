@@ -13,10 +13,11 @@
 use crate::{Row, ms, percentile};
 use anyhow::Result;
 use dioxus::prelude::*;
-use gridmate::app::{App, Services, Startup};
-use gridmate::i18n::Lang;
+use gridmate::i18n::{Lang, Msg};
 use gridmate::platform::DesktopPlatform;
 use gridmate::screens::households::{SEARCH_LIMIT, SearchResults};
+use gridmate::shell::App;
+use gridmate::state::{Services, Startup};
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_device::{ScopeData, SearchHit, Store, StoreThread};
 use gridmate_model::Role;
@@ -109,7 +110,7 @@ async fn start_to_home(dir: &std::path::Path) -> Result<Duration> {
     loop {
         let _ = tokio::time::timeout(Duration::from_millis(2), dom.wait_for_work()).await;
         dom.render_immediate(&mut dioxus_core::NoOpMutations);
-        if dioxus_ssr::render(&dom).contains(Lang::Zh.t("home.visited")) {
+        if dioxus_ssr::render(&dom).contains(Lang::Zh.t(Msg::HomeVisited)) {
             return Ok(t.elapsed());
         }
         anyhow::ensure!(Instant::now() < deadline, "the home screen never showed");

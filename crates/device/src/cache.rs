@@ -32,6 +32,7 @@ pub struct ScopeData<'a> {
     pub keep_full_phones: bool,
 }
 
+#[cfg(feature = "demo")]
 impl<'a> ScopeData<'a> {
     /// The whole demo community as one scope (a community admin's view).
     pub fn of_demo(d: &'a gridmate_demo::DemoCommunity, keep_full_phones: bool) -> Self {

@@ -15,37 +15,13 @@ use gridmate_protocol::{Mutation, MutationPayload, PushResult, PushStatus};
 use rusqlite::{Row, Transaction, params};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OutboxState {
-    Pending,
-    Acked,
-    Merged,
-    Failed,
-}
-
-impl OutboxState {
-    pub fn code(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "pending",
-            OutboxState::Acked => "acked",
-            OutboxState::Merged => "merged",
-            OutboxState::Failed => "failed",
-        }
-    }
-
-    pub fn from_code(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Acked, Self::Merged, Self::Failed]
-            .into_iter()
-            .find(|x| x.code() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "待上传",
-            OutboxState::Acked => "已同步",
-            OutboxState::Merged => "已合并",
-            OutboxState::Failed => "上传失败",
-        }
+gridmate_model::code_enum! {
+    /// Where a mutation stands between this device and the server.
+    pub enum OutboxState {
+        Pending = "pending",
+        Acked = "acked",
+        Merged = "merged",
+        Failed = "failed",
     }
 }
 

@@ -53,20 +53,6 @@ pub enum PhotoError {
     Damaged(String),
 }
 
-impl PhotoError {
-    pub fn message_zh(&self) -> &'static str {
-        match self {
-            PhotoError::Empty => "照片文件为空",
-            PhotoError::FileTooLarge(_) | PhotoError::TooManyPixels { .. } => {
-                "照片太大，请降低相机分辨率后重拍"
-            }
-            PhotoError::NotAnImage => "所选文件不是照片",
-            PhotoError::Unsupported(_) => "不支持该照片格式，请在相机设置中选择“兼容性最佳(JPEG)”",
-            PhotoError::Damaged(_) => "照片已损坏或不完整，请重拍",
-        }
-    }
-}
-
 /// A processed photo, ready to store.
 #[derive(Clone, Debug)]
 pub struct ProcessedPhoto {

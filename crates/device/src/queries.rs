@@ -49,7 +49,7 @@ pub struct SyncStatus {
     /// Mutations the server merged (e.g. kept as a comment): shown once to the user.
     pub merged: u32,
     pub last_sync_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
+    pub last_error: Option<crate::sync::SyncProblem>,
 }
 
 /// What the home screen shows for the signed-in user.
@@ -642,7 +642,8 @@ impl Store {
             failed,
             merged,
             last_sync_at,
-            last_error: state_get(&self.conn, "last_sync_error")?,
+            last_error: state_get(&self.conn, "last_sync_error")?
+                .map(|c| crate::sync::SyncProblem::from_code(&c)),
         })
     }
 }

@@ -62,20 +62,65 @@ pub enum SyncError {
     Device(#[from] DeviceError),
 }
 
-impl SyncError {
-    /// Plain words for the sync bar.
-    pub fn message_zh(&self) -> String {
+/// What went wrong with a sync run, as the sync bar shows it: a code the app words in the
+/// user's language, kept in the store across restarts (`SyncStatus::last_error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncProblem {
+    Offline,
+    SignedOut,
+    BadCredentials,
+    RateLimited(u64),
+    VersionMismatch,
+    ServerError,
+    Cancelled,
+    LocalData,
+}
+
+impl SyncProblem {
+    /// The stored form: `offline`, `rate_limited:30`, ...
+    pub fn code(self) -> String {
         match self {
-            SyncError::Offline(_) => "网络不通，数据已保存在手机上，恢复网络后自动上传".into(),
-            SyncError::SignedOut(_) => "登录已失效，请重新登录；未上传的记录仍保留在手机上".into(),
-            SyncError::BadCredentials => "手机号或密码错误".into(),
-            SyncError::RateLimited(s) => format!("尝试次数过多，请{s}秒后再试"),
-            SyncError::UnsupportedProtocol(_) => "应用版本与服务器不匹配，请升级应用".into(),
-            SyncError::Server { .. } | SyncError::Protocol(_) => {
-                "服务器暂时出错，稍后自动重试".into()
-            }
-            SyncError::Cancelled => "同步已取消".into(),
-            SyncError::Device(e) => e.message_zh(),
+            SyncProblem::Offline => "offline".into(),
+            SyncProblem::SignedOut => "signed_out".into(),
+            SyncProblem::BadCredentials => "bad_credentials".into(),
+            SyncProblem::RateLimited(s) => format!("rate_limited:{s}"),
+            SyncProblem::VersionMismatch => "version_mismatch".into(),
+            SyncProblem::ServerError => "server_error".into(),
+            SyncProblem::Cancelled => "cancelled".into(),
+            SyncProblem::LocalData => "local_data".into(),
+        }
+    }
+
+    /// The problem a stored code names; an unknown code (written by another app version) is a
+    /// server error, the one that says "it retries by itself".
+    pub fn from_code(code: &str) -> SyncProblem {
+        match code.split_once(':') {
+            Some(("rate_limited", s)) => SyncProblem::RateLimited(s.parse().unwrap_or(60)),
+            _ => match code {
+                "offline" => SyncProblem::Offline,
+                "signed_out" => SyncProblem::SignedOut,
+                "bad_credentials" => SyncProblem::BadCredentials,
+                "version_mismatch" => SyncProblem::VersionMismatch,
+                "cancelled" => SyncProblem::Cancelled,
+                "local_data" => SyncProblem::LocalData,
+                _ => SyncProblem::ServerError,
+            },
+        }
+    }
+}
+
+impl SyncError {
+    /// What the sync bar says about this error.
+    pub fn problem(&self) -> SyncProblem {
+        match self {
+            SyncError::Offline(_) => SyncProblem::Offline,
+            SyncError::SignedOut(_) => SyncProblem::SignedOut,
+            SyncError::BadCredentials => SyncProblem::BadCredentials,
+            SyncError::RateLimited(s) => SyncProblem::RateLimited(*s),
+            SyncError::UnsupportedProtocol(_) => SyncProblem::VersionMismatch,
+            SyncError::Server { .. } | SyncError::Protocol(_) => SyncProblem::ServerError,
+            SyncError::Cancelled => SyncProblem::Cancelled,
+            SyncError::Device(_) => SyncProblem::LocalData,
         }
     }
 }
@@ -287,7 +332,7 @@ pub fn sync(
             store.set_sync_value("last_sync_error", None)?;
         }
         Err(e) => {
-            store.set_sync_value("last_sync_error", Some(&e.message_zh()))?;
+            store.set_sync_value("last_sync_error", Some(&e.problem().code()))?;
         }
     }
     result
@@ -652,8 +697,8 @@ pub struct WorkerStatus {
     pub running: bool,
     pub progress: Option<Progress>,
     pub last_report: Option<SyncReport>,
-    /// The last failure, in plain words; cleared by a success.
-    pub last_error: Option<String>,
+    /// The last failure; cleared by a success.
+    pub last_error: Option<SyncProblem>,
     pub consecutive_failures: u32,
     pub runs: u64,
 }
@@ -800,7 +845,7 @@ fn worker_loop(
             }
             Err(SyncError::Cancelled) => return,
             Err(e) => {
-                s.last_error = Some(e.message_zh());
+                s.last_error = Some(e.problem());
                 jitter_seed ^= jitter_seed << 13;
                 jitter_seed ^= jitter_seed >> 7;
                 jitter_seed ^= jitter_seed << 17;

@@ -126,7 +126,7 @@ impl Store {
     /// Record a door-to-door visit. Returns its id, made on this device.
     pub fn record_visit(&mut self, v: NewVisit) -> Result<VisitId> {
         let session = self.require_session()?;
-        let notes = validate::text("备注", &v.notes, limits::TEXT, false)?;
+        let notes = validate::text("notes", &v.notes, limits::TEXT, false)?;
         if v.ended_at < v.started_at {
             return Err(ValidationError::EndsBeforeStart {
                 field: "走访时间"
@@ -183,8 +183,8 @@ impl Store {
     /// Report a new issue to the ledger.
     pub fn report_issue(&mut self, n: NewIssue) -> Result<IssueId> {
         let session = self.require_session()?;
-        let title = validate::text("标题", &n.title, limits::TITLE, true)?;
-        let description = validate::text("描述", &n.description, limits::TEXT, false)?;
+        let title = validate::text("title", &n.title, limits::TITLE, true)?;
+        let description = validate::text("description", &n.description, limits::TEXT, false)?;
         check_fix(&n.location)?;
         check_photos(&n.photos)?;
         let id = IssueId::new_v7();
@@ -244,7 +244,7 @@ impl Store {
         photos: Vec<PhotoRef>,
     ) -> Result<(IssueEventId, IssueStatus)> {
         let session = self.require_session()?;
-        let note = validate::text("说明", note, limits::TEXT, action == IssueAction::Comment)?;
+        let note = validate::text("note", note, limits::TEXT, action == IssueAction::Comment)?;
         check_photos(&photos)?;
         let now = Utc::now();
         let tx = self.conn.transaction()?;
@@ -367,7 +367,7 @@ impl Store {
     /// Log volunteer service (hours in tenths: 15 = 1.5 h).
     pub fn record_service(&mut self, s: NewService) -> Result<ServiceRecordId> {
         let session = self.require_session()?;
-        let title = validate::text("服务内容", &s.title, limits::TITLE, true)?;
+        let title = validate::text("title", &s.title, limits::TITLE, true)?;
         if !(1..=240).contains(&s.hours_tenths) {
             return Err(ValidationError::OutOfRange {
                 field: "时长",
@@ -418,7 +418,7 @@ impl Store {
         let head_name = patch
             .head_name
             .as_deref()
-            .map(|n| validate::text("户主姓名", n, limits::NAME, true))
+            .map(|n| validate::text("head_name", n, limits::NAME, true))
             .transpose()?;
         if let Some(n) = &head_name {
             fields.insert("head_name".to_string(), serde_json::json!(n));

@@ -231,8 +231,6 @@ fn broken_and_hostile_files_get_clear_errors() {
     let mut garbage = good[..200].to_vec();
     garbage.extend(std::iter::repeat_n(0xA5u8, 5_000));
     assert!(photos::process(&garbage).is_err());
-    // Every error has a Chinese message for the user.
-    assert!(!PhotoError::Empty.message_zh().is_empty());
 }
 
 #[test]

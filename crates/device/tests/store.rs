@@ -447,14 +447,24 @@ fn refused_writes_change_nothing() {
     assert!(store.record_visit(ten_photos).is_err());
     assert_eq!(counts(dir.path()), before);
 
-    // And every refusal reads in Chinese.
+    // Each refusal is typed, naming the field (the app words it in the user's language).
     let err = store
         .record_visit(NewVisit {
             notes: "长".repeat(2_001),
             ..visit(hh)
         })
         .unwrap_err();
-    assert!(err.message_zh().contains("过长"), "{}", err.message_zh());
+    assert!(
+        matches!(
+            err,
+            DeviceError::Invalid(gridmate_model::ValidationError::TooLong {
+                field: "notes",
+                len: 2_001,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]

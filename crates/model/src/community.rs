@@ -2,6 +2,7 @@
 //! → resident. Sub-areas (片区) and estates (小区) are labels on a building, not levels of their
 //! own, because nothing in the app's work hangs off them.
 
+use crate::code_enum;
 use crate::ids::{BuildingId, CommunityId, GridId, HouseholdId, ResidentId};
 use crate::validate::{mask_id_number, mask_phone};
 use geo::MultiPolygon;
@@ -14,38 +15,15 @@ pub struct Community {
     pub district: String,
 }
 
-/// The three kinds of grid the articles name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GridKind {
-    /// 居民网格: residential streets and estates, 300–500 households.
-    Resident,
-    /// 预留网格: land reserved for development, few or no households.
-    Reserved,
-    /// 专属网格: one institution (a school, a factory, a hospital).
-    Dedicated,
-}
-
-impl GridKind {
-    pub const ALL: [GridKind; 3] = [GridKind::Resident, GridKind::Reserved, GridKind::Dedicated];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            GridKind::Resident => "resident",
-            GridKind::Reserved => "reserved",
-            GridKind::Dedicated => "dedicated",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            GridKind::Resident => "居民网格",
-            GridKind::Reserved => "预留网格",
-            GridKind::Dedicated => "专属网格",
-        }
+code_enum! {
+    /// The three kinds of grid the articles name.
+    pub enum GridKind {
+        /// 居民网格: residential streets and estates, 300–500 households.
+        Resident = "resident",
+        /// 预留网格: land reserved for development, few or no households.
+        Reserved = "reserved",
+        /// 专属网格: one institution (a school, a factory, a hospital).
+        Dedicated = "dedicated",
     }
 }
 
@@ -76,81 +54,23 @@ pub struct Building {
     pub lon: f64,
 }
 
-/// Facts about a household that change how it is served. The first six are the vulnerable
-/// groups that are visited more often.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HouseholdTag {
-    ElderlyLivingAlone,
-    LowIncome,
-    Disabled,
-    LeftBehindChild,
-    Veteran,
-    SeriousIllness,
-    Rental,
-    Vacant,
-    PartyMemberHousehold,
+code_enum! {
+    /// Facts about a household that change how it is served. The first six are the vulnerable
+    /// groups that are visited more often.
+    pub enum HouseholdTag {
+        ElderlyLivingAlone = "elderly_alone",
+        LowIncome = "low_income",
+        Disabled = "disabled",
+        LeftBehindChild = "left_behind_child",
+        Veteran = "veteran",
+        SeriousIllness = "serious_illness",
+        Rental = "rental",
+        Vacant = "vacant",
+        PartyMemberHousehold = "party_member",
+    }
 }
 
 impl HouseholdTag {
-    pub const ALL: [HouseholdTag; 9] = [
-        HouseholdTag::ElderlyLivingAlone,
-        HouseholdTag::LowIncome,
-        HouseholdTag::Disabled,
-        HouseholdTag::LeftBehindChild,
-        HouseholdTag::Veteran,
-        HouseholdTag::SeriousIllness,
-        HouseholdTag::Rental,
-        HouseholdTag::Vacant,
-        HouseholdTag::PartyMemberHousehold,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            HouseholdTag::ElderlyLivingAlone => "elderly_alone",
-            HouseholdTag::LowIncome => "low_income",
-            HouseholdTag::Disabled => "disabled",
-            HouseholdTag::LeftBehindChild => "left_behind_child",
-            HouseholdTag::Veteran => "veteran",
-            HouseholdTag::SeriousIllness => "serious_illness",
-            HouseholdTag::Rental => "rental",
-            HouseholdTag::Vacant => "vacant",
-            HouseholdTag::PartyMemberHousehold => "party_member",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.code() == code)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            HouseholdTag::ElderlyLivingAlone => "独居老人",
-            HouseholdTag::LowIncome => "低保户",
-            HouseholdTag::Disabled => "残疾人",
-            HouseholdTag::LeftBehindChild => "留守儿童",
-            HouseholdTag::Veteran => "退役军人",
-            HouseholdTag::SeriousIllness => "大病",
-            HouseholdTag::Rental => "出租户",
-            HouseholdTag::Vacant => "空置户",
-            HouseholdTag::PartyMemberHousehold => "党员户",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            HouseholdTag::ElderlyLivingAlone => "Elderly living alone",
-            HouseholdTag::LowIncome => "Low income",
-            HouseholdTag::Disabled => "Disabled",
-            HouseholdTag::LeftBehindChild => "Left-behind child",
-            HouseholdTag::Veteran => "Veteran",
-            HouseholdTag::SeriousIllness => "Serious illness",
-            HouseholdTag::Rental => "Rental",
-            HouseholdTag::Vacant => "Vacant",
-            HouseholdTag::PartyMemberHousehold => "Party member household",
-        }
-    }
-
-    /// Vulnerable households are the ones leaders expect to be visited on a short cadence.
     pub fn is_vulnerable(self) -> bool {
         matches!(
             self,

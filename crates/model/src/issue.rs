@@ -20,62 +20,27 @@
 //! The full table, with who may do what, is [`transition`]; `tests` check it exhaustively against
 //! an independently written grid.
 
+use crate::code_enum;
 use crate::ids::{BuildingId, GridId, HouseholdId, IssueEventId, IssueId, UserId};
 use crate::people::Role;
 use crate::records::PhotoRef;
 use chrono::{DateTime, Utc};
-use std::fmt;
 
-macro_rules! coded_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The stable snake_case code used on the wire and in storage.
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),* }
-            }
-
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code { $($code => Some($name::$variant),)* _ => None }
-            }
-
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),* }
-            }
-
-            pub fn label_en(self) -> &'static str {
-                match self { $($name::$variant => $en),* }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-
-coded_enum!(
+code_enum! {
     /// Where an issue stands in the ledger.
-    IssueStatus {
-        Reported => "reported", "已上报", "Reported";
-        Accepted => "accepted", "已受理", "Accepted";
-        Assigned => "assigned", "已派单", "Assigned";
-        InProgress => "in_progress", "处理中", "In progress";
-        Escalated => "escalated", "已上报部门", "Escalated";
-        Resolved => "resolved", "已办结待核查", "Resolved, awaiting check";
-        ResolvedOnSpot => "resolved_on_spot", "现场解决待核查", "Handled on the spot, awaiting check";
-        Closed => "closed", "已销号", "Closed";
-        Reopened => "reopened", "已重新打开", "Reopened";
-        RejectedDuplicate => "rejected_duplicate", "重复件", "Duplicate";
+    pub enum IssueStatus {
+        Reported = "reported",
+        Accepted = "accepted",
+        Assigned = "assigned",
+        InProgress = "in_progress",
+        Escalated = "escalated",
+        Resolved = "resolved",
+        ResolvedOnSpot = "resolved_on_spot",
+        Closed = "closed",
+        Reopened = "reopened",
+        RejectedDuplicate = "rejected_duplicate",
     }
-);
+}
 
 impl IssueStatus {
     /// Open issues are the ones still on someone's list: everything but closed and duplicates.
@@ -84,55 +49,55 @@ impl IssueStatus {
     }
 }
 
-coded_enum!(
+code_enum! {
     /// What someone does to an issue. The codes are PROTOCOL.md's `issue.event` actions.
-    IssueAction {
-        Comment => "comment", "留言", "Comment";
-        Accept => "accept", "受理", "Accept";
-        Assign => "assign", "派单", "Assign";
-        Start => "start", "开始处理", "Start";
-        Resolve => "resolve", "办结", "Resolve";
-        Close => "close", "核查销号", "Verify and close";
-        Reopen => "reopen", "重新打开", "Reopen";
-        Escalate => "escalate", "上报部门", "Escalate";
-        RejectDuplicate => "reject_duplicate", "判为重复", "Reject as duplicate";
-        ResolveOnSpot => "resolve_on_spot", "现场解决", "Handled on the spot";
+    pub enum IssueAction {
+        Comment = "comment",
+        Accept = "accept",
+        Assign = "assign",
+        Start = "start",
+        Resolve = "resolve",
+        Close = "close",
+        Reopen = "reopen",
+        Escalate = "escalate",
+        RejectDuplicate = "reject_duplicate",
+        ResolveOnSpot = "resolve_on_spot",
     }
-);
+}
 
-coded_enum!(
+code_enum! {
     /// The categories the articles name, in the order the report screen shows them.
-    IssueCategory {
-        FireSafety => "fire_safety", "消防安全", "Fire safety";
-        Sanitation => "sanitation", "环境卫生", "Sanitation";
-        BrokenFacility => "broken_facility", "设施损坏", "Broken facility";
-        Dispute => "dispute", "矛盾纠纷", "Dispute";
-        Noise => "noise", "噪音扰民", "Noise";
-        IllegalConstruction => "illegal_construction", "违章搭建", "Illegal construction";
-        ResidentNeed => "resident_need", "群众诉求", "Resident need";
-        Pollution => "pollution", "环境污染", "Pollution";
-        Other => "other", "其他", "Other";
+    pub enum IssueCategory {
+        FireSafety = "fire_safety",
+        Sanitation = "sanitation",
+        BrokenFacility = "broken_facility",
+        Dispute = "dispute",
+        Noise = "noise",
+        IllegalConstruction = "illegal_construction",
+        ResidentNeed = "resident_need",
+        Pollution = "pollution",
+        Other = "other",
     }
-);
+}
 
-coded_enum!(
-    Severity {
-        Low => "low", "一般", "Low";
-        Medium => "medium", "较急", "Medium";
-        High => "high", "紧急", "High";
+code_enum! {
+    pub enum Severity {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
     }
-);
+}
 
-coded_enum!(
+code_enum! {
     /// How the issue reached the ledger.
-    IssueSource {
-        Visit => "visit", "入户走访", "Door-to-door visit";
-        Patrol => "patrol", "巡查", "Patrol";
-        BuildingLeader => "building_leader", "楼栋长上报", "Building leader";
-        ResidentOrder => "resident_order", "群众点单", "Resident request";
-        PartyMember => "party_member", "党员发现", "Party member";
+    pub enum IssueSource {
+        Visit = "visit",
+        Patrol = "patrol",
+        BuildingLeader = "building_leader",
+        ResidentOrder = "resident_order",
+        PartyMember = "party_member",
     }
-);
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Issue {
@@ -358,19 +323,5 @@ mod tests {
         assert!(both.contains(&IssueAction::Close));
         let worker = allowed_actions(IssueStatus::Resolved, &[Role::GridWorker]);
         assert!(!worker.contains(&IssueAction::Close));
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for s in IssueStatus::ALL {
-            assert_eq!(IssueStatus::from_code(s.code()), Some(*s));
-        }
-        for a in IssueAction::ALL {
-            assert_eq!(IssueAction::from_code(a.code()), Some(*a));
-        }
-        for c in IssueCategory::ALL {
-            assert_eq!(IssueCategory::from_code(c.code()), Some(*c));
-        }
-        assert_eq!(IssueAction::from_code("delete"), None);
     }
 }

@@ -15,6 +15,7 @@
 //! `gridmate-protocol`, storage in `gridmate-device` and the server.
 
 pub mod address;
+pub mod codes;
 pub mod community;
 pub mod geo_rules;
 pub mod hlc;

@@ -1,6 +1,7 @@
 //! What people record in the field: visits, check-ins, volunteer service, photos. All of these
 //! are immutable once made: a correction is a new record, never an edit.
 
+use crate::code_enum;
 use crate::geo_rules::{GeoVerdict, GpsFix};
 use crate::ids::{CheckInId, GridId, HouseholdId, IssueId, ServiceRecordId, UserId, VisitId};
 use chrono::{DateTime, Utc};
@@ -28,42 +29,23 @@ impl fmt::Display for PhotoRef {
     }
 }
 
-macro_rules! simple_enum {
-    ($name:ident { $($variant:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),* }
-            }
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code { $($code => Some($name::$variant),)* _ => None }
-            }
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),* }
-            }
-            pub fn label_en(self) -> &'static str {
-                match self { $($name::$variant => $en),* }
-            }
-        }
-    };
+code_enum! {
+    pub enum VisitKind {
+        Routine = "routine",
+        CareVisit = "care",
+        ProxyService = "proxy_service",
+        FollowUp = "follow_up",
+        Patrol = "patrol",
+    }
 }
 
-simple_enum!(VisitKind {
-    Routine => "routine", "例行走访", "Routine visit";
-    CareVisit => "care", "关爱探访", "Care visit";
-    ProxyService => "proxy_service", "上门代办", "Errand for resident";
-    FollowUp => "follow_up", "问题回访", "Follow-up";
-    Patrol => "patrol", "巡查", "Patrol";
-});
-
-simple_enum!(VisitOutcome {
-    Met => "met", "见面", "Met";
-    NobodyHome => "nobody_home", "无人在家", "Nobody home";
-    Refused => "refused", "拒绝", "Refused";
-});
+code_enum! {
+    pub enum VisitOutcome {
+        Met = "met",
+        NobodyHome = "nobody_home",
+        Refused = "refused",
+    }
+}
 
 /// One door-to-door visit (入户走访). Coverage ("不落一户") counts households with at least one
 /// visit in a period, whatever the outcome: a closed door is still a visit made.
@@ -124,15 +106,5 @@ mod tests {
         assert!(PhotoRef::parse(&h[1..]).is_none());
         assert!(PhotoRef::parse(&format!("{}g", &h[1..])).is_none());
         assert!(PhotoRef::parse("../../etc/passwd").is_none());
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for k in VisitKind::ALL {
-            assert_eq!(VisitKind::from_code(k.code()), Some(*k));
-        }
-        for o in VisitOutcome::ALL {
-            assert_eq!(VisitOutcome::from_code(o.code()), Some(*o));
-        }
     }
 }

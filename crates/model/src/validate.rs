@@ -44,23 +44,6 @@ pub enum ValidationError {
     EndsBeforeStart { field: &'static str },
 }
 
-impl ValidationError {
-    /// The same error for a Chinese reader.
-    pub fn message_zh(&self) -> String {
-        match self {
-            Self::Required { field } => format!("{field}不能为空"),
-            Self::TooLong { field, len, max } => format!("{field}过长：{len}字，最多{max}字"),
-            Self::ControlCharacter { field } => format!("{field}含有非法字符"),
-            Self::Phone => "手机号格式不正确（应为1开头的11位数字）".into(),
-            Self::IdNumber => "身份证号格式不正确（应为18位，末位可为X）".into(),
-            Self::Room => "房号应为1–8位字母或数字".into(),
-            Self::OutOfRange { field, .. } => format!("{field}超出范围"),
-            Self::TooMany { field, max, .. } => format!("{field}最多{max}项"),
-            Self::EndsBeforeStart { field } => format!("{field}：结束时间早于开始时间"),
-        }
-    }
-}
-
 /// Free text: required or not, at most `max` characters, no control characters but newline and
 /// tab. Returns the text trimmed.
 pub fn text(

@@ -208,10 +208,22 @@ pub fn import_grids(store: &SqliteStore, text: &str) -> Result<usize, ImportErro
 /// 网格编码* 楼栋* 单元* 房号* 户主姓名* 地址 小区 标签 走访周期 户主电话
 const REQUIRED: [&str; 5] = ["网格编码", "楼栋", "单元", "房号", "户主姓名"];
 
+/// A tag as community ledgers write it (its Chinese name, with the common short forms), or its
+/// code.
 fn tag_from_label(label: &str) -> Option<HouseholdTag> {
-    HouseholdTag::ALL
-        .into_iter()
-        .find(|t| t.label_zh() == label || t.code() == label)
+    let tag = match label {
+        "独居老人" | "独居" => HouseholdTag::ElderlyLivingAlone,
+        "低保户" | "低保" => HouseholdTag::LowIncome,
+        "残疾人" | "残疾" => HouseholdTag::Disabled,
+        "留守儿童" => HouseholdTag::LeftBehindChild,
+        "退役军人" => HouseholdTag::Veteran,
+        "大病" => HouseholdTag::SeriousIllness,
+        "出租户" | "出租" => HouseholdTag::Rental,
+        "空置户" | "空置" => HouseholdTag::Vacant,
+        "党员户" => HouseholdTag::PartyMemberHousehold,
+        code => return HouseholdTag::from_code(code),
+    };
+    Some(tag)
 }
 
 /// Import households (and each head of household as a resident). Returns how many households.

@@ -2,7 +2,7 @@
 //! no signal. Buildings are dots coloured by how many of their households were visited this
 //! month. WGS-84 is drawn as is: there is no base map to line up with, so no GCJ-02 shift.
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Msg};
 use dioxus::prelude::*;
 use gridmate_device::BuildingRow;
 use gridmate_model::{GpsFix, Grid};
@@ -130,7 +130,7 @@ pub fn GridMap(
         }
         if !buildings.is_empty() {
             p { class: "legend",
-                {lang.t("home.legend")}
+                {lang.t(Msg::HomeLegend)}
                 span { class: "key dot-good", "≥80%" }
                 span { class: "key dot-mid", "40–80%" }
                 span { class: "key dot-low", "<40%" }

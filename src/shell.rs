@@ -1,0 +1,346 @@
+//! The app's shell: the root component, the router, the signed-in layout (sync bar, the screen,
+//! the notice, the tab bar), and the background loops that keep the sync bar true (the sync
+//! worker's status, the server's reachability).
+//!
+//! This is the one module that names screens. [`Route`] is the router's URL map: each variant
+//! draws a screen, so back, deep links ("/issue/<id>" from a notice) and tabs are the router's.
+//! Screens never see `Route`; they ask for a [`Destination`] through the [`Nav`] context this
+//! shell provides, which keeps the module graph free of circles.
+
+use crate::i18n::Lang;
+use crate::screens::home::HomeScreen;
+use crate::screens::household::HouseholdScreen;
+use crate::screens::households::{BuildingScreen, HouseholdsScreen};
+use crate::screens::issues::{IssueScreen, IssuesScreen};
+use crate::screens::party::PartyScreen;
+use crate::screens::report::ReportScreen;
+use crate::screens::service::ServiceScreen;
+use crate::screens::settings::SettingsScreen;
+use crate::screens::signin::SignInScreen;
+use crate::screens::visit::VisitScreen;
+use crate::state::{Destination, Nav, NavOp, Services, Startup, Ui};
+use crate::widgets::bars::{SyncBar, SyncBarState, TabBar};
+use dioxus::prelude::*;
+use gridmate_device::sync::Trigger;
+use gridmate_model::{BuildingId, HouseholdId, IssueId, Role};
+use std::time::Duration;
+
+/// Every screen of the signed-in app, by URL.
+#[derive(Routable, Clone, Debug, PartialEq)]
+#[rustfmt::skip]
+pub enum Route {
+    #[layout(Shell)]
+        #[route("/")]
+        Home {},
+        #[route("/households")]
+        Households {},
+        #[route("/building/:building")]
+        Building { building: BuildingId },
+        #[route("/household/:household")]
+        Household { household: HouseholdId },
+        #[route("/household/:household/visit")]
+        RecordVisit { household: HouseholdId },
+        #[route("/report")]
+        Report {},
+        #[route("/building/:building/report")]
+        ReportInBuilding { building: BuildingId },
+        #[route("/household/:household/report")]
+        ReportForHousehold { household: HouseholdId },
+        #[route("/issues")]
+        Issues {},
+        #[route("/issue/:issue")]
+        Issue { issue: IssueId },
+        #[route("/party")]
+        Party {},
+        #[route("/party/service")]
+        Service {},
+        #[route("/sync")]
+        Sync {},
+}
+
+impl From<Destination> for Route {
+    fn from(d: Destination) -> Route {
+        match d {
+            Destination::Home => Route::Home {},
+            Destination::Households => Route::Households {},
+            Destination::Building(building) => Route::Building { building },
+            Destination::Household(household) => Route::Household { household },
+            Destination::RecordVisit(household) => Route::RecordVisit { household },
+            Destination::Report {
+                household: Some(household),
+                ..
+            } => Route::ReportForHousehold { household },
+            Destination::Report {
+                building: Some(building),
+                household: None,
+            } => Route::ReportInBuilding { building },
+            Destination::Report { .. } => Route::Report {},
+            Destination::Issues => Route::Issues {},
+            Destination::Issue(issue) => Route::Issue { issue },
+            Destination::Party => Route::Party {},
+            Destination::Service => Route::Service {},
+            Destination::Sync => Route::Sync {},
+        }
+    }
+}
+
+impl Route {
+    /// The destination a URL shows (for the tab bar's highlight).
+    pub fn destination(&self) -> Destination {
+        match *self {
+            Route::Home {} => Destination::Home,
+            Route::Households {} => Destination::Households,
+            Route::Building { building } => Destination::Building(building),
+            Route::Household { household } => Destination::Household(household),
+            Route::RecordVisit { household } => Destination::RecordVisit(household),
+            Route::Report {} => Destination::Report {
+                building: None,
+                household: None,
+            },
+            Route::ReportInBuilding { building } => Destination::Report {
+                building: Some(building),
+                household: None,
+            },
+            Route::ReportForHousehold { household } => Destination::Report {
+                building: None,
+                household: Some(household),
+            },
+            Route::Issues {} => Destination::Issues,
+            Route::Issue { issue } => Destination::Issue(issue),
+            Route::Party {} => Destination::Party,
+            Route::Service {} => Destination::Service,
+            Route::Sync {} => Destination::Sync,
+        }
+    }
+}
+
+// A screen for an id is keyed by it, so going from one household to another starts it afresh
+// (its loads and drafts belong to the id).
+#[component]
+fn Building(building: BuildingId) -> Element {
+    rsx! { BuildingScreen { key: "{building}", building } }
+}
+#[component]
+fn Household(household: HouseholdId) -> Element {
+    rsx! { HouseholdScreen { key: "{household}", household } }
+}
+#[component]
+fn RecordVisit(household: HouseholdId) -> Element {
+    rsx! { VisitScreen { key: "{household}", household } }
+}
+#[component]
+fn Report() -> Element {
+    rsx! { ReportScreen { building: None, household: None } }
+}
+#[component]
+fn ReportInBuilding(building: BuildingId) -> Element {
+    rsx! { ReportScreen { key: "{building}", building, household: None } }
+}
+#[component]
+fn ReportForHousehold(household: HouseholdId) -> Element {
+    rsx! { ReportScreen { key: "{household}", building: None, household } }
+}
+#[component]
+fn Issue(issue: IssueId) -> Element {
+    rsx! { IssueScreen { key: "{issue}", issue } }
+}
+#[component]
+fn Home() -> Element {
+    rsx! { HomeScreen {} }
+}
+#[component]
+fn Households() -> Element {
+    rsx! { HouseholdsScreen {} }
+}
+#[component]
+fn Issues() -> Element {
+    rsx! { IssuesScreen {} }
+}
+#[component]
+fn Party() -> Element {
+    rsx! { PartyScreen {} }
+}
+#[component]
+fn Service() -> Element {
+    rsx! { ServiceScreen {} }
+}
+#[component]
+fn Sync() -> Element {
+    rsx! { SettingsScreen {} }
+}
+
+#[component]
+pub fn App() -> Element {
+    let startup = use_context::<Startup>();
+    let services = use_context::<Services>();
+    let ui = use_context_provider(|| Ui::new(&startup));
+    // A device that was signed in starts syncing at once.
+    use_hook({
+        let services = services.clone();
+        let startup = startup.clone();
+        move || {
+            if let (Some(_), Some(server)) = (&startup.session, &startup.server) {
+                let _ = services.start_sync(server);
+            }
+        }
+    });
+    use_background_loops(services.clone(), ui);
+    let lang = (ui.lang)();
+    let class = if (ui.big_type)() {
+        "app big-type"
+    } else {
+        "app"
+    };
+    rsx! {
+        style { {crate::STYLE} }
+        div { class, lang: lang.code(),
+            if (ui.session)().is_none() {
+                SignInScreen { auto: startup.auto_sign_in.clone() }
+            } else {
+                Router::<Route> {}
+            }
+        }
+    }
+}
+
+/// Poll the worker's status and the server's reachability; neither ever blocks the UI thread.
+fn use_background_loops(services: Services, mut ui: Ui) {
+    let status_services = services.clone();
+    use_future(move || {
+        let services = status_services.clone();
+        async move {
+            let mut last_runs = 0;
+            loop {
+                if let Some(st) = services.worker_status() {
+                    if st.runs != last_runs {
+                        last_runs = st.runs;
+                        // A run that reached the server proves the network; one that could
+                        // not is as good as a failed probe.
+                        let reached = st.last_error.is_none();
+                        if *ui.online.peek() != reached {
+                            ui.online.set(reached);
+                        }
+                        // A revoked token signs the device out; the store knows.
+                        let session = services
+                            .store
+                            .run(|s| s.session().ok().flatten())
+                            .await
+                            .ok()
+                            .flatten();
+                        if session.is_none() && ui.session.peek().is_some() {
+                            services.stop_sync();
+                            ui.session.set(None);
+                        }
+                        ui.changed();
+                    }
+                    if *ui.worker.peek() != st {
+                        ui.worker.set(st);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    });
+    use_future(move || {
+        let services = services.clone();
+        async move {
+            loop {
+                let server = ui.server.peek().clone();
+                let online = match server {
+                    Some(server) => {
+                        let platform = services.platform.clone();
+                        tokio::task::spawn_blocking(move || platform.reachable(&server))
+                            .await
+                            .unwrap_or(false)
+                    }
+                    None => false,
+                };
+                let was = *ui.online.peek();
+                if online != was {
+                    ui.online.set(online);
+                    if online {
+                        services.trigger(Trigger::NetworkUp);
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(if online { 10 } else { 3 })).await;
+            }
+        }
+    });
+}
+
+/// How long a notice ("已保存…") stays before it goes by itself.
+const NOTICE_FOR: Duration = Duration::from_secs(4);
+
+/// The signed-in layout: sync bar, the routed screen, the notice, the tab bar. It gives screens
+/// their [`Nav`].
+#[component]
+fn Shell() -> Element {
+    let ui = use_context::<Ui>();
+    let services = use_context::<Services>();
+    let navigator = use_navigator();
+    use_context_provider(|| {
+        Nav(Callback::new(move |op: NavOp| match op {
+            NavOp::Go(d) => {
+                navigator.push(Route::from(d));
+            }
+            NavOp::Replace(d) => {
+                navigator.replace(Route::from(d));
+            }
+            NavOp::Back if navigator.can_go_back() => navigator.go_back(),
+            NavOp::Back => {
+                navigator.replace(Route::Home {});
+            }
+        }))
+    });
+    let lang: Lang = (ui.lang)();
+    let here = use_route::<Route>().destination();
+    let roles: Vec<Role> = ui
+        .session
+        .read()
+        .as_ref()
+        .map(|s| s.user.roles.clone())
+        .unwrap_or_default();
+    let status = crate::state::use_load(|s| s.sync_status());
+    let bar = SyncBarState {
+        status: status
+            .read()
+            .as_ref()
+            .and_then(|r| r.as_ref().ok().cloned())
+            .unwrap_or_default(),
+        online: (ui.online)(),
+        worker: (ui.worker)(),
+    };
+    let notice = (ui.notice)();
+    use_effect(move || {
+        if let Some(n) = (ui.notice)() {
+            let mut slot = ui.notice;
+            spawn(async move {
+                tokio::time::sleep(NOTICE_FOR).await;
+                if slot.peek().as_ref() == Some(&n) {
+                    slot.set(None);
+                }
+            });
+        }
+    });
+    rsx! {
+        SyncBar {
+            state: bar,
+            lang,
+            on_retry: move |_| services.trigger(Trigger::Now),
+        }
+        main { class: "screen", Outlet::<Route> {} }
+        if let Some(n) = notice {
+            div { class: if n.link.is_some() { "notice link" } else { "notice" }, role: "status",
+                onclick: move |_| {
+                    let mut slot = ui.notice;
+                    slot.set(None);
+                    if let Some(d) = n.link {
+                        navigator.push(Route::from(d));
+                    }
+                },
+                "{n.text}"
+            }
+        }
+        TabBar { current: here.tab(), roles, lang, on_tab: move |d: Destination| { navigator.push(Route::from(d)); } }
+    }
+}

@@ -1,0 +1,264 @@
+//! What every screen shares, and nothing that draws: the services the app is wired to, the
+//! signals screens read, how a screen loads its data, and how it asks to go somewhere else.
+//!
+//! This module imports no screen and no widget. Screens import it; the shell (`shell`) provides
+//! its contexts. Navigation goes through [`Nav`], a context the shell fills with the router's
+//! navigator, so screens name a [`Destination`] and never the router's `Route` enum (which
+//! names every screen's component, and would put every screen in an import circle with every
+//! other).
+
+use crate::i18n::{Lang, Msg};
+use crate::platform::Platform;
+use dioxus::prelude::*;
+use gridmate_device::sync::{
+    SyncClient, SyncError, SyncWorker, Trigger, WorkerConfig, WorkerStatus,
+};
+use gridmate_device::{DeviceError, Session, Store, StoreThread};
+use gridmate_model::{BuildingId, HouseholdId, IssueId};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How long a phone may go without reaching the server before it forgets residents' data.
+pub const MAX_SILENCE_DAYS: i64 = 30;
+
+/// What the app is wired to. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: StoreThread,
+    pub platform: Arc<dyn Platform>,
+    worker: Arc<Mutex<Option<SyncWorker>>>,
+}
+
+impl Services {
+    pub fn new(store: StoreThread, platform: Arc<dyn Platform>) -> Services {
+        Services {
+            store,
+            platform,
+            worker: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Start (or restart) syncing with `server` in the background.
+    pub fn start_sync(&self, server: &str) -> Result<(), SyncError> {
+        self.stop_sync();
+        // reqwest's blocking client owns a runtime of its own, which must not be created or
+        // dropped on the UI's async runtime: build it (and the worker) on a plain thread.
+        let (server, dir) = (server.to_string(), self.store.data_dir().to_path_buf());
+        let worker = std::thread::spawn(move || {
+            let client = SyncClient::new(&server)?;
+            SyncWorker::start(dir, client, WorkerConfig::default()).map_err(SyncError::from)
+        })
+        .join()
+        .map_err(|_| SyncError::Cancelled)??;
+        worker.trigger(Trigger::AppStarted);
+        *self.lock() = Some(worker);
+        Ok(())
+    }
+
+    pub fn stop_sync(&self) {
+        if let Some(w) = self.lock().take() {
+            // Stopping waits for the request in flight; the UI does not.
+            std::thread::spawn(move || w.stop());
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<SyncWorker>> {
+        self.worker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn trigger(&self, t: Trigger) {
+        if let Some(w) = self.lock().as_ref() {
+            w.trigger(t);
+        }
+    }
+
+    pub fn worker_status(&self) -> Option<WorkerStatus> {
+        self.lock().as_ref().map(SyncWorker::status)
+    }
+}
+
+/// A one-line message above the tab bar ("已保存，联网后自动上传"); with a destination, tapping
+/// it goes there (a saved report's notice opens the report).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub link: Option<Destination>,
+}
+
+/// The signals every screen reads.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub lang: Signal<Lang>,
+    pub big_type: Signal<bool>,
+    /// Bumped by every write and every finished sync run; [`use_load`] re-reads when it moves.
+    pub refresh: Signal<u64>,
+    pub online: Signal<bool>,
+    pub worker: Signal<WorkerStatus>,
+    pub session: Signal<Option<Session>>,
+    pub server: Signal<Option<String>>,
+    pub notice: Signal<Option<Notice>>,
+}
+
+impl Ui {
+    pub fn new(startup: &Startup) -> Ui {
+        Ui {
+            lang: Signal::new(startup.lang.unwrap_or_else(Lang::from_env)),
+            big_type: Signal::new(startup.big_type),
+            refresh: Signal::new(0),
+            online: Signal::new(false),
+            worker: Signal::new(WorkerStatus::default()),
+            session: Signal::new(startup.session.clone()),
+            server: Signal::new(startup.server.clone()),
+            notice: Signal::new(None),
+        }
+    }
+
+    pub fn changed(mut self) {
+        *self.refresh.write() += 1;
+    }
+
+    pub fn say(mut self, msg: Msg) {
+        let text = self.lang.peek().t(msg).to_string();
+        self.notice.set(Some(Notice { text, link: None }));
+    }
+
+    /// A notice that opens `link` when tapped.
+    pub fn say_and_link(mut self, msg: Msg, link: Destination) {
+        let text = self.lang.peek().t(msg).to_string();
+        self.notice.set(Some(Notice {
+            text,
+            link: Some(link),
+        }));
+    }
+}
+
+/// Where a screen can send the user. The shell maps each to a URL route, so back, deep links
+/// and tabs are the router's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Destination {
+    Home,
+    Households,
+    Building(BuildingId),
+    Household(HouseholdId),
+    RecordVisit(HouseholdId),
+    Report {
+        building: Option<BuildingId>,
+        household: Option<HouseholdId>,
+    },
+    Issues,
+    Issue(IssueId),
+    Party,
+    Service,
+    Sync,
+}
+
+impl Destination {
+    /// The tab a destination belongs to, for highlighting.
+    pub fn tab(self) -> Destination {
+        match self {
+            Destination::Home => Destination::Home,
+            Destination::Households
+            | Destination::Building(_)
+            | Destination::Household(_)
+            | Destination::RecordVisit(_) => Destination::Households,
+            Destination::Report { .. } | Destination::Issues | Destination::Issue(_) => {
+                Destination::Issues
+            }
+            Destination::Party | Destination::Service => Destination::Party,
+            Destination::Sync => Destination::Sync,
+        }
+    }
+}
+
+/// One navigation request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NavOp {
+    /// Open on top of the current screen.
+    Go(Destination),
+    /// Replace the current screen (after saving a form, the form should not be "back").
+    Replace(Destination),
+    Back,
+}
+
+/// The router's navigator as screens see it; provided by the shell.
+#[derive(Clone, Copy)]
+pub struct Nav(pub Callback<NavOp>);
+
+impl Nav {
+    pub fn go(self, d: Destination) {
+        self.0.call(NavOp::Go(d));
+    }
+    pub fn replace(self, d: Destination) {
+        self.0.call(NavOp::Replace(d));
+    }
+    pub fn back(self) {
+        self.0.call(NavOp::Back);
+    }
+}
+
+/// The navigator; outside the shell (component tests), a no-op.
+pub fn use_nav() -> Nav {
+    try_use_context::<Nav>().unwrap_or_else(|| Nav(Callback::new(|_: NavOp| {})))
+}
+
+/// What `main` learned before the window opened.
+#[derive(Clone, Debug, Default)]
+pub struct Startup {
+    pub lang: Option<Lang>,
+    pub big_type: bool,
+    pub session: Option<Session>,
+    pub server: Option<String>,
+    /// Sign in at once with these (the demo's "run the main job"; tests).
+    pub auto_sign_in: Option<(String, String, String)>,
+}
+
+impl Startup {
+    /// Read the preferences and session from the store (on its own thread).
+    pub fn read(store: &StoreThread) -> Result<Startup, DeviceError> {
+        store
+            .run_blocking(|s: &mut Store| -> Result<Startup, DeviceError> {
+                s.wipe_if_out_of_contact(
+                    chrono::Duration::days(MAX_SILENCE_DAYS),
+                    chrono::Utc::now(),
+                )?;
+                Ok(Startup {
+                    lang: s.preference("lang")?.map(|c| Lang::from_code(&c)),
+                    big_type: s.preference("big_type")?.as_deref() == Some("1"),
+                    session: s.session()?,
+                    server: s.server_address()?,
+                    auto_sign_in: None,
+                })
+            })
+            .map_err(|_| DeviceError::Corrupt("store thread".into()))?
+    }
+}
+
+/// Load a screen's data on the store thread; re-runs after writes and syncs. The error is
+/// already in the user's language.
+pub fn use_load<T, F>(f: F) -> Resource<Result<T, String>>
+where
+    T: Send + 'static,
+    F: Fn(&mut Store) -> Result<T, DeviceError> + Send + Sync + Clone + 'static,
+{
+    let services = use_context::<Services>();
+    let ui = use_context::<Ui>();
+    use_resource(move || {
+        let _ = (ui.refresh)();
+        let lang = *ui.lang.peek();
+        let f = f.clone();
+        let store = services.store.clone();
+        async move { run_store(&store, lang, f).await }
+    })
+}
+
+/// Run `f` on the store thread; its error, or the thread's absence, worded for the user.
+pub async fn run_store<T, F>(store: &StoreThread, lang: Lang, f: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, DeviceError> + Send + 'static,
+{
+    match store.run(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(lang.device_error(&e)),
+        Err(_) => Err(lang.t(Msg::StoreGone).to_string()),
+    }
+}

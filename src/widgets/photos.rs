@@ -1,0 +1,120 @@
+//! Photos in forms: the camera and gallery buttons, the strip of thumbnails, and taking a photo
+//! through the platform into the photo pipeline on the store thread.
+
+use crate::i18n::{Lang, Msg};
+use crate::state::Services;
+use dioxus::prelude::*;
+use gridmate_model::PhotoRef;
+
+/// Thumbnails, as `data:` URLs so they show with no file server and no network.
+#[component]
+pub fn PhotoStrip(thumbs: Vec<String>) -> Element {
+    rsx! {
+        if !thumbs.is_empty() {
+            div { class: "photos",
+                for t in thumbs.iter() {
+                    img { src: "{t}", alt: "" }
+                }
+            }
+        }
+    }
+}
+
+/// Thumbnails of `photos` as `data:` URLs; photos this device does not hold are skipped (the
+/// server has them; the list says how many). Runs on the store thread.
+pub fn thumb_urls(
+    store: &gridmate_device::Store,
+    photos: &[gridmate_model::PhotoRef],
+) -> Vec<String> {
+    use base64::Engine;
+    photos
+        .iter()
+        .filter_map(|p| store.photo(p).ok().flatten())
+        .filter_map(|p| std::fs::read(&p.thumb_path).ok())
+        .map(|bytes| {
+            format!(
+                "data:image/jpeg;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        })
+        .collect()
+}
+
+/// The camera and gallery buttons of a form. `on_photo` gets the picked file's bytes, or `None`
+/// for "take one with the camera".
+#[component]
+pub fn PhotoButtons(
+    count: usize,
+    lang: Lang,
+    on_photo: EventHandler<Option<Vec<u8>>>,
+    /// The camera button's `data-action` (tests and the e2e run find buttons by it).
+    #[props(default = "camera".to_string())]
+    action: String,
+    #[props(default = false)] after: bool,
+) -> Element {
+    rsx! {
+        div { class: "photo-row",
+            button { r#type: "button", class: "secondary", "data-action": "{action}", onclick: move |_| on_photo.call(None),
+                if after { {lang.t(Msg::PhotoAfterHandling)} } else { {lang.t(Msg::TakePhoto)} }
+            }
+            label { class: "file-pick secondary",
+                {lang.t(Msg::FromGallery)}
+                input { r#type: "file", accept: "image/*",
+                    onchange: move |e: FormEvent| async move {
+                        if let Some(bytes) = picked_bytes(&e).await {
+                            on_photo.call(Some(bytes));
+                        }
+                    }
+                }
+            }
+            span { class: "muted", " {count} " {lang.t(Msg::PhotoUnit)} }
+        }
+    }
+}
+
+/// Take a photo through the platform (`bytes: None`), or ingest picked bytes; both on the store
+/// thread. `None` when the user took no photo; the error is in the user's language.
+pub async fn add_photo(
+    services: &Services,
+    bytes: Option<Vec<u8>>,
+    lang: Lang,
+) -> Option<Result<PhotoRef, String>> {
+    let platform = services.platform.clone();
+    services
+        .store
+        .run(move |s| {
+            let bytes = bytes.or_else(|| platform.take_photo())?;
+            Some(
+                s.ingest_photo(&bytes)
+                    .map(|p| p.sha256)
+                    .map_err(|e| lang.device_error(&e)),
+            )
+        })
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The bytes of the first file an `<input type=file>` gave.
+pub async fn picked_bytes(e: &FormEvent) -> Option<Vec<u8>> {
+    let file = e.files().into_iter().next()?;
+    file.read_bytes().await.ok().map(|b| b.to_vec())
+}
+
+/// The thumbnails of `photos` (hashes as the forms keep them), re-read on the store thread
+/// whenever the list changes.
+pub fn use_thumbs(photos: impl Fn() -> Vec<String> + 'static) -> Memo<Vec<String>> {
+    let services = use_context::<Services>();
+    let list = use_memo(photos);
+    let thumbs = use_resource(move || {
+        let refs: Vec<PhotoRef> = list().iter().filter_map(|p| PhotoRef::parse(p)).collect();
+        let store = services.store.clone();
+        async move {
+            store
+                .run(move |s| thumb_urls(s, &refs))
+                .await
+                .unwrap_or_default()
+        }
+    });
+    use_memo(move || thumbs.read().clone().unwrap_or_default())
+}
