@@ -26,19 +26,11 @@ impl std::fmt::Debug for DatabaseKey {
 impl DatabaseKey {
     /// 64 hex digits.
     pub fn from_hex(hex: &str) -> Option<DatabaseKey> {
-        let hex = hex.trim();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (i, k) in key.iter_mut().enumerate() {
-            *k = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(DatabaseKey(key))
+        gridmate_model::hex::decode(hex.trim()).map(DatabaseKey)
     }
 
     fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        gridmate_model::hex::encode(&self.0)
     }
 }
 

@@ -149,7 +149,7 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoError> {
     let jpeg = encode(&full, JPEG_QUALITY)?;
     let thumbnail = encode(&thumb, THUMB_QUALITY)?;
     let digest = Sha256::digest(&jpeg);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = gridmate_model::hex::encode(&digest);
     Ok(ProcessedPhoto {
         sha256: PhotoRef::parse(&hex).expect("a sha256 digest is 64 hex digits"),
         width: full.width(),

@@ -258,29 +258,7 @@ impl Store {
             .ok_or_else(|| DeviceError::not_found("issue", issue_id))?;
         let from = IssueStatus::from_code(&status)
             .ok_or_else(|| DeviceError::Corrupt(format!("issue status {status:?}")))?;
-        let mut refusal: Option<TransitionError> = None;
-        let mut to = None;
-        for &role in &session.user.roles {
-            match gridmate_model::issue::transition(from, action, role) {
-                Ok(next) => {
-                    to = Some(next);
-                    break;
-                }
-                // "Not from this status" says more than "not your role" when both apply.
-                Err(e)
-                    if refusal.is_none()
-                        || matches!(e, TransitionError::IllegalFromStatus { .. }) =>
-                {
-                    refusal = Some(e)
-                }
-                Err(_) => {}
-            }
-        }
-        let to = match (to, refusal) {
-            (Some(next), _) => next,
-            (None, Some(e)) => return Err(e.into()),
-            (None, None) => return Err(DeviceError::NoSession),
-        };
+        let to = gridmate_model::issue::transition_for_roles(from, action, &session.user.roles)?;
         let id = IssueEventId::new_v7();
         tx.prepare_cached(
             "INSERT INTO issue_events (id, issue_id, action, actor, note, at, photos)

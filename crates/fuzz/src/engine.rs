@@ -193,10 +193,7 @@ pub fn fuzz(target: &mut dyn Target, time: Duration, seed: u64) -> Report {
         report.runs += 1;
         if let Err(why) = run_one(target, &input) {
             use sha2::Digest;
-            let hash: String = sha2::Sha256::digest(&input)[..8]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hash = gridmate_model::hex::encode(&sha2::Sha256::digest(&input)[..8]);
             let path = crashes_dir().join(format!("{name}-{hash}"));
             if report.failures.iter().any(|(p, _)| *p == path) {
                 continue;

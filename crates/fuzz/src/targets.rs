@@ -245,10 +245,7 @@ impl Target for Photo {
             return Err("the output is not a JPEG".into());
         }
         use sha2::Digest;
-        let sha: String = sha2::Sha256::digest(&p.jpeg)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha = gridmate_model::hex::encode(&sha2::Sha256::digest(&p.jpeg));
         if sha != p.sha256.as_str() {
             return Err("the photo's name is not its hash".into());
         }

@@ -143,6 +143,8 @@ pub enum TransitionError {
         from: IssueStatus,
         action: IssueAction,
     },
+    #[error("a user with no role cannot {action} an issue")]
+    NoRole { action: IssueAction },
 }
 
 /// Which roles may take an action at all, independent of the issue's status.
@@ -200,13 +202,36 @@ pub fn transition(
     next_status(from, action).ok_or(TransitionError::IllegalFromStatus { from, action })
 }
 
+/// The rule for a user holding several roles (a grid leader who is also a worker): the action is
+/// legal when any of their roles may take it. When none may, the refusal says the most useful
+/// thing: "not from this status" (the device keeps such an event as a comment) over "not your
+/// role". The device and the server both decide with this function.
+pub fn transition_for_roles(
+    from: IssueStatus,
+    action: IssueAction,
+    roles: &[Role],
+) -> Result<IssueStatus, TransitionError> {
+    let mut refusal = TransitionError::NoRole { action };
+    for &role in roles {
+        match transition(from, action, role) {
+            Ok(to) => return Ok(to),
+            Err(e @ TransitionError::IllegalFromStatus { .. }) => refusal = e,
+            Err(e) => {
+                if matches!(refusal, TransitionError::NoRole { .. }) {
+                    refusal = e;
+                }
+            }
+        }
+    }
+    Err(refusal)
+}
+
 /// The actions a user holding `roles` can offer on an issue that is `status`, in display order.
 /// Comment is always among them.
 pub fn allowed_actions(status: IssueStatus, roles: &[Role]) -> Vec<IssueAction> {
     IssueAction::ALL
-        .iter()
-        .copied()
-        .filter(|&a| roles.iter().any(|&r| transition(status, a, r).is_ok()))
+        .into_iter()
+        .filter(|&a| transition_for_roles(status, a, roles).is_ok())
         .collect()
 }
 
@@ -239,6 +264,46 @@ mod tests {
             Role::BuildingLeader => 'B',
             Role::PartyMember => 'P',
             Role::CommunityAdmin => 'A',
+        }
+    }
+
+    #[test]
+    fn several_roles_take_the_first_that_may_and_refuse_with_the_most_useful_reason() {
+        use Role::*;
+        assert_eq!(
+            transition_for_roles(
+                IssueStatus::Resolved,
+                IssueAction::Close,
+                &[GridWorker, GridLeader]
+            ),
+            Ok(IssueStatus::Closed)
+        );
+        assert!(matches!(
+            transition_for_roles(IssueStatus::Resolved, IssueAction::Close, &[GridWorker]),
+            Err(TransitionError::RoleNotAllowed { .. })
+        ));
+        // The leader may close, but not a reported issue: the status is the reason.
+        assert!(matches!(
+            transition_for_roles(
+                IssueStatus::Reported,
+                IssueAction::Close,
+                &[GridWorker, GridLeader]
+            ),
+            Err(TransitionError::IllegalFromStatus { .. })
+        ));
+        assert!(matches!(
+            transition_for_roles(IssueStatus::Reported, IssueAction::Comment, &[]),
+            Err(TransitionError::NoRole { .. })
+        ));
+        for status in IssueStatus::ALL {
+            for action in IssueAction::ALL {
+                for r in Role::ALL {
+                    assert_eq!(
+                        transition_for_roles(status, action, &[r]).ok(),
+                        transition(status, action, r).ok()
+                    );
+                }
+            }
         }
     }
 

@@ -18,6 +18,7 @@ pub mod address;
 pub mod codes;
 pub mod community;
 pub mod geo_rules;
+pub mod hex;
 pub mod hlc;
 pub mod ids;
 pub mod issue;

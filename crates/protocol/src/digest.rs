@@ -23,10 +23,6 @@ pub fn fold(acc: &mut [u8; 16], h: &[u8]) {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Count and digest of a set of records.
 pub fn scope_digest<'a>(rows: impl IntoIterator<Item = (&'a str, Uuid, u64)>) -> (u64, String) {
     let mut acc = [0u8; 16];
@@ -35,7 +31,7 @@ pub fn scope_digest<'a>(rows: impl IntoIterator<Item = (&'a str, Uuid, u64)>) ->
         fold(&mut acc, &row_hash(entity, &id, seq));
         n += 1;
     }
-    (n, hex(&acc))
+    (n, gridmate_model::hex::encode(&acc))
 }
 
 #[cfg(test)]

@@ -666,10 +666,7 @@ async fn store_part(
     let bytes = tokio::fs::read(&partial)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let digest: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = gridmate_model::hex::encode(&Sha256::digest(&bytes));
     if digest != sha {
         let _ = tokio::fs::remove_file(&partial).await;
         return Err(ApiError::Unprocessable {

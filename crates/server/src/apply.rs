@@ -18,7 +18,7 @@ use crate::store::{Principal, Result};
 use chrono::{DateTime, Utc};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
-use gridmate_model::issue::transition;
+use gridmate_model::issue::transition_for_roles;
 use gridmate_model::{GpsFix, Hlc, IssueAction, IssueStatus, TransitionError};
 use gridmate_protocol::mutations::*;
 use gridmate_protocol::records::*;
@@ -393,39 +393,24 @@ fn issue_event<T: RecordTx>(
         .and_then(Value::as_str)
         .and_then(IssueStatus::from_code)
         .unwrap_or(IssueStatus::Reported);
-    // Legal for any of the caller's roles?
-    let mut result = None;
-    let mut refusal = None;
-    for &role in &p.roles {
-        match transition(from, action, role) {
-            Ok(to) => {
-                result = Some(to);
-                break;
+    let (status, error, stored_action, merged_reason, new_status) =
+        match transition_for_roles(from, action, &p.roles) {
+            Ok(to) => (PushStatus::Applied, None, action, None, Some(to)),
+            Err(err @ TransitionError::IllegalFromStatus { .. }) => {
+                let reason = format!("{err}; kept as a comment");
+                (
+                    PushStatus::Merged,
+                    Some(ErrorDetail {
+                        code: "illegal_transition".into(),
+                        message: reason.clone(),
+                    }),
+                    IssueAction::Comment,
+                    Some(format!("{}: {reason}", action.code())),
+                    None,
+                )
             }
-            Err(err @ TransitionError::IllegalFromStatus { .. }) => refusal = Some(err),
-            Err(err) => {
-                refusal.get_or_insert(err);
-            }
-        }
-    }
-    let (status, error, stored_action, merged_reason, new_status) = match (result, refusal) {
-        (Some(to), _) => (PushStatus::Applied, None, action, None, Some(to)),
-        (None, Some(err @ TransitionError::IllegalFromStatus { .. })) => {
-            let reason = format!("{err}; kept as a comment");
-            (
-                PushStatus::Merged,
-                Some(ErrorDetail {
-                    code: "illegal_transition".into(),
-                    message: reason.clone(),
-                }),
-                IssueAction::Comment,
-                Some(format!("{}: {reason}", action.code())),
-                None,
-            )
-        }
-        (None, Some(err)) => return Ok(refuse("forbidden", err.to_string())),
-        (None, None) => return Ok(refuse("forbidden", "you hold no role")),
-    };
+            Err(err) => return Ok(refuse("forbidden", err.to_string())),
+        };
     let event = IssueEventRecord {
         id: e.event_id,
         issue_id: e.issue_id,

@@ -587,7 +587,7 @@ impl ServerStore for SqliteStore {
             let now = Utc::now().timestamp_millis();
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![hex(&token_hash), user.to_string(), device_id, device_name, now, now + ttl_days * 86_400_000],
+                params![gridmate_model::hex::encode(&token_hash), user.to_string(), device_id, device_name, now, now + ttl_days * 86_400_000],
             )?;
             Ok(())
         })
@@ -600,7 +600,7 @@ impl ServerStore for SqliteStore {
                 .query_row(
                     "SELECT s.user_id, s.device_id, s.expires_at, s.revoked_at, u.name, u.roles, u.scope_epoch
                        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-                    [hex(&token_hash)],
+                    [gridmate_model::hex::encode(&token_hash)],
                     |r| {
                         Ok((
                             r.get::<_, String>(0)?,
@@ -653,7 +653,10 @@ impl ServerStore for SqliteStore {
         self.write(move |tx| {
             tx.execute(
                 "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-                params![hex(&token_hash), Utc::now().timestamp_millis()],
+                params![
+                    gridmate_model::hex::encode(&token_hash),
+                    Utc::now().timestamp_millis()
+                ],
             )?;
             Ok(())
         })
@@ -779,7 +782,7 @@ impl ServerStore for SqliteStore {
                     n += count as u64;
                     xor_into(&mut acc, &digest);
                 }
-                (n, hex(&acc))
+                (n, gridmate_model::hex::encode(&acc))
             } else {
                 let mut st = tx.prepare_cached(&format!(
                     "SELECT entity, id, seq FROM records WHERE deleted = 0 AND seq <= ?4 AND {filter}"
@@ -899,10 +902,6 @@ impl ServerStore for SqliteStore {
         })
         .await
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    gridmate_protocol::digest::hex(bytes)
 }
 
 fn assignments_of(tx: &Transaction<'_>, user: Uuid) -> Result<Vec<AssignmentRow>> {
