@@ -24,6 +24,8 @@ echo "== the device store encrypted at rest (SQLCipher build)"
 cargo test -q -p gridmate-device --features encryption --test encryption 2>&1 | tail -3
 echo "== fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"
 cargo run -q --release -p gridmate-fuzz -- --seconds 20
+echo "== the same targets under libFuzzer, coverage-guided, 15 s each (nightly + cargo-fuzz)"
+bash scripts/libfuzzer.sh 15
 echo "== benchmark smoke run"
 cargo run -q --release -p gridmate-bench -- --quick >/dev/null
 echo "== the demo server"

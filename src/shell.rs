@@ -56,6 +56,10 @@ pub enum Route {
         Service {},
         #[route("/sync")]
         Sync {},
+    #[end_layout]
+    // A link from an older app version, or a mistyped one: home, not an error page.
+    #[route("/:..rest")]
+    Unknown { rest: Vec<String> },
 }
 
 impl From<Destination> for Route {
@@ -110,6 +114,7 @@ impl Route {
             Route::Party {} => Destination::Party,
             Route::Service {} => Destination::Service,
             Route::Sync {} => Destination::Sync,
+            Route::Unknown { .. } => Destination::Home,
         }
     }
 }
@@ -167,6 +172,14 @@ fn Service() -> Element {
 #[component]
 fn Sync() -> Element {
     rsx! { SettingsScreen {} }
+}
+#[component]
+fn Unknown(rest: Vec<String>) -> Element {
+    let navigator = use_navigator();
+    use_hook(move || {
+        navigator.replace(Route::Home {});
+    });
+    rsx! {}
 }
 
 #[component]

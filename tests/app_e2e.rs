@@ -64,10 +64,21 @@ impl Cable {
                     )
                     .await;
                     if let Ok(Ok((mut client, _))) = accepted {
+                        let plugged = p.clone();
                         tokio::spawn(async move {
                             if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                                let _ =
-                                    tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                                // Pulling the cable cuts connections already open too (a kept-
+                                // alive one would otherwise carry a "offline" sync through).
+                                let cut = async {
+                                    while plugged.load(Ordering::SeqCst) {
+                                        tokio::time::sleep(std::time::Duration::from_millis(20))
+                                            .await;
+                                    }
+                                };
+                                tokio::select! {
+                                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                                    _ = cut => {}
+                                }
                             }
                         });
                     }
@@ -122,7 +133,8 @@ impl Phone {
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
-        // The liveview page is served under a catch-all path.
+        // liveview serves its page under a catch-all path; the app's router takes a URL it does
+        // not know to its home screen.
         let url = format!("http://{}/app", listener.local_addr().unwrap());
         let router = axum::Router::new().with_virtual_dom("/", move || {
             VirtualDom::new(App)

@@ -1,0 +1,3 @@
+//! `geojson_import` under libFuzzer: the target of crates/fuzz, its invariant a panic when broken.
+#![no_main]
+gridmate_libfuzzer::libfuzzer_target!("geojson_import");
