@@ -279,6 +279,12 @@ catalogue! {
     SyncProblemServer => "服务器暂时出错，稍后自动重试", "The server had a problem: it retries by itself";
     SyncProblemCancelled => "同步已取消", "Sync was cancelled";
     SignInUnreachable => "连不上服务器：请检查网络和服务器地址", "Cannot reach the server: check the network and the address";
+    RefusedForbidden => "超出你的权限范围：不在你负责的网格，或你的角色不能这样做", "Outside your scope: not your grid, or not for your role";
+    RefusedInvalid => "内容不符合要求，请修改后重新保存", "The server found the content invalid: correct it and save again";
+    RefusedIllegalTransition => "问题状态已变，此步已作为留言保存", "The issue had moved on: this step was kept as a comment";
+    RefusedUnknownKind => "服务器版本较旧，暂不接收此类记录", "The server is older and does not take this kind of record yet";
+    RefusedDuplicateId => "服务器已有相同编号的记录", "The server already holds a record with this id";
+    RefusedOther => "服务器拒绝了此记录", "The server refused this record";
     FieldNotes => "备注", "Notes";
     FieldTitle => "标题", "Title";
     FieldDescription => "描述", "Description";

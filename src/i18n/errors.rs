@@ -84,6 +84,21 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// Why the server refused or merged a record, from its error code; a code this app does not
+    /// know reads as a plain refusal.
+    pub fn server_refusal(self, code: Option<&str>) -> &'static str {
+        self.t(match code {
+            Some("forbidden") => Msg::RefusedForbidden,
+            Some("invalid") => Msg::RefusedInvalid,
+            Some("illegal_transition") => Msg::RefusedIllegalTransition,
+            Some("unknown_kind") => Msg::RefusedUnknownKind,
+            Some("duplicate_id") => Msg::RefusedDuplicateId,
+            _ => Msg::RefusedOther,
+        })
+    }
+}
+
 fn photo_error(p: &PhotoError) -> Msg {
     match p {
         PhotoError::Empty => Msg::ErrPhotoEmpty,

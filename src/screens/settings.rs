@@ -102,7 +102,9 @@ pub fn SettingsView(
                         span { class: "muted small", {china_time(e.recorded_at)} }
                         span { class: "tag state-{e.state.code()}", {state_label(e.state, lang)} }
                         if e.attempts > 1 { span { class: "muted small", {lang.t(Msg::Tries)} "{e.attempts}" } }
-                        if let Some(m) = &e.error_message { span { class: "reason", "{m}" } }
+                        if e.state == OutboxState::Failed || e.state == OutboxState::Merged {
+                            span { class: "reason", title: e.error_message.clone().unwrap_or_default(), {lang.server_refusal(e.error_code.as_deref())} }
+                        }
                     }
                 }
             }

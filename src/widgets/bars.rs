@@ -120,7 +120,7 @@ pub fn TabBar(
                 button {
                     class: if r == current { "tab on" } else { "tab" },
                     "data-tab": "{tab_label(&r, Lang::En).1}",
-                    onclick: { let r = r.clone(); move |_| on_tab.call(r.clone()) },
+                    onclick: move |_| on_tab.call(r),
                     span { class: "icon", {tab_label(&r, lang).0} }
                     span { {tab_label(&r, lang).1} }
                 }

@@ -11,6 +11,7 @@
 //! the yardstick for what the store adds on top.
 
 mod app;
+mod desktop;
 mod server;
 mod sync;
 

@@ -16,7 +16,10 @@ use rusqlite::{OptionalExtension, params};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delivery {
     pub state: OutboxState,
-    /// The server's reason, for `merged` and `failed`.
+    /// The server's error code (`forbidden`, `illegal_transition`, …), for `merged` and
+    /// `failed`: what the app words for the user.
+    pub code: Option<String>,
+    /// The server's own words, for the developer's eye.
     pub reason: Option<String>,
 }
 
@@ -62,10 +65,16 @@ pub struct ServiceSummary {
     pub recent: Vec<ServiceRecord>,
 }
 
-fn delivery(state: Option<(String, Option<String>)>) -> Option<Delivery> {
-    let (code, reason) = state?;
-    let state = OutboxState::from_code(&code)?;
-    (state != OutboxState::Acked).then_some(Delivery { state, reason })
+type OutboxAnswer = (String, Option<String>, Option<String>);
+
+fn delivery(state: Option<OutboxAnswer>) -> Option<Delivery> {
+    let (state, code, reason) = state?;
+    let state = OutboxState::from_code(&state)?;
+    (state != OutboxState::Acked).then_some(Delivery {
+        state,
+        code,
+        reason,
+    })
 }
 
 impl Store {
@@ -99,14 +108,14 @@ impl Store {
         let report_state = self
             .conn
             .query_row(
-                "SELECT state, error_message FROM outbox
+                "SELECT state, error_code, error_message FROM outbox
                   WHERE subject_id = ?1 AND kind = 'issue.report' ORDER BY seq DESC LIMIT 1",
                 [id.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
         let mut st = self.conn.prepare_cached(
-            "SELECT json_extract(data, '$.event_id'), state, error_message FROM outbox
+            "SELECT json_extract(data, '$.event_id'), state, error_code, error_message FROM outbox
               WHERE subject_id = ?1 AND kind = 'issue.event'",
         )?;
         let mut deliveries = std::collections::HashMap::new();
@@ -115,11 +124,12 @@ impl Store {
                 r.get::<_, Option<String>>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
             ))
         })? {
-            let (event, state, reason) = row?;
+            let (event, state, code, reason) = row?;
             if let Some(event) = event.and_then(|e| e.parse::<uuid::Uuid>().ok()) {
-                deliveries.insert(event, (state, reason));
+                deliveries.insert(event, (state, code, reason));
             }
         }
         let mut st = self.conn.prepare_cached(
