@@ -357,3 +357,62 @@ fn Shell() -> Element {
         TabBar { current: here.tab(), roles, lang, on_tab: move |d: Destination| { navigator.push(Route::from(d)); } }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridmate_model::{BuildingId, HouseholdId, IssueId};
+
+    #[test]
+    fn every_destination_is_a_url_the_router_reads_back() {
+        let (b, h, i) = (
+            BuildingId::new_v7(),
+            HouseholdId::new_v7(),
+            IssueId::new_v7(),
+        );
+        let all = [
+            Destination::Home,
+            Destination::Households,
+            Destination::Building(b),
+            Destination::Household(h),
+            Destination::RecordVisit(h),
+            Destination::Report {
+                building: None,
+                household: None,
+            },
+            Destination::Report {
+                building: Some(b),
+                household: None,
+            },
+            Destination::Report {
+                building: None,
+                household: Some(h),
+            },
+            Destination::Issues,
+            Destination::Issue(i),
+            Destination::Party,
+            Destination::Service,
+            Destination::Sync,
+        ];
+        for d in all {
+            let url = Route::from(d).to_string();
+            let back: Route = url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(back.destination(), d, "{url}");
+        }
+        // A notice's deep link is a plain URL.
+        assert_eq!(
+            format!("/issue/{i}")
+                .parse::<Route>()
+                .unwrap()
+                .destination(),
+            Destination::Issue(i)
+        );
+        // Unknown or stale links land on the home screen, not on an error page.
+        for stale in ["/app", "/issue/not-an-id/x", "/patrols/2026"] {
+            assert_eq!(
+                stale.parse::<Route>().unwrap().destination(),
+                Destination::Home
+            );
+        }
+    }
+}

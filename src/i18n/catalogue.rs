@@ -110,7 +110,8 @@ catalogue! {
     PeopleServedUnit => " 人", " people served";
     LogService => "记录服务", "Log service";
     CheckedInItUploadsWhenOnline => "已签到，联网后自动上传", "Checked in; it uploads when online";
-    TaskTaken => "已接单", "Task taken";
+    TaskTaken => "已接单，点此查看", "Task taken: tap to open it";
+    TaskTakenNote => "党员接单", "Taken by a party member";
     PartyMemberService => "党员服务", "Party member service";
     OnSpotNote => "现场已处置", "Handled on the spot";
     TheSameProblemSeenAgain => "同一问题再次发现", "The same problem seen again";

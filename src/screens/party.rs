@@ -151,12 +151,16 @@ pub fn PartyScreen() -> Element {
     let mut written =
         move |r: Result<Result<(), gridmate_device::DeviceError>, gridmate_device::StoreGone>,
               services: Services,
-              said: Msg| match r {
+              said: Msg,
+              link: Option<Destination>| match r {
             Ok(Ok(())) => {
                 error.set(None);
                 services.trigger(Trigger::LocalWrite);
                 ui.changed();
-                ui.say(said);
+                match link {
+                    Some(d) => ui.say_and_link(said, d),
+                    None => ui.say(said),
+                }
             }
             Ok(Err(e)) => error.set(Some(lang.device_error(&e))),
             Err(g) => error.set(Some(g.to_string())),
@@ -175,7 +179,7 @@ pub fn PartyScreen() -> Element {
                     s.check_in(grid, f, Utc::now()).map(|_| ())
                 })
                 .await;
-            written(r, services, Msg::CheckedInItUploadsWhenOnline);
+            written(r, services, Msg::CheckedInItUploadsWhenOnline, None);
         });
     };
     let on_accept = move |id: IssueId| {
@@ -184,11 +188,12 @@ pub fn PartyScreen() -> Element {
             let r = services
                 .store
                 .run(move |s| {
-                    s.act_on_issue(id, IssueAction::Accept, "党员接单", vec![])
+                    s.act_on_issue(id, IssueAction::Accept, lang.t(Msg::TaskTakenNote), vec![])
                         .map(|_| ())
                 })
                 .await;
-            written(r, services, Msg::TaskTaken);
+            // The notice opens the task taken.
+            written(r, services, Msg::TaskTaken, Some(Destination::Issue(id)));
         });
     };
     rsx! {
