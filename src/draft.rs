@@ -8,8 +8,9 @@
 //! later job writes the draft again) and discards the draft in the same store job that saves the
 //! record, so a saved form never comes back as a draft; a refused save keeps it.
 
-use crate::state::Services;
-use crate::widgets::Edit;
+use crate::i18n::Msg;
+use crate::state::{Services, Ui};
+use crate::widgets::{Edit, add_photo, edit};
 use dioxus::prelude::*;
 use gridmate_device::{DeviceError, Store, StoreThread};
 use serde::Serialize;
@@ -130,6 +131,35 @@ where
             .unwrap_or_else(|e| e.into_inner())
             .take();
         self.get()
+    }
+
+    /// Take a photo with the camera (`bytes: None`) or ingest a picked one, and add its name to
+    /// the form's list that `list` picks (once); a failure, or no photo taken, goes to `error`
+    /// in the user's words. Call it from an event handler.
+    pub fn add_photo(
+        self,
+        bytes: Option<Vec<u8>>,
+        mut error: Signal<Option<String>>,
+        list: fn(&mut F) -> &mut Vec<String>,
+    ) {
+        let services = consume_context::<Services>();
+        let lang = *consume_context::<Ui>().lang.peek();
+        spawn(async move {
+            match add_photo(&services, bytes, lang).await {
+                Some(Ok(sha)) => {
+                    let sha = sha.to_string();
+                    self.edit(edit(move |f: &mut F| {
+                        let photos = list(f);
+                        if !photos.contains(&sha) {
+                            photos.push(sha.clone());
+                        }
+                    }));
+                    error.set(None);
+                }
+                Some(Err(e)) => error.set(Some(e)),
+                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
+            }
+        });
     }
 
     /// Start over with `form` (after a save, for forms that stay on screen).

@@ -121,11 +121,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_message_is_used_somewhere() {
-        // The catalogue must not keep messages no screen shows: read every source file of the
-        // app and find each name outside the catalogue itself.
-        let mut sources = String::new();
+    /// Every source file of the app, with its text.
+    fn app_sources() -> Vec<(std::path::PathBuf, String)> {
+        let mut files = Vec::new();
         let mut dirs = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/src"
@@ -135,11 +133,24 @@ mod tests {
                 let p = e.unwrap().path();
                 if p.is_dir() {
                     dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("catalogue.rs") {
-                    sources.push_str(&std::fs::read_to_string(&p).unwrap());
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    files.push((p, text));
                 }
             }
         }
+        files
+    }
+
+    #[test]
+    fn every_message_is_used_somewhere() {
+        // The catalogue must not keep messages no screen shows: find each name outside the
+        // catalogue itself.
+        let sources: String = app_sources()
+            .into_iter()
+            .filter(|(p, _)| !p.ends_with("catalogue.rs"))
+            .map(|(_, text)| text)
+            .collect();
         let unused: Vec<_> = Msg::ALL
             .iter()
             .filter(|m| {
@@ -156,24 +167,12 @@ mod tests {
     fn no_screen_writes_a_string_of_its_own() {
         // The old way, a pair of strings picked inline by a screen, must not come back.
         let inline_pair = [".pi", "ck("].concat();
-        let mut dirs = vec![std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/src"
-        ))];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    let text = std::fs::read_to_string(&p).unwrap();
-                    assert!(
-                        !text.contains(&inline_pair),
-                        "{} picks a string inline",
-                        p.display()
-                    );
-                }
-            }
+        for (p, text) in app_sources() {
+            assert!(
+                !text.contains(&inline_pair),
+                "{} picks a string inline",
+                p.display()
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::draft::use_draft;
 use crate::i18n::{Lang, Msg};
 use crate::state::{Services, Ui, run_store, use_nav};
-use crate::widgets::{Edit, PhotoButtons, PhotoStrip, TitleBar, add_photo, edit, use_thumbs};
+use crate::widgets::{Edit, PhotoButtons, PhotoStrip, TitleBar, edit, use_thumbs};
 use chrono::Utc;
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
@@ -112,21 +112,7 @@ pub fn ServiceScreen() -> Element {
     let draft = use_draft(ServiceForm::DRAFT_KEY.to_string(), ServiceForm::default);
     let thumbs = use_thumbs(move || draft.form.read().photos.clone());
     let mut error = use_signal(|| None::<String>);
-    let s1 = services.clone();
-    let on_photo = move |bytes: Option<Vec<u8>>| {
-        let services = s1.clone();
-        spawn(async move {
-            match add_photo(&services, bytes, lang).await {
-                Some(Ok(sha)) => {
-                    let sha = sha.to_string();
-                    draft.edit(edit(move |f: &mut ServiceForm| f.photos.push(sha.clone())));
-                    error.set(None);
-                }
-                Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
-            }
-        });
-    };
+    let on_photo = move |bytes| draft.add_photo(bytes, error, |f: &mut ServiceForm| &mut f.photos);
     let on_save = move |_| {
         let f = draft.finish();
         let services = services.clone();

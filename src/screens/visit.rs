@@ -5,7 +5,7 @@
 use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
-use crate::widgets::{FixLine, PhotoButtons, PhotoStrip, TitleBar, add_photo, edit, use_thumbs};
+use crate::widgets::{FixLine, PhotoButtons, PhotoStrip, TitleBar, edit, use_thumbs};
 use chrono::{TimeZone, Utc};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
@@ -203,25 +203,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
             d.building_number, d.household.unit, d.household.room, d.household.head_name
         ))
     });
-    let s1 = services.clone();
-    let on_photo = move |bytes: Option<Vec<u8>>| {
-        let services = s1.clone();
-        spawn(async move {
-            match add_photo(&services, bytes, lang).await {
-                Some(Ok(sha)) => {
-                    let sha = sha.to_string();
-                    draft.edit(edit(move |f: &mut VisitForm| {
-                        if !f.photos.contains(&sha) {
-                            f.photos.push(sha.clone());
-                        }
-                    }));
-                    error.set(None);
-                }
-                Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
-            }
-        });
-    };
+    let on_photo = move |bytes| draft.add_photo(bytes, error, |f: &mut VisitForm| &mut f.photos);
     let on_save = move |_| {
         if saving() {
             return;

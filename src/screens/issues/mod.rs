@@ -6,8 +6,8 @@ use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{
-    ErrorCard, Loading, PhotoButtons, PhotoStrip, StatusChip, TitleBar, add_photo, category_icon,
-    china_date, china_time, edit, thumb_urls,
+    ErrorCard, Loading, PhotoButtons, PhotoStrip, StatusChip, TitleBar, category_icon, china_date,
+    china_time, edit, thumb_urls,
 };
 use dioxus::prelude::*;
 use gridmate_device::outbox::OutboxState;
@@ -252,20 +252,7 @@ pub fn IssueScreen(issue: IssueId) -> Element {
         .map(|s| s.user.roles.clone())
         .unwrap_or_default();
     let me = session.as_ref().map(|s| s.user.id);
-    let s1 = services.clone();
-    let on_photo = move |bytes: Option<Vec<u8>>| {
-        let services = s1.clone();
-        spawn(async move {
-            match add_photo(&services, bytes, lang).await {
-                Some(Ok(sha)) => {
-                    let sha = sha.to_string();
-                    draft.edit(edit(move |f: &mut ActionForm| f.photos.push(sha.clone())));
-                }
-                Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
-            }
-        });
-    };
+    let on_photo = move |bytes| draft.add_photo(bytes, error, |f: &mut ActionForm| &mut f.photos);
     let on_action = move |a: IssueAction| {
         let f = draft.finish();
         let key = draft.key();

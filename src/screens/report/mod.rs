@@ -7,8 +7,8 @@ use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_nav};
 use crate::widgets::{
-    Edit, FixLine, PhotoButtons, PhotoStrip, StatusChip, TitleBar, add_photo, category_icon,
-    china_date, edit, metres, use_thumbs,
+    Edit, FixLine, PhotoButtons, PhotoStrip, StatusChip, TitleBar, category_icon, china_date, edit,
+    metres, use_thumbs,
 };
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
@@ -252,29 +252,12 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
             dismissed.set(false);
         }
     };
-    let s1 = use_context::<Services>();
     let on_photo = move |(after, bytes): (bool, Option<Vec<u8>>)| {
-        let services = s1.clone();
-        spawn(async move {
-            match add_photo(&services, bytes, lang).await {
-                Some(Ok(sha)) => {
-                    let sha = sha.to_string();
-                    draft.edit(edit(move |f: &mut ReportForm| {
-                        let list = if after {
-                            &mut f.after_photos
-                        } else {
-                            &mut f.photos
-                        };
-                        if !list.contains(&sha) {
-                            list.push(sha.clone());
-                        }
-                    }));
-                    error.set(None);
-                }
-                Some(Err(e)) => error.set(Some(e)),
-                None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
-            }
-        });
+        if after {
+            draft.add_photo(bytes, error, |f: &mut ReportForm| &mut f.after_photos)
+        } else {
+            draft.add_photo(bytes, error, |f: &mut ReportForm| &mut f.photos)
+        }
     };
     let s2 = use_context::<Services>();
     let save = move |join: Option<IssueId>| {
