@@ -12,7 +12,7 @@ use crate::i18n::Msg;
 use crate::state::{Services, Ui};
 use crate::widgets::{Edit, add_photo, edit};
 use dioxus::prelude::*;
-use gridmate_device::{DeviceError, Store, StoreThread};
+use gridmate_device::{Store, StoreThread};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
@@ -79,24 +79,12 @@ pub fn load_draft<F: DeserializeOwned>(store: &Store, key: &str) -> Option<F> {
     serde_json::from_str(&body).ok()
 }
 
-/// Store `form` as the draft under `key` (what every edit does, on the store thread).
-pub fn save_draft<F: Serialize>(store: &mut Store, key: &str, form: &F) -> Result<(), DeviceError> {
-    let body = serde_json::to_string(form)
-        .map_err(|e| DeviceError::Corrupt(format!("draft {key}: {e}")))?;
-    store.save_draft(key, &body)
-}
-
 impl<F> Draft<F>
 where
     F: Serialize + Clone + 'static,
 {
     pub fn key(self) -> String {
         self.key.cloned()
-    }
-
-    /// The form now.
-    pub fn get(self) -> F {
-        self.form.cloned()
     }
 
     /// Apply one edit and save the draft.
@@ -130,7 +118,7 @@ where
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        self.get()
+        self.form.cloned()
     }
 
     /// Take a photo with the camera (`bytes: None`) or ingest a picked one, and add its name to
