@@ -34,8 +34,26 @@ shot() {
   colours=$(convert "$out/$1.png" -format %k info:)
   [ "$colours" -gt 50 ] || { echo "$1.png is blank ($colours colours)" >&2; exit 1; }
 }
-# Sign-in and the first sync of the demo grid take a few seconds.
-sleep "${GRIDMATE_TOUR_WAIT:-12}"
+# Sign-in and the first sync of the demo grid take a few seconds. The app's own store says
+# when they are done: a tour of the sign-in screen (a refused password, a tripped login limit)
+# proves nothing, so it fails.
+synced() {
+  python3 - "$data/gridmate.sqlite" <<'PY'
+import sqlite3, sys
+try:
+    row = sqlite3.connect(sys.argv[1]).execute(
+        "SELECT value FROM device_state WHERE key = 'last_sync_at'").fetchone()
+except sqlite3.Error:
+    row = None
+sys.exit(0 if row else 1)
+PY
+}
+for _ in $(seq 1 90); do
+  synced && break
+  sleep 1
+done
+synced || { shot sign-in-failed; echo "the app never signed in and synced ($out/sign-in-failed.png)" >&2; exit 1; }
+sleep 2
 shot home
 # The tab bar: equal-width buttons along the bottom 60 px of the window.
 tabs=$(case "$role" in party_member) echo "home issues party sync";; *) echo "home households issues sync";; esac)
