@@ -44,7 +44,7 @@ impl VisitForm {
         format!("visit:{household}")
     }
 
-    /// Save the visit and an issue for each need found, then drop the draft.
+    /// Save the visit and an issue for each need found (one transaction), then drop the draft.
     pub fn save(
         &self,
         store: &mut Store,
@@ -55,12 +55,11 @@ impl VisitForm {
         let detail = store.household(household)?;
         let h = &detail.household;
         let address = format!("{}-{}-{}", detail.building_number, h.unit, h.room);
-        let mut raised = Vec::new();
-        for code in &self.needs {
-            let Some(category) = IssueCategory::from_code(code) else {
-                continue;
-            };
-            raised.push(store.report_issue(NewIssue {
+        let needs = self
+            .needs
+            .iter()
+            .filter_map(|code| IssueCategory::from_code(code))
+            .map(|category| NewIssue {
                 grid_id: h.grid_id,
                 building_id: Some(h.building_id),
                 household_id: Some(household),
@@ -75,9 +74,9 @@ impl VisitForm {
                 },
                 location: fix,
                 photos: Vec::new(),
-            })?);
-        }
-        let id = store.record_visit(NewVisit {
+            })
+            .collect();
+        let visit = NewVisit {
             household_id: household,
             started_at: Utc
                 .timestamp_millis_opt(self.started_at_ms)
@@ -94,8 +93,9 @@ impl VisitForm {
                 .iter()
                 .filter_map(|p| PhotoRef::parse(p))
                 .collect(),
-            raised_issues: raised,
-        })?;
+            raised_issues: Vec::new(),
+        };
+        let (id, _) = store.record_visit_with_needs(visit, needs)?;
         store.discard_draft(&Self::draft_key(household))?;
         Ok(id)
     }

@@ -77,6 +77,8 @@ pub struct DemoCommunity {
     pub residents: Vec<Resident>,
     pub visits: Vec<Visit>,
     pub issues: Vec<Issue>,
+    /// Every step of every issue, oldest first: an issue's status is what its steps make of it.
+    pub issue_events: Vec<IssueEvent>,
     pub users: Vec<DemoUser>,
 }
 
@@ -109,7 +111,8 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     let users = make_users(&grids, &buildings, &mut rng);
     let worker = users[0].user.id;
     let visits = make_visits(cfg, &households, worker, &mut rng);
-    let issues = make_issues(cfg, &buildings, &households, &users, &mut rng);
+    let mut issues = make_issues(cfg, &buildings, &households, &users, &mut rng);
+    let issue_events = make_issue_events(cfg, &mut issues, &users, &mut rng);
 
     DemoCommunity {
         community,
@@ -119,6 +122,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         residents,
         visits,
         issues,
+        issue_events,
         users,
     }
 }
@@ -502,11 +506,108 @@ fn make_issues(
         .collect()
 }
 
+/// The steps that take an issue from reported to `status`, and who takes each: the worker
+/// accepts, starts, resolves, escalates or handles on the spot; the leader assigns and closes.
+fn path_to(status: IssueStatus) -> &'static [IssueAction] {
+    use IssueAction::*;
+    match status {
+        IssueStatus::Reported | IssueStatus::Reopened | IssueStatus::RejectedDuplicate => &[],
+        IssueStatus::Accepted => &[Accept],
+        IssueStatus::Assigned => &[Accept, Assign],
+        IssueStatus::InProgress => &[Accept, Assign, Start],
+        IssueStatus::Escalated => &[Escalate],
+        IssueStatus::Resolved => &[Accept, Assign, Start, Resolve],
+        IssueStatus::ResolvedOnSpot => &[ResolveOnSpot],
+        IssueStatus::Closed => &[Accept, Assign, Start, Resolve, Close],
+    }
+}
+
+/// Each issue's history, replayed through the state machine: the issue's status is set from its
+/// last step, never written on its own.
+fn make_issue_events(
+    cfg: &DemoConfig,
+    issues: &mut [Issue],
+    users: &[DemoUser],
+    rng: &mut Rng,
+) -> Vec<IssueEvent> {
+    let by_role = |role: Role| {
+        users
+            .iter()
+            .find(|u| u.user.roles.contains(&role))
+            .expect("the demo has every role")
+    };
+    let (worker, leader) = (by_role(Role::GridWorker), by_role(Role::GridLeader));
+    let mut events = Vec::new();
+    for issue in issues.iter_mut() {
+        let path = path_to(issue.status);
+        let span = (cfg.as_of - issue.reported_at).num_minutes().max(1);
+        let mut status = IssueStatus::Reported;
+        for (n, &action) in path.iter().enumerate() {
+            let actor = if matches!(action, IssueAction::Assign | IssueAction::Close) {
+                leader
+            } else {
+                worker
+            };
+            status = issue::transition(status, action, actor.user.roles[0])
+                .expect("every demo path is legal for its actors");
+            let note = match action {
+                IssueAction::Accept => "已受理",
+                IssueAction::Assign => "派网格员处理",
+                IssueAction::Start => "已到现场",
+                IssueAction::Resolve => "已处理完毕，请核查",
+                IssueAction::Close => "已现场核查，销号",
+                IssueAction::Escalate => "已转相关部门",
+                IssueAction::ResolveOnSpot => "现场已处置",
+                _ => "",
+            };
+            events.push(IssueEvent {
+                id: IssueEventId(rng.uuid()),
+                issue_id: issue.id,
+                action,
+                actor: actor.user.id,
+                note: note.into(),
+                at: issue.reported_at + Duration::minutes(span * (n as i64 + 1) / (path.len() as i64 + 1)),
+                photos: vec![],
+                merged_reason: None,
+            });
+        }
+        issue.status = status;
+    }
+    events
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use gridmate_model::geo_rules::{GeoVerdict, locate_in_grid};
     use std::collections::{HashMap, HashSet};
+
+    #[test]
+    fn every_issue_status_is_what_its_steps_make_of_it() {
+        let d = generate(&DemoConfig::lianhe());
+        let mut steps: HashMap<IssueId, Vec<&IssueEvent>> = HashMap::new();
+        for e in &d.issue_events {
+            steps.entry(e.issue_id).or_default().push(e);
+        }
+        let roles: HashMap<UserId, Role> =
+            d.users.iter().map(|u| (u.user.id, u.user.roles[0])).collect();
+        let mut with_history = 0;
+        for i in &d.issues {
+            let mut status = IssueStatus::Reported;
+            let mut at = i.reported_at;
+            for e in steps.get(&i.id).into_iter().flatten() {
+                assert!(e.at > at && e.at <= DemoConfig::lianhe().as_of, "steps in order");
+                at = e.at;
+                status = issue::transition(status, e.action, roles[&e.actor]).unwrap();
+            }
+            assert_eq!(status, i.status, "{}", i.title);
+            if status != IssueStatus::Reported {
+                with_history += 1;
+                assert!(steps.contains_key(&i.id), "a {status} issue has steps");
+            }
+        }
+        assert!(with_history > d.issues.len() / 2);
+    }
 
     #[test]
     fn lianhe_has_the_sizes_of_the_article() {

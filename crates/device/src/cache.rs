@@ -44,7 +44,7 @@ impl<'a> ScopeData<'a> {
             residents: &d.residents,
             visits: &d.visits,
             issues: &d.issues,
-            issue_events: &[],
+            issue_events: &d.issue_events,
             checkins: &[],
             services: &[],
             keep_full_phones,

@@ -91,11 +91,12 @@ impl Store {
         }
     }
 
-    /// Save a report (and, when handled on the spot, its resolution) on the phone.
+    /// Save a report (and, when handled on the spot, its resolution) on the phone: one
+    /// transaction either way.
     pub fn report_problem(&mut self, r: NewReport) -> Result<IssueId> {
         let (grid_id, building_id) = self.report_place(r.building, r.household)?;
         let source = self.report_source();
-        let id = self.report_issue(NewIssue {
+        let issue = NewIssue {
             grid_id,
             building_id,
             household_id: r.household,
@@ -106,11 +107,11 @@ impl Store {
             description: r.description,
             location: r.fix,
             photos: r.photos,
-        })?;
-        if let Some((note, after)) = r.on_spot {
-            self.act_on_issue(id, IssueAction::ResolveOnSpot, &note, after)?;
+        };
+        match r.on_spot {
+            Some((note, after)) => self.report_resolved_on_spot(issue, &note, after),
+            None => self.report_issue(issue),
         }
-        Ok(id)
     }
 
     /// Add a report to an existing issue instead of a duplicate: a comment with its text and

@@ -4,7 +4,7 @@
 
 use crate::cache::{note_visit, photos_text};
 use crate::outbox::enqueue;
-use crate::store::{Store, next_hlc};
+use crate::store::{Session, Store, next_hlc};
 use crate::time::ms;
 use crate::{DeviceError, Result};
 use chrono::{DateTime, Utc};
@@ -122,115 +122,207 @@ fn exists(tx: &Transaction<'_>, table: &'static str, id: uuid::Uuid) -> Result<b
         .is_some())
 }
 
+/// A visit, written in `tx` (validation first, so a refusal writes nothing).
+fn record_visit_in(tx: &Transaction<'_>, session: &Session, v: NewVisit) -> Result<VisitId> {
+    let notes = validate::text("notes", &v.notes, limits::TEXT, false)?;
+    if v.ended_at < v.started_at {
+        return Err(ValidationError::EndsBeforeStart {
+            field: "visit"
+        }
+        .into());
+    }
+    check_fix(&v.location)?;
+    check_photos(&v.photos)?;
+    let id = VisitId::new_v7();
+    let now = Utc::now();
+    if !exists(tx, "households", v.household_id.0)? {
+        return Err(DeviceError::not_found("household", v.household_id));
+    }
+    tx.prepare_cached(
+        "INSERT INTO visits (id, household_id, visitor, started_at, ended_at, kind, outcome,
+             notes, people_served, lat, lon, accuracy_m, photos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        id.0,
+        v.household_id.0,
+        session.user.id.0,
+        ms(v.started_at),
+        ms(v.ended_at),
+        v.kind.code(),
+        v.outcome.code(),
+        notes,
+        v.people_served,
+        v.location.map(|l| l.lat),
+        v.location.map(|l| l.lon),
+        v.location.map(|l| l.accuracy_m),
+        photos_text(&v.photos),
+    ])?;
+    note_visit(tx, v.household_id, ms(v.started_at))?;
+    let payload = MutationPayload::VisitRecord(VisitData {
+        visit_id: id.0,
+        household_id: v.household_id.0,
+        started_at: v.started_at,
+        ended_at: v.ended_at,
+        kind: v.kind.code().into(),
+        outcome: v.outcome.code().into(),
+        notes,
+        people_served: v.people_served,
+        location: location(&v.location),
+        photos: photo_strings(&v.photos),
+        raised_issues: v.raised_issues.iter().map(|i| i.0).collect(),
+    });
+    enqueue_checked(tx, payload, id.0, now)?;
+    Ok(id)
+}
+
+
+/// A new issue, written in `tx`.
+fn report_issue_in(tx: &Transaction<'_>, session: &Session, n: NewIssue) -> Result<IssueId> {
+    let title = validate::text("title", &n.title, limits::TITLE, true)?;
+    let description = validate::text("description", &n.description, limits::TEXT, false)?;
+    check_fix(&n.location)?;
+    check_photos(&n.photos)?;
+    let id = IssueId::new_v7();
+    let now = Utc::now();
+    if !exists(tx, "grids", n.grid_id.0)? {
+        return Err(DeviceError::not_found("grid", n.grid_id));
+    }
+    tx.prepare_cached(
+        "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
+             source, status, title, description, lat, lon, reported_by, reported_at, photos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        id.0,
+        n.grid_id.0,
+        n.building_id.map(|b| b.0),
+        n.household_id.map(|h| h.0),
+        n.category.code(),
+        n.severity.code(),
+        n.source.code(),
+        IssueStatus::Reported.code(),
+        title,
+        description,
+        n.location.map(|l| l.lat),
+        n.location.map(|l| l.lon),
+        session.user.id.0,
+        ms(now),
+        photos_text(&n.photos),
+    ])?;
+    let payload = MutationPayload::IssueReport(IssueReportData {
+        issue_id: id.0,
+        grid_id: n.grid_id.0,
+        category: n.category.code().into(),
+        title,
+        description,
+        severity: n.severity.code().into(),
+        building_id: n.building_id.map(|b| b.0),
+        household_id: n.household_id.map(|h| h.0),
+        location: location(&n.location),
+        photos: photo_strings(&n.photos),
+        source: n.source.code().into(),
+    });
+    enqueue_checked(tx, payload, id.0, now)?;
+    Ok(id)
+}
+
+
+/// One step on an issue, written in `tx`.
+fn act_on_issue_in(
+tx: &Transaction<'_>,
+session: &Session,
+issue_id: IssueId,
+action: IssueAction,
+note: &str,
+photos: Vec<PhotoRef>,
+) -> Result<(IssueEventId, IssueStatus)> {
+    let note = validate::text("note", note, limits::TEXT, action == IssueAction::Comment)?;
+    check_photos(&photos)?;
+    let now = Utc::now();
+    let status: String = tx
+        .query_row(
+            "SELECT status FROM issues WHERE id = ?1",
+            [issue_id.0],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| DeviceError::not_found("issue", issue_id))?;
+    let from = IssueStatus::from_code(&status)
+        .ok_or_else(|| DeviceError::Corrupt(format!("issue status {status:?}")))?;
+    let to = gridmate_model::issue::transition_for_roles(from, action, &session.user.roles)?;
+    let id = IssueEventId::new_v7();
+    tx.prepare_cached(
+        "INSERT INTO issue_events (id, issue_id, action, actor, note, at, photos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id.0,
+        issue_id.0,
+        action.code(),
+        session.user.id.0,
+        note,
+        ms(now),
+        photos_text(&photos)
+    ])?;
+    tx.execute(
+        "UPDATE issues SET status = ?2 WHERE id = ?1",
+        params![issue_id.0, to.code()],
+    )?;
+    let payload = MutationPayload::IssueEvent(IssueEventData {
+        event_id: id.0,
+        issue_id: issue_id.0,
+        action: action.code().into(),
+        note,
+        photos: photo_strings(&photos),
+        assignee_id: None,
+        department: None,
+        duplicate_of: None,
+    });
+    enqueue_checked(tx, payload, issue_id.0, now)?;
+    Ok((id, to))
+}
+
+
 impl Store {
+    /// Run `write` in ONE transaction as the signed-in user: everything it writes commits
+    /// together or not at all. Every user action goes through here.
+    pub(crate) fn one_action<T>(
+        &mut self,
+        write: impl FnOnce(&Transaction<'_>, &Session) -> Result<T>,
+    ) -> Result<T> {
+        let session = self.require_session()?;
+        let tx = self.conn.transaction()?;
+        let out = write(&tx, &session)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Record a door-to-door visit. Returns its id, made on this device.
     pub fn record_visit(&mut self, v: NewVisit) -> Result<VisitId> {
-        let session = self.require_session()?;
-        let notes = validate::text("notes", &v.notes, limits::TEXT, false)?;
-        if v.ended_at < v.started_at {
-            return Err(ValidationError::EndsBeforeStart {
-                field: "走访时间"
-            }
-            .into());
-        }
-        check_fix(&v.location)?;
-        check_photos(&v.photos)?;
-        let id = VisitId::new_v7();
-        let now = Utc::now();
-        let tx = self.conn.transaction()?;
-        if !exists(&tx, "households", v.household_id.0)? {
-            return Err(DeviceError::not_found("household", v.household_id));
-        }
-        tx.prepare_cached(
-            "INSERT INTO visits (id, household_id, visitor, started_at, ended_at, kind, outcome,
-                 notes, people_served, lat, lon, accuracy_m, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?
-        .execute(params![
-            id.0,
-            v.household_id.0,
-            session.user.id.0,
-            ms(v.started_at),
-            ms(v.ended_at),
-            v.kind.code(),
-            v.outcome.code(),
-            notes,
-            v.people_served,
-            v.location.map(|l| l.lat),
-            v.location.map(|l| l.lon),
-            v.location.map(|l| l.accuracy_m),
-            photos_text(&v.photos),
-        ])?;
-        note_visit(&tx, v.household_id, ms(v.started_at))?;
-        let payload = MutationPayload::VisitRecord(VisitData {
-            visit_id: id.0,
-            household_id: v.household_id.0,
-            started_at: v.started_at,
-            ended_at: v.ended_at,
-            kind: v.kind.code().into(),
-            outcome: v.outcome.code().into(),
-            notes,
-            people_served: v.people_served,
-            location: location(&v.location),
-            photos: photo_strings(&v.photos),
-            raised_issues: v.raised_issues.iter().map(|i| i.0).collect(),
-        });
-        enqueue_checked(&tx, payload, id.0, now)?;
-        tx.commit()?;
-        Ok(id)
+        self.one_action(|tx, session| record_visit_in(tx, session, v))
+    }
+
+    /// A visit and an issue for each need found on it, in ONE transaction: the visit names the
+    /// issues it raised, and a refused visit leaves no issue behind (nor one queued to send).
+    pub fn record_visit_with_needs(
+        &mut self,
+        mut v: NewVisit,
+        needs: Vec<NewIssue>,
+    ) -> Result<(VisitId, Vec<IssueId>)> {
+        self.one_action(|tx, session| {
+            let raised = needs
+                .into_iter()
+                .map(|n| report_issue_in(tx, session, n))
+                .collect::<Result<Vec<_>>>()?;
+            v.raised_issues.extend(raised.iter().copied());
+            Ok((record_visit_in(tx, session, v)?, raised))
+        })
     }
 
     /// Report a new issue to the ledger.
     pub fn report_issue(&mut self, n: NewIssue) -> Result<IssueId> {
-        let session = self.require_session()?;
-        let title = validate::text("title", &n.title, limits::TITLE, true)?;
-        let description = validate::text("description", &n.description, limits::TEXT, false)?;
-        check_fix(&n.location)?;
-        check_photos(&n.photos)?;
-        let id = IssueId::new_v7();
-        let now = Utc::now();
-        let tx = self.conn.transaction()?;
-        if !exists(&tx, "grids", n.grid_id.0)? {
-            return Err(DeviceError::not_found("grid", n.grid_id));
-        }
-        tx.prepare_cached(
-            "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
-                 source, status, title, description, lat, lon, reported_by, reported_at, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            id.0,
-            n.grid_id.0,
-            n.building_id.map(|b| b.0),
-            n.household_id.map(|h| h.0),
-            n.category.code(),
-            n.severity.code(),
-            n.source.code(),
-            IssueStatus::Reported.code(),
-            title,
-            description,
-            n.location.map(|l| l.lat),
-            n.location.map(|l| l.lon),
-            session.user.id.0,
-            ms(now),
-            photos_text(&n.photos),
-        ])?;
-        let payload = MutationPayload::IssueReport(IssueReportData {
-            issue_id: id.0,
-            grid_id: n.grid_id.0,
-            category: n.category.code().into(),
-            title,
-            description,
-            severity: n.severity.code().into(),
-            building_id: n.building_id.map(|b| b.0),
-            household_id: n.household_id.map(|h| h.0),
-            location: location(&n.location),
-            photos: photo_strings(&n.photos),
-            source: n.source.code().into(),
-        });
-        enqueue_checked(&tx, payload, id.0, now)?;
-        tx.commit()?;
-        Ok(id)
+        self.one_action(|tx, session| report_issue_in(tx, session, n))
     }
 
     /// Act on an issue (comment, accept, resolve, ...). The state machine decides whether the
@@ -243,53 +335,21 @@ impl Store {
         note: &str,
         photos: Vec<PhotoRef>,
     ) -> Result<(IssueEventId, IssueStatus)> {
-        let session = self.require_session()?;
-        let note = validate::text("note", note, limits::TEXT, action == IssueAction::Comment)?;
-        check_photos(&photos)?;
-        let now = Utc::now();
-        let tx = self.conn.transaction()?;
-        let status: String = tx
-            .query_row(
-                "SELECT status FROM issues WHERE id = ?1",
-                [issue_id.0],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| DeviceError::not_found("issue", issue_id))?;
-        let from = IssueStatus::from_code(&status)
-            .ok_or_else(|| DeviceError::Corrupt(format!("issue status {status:?}")))?;
-        let to = gridmate_model::issue::transition_for_roles(from, action, &session.user.roles)?;
-        let id = IssueEventId::new_v7();
-        tx.prepare_cached(
-            "INSERT INTO issue_events (id, issue_id, action, actor, note, at, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            id.0,
-            issue_id.0,
-            action.code(),
-            session.user.id.0,
-            note,
-            ms(now),
-            photos_text(&photos)
-        ])?;
-        tx.execute(
-            "UPDATE issues SET status = ?2 WHERE id = ?1",
-            params![issue_id.0, to.code()],
-        )?;
-        let payload = MutationPayload::IssueEvent(IssueEventData {
-            event_id: id.0,
-            issue_id: issue_id.0,
-            action: action.code().into(),
-            note,
-            photos: photo_strings(&photos),
-            assignee_id: None,
-            department: None,
-            duplicate_of: None,
-        });
-        enqueue_checked(&tx, payload, issue_id.0, now)?;
-        tx.commit()?;
-        Ok((id, to))
+        self.one_action(|tx, session| act_on_issue_in(tx, session, issue_id, action, note, photos))
+    }
+
+    /// A new issue resolved on the spot, in ONE transaction: both or neither.
+    pub(crate) fn report_resolved_on_spot(
+        &mut self,
+        n: NewIssue,
+        note: &str,
+        after: Vec<PhotoRef>,
+    ) -> Result<IssueId> {
+        self.one_action(|tx, session| {
+            let id = report_issue_in(tx, session, n)?;
+            act_on_issue_in(tx, session, id, IssueAction::ResolveOnSpot, note, after)?;
+            Ok(id)
+        })
     }
 
     /// A party member checks in to a grid. The verdict (inside / outside / uncertain, with the

@@ -400,6 +400,85 @@ fn a_visit_is_the_record_and_its_outbox_entry_together() {
 }
 
 #[test]
+fn a_visit_and_the_needs_it_found_are_one_action() {
+    let (dir, mut store) = demo_store(Role::GridWorker);
+    let due = store.due_visits(None, Utc::now(), 1).unwrap();
+    let hh = store.household(due[0].household.id).unwrap().household;
+    let need = |title: &str| NewIssue {
+        grid_id: hh.grid_id,
+        building_id: Some(hh.building_id),
+        household_id: Some(hh.id),
+        category: IssueCategory::ResidentNeed,
+        severity: Severity::Low,
+        source: IssueSource::Visit,
+        title: title.into(),
+        description: "入户走访发现".into(),
+        location: None,
+        photos: vec![],
+    };
+
+    // Refused at the last step (the visit has too many photos): the needs, already valid and
+    // written first inside the transaction, are gone with it, and nothing waits to be sent.
+    let before = counts(dir.path());
+    let too_many = NewVisit {
+        photos: vec![PhotoRef::parse(&"ab".repeat(32)).unwrap(); limits_max_photos() + 1],
+        ..visit(hh.id)
+    };
+    assert!(matches!(
+        store.record_visit_with_needs(too_many, vec![need("代买药"), need("申请低保")]),
+        Err(DeviceError::Invalid(ValidationError::TooMany { field: "photos", .. }))
+    ));
+    assert_eq!(counts(dir.path()), before, "a refused visit leaves no issue behind");
+    assert_eq!(store.sync_status().unwrap().pending, 0);
+
+    // Accepted: the issues go first in the outbox, and the visit names them.
+    let (visit_id, raised) = store
+        .record_visit_with_needs(visit(hh.id), vec![need("代买药"), need("申请低保")])
+        .unwrap();
+    assert_eq!(raised.len(), 2);
+    let pending = store.pending_mutations(10).unwrap();
+    let kinds: Vec<&str> = pending.iter().map(|m| m.kind.as_str()).collect();
+    assert_eq!(kinds, ["issue.report", "issue.report", "visit.record"]);
+    let MutationPayload::VisitRecord(data) = pending[2].payload().unwrap() else {
+        panic!()
+    };
+    assert_eq!(data.visit_id, visit_id.0);
+    assert_eq!(data.raised_issues, raised.iter().map(|i| i.0).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_report_handled_on_the_spot_is_one_action() {
+    let (dir, mut store) = demo_store(Role::BuildingLeader);
+    let report = |after: usize| NewReport {
+        building: None,
+        household: None,
+        category: IssueCategory::Sanitation,
+        severity: Severity::Medium,
+        title: "楼道堆放杂物".into(),
+        description: "三楼楼道堆满纸箱".into(),
+        photos: vec![],
+        fix: None,
+        on_spot: Some((
+            "已清理".into(),
+            vec![PhotoRef::parse(&"cd".repeat(32)).unwrap(); after],
+        )),
+    };
+    // The report is valid; the resolution (too many after-photos) is not: neither is kept.
+    let before = counts(dir.path());
+    assert!(store.report_problem(report(limits_max_photos() + 1)).is_err());
+    assert_eq!(counts(dir.path()), before);
+    assert_eq!(store.sync_status().unwrap().pending, 0);
+
+    let id = store.report_problem(report(1)).unwrap();
+    assert_eq!(store.issue(id).unwrap().issue.status, IssueStatus::ResolvedOnSpot);
+    assert_eq!(store.sync_status().unwrap().pending, 2);
+}
+
+fn limits_max_photos() -> usize {
+    gridmate_model::validate::limits::MAX_PHOTOS
+}
+
+#[test]
 fn refused_writes_change_nothing() {
     let (dir, mut store) = demo_store(Role::GridWorker);
     let hh = demo().households[3].id;

@@ -190,6 +190,28 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 value(&rec),
             )?;
         }
+        let issues: HashMap<_, _> = d.issues.iter().map(|i| (i.id, i)).collect();
+        for e in &d.issue_events {
+            let i = issues[&e.issue_id];
+            let rec = IssueEventRecord {
+                id: e.id.0,
+                issue_id: e.issue_id.0,
+                action: e.action.code().into(),
+                actor_id: e.actor.0,
+                note: e.note.clone(),
+                at: e.at,
+                photos: vec![],
+                merged_reason: None,
+            };
+            put(
+                Entity::IssueEvent,
+                e.id.0,
+                Some(i.grid_id.0),
+                i.building_id.map(|b| b.0),
+                Some(i.reported_by.0),
+                value(&rec),
+            )?;
+        }
         d.users.iter().map(|u| add_account(tx, u)).collect()
     })
 }
