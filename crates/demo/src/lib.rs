@@ -566,7 +566,8 @@ fn make_issue_events(
                 action,
                 actor: actor.user.id,
                 note: note.into(),
-                at: issue.reported_at + Duration::minutes(span * (n as i64 + 1) / (path.len() as i64 + 1)),
+                at: issue.reported_at
+                    + Duration::minutes(span * (n as i64 + 1) / (path.len() as i64 + 1)),
                 photos: vec![],
                 merged_reason: None,
             });
@@ -589,14 +590,20 @@ mod tests {
         for e in &d.issue_events {
             steps.entry(e.issue_id).or_default().push(e);
         }
-        let roles: HashMap<UserId, Role> =
-            d.users.iter().map(|u| (u.user.id, u.user.roles[0])).collect();
+        let roles: HashMap<UserId, Role> = d
+            .users
+            .iter()
+            .map(|u| (u.user.id, u.user.roles[0]))
+            .collect();
         let mut with_history = 0;
         for i in &d.issues {
             let mut status = IssueStatus::Reported;
             let mut at = i.reported_at;
             for e in steps.get(&i.id).into_iter().flatten() {
-                assert!(e.at > at && e.at <= DemoConfig::lianhe().as_of, "steps in order");
+                assert!(
+                    e.at > at && e.at <= DemoConfig::lianhe().as_of,
+                    "steps in order"
+                );
                 at = e.at;
                 status = issue::transition(status, e.action, roles[&e.actor]).unwrap();
             }

@@ -126,10 +126,7 @@ fn exists(tx: &Transaction<'_>, table: &'static str, id: uuid::Uuid) -> Result<b
 fn record_visit_in(tx: &Transaction<'_>, session: &Session, v: NewVisit) -> Result<VisitId> {
     let notes = validate::text("notes", &v.notes, limits::TEXT, false)?;
     if v.ended_at < v.started_at {
-        return Err(ValidationError::EndsBeforeStart {
-            field: "visit"
-        }
-        .into());
+        return Err(ValidationError::EndsBeforeStart { field: "visit" }.into());
     }
     check_fix(&v.location)?;
     check_photos(&v.photos)?;
@@ -175,7 +172,6 @@ fn record_visit_in(tx: &Transaction<'_>, session: &Session, v: NewVisit) -> Resu
     enqueue_checked(tx, payload, id.0, now)?;
     Ok(id)
 }
-
 
 /// A new issue, written in `tx`.
 fn report_issue_in(tx: &Transaction<'_>, session: &Session, n: NewIssue) -> Result<IssueId> {
@@ -227,15 +223,14 @@ fn report_issue_in(tx: &Transaction<'_>, session: &Session, n: NewIssue) -> Resu
     Ok(id)
 }
 
-
 /// One step on an issue, written in `tx`.
 fn act_on_issue_in(
-tx: &Transaction<'_>,
-session: &Session,
-issue_id: IssueId,
-action: IssueAction,
-note: &str,
-photos: Vec<PhotoRef>,
+    tx: &Transaction<'_>,
+    session: &Session,
+    issue_id: IssueId,
+    action: IssueAction,
+    note: &str,
+    photos: Vec<PhotoRef>,
 ) -> Result<(IssueEventId, IssueStatus)> {
     let note = validate::text("note", note, limits::TEXT, action == IssueAction::Comment)?;
     check_photos(&photos)?;
@@ -282,7 +277,6 @@ photos: Vec<PhotoRef>,
     enqueue_checked(tx, payload, issue_id.0, now)?;
     Ok((id, to))
 }
-
 
 impl Store {
     /// Run `write` in ONE transaction as the signed-in user: everything it writes commits

@@ -426,9 +426,16 @@ fn a_visit_and_the_needs_it_found_are_one_action() {
     };
     assert!(matches!(
         store.record_visit_with_needs(too_many, vec![need("代买药"), need("申请低保")]),
-        Err(DeviceError::Invalid(ValidationError::TooMany { field: "photos", .. }))
+        Err(DeviceError::Invalid(ValidationError::TooMany {
+            field: "photos",
+            ..
+        }))
     ));
-    assert_eq!(counts(dir.path()), before, "a refused visit leaves no issue behind");
+    assert_eq!(
+        counts(dir.path()),
+        before,
+        "a refused visit leaves no issue behind"
+    );
     assert_eq!(store.sync_status().unwrap().pending, 0);
 
     // Accepted: the issues go first in the outbox, and the visit names them.
@@ -443,7 +450,10 @@ fn a_visit_and_the_needs_it_found_are_one_action() {
         panic!()
     };
     assert_eq!(data.visit_id, visit_id.0);
-    assert_eq!(data.raised_issues, raised.iter().map(|i| i.0).collect::<Vec<_>>());
+    assert_eq!(
+        data.raised_issues,
+        raised.iter().map(|i| i.0).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -465,12 +475,19 @@ fn a_report_handled_on_the_spot_is_one_action() {
     };
     // The report is valid; the resolution (too many after-photos) is not: neither is kept.
     let before = counts(dir.path());
-    assert!(store.report_problem(report(limits_max_photos() + 1)).is_err());
+    assert!(
+        store
+            .report_problem(report(limits_max_photos() + 1))
+            .is_err()
+    );
     assert_eq!(counts(dir.path()), before);
     assert_eq!(store.sync_status().unwrap().pending, 0);
 
     let id = store.report_problem(report(1)).unwrap();
-    assert_eq!(store.issue(id).unwrap().issue.status, IssueStatus::ResolvedOnSpot);
+    assert_eq!(
+        store.issue(id).unwrap().issue.status,
+        IssueStatus::ResolvedOnSpot
+    );
     assert_eq!(store.sync_status().unwrap().pending, 2);
 }
 
