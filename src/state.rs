@@ -121,13 +121,13 @@ impl Ui {
         self.notice.set(Some(Notice { text, link: None }));
     }
 
-    /// A notice that opens `link` when tapped.
-    pub fn say_and_link(mut self, msg: Msg, link: Destination) {
+    /// A user's write is on the phone: wake the sync worker, re-read what screens show, and say
+    /// so in a notice (that opens `link` when tapped, if there is one).
+    pub fn saved(mut self, services: &Services, msg: Msg, link: Option<Destination>) {
+        services.trigger(Trigger::LocalWrite);
+        self.changed();
         let text = self.lang.peek().t(msg).to_string();
-        self.notice.set(Some(Notice {
-            text,
-            link: Some(link),
-        }));
+        self.notice.set(Some(Notice { text, link }));
     }
 }
 

@@ -3,14 +3,13 @@
 //! (接单), and my year of service with a form to log more.
 
 use crate::i18n::{Lang, Msg};
-use crate::state::{Destination, Services, Ui, use_load, use_nav};
+use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::GridMap;
 use crate::widgets::{
     ErrorCard, FixLine, Loading, TitleBar, category_icon, china_time, metres, verdict_label,
 };
 use chrono::Utc;
 use dioxus::prelude::*;
-use gridmate_device::sync::Trigger;
 use gridmate_device::{IssueFilter, IssueRow, ServiceSummary, Store};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::issue::allowed_actions;
@@ -148,50 +147,36 @@ pub fn PartyScreen() -> Element {
     let mut error = use_signal(|| None::<String>);
     let data = use_load(|s| PartyData::read(s));
     let s1 = services.clone();
-    let mut written =
-        move |r: Result<Result<(), gridmate_device::DeviceError>, gridmate_device::StoreGone>,
-              services: Services,
-              said: Msg,
-              link: Option<Destination>| match r {
-            Ok(Ok(())) => {
-                error.set(None);
-                services.trigger(Trigger::LocalWrite);
-                ui.changed();
-                match link {
-                    Some(d) => ui.say_and_link(said, d),
-                    None => ui.say(said),
-                }
-            }
-            Ok(Err(e)) => error.set(Some(lang.device_error(&e))),
-            Err(g) => error.set(Some(g.to_string())),
-        };
+    let mut written = move |r: Result<(), String>, services: Services, said, link| match r {
+        Ok(()) => {
+            error.set(None);
+            ui.saved(&services, said, link);
+        }
+        Err(e) => error.set(Some(e)),
+    };
     let on_check_in = move |_| {
         let Some(f) = fix() else { return };
         let services = s1.clone();
         spawn(async move {
-            let r = services
-                .store
-                .run(move |s| {
-                    let grid = s
-                        .session()?
-                        .and_then(|x| x.grid_ids().first().copied())
-                        .ok_or(gridmate_device::DeviceError::NoSession)?;
-                    s.check_in(grid, f, Utc::now()).map(|_| ())
-                })
-                .await;
+            let r = run_store(&services.store, lang, move |s| {
+                let grid = s
+                    .session()?
+                    .and_then(|x| x.grid_ids().first().copied())
+                    .ok_or(gridmate_device::DeviceError::NoSession)?;
+                s.check_in(grid, f, Utc::now()).map(|_| ())
+            })
+            .await;
             written(r, services, Msg::CheckedInItUploadsWhenOnline, None);
         });
     };
     let on_accept = move |id: IssueId| {
         let services = services.clone();
         spawn(async move {
-            let r = services
-                .store
-                .run(move |s| {
-                    s.act_on_issue(id, IssueAction::Accept, lang.t(Msg::TaskTakenNote), vec![])
-                        .map(|_| ())
-                })
-                .await;
+            let r = run_store(&services.store, lang, move |s| {
+                s.act_on_issue(id, IssueAction::Accept, lang.t(Msg::TaskTakenNote), vec![])
+                    .map(|_| ())
+            })
+            .await;
             // The notice opens the task taken.
             written(r, services, Msg::TaskTaken, Some(Destination::Issue(id)));
         });

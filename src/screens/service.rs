@@ -7,7 +7,6 @@ use crate::state::{Services, Ui, run_store, use_nav};
 use crate::widgets::{Edit, PhotoButtons, PhotoStrip, TitleBar, edit, use_thumbs};
 use chrono::Utc;
 use dioxus::prelude::*;
-use gridmate_device::sync::Trigger;
 use gridmate_device::{NewService, Store};
 use gridmate_model::PhotoRef;
 use serde::{Deserialize, Serialize};
@@ -124,9 +123,7 @@ pub fn ServiceScreen() -> Element {
             .await;
             match r {
                 Ok(()) => {
-                    services.trigger(Trigger::LocalWrite);
-                    ui.changed();
-                    ui.say(Msg::ServiceLoggedItUploadsWhenOnline);
+                    ui.saved(&services, Msg::ServiceLoggedItUploadsWhenOnline, None);
                     nav.back();
                 }
                 Err(e) => error.set(Some(e)),

@@ -8,7 +8,6 @@ use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{FixLine, PhotoButtons, PhotoStrip, TitleBar, edit, use_thumbs};
 use chrono::{TimeZone, Utc};
 use dioxus::prelude::*;
-use gridmate_device::sync::Trigger;
 use gridmate_device::{NewIssue, NewVisit, Store};
 use gridmate_model::{
     GpsFix, HouseholdId, IssueCategory, IssueSource, PhotoRef, Severity, VisitKind, VisitOutcome,
@@ -220,9 +219,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
             saving.set(false);
             match r {
                 Ok(_) => {
-                    services.trigger(Trigger::LocalWrite);
-                    ui.changed();
-                    ui.say(Msg::VisitSavedItUploadsWhenOnline);
+                    ui.saved(&services, Msg::VisitSavedItUploadsWhenOnline, None);
                     nav.replace(Destination::Household(household));
                 }
                 Err(e) => error.set(Some(e)),

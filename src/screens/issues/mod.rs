@@ -11,7 +11,6 @@ use crate::widgets::{
 };
 use dioxus::prelude::*;
 use gridmate_device::outbox::OutboxState;
-use gridmate_device::sync::Trigger;
 use gridmate_device::{Delivery, IssueDetail, IssueFilter, IssueRow};
 use gridmate_model::issue::allowed_actions;
 use gridmate_model::{IssueAction, IssueCategory, IssueId, IssueStatus, PhotoRef, Role, UserId};
@@ -269,9 +268,7 @@ pub fn IssueScreen(issue: IssueId) -> Element {
                     draft.reset(ActionForm::default());
                     generation += 1;
                     error.set(None);
-                    services.trigger(Trigger::LocalWrite);
-                    ui.changed();
-                    ui.say(Msg::SavedItUploadsWhenOnline);
+                    ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
                 }
                 Err(e) => error.set(Some(e)),
             }

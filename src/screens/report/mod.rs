@@ -11,7 +11,6 @@ use crate::widgets::{
     metres, use_thumbs,
 };
 use dioxus::prelude::*;
-use gridmate_device::sync::Trigger;
 use gridmate_device::{DeviceError, NearbyIssue, NewReport};
 use gridmate_model::{BuildingId, GpsFix, HouseholdId, IssueCategory, IssueId, PhotoRef, Severity};
 use serde::{Deserialize, Serialize};
@@ -231,8 +230,9 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
     let fix = use_signal(|| services.platform.location());
     // The "same problem?" offer follows the chosen category (also a restored draft's).
     let category = use_memo(move || draft.form.read().category());
+    let store = services.store.clone();
     let nearby = use_resource(move || {
-        let store = services.store.clone();
+        let store = store.clone();
         let at = fix().map(|x| (x.lat, x.lon));
         let chosen = category();
         async move {
@@ -259,12 +259,11 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
             draft.add_photo(bytes, error, |f: &mut ReportForm| &mut f.photos)
         }
     };
-    let s2 = use_context::<Services>();
     let save = move |join: Option<IssueId>| {
         let f = draft.finish();
         let key = draft.key();
         let fix = fix();
-        let services = s2.clone();
+        let services = services.clone();
         spawn(async move {
             let r = run_store(&services.store, lang, move |s| {
                 let id = match join {
@@ -280,9 +279,7 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
             .await;
             match r {
                 Ok(id) => {
-                    services.trigger(Trigger::LocalWrite);
-                    ui.changed();
-                    ui.say(Msg::SavedItUploadsWhenOnline);
+                    ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
                     nav.replace(Destination::Issue(id));
                 }
                 Err(e) => error.set(Some(e)),
