@@ -14,7 +14,7 @@ fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 scratch="$(mktemp -d)"
 printf '%-16s %12s %8s %8s\n' target executions cov features
-for t in push pull_page csv_import geojson_import address photo; do
+for t in push pull_page csv_import geojson_import address photo photo_upload; do
   mkdir -p "$scratch/$t"
   log="$scratch/$t.log"
   if ! (cd fuzz && cargo +nightly fuzz run --release "$t" "$scratch/$t" "corpus/$t" -- \

@@ -8,6 +8,7 @@ use gridmate_device::outbox::OutboxState;
 use gridmate_device::sync::{SyncError, SyncProblem};
 use gridmate_device::{HouseholdPatch, NewVisit};
 use gridmate_model::*;
+use gridmate_server::store::Backend;
 use support::proxy::{Faults, Proxy};
 use support::{Device, Server, demo, device_dump, server_dump};
 
@@ -152,14 +153,12 @@ fn two_phones_edit_the_same_household_offline_and_converge_field_by_field() {
         assert_eq!(h.visit_cadence_days, 7, "A's untouched field is kept");
     }
     let log = server
-        .admin()
-        .admin(|tx| {
-            Ok(tx.query_row(
-                "SELECT lost_value, kept_value FROM conflicts WHERE field = 'head_name'",
-                [],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )?)
-        })
+        .database()
+        .query_row(
+            "SELECT lost_value, kept_value FROM conflicts WHERE field = 'head_name'",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )
         .unwrap();
     assert_eq!(
         log,
@@ -295,13 +294,7 @@ fn a_moved_worker_loses_the_old_grid_and_keeps_the_outbox() {
     server
         .admin()
         .admin(|tx| {
-            gridmate_server::sqlite::admin::reassign(
-                tx,
-                &phone_no,
-                Role::GridWorker,
-                Some(g3),
-                None,
-            )
+            gridmate_server::store::admin::reassign(tx, &phone_no, Role::GridWorker, Some(g3), None)
         })
         .unwrap();
     let report = phone.sync().unwrap();
@@ -340,7 +333,7 @@ fn a_revoked_phone_wipes_residents_and_keeps_what_was_typed() {
     let phone_no = server.account(Role::GridWorker).phone.clone();
     server
         .admin()
-        .admin(|tx| gridmate_server::sqlite::revoke_user_sessions(tx, &phone_no))
+        .admin(|tx| gridmate_server::store::admin::revoke_user(tx, &phone_no))
         .unwrap();
 
     let err = phone.sync().unwrap_err();

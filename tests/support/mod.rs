@@ -91,22 +91,25 @@ impl Server {
         SqliteStore::open(self.data.path()).unwrap()
     }
 
+    /// The server's SQLite file, opened beside it, for a test to inspect.
+    pub fn database(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap()
+    }
+
     /// How many live records of an entity the server holds with this id.
     pub fn count(&self, entity: &str, id: uuid::Uuid) -> i64 {
-        let conn =
-            rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap();
-        conn.query_row(
-            "SELECT COUNT(*) FROM records WHERE entity = ?1 AND id = ?2 AND deleted = 0",
-            [entity, &id.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap()
+        self.database()
+            .query_row(
+                "SELECT COUNT(*) FROM records WHERE entity = ?1 AND id = ?2 AND deleted = 0",
+                [entity, &id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
     }
 
     pub fn record(&self, entity: &str, id: uuid::Uuid) -> serde_json::Value {
-        let conn =
-            rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap();
-        let data: String = conn
+        let data: String = self
+            .database()
             .query_row(
                 "SELECT data FROM records WHERE entity = ?1 AND id = ?2",
                 [entity, &id.to_string()],

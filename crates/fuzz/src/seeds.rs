@@ -230,5 +230,17 @@ fn photos() -> Result<()> {
     bomb.extend(50_000u32.to_be_bytes());
     bomb.extend([1, 0, 0, 0, 0, 0, 0, 0, 0]);
     write("photo", "bomb-header.png", &bomb)?;
+    // What a phone uploads: the pipeline's output, and ways of breaking it.
+    let upload = gridmate_device::photos::process(&jpeg)?.jpeg;
+    write("photo_upload", "pipeline.jpg", &upload)?;
+    write("photo_upload", "truncated.jpg", &upload[..upload.len() / 2])?;
+    let mut trailing = upload.clone();
+    trailing.extend(b"trailer");
+    write("photo_upload", "trailing.jpg", &trailing)?;
+    let mut wide = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(1600, 8, |x, _| image::Rgb([x as u8, 0, 0]))
+        .write_to(&mut wide, image::ImageFormat::Jpeg)?;
+    write("photo_upload", "wide.jpg", &wide.into_inner())?;
+    write("photo_upload", "png.png", &bomb)?;
     Ok(())
 }

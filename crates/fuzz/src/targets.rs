@@ -3,6 +3,7 @@
 use gridmate_device::{ScopeData, Session, Store};
 use gridmate_protocol::{Mutation, MutationPayload, PushRequest, RawPullPage, records};
 use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::store::Backend;
 
 pub trait Target {
     fn name(&self) -> &'static str;
@@ -10,13 +11,14 @@ pub trait Target {
     fn run(&mut self, input: &[u8]) -> Result<(), String>;
 }
 
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "push",
     "pull_page",
     "csv_import",
     "geojson_import",
     "address",
     "photo",
+    "photo_upload",
 ];
 
 pub fn make(name: &str) -> Option<Box<dyn Target>> {
@@ -27,6 +29,7 @@ pub fn make(name: &str) -> Option<Box<dyn Target>> {
         "geojson_import" => Box::new(Import::new(true)),
         "address" => Box::new(Address),
         "photo" => Box::new(Photo),
+        "photo_upload" => Box::new(PhotoUpload),
         _ => return None,
     })
 }
@@ -154,13 +157,8 @@ impl Import {
 
     fn records(&self) -> Result<i64, String> {
         self.store
-            .admin(|tx| {
-                Ok(
-                    tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
-                        r.get(0)
-                    })?,
-                )
-            })
+            .admin(|tx| tx.head())
+            .map(|head| head as i64)
             .map_err(|e| e.to_string())
     }
 }
@@ -241,13 +239,45 @@ impl Target for Photo {
         if p.width.max(p.height) > gridmate_device::photos::MAX_SIDE {
             return Err(format!("{}×{} is over the size limit", p.width, p.height));
         }
-        if !p.jpeg.starts_with(&[0xFF, 0xD8]) {
-            return Err("the output is not a JPEG".into());
+        if let Err(problem) = gridmate_protocol::photo::check_jpeg(&p.jpeg) {
+            return Err(format!(
+                "the server would refuse the pipeline's photo: {problem}"
+            ));
         }
         use sha2::Digest;
         let sha = gridmate_model::hex::encode(&sha2::Sha256::digest(&p.jpeg));
         if sha != p.sha256.as_str() {
             return Err("the photo's name is not its hash".into());
+        }
+        Ok(())
+    }
+}
+
+/// The server's check of an uploaded photo, from its headers. Whatever it accepts is a JPEG whose
+/// frame a real decoder reads as the same size, within the contract's 1600 px.
+struct PhotoUpload;
+
+impl Target for PhotoUpload {
+    fn name(&self) -> &'static str {
+        "photo_upload"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let Ok(size) = gridmate_protocol::photo::check_jpeg(input) else {
+            return Ok(());
+        };
+        if size.width.max(size.height) > gridmate_protocol::photo::MAX_SIDE {
+            return Err(format!("accepted {}×{}", size.width, size.height));
+        }
+        let reader =
+            image::ImageReader::with_format(std::io::Cursor::new(input), image::ImageFormat::Jpeg);
+        if let Ok((w, h)) = reader.into_dimensions()
+            && (w, h) != (size.width, size.height)
+        {
+            return Err(format!(
+                "accepted as {}×{}, but a decoder reads {w}×{h}",
+                size.width, size.height
+            ));
         }
         Ok(())
     }

@@ -16,6 +16,7 @@
 pub mod digest;
 pub mod envelope;
 pub mod mutations;
+pub mod photo;
 pub mod records;
 
 pub use envelope::*;

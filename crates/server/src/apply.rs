@@ -1,4 +1,4 @@
-//! Applying pushed mutations: the domain rules of the server, written against [`RecordTx`] so
+//! Applying pushed mutations: the domain rules of the server, written against [`WriteTx`] so
 //! they run unchanged on any backend.
 //!
 //! Each mutation is decided before anything is written (validation, scope, state machine), so a
@@ -14,7 +14,8 @@
 //!   id), the HLC clamped to 5 minutes ahead of the server clock; the losing value goes to the
 //!   conflict log.
 
-use crate::store::{Principal, Result};
+use crate::store::scope::may_edit;
+use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteTx, log};
 use chrono::{DateTime, Utc};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
@@ -24,85 +25,11 @@ use gridmate_protocol::mutations::*;
 use gridmate_protocol::records::*;
 use gridmate_protocol::{Entity, ErrorDetail, Mutation, MutationPayload, PushResult, PushStatus};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// A device clock further ahead than this cannot push its stamps past the server's.
 pub const MAX_HLC_AHEAD_MS: i64 = 5 * 60 * 1000;
 /// Visits whose device time is this far off the server's are flagged.
 pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
-
-#[derive(Clone, Debug)]
-pub struct StoredRecord {
-    pub seq: u64,
-    pub grid_id: Option<Uuid>,
-    pub building_id: Option<Uuid>,
-    pub owner_id: Option<Uuid>,
-    pub deleted: bool,
-    pub data: Value,
-}
-
-#[derive(Clone, Debug)]
-pub struct PutRecord {
-    pub entity: Entity,
-    pub id: Uuid,
-    pub grid_id: Option<Uuid>,
-    pub building_id: Option<Uuid>,
-    pub owner_id: Option<Uuid>,
-    pub data: Value,
-}
-
-#[derive(Clone, Debug)]
-pub struct ConflictRow {
-    pub entity: &'static str,
-    pub id: Uuid,
-    pub grid_id: Option<Uuid>,
-    pub field: String,
-    pub kept: (Value, Hlc, String),
-    pub lost: (Value, Hlc, String),
-    pub mutation_id: Uuid,
-}
-
-/// What an earlier push of the same mutation did: its merge note, if any, and its seq.
-#[derive(Clone, Debug)]
-pub struct PriorOutcome {
-    pub error: Option<ErrorDetail>,
-    pub seq: Option<u64>,
-}
-
-/// The few operations mutation logic needs from a backend, inside one transaction.
-pub trait RecordTx {
-    fn get(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>>;
-    /// Write the current state of a record under the next sequence number; returns it.
-    fn put(&mut self, record: PutRecord, now_ms: i64) -> Result<u64>;
-    fn outcome(&mut self, mutation: Uuid) -> Result<Option<PriorOutcome>>;
-    #[allow(clippy::too_many_arguments)]
-    fn save_outcome(
-        &mut self,
-        m: &Mutation,
-        user: Uuid,
-        device_id: &str,
-        status: PushStatus,
-        error: Option<&ErrorDetail>,
-        seq: Option<u64>,
-        skew_ms: Option<i64>,
-    ) -> Result<()>;
-    fn field_version(
-        &mut self,
-        entity: &'static str,
-        id: Uuid,
-        field: &str,
-    ) -> Result<Option<(Hlc, String)>>;
-    fn set_field_version(
-        &mut self,
-        entity: &'static str,
-        id: Uuid,
-        field: &str,
-        hlc: Hlc,
-        device: &str,
-    ) -> Result<()>;
-    fn log_conflict(&mut self, c: &ConflictRow, now_ms: i64) -> Result<()>;
-    fn add_blob_refs(&mut self, shas: &[String], entity: Entity, id: Uuid) -> Result<()>;
-}
 
 /// Why a mutation is refused: its `error.code` and message.
 struct Refusal(&'static str, String);
@@ -113,19 +40,14 @@ fn refuse<T>(code: &'static str, msg: impl Into<String>) -> std::result::Result<
     Err(Refusal(code, msg.into()))
 }
 
-fn in_scope(p: &Principal, grid: Option<Uuid>, building: Option<Uuid>) -> bool {
-    (p.sees_whole_grids() && grid.is_some_and(|g| p.grids.contains(&g)))
-        || building.is_some_and(|b| p.buildings.contains(&b))
-}
-
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// Apply a batch in order. Database failures abort the batch (the caller rolls back); every
 /// other outcome is a per-mutation result.
-pub fn push<T: RecordTx>(
-    tx: &mut T,
+pub fn push(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     batch: &[Mutation],
     now: DateTime<Utc>,
@@ -133,8 +55,8 @@ pub fn push<T: RecordTx>(
     batch.iter().map(|m| apply_one(tx, p, m, now)).collect()
 }
 
-fn apply_one<T: RecordTx>(
-    tx: &mut T,
+fn apply_one(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     m: &Mutation,
     now: DateTime<Utc>,
@@ -155,15 +77,16 @@ fn apply_one<T: RecordTx>(
         Ok((status, error, seq)) => {
             let skew = (m.recorded_at - now).num_milliseconds();
             let skew = (skew.abs() > SKEW_FLAG_MS).then_some(skew);
-            tx.save_outcome(
-                m,
-                p.user_id,
-                &p.device_id,
+            tx.save_outcome(&OutcomeRow {
+                mutation: m,
+                user_id: p.user_id,
+                device_id: &p.device_id,
                 status,
-                error.as_ref(),
-                Some(seq),
-                skew,
-            )?;
+                error: error.as_ref(),
+                seq: Some(seq),
+                clock_skew_ms: skew,
+                received_at_ms: now.timestamp_millis(),
+            })?;
             PushResult {
                 id: m.id,
                 status,
@@ -183,8 +106,8 @@ fn apply_one<T: RecordTx>(
     })
 }
 
-fn decide<T: RecordTx>(
-    tx: &mut T,
+fn decide(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     m: &Mutation,
     payload: MutationPayload,
@@ -209,13 +132,13 @@ fn decide<T: RecordTx>(
 
 /// An immutable creation: a new id is written; the same id again with the same data is the
 /// same record (a replay under a new mutation id); different data under a used id is refused.
-fn create<T: RecordTx>(
-    tx: &mut T,
+fn create(
+    tx: &mut dyn WriteTx,
     record: PutRecord,
     photos: &[String],
     now_ms: i64,
 ) -> Result<Decision> {
-    if let Some(existing) = tx.get(record.entity, record.id)? {
+    if let Some(existing) = tx.record(record.entity, record.id)? {
         return Ok(if existing.data == record.data {
             Ok((PushStatus::Applied, None, existing.seq))
         } else {
@@ -229,19 +152,19 @@ fn create<T: RecordTx>(
         });
     }
     let (entity, id) = (record.entity, record.id);
-    let seq = tx.put(record, now_ms)?;
+    let seq = log::put(tx, &record, now_ms)?;
     tx.add_blob_refs(photos, entity, id)?;
     Ok(Ok((PushStatus::Applied, None, seq)))
 }
 
-fn record_visit<T: RecordTx>(
-    tx: &mut T,
+fn record_visit(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     v: VisitData,
     now_ms: i64,
 ) -> Result<Decision> {
     let Some(hh) = tx
-        .get(Entity::Household, v.household_id)?
+        .record(Entity::Household, v.household_id)?
         .filter(|r| !r.deleted)
     else {
         return Ok(refuse(
@@ -249,7 +172,7 @@ fn record_visit<T: RecordTx>(
             format!("no household {}", v.household_id),
         ));
     };
-    if !in_scope(p, hh.grid_id, hh.building_id) {
+    if !may_edit(p, hh.grid_id, hh.building_id) {
         return Ok(refuse("forbidden", "the household is outside your grids"));
     }
     let record = VisitRecord {
@@ -288,8 +211,9 @@ fn record_visit<T: RecordTx>(
         };
         if later {
             data["last_visit_at"] = json!(v.started_at);
-            tx.put(
-                PutRecord {
+            log::put(
+                tx,
+                &PutRecord {
                     entity: Entity::Household,
                     id: v.household_id,
                     grid_id: hh.grid_id,
@@ -304,32 +228,32 @@ fn record_visit<T: RecordTx>(
     Ok(decision)
 }
 
-fn report_issue<T: RecordTx>(
-    tx: &mut T,
+fn report_issue(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     m: &Mutation,
     r: IssueReportData,
     now_ms: i64,
 ) -> Result<Decision> {
-    if tx.get(Entity::Grid, r.grid_id)?.is_none() {
+    if tx.record(Entity::Grid, r.grid_id)?.is_none() {
         return Ok(refuse("unknown_record", format!("no grid {}", r.grid_id)));
     }
     if let Some(b) = r.building_id {
-        match tx.get(Entity::Building, b)? {
+        match tx.record(Entity::Building, b)? {
             Some(rec) if rec.grid_id == Some(r.grid_id) => {}
             Some(_) => return Ok(refuse("invalid", "the building is not in that grid")),
             None => return Ok(refuse("unknown_record", format!("no building {b}"))),
         }
     }
     if let Some(h) = r.household_id {
-        match tx.get(Entity::Household, h)? {
+        match tx.record(Entity::Household, h)? {
             Some(rec) if rec.grid_id == Some(r.grid_id) => {}
             Some(_) => return Ok(refuse("invalid", "the household is not in that grid")),
             None => return Ok(refuse("unknown_record", format!("no household {h}"))),
         }
     }
     // Party members report in the grids they serve; building leaders in their buildings.
-    let allowed = in_scope(p, Some(r.grid_id), r.building_id)
+    let allowed = may_edit(p, Some(r.grid_id), r.building_id)
         || (p.has(gridmate_model::Role::PartyMember) && p.grids.contains(&r.grid_id));
     if !allowed {
         return Ok(refuse("forbidden", "you cannot report issues there"));
@@ -362,25 +286,25 @@ fn report_issue<T: RecordTx>(
     create(tx, put, &r.photos, now_ms)
 }
 
-fn issue_event<T: RecordTx>(
-    tx: &mut T,
+fn issue_event(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     m: &Mutation,
     e: IssueEventData,
     now_ms: i64,
 ) -> Result<Decision> {
-    let Some(issue) = tx.get(Entity::Issue, e.issue_id)?.filter(|r| !r.deleted) else {
+    let Some(issue) = tx.record(Entity::Issue, e.issue_id)?.filter(|r| !r.deleted) else {
         return Ok(refuse("unknown_record", format!("no issue {}", e.issue_id)));
     };
     let reporter = issue.owner_id;
-    let visible = in_scope(p, issue.grid_id, issue.building_id)
+    let visible = may_edit(p, issue.grid_id, issue.building_id)
         || reporter == Some(p.user_id)
         || (p.has(gridmate_model::Role::PartyMember)
             && issue.grid_id.is_some_and(|g| p.grids.contains(&g)));
     if !visible {
         return Ok(refuse("forbidden", "the issue is outside your scope"));
     }
-    if tx.get(Entity::IssueEvent, e.event_id)?.is_some() {
+    if tx.record(Entity::IssueEvent, e.event_id)?.is_some() {
         return Ok(refuse(
             "duplicate_id",
             format!("event {} already exists", e.event_id),
@@ -421,8 +345,9 @@ fn issue_event<T: RecordTx>(
         photos: e.photos.clone(),
         merged_reason,
     };
-    let seq = tx.put(
-        PutRecord {
+    let seq = log::put(
+        tx,
+        &PutRecord {
             entity: Entity::IssueEvent,
             id: e.event_id,
             grid_id: issue.grid_id,
@@ -439,8 +364,9 @@ fn issue_event<T: RecordTx>(
         if action == IssueAction::Assign {
             data["assignee_id"] = json!(e.assignee_id);
         }
-        tx.put(
-            PutRecord {
+        log::put(
+            tx,
+            &PutRecord {
                 entity: Entity::Issue,
                 id: e.issue_id,
                 grid_id: issue.grid_id,
@@ -454,8 +380,8 @@ fn issue_event<T: RecordTx>(
     Ok(Ok((status, error, seq)))
 }
 
-fn patch_fields<T: RecordTx>(
-    tx: &mut T,
+fn patch_fields(
+    tx: &mut dyn WriteTx,
     p: &Principal,
     m: &Mutation,
     entity: Entity,
@@ -468,10 +394,10 @@ fn patch_fields<T: RecordTx>(
     } else {
         "resident"
     };
-    let Some(current) = tx.get(entity, patch.id)?.filter(|r| !r.deleted) else {
+    let Some(current) = tx.record(entity, patch.id)?.filter(|r| !r.deleted) else {
         return Ok(refuse("unknown_record", format!("no {name} {}", patch.id)));
     };
-    if !in_scope(p, current.grid_id, current.building_id) {
+    if !may_edit(p, current.grid_id, current.building_id) {
         return Ok(refuse(
             "forbidden",
             format!("the {name} is outside your scope"),
@@ -525,8 +451,9 @@ fn patch_fields<T: RecordTx>(
         }
     }
     let seq = if changed {
-        tx.put(
-            PutRecord {
+        log::put(
+            tx,
+            &PutRecord {
                 entity,
                 id: patch.id,
                 grid_id: current.grid_id,
@@ -542,16 +469,11 @@ fn patch_fields<T: RecordTx>(
     Ok(Ok((PushStatus::Applied, None, seq)))
 }
 
-fn check_in<T: RecordTx>(
-    tx: &mut T,
-    p: &Principal,
-    c: CheckinData,
-    now_ms: i64,
-) -> Result<Decision> {
+fn check_in(tx: &mut dyn WriteTx, p: &Principal, c: CheckinData, now_ms: i64) -> Result<Decision> {
     if !p.grids.contains(&c.grid_id) {
         return Ok(refuse("forbidden", "you are not registered with that grid"));
     }
-    let Some(grid) = tx.get(Entity::Grid, c.grid_id)? else {
+    let Some(grid) = tx.record(Entity::Grid, c.grid_id)? else {
         return Ok(refuse("unknown_record", format!("no grid {}", c.grid_id)));
     };
     // The server's own verdict against its own boundary, kept beside the device's.
@@ -589,12 +511,7 @@ fn check_in<T: RecordTx>(
     create(tx, put, &[], now_ms)
 }
 
-fn service<T: RecordTx>(
-    tx: &mut T,
-    p: &Principal,
-    s: ServiceData,
-    now_ms: i64,
-) -> Result<Decision> {
+fn service(tx: &mut dyn WriteTx, p: &Principal, s: ServiceData, now_ms: i64) -> Result<Decision> {
     if !p.grids.contains(&s.grid_id) {
         return Ok(refuse("forbidden", "you are not registered with that grid"));
     }

@@ -1,9 +1,7 @@
 //! Seeding the demo community (the shared generator's Lianhe community) and one account per role,
 //! for `gridmate-server demo` and the tests.
 
-use crate::apply::PutRecord;
-use crate::sqlite::{SqliteStore, admin};
-use crate::store::Result;
+use crate::store::{Backend, PutRecord, Result, WriteTx, admin};
 use gridmate_demo::{DemoCommunity, DemoUser};
 use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_protocol::Entity;
@@ -27,7 +25,7 @@ fn value<T: Serialize>(v: &T) -> serde_json::Value {
 }
 
 /// Write the whole community and its accounts in one transaction. Returns the accounts.
-pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> {
+pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>> {
     store.admin(|tx| {
         let mut last_visit = HashMap::new();
         for v in &d.visits {
@@ -36,7 +34,8 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
         }
         let buildings: HashMap<_, _> = d.buildings.iter().map(|b| (b.id, b)).collect();
         let households: HashMap<_, _> = d.households.iter().map(|h| (h.id, h)).collect();
-        let put = |entity,
+        let put = |tx: &mut dyn WriteTx,
+                   entity,
                    id: uuid::Uuid,
                    grid: Option<uuid::Uuid>,
                    building: Option<uuid::Uuid>,
@@ -56,6 +55,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
         };
         for g in &d.grids {
             put(
+                tx,
                 Entity::Grid,
                 g.id.0,
                 Some(g.id.0),
@@ -76,6 +76,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 lon: b.lon,
             };
             put(
+                tx,
                 Entity::Building,
                 b.id.0,
                 Some(b.grid_id.0),
@@ -98,6 +99,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 last_visit_at: last_visit.get(&h.id).copied(),
             };
             put(
+                tx,
                 Entity::Household,
                 h.id.0,
                 Some(h.grid_id.0),
@@ -121,6 +123,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 tags: tags_to_codes(&r.tags),
             };
             put(
+                tx,
                 Entity::Resident,
                 r.id.0,
                 Some(h.grid_id.0),
@@ -145,6 +148,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 photos: vec![],
             };
             put(
+                tx,
                 Entity::Visit,
                 v.id.0,
                 Some(h.grid_id.0),
@@ -182,6 +186,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 .and_then(|b| buildings.get(&b))
                 .map(|b| b.id.0);
             put(
+                tx,
                 Entity::Issue,
                 i.id.0,
                 Some(i.grid_id.0),
@@ -204,6 +209,7 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 merged_reason: None,
             };
             put(
+                tx,
                 Entity::IssueEvent,
                 e.id.0,
                 Some(i.grid_id.0),
@@ -212,11 +218,11 @@ pub fn seed(store: &SqliteStore, d: &DemoCommunity) -> Result<Vec<DemoAccount>> 
                 value(&rec),
             )?;
         }
-        d.users.iter().map(|u| add_account(tx, u)).collect()
+        d.users.iter().map(|u| add_account(&mut *tx, u)).collect()
     })
 }
 
-fn add_account(tx: &rusqlite::Transaction<'_>, u: &DemoUser) -> Result<DemoAccount> {
+fn add_account(tx: &mut dyn WriteTx, u: &DemoUser) -> Result<DemoAccount> {
     admin::add_user(
         tx,
         u.user.id.0,

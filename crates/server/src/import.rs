@@ -5,9 +5,7 @@
 //! An import is all or nothing: every row is parsed and checked first, every problem reported
 //! with its line (or feature) and field, and only a clean file is written, in one transaction.
 
-use crate::apply::PutRecord;
-use crate::sqlite::{SqliteStore, admin};
-use crate::store::StoreError;
+use crate::store::{Backend, PutRecord, StoreError, admin};
 use geo::{Area, BooleanOps, MultiPolygon};
 use gridmate_model::geo_rules::area_m2;
 use gridmate_model::{GridKind, HouseholdTag, validate};
@@ -60,25 +58,20 @@ pub fn decode_text(bytes: &[u8]) -> String {
 
 /// Every live record of one entity, decoded.
 fn stored<T: serde::de::DeserializeOwned>(
-    store: &SqliteStore,
-    entity: &str,
+    store: &impl Backend,
+    entity: Entity,
 ) -> Result<Vec<T>, StoreError> {
-    store.admin(|tx| {
-        let mut st =
-            tx.prepare("SELECT data FROM records WHERE entity = ?1 AND deleted = 0 ORDER BY seq")?;
-        let rows = st.query_map([entity], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        Ok(out)
-    })
+    store
+        .admin(|tx| tx.live_data(entity))?
+        .iter()
+        .map(|data| serde_json::from_str(data).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
 }
 
 /// Import a GeoJSON FeatureCollection of Polygon/MultiPolygon grids with properties `code`,
 /// `name`, `kind` (resident/reserved/dedicated or 居民/预留/专属) and `community`. A grid whose
 /// community and code exist already is updated in place. Returns how many grids were written.
-pub fn import_grids(store: &SqliteStore, text: &str) -> Result<usize, ImportError> {
+pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportError> {
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| ImportError::Problems(vec![problem(e.line(), "json", e.to_string())]))?;
     if doc["type"] != "FeatureCollection" {
@@ -89,7 +82,7 @@ pub fn import_grids(store: &SqliteStore, text: &str) -> Result<usize, ImportErro
         )]));
     }
     let features = doc["features"].as_array().cloned().unwrap_or_default();
-    let stored_grids: Vec<GridRecord> = stored(store, "grid")?;
+    let stored_grids: Vec<GridRecord> = stored(store, Entity::Grid)?;
     let existing: HashMap<(&str, &str), Uuid> = stored_grids
         .iter()
         .map(|g| ((g.community_name.as_str(), g.code.as_str()), g.id))
@@ -227,7 +220,7 @@ fn tag_from_label(label: &str) -> Option<HouseholdTag> {
 }
 
 /// Import households (and each head of household as a resident). Returns how many households.
-pub fn import_households(store: &SqliteStore, text: &str) -> Result<usize, ImportError> {
+pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -246,13 +239,14 @@ pub fn import_households(store: &SqliteStore, text: &str) -> Result<usize, Impor
     if !missing.is_empty() {
         return Err(ImportError::Problems(missing));
     }
-    let grid_records: Vec<GridRecord> = stored(store, "grid")?;
+    let grid_records: Vec<GridRecord> = stored(store, Entity::Grid)?;
     let grids: HashMap<&str, &GridRecord> =
         grid_records.iter().map(|g| (g.code.as_str(), g)).collect();
-    let buildings: HashMap<(Uuid, String), Uuid> = stored::<BuildingRecord>(store, "building")?
-        .into_iter()
-        .map(|b| ((b.grid_id, b.number), b.id))
-        .collect();
+    let buildings: HashMap<(Uuid, String), Uuid> =
+        stored::<BuildingRecord>(store, Entity::Building)?
+            .into_iter()
+            .map(|b| ((b.grid_id, b.number), b.id))
+            .collect();
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -487,8 +481,8 @@ pub struct CoverageReport {
 /// Slivers below this are rounding in the surveyed coordinates, not real gaps or overlaps.
 const SLIVER_M2: f64 = 1.0;
 
-pub fn coverage_check(store: &SqliteStore) -> Result<Vec<CoverageReport>, StoreError> {
-    let grids: Vec<GridRecord> = stored(store, "grid")?;
+pub fn coverage_check(store: &impl Backend) -> Result<Vec<CoverageReport>, StoreError> {
+    let grids: Vec<GridRecord> = stored(store, Entity::Grid)?;
     let mut by_community: HashMap<String, Vec<(String, MultiPolygon<f64>)>> = HashMap::new();
     for g in grids {
         if let Ok(b) = boundary_to_geo(&g.boundary) {

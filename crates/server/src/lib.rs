@@ -4,10 +4,12 @@
 //! It owns:
 //! - [`api`]: the axum routes, extractors (bearer principal, JSON with protocol errors) and
 //!   handlers; errors are [`error::ApiError`] rendered as `{"error": {code, message}}`;
-//! - [`store::ServerStore`]: the storage boundary handlers use, implemented for SQLite in
-//!   [`sqlite`] (a PostgreSQL backend implements the same trait);
+//! - [`store`]: the storage boundary: [`store::ServerStore`] for handlers, the backend-neutral
+//!   policies (scope and redaction, the record log and its sequence numbers, the pull feed,
+//!   sessions, administration) and the row traits a backend implements;
+//! - [`sqlite`]: the default backend, which only says how to read and write rows in SQL;
 //! - [`apply`]: the rules of pushed mutations (idempotency, scope, issue state machine replay,
-//!   per-field last-writer-wins with a conflict log), written against a small transaction trait;
+//!   per-field last-writer-wins with a conflict log), written against the row traits;
 //! - [`auth`]: Argon2id passwords, hashed 256-bit tokens, the login rate limit;
 //! - [`demo`]: seeding the demo community and one account per role.
 //!

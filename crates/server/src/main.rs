@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::Role;
 use gridmate_server::api::{AppState, router};
-use gridmate_server::sqlite::{SqliteStore, admin, revoke_user_sessions};
+use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,7 +79,7 @@ enum Command {
     Purge {
         #[arg(long, env = "GRIDMATE_DATA")]
         data: PathBuf,
-        #[arg(long, default_value_t = gridmate_server::sqlite::TOMBSTONE_RETENTION_DAYS)]
+        #[arg(long, default_value_t = log::TOMBSTONE_RETENTION_DAYS)]
         days: i64,
     },
     /// Report overlaps and gaps between each community's grids, in square metres.
@@ -222,7 +223,7 @@ async fn main() -> Result<()> {
         }
         Command::Revoke { data, phone } => {
             let store = SqliteStore::open(&data)?;
-            let n = store.admin(|tx| revoke_user_sessions(tx, &phone))?;
+            let n = store.admin(|tx| admin::revoke_user(tx, &phone))?;
             eprintln!("revoked {n} session(s)");
             Ok(())
         }
@@ -249,14 +250,14 @@ async fn main() -> Result<()> {
         Command::RemoveHousehold { data, id } => {
             let store = SqliteStore::open(&data)?;
             let now = chrono::Utc::now().timestamp_millis();
-            let n = store.admin(|tx| gridmate_server::sqlite::remove_household(tx, id, now))?;
+            let n = store.admin(|tx| log::remove_household(tx, id, now))?;
             eprintln!("removed {n} record(s)");
             Ok(())
         }
         Command::Purge { data, days } => {
             let store = SqliteStore::open(&data)?;
             let cutoff = chrono::Utc::now().timestamp_millis() - days * 86_400_000;
-            let n = store.admin(|tx| gridmate_server::sqlite::purge_tombstones(tx, cutoff))?;
+            let n = store.admin(|tx| log::purge_tombstones(tx, cutoff))?;
             eprintln!("purged {n} tombstone(s)");
             Ok(())
         }
@@ -285,9 +286,7 @@ async fn main() -> Result<()> {
             seed_only,
         } => {
             let store = SqliteStore::open(&data)?;
-            let fresh = store.admin(|tx| {
-                Ok(tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? == 0)
-            })?;
+            let fresh = store.admin(|tx| tx.user_count())? == 0;
             if fresh {
                 let accounts =
                     gridmate_server::demo::seed(&store, &generate(&DemoConfig::lianhe()))?;

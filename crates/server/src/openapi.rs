@@ -20,8 +20,9 @@ use utoipa::{Modify, OpenApi};
         description = "The sync contract between the Gridmate app and the central service (PROTOCOL.md)."),
     servers((url = "/api/v1")),
     paths(
-        api::health, api::login, api::logout, api::pull, api::push, api::conflicts,
-        api::blob_head, api::blob_get, api::blob_put
+        api::health, api::session::login, api::session::logout, api::sync::pull,
+        api::sync::push, api::sync::conflicts, api::blobs::blob_head, api::blobs::blob_get,
+        api::blobs::blob_put
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Health, LoginRequest, LoginResponse, UserInfo, AssignmentInfo,

@@ -9,6 +9,7 @@ use gridmate_protocol::*;
 use gridmate_server::api::{AppState, router};
 use gridmate_server::demo::{DemoAccount, seed};
 use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::store::{Backend, admin, log, sessions};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -232,8 +233,11 @@ fn digest_of(changes: &[Change]) -> String {
         .filter(|c| c.op == Op::Upsert)
         .map(|c| (c.entity.code().to_string(), c.id.to_string(), c.seq))
         .collect();
-    gridmate_server::sqlite::digest_rows(rows.iter().map(|(e, i, s)| (e.as_str(), i.as_str(), *s)))
-        .1
+    gridmate_protocol::digest::scope_digest(
+        rows.iter()
+            .map(|(e, i, s)| (e.as_str(), i.parse().unwrap(), *s)),
+    )
+    .1
 }
 
 async fn error_code(r: reqwest::Response) -> (StatusCode, String) {
@@ -419,12 +423,7 @@ async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin_or_expire
     let t2 = s.login(Role::GridWorker, "phone-2").await;
     let store = SqliteStore::open(s.data.path()).unwrap();
     let phone = s.account(Role::GridWorker).phone.clone();
-    assert_eq!(
-        store
-            .admin(|tx| gridmate_server::sqlite::revoke_user_sessions(tx, &phone))
-            .unwrap(),
-        1
-    );
+    assert_eq!(store.admin(|tx| admin::revoke_user(tx, &phone)).unwrap(), 1);
     assert_eq!(
         error_code(s.get(&t2, "/sync/pull").await).await,
         (StatusCode::UNAUTHORIZED, "token_revoked".into())
@@ -442,7 +441,7 @@ async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin_or_expire
         .unwrap();
     assert_eq!(
         expires,
-        gridmate_server::sqlite::TOKEN_TTL_DAYS * 86_400_000,
+        sessions::TOKEN_TTL_DAYS * 86_400_000,
         "a new session lives the documented time"
     );
     assert_eq!(
@@ -602,9 +601,7 @@ async fn cursors_protocol_versions_and_scope_changes() {
     let phone = s.account(Role::GridWorker).phone.clone();
     let g3 = demo().grids[2].id.0;
     store
-        .admin(|tx| {
-            gridmate_server::sqlite::admin::reassign(tx, &phone, Role::GridWorker, Some(g3), None)
-        })
+        .admin(|tx| admin::reassign(tx, &phone, Role::GridWorker, Some(g3), None))
         .unwrap();
     let r = s
         .get(&t, &format!("/sync/pull?cursor={}", last.cursor))
@@ -890,11 +887,97 @@ async fn field_edits_converge_by_hlc_and_the_loser_is_in_the_conflict_log() {
     );
 }
 
+/// A real JPEG of `w` × `h` noisy pixels (tens of kB, so it can be sent in halves).
+fn jpeg_of(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let v = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)) as u8;
+        image::Rgb([v, v.wrapping_mul(3), x as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
 fn jpeg() -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend((0..50_000u32).map(|i| (i % 251) as u8));
-    bytes.extend([0xFF, 0xD9]);
-    bytes
+    jpeg_of(400, 300)
+}
+
+/// Upload `bytes` in one piece under their own hash; the error code if refused.
+async fn upload(s: &Server, token: &str, bytes: Vec<u8>) -> (StatusCode, String) {
+    let name = sha(&bytes);
+    let r = s
+        .http
+        .put(format!("{}/blobs/{name}", s.base))
+        .bearer_auth(token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let refused = error_code(r).await;
+    let held = s
+        .http
+        .head(format!("{}/blobs/{name}", s.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(held, StatusCode::NOT_FOUND, "a refused photo is not kept");
+    refused
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_keeps_only_complete_jpegs_of_at_most_1600_px() {
+    let s = Server::start().await;
+    let w = s.login(Role::GridWorker, "w").await;
+    let whole = jpeg();
+    // Cut anywhere past its headers: the end-of-image marker is missing.
+    for cut in [whole.len() / 2, whole.len() - 1, 200] {
+        assert_eq!(
+            upload(&s, &w, whole[..cut].to_vec()).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo".into()),
+            "cut at {cut}"
+        );
+    }
+    // A real photo of 2000 px: over the contract's long side.
+    assert_eq!(
+        upload(&s, &w, jpeg_of(2000, 100)).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "photo_too_large".into())
+    );
+    // A header claiming 50,000 × 50,000: refused from the header, nothing decoded.
+    let mut bomb = whole.clone();
+    let sof = bomb.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    bomb[sof + 5..sof + 9].copy_from_slice(&[0xC3, 0x50, 0xC3, 0x50]);
+    assert_eq!(
+        upload(&s, &w, bomb).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "photo_too_large".into())
+    );
+    // Anything after the end of the image.
+    let mut trailing = whole.clone();
+    trailing.extend(b"<?php system($_GET['c']); ?>");
+    assert_eq!(
+        upload(&s, &w, trailing).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo".into())
+    );
+    // A PNG, however real, is not the contract's photo.
+    let mut png = Vec::new();
+    image::RgbImage::new(8, 8)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    assert_eq!(
+        upload(&s, &w, png).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    // The JPEG magic number followed by noise.
+    let mut noise = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    noise.extend((0..50_000u32).map(|i| (i % 251) as u8));
+    noise.extend([0xFF, 0xD9]);
+    assert_eq!(
+        upload(&s, &w, noise).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo".into())
+    );
 }
 
 fn sha(bytes: &[u8]) -> String {
@@ -1176,7 +1259,7 @@ async fn removed_households_reach_devices_as_deletes_until_purged() {
     let store = SqliteStore::open(s.data.path()).unwrap();
     let now = Utc::now().timestamp_millis();
     let removed = store
-        .admin(|tx| gridmate_server::sqlite::remove_household(tx, h.id.0, now))
+        .admin(|tx| log::remove_household(tx, h.id.0, now))
         .unwrap();
     assert_eq!(removed, residents + 1);
 
@@ -1196,7 +1279,7 @@ async fn removed_households_reach_devices_as_deletes_until_purged() {
 
     // Once the tombstones are purged, the old cursor cannot be served incrementally.
     let purged = store
-        .admin(|tx| gridmate_server::sqlite::purge_tombstones(tx, now + 1))
+        .admin(|tx| log::purge_tombstones(tx, now + 1))
         .unwrap();
     assert_eq!(purged, residents + 1);
     assert_eq!(
@@ -1233,13 +1316,7 @@ async fn a_removal_during_a_first_load_still_reaches_the_device() {
         .expect("a household in the first page");
     let store = SqliteStore::open(s.data.path()).unwrap();
     store
-        .admin(|tx| {
-            gridmate_server::sqlite::remove_household(
-                tx,
-                received.id,
-                Utc::now().timestamp_millis(),
-            )
-        })
+        .admin(|tx| log::remove_household(tx, received.id, Utc::now().timestamp_millis()))
         .unwrap();
     let (rest, _) = s.pull_all(&t, Some(&first.cursor)).await;
     assert!(

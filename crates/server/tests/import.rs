@@ -2,8 +2,10 @@
 //! or without BOM) and GBK, and the check that grids tile without gap or overlap. A bad file
 //! names its problems by line and field and imports nothing.
 
+use gridmate_protocol::Entity;
 use gridmate_server::import::*;
 use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::store::Backend;
 use serde_json::json;
 
 fn square(x0: f64, y0: f64, side: f64) -> serde_json::Value {
@@ -26,14 +28,12 @@ fn collection(features: Vec<serde_json::Value>) -> String {
 }
 
 fn count(store: &SqliteStore, entity: &str) -> i64 {
+    live(store, entity).len() as i64
+}
+
+fn live(store: &SqliteStore, entity: &str) -> Vec<String> {
     store
-        .admin(|tx| {
-            Ok(tx.query_row(
-                "SELECT COUNT(*) FROM records WHERE entity = ?1",
-                [entity],
-                |r| r.get(0),
-            )?)
-        })
+        .admin(|tx| tx.live_data(Entity::from_code(entity)))
         .unwrap()
 }
 
@@ -188,14 +188,9 @@ fn households_import_from_utf8_with_bom_and_from_gbk() {
         assert_eq!(count(&store, "household"), 3);
         assert_eq!(count(&store, "building"), 2, "12 and 13, made once each");
         assert_eq!(count(&store, "resident"), 3);
-        let data: String = store
-            .admin(|tx| {
-                Ok(tx.query_row(
-                    "SELECT data FROM records WHERE entity = 'household' AND data LIKE '%张三%'",
-                    [],
-                    |r| r.get(0),
-                )?)
-            })
+        let data = live(&store, "household")
+            .into_iter()
+            .find(|d| d.contains("张三"))
             .unwrap();
         let h: serde_json::Value = serde_json::from_str(&data).unwrap();
         assert_eq!(

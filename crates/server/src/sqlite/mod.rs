@@ -1,0 +1,227 @@
+//! The default backend: one SQLite file in WAL mode. Writes go through one connection behind a
+//! mutex (SQLite has one writer; the mutex is the queue), reads through a small pool of their
+//! own connections, so pulls run in parallel with pushes. All of it on tokio's blocking pool.
+//!
+//! It implements [`Backend`] and nothing else decides here: [`rows`] spells the row traits in
+//! SQL, [`filter`] a scope as an SQL condition, [`migrate`] the schema. Its one addition is the
+//! group commit of pushes.
+
+mod filter;
+mod migrate;
+mod rows;
+
+use crate::store::{Backend, Principal, ReadTx, Result, StoreError, WriteTx};
+use chrono::Utc;
+use gridmate_protocol::{Mutation, PushResult};
+use rows::SqliteTx;
+use rusqlite::Connection;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Reader connections kept open between requests.
+const READERS: usize = 16;
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    pushes: Option<std::sync::mpsc::Sender<PushJob>>,
+    push_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    /// Stop the push thread and wait for it, so that once the last handle is gone the database
+    /// file is closed (and its WAL checkpointed) — a copy or a reopen sees everything.
+    fn drop(&mut self) {
+        self.pushes.take();
+        if let Some(t) = self.push_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One push waiting for the group-commit thread.
+struct PushJob {
+    principal: Principal,
+    mutations: Vec<Mutation>,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<PushResult>>>,
+}
+
+/// Pushes that arrive together are applied in one transaction (each inside its own savepoint,
+/// so one push's database error does not touch another's): with 200 devices pushing at once,
+/// a commit per push made the writer queue the tail latency.
+const MAX_GROUP: usize = 64;
+
+fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = (|| -> Result<Vec<Result<Vec<PushResult>>>> {
+            let mut tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut results = Vec::with_capacity(group.len());
+            for job in &group {
+                let sp = tx.savepoint()?;
+                let r = crate::apply::push(
+                    &mut SqliteTx { conn: &sp },
+                    &job.principal,
+                    &job.mutations,
+                    Utc::now(),
+                );
+                if r.is_ok() {
+                    sp.commit()?;
+                }
+                results.push(r);
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => {
+                for (job, r) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(r);
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for job in group {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Invalid(format!("commit failed: {msg}"))));
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn open_conn(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Open (creating and migrating) `DIR/gridmate-server.sqlite`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("gridmate-server.sqlite");
+        let mut writer = open_conn(&path)?;
+        migrate::migrate(&mut writer)?;
+        let (pushes, jobs) = std::sync::mpsc::channel();
+        let push_conn = open_conn(&path)?;
+        let push_thread = std::thread::Builder::new()
+            .name("gridmate-push".into())
+            .spawn(move || group_commit(push_conn, jobs))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                pushes: Some(pushes),
+                push_thread: Some(push_thread),
+            }),
+        })
+    }
+}
+
+impl Backend for SqliteStore {
+    fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn WriteTx) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(&mut SqliteTx { conn: &tx })?;
+                tx.commit()?;
+                Ok(out)
+            })
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
+        }
+    }
+
+    fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn ReadTx) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let taken = inner
+                    .readers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pop();
+                let mut conn = match taken {
+                    Some(c) => c,
+                    None => open_conn(&inner.path)?,
+                };
+                let out = (|| {
+                    let tx = conn.transaction()?;
+                    let out = f(&mut SqliteTx { conn: &tx })?;
+                    tx.commit()?;
+                    Ok(out)
+                })();
+                let mut pool = inner.readers.lock().unwrap_or_else(|e| e.into_inner());
+                if pool.len() < READERS {
+                    pool.push(conn);
+                }
+                out
+            })
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
+        }
+    }
+
+    fn admin<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T>) -> Result<T> {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&mut SqliteTx { conn: &tx })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Pushes that arrive together share one commit (see [`group_commit`]).
+    fn push(
+        &self,
+        principal: Principal,
+        mutations: Vec<Mutation>,
+    ) -> impl Future<Output = Result<Vec<PushResult>>> + Send {
+        let inner = self.inner.clone();
+        async move {
+            let stopped = || StoreError::Join("the push writer stopped".into());
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            inner
+                .pushes
+                .as_ref()
+                .ok_or_else(stopped)?
+                .send(PushJob {
+                    principal,
+                    mutations,
+                    reply,
+                })
+                .map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())?
+        }
+    }
+}

@@ -1,0 +1,611 @@
+//! The rows of [`ReadTx`] and [`WriteTx`] in SQL, over one SQLite transaction (or a savepoint
+//! inside one). Ids are stored as hyphenated text, times as Unix milliseconds, record data as
+//! JSON text.
+
+use super::filter::{condition, json_list};
+use crate::store::scope::Scope;
+use crate::store::*;
+use chrono::DateTime;
+use gridmate_model::{Hlc, Role};
+use gridmate_protocol::{Entity, ErrorDetail, PushStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// One transaction (or savepoint) as the store's policy modules see it.
+pub struct SqliteTx<'a> {
+    pub conn: &'a Connection,
+}
+
+fn uuid_opt(s: Option<String>) -> Option<Uuid> {
+    s.and_then(|s| s.parse().ok())
+}
+
+fn uuid(s: &str, what: &str) -> Result<Uuid> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not a uuid")))
+}
+
+fn roles_from(s: &str) -> Vec<Role> {
+    s.split(',').filter_map(Role::from_code).collect()
+}
+
+fn ids_text(ids: Option<Uuid>) -> Option<String> {
+    ids.map(|i| i.to_string())
+}
+
+impl ReadTx for SqliteTx<'_> {
+    fn record(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT seq, grid_id, building_id, owner_id, deleted, data FROM records WHERE entity = ?1 AND id = ?2")?
+            .query_row(params![entity.code(), id.to_string()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, bool>(4)?, r.get::<_, String>(5)?))
+            })
+            .optional()?;
+        row.map(|(seq, g, b, o, deleted, data)| {
+            Ok(StoredRecord {
+                seq: seq as u64,
+                grid_id: uuid_opt(g),
+                building_id: uuid_opt(b),
+                owner_id: uuid_opt(o),
+                deleted,
+                data: serde_json::from_str(&data)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            })
+        })
+        .transpose()
+    }
+
+    fn head(&mut self) -> Result<u64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?
+            .query_row([], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn feed_page(
+        &mut self,
+        scope: &Scope,
+        after: u64,
+        hide_tombstones_through: u64,
+        limit: u32,
+    ) -> Result<Vec<FeedRow>> {
+        let (filter, args) = condition(scope, "");
+        let page_of = |condition: &str| {
+            format!(
+                "SELECT seq, entity, id, deleted, data FROM records
+                  WHERE seq > ?4 AND NOT (deleted = 1 AND seq <= ?6) AND {condition}
+                  ORDER BY seq LIMIT ?5"
+            )
+        };
+        // Several whole grids: each grid's slice comes ordered off (grid_id, seq), and merging
+        // a few short lists beats sorting the whole scope for every page.
+        let per_grid = scope.is_whole_grids() && scope.grids.len() > 1;
+        let sql = if per_grid {
+            let slices: Vec<String> = (0..scope.grids.len())
+                .map(|i| {
+                    format!(
+                        "SELECT * FROM ({})",
+                        page_of(&format!("grid_id = ?{}", 7 + i))
+                    )
+                })
+                .collect();
+            format!("{} ORDER BY seq LIMIT ?5", slices.join(" UNION ALL "))
+        } else {
+            page_of(&filter)
+        };
+        let [grids, buildings, owner] = args;
+        let mut values: Vec<rusqlite::types::Value> = vec![
+            grids.into(),
+            buildings.into(),
+            owner.into(),
+            (after as i64).into(),
+            i64::from(limit).into(),
+            (hide_tombstones_through as i64).into(),
+        ];
+        if per_grid {
+            values.extend(scope.grids.iter().map(|g| g.to_string().into()));
+        }
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, entity, id, deleted, data) = row?;
+            out.push(FeedRow {
+                seq,
+                entity: Entity::from_code(&entity),
+                id: uuid(&id, "record id")?,
+                deleted,
+                data,
+            });
+        }
+        Ok(out)
+    }
+
+    fn live_keys(&mut self, scope: &Scope, through: u64) -> Result<Vec<(Entity, Uuid, u64)>> {
+        let (filter, [grids, buildings, owner]) = condition(scope, "");
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT entity, id, seq FROM records WHERE deleted = 0 AND seq <= ?4 AND {filter}"
+        ))?;
+        let rows = st.query_map(params![grids, buildings, owner, through as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (entity, id, seq) = row?;
+            out.push((
+                Entity::from_code(&entity),
+                uuid(&id, "record id")?,
+                seq as u64,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn grid_digests(&mut self, grids: &[Uuid]) -> Result<Vec<GridDigest>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT count, digest FROM grid_digests WHERE grid_id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = st.query_map([json_list(grids)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (count, bytes) = row?;
+            let digest = <[u8; 16]>::try_from(bytes.as_slice())
+                .map_err(|_| StoreError::Corrupt("a grid digest is not 16 bytes".into()))?;
+            out.push(GridDigest { count, digest });
+        }
+        Ok(out)
+    }
+
+    fn live_data(&mut self, entity: Entity) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT data FROM records WHERE entity = ?1 AND deleted = 0 ORDER BY seq",
+        )?;
+        let rows = st.query_map([entity.code()], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn residents_of(&mut self, household: Uuid) -> Result<Vec<Uuid>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id FROM records WHERE entity = 'resident' AND deleted = 0 AND json_extract(data, '$.household_id') = ?1",
+        )?;
+        let ids: Vec<String> = st
+            .query_map([household.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter().map(|id| uuid(id, "resident id")).collect()
+    }
+
+    fn newest_tombstone_before(&mut self, changed_before_ms: i64) -> Result<Option<u64>> {
+        let seq: Option<i64> = self.conn.query_row(
+            "SELECT MAX(seq) FROM records WHERE deleted = 1 AND changed_at < ?1",
+            [changed_before_ms],
+            |r| r.get(0),
+        )?;
+        Ok(seq.map(|s| s as u64))
+    }
+
+    fn conflicts(&mut self, grids: &[Uuid], after: i64, limit: u32) -> Result<Vec<ConflictEntry>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT seq, entity, id, field, kept_value, kept_hlc, kept_device, lost_value, lost_hlc, lost_device, mutation_id, at
+               FROM conflicts WHERE seq > ?1 AND grid_id IN (SELECT value FROM json_each(?2)) ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![after, json_list(grids), limit], |r| {
+            let json = |i: usize| {
+                r.get::<_, String>(i)
+                    .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null))
+            };
+            Ok(ConflictEntry {
+                seq: r.get(0)?,
+                entity: r.get(1)?,
+                id: r.get::<_, String>(2)?.parse().unwrap_or_default(),
+                field: r.get(3)?,
+                kept_value: json(4)?,
+                kept_hlc: r.get(5)?,
+                kept_device: r.get(6)?,
+                lost_value: json(7)?,
+                lost_hlc: r.get(8)?,
+                lost_device: r.get(9)?,
+                mutation_id: r.get::<_, String>(10)?.parse().unwrap_or_default(),
+                at: DateTime::from_timestamp_millis(r.get(11)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn blob_in_scope(&mut self, scope: &Scope, sha256: &str) -> Result<bool> {
+        let (filter, [grids, buildings, owner]) = condition(scope, "r.");
+        let sql = format!(
+            "SELECT 1 FROM blob_refs b JOIN records r ON r.entity = b.entity AND r.id = b.id
+              WHERE b.sha256 = ?4 AND r.deleted = 0 AND {filter} LIMIT 1"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![grids, buildings, owner, sha256], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn blob_known(&mut self, sha256: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha256], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn user_by_phone(&mut self, phone: &str) -> Result<Option<UserRow>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users WHERE phone = ?1",
+            )?
+            .query_row([phone], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(id, phone, name, roles, password_hash, epoch)| {
+            Ok(UserRow {
+                id: uuid(&id, "user id")?,
+                phone,
+                name,
+                roles: roles_from(&roles),
+                password_hash,
+                scope_epoch: epoch as u64,
+            })
+        })
+        .transpose()
+    }
+
+    fn user_count(&mut self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn assignments(&mut self, user: Uuid) -> Result<Vec<AssignmentRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT role, grid_id, building_id FROM assignments WHERE user_id = ?1",
+        )?;
+        let rows = st.query_map([user.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (role, g, b) = row?;
+            if let Some(role) = Role::from_code(&role) {
+                out.push(AssignmentRow {
+                    role,
+                    grid_id: uuid_opt(g),
+                    building_id: uuid_opt(b),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn session(&mut self, token_hash: &str) -> Result<Option<SessionRow>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT s.user_id, s.device_id, s.expires_at, s.revoked_at, u.name, u.roles, u.scope_epoch
+                   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(user, device_id, expires, revoked, name, roles, epoch)| {
+            Ok(SessionRow {
+                user_id: uuid(&user, "session user id")?,
+                device_id,
+                expires_at_ms: expires,
+                revoked: revoked.is_some(),
+                name,
+                roles: roles_from(&roles),
+                scope_epoch: epoch as u64,
+            })
+        })
+        .transpose()
+    }
+
+    fn outcome(&mut self, mutation: Uuid) -> Result<Option<PriorOutcome>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT error_code, error_msg, seq FROM mutations WHERE id = ?1")?
+            .query_row([mutation.to_string()], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .optional()?;
+        Ok(row.map(|(code, msg, seq)| PriorOutcome {
+            error: code.map(|code| ErrorDetail {
+                code,
+                message: msg.unwrap_or_default(),
+            }),
+            seq: seq.map(|s| s as u64),
+        }))
+    }
+
+    fn field_version(
+        &mut self,
+        entity: &'static str,
+        id: Uuid,
+        field: &str,
+    ) -> Result<Option<(Hlc, String)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hlc_wall, hlc_count, device_id FROM field_versions WHERE entity = ?1 AND id = ?2 AND field = ?3")?
+            .query_row(params![entity, id.to_string(), field], |r| Ok((Hlc::new(r.get(0)?, r.get(1)?), r.get(2)?)))
+            .optional()?)
+    }
+
+    fn schema_version(&mut self) -> Result<u32> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+impl WriteTx for SqliteTx<'_> {
+    fn write_record(&mut self, row: &LogRow<'_>) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO records (entity, id, seq, grid_id, building_id, owner_id, deleted, changed_at, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(entity, id) DO UPDATE SET seq = excluded.seq, grid_id = excluded.grid_id,
+                     building_id = excluded.building_id, owner_id = excluded.owner_id,
+                     deleted = excluded.deleted, changed_at = excluded.changed_at, data = excluded.data",
+            )?
+            .execute(params![
+                row.entity.code(),
+                row.id.to_string(),
+                row.seq as i64,
+                ids_text(row.grid_id),
+                ids_text(row.building_id),
+                ids_text(row.owner_id),
+                row.deleted,
+                row.changed_at_ms,
+                row.data,
+            ])?;
+        Ok(())
+    }
+
+    fn set_grid_digest(&mut self, grid: Uuid, d: &GridDigest) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO grid_digests (grid_id, count, digest) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(grid_id) DO UPDATE SET count = excluded.count, digest = excluded.digest",
+            )?
+            .execute(params![grid.to_string(), d.count, d.digest.to_vec()])?;
+        Ok(())
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM records WHERE deleted = 1 AND seq <= ?1",
+            [seq as i64],
+        )?)
+    }
+
+    fn save_outcome(&mut self, o: &OutcomeRow<'_>) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO mutations (id, user_id, device_id, kind, status, error_code, error_msg, seq, recorded_at, received_at, clock_skew_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                o.mutation.id.to_string(),
+                o.user_id.to_string(),
+                o.device_id,
+                o.mutation.kind,
+                if o.status == PushStatus::Merged { "merged" } else { "applied" },
+                o.error.map(|e| e.code.as_str()),
+                o.error.map(|e| e.message.as_str()),
+                o.seq.map(|s| s as i64),
+                o.mutation.recorded_at.timestamp_millis(),
+                o.received_at_ms,
+                o.clock_skew_ms,
+            ])?;
+        Ok(())
+    }
+
+    fn set_field_version(
+        &mut self,
+        entity: &'static str,
+        id: Uuid,
+        field: &str,
+        hlc: Hlc,
+        device: &str,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO field_versions (entity, id, field, hlc_wall, hlc_count, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(entity, id, field) DO UPDATE SET hlc_wall = excluded.hlc_wall, hlc_count = excluded.hlc_count, device_id = excluded.device_id",
+            )?
+            .execute(params![entity, id.to_string(), field, hlc.wall_ms, hlc.counter, device])?;
+        Ok(())
+    }
+
+    fn log_conflict(&mut self, c: &ConflictRow, now_ms: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO conflicts (entity, id, grid_id, field, kept_value, kept_hlc, kept_device, lost_value, lost_hlc, lost_device, mutation_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                c.entity,
+                c.id.to_string(),
+                ids_text(c.grid_id),
+                c.field,
+                c.kept.0.to_string(),
+                c.kept.1.to_string(),
+                c.kept.2,
+                c.lost.0.to_string(),
+                c.lost.1.to_string(),
+                c.lost.2,
+                c.mutation_id.to_string(),
+                now_ms
+            ])?;
+        Ok(())
+    }
+
+    fn add_blob_refs(&mut self, shas: &[String], entity: Entity, id: Uuid) -> Result<()> {
+        let mut st = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO blob_refs (sha256, entity, id) VALUES (?1, ?2, ?3)",
+        )?;
+        for sha in shas {
+            st.execute(params![
+                sha.to_ascii_lowercase(),
+                entity.code(),
+                id.to_string()
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn blob_received(&mut self, sha256: &str, bytes: u64, now_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, bytes, received_at) VALUES (?1, ?2, ?3)",
+            params![sha256, bytes as i64, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn insert_user(&mut self, u: &UserRow, created_at_ms: i64) -> Result<()> {
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+        self.conn.execute(
+            "INSERT INTO users (id, phone, name, roles, password_hash, scope_epoch, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                u.id.to_string(),
+                u.phone,
+                u.name,
+                roles.join(","),
+                u.password_hash,
+                u.scope_epoch as i64,
+                created_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_assignment(&mut self, user: Uuid, a: &AssignmentRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO assignments (user_id, role, grid_id, building_id) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                user.to_string(),
+                a.role.code(),
+                ids_text(a.grid_id),
+                ids_text(a.building_id)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_assignments(&mut self, user: Uuid) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM assignments WHERE user_id = ?1",
+            [user.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn bump_scope_epoch(&mut self, user: Uuid) -> Result<()> {
+        self.conn.execute(
+            "UPDATE users SET scope_epoch = scope_epoch + 1 WHERE id = ?1",
+            [user.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_session(&mut self, s: &NewSession) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                s.token_hash,
+                s.user_id.to_string(),
+                s.device_id,
+                s.device_name,
+                s.created_at_ms,
+                s.expires_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session(&mut self, token_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![token_hash, now_ms],
+        )? > 0)
+    }
+
+    fn revoke_sessions_of(&mut self, user: Uuid, now_ms: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE sessions SET revoked_at = ?2 WHERE revoked_at IS NULL AND user_id = ?1",
+            params![user.to_string(), now_ms],
+        )?)
+    }
+}

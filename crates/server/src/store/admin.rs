@@ -1,0 +1,100 @@
+//! Administration: users, their assignments and their sessions, and the records the office
+//! writes directly (imports, the demo). Used by the command line today, inside
+//! [`super::Backend::admin`].
+//!
+//! A change of assignments moves the user's scope epoch, so each of their devices drops its
+//! copy of the scope and pulls the new one (`scope_changed`).
+
+use super::{AssignmentRow, PutRecord, Result, StoreError, UserRow, WriteTx, log};
+use chrono::Utc;
+use gridmate_model::Role;
+use gridmate_protocol::Entity;
+use uuid::Uuid;
+
+pub fn add_user(
+    tx: &mut dyn WriteTx,
+    id: Uuid,
+    phone: &str,
+    name: &str,
+    roles: &[Role],
+    password: &str,
+) -> Result<()> {
+    if tx.user_by_phone(phone)?.is_some() {
+        return Err(StoreError::Invalid("a user with that phone exists".into()));
+    }
+    let password_hash = crate::auth::hash_password(password).map_err(StoreError::Invalid)?;
+    tx.insert_user(
+        &UserRow {
+            id,
+            phone: phone.into(),
+            name: name.into(),
+            roles: roles.to_vec(),
+            password_hash,
+            scope_epoch: 1,
+        },
+        Utc::now().timestamp_millis(),
+    )
+}
+
+fn user_id(tx: &mut dyn WriteTx, phone: &str) -> Result<Uuid> {
+    Ok(tx
+        .user_by_phone(phone)?
+        .ok_or_else(|| StoreError::Invalid("no user with that phone".into()))?
+        .id)
+}
+
+/// Add an assignment.
+pub fn assign(
+    tx: &mut dyn WriteTx,
+    phone: &str,
+    role: Role,
+    grid: Option<Uuid>,
+    building: Option<Uuid>,
+) -> Result<()> {
+    let user = user_id(tx, phone)?;
+    tx.insert_assignment(
+        user,
+        &AssignmentRow {
+            role,
+            grid_id: grid,
+            building_id: building,
+        },
+    )?;
+    tx.bump_scope_epoch(user)
+}
+
+/// Replace all of a user's assignments (a worker moved to another grid).
+pub fn reassign(
+    tx: &mut dyn WriteTx,
+    phone: &str,
+    role: Role,
+    grid: Option<Uuid>,
+    building: Option<Uuid>,
+) -> Result<()> {
+    let user = user_id(tx, phone)?;
+    tx.delete_assignments(user)?;
+    assign(tx, phone, role, grid, building)
+}
+
+/// Revoke every session of a user (a lost phone); returns how many. An unknown phone revokes
+/// nothing.
+pub fn revoke_user(tx: &mut dyn WriteTx, phone: &str) -> Result<usize> {
+    let Some(user) = tx.user_by_phone(phone)? else {
+        return Ok(0);
+    };
+    tx.revoke_sessions_of(user.id, Utc::now().timestamp_millis())
+}
+
+/// Write a record as the office does (import, demo): through the log, stamped now.
+pub fn put(tx: &mut dyn WriteTx, r: &PutRecord) -> Result<u64> {
+    log::put(tx, r, Utc::now().timestamp_millis())
+}
+
+pub fn add_blob_refs(
+    tx: &mut dyn WriteTx,
+    shas: &[String],
+    entity: Entity,
+    id: Uuid,
+) -> Result<()> {
+    tx.add_blob_refs(shas, entity, id)
+}
