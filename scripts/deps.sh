@@ -2,9 +2,10 @@
 # Install what Gridmate needs on a fresh Debian 12 machine: the desktop app's GUI libraries
 # (WebKitGTK for Dioxus desktop), Xvfb and ImageMagick for headless runs and screenshots, CJK
 # fonts (or Chinese renders as boxes), Chromium and ChromeDriver for the browser end-to-end run,
-# jq for the demo accounts file, and the Rust toolchain's fmt/clippy. Safe to run again.
+# jq for the demo accounts file, PostgreSQL (the server's city backend, tested beside SQLite),
+# and the Rust toolchain's fmt/clippy. Safe to run again.
 set -euo pipefail
-packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev xvfb xauth imagemagick xdotool fonts-noto-cjk pkg-config curl jq chromium chromium-driver)
+packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev xvfb xauth imagemagick xdotool fonts-noto-cjk pkg-config curl jq chromium chromium-driver postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

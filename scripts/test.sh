@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check CI runs, in order: formatting, lints, the core crates building without any GUI
-# library, all tests (the browser end-to-end run among them), a smoke run of the benchmarks,
+# library, all tests (the browser end-to-end run among them), the server's tests again on
+# PostgreSQL, fuzzing, a smoke run of the benchmarks,
 # and the desktop app signed in to the demo server, toured tab by tab under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
+echo "== the server's tests again, on PostgreSQL (a throwaway cluster)"
+pg="$(mktemp -d)"
+pg_url="$(bash scripts/postgres.sh start "$pg")"
+trap 'bash scripts/postgres.sh stop "$pg" 2>/dev/null || true' EXIT
+GRIDMATE_TEST_POSTGRES="$pg_url" cargo test -p gridmate-server 2>&1 | tee -a "$log"
 echo "== the device store encrypted at rest (SQLCipher build)"
 cargo test -q -p gridmate-device --features encryption --test encryption 2>&1 | tail -3
 echo "== fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"

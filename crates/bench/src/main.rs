@@ -12,6 +12,7 @@
 
 mod app;
 mod desktop;
+mod postgres;
 mod server;
 mod sync;
 

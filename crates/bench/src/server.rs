@@ -10,7 +10,7 @@ use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::{Hlc, Role};
 use gridmate_protocol::*;
 use gridmate_server::api::{AppState, router};
-use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::database::Database;
 use gridmate_server::store::{Backend, admin};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -35,11 +35,16 @@ const PHONE: &str = "13900000001";
 const PASSWORD: &str = "bench-password-1";
 
 /// A server with the demo community scaled to `households`: a community admin over every grid
-/// (phone `PHONE`), and one grid worker per grid (phones `worker_phone(i)`).
-async fn start(households: usize) -> Result<Running> {
+/// (phone `PHONE`), and one grid worker per grid (phones `worker_phone(i)`). On SQLite, or on a
+/// fresh database of the PostgreSQL server at `postgres`.
+async fn start(households: usize, postgres: Option<&str>) -> Result<Running> {
     let dir = tempfile::tempdir()?;
     let d = generate(&DemoConfig::scaled(households));
-    let store = SqliteStore::open(dir.path())?;
+    let url = match postgres {
+        Some(server) => Some(gridmate_server::postgres::scratch_database(server, None)?.1),
+        None => None,
+    };
+    let store = Database::open(url.as_deref(), dir.path())?;
     gridmate_server::demo::seed(&store, &d)?;
     store.admin(|tx| {
         admin::add_user(
@@ -163,7 +168,7 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         .build()?;
     rt.block_on(async {
         let mut rows = Vec::new();
-        let s = start(5_000).await?;
+        let s = start(5_000, None).await?;
         let token = s.login("bench-0").await?;
 
         // Initial pull of the whole scope, 1,000 changes a page, then the same pages' bytes
@@ -206,25 +211,9 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
             pass: None,
         });
 
-        // Push throughput: batches of 500 visits.
+        // Push throughput: batches of 500 visits, on SQLite, then on PostgreSQL beside it.
         let batches = if quick { 2 } else { 10 };
-        let t = Instant::now();
-        for b in 0..batches {
-            let mutations: Vec<Mutation> = (0..500).map(|i| visit(s.households[(b * 500 + i) % s.households.len()])).collect();
-            let r: PushResponse = s
-                .http
-                .post(format!("{}/sync/push", s.base))
-                .bearer_auth(&token)
-                .json(&PushRequest { device_id: "bench-0".into(), mutations })
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            ensure!(r.results.iter().all(|x| x.status == PushStatus::Applied), "a bench mutation was not applied");
-        }
-        let push_time = t.elapsed();
-        let rate = (batches * 500) as f64 / push_time.as_secs_f64();
+        let rate = push_rate(&s, &token, batches).await?;
         let floor = raw_insert_rate(&s.data, batches * 500)?;
         rows.push(Row {
             name: format!("push throughput, {batches} × 500 visits (each: validate, scope, record, household status, idempotency row)"),
@@ -234,11 +223,24 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
             target: "≥ 5,000 /s".into(),
             pass: Some(rate >= 5_000.0),
         });
+        if let Some(cluster) = crate::postgres::Cluster::start() {
+            let pg = start(if quick { 500 } else { 5_000 }, Some(&cluster.url)).await?;
+            let pg_token = pg.login("bench-0").await?;
+            let pg_rate = push_rate(&pg, &pg_token, batches).await?;
+            rows.push(Row {
+                name: format!("push throughput on PostgreSQL (local cluster, same machine), {batches} × 500 visits"),
+                value: format!("{pg_rate:.0} mutations/s"),
+                floor: format!("{rate:.0} mutations/s on SQLite, the row above"),
+                ratio: Some(rate / pg_rate),
+                target: "≤ 2× SQLite".into(),
+                pass: Some(rate / pg_rate <= 2.0),
+            });
+        }
 
         // 200 devices at once, as in a district: grid workers spread over the grids of a
         // 20,000-household deployment, each pushing 5 visits then pulling its grid's changes
         // from its cursor, 3 rounds.
-        let s = start(20_000).await?;
+        let s = start(20_000, None).await?;
         let devices = if quick { 20 } else { 200 };
         let grids = s.by_grid.len();
         let mut tokens = Vec::with_capacity(devices);
@@ -314,6 +316,34 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         });
         Ok(rows)
     })
+}
+
+/// Mutations per second through `POST /sync/push`, in batches of 500 visits.
+async fn push_rate(s: &Running, token: &str, batches: usize) -> Result<f64> {
+    let t = Instant::now();
+    for b in 0..batches {
+        let mutations: Vec<Mutation> = (0..500)
+            .map(|i| visit(s.households[(b * 500 + i) % s.households.len()]))
+            .collect();
+        let r: PushResponse = s
+            .http
+            .post(format!("{}/sync/push", s.base))
+            .bearer_auth(token)
+            .json(&PushRequest {
+                device_id: "bench-0".into(),
+                mutations,
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ensure!(
+            r.results.iter().all(|x| x.status == PushStatus::Applied),
+            "a bench mutation was not applied"
+        );
+    }
+    Ok((batches * 500) as f64 / t.elapsed().as_secs_f64())
 }
 
 /// Rows per second SQLite takes with plain INSERTs, 500 per transaction, on the same disk.

@@ -8,6 +8,7 @@
 //!   policies (scope and redaction, the record log and its sequence numbers, the pull feed,
 //!   sessions, administration) and the row traits a backend implements;
 //! - [`sqlite`]: the default backend, which only says how to read and write rows in SQL;
+//!   [`postgres`] the same for a city's PostgreSQL, shared by several server processes;
 //! - [`apply`]: the rules of pushed mutations (idempotency, scope, issue state machine replay,
 //!   per-field last-writer-wins with a conflict log), written against the row traits;
 //! - [`auth`]: Argon2id passwords, hashed 256-bit tokens, the login rate limit;
@@ -20,9 +21,12 @@
 pub mod api;
 pub mod apply;
 pub mod auth;
+pub mod database;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod logging;
 pub mod openapi;
+pub mod postgres;
 pub mod sqlite;
 pub mod store;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::Role;
 use gridmate_server::api::{AppState, router};
-use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::database::Database;
 use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,19 +21,56 @@ struct Cli {
     command: Command,
 }
 
+/// Where the data lives: always a folder (photos; SQLite's file by default), and optionally a
+/// PostgreSQL database for the records.
+#[derive(clap::Args)]
+struct Db {
+    /// The data folder: photos, and the SQLite database unless --database is given.
+    #[arg(long, env = "GRIDMATE_DATA")]
+    data: PathBuf,
+    /// A PostgreSQL URL (postgres://user:password@host:port/database) for a city's records,
+    /// shared by several server processes. Absent: SQLite in the data folder.
+    #[arg(long, env = "GRIDMATE_DATABASE", hide_env_values = true)]
+    database: Option<String>,
+}
+
+impl Db {
+    fn open(&self) -> Result<Database> {
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("creating {}", self.data.display()))?;
+        Database::open(self.database.as_deref(), &self.data)
+            .with_context(|| format!("opening the database ({})", self.describe()))
+    }
+
+    /// Where, without a password.
+    fn describe(&self) -> String {
+        match &self.database {
+            Some(url) => match url.parse::<tokio_postgres::Config>() {
+                Ok(c) => format!(
+                    "postgres {:?} on {:?}",
+                    c.get_dbname().unwrap_or("?"),
+                    c.get_hosts()
+                ),
+                Err(_) => "postgres (unreadable url)".into(),
+            },
+            None => format!("sqlite in {}", self.data.display()),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API.
     Serve {
         #[arg(long, env = "GRIDMATE_ADDR", default_value = "127.0.0.1:8787")]
         addr: SocketAddr,
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
     },
     /// Create or upgrade the database.
     Migrate {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
     },
     /// Manage users.
     User {
@@ -42,8 +79,8 @@ enum Command {
     },
     /// Give a user a grid or a building (their devices re-pull their scope).
     Assign {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         #[arg(long)]
         phone: String,
         #[arg(long)]
@@ -58,8 +95,8 @@ enum Command {
     },
     /// Revoke every session of a user (a lost phone): its next request gets token_revoked.
     Revoke {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         #[arg(long)]
         phone: String,
     },
@@ -70,27 +107,27 @@ enum Command {
     },
     /// Remove a household that left (its residents with it): devices get a delete.
     RemoveHousehold {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         #[arg(long)]
         id: uuid::Uuid,
     },
     /// Drop tombstones older than the retention window (default 90 days).
     Purge {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         #[arg(long, default_value_t = log::TOMBSTONE_RETENTION_DAYS)]
         days: i64,
     },
     /// Report overlaps and gaps between each community's grids, in square metres.
     CoverageCheck {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
     },
     /// Build the demo community with one account per role (DIR/demo-accounts.json) and serve it.
     Demo {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         #[arg(long, default_value = "127.0.0.1:8787")]
         addr: SocketAddr,
         /// Seed and exit without serving.
@@ -103,14 +140,14 @@ enum Command {
 enum ImportCommand {
     /// A FeatureCollection of Polygon/MultiPolygon grids with code, name, kind, community.
     Grids {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         file: PathBuf,
     },
     /// A spreadsheet of households: 网格编码, 楼栋, 单元, 房号, 户主姓名 (+ 地址, 小区, 标签, 走访周期, 户主电话).
     Households {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         file: PathBuf,
     },
 }
@@ -119,8 +156,8 @@ enum ImportCommand {
 enum UserCommand {
     /// Add a user. The password is read from GRIDMATE_PASSWORD or the first line of stdin.
     Add {
-        #[arg(long, env = "GRIDMATE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        db: Db,
         #[arg(long)]
         phone: String,
         #[arg(long)]
@@ -134,7 +171,8 @@ fn role(code: &str) -> Result<Role> {
     Role::from_code(code).with_context(|| format!("unknown role {code:?}; one of grid_worker, grid_leader, building_leader, party_member, community_admin"))
 }
 
-async fn serve(store: SqliteStore, data: PathBuf, addr: SocketAddr) -> Result<()> {
+async fn serve(store: Database, data: PathBuf, addr: SocketAddr) -> Result<()> {
+    tracing::info!(backend = store.kind(), "database open");
     let state = AppState::new(Arc::new(store), &data)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -155,23 +193,20 @@ async fn serve(store: SqliteStore, data: PathBuf, addr: SocketAddr) -> Result<()
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
+        .with_env_filter(gridmate_server::logging::filter("info,tower_http=info"))
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { addr, data } => serve(SqliteStore::open(&data)?, data, addr).await,
-        Command::Migrate { data } => {
-            SqliteStore::open(&data)?;
-            eprintln!("database at {} is up to date", data.display());
+        Command::Serve { addr, db } => serve(db.open()?, db.data, addr).await,
+        Command::Migrate { db } => {
+            db.open()?;
+            eprintln!("database ({}) is up to date", db.describe());
             Ok(())
         }
         Command::User {
             command:
                 UserCommand::Add {
-                    data,
+                    db,
                     phone,
                     name,
                     role: roles,
@@ -191,7 +226,7 @@ async fn main() -> Result<()> {
             if password.chars().count() < 8 {
                 bail!("a password needs at least 8 characters");
             }
-            let store = SqliteStore::open(&data)?;
+            let store = db.open()?;
             store.admin(|tx| {
                 admin::add_user(tx, uuid::Uuid::now_v7(), &phone, &name, &roles, &password)
             })?;
@@ -199,7 +234,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Assign {
-            data,
+            db,
             phone,
             role: r,
             grid,
@@ -210,7 +245,7 @@ async fn main() -> Result<()> {
                 bail!("give exactly one of --grid and --building");
             }
             let r = role(&r)?;
-            let store = SqliteStore::open(&data)?;
+            let store = db.open()?;
             store.admin(|tx| {
                 if replace {
                     admin::reassign(tx, &phone, r, grid, building)
@@ -221,21 +256,21 @@ async fn main() -> Result<()> {
             eprintln!("assigned");
             Ok(())
         }
-        Command::Revoke { data, phone } => {
-            let store = SqliteStore::open(&data)?;
+        Command::Revoke { db, phone } => {
+            let store = db.open()?;
             let n = store.admin(|tx| admin::revoke_user(tx, &phone))?;
             eprintln!("revoked {n} session(s)");
             Ok(())
         }
         Command::Import { what } => {
-            let (data, file, grids) = match what {
-                ImportCommand::Grids { data, file } => (data, file, true),
-                ImportCommand::Households { data, file } => (data, file, false),
+            let (db, file, grids) = match what {
+                ImportCommand::Grids { db, file } => (db, file, true),
+                ImportCommand::Households { db, file } => (db, file, false),
             };
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = gridmate_server::import::decode_text(&bytes);
-            let store = SqliteStore::open(&data)?;
+            let store = db.open()?;
             let n = if grids {
                 gridmate_server::import::import_grids(&store, &text)
             } else {
@@ -247,22 +282,22 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
-        Command::RemoveHousehold { data, id } => {
-            let store = SqliteStore::open(&data)?;
+        Command::RemoveHousehold { db, id } => {
+            let store = db.open()?;
             let now = chrono::Utc::now().timestamp_millis();
             let n = store.admin(|tx| log::remove_household(tx, id, now))?;
             eprintln!("removed {n} record(s)");
             Ok(())
         }
-        Command::Purge { data, days } => {
-            let store = SqliteStore::open(&data)?;
+        Command::Purge { db, days } => {
+            let store = db.open()?;
             let cutoff = chrono::Utc::now().timestamp_millis() - days * 86_400_000;
             let n = store.admin(|tx| log::purge_tombstones(tx, cutoff))?;
             eprintln!("purged {n} tombstone(s)");
             Ok(())
         }
-        Command::CoverageCheck { data } => {
-            let store = SqliteStore::open(&data)?;
+        Command::CoverageCheck { db } => {
+            let store = db.open()?;
             let mut clean = true;
             for r in gridmate_server::import::coverage_check(&store)? {
                 println!("{}: {} grids, {:.0} m²", r.community, r.grids, r.total_m2);
@@ -281,23 +316,23 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Demo {
-            data,
+            db,
             addr,
             seed_only,
         } => {
-            let store = SqliteStore::open(&data)?;
+            let store = db.open()?;
             let fresh = store.admin(|tx| tx.user_count())? == 0;
             if fresh {
                 let accounts =
                     gridmate_server::demo::seed(&store, &generate(&DemoConfig::lianhe()))?;
-                let path = data.join("demo-accounts.json");
+                let path = db.data.join("demo-accounts.json");
                 std::fs::write(&path, serde_json::to_string_pretty(&accounts)?)?;
                 eprintln!("demo community seeded; accounts in {}", path.display());
             }
             if seed_only {
                 return Ok(());
             }
-            serve(store, data, addr).await
+            serve(store, db.data, addr).await
         }
     }
 }

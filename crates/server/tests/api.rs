@@ -1,13 +1,17 @@
-//! The service over real HTTP on 127.0.0.1 with real SQLite files: every route's happy path, the
-//! error codes of PROTOCOL.md, scope, idempotency across a restart, and hostile input that must
-//! change nothing.
+//! The service over real HTTP on 127.0.0.1 with a real database (SQLite files, or PostgreSQL when
+//! `GRIDMATE_TEST_POSTGRES` is set: see `common`): every route's happy path, the error codes of
+//! PROTOCOL.md, scope, idempotency across a restart, and hostile input that must change nothing.
+
+mod common;
 
 use chrono::Utc;
 use gridmate_demo::{DemoCommunity, DemoConfig, generate};
 use gridmate_model::{Hlc, IssueStatus, Role};
 use gridmate_protocol::*;
 use gridmate_server::api::{AppState, router};
+use gridmate_server::database::Database;
 use gridmate_server::demo::{DemoAccount, seed};
+use gridmate_server::postgres::{PostgresStore, scratch_database};
 use gridmate_server::sqlite::SqliteStore;
 use gridmate_server::store::{Backend, admin, log, sessions};
 use reqwest::StatusCode;
@@ -18,20 +22,42 @@ use std::sync::{Arc, OnceLock};
 
 struct Fixture {
     dir: PathBuf,
+    /// On PostgreSQL, the seeded database each test's database is copied from.
+    postgres_template: Option<String>,
     accounts: Vec<DemoAccount>,
 }
 
-/// The demo community seeded once; each test server starts from a copy of its file.
+/// The demo community seeded once; each test server starts from a copy of its file (or of its
+/// PostgreSQL database).
 fn template() -> &'static Fixture {
     static T: OnceLock<Fixture> = OnceLock::new();
     T.get_or_init(|| {
         let dir =
             std::env::temp_dir().join(format!("gridmate-server-template-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let store = SqliteStore::open(&dir).unwrap();
-        let accounts = seed(&store, demo()).unwrap();
-        drop(store);
-        Fixture { dir, accounts }
+        match common::postgres() {
+            Some(base) => {
+                let (name, url) = scratch_database(&base, None).unwrap();
+                let store = PostgresStore::open(&url).unwrap();
+                let accounts = seed(&store, demo()).unwrap();
+                drop(store);
+                Fixture {
+                    dir,
+                    postgres_template: Some(name),
+                    accounts,
+                }
+            }
+            None => {
+                let store = SqliteStore::open(&dir).unwrap();
+                let accounts = seed(&store, demo()).unwrap();
+                drop(store);
+                Fixture {
+                    dir,
+                    postgres_template: None,
+                    accounts,
+                }
+            }
+        }
     })
 }
 
@@ -43,12 +69,14 @@ fn demo() -> &'static DemoCommunity {
 struct Server {
     base: String,
     data: tempfile::TempDir,
+    /// This test's PostgreSQL database, when on PostgreSQL.
+    database: Option<String>,
     task: tokio::task::JoinHandle<()>,
     http: reqwest::Client,
 }
 
-async fn start_on(data: &Path) -> (String, tokio::task::JoinHandle<()>) {
-    let store = SqliteStore::open(data).unwrap();
+async fn start_on(data: &Path, database: Option<&str>) -> (String, tokio::task::JoinHandle<()>) {
+    let store = Database::open(database, data).unwrap();
     let state = AppState::new(Arc::new(store), data).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -66,15 +94,22 @@ async fn start_on(data: &Path) -> (String, tokio::task::JoinHandle<()>) {
 impl Server {
     async fn start() -> Server {
         let data = tempfile::tempdir().unwrap();
-        std::fs::copy(
-            template().dir.join("gridmate-server.sqlite"),
-            data.path().join("gridmate-server.sqlite"),
-        )
-        .unwrap();
-        let (base, task) = start_on(data.path()).await;
+        let database = match (&template().postgres_template, common::postgres()) {
+            (Some(name), Some(base)) => Some(scratch_database(&base, Some(name)).unwrap().1),
+            _ => {
+                std::fs::copy(
+                    template().dir.join("gridmate-server.sqlite"),
+                    data.path().join("gridmate-server.sqlite"),
+                )
+                .unwrap();
+                None
+            }
+        };
+        let (base, task) = start_on(data.path(), database.as_deref()).await;
         Server {
             base,
             data,
+            database,
             task,
             http: reqwest::Client::new(),
         }
@@ -84,7 +119,7 @@ impl Server {
     async fn restart(&mut self) {
         self.task.abort();
         let _ = (&mut self.task).await;
-        let (base, task) = start_on(self.data.path()).await;
+        let (base, task) = start_on(self.data.path(), self.database.as_deref()).await;
         self.base = base;
         self.task = task;
     }
@@ -159,10 +194,39 @@ impl Server {
         }
     }
 
+    /// The store as the office's command line opens it.
+    fn store(&self) -> Database {
+        Database::open(self.database.as_deref(), self.data.path()).unwrap()
+    }
+
+    /// Run statements directly on the database, as an operator (or a failing disk) would.
+    fn sql(&self, sqlite: &str, postgres: &str) {
+        match &self.database {
+            Some(url) => {
+                common::on_postgres(url, |c| async move { c.batch_execute(postgres).await })
+            }
+            None => rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite"))
+                .unwrap()
+                .execute_batch(sqlite)
+                .unwrap(),
+        }
+    }
+
+    /// One number from the database (the same SQL on both backends).
+    fn number(&self, sql: &str) -> i64 {
+        match &self.database {
+            Some(url) => common::on_postgres(url, |c| async move {
+                c.query_one(sql, &[]).await.map(|r| r.get::<_, i64>(0))
+            }),
+            None => rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+        }
+    }
+
     /// A canonical dump of the database's content, to prove a refused request changed nothing.
     fn dump(&self) -> Vec<String> {
-        let conn =
-            rusqlite::Connection::open(self.data.path().join("gridmate-server.sqlite")).unwrap();
         let mut out = Vec::new();
         for table in [
             "records",
@@ -174,23 +238,11 @@ impl Server {
             "users",
             "assignments",
         ] {
-            let n: i64 = conn
-                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-                .unwrap();
+            let n = self.number(&format!("SELECT COUNT(*) FROM {table}"));
             out.push(format!("{table}:{n}"));
         }
-        let max: i64 = conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        let sum: i64 = conn
-            .query_row(
-                "SELECT COALESCE(SUM(length(data)), 0) FROM records",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let max = self.number("SELECT COALESCE(MAX(seq), 0) FROM records");
+        let sum = self.number("SELECT COALESCE(SUM(length(data)), 0) FROM records");
         out.push(format!("max_seq:{max} bytes:{sum}"));
         out
     }
@@ -421,7 +473,7 @@ async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin_or_expire
     );
 
     let t2 = s.login(Role::GridWorker, "phone-2").await;
-    let store = SqliteStore::open(s.data.path()).unwrap();
+    let store = s.store();
     let phone = s.account(Role::GridWorker).phone.clone();
     assert_eq!(store.admin(|tx| admin::revoke_user(tx, &phone)).unwrap(), 1);
     assert_eq!(
@@ -431,14 +483,8 @@ async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin_or_expire
 
     // A session lives TOKEN_TTL_DAYS; one past its time is refused as expired, not as wrong.
     let t3 = s.login(Role::GridWorker, "phone-3").await;
-    let conn = rusqlite::Connection::open(s.data.path().join("gridmate-server.sqlite")).unwrap();
-    let expires: i64 = conn
-        .query_row(
-            "SELECT expires_at - created_at FROM sessions WHERE device_id = 'phone-3'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let expires =
+        s.number("SELECT expires_at - created_at FROM sessions WHERE device_id = 'phone-3'");
     assert_eq!(
         expires,
         sessions::TOKEN_TTL_DAYS * 86_400_000,
@@ -448,11 +494,9 @@ async fn tokens_can_be_missing_wrong_revoked_by_logout_or_by_the_admin_or_expire
         s.get(&t3, "/sync/pull?limit=1").await.status(),
         StatusCode::OK
     );
-    conn.execute(
-        "UPDATE sessions SET expires_at = ?1 WHERE device_id = 'phone-3'",
-        [chrono::Utc::now().timestamp_millis() - 1],
-    )
-    .unwrap();
+    let past = chrono::Utc::now().timestamp_millis() - 1;
+    let expire = format!("UPDATE sessions SET expires_at = {past} WHERE device_id = 'phone-3'");
+    s.sql(&expire, &expire);
     assert_eq!(
         error_code(s.get(&t3, "/sync/pull").await).await,
         (StatusCode::UNAUTHORIZED, "token_expired".into())
@@ -597,7 +641,7 @@ async fn cursors_protocol_versions_and_scope_changes() {
     );
 
     // The office moves the worker to grid 3: the old cursor is refused, the new scope pulled.
-    let store = SqliteStore::open(s.data.path()).unwrap();
+    let store = s.store();
     let phone = s.account(Role::GridWorker).phone.clone();
     let g3 = demo().grids[2].id.0;
     store
@@ -1256,7 +1300,7 @@ async fn removed_households_reach_devices_as_deletes_until_purged() {
         .iter()
         .filter(|r| r.household_id == h.id)
         .count();
-    let store = SqliteStore::open(s.data.path()).unwrap();
+    let store = s.store();
     let now = Utc::now().timestamp_millis();
     let removed = store
         .admin(|tx| log::remove_household(tx, h.id.0, now))
@@ -1277,11 +1321,12 @@ async fn removed_households_reach_devices_as_deletes_until_purged() {
         "a new device never sees it"
     );
 
-    // Once the tombstones are purged, the old cursor cannot be served incrementally.
+    // Once the tombstones are purged, the old cursor cannot be served incrementally. The
+    // household's own tombstone, the log's newest row, stays: new seqs count on from it.
     let purged = store
         .admin(|tx| log::purge_tombstones(tx, now + 1))
         .unwrap();
-    assert_eq!(purged, residents + 1);
+    assert_eq!(purged, residents);
     assert_eq!(
         error_code(
             s.get(&t, &format!("/sync/pull?cursor={}", head.cursor))
@@ -1314,7 +1359,7 @@ async fn a_removal_during_a_first_load_still_reaches_the_device() {
         .iter()
         .find(|c| c.entity == Entity::Household)
         .expect("a household in the first page");
-    let store = SqliteStore::open(s.data.path()).unwrap();
+    let store = s.store();
     store
         .admin(|tx| log::remove_household(tx, received.id, Utc::now().timestamp_millis()))
         .unwrap();
@@ -1392,13 +1437,20 @@ async fn a_database_failure_half_way_through_a_batch_leaves_nothing_half_applied
     // Fault injection in the real database: the fourth visit's write fails, as a full disk or
     // an I/O error would, after three visits (and their household updates, idempotency rows)
     // of the same batch were already written.
-    let conn = rusqlite::Connection::open(s.data.path().join("gridmate-server.sqlite")).unwrap();
-    conn.execute_batch(
+    s.sql(
         "CREATE TRIGGER injected_fault BEFORE INSERT ON records
            WHEN NEW.entity = 'visit' AND json_extract(NEW.data, '$.notes') = 'FAIL-HERE'
          BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END;",
-    )
-    .unwrap();
+        "CREATE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.entity = 'visit' AND (NEW.data::jsonb ->> 'notes') = 'FAIL-HERE' THEN
+             RAISE EXCEPTION 'injected disk failure';
+           END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER injected_fault BEFORE INSERT ON records
+           FOR EACH ROW EXECUTE FUNCTION injected_fault();",
+    );
     let before = s.dump();
     let r = s.push(&t, "w", &batch).await;
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -1416,7 +1468,10 @@ async fn a_database_failure_half_way_through_a_batch_leaves_nothing_half_applied
     assert_eq!(ok[0].status, PushStatus::Applied);
 
     // The disk recovers; the device retries the same batch: all six apply, once.
-    conn.execute_batch("DROP TRIGGER injected_fault").unwrap();
+    s.sql(
+        "DROP TRIGGER injected_fault",
+        "DROP TRIGGER injected_fault ON records",
+    );
     let results = s.push_ok(&t, "w", &batch).await;
     assert!(
         results.iter().all(|r| r.status == PushStatus::Applied),

@@ -1,16 +1,33 @@
 //! The operator's commands, run as the real binary: import grids, check their coverage, add and
 //! assign a user, serve, and sign in as that user; a bad import exits non-zero and names the line.
 
+mod common;
+
+use gridmate_protocol::Entity;
+use gridmate_server::database::Database;
+use gridmate_server::store::Backend;
 use std::process::{Command, Stdio};
 
-fn server() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gridmate-server"))
+/// The binary, on PostgreSQL (`GRIDMATE_DATABASE`) when the tests run there.
+fn server(database: &Option<String>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gridmate-server"));
+    match database {
+        Some(url) => c.env("GRIDMATE_DATABASE", url),
+        None => c.env_remove("GRIDMATE_DATABASE"),
+    };
+    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_office_sets_up_a_community_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    let database = common::postgres().map(|base| {
+        gridmate_server::postgres::scratch_database(&base, None)
+            .unwrap()
+            .1
+    });
+    let server = || server(&database);
     let geojson = dir.path().join("grids.geojson");
     std::fs::write(&geojson, serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"code": "NM-01", "name": "南门第一网格", "kind": "居民", "community": "南门社区"},
@@ -55,11 +72,10 @@ async fn an_office_sets_up_a_community_from_the_command_line() {
     );
 
     let grid_id: String = {
-        let conn = rusqlite::Connection::open(data.join("gridmate-server.sqlite")).unwrap();
-        conn.query_row("SELECT id FROM records WHERE entity = 'grid'", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
+        let store = Database::open(database.as_deref(), &data).unwrap();
+        let grids = store.admin(|tx| tx.live_data(Entity::Grid)).unwrap();
+        let grid: serde_json::Value = serde_json::from_str(&grids[0]).unwrap();
+        grid["id"].as_str().unwrap().to_string()
     };
     ok(server()
         .args(["user", "add", "--data"])

@@ -2,9 +2,11 @@
 //! or without BOM) and GBK, and the check that grids tile without gap or overlap. A bad file
 //! names its problems by line and field and imports nothing.
 
+mod common;
+
 use gridmate_protocol::Entity;
+use gridmate_server::database::Database;
 use gridmate_server::import::*;
-use gridmate_server::sqlite::SqliteStore;
 use gridmate_server::store::Backend;
 use serde_json::json;
 
@@ -27,11 +29,11 @@ fn collection(features: Vec<serde_json::Value>) -> String {
     json!({"type": "FeatureCollection", "features": features}).to_string()
 }
 
-fn count(store: &SqliteStore, entity: &str) -> i64 {
+fn count(store: &impl Backend, entity: &str) -> i64 {
     live(store, entity).len() as i64
 }
 
-fn live(store: &SqliteStore, entity: &str) -> Vec<String> {
+fn live(store: &impl Backend, entity: &str) -> Vec<String> {
     store
         .admin(|tx| tx.live_data(Entity::from_code(entity)))
         .unwrap()
@@ -40,7 +42,7 @@ fn live(store: &SqliteStore, entity: &str) -> Vec<String> {
 #[test]
 fn grids_that_tile_pass_the_coverage_check_and_reimport_updates_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = common::fresh(dir.path()).0;
     let text = collection(vec![
         feature("A", square(113.0, 22.0, 0.005)),
         feature("B", square(113.005, 22.0, 0.005)),
@@ -65,7 +67,7 @@ fn grids_that_tile_pass_the_coverage_check_and_reimport_updates_in_place() {
 #[test]
 fn overlaps_and_gaps_are_measured_in_square_metres() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = common::fresh(dir.path()).0;
     // A ring of four grids around an empty middle, and one grid overlapping its neighbour by a
     // strip 0.001° wide.
     let s = 0.005;
@@ -114,7 +116,7 @@ fn overlaps_and_gaps_are_measured_in_square_metres() {
     assert!(r.overlaps.is_empty());
 
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = common::fresh(dir.path()).0;
     import_grids(
         &store,
         &collection(vec![
@@ -136,7 +138,7 @@ fn overlaps_and_gaps_are_measured_in_square_metres() {
 #[test]
 fn a_bad_geojson_names_each_problem_and_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = common::fresh(dir.path()).0;
     let mut no_code = feature("X", square(113.0, 22.0, 0.005));
     no_code["properties"]["code"] = json!("");
     let open_ring = feature(
@@ -164,9 +166,9 @@ A,12栋,2,301,张三,联和花园,独居老人,,13800138000\n\
 A,12,2,302,李四,联和花园,,30,\n\
 A,13,1,101室,王五,联和花园,低保户、残疾人,,\n";
 
-fn with_grid() -> (tempfile::TempDir, SqliteStore) {
+fn with_grid() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = common::fresh(dir.path()).0;
     import_grids(
         &store,
         &collection(vec![feature("A", square(113.0, 22.0, 0.005))]),

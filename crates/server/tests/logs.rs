@@ -1,9 +1,10 @@
 //! The server's logs from a full session — logins right and wrong, pushes carrying residents'
 //! phone numbers, pulls of residents, photo uploads — hold no phone number, password or token.
 
+mod common;
+
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_server::api::{AppState, router};
-use gridmate_server::sqlite::SqliteStore;
 use serde_json::json;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -65,12 +66,12 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
     let captured = Captured::default();
     let sink = captured.clone();
     tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_env_filter(gridmate_server::logging::filter("trace"))
         .with_writer(move || sink.clone())
         .init();
 
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let (store, _) = common::fresh(dir.path());
     let d = generate(&DemoConfig::scaled(300));
     let accounts = gridmate_server::demo::seed(&store, &d).unwrap();
     let state = AppState::new(Arc::new(store), dir.path()).unwrap();

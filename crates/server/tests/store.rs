@@ -8,12 +8,13 @@
 
 use gridmate_model::Role;
 use gridmate_protocol::Entity;
-use gridmate_server::sqlite::SqliteStore;
 use gridmate_server::store::scope::{Placement, Scope};
 use gridmate_server::store::{Backend, Principal, PutRecord, log};
 use proptest::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
+
+mod common;
 
 const GRIDS: usize = 3;
 const BUILDINGS: usize = 4;
@@ -74,7 +75,7 @@ fn principal() -> impl Strategy<Value = Principal> {
 }
 
 /// Apply the writes; return each record's final placement and whether it is live.
-fn apply(store: &SqliteStore, writes: &[Write]) -> HashMap<(Entity, Uuid), (Placement, bool)> {
+fn apply(store: &impl Backend, writes: &[Write]) -> HashMap<(Entity, Uuid), (Placement, bool)> {
     let (grids, buildings, users) = (ids(0x100, GRIDS), ids(0x200, BUILDINGS), ids(0x300, USERS));
     let mut state = HashMap::new();
     store
@@ -109,7 +110,11 @@ fn apply(store: &SqliteStore, writes: &[Write]) -> HashMap<(Entity, Uuid), (Plac
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // A fresh database per case: fewer cases on PostgreSQL, where making one takes a while.
+    #![proptest_config(ProptestConfig {
+        cases: if common::postgres().is_some() { 12 } else { 48 },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn the_sql_scope_admits_what_the_rule_admits(
@@ -117,7 +122,7 @@ proptest! {
         p in principal(),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
+        let (store, _) = common::fresh(dir.path());
         let state = apply(&store, &writes);
         let scope = Scope::of(&p);
         let (fed, live) = store
@@ -155,7 +160,7 @@ proptest! {
         writes in proptest::collection::vec(write(), 1..60),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
+        let (store, _) = common::fresh(dir.path());
         apply(&store, &writes);
         let grids = ids(0x100, GRIDS);
         let everyone = Scope {
@@ -195,4 +200,95 @@ proptest! {
             prop_assert_eq!(maintained, recomputed, "grid {}", g);
         }
     }
+}
+
+/// The login limit counts in the database: blocked after the limit, free again when the oldest
+/// failure leaves the window, a success clearing its phone (not its address); on any process.
+#[test]
+fn the_login_limit_blocks_after_the_limit_and_forgets_on_success() {
+    use gridmate_server::store::limiter::{self, MAX_FAILURES, WINDOW_MS};
+    let dir = tempfile::tempdir().unwrap();
+    let (store, url) = common::fresh(dir.path());
+    let keys = vec!["phone:13800001111".to_string(), "addr:10.0.0.7".to_string()];
+    let t0 = 1_800_000_000_000;
+    for i in 0..MAX_FAILURES as i64 {
+        let now = t0 + i * 1000;
+        assert_eq!(
+            store.admin(|tx| limiter::check(tx, &keys, now)).unwrap(),
+            None
+        );
+        store.admin(|tx| limiter::fail(tx, &keys, now)).unwrap();
+    }
+    let now = t0 + MAX_FAILURES as i64 * 1000;
+    let wait = store.admin(|tx| limiter::check(tx, &keys, now)).unwrap();
+    assert_eq!(wait, Some(((WINDOW_MS - (now - t0)) / 1000) as u64));
+    // Another store on the same database (another server process) sees the same count.
+    let other = gridmate_server::database::Database::open(url.as_deref(), dir.path()).unwrap();
+    assert!(
+        other
+            .admin(|tx| limiter::check(tx, &keys, now))
+            .unwrap()
+            .is_some()
+    );
+    // The window moves past the oldest failure.
+    let later = t0 + WINDOW_MS + 1;
+    assert_eq!(
+        store.admin(|tx| limiter::check(tx, &keys, later)).unwrap(),
+        None
+    );
+    // A success forgets the phone, not the address; the table keeps no phone number.
+    store.admin(|tx| limiter::succeed(tx, &keys[0])).unwrap();
+    assert_eq!(
+        store
+            .admin(|tx| limiter::check(tx, &keys[..1], now))
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .admin(|tx| limiter::check(tx, &keys[1..], now))
+            .unwrap()
+            .is_some()
+    );
+    assert_ne!(limiter::key_digest(&keys[0]), keys[0]);
+    assert!(!limiter::key_digest(&keys[0]).contains("13800001111"));
+}
+
+/// Purging every tombstone, the newest record among them, never lets a seq be handed out twice:
+/// a device whose cursor stands at the removed record's seq still gets the next change.
+#[test]
+fn a_purge_never_lowers_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::fresh(dir.path());
+    let grid = Uuid::from_u128(0x100);
+    let record = |n: u128| PutRecord {
+        entity: Entity::Household,
+        id: Uuid::from_u128(0x5000 + n),
+        grid_id: Some(grid),
+        building_id: None,
+        owner_id: None,
+        data: serde_json::json!({ "n": n as u64 }),
+    };
+    let seen = store
+        .admin(|tx| {
+            log::put(tx, &record(1), 0)?;
+            log::put(tx, &record(2), 0)?;
+            log::remove(tx, Entity::Household, record(2).id, 0)?;
+            tx.head()
+        })
+        .unwrap();
+    let purged = store.admin(|tx| log::purge_tombstones(tx, 1)).unwrap();
+    assert_eq!(purged, 0, "the only tombstone is the head, which stays");
+    let next = store.admin(|tx| log::put(tx, &record(3), 0)).unwrap();
+    assert!(next > seen, "{next} after {seen}");
+    store
+        .admin(|tx| log::remove(tx, Entity::Household, record(3).id, 0).map(drop))
+        .unwrap();
+    store.admin(|tx| log::put(tx, &record(4), 0)).unwrap();
+    assert_eq!(store.admin(|tx| log::purge_tombstones(tx, 1)).unwrap(), 2);
+    let head = store.admin(|tx| tx.head()).unwrap();
+    assert!(
+        head > next + 1,
+        "the live newest record keeps the head: {head}"
+    );
 }

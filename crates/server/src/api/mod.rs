@@ -11,7 +11,7 @@ use blobs::{blob_get, blob_head, blob_put};
 use session::{login, logout};
 use sync::{conflicts, pull, push};
 
-use crate::auth::{self, LoginLimiter};
+use crate::auth;
 use crate::error::{ApiError, error_response};
 use crate::store::{Principal, ServerStore, SessionLookup};
 use axum::extract::rejection::JsonRejection;
@@ -35,7 +35,6 @@ pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn ServerStore>,
-    pub limiter: Arc<LoginLimiter>,
     pub blob_dir: PathBuf,
 }
 
@@ -43,12 +42,7 @@ impl AppState {
     pub fn new(store: Arc<dyn ServerStore>, data_dir: &std::path::Path) -> std::io::Result<Self> {
         let blob_dir = data_dir.join("blobs");
         std::fs::create_dir_all(blob_dir.join("partial"))?;
-        Ok(Self {
-            store,
-            // Five wrong passwords per phone or address in fifteen minutes.
-            limiter: Arc::new(LoginLimiter::new(5, Duration::from_secs(15 * 60))),
-            blob_dir,
-        })
+        Ok(Self { store, blob_dir })
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) async fn login(
     }
     let phone_key = format!("phone:{}", req.phone.trim());
     let keys = [phone_key.clone(), format!("addr:{}", addr.ip())];
-    if let Some(retry_after_s) = state.limiter.check(&keys) {
+    if let Some(retry_after_s) = state.store.login_blocked(keys.to_vec()).await? {
         return Err(ApiError::RateLimited { retry_after_s });
     }
     let user = state
@@ -57,14 +57,14 @@ pub(crate) async fn login(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(user) = user.filter(|_| ok) else {
-        state.limiter.fail(&keys);
+        state.store.login_failed(keys.to_vec()).await?;
         tracing::info!(addr = %addr.ip(), "login refused");
         return Err(ApiError::Unauthorized {
             code: "bad_credentials",
             message: "wrong phone number or password".into(),
         });
     };
-    state.limiter.succeed(&phone_key);
+    state.store.login_succeeded(phone_key).await?;
     let (token, hash) = auth::new_token();
     let assignments = state
         .store

@@ -193,7 +193,7 @@ impl Backend for SqliteStore {
         }
     }
 
-    fn admin<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T>) -> Result<T> {
+    fn admin<T: Send>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T> + Send) -> Result<T> {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&mut SqliteTx { conn: &tx })?;

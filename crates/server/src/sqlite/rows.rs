@@ -398,6 +398,14 @@ impl ReadTx for SqliteTx<'_> {
             |r| r.get(0),
         )?)
     }
+
+    fn login_failures(&mut self, key: &str, since_ms: i64) -> Result<Vec<i64>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT at FROM login_failures WHERE key = ?1 AND at > ?2")?;
+        let rows = st.query_map(params![key, since_ms], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -607,5 +615,25 @@ impl WriteTx for SqliteTx<'_> {
             "UPDATE sessions SET revoked_at = ?2 WHERE revoked_at IS NULL AND user_id = ?1",
             params![user.to_string(), now_ms],
         )?)
+    }
+
+    fn add_login_failure(&mut self, key: &str, at_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
+            params![key, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn clear_login_failures(&mut self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    fn forget_login_failures_before(&mut self, before_ms: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM login_failures WHERE at <= ?1", [before_ms])?;
+        Ok(())
     }
 }

@@ -106,9 +106,15 @@ pub fn remove_household(tx: &mut dyn WriteTx, id: Uuid, now_ms: i64) -> Result<u
 /// Drop tombstones changed before the cutoff; cursors from before the newest one dropped can no
 /// longer be served incrementally. Returns how many went.
 pub fn purge_tombstones(tx: &mut dyn WriteTx, older_than_ms: i64) -> Result<usize> {
-    let Some(through) = tx.newest_tombstone_before(older_than_ms)? else {
+    let Some(newest) = tx.newest_tombstone_before(older_than_ms)? else {
         return Ok(0);
     };
+    // The log's newest row stays, tombstone or not: it is the head new seqs count from, and a
+    // seq a device has seen must never be handed out again.
+    let through = newest.min(tx.head()?.saturating_sub(1));
+    if through == 0 {
+        return Ok(0);
+    }
     let n = tx.delete_tombstones_through(through)?;
     tx.set_meta(PURGED_THROUGH, &through.to_string())?;
     Ok(n)

@@ -7,7 +7,7 @@
 //!   tombstoned, how the per-grid digests follow, how old tombstones are purged;
 //! - [`feed`]: a pull page: the resync rule, the first load's snapshot head, paging, the scope's
 //!   count and digest;
-//! - [`sessions`]: a bearer token to a [`Principal`];
+//! - [`sessions`]: a bearer token to a [`Principal`]; [`limiter`]: the login limit;
 //! - [`admin`]: users, assignments and revocation, as the command line (and later the office)
 //!   changes them;
 //! - [`crate::apply`]: the rules of pushed mutations.
@@ -23,6 +23,7 @@
 
 pub mod admin;
 pub mod feed;
+pub mod limiter;
 pub mod log;
 pub mod scope;
 pub mod sessions;
@@ -304,6 +305,8 @@ pub trait ReadTx {
         field: &str,
     ) -> Result<Option<(Hlc, String)>>;
     fn schema_version(&mut self) -> Result<u32>;
+    /// When this key failed to sign in since `since_ms`.
+    fn login_failures(&mut self, key: &str, since_ms: i64) -> Result<Vec<i64>>;
 }
 
 /// The rows one write transaction changes. Only [`log`] writes records and digests.
@@ -334,6 +337,9 @@ pub trait WriteTx: ReadTx {
     fn revoke_session(&mut self, token_hash: &str, now_ms: i64) -> Result<bool>;
     /// Revoke every live session of a user; returns how many.
     fn revoke_sessions_of(&mut self, user: Uuid, now_ms: i64) -> Result<usize>;
+    fn add_login_failure(&mut self, key: &str, at_ms: i64) -> Result<()>;
+    fn clear_login_failures(&mut self, key: &str) -> Result<()>;
+    fn forget_login_failures_before(&mut self, before_ms: i64) -> Result<()>;
 }
 
 /// How a backend runs a transaction. Writes must be serialised (one writer at a time): the
@@ -352,8 +358,9 @@ pub trait Backend: Send + Sync + 'static {
         T: Send + 'static,
         F: FnOnce(&mut dyn WriteTx) -> Result<T> + Send + 'static;
 
-    /// Run `f` in the write transaction on this thread: the command line, imports, the demo.
-    fn admin<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T>) -> Result<T>;
+    /// Run `f` in the write transaction and wait for it: the command line, imports, the demo.
+    /// Callable from inside an async runtime or outside one.
+    fn admin<T: Send>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T> + Send) -> Result<T>;
 
     /// Apply one push. The default is one write transaction per push; a backend may group
     /// concurrent pushes into one commit (each still all-or-nothing).
@@ -374,6 +381,10 @@ pub trait ServerStore: Send + Sync + 'static {
     async fn start_session(&self, session: sessions::Start) -> Result<Vec<AssignmentRow>>;
     async fn session(&self, token_hash: Vec<u8>) -> Result<SessionLookup>;
     async fn revoke_session(&self, token_hash: Vec<u8>) -> Result<()>;
+    /// Seconds to wait before another sign-in with these keys, if any is over the limit.
+    async fn login_blocked(&self, keys: Vec<String>) -> Result<Option<u64>>;
+    async fn login_failed(&self, keys: Vec<String>) -> Result<()>;
+    async fn login_succeeded(&self, phone_key: String) -> Result<()>;
 
     async fn pull(
         &self,
@@ -421,6 +432,20 @@ impl<B: Backend> ServerStore for B {
                 .map(drop)
         })
         .await
+    }
+
+    async fn login_blocked(&self, keys: Vec<String>) -> Result<Option<u64>> {
+        self.read(move |tx| limiter::check(tx, &keys, chrono::Utc::now().timestamp_millis()))
+            .await
+    }
+
+    async fn login_failed(&self, keys: Vec<String>) -> Result<()> {
+        self.write(move |tx| limiter::fail(tx, &keys, chrono::Utc::now().timestamp_millis()))
+            .await
+    }
+
+    async fn login_succeeded(&self, phone_key: String) -> Result<()> {
+        self.write(move |tx| limiter::succeed(tx, &phone_key)).await
     }
 
     async fn pull(

@@ -1,0 +1,685 @@
+//! The rows of [`ReadTx`] and [`WriteTx`] in PostgreSQL's SQL, over one pooled connection inside
+//! one transaction. The rules above call these synchronously; each call waits on the async
+//! driver on this (blocking) thread, with statements prepared once per connection.
+
+use crate::store::scope::{Rule, Scope};
+use crate::store::*;
+use chrono::DateTime;
+use gridmate_model::{Hlc, Role};
+use gridmate_protocol::{Entity, ErrorDetail, PushStatus};
+use std::collections::{HashMap, HashSet};
+use tokio::runtime::Handle;
+use tokio_postgres::Row;
+use tokio_postgres::types::{ToSql, Type};
+use uuid::Uuid;
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// One transaction on one connection, driven from a blocking thread.
+///
+/// Each statement is a round trip, so what the transaction itself changes is kept here rather
+/// than asked again: the head (this transaction is the only writer, under the writer lock) and
+/// the grid digests it touches, written back once by [`PgTx::flush`] before commit.
+pub struct PgTx<'a> {
+    client: &'a deadpool_postgres::Client,
+    rt: &'a Handle,
+    head: Option<u64>,
+    digests: HashMap<Uuid, GridDigest>,
+    dirty: HashSet<Uuid>,
+}
+
+type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+impl<'a> PgTx<'a> {
+    pub fn new(client: &'a deadpool_postgres::Client, rt: &'a Handle) -> Self {
+        PgTx {
+            client,
+            rt,
+            head: None,
+            digests: HashMap::new(),
+            dirty: HashSet::new(),
+        }
+    }
+
+    /// Write the grid digests this transaction changed.
+    pub fn flush(&mut self) -> Result<()> {
+        for grid in std::mem::take(&mut self.dirty) {
+            let d = self.digests[&grid];
+            self.exec(
+                "INSERT INTO grid_digests (grid_id, count, digest) VALUES ($1, $2, $3)
+                 ON CONFLICT (grid_id) DO UPDATE SET count = excluded.count, digest = excluded.digest",
+                &[&grid, &d.count, &d.digest.as_slice()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
+        Ok(self.rt.block_on(self.client.query(&st, params))?)
+    }
+
+    fn opt(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
+        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
+        Ok(self.rt.block_on(self.client.query_opt(&st, params))?)
+    }
+
+    /// A query over a scope condition: its first three parameters typed (a condition may use
+    /// only some of them, and PostgreSQL cannot infer the type of one it does not see).
+    fn scoped(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        let st = self.rt.block_on(
+            self.client
+                .prepare_typed_cached(sql, &[Type::UUID_ARRAY, Type::UUID_ARRAY, Type::UUID]),
+        )?;
+        Ok(self.rt.block_on(self.client.query(&st, params))?)
+    }
+
+    fn exec(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
+        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
+        Ok(self.rt.block_on(self.client.execute(&st, params))?)
+    }
+}
+
+/// A [`Scope`] as a PostgreSQL condition over `records` columns prefixed by `t`, with
+/// $1 the grids, $2 the buildings (uuid arrays) and $3 the owner, to be prepared with
+/// [`PgTx::scoped`]. Entity codes are the protocol's fixed words, never user input.
+fn condition(scope: &Scope, t: &str) -> String {
+    let codes = |entities: &[Entity]| {
+        entities
+            .iter()
+            .map(|e| format!("'{}'", e.code()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let parts: Vec<String> = scope
+        .rules
+        .iter()
+        .map(|rule| match rule {
+            Rule::Grids => format!("{t}grid_id = ANY($1)"),
+            Rule::Buildings => format!("{t}building_id = ANY($2)"),
+            Rule::EntitiesInGrids(entities) => {
+                format!(
+                    "({t}entity IN ({}) AND {t}grid_id = ANY($1))",
+                    codes(entities)
+                )
+            }
+            Rule::EntitiesOwned(entities) => {
+                format!("({t}entity IN ({}) AND {t}owner_id = $3)", codes(entities))
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        "FALSE".into()
+    } else {
+        format!("({})", parts.join(" OR "))
+    }
+}
+
+fn roles_from(s: &str) -> Vec<Role> {
+    s.split(',').filter_map(Role::from_code).collect()
+}
+
+fn stored(r: &Row) -> Result<StoredRecord> {
+    Ok(StoredRecord {
+        seq: r.get::<_, i64>(0) as u64,
+        grid_id: r.get(1),
+        building_id: r.get(2),
+        owner_id: r.get(3),
+        deleted: r.get(4),
+        data: serde_json::from_str(r.get(5)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+impl ReadTx for PgTx<'_> {
+    fn record(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>> {
+        self.opt(
+            "SELECT seq, grid_id, building_id, owner_id, deleted, data FROM records WHERE entity = $1 AND id = $2",
+            &[&entity.code(), &id],
+        )?
+        .map(|r| stored(&r))
+        .transpose()
+    }
+
+    fn head(&mut self) -> Result<u64> {
+        if let Some(head) = self.head {
+            return Ok(head);
+        }
+        let r = self
+            .opt("SELECT COALESCE(MAX(seq), 0) FROM records", &[])?
+            .ok_or_else(|| StoreError::Corrupt("no head".into()))?;
+        let head = r.get::<_, i64>(0) as u64;
+        self.head = Some(head);
+        Ok(head)
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .opt("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .map(|r| r.get(0)))
+    }
+
+    fn feed_page(
+        &mut self,
+        scope: &Scope,
+        after: u64,
+        hide_tombstones_through: u64,
+        limit: u32,
+    ) -> Result<Vec<FeedRow>> {
+        let (after, hide, limit) = (
+            after as i64,
+            hide_tombstones_through as i64,
+            i64::from(limit),
+        );
+        // Whole grids: each grid's slice comes ordered off (grid_id, seq) and the slices are
+        // merged, whatever the number of grids; a city's records are never scanned in seq
+        // order for one grid's rows.
+        let rows = if scope.is_whole_grids() {
+            self.query(
+                "SELECT r.seq, r.entity, r.id, r.deleted, r.data
+                   FROM unnest($1::uuid[]) AS g(grid),
+                   LATERAL (SELECT seq, entity, id, deleted, data FROM records
+                             WHERE grid_id = g.grid AND seq > $2 AND NOT (deleted AND seq <= $3)
+                             ORDER BY seq LIMIT $4) r
+                  ORDER BY r.seq LIMIT $4",
+                &[&scope.grids, &after, &hide, &limit],
+            )?
+        } else {
+            let sql = format!(
+                "SELECT seq, entity, id, deleted, data FROM records
+                  WHERE seq > $4 AND NOT (deleted AND seq <= $6) AND {}
+                  ORDER BY seq LIMIT $5",
+                condition(scope, "")
+            );
+            self.scoped(
+                &sql,
+                &[
+                    &scope.grids,
+                    &scope.buildings,
+                    &scope.owner,
+                    &after,
+                    &limit,
+                    &hide,
+                ],
+            )?
+        };
+        Ok(rows
+            .iter()
+            .map(|r| FeedRow {
+                seq: r.get::<_, i64>(0) as u64,
+                entity: Entity::from_code(r.get(1)),
+                id: r.get(2),
+                deleted: r.get(3),
+                data: r.get(4),
+            })
+            .collect())
+    }
+
+    fn live_keys(&mut self, scope: &Scope, through: u64) -> Result<Vec<(Entity, Uuid, u64)>> {
+        let sql = format!(
+            "SELECT entity, id, seq FROM records WHERE NOT deleted AND seq <= $4 AND {}",
+            condition(scope, "")
+        );
+        let rows = self.scoped(
+            &sql,
+            &[
+                &scope.grids,
+                &scope.buildings,
+                &scope.owner,
+                &(through as i64),
+            ],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    Entity::from_code(r.get(0)),
+                    r.get(1),
+                    r.get::<_, i64>(2) as u64,
+                )
+            })
+            .collect())
+    }
+
+    fn grid_digests(&mut self, grids: &[Uuid]) -> Result<Vec<GridDigest>> {
+        let missing: Vec<Uuid> = grids
+            .iter()
+            .filter(|g| !self.digests.contains_key(g))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            for r in self.query(
+                "SELECT grid_id, count, digest FROM grid_digests WHERE grid_id = ANY($1)",
+                &[&missing],
+            )? {
+                let bytes: &[u8] = r.get(2);
+                let digest = bytes
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("a grid digest is not 16 bytes".into()))?;
+                self.digests.insert(
+                    r.get(0),
+                    GridDigest {
+                        count: r.get(1),
+                        digest,
+                    },
+                );
+            }
+        }
+        // A grid with no row has no digest, as in the table.
+        Ok(grids
+            .iter()
+            .filter_map(|g| self.digests.get(g).copied())
+            .collect())
+    }
+
+    fn live_data(&mut self, entity: Entity) -> Result<Vec<String>> {
+        Ok(self
+            .query(
+                "SELECT data FROM records WHERE entity = $1 AND NOT deleted ORDER BY seq",
+                &[&entity.code()],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn residents_of(&mut self, household: Uuid) -> Result<Vec<Uuid>> {
+        Ok(self
+            .query(
+                "SELECT id FROM records WHERE entity = 'resident' AND NOT deleted AND (data::jsonb ->> 'household_id') = $1",
+                &[&household.to_string()],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn newest_tombstone_before(&mut self, changed_before_ms: i64) -> Result<Option<u64>> {
+        Ok(self
+            .opt(
+                "SELECT MAX(seq) FROM records WHERE deleted AND changed_at < $1",
+                &[&changed_before_ms],
+            )?
+            .and_then(|r| r.get::<_, Option<i64>>(0))
+            .map(|s| s as u64))
+    }
+
+    fn conflicts(&mut self, grids: &[Uuid], after: i64, limit: u32) -> Result<Vec<ConflictEntry>> {
+        let rows = self.query(
+            "SELECT seq, entity, id, field, kept_value, kept_hlc, kept_device, lost_value, lost_hlc, lost_device, mutation_id, at
+               FROM conflicts WHERE seq > $1 AND grid_id = ANY($2) ORDER BY seq LIMIT $3",
+            &[&after, &grids, &i64::from(limit)],
+        )?;
+        let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+        Ok(rows
+            .iter()
+            .map(|r| ConflictEntry {
+                seq: r.get(0),
+                entity: r.get(1),
+                id: r.get(2),
+                field: r.get(3),
+                kept_value: json(r.get(4)),
+                kept_hlc: r.get(5),
+                kept_device: r.get(6),
+                lost_value: json(r.get(7)),
+                lost_hlc: r.get(8),
+                lost_device: r.get(9),
+                mutation_id: r.get(10),
+                at: DateTime::from_timestamp_millis(r.get(11)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn blob_in_scope(&mut self, scope: &Scope, sha256: &str) -> Result<bool> {
+        let sql = format!(
+            "SELECT 1 FROM blob_refs b JOIN records r ON r.entity = b.entity AND r.id = b.id
+              WHERE b.sha256 = $4 AND NOT r.deleted AND {} LIMIT 1",
+            condition(scope, "r.")
+        );
+        Ok(!self
+            .scoped(
+                &sql,
+                &[&scope.grids, &scope.buildings, &scope.owner, &sha256],
+            )?
+            .is_empty())
+    }
+
+    fn blob_known(&mut self, sha256: &str) -> Result<bool> {
+        Ok(self
+            .opt("SELECT 1 FROM blobs WHERE sha256 = $1", &[&sha256])?
+            .is_some())
+    }
+
+    fn user_by_phone(&mut self, phone: &str) -> Result<Option<UserRow>> {
+        Ok(self
+            .opt(
+                "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users WHERE phone = $1",
+                &[&phone],
+            )?
+            .map(|r| UserRow {
+                id: r.get(0),
+                phone: r.get(1),
+                name: r.get(2),
+                roles: roles_from(r.get(3)),
+                password_hash: r.get(4),
+                scope_epoch: r.get::<_, i64>(5) as u64,
+            }))
+    }
+
+    fn user_count(&mut self) -> Result<u64> {
+        Ok(self
+            .opt("SELECT COUNT(*) FROM users", &[])?
+            .map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+
+    fn assignments(&mut self, user: Uuid) -> Result<Vec<AssignmentRow>> {
+        Ok(self
+            .query(
+                "SELECT role, grid_id, building_id FROM assignments WHERE user_id = $1",
+                &[&user],
+            )?
+            .iter()
+            .filter_map(|r| {
+                Some(AssignmentRow {
+                    role: Role::from_code(r.get(0))?,
+                    grid_id: r.get(1),
+                    building_id: r.get(2),
+                })
+            })
+            .collect())
+    }
+
+    fn session(&mut self, token_hash: &str) -> Result<Option<SessionRow>> {
+        Ok(self
+            .opt(
+                "SELECT s.user_id, s.device_id, s.expires_at, s.revoked_at, u.name, u.roles, u.scope_epoch
+                   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                &[&token_hash],
+            )?
+            .map(|r| SessionRow {
+                user_id: r.get(0),
+                device_id: r.get(1),
+                expires_at_ms: r.get(2),
+                revoked: r.get::<_, Option<i64>>(3).is_some(),
+                name: r.get(4),
+                roles: roles_from(r.get(5)),
+                scope_epoch: r.get::<_, i64>(6) as u64,
+            }))
+    }
+
+    fn outcome(&mut self, mutation: Uuid) -> Result<Option<PriorOutcome>> {
+        Ok(self
+            .opt(
+                "SELECT error_code, error_msg, seq FROM mutations WHERE id = $1",
+                &[&mutation],
+            )?
+            .map(|r| PriorOutcome {
+                error: r.get::<_, Option<String>>(0).map(|code| ErrorDetail {
+                    code,
+                    message: r.get::<_, Option<String>>(1).unwrap_or_default(),
+                }),
+                seq: r.get::<_, Option<i64>>(2).map(|s| s as u64),
+            }))
+    }
+
+    fn field_version(
+        &mut self,
+        entity: &'static str,
+        id: Uuid,
+        field: &str,
+    ) -> Result<Option<(Hlc, String)>> {
+        Ok(self
+            .opt(
+                "SELECT hlc_wall, hlc_count, device_id FROM field_versions WHERE entity = $1 AND id = $2 AND field = $3",
+                &[&entity, &id, &field],
+            )?
+            .map(|r| {
+                let counter = u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX);
+                (Hlc::new(r.get(0), counter), r.get(2))
+            }))
+    }
+
+    fn schema_version(&mut self) -> Result<u32> {
+        Ok(self
+            .opt(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .map_or(0, |r| r.get::<_, i32>(0) as u32))
+    }
+
+    fn login_failures(&mut self, key: &str, since_ms: i64) -> Result<Vec<i64>> {
+        Ok(self
+            .query(
+                "SELECT at FROM login_failures WHERE key = $1 AND at > $2",
+                &[&key, &since_ms],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    fn write_record(&mut self, row: &LogRow<'_>) -> Result<()> {
+        self.head = self.head.map(|h| h.max(row.seq));
+        self.exec(
+            "INSERT INTO records (entity, id, seq, grid_id, building_id, owner_id, deleted, changed_at, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (entity, id) DO UPDATE SET seq = excluded.seq, grid_id = excluded.grid_id,
+                 building_id = excluded.building_id, owner_id = excluded.owner_id,
+                 deleted = excluded.deleted, changed_at = excluded.changed_at, data = excluded.data",
+            &[
+                &row.entity.code(),
+                &row.id,
+                &(row.seq as i64),
+                &row.grid_id,
+                &row.building_id,
+                &row.owner_id,
+                &row.deleted,
+                &row.changed_at_ms,
+                &row.data,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_grid_digest(&mut self, grid: Uuid, d: &GridDigest) -> Result<()> {
+        self.digests.insert(grid, *d);
+        self.dirty.insert(grid);
+        Ok(())
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
+
+    fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize> {
+        self.head = None;
+        Ok(self.exec(
+            "DELETE FROM records WHERE deleted AND seq <= $1",
+            &[&(seq as i64)],
+        )? as usize)
+    }
+
+    fn save_outcome(&mut self, o: &OutcomeRow<'_>) -> Result<()> {
+        let status = if o.status == PushStatus::Merged {
+            "merged"
+        } else {
+            "applied"
+        };
+        self.exec(
+            "INSERT INTO mutations (id, user_id, device_id, kind, status, error_code, error_msg, seq, recorded_at, received_at, clock_skew_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                &o.mutation.id,
+                &o.user_id,
+                &o.device_id,
+                &o.mutation.kind,
+                &status,
+                &o.error.map(|e| e.code.as_str()),
+                &o.error.map(|e| e.message.as_str()),
+                &o.seq.map(|s| s as i64),
+                &o.mutation.recorded_at.timestamp_millis(),
+                &o.received_at_ms,
+                &o.clock_skew_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_field_version(
+        &mut self,
+        entity: &'static str,
+        id: Uuid,
+        field: &str,
+        hlc: Hlc,
+        device: &str,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO field_versions (entity, id, field, hlc_wall, hlc_count, device_id) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (entity, id, field) DO UPDATE SET hlc_wall = excluded.hlc_wall, hlc_count = excluded.hlc_count, device_id = excluded.device_id",
+            &[&entity, &id, &field, &hlc.wall_ms, &i64::from(hlc.counter), &device],
+        )?;
+        Ok(())
+    }
+
+    fn log_conflict(&mut self, c: &ConflictRow, now_ms: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO conflicts (entity, id, grid_id, field, kept_value, kept_hlc, kept_device, lost_value, lost_hlc, lost_device, mutation_id, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &c.entity,
+                &c.id,
+                &c.grid_id,
+                &c.field,
+                &c.kept.0.to_string(),
+                &c.kept.1.to_string(),
+                &c.kept.2,
+                &c.lost.0.to_string(),
+                &c.lost.1.to_string(),
+                &c.lost.2,
+                &c.mutation_id,
+                &now_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn add_blob_refs(&mut self, shas: &[String], entity: Entity, id: Uuid) -> Result<()> {
+        for sha in shas {
+            self.exec(
+                "INSERT INTO blob_refs (sha256, entity, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&sha.to_ascii_lowercase(), &entity.code(), &id],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn blob_received(&mut self, sha256: &str, bytes: u64, now_ms: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO blobs (sha256, bytes, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&sha256, &(bytes as i64), &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn insert_user(&mut self, u: &UserRow, created_at_ms: i64) -> Result<()> {
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+        self.exec(
+            "INSERT INTO users (id, phone, name, roles, password_hash, scope_epoch, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &u.id,
+                &u.phone,
+                &u.name,
+                &roles.join(","),
+                &u.password_hash,
+                &(u.scope_epoch as i64),
+                &created_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_assignment(&mut self, user: Uuid, a: &AssignmentRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO assignments (user_id, role, grid_id, building_id) VALUES ($1, $2, $3, $4)",
+            &[&user, &a.role.code(), &a.grid_id, &a.building_id],
+        )?;
+        Ok(())
+    }
+
+    fn delete_assignments(&mut self, user: Uuid) -> Result<()> {
+        self.exec("DELETE FROM assignments WHERE user_id = $1", &[&user])?;
+        Ok(())
+    }
+
+    fn bump_scope_epoch(&mut self, user: Uuid) -> Result<()> {
+        self.exec(
+            "UPDATE users SET scope_epoch = scope_epoch + 1 WHERE id = $1",
+            &[&user],
+        )?;
+        Ok(())
+    }
+
+    fn insert_session(&mut self, s: &NewSession) -> Result<()> {
+        self.exec(
+            "INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &s.token_hash,
+                &s.user_id,
+                &s.device_id,
+                &s.device_name,
+                &s.created_at_ms,
+                &s.expires_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session(&mut self, token_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.exec(
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            &[&token_hash, &now_ms],
+        )? > 0)
+    }
+
+    fn revoke_sessions_of(&mut self, user: Uuid, now_ms: i64) -> Result<usize> {
+        Ok(self.exec(
+            "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND user_id = $1",
+            &[&user, &now_ms],
+        )? as usize)
+    }
+
+    fn add_login_failure(&mut self, key: &str, at_ms: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO login_failures (key, at) VALUES ($1, $2)",
+            &[&key, &at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn clear_login_failures(&mut self, key: &str) -> Result<()> {
+        self.exec("DELETE FROM login_failures WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
+    fn forget_login_failures_before(&mut self, before_ms: i64) -> Result<()> {
+        self.exec("DELETE FROM login_failures WHERE at <= $1", &[&before_ms])?;
+        Ok(())
+    }
+}
