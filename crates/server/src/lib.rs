@@ -26,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod postgres;
 pub mod sqlite;

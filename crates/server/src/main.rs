@@ -119,6 +119,15 @@ enum Command {
         #[arg(long, default_value_t = log::TOMBSTONE_RETENTION_DAYS)]
         days: i64,
     },
+    /// Write a consistent copy of the SQLite database to a new file while the server keeps
+    /// serving (photos: copy DATA/blobs, whose files never change). On PostgreSQL, use pg_dump.
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The copy to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Report overlaps and gaps between each community's grids, in square metres.
     CoverageCheck {
         #[command(flatten)]
@@ -183,11 +192,31 @@ async fn serve(store: Database, data: PathBuf, addr: SocketAddr) -> Result<()> {
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(stop_requested())
     .await?;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what systemd and container runtimes send). The server then stops taking
+/// connections and finishes the requests in flight: a push being applied is answered.
+async fn stop_requested() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("stopping: finishing the requests in flight");
 }
 
 #[tokio::main]
@@ -296,6 +325,16 @@ async fn main() -> Result<()> {
             eprintln!("purged {n} tombstone(s)");
             Ok(())
         }
+        Command::Backup { db, to } => match db.open()? {
+            Database::Sqlite(store) => {
+                store.backup(&to)?;
+                eprintln!("backed up to {}", to.display());
+                Ok(())
+            }
+            Database::Postgres(_) => bail!(
+                "on PostgreSQL, back up with pg_dump: pg_dump --format=custom --file=FILE \"$GRIDMATE_DATABASE\" (README: On PostgreSQL)"
+            ),
+        },
         Command::CoverageCheck { db } => {
             let store = db.open()?;
             let mut clean = true;

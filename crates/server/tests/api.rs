@@ -1480,3 +1480,73 @@ async fn a_database_failure_half_way_through_a_batch_leaves_nothing_half_applied
     let again = s.push_ok(&t, "w", &batch).await;
     assert!(again.iter().all(|r| r.status == PushStatus::Duplicate));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_by_route_and_carry_no_personal_data() {
+    let s = Server::start().await;
+    let w = s.login(Role::GridWorker, "w").await;
+    let a = s.account(Role::GridWorker);
+    let r = s
+        .http
+        .post(format!("{}/session", s.base))
+        .json(&json!({"phone": a.phone, "password": "wrong password!", "device_id": "x", "device_name": "n"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let h = household_in(0);
+    s.push_ok(&w, "w", &[visit(h.id.0), visit(h.id.0)]).await;
+    let (changes, _) = s.pull_all(&w, None).await;
+
+    // Every answer carries a request id: the client's own, or a new one.
+    let r = s
+        .http
+        .get(format!("{}/health", s.base))
+        .header("x-request-id", "device-42-req-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "device-42-req-7");
+    let r = s.get(&w, "/health").await;
+    assert_eq!(r.headers()["x-request-id"].len(), 36, "a UUID");
+
+    let root = s.base.trim_end_matches("/api/v1");
+    let r = s.http.get(format!("{root}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().await.unwrap();
+    let value = |line: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(line).map(|v| v.trim().parse().unwrap()))
+            .unwrap_or_else(|| panic!("no {line} in\n{text}"))
+    };
+    assert_eq!(
+        value("gridmate_push_mutations_total{status=\"applied\"}"),
+        2.0
+    );
+    assert_eq!(value("gridmate_login_failures_total"), 1.0);
+    assert_eq!(value("gridmate_pull_changes_total"), changes.len() as f64);
+    assert_eq!(
+        value("gridmate_http_requests_total{route=\"/api/v1/sync/push\",status=\"200\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("gridmate_http_requests_total{route=\"/api/v1/session\",status=\"401\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("gridmate_http_request_duration_seconds_count{route=\"/api/v1/sync/push\"}"),
+        1.0
+    );
+    assert_eq!(value("gridmate_pushes_in_flight"), 0.0);
+    // Route templates only: no phone, token, id or hash becomes a label.
+    assert!(!text.contains(&a.phone));
+    assert!(!text.contains(&w));
+    assert!(!text.contains(&h.id.0.to_string()));
+    assert!(text.contains("route=\"/api/v1/health\""));
+}

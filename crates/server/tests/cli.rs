@@ -158,6 +158,60 @@ async fn an_office_sets_up_a_community_from_the_command_line() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    child.kill().unwrap();
-    child.wait().unwrap();
+
+    // A backup while it serves: SQLite copies itself consistently; PostgreSQL names pg_dump.
+    let copy = dir.path().join("copy");
+    let to = copy.join("gridmate-server.sqlite");
+    std::fs::create_dir_all(&copy).unwrap();
+    let backup = || {
+        server()
+            .args(["backup", "--data"])
+            .arg(&data)
+            .arg("--to")
+            .arg(&to)
+            .output()
+            .unwrap()
+    };
+    let out = backup();
+    if database.is_some() {
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+    } else {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let restored = Database::open(None, &copy).unwrap();
+        assert_eq!(restored.admin(|tx| tx.user_count()).unwrap(), 1);
+        assert_eq!(
+            restored
+                .admin(|tx| tx.live_data(Entity::Grid))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(!backup().status.success(), "a backup never overwrites");
+    }
+
+    // SIGTERM (systemd, containers): the server finishes what is in flight and exits cleanly.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let Some(status) = exited else {
+        child.kill().unwrap();
+        child.wait().unwrap();
+        panic!("the server did not stop on SIGTERM");
+    };
+    assert!(status.success(), "a clean exit: {status}");
 }

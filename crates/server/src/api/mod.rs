@@ -13,9 +13,12 @@ use sync::{conflicts, pull, push};
 
 use crate::auth;
 use crate::error::{ApiError, error_response};
+use crate::metrics::Metrics;
 use crate::store::{Principal, ServerStore, SessionLookup};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -36,14 +39,47 @@ pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
 pub struct AppState {
     pub store: Arc<dyn ServerStore>,
     pub blob_dir: PathBuf,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn ServerStore>, data_dir: &std::path::Path) -> std::io::Result<Self> {
         let blob_dir = data_dir.join("blobs");
         std::fs::create_dir_all(blob_dir.join("partial"))?;
-        Ok(Self { store, blob_dir })
+        Ok(Self {
+            store,
+            blob_dir,
+            metrics: Arc::new(Metrics::default()),
+        })
     }
+}
+
+/// Count and time every request to a route of the API, by its route template.
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_string();
+    let _in_flight = state.metrics.request_started();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    state
+        .metrics
+        .request_done(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `GET /metrics`: the Prometheus text format (no personal data: route templates and counts).
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 pub fn router(state: AppState) -> Router {
@@ -61,10 +97,12 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BLOB_BYTES as usize + 1024)),
         )
         .route("/openapi.json", get(openapi))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(middleware::from_fn(protocol_version));
     Router::new()
         .nest(API_BASE, api)
+        .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             error_response(
@@ -91,7 +129,22 @@ pub fn router(state: AppState) -> Router {
                 "internal error",
             )
         }))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Every request carries an id (the client's `x-request-id`, or a new UUID), in its log
+        // span and in the answer, so one device's complaint finds its lines in the logs.
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+            },
+        ))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
+        ))
         .with_state(state)
 }
 

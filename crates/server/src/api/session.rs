@@ -58,6 +58,7 @@ pub(crate) async fn login(
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(user) = user.filter(|_| ok) else {
         state.store.login_failed(keys.to_vec()).await?;
+        state.metrics.login_failed();
         tracing::info!(addr = %addr.ip(), "login refused");
         return Err(ApiError::Unauthorized {
             code: "bad_credentials",

@@ -78,14 +78,17 @@ pub(crate) async fn pull(
     };
     let epoch = p.scope_epoch;
     match state.store.pull(p, cursor, limit).await? {
-        Ok(page) => Ok(Json(RawPullPage {
-            changes: page.changes,
-            cursor: format_cursor(epoch, page.cursor),
-            has_more: page.has_more,
-            scope_epoch: epoch,
-            scope_count: page.scope_count,
-            scope_digest: page.scope_digest,
-        })),
+        Ok(page) => {
+            state.metrics.pulled(page.changes.len());
+            Ok(Json(RawPullPage {
+                changes: page.changes,
+                cursor: format_cursor(epoch, page.cursor),
+                has_more: page.has_more,
+                scope_epoch: epoch,
+                scope_count: page.scope_count,
+                scope_digest: page.scope_digest,
+            }))
+        }
         Err(PullRefusal::ResyncRequired) => Err(ApiError::Conflict {
             code: "resync_required",
             message: "this cursor is older than the change history kept; pull from the start"
@@ -113,7 +116,11 @@ pub(crate) async fn push(
             "this token belongs to another device".into(),
         ));
     }
-    let results = state.store.push(p, req.mutations).await?;
+    let results = {
+        let _queued = state.metrics.push_started();
+        state.store.push(p, req.mutations).await?
+    };
+    state.metrics.pushed(&results);
     Ok(Json(PushResponse { results }))
 }
 

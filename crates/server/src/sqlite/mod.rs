@@ -136,6 +136,19 @@ impl SqliteStore {
             }),
         })
     }
+
+    /// Write a consistent, compacted copy of the database to `to` while it keeps serving
+    /// (`VACUUM INTO` reads one snapshot). `to` must not exist.
+    pub fn backup(&self, to: &Path) -> Result<()> {
+        if to.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} exists; a backup never overwrites",
+                to.display()
+            )));
+        }
+        open_conn(&self.inner.path)?.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+        Ok(())
+    }
 }
 
 impl Backend for SqliteStore {
