@@ -12,11 +12,14 @@ phone=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .phone' "$accounts")
 password=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .password' "$accounts")
 [ -n "$phone" ] || { echo "no demo account for $role" >&2; exit 1; }
 data="$(mktemp -d)"
-display=":$((90 + RANDOM % 100))"
-Xvfb "$display" -screen 0 480x900x24 -nolisten tcp >/dev/null 2>&1 &
+# Xvfb picks a free display and writes its number when it accepts clients (a random number
+# could meet a lock file a killed server left in /tmp).
+Xvfb -displayfd 3 -screen 0 480x900x24 -nolisten tcp 3>"$data/display" >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $app $xvfb 2>/dev/null || true; rm -rf "$data"' EXIT
-sleep 1
+for _ in $(seq 1 100); do [ -s "$data/display" ] && break; sleep 0.1; done
+display=":$(head -n 1 "$data/display")"
+[ "$display" != ":" ] || { echo "Xvfb did not start" >&2; exit 1; }
 DISPLAY="$display" GRIDMATE_DATA="$data" GRIDMATE_SERVER="$server" GRIDMATE_PHONE="$phone" \
   GRIDMATE_PASSWORD="$password" GRIDMATE_LOCATION="${GRIDMATE_LOCATION:-22.5862,113.0810,8}" "$bin" &
 app=$!

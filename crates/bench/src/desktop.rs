@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 struct Display {
     name: String,
     xvfb: Child,
+    /// Kept open: Xvfb must not meet a closed pipe.
+    _announce: Option<std::io::BufReader<std::process::ChildStdout>>,
 }
 
 impl Drop for Display {
@@ -28,15 +30,40 @@ impl Drop for Display {
 }
 
 fn display() -> Result<Display> {
-    let name = format!(":{}", 200 + std::process::id() % 300);
-    let xvfb = Command::new("Xvfb")
-        .args([&name, "-screen", "0", "480x900x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
+    // Xvfb picks a free display and writes its number once it accepts clients: a fixed or
+    // pid-derived number collided with lock files that killed servers leave in /tmp.
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "480x900x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .context("Xvfb (scripts/deps.sh installs it)")?;
-    std::thread::sleep(Duration::from_millis(800));
-    Ok(Display { name, xvfb })
+    let mut line = String::new();
+    let mut announce = xvfb.stdout.take().map(std::io::BufReader::new);
+    if let Some(out) = announce.as_mut() {
+        std::io::BufRead::read_line(out, &mut line)?;
+    }
+    let number: u32 = match line.trim().parse() {
+        Ok(n) => n,
+        Err(_) => {
+            let _ = xvfb.kill();
+            let _ = xvfb.wait();
+            bail!("Xvfb did not start (it printed {line:?})");
+        }
+    };
+    Ok(Display {
+        name: format!(":{number}"),
+        xvfb,
+        _announce: announce,
+    })
 }
 
 /// The release desktop binary, built beside this benchmark.

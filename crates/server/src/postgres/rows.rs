@@ -2,7 +2,7 @@
 //! one transaction. The rules above call these synchronously; each call waits on the async
 //! driver on this (blocking) thread, with statements prepared once per connection.
 
-use crate::store::scope::{Rule, Scope};
+use crate::store::scope::Scope;
 use crate::store::*;
 use chrono::DateTime;
 use gridmate_model::{Hlc, Role};
@@ -94,35 +94,12 @@ impl<'a> PgTx<'a> {
 /// $1 the grids, $2 the buildings (uuid arrays) and $3 the owner, to be prepared with
 /// [`PgTx::scoped`]. Entity codes are the protocol's fixed words, never user input.
 fn condition(scope: &Scope, t: &str) -> String {
-    let codes = |entities: &[Entity]| {
-        entities
-            .iter()
-            .map(|e| format!("'{}'", e.code()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let parts: Vec<String> = scope
-        .rules
-        .iter()
-        .map(|rule| match rule {
-            Rule::Grids => format!("{t}grid_id = ANY($1)"),
-            Rule::Buildings => format!("{t}building_id = ANY($2)"),
-            Rule::EntitiesInGrids(entities) => {
-                format!(
-                    "({t}entity IN ({}) AND {t}grid_id = ANY($1))",
-                    codes(entities)
-                )
-            }
-            Rule::EntitiesOwned(entities) => {
-                format!("({t}entity IN ({}) AND {t}owner_id = $3)", codes(entities))
-            }
-        })
-        .collect();
-    if parts.is_empty() {
-        "FALSE".into()
-    } else {
-        format!("({})", parts.join(" OR "))
-    }
+    scope.to_sql(
+        t,
+        |c| format!("{c} = ANY($1)"),
+        |c| format!("{c} = ANY($2)"),
+        |c| format!("{c} = $3"),
+    )
 }
 
 fn roles_from(s: &str) -> Vec<Role> {

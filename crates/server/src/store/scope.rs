@@ -85,6 +85,58 @@ impl Scope {
         })
     }
 
+    /// The scope as an SQL condition over `records` columns prefixed by `t` ("" or "r."), for
+    /// the SQL backends: each gives its own spelling of the three membership tests (a column in
+    /// the scope's grids, in its buildings, equal to its owner). Entity codes are the protocol's
+    /// fixed words, never user input.
+    pub fn to_sql(
+        &self,
+        t: &str,
+        in_grids: impl Fn(&str) -> String,
+        in_buildings: impl Fn(&str) -> String,
+        is_owner: impl Fn(&str) -> String,
+    ) -> String {
+        let codes = |entities: &[Entity]| {
+            entities
+                .iter()
+                .map(|e| format!("'{}'", e.code()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (grid, building, owner) = (
+            format!("{t}grid_id"),
+            format!("{t}building_id"),
+            format!("{t}owner_id"),
+        );
+        let parts: Vec<String> = self
+            .rules
+            .iter()
+            .map(|rule| match rule {
+                Rule::Grids => in_grids(&grid),
+                Rule::Buildings => in_buildings(&building),
+                Rule::EntitiesInGrids(entities) => {
+                    format!(
+                        "({t}entity IN ({}) AND {})",
+                        codes(entities),
+                        in_grids(&grid)
+                    )
+                }
+                Rule::EntitiesOwned(entities) => {
+                    format!(
+                        "({t}entity IN ({}) AND {})",
+                        codes(entities),
+                        is_owner(&owner)
+                    )
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "1 = 0".into()
+        } else {
+            format!("({})", parts.join(" OR "))
+        }
+    }
+
     /// A scope of whole grids and nothing else: its count and digest are the sum of the
     /// grids' maintained digests, and its feed is a merge of per-grid slices.
     pub fn is_whole_grids(&self) -> bool {
