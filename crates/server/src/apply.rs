@@ -152,7 +152,7 @@ fn create(
         });
     }
     let (entity, id) = (record.entity, record.id);
-    let seq = log::put(tx, &record, now_ms)?;
+    let seq = log::put_over(tx, &record, None, now_ms)?;
     tx.add_blob_refs(photos, entity, id)?;
     Ok(Ok((PushStatus::Applied, None, seq)))
 }
@@ -211,7 +211,7 @@ fn record_visit(
         };
         if later {
             data["last_visit_at"] = json!(v.started_at);
-            log::put(
+            log::put_over(
                 tx,
                 &PutRecord {
                     entity: Entity::Household,
@@ -221,6 +221,7 @@ fn record_visit(
                     owner_id: None,
                     data,
                 },
+                Some(&hh),
                 now_ms,
             )?;
         }
@@ -345,7 +346,7 @@ fn issue_event(
         photos: e.photos.clone(),
         merged_reason,
     };
-    let seq = log::put(
+    let seq = log::put_over(
         tx,
         &PutRecord {
             entity: Entity::IssueEvent,
@@ -355,6 +356,7 @@ fn issue_event(
             owner_id: reporter,
             data: to_value(&event),
         },
+        None,
         now_ms,
     )?;
     tx.add_blob_refs(&e.photos, Entity::IssueEvent, e.event_id)?;
@@ -364,7 +366,7 @@ fn issue_event(
         if action == IssueAction::Assign {
             data["assignee_id"] = json!(e.assignee_id);
         }
-        log::put(
+        log::put_over(
             tx,
             &PutRecord {
                 entity: Entity::Issue,
@@ -374,6 +376,7 @@ fn issue_event(
                 owner_id: reporter,
                 data,
             },
+            Some(&issue),
             now_ms,
         )?;
     }
@@ -451,7 +454,7 @@ fn patch_fields(
         }
     }
     let seq = if changed {
-        log::put(
+        log::put_over(
             tx,
             &PutRecord {
                 entity,
@@ -461,6 +464,7 @@ fn patch_fields(
                 owner_id: current.owner_id,
                 data,
             },
+            Some(&current),
             now_ms,
         )?
     } else {

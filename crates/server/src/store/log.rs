@@ -16,7 +16,7 @@
 //! (`gridmate_protocol::digest`), updated with every change, so a scope of whole grids answers
 //! its digest without reading its records.
 
-use super::{GridDigest, LogRow, PutRecord, Result, WriteTx};
+use super::{GridDigest, LogRow, PutRecord, Result, StoredRecord, WriteTx};
 use gridmate_protocol::Entity;
 use gridmate_protocol::digest::{fold, row_hash};
 use uuid::Uuid;
@@ -43,6 +43,17 @@ fn fold_digest(tx: &mut dyn WriteTx, grid: Uuid, hash: &[u8; 16], delta: i64) ->
 /// leaves its grid's digest, the new one joins its own.
 pub fn put(tx: &mut dyn WriteTx, r: &PutRecord, now_ms: i64) -> Result<u64> {
     let old = tx.record(r.entity, r.id)?;
+    put_over(tx, r, old.as_ref(), now_ms)
+}
+
+/// [`put`] for a caller that has just read the record's stored version in this transaction
+/// (`None`: there is none), so the read is not repeated: on PostgreSQL each is a round trip.
+pub fn put_over(
+    tx: &mut dyn WriteTx,
+    r: &PutRecord,
+    old: Option<&StoredRecord>,
+    now_ms: i64,
+) -> Result<u64> {
     let seq = next_seq(tx)?;
     let data = r.data.to_string();
     tx.write_record(&LogRow {
