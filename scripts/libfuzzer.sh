@@ -13,6 +13,13 @@ if ! rustup toolchain list | grep -q '^nightly'; then
 fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 scratch="$(mktemp -d)"
+# Build every target first, so that a build that fails (a full disk, a linker crash) is reported
+# as what it is, not as an input libFuzzer found.
+if ! (cd fuzz && cargo +nightly fuzz build --release) >"$scratch/build.log" 2>&1; then
+  tail -n 40 "$scratch/build.log"
+  echo "the fuzz targets did not build under libFuzzer (see above): no input was tried" >&2
+  exit 1
+fi
 printf '%-16s %12s %8s %8s\n' target executions cov features
 for t in push pull_page csv_import geojson_import address photo photo_upload; do
   mkdir -p "$scratch/$t"

@@ -8,6 +8,23 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gridmate-target}"
 export CARGO_TERM_COLOR=never
+# CI keeps its target folder between runs on a disk it shares: incremental caches are of no use to
+# a clean clone and grow without bound, and a linker that meets a full disk dies of SIGBUS in the
+# middle of some other step. Keep the cache, but never let it fill the disk.
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_INCREMENTAL=0
+  mkdir -p "$CARGO_TARGET_DIR"
+  free_gb() { df -P -BG "$CARGO_TARGET_DIR" | awk 'NR == 2 { sub("G", "", $4); print $4 }'; }
+  if [ "$(free_gb)" -lt 30 ]; then
+    echo "== $(free_gb) GB free: dropping incremental caches"
+    rm -rf "$CARGO_TARGET_DIR"/*/incremental "$CARGO_TARGET_DIR"/*/*/incremental
+  fi
+  if [ "$(free_gb)" -lt 20 ]; then
+    echo "== $(free_gb) GB free: starting the build cache afresh"
+    rm -rf "$CARGO_TARGET_DIR"
+  fi
+  echo "== $(free_gb) GB free for the build"
+fi
 
 echo "== fmt"
 cargo fmt --all -- --check
