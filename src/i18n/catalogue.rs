@@ -251,6 +251,7 @@ catalogue! {
     RolePartyMember => "报到党员", "Party member";
     RoleCommunityAdmin => "社区管理员", "Community admin";
     ErrNotNow => "当前状态下不能进行此操作", "This cannot be done in the issue's current state";
+    ErrNotYours => "这件事已派给或由他人承接，不能由你操作", "This has been dispatched to or taken by someone else";
     ErrNotFound => "找不到该记录，可能已被删除", "Record not found: it may have been removed";
     ErrSignInFirst => "请先登录", "Please sign in first";
     ErrUpdateApp => "数据由更新版本的应用写入，请升级应用", "This data was written by a newer app: update the app";

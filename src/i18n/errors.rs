@@ -15,6 +15,10 @@ impl Lang {
             DeviceError::Invalid(v) => self.validation_error(v),
             DeviceError::Photo(p) => self.t(photo_error(p)).to_string(),
             DeviceError::Transition(_) => self.t(Msg::ErrNotNow).to_string(),
+            DeviceError::OrderTransition(gridmate_model::OrderTransitionError::NotYours {
+                ..
+            }) => self.t(Msg::ErrNotYours).to_string(),
+            DeviceError::OrderTransition(_) => self.t(Msg::ErrNotNow).to_string(),
             DeviceError::NotFound { .. } => self.t(Msg::ErrNotFound).to_string(),
             DeviceError::NoSession => self.t(Msg::ErrSignInFirst).to_string(),
             DeviceError::SchemaTooNew { .. } => self.t(Msg::ErrUpdateApp).to_string(),

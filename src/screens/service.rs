@@ -56,6 +56,7 @@ impl ServiceForm {
         store.record_service(NewService {
             grid_id: grid,
             issue_id: None,
+            order_id: None,
             title: self.title.clone(),
             at: Utc::now(),
             hours_tenths: (hours * 10.0).round() as u16,

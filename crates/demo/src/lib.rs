@@ -80,6 +80,11 @@ pub struct DemoCommunity {
     /// Every step of every issue, oldest first: an issue's status is what its steps make of it.
     pub issue_events: Vec<IssueEvent>,
     pub users: Vec<DemoUser>,
+    pub departments: Vec<Department>,
+    /// Residents' requests (三单制) in the first grid, at every stage; their status is what
+    /// their events make of it.
+    pub orders: Vec<Order>,
+    pub order_events: Vec<OrderEvent>,
 }
 
 impl DemoCommunity {
@@ -113,6 +118,8 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     let visits = make_visits(cfg, &households, worker, &mut rng);
     let mut issues = make_issues(cfg, &buildings, &households, &users, &mut rng);
     let issue_events = make_issue_events(cfg, &mut issues, &users, &mut rng);
+    let departments = make_departments(&mut rng);
+    let (orders, order_events) = make_orders(cfg, &households, &grids, &users, &mut rng);
 
     DemoCommunity {
         community,
@@ -124,7 +131,170 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         issues,
         issue_events,
         users,
+        departments,
+        orders,
+        order_events,
     }
+}
+
+/// The departments a community escalates to (吹哨报到).
+fn make_departments(rng: &mut Rng) -> Vec<Department> {
+    [
+        ("街道综治中心", "0750-3281001"),
+        ("城管执法中队", "0750-3281002"),
+        ("消防救援站", "0750-3281119"),
+        ("物业服务中心", "0750-3281003"),
+        ("市场监管所", "0750-3281004"),
+        ("派出所社区警务室", "0750-3281110"),
+    ]
+    .into_iter()
+    .map(|(name, phone)| Department {
+        id: DepartmentId(rng.uuid()),
+        name: name.into(),
+        phone: Some(phone.into()),
+    })
+    .collect()
+}
+
+/// Requests in the first grid at every stage of 群众点单、社区派单、党员接单, recorded by the
+/// worker, dispatched by the leader, taken by the party member, confirmed by the worker.
+fn make_orders(
+    cfg: &DemoConfig,
+    households: &[Household],
+    grids: &[Grid],
+    users: &[DemoUser],
+    rng: &mut Rng,
+) -> (Vec<Order>, Vec<OrderEvent>) {
+    use OrderAction::*;
+    let by_role = |role: Role| {
+        users
+            .iter()
+            .find(|u| u.user.roles.contains(&role))
+            .expect("the demo has every role")
+    };
+    let (worker, leader, member) = (
+        by_role(Role::GridWorker),
+        by_role(Role::GridLeader),
+        by_role(Role::PartyMember),
+    );
+    let samples: [(OrderKind, &str, &[OrderAction], bool); 12] = [
+        (OrderKind::Wish, "想要一副老花镜", &[], false),
+        (OrderKind::Errand, "代办高龄津贴申请", &[], false),
+        (OrderKind::Repair, "厨房水龙头漏水", &[Dispatch], false),
+        (
+            OrderKind::Assistance,
+            "每周陪同去医院复诊",
+            &[Dispatch],
+            false,
+        ),
+        (OrderKind::Wish, "孩子想要一套课外书", &[Dispatch], true),
+        (OrderKind::Errand, "代取慢性病药品", &[Dispatch], true),
+        (
+            OrderKind::Assistance,
+            "独居老人家中大扫除",
+            &[Dispatch, Take],
+            true,
+        ),
+        (
+            OrderKind::Repair,
+            "楼道声控灯不亮",
+            &[Dispatch, Take],
+            false,
+        ),
+        (
+            OrderKind::Errand,
+            "代缴水电费",
+            &[Dispatch, Take, Done],
+            true,
+        ),
+        (
+            OrderKind::Wish,
+            "想学用智能手机挂号",
+            &[Dispatch, Take, Done, Confirm],
+            true,
+        ),
+        (
+            OrderKind::Assistance,
+            "助浴服务",
+            &[Dispatch, Take, Done, Confirm],
+            false,
+        ),
+        (OrderKind::Other, "反映小区停车难", &[Cancel], false),
+    ];
+    let grid = grids[0].id;
+    let in_grid: Vec<&Household> = households.iter().filter(|h| h.grid_id == grid).collect();
+    let mut orders = Vec::new();
+    let mut events = Vec::new();
+    for (kind, title, path, to_member) in samples {
+        let household = in_grid[rng.below(in_grid.len() as u64) as usize];
+        let recorded_at = cfg.as_of - Duration::hours(6 + rng.below(24 * 12) as i64);
+        let mut order = Order {
+            id: OrderId(rng.uuid()),
+            grid_id: grid,
+            building_id: Some(household.building_id),
+            household_id: Some(household.id),
+            kind,
+            source: OrderSource::Visit,
+            status: OrderStatus::Posted,
+            title: title.into(),
+            description: String::new(),
+            requester: household.head_name.clone(),
+            address: household.address.clone(),
+            recorded_by: worker.user.id,
+            recorded_at,
+            due_at: recorded_at + order::ORDER_TIME_LIMIT,
+            assignee: None,
+            taker: None,
+            satisfaction: None,
+        };
+        let span = (cfg.as_of - recorded_at).num_minutes().max(1);
+        for (n, &action) in path.iter().enumerate() {
+            let actor = match action {
+                Dispatch | Cancel => leader,
+                Take | Done => member,
+                _ => worker,
+            };
+            let assignee = (action == Dispatch && to_member).then_some(member.user.id);
+            let satisfaction = (action == Confirm).then_some(Satisfaction::Satisfied);
+            let parties = OrderParties {
+                actor: actor.user.id,
+                assignee: order.assignee,
+                taker: order.taker,
+            };
+            order.status = order::transition(order.status, action, &actor.user.roles, parties)
+                .expect("every demo path is legal for its actors");
+            match action {
+                Dispatch => order.assignee = assignee,
+                Take => order.taker = Some(actor.user.id),
+                Confirm => order.satisfaction = satisfaction,
+                _ => {}
+            }
+            let note = match action {
+                Dispatch if to_member => "派给党员梁志强",
+                Dispatch => "面向网格党员开放接单",
+                Take => "我来办",
+                Done => "已办结",
+                Confirm => "居民表示满意",
+                Cancel => "已转物业处理，撤单",
+                _ => "",
+            };
+            events.push(OrderEvent {
+                id: OrderEventId(rng.uuid()),
+                order_id: order.id,
+                action,
+                actor: actor.user.id,
+                note: note.into(),
+                at: recorded_at
+                    + Duration::minutes(span * (n as i64 + 1) / (path.len() as i64 + 1)),
+                photos: vec![],
+                assignee,
+                satisfaction,
+                merged_reason: None,
+            });
+        }
+        orders.push(order);
+    }
+    (orders, events)
 }
 
 /// Grids tile a near-square block of cells without gap or overlap: neighbours share their edges
@@ -482,25 +652,31 @@ fn make_issues(
                 || category == IssueCategory::Dispute)
                 .then(|| households.iter().find(|h| h.building_id == building.id))
                 .flatten();
+            let severity = if category == IssueCategory::FireSafety {
+                Severity::High
+            } else {
+                Severity::Low
+            };
+            let id = IssueId(rng.uuid());
+            let reported_at = cfg.as_of - Duration::hours(rng.below(24 * 90) as i64);
             Issue {
-                id: IssueId(rng.uuid()),
+                id,
                 grid_id: building.grid_id,
                 building_id: Some(building.id),
                 household_id: household.map(|h| h.id),
                 category,
-                severity: if category == IssueCategory::FireSafety {
-                    Severity::High
-                } else {
-                    Severity::Low
-                },
+                severity,
                 source: IssueSource::Visit,
                 status,
                 title: format!("{}栋{}", building.number, title),
                 description: description.into(),
                 location: Some((building.lat + 0.0002, building.lon - 0.0001)),
                 reported_by: users[0].user.id,
-                reported_at: cfg.as_of - Duration::hours(rng.below(24 * 90) as i64),
+                reported_at,
                 photos: vec![],
+                assignee: None,
+                department_id: None,
+                due_at: Some(reported_at + issue::time_limit(category, severity)),
             }
         })
         .collect()
@@ -550,6 +726,9 @@ fn make_issue_events(
             };
             status = issue::transition(status, action, actor.user.roles[0])
                 .expect("every demo path is legal for its actors");
+            if action == IssueAction::Assign {
+                issue.assignee = Some(worker.user.id);
+            }
             let note = match action {
                 IssueAction::Accept => "已受理",
                 IssueAction::Assign => "派网格员处理",
@@ -614,6 +793,43 @@ mod tests {
             }
         }
         assert!(with_history > d.issues.len() / 2);
+    }
+
+    #[test]
+    fn every_order_status_is_what_its_events_make_of_it() {
+        let d = generate(&DemoConfig::lianhe());
+        let roles: HashMap<UserId, Vec<Role>> = d
+            .users
+            .iter()
+            .map(|u| (u.user.id, u.user.roles.clone()))
+            .collect();
+        let mut statuses = HashSet::new();
+        for o in &d.orders {
+            let (mut status, mut assignee, mut taker) = (OrderStatus::Posted, None, None);
+            for e in d.order_events.iter().filter(|e| e.order_id == o.id) {
+                let parties = OrderParties {
+                    actor: e.actor,
+                    assignee,
+                    taker,
+                };
+                status = order::transition(status, e.action, &roles[&e.actor], parties).unwrap();
+                match e.action {
+                    OrderAction::Dispatch => assignee = e.assignee,
+                    OrderAction::Take => taker = Some(e.actor),
+                    _ => {}
+                }
+            }
+            assert_eq!((status, assignee, taker), (o.status, o.assignee, o.taker));
+            assert!(o.due_at > o.recorded_at);
+            statuses.insert(status);
+        }
+        assert_eq!(statuses.len(), OrderStatus::ALL.len(), "every stage shown");
+        assert!(d.issues.iter().all(|i| i.due_at.is_some()));
+        assert!(
+            d.issues
+                .iter()
+                .any(|i| i.assignee == Some(d.user(Role::GridWorker).user.id))
+        );
     }
 
     #[test]

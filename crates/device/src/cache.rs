@@ -27,6 +27,9 @@ pub struct ScopeData<'a> {
     pub issue_events: &'a [IssueEvent],
     pub checkins: &'a [CheckIn],
     pub services: &'a [ServiceRecord],
+    pub departments: &'a [Department],
+    pub orders: &'a [Order],
+    pub order_events: &'a [OrderEvent],
     /// Keep residents' full phone numbers (roles that call residents); otherwise only the
     /// masked form is stored.
     pub keep_full_phones: bool,
@@ -47,6 +50,9 @@ impl<'a> ScopeData<'a> {
             issue_events: &d.issue_events,
             checkins: &[],
             services: &[],
+            departments: &d.departments,
+            orders: &d.orders,
+            order_events: &d.order_events,
             keep_full_phones,
         }
     }
@@ -287,13 +293,16 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
     {
         let mut ins = tx.prepare_cached(
             "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
-                 source, status, title, description, lat, lon, reported_by, reported_at, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 source, status, title, description, lat, lon, reported_by, reported_at, photos,
+                 assignee, department_id, due_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)",
         )?;
         let mut upd = tx.prepare_cached(
             "UPDATE issues SET grid_id = ?2, building_id = ?3, household_id = ?4, category = ?5,
                     severity = ?6, source = ?7, status = ?8, title = ?9, description = ?10,
-                    lat = ?11, lon = ?12, reported_by = ?13, reported_at = ?14, photos = ?15
+                    lat = ?11, lon = ?12, reported_by = ?13, reported_at = ?14, photos = ?15,
+                    assignee = ?16, department_id = ?17, due_at = ?18
               WHERE id = ?1",
         )?;
         for i in d.issues {
@@ -316,6 +325,9 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
                     i.reported_by.0,
                     ms(i.reported_at),
                     photos_text(&i.photos),
+                    i.assignee.map(|a| a.0),
+                    i.department_id.map(|d| d.0),
+                    i.due_at.map(ms),
                 ],
             )?;
             rows += 1;
@@ -373,8 +385,8 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
         }
         let mut st = tx.prepare_cached(
             "INSERT OR IGNORE INTO service_records (id, user_id, grid_id, issue_id, title, at,
-                 hours_tenths, people_served, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 hours_tenths, people_served, photos, order_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         for s in d.services {
             st.execute(params![
@@ -386,11 +398,13 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
                 ms(s.at),
                 s.hours_tenths,
                 s.people_served,
-                photos_text(&s.photos)
+                photos_text(&s.photos),
+                s.order_id.map(|o| o.0),
             ])?;
             rows += 1;
         }
     }
+    rows += crate::orders::write_pulled(tx, d.departments, d.orders, d.order_events)?;
     Ok(rows)
 }
 

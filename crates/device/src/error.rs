@@ -1,4 +1,4 @@
-use gridmate_model::{TransitionError, ValidationError};
+use gridmate_model::{OrderTransitionError, TransitionError, ValidationError};
 
 /// Everything that can go wrong in the device crate. The app words each variant in the user's
 /// language; the `Display` text is for logs and developers.
@@ -20,6 +20,8 @@ pub enum DeviceError {
     Invalid(#[from] ValidationError),
     #[error("{0}")]
     Transition(#[from] TransitionError),
+    #[error("{0}")]
+    OrderTransition(#[from] OrderTransitionError),
     #[error("{0}")]
     Photo(#[from] crate::photos::PhotoError),
     #[error("no {what} with id {id}")]

@@ -228,7 +228,8 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let mut st = self.conn.prepare_cached(
-            "SELECT id, grid_id, issue_id, title, at, hours_tenths, people_served, photos
+            "SELECT id, grid_id, issue_id, title, at, hours_tenths, people_served, photos,
+                    order_id
                FROM service_records WHERE user_id = ?1 ORDER BY at DESC LIMIT 20",
         )?;
         let recent = st
@@ -243,6 +244,7 @@ impl Store {
                     hours_tenths: r.get(5)?,
                     people_served: r.get(6)?,
                     photos: photos(&r.get::<_, String>(7)?),
+                    order_id: r.get::<_, Option<uuid::Uuid>>(8)?.map(OrderId),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

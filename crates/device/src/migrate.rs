@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "drafts",
         sql: include_str!("../../../migrations/0005_drafts.sql"),
     },
+    Migration {
+        version: 6,
+        name: "orders",
+        sql: include_str!("../../../migrations/0006_orders.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

@@ -135,6 +135,9 @@ pub struct IssueRow {
     pub reported_by: UserId,
     pub reported_at: DateTime<Utc>,
     pub location: Option<(f64, f64)>,
+    /// When it should be closed by; overdue when past.
+    pub due_at: Option<DateTime<Utc>>,
+    pub assignee: Option<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -203,7 +206,7 @@ fn household_row(r: &Row<'_>, as_of_ms: i64) -> rusqlite::Result<HouseholdRow> {
 
 pub(crate) const ISSUE_ROW: &str =
     "id, grid_id, building_id, household_id, category, severity, status, title,
-     reported_by, reported_at, lat, lon";
+     reported_by, reported_at, lat, lon, due_at, assignee";
 
 pub(crate) fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
     let code = |i: usize| r.get::<_, String>(i);
@@ -221,6 +224,8 @@ pub(crate) fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
         reported_by: UserId(r.get(8)?),
         reported_at: from_ms(r.get(9)?),
         location: lat.zip(lon),
+        due_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
+        assignee: r.get::<_, Option<uuid::Uuid>>(13)?.map(UserId),
     })
 }
 

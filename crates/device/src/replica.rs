@@ -26,12 +26,15 @@ fn table(entity: &str) -> Option<&'static str> {
         "visit" => "visits",
         "checkin" => "checkins",
         "service_record" => "service_records",
+        "department" => "departments",
+        "order" => "orders",
+        "order_event" => "order_events",
         _ => return None,
     })
 }
 
 /// Tables holding residents' personal data, wiped when the token is revoked.
-const PERSONAL_TABLES: [&str; 7] = [
+const PERSONAL_TABLES: [&str; 9] = [
     "residents",
     "households",
     "visits",
@@ -39,8 +42,13 @@ const PERSONAL_TABLES: [&str; 7] = [
     "issue_events",
     "checkins",
     "service_records",
+    "orders",
+    "order_events",
 ];
-const ALL_TABLES: [&str; 10] = [
+const ALL_TABLES: [&str; 13] = [
+    "orders",
+    "order_events",
+    "departments",
     "residents",
     "households",
     "visits",
@@ -78,6 +86,9 @@ struct Batch {
     visits: Vec<Visit>,
     checkins: Vec<CheckIn>,
     services: Vec<ServiceRecord>,
+    departments: Vec<Department>,
+    orders: Vec<Order>,
+    order_events: Vec<OrderEvent>,
 }
 
 fn photo_refs(list: &[String]) -> Vec<PhotoRef> {
@@ -170,6 +181,9 @@ impl Batch {
                     reported_by: UserId(i.reported_by),
                     reported_at: i.reported_at,
                     photos: photo_refs(&i.photos),
+                    assignee: i.assignee_id.map(UserId),
+                    department_id: i.department_id.map(DepartmentId),
+                    due_at: i.due_at,
                 });
             }
             Record::IssueEvent(e) => {
@@ -231,12 +245,22 @@ impl Batch {
                 user_id: UserId(s.user_id),
                 grid_id: GridId(s.grid_id),
                 issue_id: s.issue_id.map(IssueId),
+                order_id: s.order_id.map(OrderId),
                 title: s.title,
                 at: s.at,
                 hours_tenths: (s.hours * 10.0).round().clamp(0.0, f64::from(u16::MAX)) as u16,
                 people_served: s.people_served,
                 photos: photo_refs(&s.photos),
             }),
+            Record::Department(d) => self.departments.push(d.to_model()),
+            Record::Order(o) => match o.to_model() {
+                Some(o) => self.orders.push(o),
+                None => return false,
+            },
+            Record::OrderEvent(e) => match e.to_model() {
+                Some(e) => self.order_events.push(e),
+                None => return false,
+            },
         }
         true
     }
@@ -276,6 +300,17 @@ impl Batch {
                     },
                     services: if keep_full_phones {
                         &self.services
+                    } else {
+                        &[]
+                    },
+                    departments: if keep_full_phones {
+                        &self.departments
+                    } else {
+                        &[]
+                    },
+                    orders: if keep_full_phones { &self.orders } else { &[] },
+                    order_events: if keep_full_phones {
+                        &self.order_events
                     } else {
                         &[]
                     },

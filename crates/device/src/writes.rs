@@ -50,6 +50,8 @@ pub struct NewIssue {
 pub struct NewService {
     pub grid_id: GridId,
     pub issue_id: Option<IssueId>,
+    /// The order this service carried out (set by `Store::complete_order`).
+    pub order_id: Option<OrderId>,
     pub title: String,
     pub at: DateTime<Utc>,
     pub hours_tenths: u16,
@@ -80,7 +82,7 @@ fn check_fix(fix: &Option<GpsFix>) -> Result<()> {
     Ok(())
 }
 
-fn check_photos(photos: &[PhotoRef]) -> Result<()> {
+pub(crate) fn check_photos(photos: &[PhotoRef]) -> Result<()> {
     if photos.len() > limits::MAX_PHOTOS {
         return Err(ValidationError::TooMany {
             field: "photos",
@@ -92,12 +94,12 @@ fn check_photos(photos: &[PhotoRef]) -> Result<()> {
     Ok(())
 }
 
-fn photo_strings(photos: &[PhotoRef]) -> Vec<String> {
+pub(crate) fn photo_strings(photos: &[PhotoRef]) -> Vec<String> {
     photos.iter().map(|p| p.as_str().to_string()).collect()
 }
 
 /// Validate the payload exactly as the server will, then append it to the outbox.
-fn enqueue_checked(
+pub(crate) fn enqueue_checked(
     tx: &Transaction<'_>,
     payload: MutationPayload,
     subject: uuid::Uuid,
@@ -231,8 +233,14 @@ fn act_on_issue_in(
     action: IssueAction,
     note: &str,
     photos: Vec<PhotoRef>,
+    department: Option<DepartmentId>,
 ) -> Result<(IssueEventId, IssueStatus)> {
     let note = validate::text("note", note, limits::TEXT, action == IssueAction::Comment)?;
+    if let Some(d) = department
+        && !exists(tx, "departments", d.0)?
+    {
+        return Err(DeviceError::not_found("department", d));
+    }
     check_photos(&photos)?;
     let now = Utc::now();
     let status: String = tx
@@ -261,8 +269,8 @@ fn act_on_issue_in(
         photos_text(&photos)
     ])?;
     tx.execute(
-        "UPDATE issues SET status = ?2 WHERE id = ?1",
-        params![issue_id.0, to.code()],
+        "UPDATE issues SET status = ?2, department_id = COALESCE(?3, department_id) WHERE id = ?1",
+        params![issue_id.0, to.code(), department.map(|d| d.0)],
     )?;
     let payload = MutationPayload::IssueEvent(IssueEventData {
         event_id: id.0,
@@ -272,10 +280,60 @@ fn act_on_issue_in(
         photos: photo_strings(&photos),
         assignee_id: None,
         department: None,
+        department_id: department.map(|d| d.0),
         duplicate_of: None,
     });
     enqueue_checked(tx, payload, issue_id.0, now)?;
     Ok((id, to))
+}
+
+/// Volunteer service, written in `tx`.
+pub(crate) fn record_service_in(
+    tx: &Transaction<'_>,
+    session: &Session,
+    s: NewService,
+) -> Result<ServiceRecordId> {
+    let title = validate::text("title", &s.title, limits::TITLE, true)?;
+    if !(1..=240).contains(&s.hours_tenths) {
+        return Err(ValidationError::OutOfRange {
+            field: "时长",
+            value: f64::from(s.hours_tenths) / 10.0,
+        }
+        .into());
+    }
+    check_photos(&s.photos)?;
+    let id = ServiceRecordId::new_v7();
+    let now = Utc::now();
+    tx.execute(
+        "INSERT INTO service_records (id, user_id, grid_id, issue_id, title, at, hours_tenths,
+             people_served, photos, order_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            id.0,
+            session.user.id.0,
+            s.grid_id.0,
+            s.issue_id.map(|i| i.0),
+            title,
+            ms(s.at),
+            s.hours_tenths,
+            s.people_served,
+            photos_text(&s.photos),
+            s.order_id.map(|o| o.0),
+        ],
+    )?;
+    let payload = MutationPayload::ServiceRecord(ServiceData {
+        service_id: id.0,
+        grid_id: s.grid_id.0,
+        issue_id: s.issue_id.map(|i| i.0),
+        order_id: s.order_id.map(|o| o.0),
+        title,
+        at: s.at,
+        hours: f64::from(s.hours_tenths) / 10.0,
+        people_served: s.people_served,
+        photos: photo_strings(&s.photos),
+    });
+    enqueue_checked(tx, payload, id.0, now)?;
+    Ok(id)
 }
 
 impl Store {
@@ -329,7 +387,30 @@ impl Store {
         note: &str,
         photos: Vec<PhotoRef>,
     ) -> Result<(IssueEventId, IssueStatus)> {
-        self.one_action(|tx, session| act_on_issue_in(tx, session, issue_id, action, note, photos))
+        self.one_action(|tx, session| {
+            act_on_issue_in(tx, session, issue_id, action, note, photos, None)
+        })
+    }
+
+    /// Escalate an issue to a department from the synced list (吹哨报到).
+    pub fn escalate_issue(
+        &mut self,
+        issue_id: IssueId,
+        department: DepartmentId,
+        note: &str,
+        photos: Vec<PhotoRef>,
+    ) -> Result<(IssueEventId, IssueStatus)> {
+        self.one_action(|tx, session| {
+            act_on_issue_in(
+                tx,
+                session,
+                issue_id,
+                IssueAction::Escalate,
+                note,
+                photos,
+                Some(department),
+            )
+        })
     }
 
     /// A new issue resolved on the spot, in ONE transaction: both or neither.
@@ -341,7 +422,15 @@ impl Store {
     ) -> Result<IssueId> {
         self.one_action(|tx, session| {
             let id = report_issue_in(tx, session, n)?;
-            act_on_issue_in(tx, session, id, IssueAction::ResolveOnSpot, note, after)?;
+            act_on_issue_in(
+                tx,
+                session,
+                id,
+                IssueAction::ResolveOnSpot,
+                note,
+                after,
+                None,
+            )?;
             Ok(id)
         })
     }
@@ -398,48 +487,7 @@ impl Store {
 
     /// Log volunteer service (hours in tenths: 15 = 1.5 h).
     pub fn record_service(&mut self, s: NewService) -> Result<ServiceRecordId> {
-        let session = self.require_session()?;
-        let title = validate::text("title", &s.title, limits::TITLE, true)?;
-        if !(1..=240).contains(&s.hours_tenths) {
-            return Err(ValidationError::OutOfRange {
-                field: "时长",
-                value: f64::from(s.hours_tenths) / 10.0,
-            }
-            .into());
-        }
-        check_photos(&s.photos)?;
-        let id = ServiceRecordId::new_v7();
-        let now = Utc::now();
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO service_records (id, user_id, grid_id, issue_id, title, at, hours_tenths,
-                 people_served, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id.0,
-                session.user.id.0,
-                s.grid_id.0,
-                s.issue_id.map(|i| i.0),
-                title,
-                ms(s.at),
-                s.hours_tenths,
-                s.people_served,
-                photos_text(&s.photos)
-            ],
-        )?;
-        let payload = MutationPayload::ServiceRecord(ServiceData {
-            service_id: id.0,
-            grid_id: s.grid_id.0,
-            issue_id: s.issue_id.map(|i| i.0),
-            title,
-            at: s.at,
-            hours: f64::from(s.hours_tenths) / 10.0,
-            people_served: s.people_served,
-            photos: photo_strings(&s.photos),
-        });
-        enqueue_checked(&tx, payload, id.0, now)?;
-        tx.commit()?;
-        Ok(id)
+        self.one_action(|tx, session| record_service_in(tx, session, s))
     }
 
     /// Correct a household's facts. Each changed field travels with this device's HLC; the

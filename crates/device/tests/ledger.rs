@@ -176,6 +176,7 @@ fn a_party_members_year_of_service_adds_up() {
             .record_service(NewService {
                 grid_id: d.grids[0].id,
                 issue_id: None,
+                order_id: None,
                 title: "陪同独居老人就医".into(),
                 at: Utc::now(),
                 hours_tenths: hours,

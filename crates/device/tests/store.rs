@@ -686,6 +686,7 @@ fn service_and_household_patch_enqueue_their_mutations() {
         .record_service(NewService {
             grid_id: d.grids[0].id,
             issue_id: None,
+            order_id: None,
             title: "帮独居老人代购药品".into(),
             at: Utc::now(),
             hours_tenths: 15,
@@ -719,6 +720,7 @@ fn service_and_household_patch_enqueue_their_mutations() {
                 title: "x".into(),
                 grid_id: d.grids[0].id,
                 issue_id: None,
+                order_id: None,
                 at: Utc::now(),
                 people_served: 0,
                 photos: vec![]

@@ -76,6 +76,7 @@ fn push() -> Result<()> {
     store.record_service(NewService {
         grid_id: grid,
         issue_id: None,
+        order_id: None,
         title: "清理小广告".into(),
         at: now,
         hours_tenths: 15,

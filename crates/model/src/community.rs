@@ -181,3 +181,13 @@ mod tests {
         );
     }
 }
+
+/// Where an issue is escalated to (吹哨报到): a department of the street or a service the
+/// community works with (综治中心, 城管, 物业, 消防…). Managed by the office.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Department {
+    pub id: crate::ids::DepartmentId,
+    pub name: String,
+    /// The duty phone, shown so a worker can call ahead.
+    pub phone: Option<String>,
+}

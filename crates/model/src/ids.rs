@@ -56,6 +56,11 @@ id_type!(
     VisitId,
     CheckInId,
     ServiceRecordId,
+    /// A resident's request (三单制 order).
+    OrderId,
+    OrderEventId,
+    /// An escalation target (综治, 城管, 物业…).
+    DepartmentId,
     /// The idempotency key of one mutation in the outbox.
     MutationId,
 );

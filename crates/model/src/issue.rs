@@ -21,10 +21,10 @@
 //! an independently written grid.
 
 use crate::code_enum;
-use crate::ids::{BuildingId, GridId, HouseholdId, IssueEventId, IssueId, UserId};
+use crate::ids::{BuildingId, DepartmentId, GridId, HouseholdId, IssueEventId, IssueId, UserId};
 use crate::people::Role;
 use crate::records::PhotoRef;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 code_enum! {
     /// Where an issue stands in the ledger.
@@ -116,6 +116,24 @@ pub struct Issue {
     pub reported_by: UserId,
     pub reported_at: DateTime<Utc>,
     pub photos: Vec<PhotoRef>,
+    /// Who it was assigned to (社区派单), if anyone.
+    pub assignee: Option<UserId>,
+    /// The department it was escalated to, if any.
+    pub department_id: Option<DepartmentId>,
+    /// When it should be closed by: reported time + [`time_limit`]. Overdue is derived from it
+    /// and the clock, never stored.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// How long an issue of a category and severity may stay open (处置时限). A fire hazard is a
+/// day whatever its severity; otherwise a day, three days or a week by severity. The office
+/// may set its own limits; these are the defaults the server applies.
+pub fn time_limit(category: IssueCategory, severity: Severity) -> Duration {
+    match (category, severity) {
+        (IssueCategory::FireSafety, _) | (_, Severity::High) => Duration::hours(24),
+        (_, Severity::Medium) => Duration::hours(72),
+        (_, Severity::Low) => Duration::days(7),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

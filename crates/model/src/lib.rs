@@ -6,6 +6,8 @@
 //!   [`CheckIn`], [`ServiceRecord`], ...) and their typed ids;
 //! - the issue state machine ([`issue::transition`]), the single source of truth for which
 //!   [`IssueAction`] a [`Role`] may take in which [`IssueStatus`];
+//! - the order (三单制) state machine ([`order::transition`]), where the person counts as well
+//!   as the role;
 //! - the hybrid logical clock ([`Hlc`], [`HlcClock`]) that orders field edits made offline;
 //! - geo rules ([`geo_rules`]): point-in-grid with GPS accuracy, WGS-84 ↔ GCJ-02;
 //! - address parsing ("12-2-301", "12栋2单元301") and validation of what users type.
@@ -22,18 +24,25 @@ pub mod hex;
 pub mod hlc;
 pub mod ids;
 pub mod issue;
+pub mod order;
 pub mod people;
 pub mod records;
 pub mod validate;
 
 pub use address::RoomAddress;
-pub use community::{Building, Community, Grid, GridKind, Household, HouseholdTag, Resident};
+pub use community::{
+    Building, Community, Department, Grid, GridKind, Household, HouseholdTag, Resident,
+};
 pub use geo_rules::{GeoVerdict, GpsFix, GridFix};
 pub use hlc::{Hlc, HlcClock};
 pub use ids::*;
 pub use issue::{
     Issue, IssueAction, IssueCategory, IssueEvent, IssueSource, IssueStatus, Severity,
     TransitionError,
+};
+pub use order::{
+    Order, OrderAction, OrderEvent, OrderKind, OrderParties, OrderSource, OrderStatus,
+    OrderTransitionError, Satisfaction,
 };
 pub use people::{Assignment, Role, User};
 pub use records::{CheckIn, PhotoRef, ServiceRecord, Visit, VisitKind, VisitOutcome};

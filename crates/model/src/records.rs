@@ -87,6 +87,8 @@ pub struct ServiceRecord {
     pub user_id: UserId,
     pub grid_id: GridId,
     pub issue_id: Option<IssueId>,
+    /// The order (三单制) this service carried out.
+    pub order_id: Option<crate::ids::OrderId>,
     pub title: String,
     pub at: DateTime<Utc>,
     /// Hours in tenths, so that 1.5 h is exact.

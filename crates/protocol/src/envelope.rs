@@ -93,12 +93,15 @@ pub enum Entity {
     Visit,
     Checkin,
     ServiceRecord,
+    Department,
+    Order,
+    OrderEvent,
     #[serde(other)]
     Unknown,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 9] = [
+    pub const ALL: [Entity; 12] = [
         Entity::Grid,
         Entity::Building,
         Entity::Household,
@@ -108,6 +111,9 @@ impl Entity {
         Entity::Visit,
         Entity::Checkin,
         Entity::ServiceRecord,
+        Entity::Department,
+        Entity::Order,
+        Entity::OrderEvent,
     ];
 
     /// The snake_case code on the wire, in storage and in the scope digest.
@@ -122,6 +128,9 @@ impl Entity {
             Entity::Visit => "visit",
             Entity::Checkin => "checkin",
             Entity::ServiceRecord => "service_record",
+            Entity::Department => "department",
+            Entity::Order => "order",
+            Entity::OrderEvent => "order_event",
             Entity::Unknown => "unknown",
         }
     }

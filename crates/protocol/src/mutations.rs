@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use gridmate_model::validate::{self, ValidationError, limits};
 use gridmate_model::{
-    GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, PhotoRef, Severity, VisitKind,
-    VisitOutcome,
+    GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, OrderAction, OrderKind, OrderSource,
+    PhotoRef, Satisfaction, Severity, VisitKind, VisitOutcome,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,7 +21,8 @@ pub struct Mutation {
     /// Made on the device (UUIDv7); the idempotency key.
     pub id: Uuid,
     /// `visit.record`, `issue.report`, `issue.event`, `household.patch`, `resident.patch`,
-    /// `checkin.record` or `service.record`; an unknown kind is `rejected`, not a 400.
+    /// `checkin.record`, `service.record`, `order.create` or `order.event`; an unknown kind is
+    /// `rejected`, not a 400.
     pub kind: String,
     pub recorded_at: DateTime<Utc>,
     /// `"<wall_ms>-<counter>"`, see `gridmate_model::Hlc`.
@@ -127,9 +128,12 @@ pub struct IssueEventData {
     /// For `assign`: who takes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<Uuid>,
-    /// For `escalate`: the department it goes to.
+    /// For `escalate`: the department it goes to, by name (older clients) …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// … or, from the synced list, by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<Uuid>,
     /// For `reject_duplicate`: the issue this one duplicates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<Uuid>,
@@ -170,12 +174,51 @@ pub struct ServiceData {
     pub grid_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue_id: Option<Uuid>,
+    /// The order (三单制) this service carried out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
     pub title: String,
     pub at: DateTime<Utc>,
     pub hours: f64,
     pub people_served: u16,
     #[serde(default)]
     pub photos: Vec<String>,
+}
+
+/// `order.create`: a resident's request (群众点单), recorded in the field or at the office.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderCreateData {
+    pub order_id: Uuid,
+    pub grid_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<Uuid>,
+    pub kind: String,
+    pub source: String,
+    pub title: String,
+    pub description: String,
+    /// Who asked, as they gave their name.
+    pub requester: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// `order.event`: one step on an order, replayed through `gridmate_model::order::transition`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderEventData {
+    pub event_id: Uuid,
+    pub order_id: Uuid,
+    pub action: String,
+    pub note: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// For `dispatch`: the member it goes to; absent, the order is open to the grid's members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<Uuid>,
+    /// For `confirm`: the resident's feedback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<String>,
 }
 
 /// A decoded, validated mutation payload.
@@ -188,10 +231,12 @@ pub enum MutationPayload {
     ResidentPatch(PatchData),
     CheckinRecord(CheckinData),
     ServiceRecord(ServiceData),
+    OrderCreate(OrderCreateData),
+    OrderEvent(OrderEventData),
 }
 
 impl MutationPayload {
-    pub const KINDS: [&'static str; 7] = [
+    pub const KINDS: [&'static str; 9] = [
         "visit.record",
         "issue.report",
         "issue.event",
@@ -199,6 +244,8 @@ impl MutationPayload {
         "resident.patch",
         "checkin.record",
         "service.record",
+        "order.create",
+        "order.event",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -210,6 +257,8 @@ impl MutationPayload {
             MutationPayload::ResidentPatch(_) => "resident.patch",
             MutationPayload::CheckinRecord(_) => "checkin.record",
             MutationPayload::ServiceRecord(_) => "service.record",
+            MutationPayload::OrderCreate(_) => "order.create",
+            MutationPayload::OrderEvent(_) => "order.event",
         }
     }
 
@@ -224,6 +273,8 @@ impl MutationPayload {
             }
             MutationPayload::CheckinRecord(d) => serde_json::to_value(d),
             MutationPayload::ServiceRecord(d) => serde_json::to_value(d),
+            MutationPayload::OrderCreate(d) => serde_json::to_value(d),
+            MutationPayload::OrderEvent(d) => serde_json::to_value(d),
         };
         // These types hold only strings, numbers, uuids and timestamps: serialising cannot fail.
         v.unwrap_or(serde_json::Value::Null)
@@ -248,6 +299,8 @@ impl MutationPayload {
             "resident.patch" => MutationPayload::ResidentPatch(parse("resident.patch", data)?),
             "checkin.record" => MutationPayload::CheckinRecord(parse("checkin.record", data)?),
             "service.record" => MutationPayload::ServiceRecord(parse("service.record", data)?),
+            "order.create" => MutationPayload::OrderCreate(parse("order.create", data)?),
+            "order.event" => MutationPayload::OrderEvent(parse("order.event", data)?),
             other => {
                 return Err(PayloadError::UnknownKind(other.chars().take(64).collect()));
             }
@@ -351,6 +404,46 @@ impl MutationPayload {
                     }));
                 }
                 photos(&s.photos)
+            }
+            MutationPayload::OrderCreate(o) => {
+                OrderKind::from_code(&o.kind)
+                    .ok_or_else(|| bad(format!("unknown order kind {:?}", o.kind)))?;
+                OrderSource::from_code(&o.source)
+                    .ok_or_else(|| bad(format!("unknown source {:?}", o.source)))?;
+                validate::text("title", &o.title, limits::TITLE, true).map_err(invalid)?;
+                validate::text("description", &o.description, limits::TEXT, false)
+                    .map_err(invalid)?;
+                validate::text("requester", &o.requester, limits::NAME, false).map_err(invalid)?;
+                photos(&o.photos)
+            }
+            MutationPayload::OrderEvent(e) => {
+                let action = OrderAction::from_code(&e.action)
+                    .ok_or_else(|| bad(format!("unknown action {:?}", e.action)))?;
+                validate::text(
+                    "note",
+                    &e.note,
+                    limits::TEXT,
+                    action == OrderAction::Comment,
+                )
+                .map_err(invalid)?;
+                match (&e.satisfaction, action) {
+                    (None, OrderAction::Confirm) => {
+                        return Err(invalid(ValidationError::Required {
+                            field: "satisfaction",
+                        }));
+                    }
+                    (Some(_), a) if a != OrderAction::Confirm => {
+                        return Err(bad("satisfaction goes with confirm only".into()));
+                    }
+                    (Some(code), _) if Satisfaction::from_code(code).is_none() => {
+                        return Err(bad(format!("unknown satisfaction {code:?}")));
+                    }
+                    _ => {}
+                }
+                if e.assignee_id.is_some() && action != OrderAction::Dispatch {
+                    return Err(bad("assignee_id goes with dispatch only".into()));
+                }
+                photos(&e.photos)
             }
         }
     }

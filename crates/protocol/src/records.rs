@@ -93,6 +93,12 @@ pub struct IssueRecord {
     pub photos: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<Uuid>,
+    /// Set by `escalate`: the department it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<Uuid>,
+    /// Reported time + the category's and severity's time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,12 +157,72 @@ pub struct ServiceRecordRecord {
     pub grid_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue_id: Option<Uuid>,
+    /// The order this service carried out, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
     pub title: String,
     pub at: DateTime<Utc>,
     pub hours: f64,
     pub people_served: u16,
     #[serde(default)]
     pub photos: Vec<String>,
+}
+
+/// An escalation target, community-wide; sent to every user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentRecord {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// A resident's request (三单制). The server keeps `status`, `assignee_id`, `taker_id` and
+/// `satisfaction` as the replay of its `order_event`s left them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<Uuid>,
+    pub kind: String,
+    pub source: String,
+    pub status: String,
+    pub title: String,
+    pub description: String,
+    pub requester: String,
+    pub address: String,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taker_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<String>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderEventRecord {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub action: String,
+    pub actor_id: Uuid,
+    pub note: String,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_reason: Option<String>,
 }
 
 /// A decoded upsert.
@@ -171,6 +237,9 @@ pub enum Record {
     Visit(VisitRecord),
     Checkin(CheckinRecord),
     ServiceRecord(ServiceRecordRecord),
+    Department(DepartmentRecord),
+    Order(OrderRecord),
+    OrderEvent(OrderEventRecord),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +270,9 @@ pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
         Entity::Visit => Record::Visit(parse(entity, data)?),
         Entity::Checkin => Record::Checkin(parse(entity, data)?),
         Entity::ServiceRecord => Record::ServiceRecord(parse(entity, data)?),
+        Entity::Department => Record::Department(parse(entity, data)?),
+        Entity::Order => Record::Order(parse(entity, data)?),
+        Entity::OrderEvent => Record::OrderEvent(parse(entity, data)?),
         Entity::Unknown => return Err(RecordError::UnknownEntity),
     })
 }
@@ -222,6 +294,9 @@ impl Record {
             Record::Visit(_) => Entity::Visit,
             Record::Checkin(_) => Entity::Checkin,
             Record::ServiceRecord(_) => Entity::ServiceRecord,
+            Record::Department(_) => Entity::Department,
+            Record::Order(_) => Entity::Order,
+            Record::OrderEvent(_) => Entity::OrderEvent,
         }
     }
 }
@@ -301,4 +376,144 @@ pub fn tags_from_codes(codes: &[String]) -> Vec<m::HouseholdTag> {
 
 pub fn tags_to_codes(tags: &[m::HouseholdTag]) -> Vec<String> {
     tags.iter().map(|t| t.code().to_string()).collect()
+}
+
+fn photo_codes(photos: &[m::PhotoRef]) -> Vec<String> {
+    photos.iter().map(|p| p.as_str().to_string()).collect()
+}
+
+fn photo_refs(codes: &[String]) -> Vec<m::PhotoRef> {
+    codes.iter().filter_map(|c| m::PhotoRef::parse(c)).collect()
+}
+
+impl IssueRecord {
+    pub fn from_model(i: &m::Issue) -> Self {
+        Self {
+            id: i.id.0,
+            grid_id: i.grid_id.0,
+            status: i.status.code().into(),
+            category: i.category.code().into(),
+            severity: i.severity.code().into(),
+            source: i.source.code().into(),
+            title: i.title.clone(),
+            description: i.description.clone(),
+            building_id: i.building_id.map(|b| b.0),
+            household_id: i.household_id.map(|h| h.0),
+            location: i.location.map(|(lat, lon)| Location {
+                lat,
+                lon,
+                accuracy_m: None,
+            }),
+            reported_by: i.reported_by.0,
+            reported_at: i.reported_at,
+            photos: photo_codes(&i.photos),
+            assignee_id: i.assignee.map(|a| a.0),
+            department_id: i.department_id.map(|d| d.0),
+            due_at: i.due_at,
+        }
+    }
+}
+
+impl DepartmentRecord {
+    pub fn from_model(d: &m::Department) -> Self {
+        Self {
+            id: d.id.0,
+            name: d.name.clone(),
+            phone: d.phone.clone(),
+        }
+    }
+
+    pub fn to_model(&self) -> m::Department {
+        m::Department {
+            id: self.id.into(),
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
+impl OrderRecord {
+    pub fn from_model(o: &m::Order) -> Self {
+        Self {
+            id: o.id.0,
+            grid_id: o.grid_id.0,
+            building_id: o.building_id.map(|b| b.0),
+            household_id: o.household_id.map(|h| h.0),
+            kind: o.kind.code().into(),
+            source: o.source.code().into(),
+            status: o.status.code().into(),
+            title: o.title.clone(),
+            description: o.description.clone(),
+            requester: o.requester.clone(),
+            address: o.address.clone(),
+            recorded_by: o.recorded_by.0,
+            recorded_at: o.recorded_at,
+            due_at: o.due_at,
+            assignee_id: o.assignee.map(|a| a.0),
+            taker_id: o.taker.map(|t| t.0),
+            satisfaction: o.satisfaction.map(|s| s.code().into()),
+            photos: vec![],
+        }
+    }
+
+    /// The domain order; `None` when a code is one this version does not know.
+    pub fn to_model(&self) -> Option<m::Order> {
+        Some(m::Order {
+            id: self.id.into(),
+            grid_id: self.grid_id.into(),
+            building_id: self.building_id.map(Into::into),
+            household_id: self.household_id.map(Into::into),
+            kind: m::OrderKind::from_code(&self.kind)?,
+            source: m::OrderSource::from_code(&self.source)?,
+            status: m::OrderStatus::from_code(&self.status)?,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            requester: self.requester.clone(),
+            address: self.address.clone(),
+            recorded_by: self.recorded_by.into(),
+            recorded_at: self.recorded_at,
+            due_at: self.due_at,
+            assignee: self.assignee_id.map(Into::into),
+            taker: self.taker_id.map(Into::into),
+            satisfaction: match &self.satisfaction {
+                Some(code) => Some(m::Satisfaction::from_code(code)?),
+                None => None,
+            },
+        })
+    }
+}
+
+impl OrderEventRecord {
+    pub fn from_model(e: &m::OrderEvent) -> Self {
+        Self {
+            id: e.id.0,
+            order_id: e.order_id.0,
+            action: e.action.code().into(),
+            actor_id: e.actor.0,
+            note: e.note.clone(),
+            at: e.at,
+            photos: photo_codes(&e.photos),
+            assignee_id: e.assignee.map(|a| a.0),
+            satisfaction: e.satisfaction.map(|s| s.code().into()),
+            merged_reason: e.merged_reason.clone(),
+        }
+    }
+
+    pub fn to_model(&self) -> Option<m::OrderEvent> {
+        Some(m::OrderEvent {
+            id: self.id.into(),
+            order_id: self.order_id.into(),
+            action: m::OrderAction::from_code(&self.action)?,
+            actor: self.actor_id.into(),
+            note: self.note.clone(),
+            at: self.at,
+            photos: photo_refs(&self.photos),
+            assignee: self.assignee_id.map(Into::into),
+            satisfaction: match &self.satisfaction {
+                Some(code) => Some(m::Satisfaction::from_code(code)?),
+                None => None,
+            },
+            merged_reason: self.merged_reason.clone(),
+        })
+    }
 }

@@ -19,8 +19,10 @@ use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteT
 use chrono::{DateTime, Utc};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
-use gridmate_model::issue::transition_for_roles;
-use gridmate_model::{GpsFix, Hlc, IssueAction, IssueStatus, TransitionError};
+use gridmate_model::issue::{time_limit, transition_for_roles};
+use gridmate_model::{
+    GpsFix, Hlc, IssueAction, IssueCategory, IssueStatus, Severity, TransitionError,
+};
 use gridmate_protocol::mutations::*;
 use gridmate_protocol::records::*;
 use gridmate_protocol::{Entity, ErrorDetail, Mutation, MutationPayload, PushResult, PushStatus};
@@ -30,6 +32,8 @@ use serde_json::{Value, json};
 pub const MAX_HLC_AHEAD_MS: i64 = 5 * 60 * 1000;
 /// Visits whose device time is this far off the server's are flagged.
 pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
+
+mod orders;
 
 /// Why a mutation is refused: its `error.code` and message.
 struct Refusal(&'static str, String);
@@ -127,6 +131,8 @@ fn decide(
         }
         MutationPayload::CheckinRecord(c) => check_in(tx, p, c, now_ms)?,
         MutationPayload::ServiceRecord(s) => service(tx, p, s, now_ms)?,
+        MutationPayload::OrderCreate(o) => orders::create(tx, p, m, o, now_ms)?,
+        MutationPayload::OrderEvent(e) => orders::event(tx, p, m, e, now_ms)?,
     })
 }
 
@@ -259,6 +265,10 @@ fn report_issue(
     if !allowed {
         return Ok(refuse("forbidden", "you cannot report issues there"));
     }
+    // Codes were validated with the payload; the limit counts from when it was seen.
+    let due_at = IssueCategory::from_code(&r.category)
+        .zip(Severity::from_code(&r.severity))
+        .map(|(c, s)| m.recorded_at + time_limit(c, s));
     let record = IssueRecord {
         id: r.issue_id,
         grid_id: r.grid_id,
@@ -275,6 +285,8 @@ fn report_issue(
         reported_at: m.recorded_at,
         photos: r.photos.clone(),
         assignee_id: None,
+        department_id: None,
+        due_at,
     };
     let put = PutRecord {
         entity: Entity::Issue,
@@ -312,6 +324,11 @@ fn issue_event(
         ));
     }
     let action = IssueAction::from_code(&e.action).unwrap_or(IssueAction::Comment);
+    if let Some(d) = e.department_id
+        && tx.record(Entity::Department, d)?.is_none_or(|r| r.deleted)
+    {
+        return Ok(refuse("unknown_record", format!("no department {d}")));
+    }
     let from = issue
         .data
         .get("status")
@@ -365,6 +382,9 @@ fn issue_event(
         data["status"] = json!(to.code());
         if action == IssueAction::Assign {
             data["assignee_id"] = json!(e.assignee_id);
+        }
+        if action == IssueAction::Escalate && e.department_id.is_some() {
+            data["department_id"] = json!(e.department_id);
         }
         log::put_over(
             tx,
@@ -519,11 +539,19 @@ fn service(tx: &mut dyn WriteTx, p: &Principal, s: ServiceData, now_ms: i64) -> 
     if !p.grids.contains(&s.grid_id) {
         return Ok(refuse("forbidden", "you are not registered with that grid"));
     }
+    if let Some(order_id) = s.order_id {
+        match tx.record(Entity::Order, order_id)?.filter(|r| !r.deleted) {
+            Some(o) if o.grid_id == Some(s.grid_id) => {}
+            Some(_) => return Ok(refuse("invalid", "the order is not in that grid")),
+            None => return Ok(refuse("unknown_record", format!("no order {order_id}"))),
+        }
+    }
     let record = ServiceRecordRecord {
         id: s.service_id,
         user_id: p.user_id,
         grid_id: s.grid_id,
         issue_id: s.issue_id,
+        order_id: s.order_id,
         title: s.title,
         at: s.at,
         hours: s.hours,

@@ -158,29 +158,7 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
             )?;
         }
         for i in &d.issues {
-            let rec = IssueRecord {
-                id: i.id.0,
-                grid_id: i.grid_id.0,
-                status: i.status.code().into(),
-                category: i.category.code().into(),
-                severity: i.severity.code().into(),
-                source: i.source.code().into(),
-                title: i.title.clone(),
-                description: i.description.clone(),
-                building_id: i.building_id.map(|b| b.0),
-                household_id: i.household_id.map(|h| h.0),
-                location: i
-                    .location
-                    .map(|(lat, lon)| gridmate_protocol::mutations::Location {
-                        lat,
-                        lon,
-                        accuracy_m: None,
-                    }),
-                reported_by: i.reported_by.0,
-                reported_at: i.reported_at,
-                photos: vec![],
-                assignee_id: None,
-            };
+            let rec = IssueRecord::from_model(i);
             let building = i
                 .building_id
                 .and_then(|b| buildings.get(&b))
@@ -216,6 +194,41 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 i.building_id.map(|b| b.0),
                 Some(i.reported_by.0),
                 value(&rec),
+            )?;
+        }
+        for dept in &d.departments {
+            put(
+                tx,
+                Entity::Department,
+                dept.id.0,
+                Some(crate::store::scope::SHARED),
+                None,
+                None,
+                value(&DepartmentRecord::from_model(dept)),
+            )?;
+        }
+        for o in &d.orders {
+            put(
+                tx,
+                Entity::Order,
+                o.id.0,
+                Some(o.grid_id.0),
+                None,
+                Some(o.recorded_by.0),
+                value(&OrderRecord::from_model(o)),
+            )?;
+        }
+        let orders: HashMap<_, _> = d.orders.iter().map(|o| (o.id, o)).collect();
+        for e in &d.order_events {
+            let o = orders[&e.order_id];
+            put(
+                tx,
+                Entity::OrderEvent,
+                e.id.0,
+                Some(o.grid_id.0),
+                None,
+                Some(o.recorded_by.0),
+                value(&OrderEventRecord::from_model(e)),
             )?;
         }
         d.users.iter().map(|u| add_account(&mut *tx, u)).collect()

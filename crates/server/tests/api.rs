@@ -1573,3 +1573,183 @@ async fn metrics_count_by_route_and_carry_no_personal_data() {
     assert!(!text.contains(&h.id.0.to_string()));
     assert!(text.contains("route=\"/api/v1/health\""));
 }
+
+/// 群众点单、社区派单、党员接单: a worker records a request, the leader dispatches it to the
+/// grid, the party member and the worker both take it offline (one wins, the other is kept as a
+/// comment), the member does it and logs the service linked to it, the worker records the
+/// resident's feedback. Every step is a mutation through the one push path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_goes_round_the_loop_and_is_taken_once() {
+    let s = Server::start().await;
+    let d = demo();
+    let (w, l, p) = (
+        s.login(Role::GridWorker, "w").await,
+        s.login(Role::GridLeader, "l").await,
+        s.login(Role::PartyMember, "p").await,
+    );
+    let household = household_in(0);
+    let order_id = uuid::Uuid::now_v7();
+    let create = mutation(
+        "order.create",
+        json!({"order_id": order_id, "grid_id": household.grid_id.0, "household_id": household.id.0,
+               "kind": "errand", "source": "visit", "title": "代取慢性病药品",
+               "description": "每月15日去社区医院", "requester": household.head_name}),
+    );
+    let r = s.push_ok(&w, "w", std::slice::from_ref(&create)).await;
+    assert_eq!(r[0].status, PushStatus::Applied, "{:?}", r[0].error);
+    // The same push again applies nothing new.
+    let again = s.push_ok(&w, "w", &[create]).await;
+    assert_eq!(again[0].status, PushStatus::Duplicate);
+    let step = |action: &str, extra: Value| {
+        let mut data = json!({"event_id": uuid::Uuid::now_v7(), "order_id": order_id,
+                              "action": action, "note": "好的"});
+        for (k, v) in extra.as_object().unwrap() {
+            data[k] = v.clone();
+        }
+        mutation("order.event", data)
+    };
+    // Party members record no requests; only the office side dispatches.
+    let refused = s.push_ok(&p, "p", &[step("dispatch", json!({}))]).await;
+    assert_eq!(refused[0].error.as_ref().unwrap().code, "forbidden");
+    let r = s.push_ok(&l, "l", &[step("dispatch", json!({}))]).await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    // Dispatching to someone not registered with the grid (a building leader is registered with
+    // a building) is refused.
+    let stranger = s
+        .push_ok(
+            &l,
+            "l",
+            &[step(
+                "dispatch",
+                json!({"assignee_id": d.user(Role::BuildingLeader).user.id.0}),
+            )],
+        )
+        .await;
+    assert_eq!(stranger[0].error.as_ref().unwrap().code, "invalid");
+    let to_member = json!({"assignee_id": d.user(Role::PartyMember).user.id.0});
+    let r = s.push_ok(&l, "l", &[step("dispatch", to_member)]).await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    let open_again = s.push_ok(&l, "l", &[step("dispatch", json!({}))]).await;
+    assert_eq!(open_again[0].status, PushStatus::Applied);
+
+    let member_take = s.push_ok(&p, "p", &[step("take", json!({}))]).await;
+    assert_eq!(member_take[0].status, PushStatus::Applied);
+    let worker_take = s.push_ok(&w, "w", &[step("take", json!({}))]).await;
+    assert_eq!(worker_take[0].status, PushStatus::Merged);
+    // Only the taker marks it done.
+    let not_yours = s.push_ok(&w, "w", &[step("done", json!({}))]).await;
+    assert_eq!(not_yours[0].status, PushStatus::Merged);
+    let service = mutation(
+        "service.record",
+        json!({"service_id": uuid::Uuid::now_v7(), "grid_id": household.grid_id.0,
+               "order_id": order_id, "title": "代取药品", "at": Utc::now(), "hours": 1.5,
+               "people_served": 1}),
+    );
+    let r = s
+        .push_ok(&p, "p", &[step("done", json!({})), service])
+        .await;
+    assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
+    let no_feedback = s.push_ok(&w, "w", &[step("confirm", json!({}))]).await;
+    assert_eq!(no_feedback[0].error.as_ref().unwrap().code, "invalid");
+    let r = s
+        .push_ok(
+            &w,
+            "w",
+            &[step("confirm", json!({"satisfaction": "satisfied"}))],
+        )
+        .await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+
+    // The member sees the order, its steps and the departments, and no household.
+    let (pc, last) = s.pull_all(&p, None).await;
+    assert_eq!(digest_of(&pc), last.scope_digest);
+    let order = pc
+        .iter()
+        .find(|c| c.entity == Entity::Order && c.id == order_id)
+        .unwrap();
+    assert_eq!(order.data["status"], "confirmed");
+    assert_eq!(order.data["satisfaction"], "satisfied");
+    assert_eq!(
+        order.data["taker_id"],
+        json!(d.user(Role::PartyMember).user.id.0)
+    );
+    assert_eq!(order.data["address"], json!(household.address));
+    assert!(order.data.get("assignee_id").is_none(), "open to the grid");
+    let steps: Vec<&str> = pc
+        .iter()
+        .filter(|c| c.entity == Entity::OrderEvent && c.data["order_id"] == json!(order_id))
+        .map(|c| c.data["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "dispatch", "dispatch", "dispatch", "take", "comment", "comment", "done", "confirm"
+        ]
+    );
+    assert_eq!(
+        pc.iter().filter(|c| c.entity == Entity::Department).count(),
+        d.departments.len()
+    );
+    assert!(pc.iter().all(|c| c.entity != Entity::Household));
+    // Every role gets the departments; the building leader no orders.
+    let b = s.login(Role::BuildingLeader, "b").await;
+    let (bc, blast) = s.pull_all(&b, None).await;
+    assert_eq!(digest_of(&bc), blast.scope_digest);
+    assert_eq!(
+        bc.iter().filter(|c| c.entity == Entity::Department).count(),
+        d.departments.len()
+    );
+    assert!(bc.iter().all(|c| c.entity != Entity::Order));
+    // An order in another grid is out of the member's reach.
+    let elsewhere = household_in(3);
+    let foreign = mutation(
+        "order.create",
+        json!({"order_id": uuid::Uuid::now_v7(), "grid_id": elsewhere.grid_id.0,
+               "household_id": elsewhere.id.0, "kind": "wish", "source": "desk",
+               "title": "x", "description": "", "requester": ""}),
+    );
+    let r = s.push_ok(&w, "w", &[foreign]).await;
+    assert_eq!(r[0].error.as_ref().unwrap().code, "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issues_carry_a_due_time_and_escalate_to_a_known_department() {
+    let s = Server::start().await;
+    let d = demo();
+    let w = s.login(Role::GridWorker, "w").await;
+    let issue_id = uuid::Uuid::now_v7();
+    let report = mutation(
+        "issue.report",
+        json!({"issue_id": issue_id, "grid_id": d.grids[0].id.0, "category": "fire_safety",
+               "title": "楼道堆放电动车", "description": "", "severity": "low", "photos": []}),
+    );
+    let escalate = |department: uuid::Uuid| {
+        mutation(
+            "issue.event",
+            json!({"event_id": uuid::Uuid::now_v7(), "issue_id": issue_id, "action": "escalate",
+                   "note": "需消防站处理", "department_id": department}),
+        )
+    };
+    let r = s
+        .push_ok(&w, "w", &[report.clone(), escalate(uuid::Uuid::now_v7())])
+        .await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    assert_eq!(r[1].error.as_ref().unwrap().code, "unknown_record");
+    let fire = &d.departments[2];
+    let r = s.push_ok(&w, "w", &[escalate(fire.id.0)]).await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    let (changes, _) = s.pull_all(&w, None).await;
+    let issue = changes
+        .iter()
+        .find(|c| c.entity == Entity::Issue && c.id == issue_id)
+        .unwrap();
+    assert_eq!(issue.data["status"], "escalated");
+    assert_eq!(issue.data["department_id"], json!(fire.id.0));
+    let due: chrono::DateTime<Utc> = issue.data["due_at"].as_str().unwrap().parse().unwrap();
+    let reported = report.recorded_at;
+    assert_eq!(
+        due - reported,
+        chrono::Duration::hours(24),
+        "fire hazards: a day"
+    );
+}

@@ -4,7 +4,8 @@
 //! A record carries where it belongs (grid, building, owner); a caller's [`Scope`] is a union of
 //! [`Rule`]s over those. Whole-grid roles (grid worker, grid leader, community office) see their
 //! grids; building leaders their buildings, their grid's outline and the issues they reported;
-//! party members their grid's outline and issues, and their own check-ins and service.
+//! party members their grid's outline, issues and orders, and their own check-ins and service;
+//! everyone the shared lists (departments, filed under the [`SHARED`] grid id).
 //! Households and residents reach nobody outside those. [`Scope::admits`] is the rule in Rust;
 //! a backend's translation is tested against it.
 
@@ -44,9 +45,21 @@ pub struct Placement {
     pub owner_id: Option<Uuid>,
 }
 
-const GRID_OUTLINE: &[Entity] = &[Entity::Grid];
+/// Records every user of the server sees (the departments to escalate to) are filed under this
+/// grid id, which no real grid has, and every scope includes it: the per-grid digests and feed
+/// slices then cover them as one more grid, and the whole-grid fast paths stay whole-grid.
+pub const SHARED: Uuid = Uuid::nil();
+
+const GRID_OUTLINE: &[Entity] = &[Entity::Grid, Entity::Department];
 const REPORTED: &[Entity] = &[Entity::Issue, Entity::IssueEvent];
-const GRID_LEDGER: &[Entity] = &[Entity::Grid, Entity::Issue, Entity::IssueEvent];
+const GRID_LEDGER: &[Entity] = &[
+    Entity::Grid,
+    Entity::Department,
+    Entity::Issue,
+    Entity::IssueEvent,
+    Entity::Order,
+    Entity::OrderEvent,
+];
 const OWN_SERVICE: &[Entity] = &[Entity::Checkin, Entity::ServiceRecord];
 
 impl Scope {
@@ -65,7 +78,7 @@ impl Scope {
             rules.push(Rule::EntitiesOwned(OWN_SERVICE));
         }
         Scope {
-            grids: p.grids.clone(),
+            grids: p.grids.iter().copied().chain([SHARED]).collect(),
             buildings: p.buildings.clone(),
             owner: p.user_id,
             rules,
