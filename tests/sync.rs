@@ -525,6 +525,12 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
         .filter(|i| i.grid_id == grid)
         .map(|i| i.id)
         .collect();
+    let orders: Vec<OrderId> = d
+        .orders
+        .iter()
+        .filter(|o| o.grid_id == grid)
+        .map(|o| o.id)
+        .collect();
     let mut phones = support::phones(
         &server,
         proxy.addr,
@@ -566,6 +572,34 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
                         IssueAction::Comment,
                         &format!("手机{n}留言{i}"),
                         vec![],
+                    );
+                }
+                4 => {
+                    phone
+                        .store
+                        .record_order(gridmate_device::NewOrder {
+                            grid_id: grid,
+                            household_id: Some(hh),
+                            kind: OrderKind::Wish,
+                            source: OrderSource::Visit,
+                            title: format!("手机{n}点单{i}"),
+                            description: String::new(),
+                            requester: "居民".into(),
+                            photos: vec![],
+                        })
+                        .unwrap();
+                }
+                5 => {
+                    // The worker takes, the leader (re)dispatches, the office comments: offline,
+                    // on the same orders, so the server's replay keeps some as comments.
+                    let action = [
+                        OrderAction::Take,
+                        OrderAction::Dispatch,
+                        OrderAction::Comment,
+                    ][n];
+                    let _ = phone.store.act_on_order(
+                        orders[(i / 10 + n) % orders.len()],
+                        gridmate_device::OrderStep::new(action, &format!("手机{n}第{i}步")),
                     );
                 }
                 3 => phone
@@ -669,8 +703,8 @@ fn first_difference(a: &str, b: &str) -> String {
 }
 
 /// The phone is killed (SIGKILL) at random moments during sync, 50 times, and restarted each
-/// time: in the end every visit typed is on the server exactly once, the phone holds each once,
-/// and every photo arrived intact.
+/// time: in the end every visit and request typed is on the server exactly once, the phone holds
+/// each once, and every photo arrived intact.
 #[test]
 fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
     let server = Server::start();
@@ -685,6 +719,7 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
         .take(100)
         .collect();
     let mut typed = Vec::new();
+    let mut requests = Vec::new();
     for i in 0..300usize {
         let photos = if i % 30 == 0 {
             let raw = support::jpeg(900, 700, i as u32, 95);
@@ -698,6 +733,23 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
                 .record_visit(visit(households[i % households.len()], photos))
                 .unwrap(),
         );
+        if i % 10 == 0 {
+            requests.push(
+                phone
+                    .store
+                    .record_order(gridmate_device::NewOrder {
+                        grid_id: demo().grids[0].id,
+                        household_id: Some(households[i % households.len()]),
+                        kind: OrderKind::Errand,
+                        source: OrderSource::Visit,
+                        title: format!("代办{i}"),
+                        description: String::new(),
+                        requester: String::new(),
+                        photos: vec![],
+                    })
+                    .unwrap(),
+            );
+        }
     }
     let dir = phone.dir.path().to_path_buf();
     drop(phone.store);
@@ -728,7 +780,7 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
         assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
         assert_eq!(
             store.outbox(&[], 10_000).unwrap().len(),
-            typed.len(),
+            typed.len() + requests.len(),
             "round {round}: the outbox neither lost nor gained"
         );
     }
@@ -749,6 +801,9 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
             1,
             "visit {id} on the server exactly once"
         );
+    }
+    for id in &requests {
+        assert_eq!(server.count("order", id.0), 1, "request {id} exactly once");
     }
     let conn = rusqlite::Connection::open(dir.join("gridmate.sqlite")).unwrap();
     let dup: i64 = conn

@@ -206,8 +206,9 @@ impl Device {
     }
 }
 
-/// A canonical text dump of one grid as a device holds it: every household, visit, issue and
-/// issue event of the grid, one sorted line each, with the fields users type or see.
+/// A canonical text dump of one grid as a device holds it: every household, visit, issue, issue
+/// event, order and order event of the grid, one sorted line each, with the fields users type or
+/// see.
 pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
     let conn = rusqlite::Connection::open(device.dir.path().join("gridmate.sqlite")).unwrap();
     let mut lines: Vec<String> = Vec::new();
@@ -226,6 +227,10 @@ pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
     );
     q("SELECT 'event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
          FROM issue_events e JOIN issues i ON i.id = e.issue_id WHERE i.grid_id = ?1");
+    q("SELECT 'order ' || lower(hex(id)) || ' ' || status || ' ' || title || ' ' || CASE WHEN assignee IS NULL THEN '-' ELSE lower(hex(assignee)) END || ' ' || CASE WHEN taker IS NULL THEN '-' ELSE lower(hex(taker)) END
+         FROM orders WHERE grid_id = ?1");
+    q("SELECT 'order_event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
+         FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.grid_id = ?1");
     lines.sort();
     lines.join("\n")
 }
@@ -235,7 +240,7 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
     let conn =
         rusqlite::Connection::open(server.data.path().join("gridmate-server.sqlite")).unwrap();
     let mut st = conn
-        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'visit', 'issue', 'issue_event')")
+        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'visit', 'issue', 'issue_event', 'order', 'order_event')")
         .unwrap();
     let hex = |v: &serde_json::Value| v.as_str().unwrap().replace('-', "");
     let ms = |v: &serde_json::Value| {
@@ -290,6 +295,21 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
                     d["status"].as_str().unwrap(),
                     d["title"].as_str().unwrap(),
                     photos(&d["photos"])
+                ),
+                "order" => format!(
+                    "order {} {} {} {} {}",
+                    hex(&d["id"]),
+                    d["status"].as_str().unwrap(),
+                    d["title"].as_str().unwrap(),
+                    d.get("assignee_id").map_or("-".into(), hex),
+                    d.get("taker_id").map_or("-".into(), hex),
+                ),
+                "order_event" => format!(
+                    "order_event {} {} {} {}",
+                    hex(&d["id"]),
+                    d["action"].as_str().unwrap(),
+                    d["note"].as_str().unwrap(),
+                    d["merged_reason"].as_str().unwrap_or("")
                 ),
                 _ => format!(
                     "event {} {} {} {}",
