@@ -12,6 +12,7 @@ use crate::screens::home::HomeScreen;
 use crate::screens::household::HouseholdScreen;
 use crate::screens::households::{BuildingScreen, HouseholdsScreen};
 use crate::screens::issues::{IssueScreen, IssuesScreen};
+use crate::screens::orders::{OrderScreen, RequestScreen};
 use crate::screens::party::PartyScreen;
 use crate::screens::report::ReportScreen;
 use crate::screens::service::ServiceScreen;
@@ -22,7 +23,7 @@ use crate::state::{Destination, Nav, NavOp, Services, Startup, Ui};
 use crate::widgets::bars::{SyncBar, SyncBarState, TabBar};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
-use gridmate_model::{BuildingId, HouseholdId, IssueId, Role};
+use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId, Role};
 use std::time::Duration;
 
 /// Every screen of the signed-in app, by URL.
@@ -46,10 +47,14 @@ pub enum Route {
         ReportInBuilding { building: BuildingId },
         #[route("/household/:household/report")]
         ReportForHousehold { household: HouseholdId },
+        #[route("/household/:household/request")]
+        RecordRequest { household: HouseholdId },
         #[route("/issues")]
         Issues {},
         #[route("/issue/:issue")]
         Issue { issue: IssueId },
+        #[route("/order/:order")]
+        Order { order: OrderId },
         #[route("/party")]
         Party {},
         #[route("/party/service")]
@@ -81,6 +86,8 @@ impl From<Destination> for Route {
             Destination::Report { .. } => Route::Report {},
             Destination::Issues => Route::Issues {},
             Destination::Issue(issue) => Route::Issue { issue },
+            Destination::Order(order) => Route::Order { order },
+            Destination::RecordRequest(household) => Route::RecordRequest { household },
             Destination::Party => Route::Party {},
             Destination::Service => Route::Service {},
             Destination::Sync => Route::Sync {},
@@ -111,6 +118,8 @@ impl Route {
             },
             Route::Issues {} => Destination::Issues,
             Route::Issue { issue } => Destination::Issue(issue),
+            Route::Order { order } => Destination::Order(order),
+            Route::RecordRequest { household } => Destination::RecordRequest(household),
             Route::Party {} => Destination::Party,
             Route::Service {} => Destination::Service,
             Route::Sync {} => Destination::Sync,
@@ -148,6 +157,14 @@ fn ReportForHousehold(household: HouseholdId) -> Element {
 #[component]
 fn Issue(issue: IssueId) -> Element {
     rsx! { IssueScreen { key: "{issue}", issue } }
+}
+#[component]
+fn Order(order: OrderId) -> Element {
+    rsx! { OrderScreen { key: "{order}", order } }
+}
+#[component]
+fn RecordRequest(household: HouseholdId) -> Element {
+    rsx! { RequestScreen { key: "{household}", household } }
 }
 #[component]
 fn Home() -> Element {

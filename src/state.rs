@@ -14,7 +14,7 @@ use gridmate_device::sync::{
     SyncClient, SyncError, SyncWorker, Trigger, WorkerConfig, WorkerStatus,
 };
 use gridmate_device::{DeviceError, Session, Store, StoreThread};
-use gridmate_model::{BuildingId, HouseholdId, IssueId};
+use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How long a phone may go without reaching the server before it forgets residents' data.
@@ -146,6 +146,9 @@ pub enum Destination {
     },
     Issues,
     Issue(IssueId),
+    Order(OrderId),
+    /// Record a resident's request (群众点单) on a household.
+    RecordRequest(HouseholdId),
     Party,
     Service,
     Sync,
@@ -159,11 +162,12 @@ impl Destination {
             Destination::Households
             | Destination::Building(_)
             | Destination::Household(_)
-            | Destination::RecordVisit(_) => Destination::Households,
+            | Destination::RecordVisit(_)
+            | Destination::RecordRequest(_) => Destination::Households,
             Destination::Report { .. } | Destination::Issues | Destination::Issue(_) => {
                 Destination::Issues
             }
-            Destination::Party | Destination::Service => Destination::Party,
+            Destination::Party | Destination::Service | Destination::Order(_) => Destination::Party,
             Destination::Sync => Destination::Sync,
         }
     }

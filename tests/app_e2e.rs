@@ -334,7 +334,7 @@ fn sync_now(phone: &Phone, b: &Browser, shot: &str) {
 }
 
 #[test]
-fn a_party_member_checks_in_takes_a_task_and_logs_service() {
+fn a_party_member_checks_in_takes_a_request_does_it_and_logs_service() {
     if skip() {
         return;
     }
@@ -353,22 +353,50 @@ fn a_party_member_checks_in_takes_a_task_and_logs_service() {
     phone.shot(&b, "03-party");
     b.click("[data-action=check-in]");
     b.wait_text("已签到", 10);
-    let had_task = b.text().contains("接单");
-    if had_task {
-        b.click("[data-action=take-task]");
-        b.wait_text("已接单", 10);
-    }
+    // 党员接单: take a request open to the grid, do it, and log the service with it.
+    b.click("[data-action=take-order]");
+    b.wait_text("已接单", 10);
+    b.click("li.order[data-status=taken]");
+    b.wait_text("处理经过", 10);
+    b.type_into("input[name=hours]", ".5");
+    phone.shot(&b, "04-order");
+    b.click("[data-order-action=done]");
+    b.wait_text("已办结待回访", 10);
+    b.click("[data-tab=Service]");
+    b.wait_text("在网格内", 10);
     b.click("[data-action=log-service]");
     b.type_into("input[name=title]", "陪同独居老人到社区医院复诊");
     b.type_into("input[name=hours]", ".5");
     b.click("[data-action=camera]");
     b.wait_text("1 张", 10);
-    phone.shot(&b, "04-log-service");
+    phone.shot(&b, "05-log-service");
     b.click("[data-action=save-service]");
     b.wait_text("服务已记录", 10);
     b.wait_text("陪同独居老人到社区医院复诊", 10);
-    phone.shot(&b, "05-service-logged");
-    sync_now(&phone, &b, "06-sync");
+    phone.shot(&b, "06-service-logged");
+    sync_now(&phone, &b, "07-sync");
+
+    let done = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM orders WHERE status = 'done'",
+    );
+    let member = support::demo().user(Role::PartyMember).user.id.0;
+    let on_server: Vec<_> = done
+        .iter()
+        .map(|id| server.record("order", *id))
+        .filter(|o| o["taker_id"] == serde_json::json!(member))
+        .collect();
+    assert!(
+        !on_server.is_empty(),
+        "the request taken and done reached the server"
+    );
+    let linked = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM service_records WHERE order_id IS NOT NULL",
+    );
+    assert_eq!(linked.len(), 1);
+    let service = server.record("service_record", linked[0]);
+    assert_eq!(service["hours"], 1.5, "1 typed then .5: {service}");
 
     let checkins = count_rows(phone.dir.path(), "SELECT id FROM checkins");
     assert_eq!(checkins.len(), 1);

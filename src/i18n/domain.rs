@@ -2,9 +2,10 @@
 //! a category is called is the app's, in the one catalogue.
 
 use super::{Lang, Msg};
+use gridmate_device::TaskStep;
 use gridmate_model::{
-    HouseholdTag, IssueAction, IssueCategory, IssueSource, IssueStatus, Role, Severity, VisitKind,
-    VisitOutcome,
+    HouseholdTag, IssueAction, IssueCategory, IssueSource, IssueStatus, OrderAction, OrderKind,
+    OrderStatus, Role, Satisfaction, Severity, VisitKind, VisitOutcome,
 };
 
 /// A domain enum with a name in the catalogue.
@@ -134,6 +135,67 @@ impl Labelled for Role {
             Role::BuildingLeader => Msg::RoleBuildingLeader,
             Role::PartyMember => Msg::RolePartyMember,
             Role::CommunityAdmin => Msg::RoleCommunityAdmin,
+        }
+    }
+}
+
+impl Labelled for OrderStatus {
+    fn msg(self) -> Msg {
+        match self {
+            OrderStatus::Posted => Msg::OrderStatusPosted,
+            OrderStatus::Dispatched => Msg::OrderStatusDispatched,
+            OrderStatus::Taken => Msg::OrderStatusTaken,
+            OrderStatus::Done => Msg::OrderStatusDone,
+            OrderStatus::Confirmed => Msg::OrderStatusConfirmed,
+            OrderStatus::Cancelled => Msg::OrderStatusCancelled,
+        }
+    }
+}
+
+impl Labelled for OrderAction {
+    fn msg(self) -> Msg {
+        match self {
+            OrderAction::Comment => Msg::OrderActionComment,
+            OrderAction::Dispatch => Msg::OrderActionDispatch,
+            OrderAction::Take => Msg::OrderActionTake,
+            OrderAction::Release => Msg::OrderActionRelease,
+            OrderAction::Done => Msg::OrderActionDone,
+            OrderAction::Confirm => Msg::OrderActionConfirm,
+            OrderAction::Cancel => Msg::OrderActionCancel,
+        }
+    }
+}
+
+impl Labelled for OrderKind {
+    fn msg(self) -> Msg {
+        match self {
+            OrderKind::Wish => Msg::OrderKindWish,
+            OrderKind::Errand => Msg::OrderKindErrand,
+            OrderKind::Assistance => Msg::OrderKindAssistance,
+            OrderKind::Repair => Msg::OrderKindRepair,
+            OrderKind::Other => Msg::OrderKindOther,
+        }
+    }
+}
+
+impl Labelled for Satisfaction {
+    fn msg(self) -> Msg {
+        match self {
+            Satisfaction::Satisfied => Msg::SatisfactionSatisfied,
+            Satisfaction::BasicallySatisfied => Msg::SatisfactionBasicallySatisfied,
+            Satisfaction::Dissatisfied => Msg::SatisfactionDissatisfied,
+        }
+    }
+}
+
+impl Labelled for TaskStep {
+    fn msg(self) -> Msg {
+        match self {
+            TaskStep::HandleIssue => Msg::TaskHandleIssue,
+            TaskStep::VerifyIssue => Msg::TaskVerifyIssue,
+            TaskStep::TakeOrder => Msg::TaskTakeOrder,
+            TaskStep::CarryOutOrder => Msg::TaskCarryOutOrder,
+            TaskStep::RecordFeedback => Msg::TaskRecordFeedback,
         }
     }
 }

@@ -1,13 +1,14 @@
-//! The home screen: which grid, how the month's visits stand, who is due a visit, the open
-//! issues, and whether everything typed has reached the server.
+//! The home screen: which grid, what waits on me (my tasks, soonest due first, overdue marked),
+//! how the month's visits stand, who is due a visit, the open issues, and whether everything
+//! typed has reached the server.
 
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Ui, use_load, use_nav};
 use crate::widgets::GridMap;
-use crate::widgets::{ErrorCard, Loading};
+use crate::widgets::{ErrorCard, Loading, china_time};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
-use gridmate_device::{BuildingRow, DueVisit, HomeSummary, Store};
+use gridmate_device::{BuildingRow, DueVisit, HomeSummary, Store, Task, TaskSubject};
 use gridmate_model::{Grid, HouseholdId, Role};
 
 /// Everything the home screen shows, read from the store in one go.
@@ -17,6 +18,7 @@ pub struct HomeData {
     pub due: Vec<DueVisit>,
     pub grid: Option<Grid>,
     pub buildings: Vec<BuildingRow>,
+    pub tasks: Vec<Task>,
 }
 
 impl HomeData {
@@ -33,6 +35,7 @@ impl HomeData {
             },
             grid,
             summary,
+            tasks: store.my_tasks(as_of)?,
         })
     }
 }
@@ -78,6 +81,17 @@ pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Destination>) -> Ele
                 }
             }
         }
+        if !(building_leader && data.tasks.is_empty()) {
+            section { class: "card my-tasks",
+                h2 { "{lang.t(Msg::MyTasks)} " span { class: "count", "{data.tasks.len()}" } }
+                if data.tasks.is_empty() { p { class: "empty", {lang.t(Msg::MyTasksNone)} } }
+                ul {
+                    for t in data.tasks.iter().take(5) {
+                        TaskRow { task: t.clone(), lang, on_open: move |d| on_go.call(d) }
+                    }
+                }
+            }
+        }
         if visits || building_leader {
             section { class: "card coverage",
                 h2 { {lang.t(Msg::HomeVisited)} }
@@ -119,6 +133,26 @@ pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Destination>) -> Ele
                         {status.label(lang)}
                         b { " {n}" }
                     }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn TaskRow(task: Task, lang: Lang, on_open: EventHandler<Destination>) -> Element {
+    let to = match task.subject {
+        TaskSubject::Issue(id) => Destination::Issue(id),
+        TaskSubject::Order(id) => Destination::Order(id),
+    };
+    rsx! {
+        li { class: "task-row", onclick: move |_| on_open.call(to),
+            span { class: "tag plain", {task.step.label(lang)} }
+            span { class: "name", "{task.title}" }
+            if let Some(due) = task.due_at {
+                span { class: if task.overdue { "when overdue" } else { "when" },
+                    {if task.overdue { lang.t(Msg::Overdue) } else { lang.t(Msg::DueBy) }}
+                    " {china_time(due)}"
                 }
             }
         }

@@ -6,7 +6,7 @@ use crate::state::{Destination, Ui, use_load, use_nav};
 use crate::widgets::{ErrorCard, Loading, StatusChip, TitleBar, category_icon, china_date};
 use dioxus::prelude::*;
 use gridmate_device::HouseholdDetail;
-use gridmate_model::{HouseholdId, IssueId};
+use gridmate_model::{HouseholdId, IssueId, Role};
 
 #[component]
 pub fn HouseholdView(
@@ -14,6 +14,8 @@ pub fn HouseholdView(
     lang: Lang,
     on_visit: EventHandler<()>,
     on_report: EventHandler<()>,
+    /// Recording a request is for the community's side (workers, leaders, the office).
+    on_request: Option<EventHandler<()>>,
     on_issue: EventHandler<IssueId>,
 ) -> Element {
     let h = &detail.household;
@@ -31,6 +33,10 @@ pub fn HouseholdView(
                 {lang.t(Msg::RecordVisit)} }
             button { class: "secondary", "data-action": "report", onclick: move |_| on_report.call(()),
                 {lang.t(Msg::ReportProblem)} }
+            if let Some(on_request) = on_request {
+                button { class: "secondary", "data-action": "record-request", onclick: move |_| on_request.call(()),
+                    {lang.t(Msg::RecordRequest)} }
+            }
         }
         section { class: "card",
             h2 { {lang.t(Msg::Members)} span { class: "count", " {detail.residents.len()}" } }
@@ -99,12 +105,21 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
                 d.building_number, d.household.unit, d.household.room, d.household.head_name
             );
             let building = d.household.building_id;
+            let community_side = ui.session.read().as_ref().is_some_and(|s| {
+                s.user.roles.iter().any(|r| {
+                    matches!(
+                        r,
+                        Role::GridWorker | Role::GridLeader | Role::CommunityAdmin
+                    )
+                })
+            });
             rsx! {
                 TitleBar { title, lang, on_back: move |_| nav.back() }
                 HouseholdView {
                     detail: d.clone(), lang,
                     on_visit: move |_| nav.go(Destination::RecordVisit(household)),
                     on_report: move |_| nav.go(Destination::Report { building: Some(building), household: Some(household) }),
+                    on_request: community_side.then_some(EventHandler::new(move |_| nav.go(Destination::RecordRequest(household)))),
                     on_issue: move |i| nav.go(Destination::Issue(i)),
                 }
             }
@@ -116,7 +131,6 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
 mod tests {
     use super::*;
     use crate::screens::fixtures::{as_of, demo_store, render};
-    use gridmate_model::Role;
 
     #[test]
     fn members_are_listed_with_masked_phones_and_ids() {
@@ -126,7 +140,7 @@ mod tests {
         let d = detail.clone();
         let html = render(move || {
             rsx! {
-                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_issue: |_| {} }
+                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_request: None, on_issue: |_| {} }
             }
         });
         assert!(html.contains("记录走访") && html.contains("上报问题"));

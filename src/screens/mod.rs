@@ -6,6 +6,7 @@ pub mod home;
 pub mod household;
 pub mod households;
 pub mod issues;
+pub mod orders;
 pub mod party;
 pub mod report;
 pub mod service;

@@ -1,25 +1,24 @@
 //! A party member on dual check-in (双报到): check in to my grid (the geofence verdict and the
-//! distance to the boundary, worked out offline from the cached polygon), open tasks to take
-//! (接单), and my year of service with a form to log more.
+//! distance to the boundary, worked out offline from the cached polygon), residents' requests
+//! dispatched to me or open to my grid (接单) and those I hold, and my year of service with a
+//! form to log more.
 
 use crate::i18n::{Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
-use crate::widgets::GridMap;
-use crate::widgets::{
-    ErrorCard, FixLine, Loading, TitleBar, category_icon, china_time, metres, verdict_label,
-};
-use chrono::Utc;
+use crate::widgets::{ErrorCard, FixLine, Loading, TitleBar, china_time, metres, verdict_label};
+use crate::widgets::{GridMap, OrderRow};
+use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
-use gridmate_device::{IssueFilter, IssueRow, ServiceSummary, Store};
+use gridmate_device::{OrderFilter, OrderStep, ServiceSummary, Store};
 use gridmate_model::geo_rules::locate_in_grid;
-use gridmate_model::issue::allowed_actions;
-use gridmate_model::{CheckIn, GeoVerdict, GpsFix, Grid, IssueAction, IssueId, Role};
+use gridmate_model::{CheckIn, GeoVerdict, GpsFix, Grid, Order, OrderAction, OrderId, OrderStatus};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartyData {
     pub grid: Option<Grid>,
     pub checkins: Vec<CheckIn>,
-    pub tasks: Vec<IssueRow>,
+    /// Open orders dispatched to me or open to my grid, and those I hold.
+    pub orders: Vec<Order>,
     pub service: ServiceSummary,
 }
 
@@ -33,22 +32,15 @@ impl PartyData {
             Some(g) => Some(store.grid(g)?),
             None => None,
         };
-        let tasks = store
-            .issues(&IssueFilter {
-                grid_id,
-                limit: 200,
-                ..Default::default()
-            })?
-            .into_iter()
-            .filter(|i| {
-                allowed_actions(i.status, &[Role::PartyMember]).contains(&IssueAction::Accept)
-            })
-            .take(20)
-            .collect();
+        let orders = store.orders(&OrderFilter {
+            open_only: true,
+            for_user: Some(session.user.id),
+            ..Default::default()
+        })?;
         Ok(PartyData {
             grid,
             checkins: store.checkins(session.user.id, 5)?,
-            tasks,
+            orders,
             service: store.service_summary(session.user.id, Utc::now())?,
         })
     }
@@ -59,9 +51,11 @@ pub fn PartyView(
     data: PartyData,
     fix: Option<GpsFix>,
     error: Option<String>,
+    now: DateTime<Utc>,
     lang: Lang,
     on_check_in: EventHandler<()>,
-    on_accept: EventHandler<IssueId>,
+    on_take: EventHandler<OrderId>,
+    on_open: EventHandler<OrderId>,
     on_log_service: EventHandler<()>,
 ) -> Element {
     let preview = data
@@ -102,17 +96,12 @@ pub fn PartyView(
             }
         }
         section { class: "card tasks",
-            h2 { {lang.t(Msg::TasksToTake)} span { class: "count", " {data.tasks.len()}" } }
-            if data.tasks.is_empty() { p { class: "empty", {lang.t(Msg::NoOpenTasks)} } }
+            h2 { {lang.t(Msg::OrdersToTake)} span { class: "count", " {data.orders.len()}" } }
+            if data.orders.is_empty() { p { class: "empty", {lang.t(Msg::NoOrdersToTake)} } }
             ul {
-                for t in data.tasks.iter() {
-                    li { class: "row",
-                        span { class: "cat-icon cat-{t.category.code()}", {category_icon(t.category)} }
-                        span { class: "name", "{t.title}" }
-                        button { class: "secondary", "data-action": "take-task",
-                            onclick: { let id = t.id; move |_| on_accept.call(id) },
-                            {lang.t(Msg::TakeIt)} }
-                    }
+                for o in data.orders.iter() {
+                    OrderRow { order: o.clone(), now, lang, on_open: on_open,
+                        on_take: (o.status == OrderStatus::Dispatched).then_some(on_take) }
                 }
             }
         }
@@ -169,16 +158,21 @@ pub fn PartyScreen() -> Element {
             written(r, services, Msg::CheckedInItUploadsWhenOnline, None);
         });
     };
-    let on_accept = move |id: IssueId| {
+    let on_take = move |id: OrderId| {
         let services = services.clone();
         spawn(async move {
             let r = run_store(&services.store, lang, move |s| {
-                s.act_on_issue(id, IssueAction::Accept, lang.t(Msg::TaskTakenNote), vec![])
+                s.act_on_order(id, OrderStep::new(OrderAction::Take, ""))
                     .map(|_| ())
             })
             .await;
-            // The notice opens the task taken.
-            written(r, services, Msg::TaskTaken, Some(Destination::Issue(id)));
+            // The notice opens the order taken.
+            written(
+                r,
+                services,
+                Msg::OrderTakenOpenIt,
+                Some(Destination::Order(id)),
+            );
         });
     };
     rsx! {
@@ -187,7 +181,8 @@ pub fn PartyScreen() -> Element {
             None => rsx! { Loading { lang } },
             Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
             Some(Ok(d)) => rsx! {
-                PartyView { data: d.clone(), fix: fix(), error: error(), lang, on_check_in, on_accept,
+                PartyView { data: d.clone(), fix: fix(), error: error(), now: Utc::now(), lang, on_check_in, on_take,
+                    on_open: move |id| nav.go(Destination::Order(id)),
                     on_log_service: move |_| nav.go(Destination::Service) }
             },
         }
@@ -198,6 +193,7 @@ pub fn PartyScreen() -> Element {
 mod tests {
     use super::*;
     use crate::screens::fixtures::{demo, demo_store, render};
+    use gridmate_model::Role;
 
     #[test]
     fn check_in_shows_the_verdict_and_the_distance_before_tapping() {
@@ -224,22 +220,29 @@ mod tests {
         let d1 = data.clone();
         let html = render(move || {
             rsx! {
-                PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+                PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {} }
             }
         });
         assert!(html.contains("在网格内") && html.contains("距边界"));
         assert!(html.contains("签到"));
-        assert_eq!(html.contains("接单"), !data.tasks.is_empty());
+        // Requests dispatched to me or open to the grid, each with a take button.
+        let to_take = data
+            .orders
+            .iter()
+            .filter(|o| o.status == OrderStatus::Dispatched)
+            .count();
+        assert!(to_take > 0);
+        assert_eq!(html.matches("data-action=\"take-order\"").count(), to_take);
         let d2 = data.clone();
         let out = render(move || {
             rsx! {
-                PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+                PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {} }
             }
         });
         assert!(out.contains("Outside the grid") && out.contains("mock location"));
         let none = render(move || {
             rsx! {
-                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, on_check_in: |_| {}, on_accept: |_| {}, on_log_service: |_| {} }
+                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {} }
             }
         });
         assert!(

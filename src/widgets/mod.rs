@@ -6,6 +6,7 @@ pub mod bars;
 pub mod fix;
 pub mod format;
 pub mod map;
+pub mod orders;
 pub mod photos;
 
 use crate::i18n::{Lang, Msg};
@@ -34,4 +35,5 @@ pub use bars::TitleBar;
 pub use fix::FixLine;
 pub use format::{StatusChip, category_icon, china_date, china_time, metres, verdict_label};
 pub use map::GridMap;
+pub use orders::{OrderChip, OrderRow};
 pub use photos::{PhotoButtons, PhotoStrip, add_photo, thumb_urls, use_thumbs};

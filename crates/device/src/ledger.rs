@@ -3,7 +3,7 @@
 //! and a party member's service record.
 
 use crate::outbox::OutboxState;
-use crate::queries::{ISSUE_ROW, IssueRow, issue_row, photos};
+use crate::queries::{ISSUE_ROW, ISSUE_ROW_LEN, IssueRow, issue_row, photos};
 use crate::store::Store;
 use crate::time::{from_ms, ms};
 use crate::{DeviceError, Result};
@@ -95,11 +95,11 @@ impl Store {
                 |r| {
                     Ok((
                         issue_row(r)?,
-                        r.get::<_, String>(12)?,
-                        r.get::<_, String>(13)?,
-                        r.get::<_, String>(14)?,
-                        r.get::<_, Option<String>>(15)?,
-                        r.get::<_, Option<String>>(16)?,
+                        r.get::<_, String>(ISSUE_ROW_LEN)?,
+                        r.get::<_, String>(ISSUE_ROW_LEN + 1)?,
+                        r.get::<_, String>(ISSUE_ROW_LEN + 2)?,
+                        r.get::<_, Option<String>>(ISSUE_ROW_LEN + 3)?,
+                        r.get::<_, Option<String>>(ISSUE_ROW_LEN + 4)?,
                     ))
                 },
             )

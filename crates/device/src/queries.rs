@@ -208,6 +208,9 @@ pub(crate) const ISSUE_ROW: &str =
     "id, grid_id, building_id, household_id, category, severity, status, title,
      reported_by, reported_at, lat, lon, due_at, assignee";
 
+/// How many columns [`ISSUE_ROW`] selects: a query adding its own reads them from here on.
+pub(crate) const ISSUE_ROW_LEN: usize = 14;
+
 pub(crate) fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
     let code = |i: usize| r.get::<_, String>(i);
     let lat: Option<f64> = r.get(10)?;

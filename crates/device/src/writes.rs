@@ -188,8 +188,9 @@ fn report_issue_in(tx: &Transaction<'_>, session: &Session, n: NewIssue) -> Resu
     }
     tx.prepare_cached(
         "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
-             source, status, title, description, lat, lon, reported_by, reported_at, photos)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             source, status, title, description, lat, lon, reported_by, reported_at, photos,
+             due_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         id.0,
@@ -207,6 +208,7 @@ fn report_issue_in(tx: &Transaction<'_>, session: &Session, n: NewIssue) -> Resu
         session.user.id.0,
         ms(now),
         photos_text(&n.photos),
+        ms(now + gridmate_model::issue::time_limit(n.category, n.severity)),
     ])?;
     let payload = MutationPayload::IssueReport(IssueReportData {
         issue_id: id.0,

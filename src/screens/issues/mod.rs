@@ -13,7 +13,10 @@ use dioxus::prelude::*;
 use gridmate_device::outbox::OutboxState;
 use gridmate_device::{Delivery, IssueDetail, IssueFilter, IssueRow};
 use gridmate_model::issue::allowed_actions;
-use gridmate_model::{IssueAction, IssueCategory, IssueId, IssueStatus, PhotoRef, Role, UserId};
+use gridmate_model::{
+    Department, DepartmentId, IssueAction, IssueCategory, IssueId, IssueStatus, PhotoRef, Role,
+    UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// Which slice of the ledger the list shows.
@@ -157,15 +160,19 @@ pub fn IssueView(
     thumbs: Vec<String>,
     roles: Vec<Role>,
     me: Option<UserId>,
+    departments: Vec<Department>,
     form: ActionForm,
     error: Option<String>,
     lang: Lang,
     on_note: EventHandler<String>,
     on_photo: EventHandler<Option<Vec<u8>>>,
+    on_department: EventHandler<String>,
     on_action: EventHandler<IssueAction>,
 ) -> Element {
     let i = &detail.issue;
     let actions = offered(i.status, &roles);
+    let escalates = actions.contains(&IssueAction::Escalate) && !departments.is_empty();
+    let chosen = form.department.clone();
     rsx! {
         div { class: "issue-head",
             span { class: "cat-icon cat-{i.category.code()}", {category_icon(i.category)} }
@@ -204,6 +211,17 @@ pub fn IssueView(
                 placeholder: lang.t(Msg::NoteRequiredForAComment),
                 oninput: move |e| on_note.call(e.value()) }
             PhotoButtons { count: form.photos.len(), lang, on_photo }
+            if escalates {
+                p { class: "sub", {lang.t(Msg::EscalateTo)} }
+                div { class: "chips departments",
+                    for dept in departments.iter() {
+                        button { r#type: "button", "data-department": "{dept.name}",
+                            class: if chosen.as_deref() == Some(dept.id.to_string().as_str()) { "chip on" } else { "chip" },
+                            onclick: { let id = dept.id.to_string(); move |_| on_department.call(id.clone()) },
+                            "{dept.name}" }
+                    }
+                }
+            }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
             div { class: "action-buttons",
                 for a in actions {
@@ -222,6 +240,9 @@ pub fn IssueView(
 pub struct ActionForm {
     pub note: String,
     pub photos: Vec<String>,
+    /// For escalate: the department chosen from the synced list.
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 impl ActionForm {
@@ -243,7 +264,7 @@ pub fn IssueScreen(issue: IssueId) -> Element {
     let data = use_load(move |s| {
         let d = s.issue(issue)?;
         let t = thumb_urls(s, &d.photos);
-        Ok((d, t))
+        Ok((d, t, s.departments()?))
     });
     let session = ui.session.read().clone();
     let roles = session
@@ -257,9 +278,20 @@ pub fn IssueScreen(issue: IssueId) -> Element {
         let key = draft.key();
         let services = services.clone();
         spawn(async move {
+            let department = f
+                .department
+                .as_deref()
+                .and_then(|d| d.parse::<DepartmentId>().ok());
+            if a == IssueAction::Escalate && department.is_none() {
+                error.set(Some(lang.t(Msg::ChooseADepartment).to_string()));
+                return;
+            }
             let r = run_store(&services.store, lang, move |s| {
                 let photos = f.photos.iter().filter_map(|p| PhotoRef::parse(p)).collect();
-                s.act_on_issue(issue, a, &f.note, photos)?;
+                match department.filter(|_| a == IssueAction::Escalate) {
+                    Some(d) => s.escalate_issue(issue, d, &f.note, photos)?,
+                    None => s.act_on_issue(issue, a, &f.note, photos)?,
+                };
                 s.discard_draft(&key)
             })
             .await;
@@ -277,15 +309,17 @@ pub fn IssueScreen(issue: IssueId) -> Element {
     match &*data.read() {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-        Some(Ok((d, t))) => rsx! {
+        Some(Ok((d, t, departments))) => rsx! {
             TitleBar { title: d.issue.title.clone(), lang, on_back: move |_| nav.back() }
             if (draft.ready)() {
                 IssueView {
                     key: "{generation}",
                     detail: d.clone(), thumbs: t.clone(), roles: roles.clone(), me,
+                    departments: departments.clone(),
                     form: draft.form.cloned(), error: error(), lang,
                     on_note: move |t: String| draft.edit(edit(move |f: &mut ActionForm| f.note = t.clone())),
                     on_photo, on_action,
+                    on_department: move |id: String| draft.edit(edit(move |f: &mut ActionForm| f.department = Some(id.clone()))),
                 }
             }
         },

@@ -3,15 +3,39 @@ use super::*;
 use crate::screens::fixtures::{demo_store, render, session};
 
 fn view(detail: IssueDetail, role: Role, lang: Lang) -> String {
+    view_with(detail, role, lang, vec![])
+}
+
+fn view_with(detail: IssueDetail, role: Role, lang: Lang, departments: Vec<Department>) -> String {
     render(move || {
         rsx! {
             IssueView {
                 detail: detail.clone(), thumbs: vec![], roles: vec![role], me: None,
+                departments: departments.clone(),
                 form: ActionForm::default(), error: None, lang,
-                on_note: |_| {}, on_photo: |_| {}, on_action: |_| {},
+                on_note: |_| {}, on_photo: |_| {}, on_department: |_| {}, on_action: |_| {},
             }
         }
     })
+}
+
+#[test]
+fn escalating_offers_the_synced_departments_to_those_who_may() {
+    let (_dir, mut store) = demo_store(Role::GridWorker);
+    let id = crate::screens::fixtures::report(&mut store, IssueCategory::FireSafety, "堆放杂物");
+    let d = store.issue(id).unwrap();
+    let departments = store.departments().unwrap();
+    let worker = view_with(d.clone(), Role::GridWorker, Lang::Zh, departments.clone());
+    assert!(worker.contains("上报给") && worker.contains("消防救援站"));
+    assert_eq!(
+        worker.matches("data-department=").count(),
+        departments.len()
+    );
+    let member = view_with(d, Role::PartyMember, Lang::Zh, departments);
+    assert!(
+        !member.contains("data-department="),
+        "party members do not escalate"
+    );
 }
 
 fn offered_in(html: &str) -> Vec<String> {
