@@ -1,4 +1,4 @@
-//! What the phone gives the app beyond the screen: camera, location, connectivity.
+//! What the phone gives the app beyond the screen: camera, location, connectivity, notifications.
 //!
 //! Screens see only the [`Platform`] trait, so the same screens run on Android, iOS and the Linux
 //! desktop. The desktop implementation stands in for the phone during development and tests:
@@ -24,6 +24,9 @@ pub trait Platform: Send + Sync {
     /// The store's encryption key from the platform keystore (Android Keystore, iOS Keychain);
     /// `None` where the build stores its cache unencrypted.
     fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey>;
+    /// Tell the user something happened while the app was in the background ("3 件新任务"): a
+    /// local notification on the phone, a desktop notification here.
+    fn notify(&self, title: &str, body: &str);
 }
 
 /// The Linux desktop standing in for a phone.
@@ -31,6 +34,7 @@ pub struct DesktopPlatform {
     fix: Option<GpsFix>,
     camera_roll: Option<PathBuf>,
     taken: Mutex<usize>,
+    notified: Mutex<Vec<(String, String)>>,
 }
 
 impl DesktopPlatform {
@@ -43,6 +47,7 @@ impl DesktopPlatform {
                 .and_then(|v| parse_fix(&v)),
             camera_roll: std::env::var_os("GRIDMATE_CAMERA_DIR").map(PathBuf::from),
             taken: Mutex::new(0),
+            notified: Mutex::new(Vec::new()),
         }
     }
 
@@ -51,7 +56,13 @@ impl DesktopPlatform {
             fix,
             camera_roll,
             taken: Mutex::new(0),
+            notified: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Every notification shown so far (title, body), oldest first.
+    pub fn notified(&self) -> Vec<(String, String)> {
+        self.notified.lock().map(|n| n.clone()).unwrap_or_default()
     }
 }
 
@@ -112,6 +123,27 @@ impl Platform for DesktopPlatform {
             .ok()
             .and_then(|h| gridmate_device::encryption::DatabaseKey::from_hex(&h))
     }
+
+    fn notify(&self, title: &str, body: &str) {
+        if let Ok(mut n) = self.notified.lock() {
+            n.push((title.to_string(), body.to_string()));
+        }
+        desktop_notification(title, body);
+    }
+}
+
+/// The desktop's notification service through `notify-send` (libnotify) when the machine has
+/// one; a headless run has none and only keeps the list.
+fn desktop_notification(title: &str, body: &str) {
+    let (title, body) = (title.to_string(), body.to_string());
+    // Waited for on a thread of its own, so the UI never waits and no child is left a zombie.
+    std::thread::spawn(move || {
+        let _ = std::process::Command::new("notify-send")
+            .args(["--app-name=网格通", &title, &body])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    });
 }
 
 /// "http://host:port/..." → the socket to try.

@@ -7,7 +7,7 @@
 //! Screens never see `Route`; they ask for a [`Destination`] through the [`Nav`] context this
 //! shell provides, which keeps the module graph free of circles.
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Msg};
 use crate::screens::home::HomeScreen;
 use crate::screens::household::HouseholdScreen;
 use crate::screens::households::{BuildingScreen, HouseholdsScreen};
@@ -19,7 +19,7 @@ use crate::screens::service::ServiceScreen;
 use crate::screens::settings::SettingsScreen;
 use crate::screens::signin::SignInScreen;
 use crate::screens::visit::VisitScreen;
-use crate::state::{Destination, Nav, NavOp, Services, Startup, Ui};
+use crate::state::{Destination, Nav, NavOp, Notice, Services, Startup, Ui};
 use crate::widgets::bars::{SyncBar, SyncBarState, TabBar};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
@@ -261,6 +261,9 @@ fn use_background_loops(services: Services, mut ui: Ui) {
                             services.stop_sync();
                             ui.session.set(None);
                         }
+                        if reached && session.is_some() {
+                            tell_news(&services, ui).await;
+                        }
                         ui.changed();
                     }
                     if *ui.worker.peek() != st {
@@ -296,6 +299,35 @@ fn use_background_loops(services: Services, mut ui: Ui) {
             }
         }
     });
+}
+
+/// After a sync that reached the server: what it brought that concerns the user (new tasks, a
+/// report of theirs closed), as a notification and as the notice on screen.
+async fn tell_news(services: &Services, mut ui: Ui) {
+    let news = services
+        .store
+        .run(|s| s.news_since_last_look(chrono::Utc::now()).ok())
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if news.is_empty() {
+        return;
+    }
+    let lang = *ui.lang.peek();
+    let mut lines = Vec::new();
+    if news.new_tasks > 0 {
+        lines.push(lang.t1(Msg::NewTasks, news.new_tasks));
+    }
+    for title in &news.closed_reports {
+        lines.push(lang.t1(Msg::ReportClosed, title));
+    }
+    let text = lines.join("；");
+    services.platform.notify(lang.t(Msg::AppName), &text);
+    ui.notice.set(Some(Notice {
+        text,
+        link: Some(Destination::Home),
+    }));
 }
 
 /// How long a notice ("已保存…") stays before it goes by itself.

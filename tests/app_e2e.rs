@@ -107,6 +107,7 @@ struct Phone {
     dir: tempfile::TempDir,
     shots: PathBuf,
     cable: Cable,
+    platform: Arc<DesktopPlatform>,
 }
 
 impl Phone {
@@ -129,7 +130,8 @@ impl Phone {
         }
         let store = StoreThread::open(dir.path().join("app")).unwrap();
         let startup = Startup::read(&store).unwrap();
-        let services = Services::new(store, Arc::new(DesktopPlatform::new(fix, Some(camera))));
+        let platform = Arc::new(DesktopPlatform::new(fix, Some(camera)));
+        let services = Services::new(store, platform.clone());
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
@@ -156,6 +158,7 @@ impl Phone {
             dir,
             shots,
             cable,
+            platform,
         }
     }
 
@@ -397,6 +400,41 @@ fn a_party_member_checks_in_takes_a_request_does_it_and_logs_service() {
     assert_eq!(linked.len(), 1);
     let service = server.record("service_record", linked[0]);
     assert_eq!(service["hours"], 1.5, "1 typed then .5: {service}");
+
+    // 社区派单: the leader, on their own phone, sends a posted request to this member; the
+    // member's next sync tells them, on screen and as a notification.
+    let mut leader = support::Device::new(server.addr);
+    leader.sign_in(&server, Role::GridLeader);
+    leader.sync().unwrap();
+    let posted = support::demo()
+        .orders
+        .iter()
+        .find(|o| o.status == gridmate_model::OrderStatus::Posted)
+        .unwrap();
+    leader
+        .store
+        .act_on_order(
+            posted.id,
+            gridmate_device::OrderStep {
+                assignee: Some(support::demo().user(Role::PartyMember).user.id),
+                ..gridmate_device::OrderStep::new(gridmate_model::OrderAction::Dispatch, "请帮忙")
+            },
+        )
+        .unwrap();
+    leader.sync().unwrap();
+    b.click("[data-tab=Sync]");
+    b.click("[data-action=sync-now]");
+    b.wait_text("1 件新任务", 20);
+    phone.shot(&b, "08-new-task");
+    assert!(
+        phone
+            .platform
+            .notified()
+            .iter()
+            .any(|(_, body)| body.contains("1 件新任务")),
+        "{:?}",
+        phone.platform.notified()
+    );
 
     let checkins = count_rows(phone.dir.path(), "SELECT id FROM checkins");
     assert_eq!(checkins.len(), 1);

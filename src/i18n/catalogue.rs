@@ -131,6 +131,8 @@ catalogue! {
     SatisfactionBasicallySatisfied => "基本满意", "Mostly satisfied";
     SatisfactionDissatisfied => "不满意", "Dissatisfied";
     MyTasks => "我的待办", "My tasks";
+    NewTasks => "{} 件新任务", "{} new tasks";
+    ReportClosed => "你上报的问题已办结：{}", "Your report was closed: {}";
     MyTasksNone => "没有等你处理的事", "Nothing is waiting on you";
     TaskHandleIssue => "待处置", "To handle";
     TaskVerifyIssue => "待核查", "To verify";

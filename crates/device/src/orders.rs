@@ -568,3 +568,76 @@ impl Store {
         Ok(tasks)
     }
 }
+
+/// What changed for the user since they last looked, to tell them after a sync ("3 件新任务").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct News {
+    /// Tasks waiting on the user that were not there at the last look.
+    pub new_tasks: usize,
+    /// Titles of issues this user reported that have been closed since the last look.
+    pub closed_reports: Vec<String>,
+}
+
+impl News {
+    pub fn is_empty(&self) -> bool {
+        self.new_tasks == 0 && self.closed_reports.is_empty()
+    }
+}
+
+const TASKS_SEEN: &str = "news_tasks_seen";
+const CLOSED_SEEN: &str = "news_closed_seen";
+
+fn key_of(subject: TaskSubject) -> String {
+    match subject {
+        TaskSubject::Issue(id) => format!("i{id}"),
+        TaskSubject::Order(id) => format!("o{id}"),
+    }
+}
+
+impl Store {
+    /// News since the last call, and remember what has now been seen. The first call after
+    /// signing in only takes note: what is on the home screen is not news.
+    pub fn news_since_last_look(&mut self, as_of: DateTime<Utc>) -> Result<News> {
+        let session = self.require_session()?;
+        let tasks: std::collections::BTreeSet<String> = self
+            .my_tasks(as_of)?
+            .into_iter()
+            .map(|t| key_of(t.subject))
+            .collect();
+        let closed: Vec<(uuid::Uuid, String)> = {
+            let mut st = self.conn.prepare_cached(
+                "SELECT id, title FROM issues WHERE reported_by = ?1 AND status = 'closed'",
+            )?;
+            st.query_map([session.user.id.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let seen = |key: &str| -> Result<Option<std::collections::BTreeSet<String>>> {
+            Ok(crate::store::state_get(&self.conn, key)?
+                .and_then(|v| serde_json::from_str(&v).ok()))
+        };
+        let (tasks_seen, closed_seen) = (seen(TASKS_SEEN)?, seen(CLOSED_SEEN)?);
+        let news = News {
+            new_tasks: tasks_seen
+                .as_ref()
+                .map_or(0, |s| tasks.difference(s).count()),
+            closed_reports: match &closed_seen {
+                None => vec![],
+                Some(s) => closed
+                    .iter()
+                    .filter(|(id, _)| !s.contains(&id.to_string()))
+                    .map(|(_, title)| title.clone())
+                    .collect(),
+            },
+        };
+        let closed_ids: std::collections::BTreeSet<String> =
+            closed.iter().map(|(id, _)| id.to_string()).collect();
+        let tx = self.conn.transaction()?;
+        let text = |set: &std::collections::BTreeSet<String>| {
+            serde_json::to_string(set).unwrap_or_else(|_| "[]".into())
+        };
+        crate::store::state_set(&tx, TASKS_SEEN, &text(&tasks))?;
+        crate::store::state_set(&tx, CLOSED_SEEN, &text(&closed_ids))?;
+        tx.commit()?;
+        Ok(news)
+    }
+}

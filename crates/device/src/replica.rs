@@ -507,7 +507,11 @@ impl Store {
             tx.execute(&format!("DELETE FROM {t}"), [])?;
         }
         tx.execute("DELETE FROM synced", [])?;
-        tx.execute("DELETE FROM device_state WHERE key IN ('sync_cursor', 'scope_epoch', 'token', 'session')", [])?;
+        tx.execute(
+            "DELETE FROM device_state WHERE key IN ('sync_cursor', 'scope_epoch', 'token',
+                 'session', 'news_tasks_seen', 'news_closed_seen')",
+            [],
+        )?;
         tx.commit()?;
         Ok(())
     }

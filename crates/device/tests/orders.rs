@@ -280,3 +280,58 @@ fn an_issue_escalates_to_a_department_from_the_synced_list() {
     );
     assert_eq!(queued[0].data["action"], "escalate");
 }
+
+#[test]
+fn after_a_sync_the_user_hears_of_new_tasks_and_of_their_reports_closed() {
+    let d = demo();
+    let (_dir, mut store) = demo_store(Role::GridWorker);
+    let now = Utc::now();
+    assert!(
+        store.news_since_last_look(now).unwrap().is_empty(),
+        "the first look is what the home screen shows, not news"
+    );
+    let me = d.user(Role::GridWorker).user.id;
+    // The office assigns two more issues to me, and closes one I reported.
+    let mut changed: Vec<Issue> = d
+        .issues
+        .iter()
+        .filter(|i| i.grid_id == d.grids[0].id && i.status == IssueStatus::Reported)
+        .take(2)
+        .cloned()
+        .map(|mut i| {
+            i.status = IssueStatus::Assigned;
+            i.assignee = Some(me);
+            i
+        })
+        .collect();
+    let mut mine = d
+        .issues
+        .iter()
+        .find(|i| i.reported_by == me && i.status == IssueStatus::Resolved)
+        .unwrap()
+        .clone();
+    mine.status = IssueStatus::Closed;
+    changed.push(mine.clone());
+    store
+        .load_scope(ScopeData {
+            issues: &changed,
+            grids: &[],
+            buildings: &[],
+            households: &[],
+            residents: &[],
+            visits: &[],
+            issue_events: &[],
+            departments: &[],
+            orders: &[],
+            order_events: &[],
+            ..ScopeData::of_demo(d, true)
+        })
+        .unwrap();
+    let news = store.news_since_last_look(now).unwrap();
+    assert_eq!(news.new_tasks, 2);
+    assert_eq!(news.closed_reports, [mine.title.clone()]);
+    assert!(
+        store.news_since_last_look(now).unwrap().is_empty(),
+        "told once"
+    );
+}
