@@ -1,6 +1,6 @@
 -- The v1 additions the phone holds: departments to escalate to, residents' requests (三单制
--- orders) and their steps, and on issues who they are assigned to, the department they went to
--- and when they are due. Times are Unix milliseconds; ids 16-byte UUID blobs.
+-- orders) and their steps, on issues who they are assigned to, the department they went to
+-- and when they are due, and residents who moved out. Times are Unix milliseconds; ids 16-byte UUID blobs.
 
 CREATE TABLE departments (
     id    BLOB PRIMARY KEY,
@@ -54,6 +54,9 @@ ALTER TABLE issues ADD COLUMN due_at INTEGER;
 CREATE INDEX issues_assignee ON issues(assignee, status);
 
 ALTER TABLE service_records ADD COLUMN order_id BLOB;
+
+-- A resident who moved away stays on the roll, marked.
+ALTER TABLE residents ADD COLUMN moved_out INTEGER NOT NULL DEFAULT 0;
 
 -- Issues cached before this version lack the new columns, and departments and orders were
 -- skipped as unknown: pull the scope again from the start (upserts; the outbox is untouched).

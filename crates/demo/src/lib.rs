@@ -471,6 +471,7 @@ fn make_resident(
         phone: Some(phone),
         id_number: Some(format!("{first17}{check}")),
         tags: if member == 0 { tags.to_vec() } else { vec![] },
+        moved_out: false,
     }
 }
 

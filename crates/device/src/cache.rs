@@ -228,13 +228,13 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
     {
         let mut ins = tx.prepare_cached(
             "INSERT INTO residents (id, household_id, name, name_pinyin, name_initials, relation,
-                 birth_year, phone, phone_masked, id_number_masked, tags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 birth_year, phone, phone_masked, id_number_masked, tags, moved_out)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let mut upd = tx.prepare_cached(
             "UPDATE residents SET household_id = ?2, name = ?3, name_pinyin = ?4,
                     name_initials = ?5, relation = ?6, birth_year = ?7, phone = ?8,
-                    phone_masked = ?9, id_number_masked = ?10, tags = ?11
+                    phone_masked = ?9, id_number_masked = ?10, tags = ?11, moved_out = ?12
               WHERE id = ?1",
         )?;
         for r in d.residents {
@@ -254,6 +254,7 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
                     r.phone.as_deref().map(mask_phone),
                     r.id_number.as_deref().map(mask_id_number),
                     tags_text(&r.tags),
+                    r.moved_out,
                 ],
             )?;
             rows += 1;

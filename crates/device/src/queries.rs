@@ -108,6 +108,9 @@ pub struct ResidentRow {
     pub tags: Vec<HouseholdTag>,
     /// Whether this device holds the full number (so a "call" button can be offered).
     pub can_call: bool,
+    pub moved_out: bool,
+    /// A change to this person typed here and not yet accepted by the server.
+    pub pending: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -428,9 +431,10 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, name, relation, birth_year, phone_masked, id_number_masked, tags,
-                        phone IS NOT NULL
+                        phone IS NOT NULL, moved_out,
+                        id IN (SELECT subject_id FROM outbox WHERE state = 'pending')
                    FROM residents WHERE household_id = ?1
-                  ORDER BY relation = '户主' DESC, birth_year",
+                  ORDER BY moved_out, relation = '户主' DESC, birth_year",
             )?
             .query_map([id.0], |r| {
                 Ok(ResidentRow {
@@ -442,6 +446,8 @@ impl Store {
                     id_number_masked: r.get(5)?,
                     tags: tags(&r.get::<_, String>(6)?),
                     can_call: r.get(7)?,
+                    moved_out: r.get(8)?,
+                    pending: r.get(9)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

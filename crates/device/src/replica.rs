@@ -150,6 +150,7 @@ impl Batch {
                     phone: r.phone.or(r.phone_masked),
                     id_number: r.id_number_masked,
                     tags: records::tags_from_codes(&r.tags),
+                    moved_out: r.moved_out,
                 };
                 if full {
                     self.residents_full.push(resident);

@@ -125,6 +125,7 @@ proptest! {
             phone: None,
             id_number: None,
             tags: vec![],
+            moved_out: false,
         };
         store.load_scope(ScopeData {
             grids: &[], buildings: &[], households: &[], visits: &[], issues: &[],

@@ -300,6 +300,7 @@ fn zs_finds_zhang_san() {
         phone: None,
         id_number: None,
         tags: vec![],
+        moved_out: false,
     };
     store
         .load_scope(ScopeData {

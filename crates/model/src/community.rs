@@ -107,6 +107,12 @@ pub fn cadence_for(tags: &[HouseholdTag]) -> u16 {
         .unwrap_or(ORDINARY_CADENCE_DAYS)
 }
 
+/// The postal address of a room, as a household registered in the field is given it:
+/// "联和花园12栋2单元301".
+pub fn household_address(estate: &str, building_number: &str, unit: u16, room: &str) -> String {
+    format!("{estate}{building_number}栋{unit}单元{room}")
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Household {
     pub id: HouseholdId,
@@ -142,6 +148,8 @@ pub struct Resident {
     pub phone: Option<String>,
     pub id_number: Option<String>,
     pub tags: Vec<HouseholdTag>,
+    /// Moved away (搬离): kept on the roll, marked, no longer counted as living here.
+    pub moved_out: bool,
 }
 
 impl Resident {

@@ -149,7 +149,43 @@ pub struct PatchData {
 }
 
 pub const HOUSEHOLD_PATCH_FIELDS: &[&str] = &["head_name", "tags", "visit_cadence_days", "address"];
-pub const RESIDENT_PATCH_FIELDS: &[&str] = &["name", "relation", "phone", "birth_year", "tags"];
+pub const RESIDENT_PATCH_FIELDS: &[&str] = &[
+    "name",
+    "relation",
+    "phone",
+    "birth_year",
+    "tags",
+    "moved_out",
+];
+
+/// `household.create`: a household registered in the field (a tenant moving in, 流动人口).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdCreateData {
+    pub household_id: Uuid,
+    pub building_id: Uuid,
+    pub unit: u16,
+    pub room: String,
+    pub head_name: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `resident.create`: a person added to a household in the field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentCreateData {
+    pub resident_id: Uuid,
+    pub household_id: Uuid,
+    pub name: String,
+    pub relation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_year: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
 
 /// `checkin.record`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -233,10 +269,12 @@ pub enum MutationPayload {
     ServiceRecord(ServiceData),
     OrderCreate(OrderCreateData),
     OrderEvent(OrderEventData),
+    HouseholdCreate(HouseholdCreateData),
+    ResidentCreate(ResidentCreateData),
 }
 
 impl MutationPayload {
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 11] = [
         "visit.record",
         "issue.report",
         "issue.event",
@@ -246,6 +284,8 @@ impl MutationPayload {
         "service.record",
         "order.create",
         "order.event",
+        "household.create",
+        "resident.create",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -259,6 +299,8 @@ impl MutationPayload {
             MutationPayload::ServiceRecord(_) => "service.record",
             MutationPayload::OrderCreate(_) => "order.create",
             MutationPayload::OrderEvent(_) => "order.event",
+            MutationPayload::HouseholdCreate(_) => "household.create",
+            MutationPayload::ResidentCreate(_) => "resident.create",
         }
     }
 
@@ -275,6 +317,8 @@ impl MutationPayload {
             MutationPayload::ServiceRecord(d) => serde_json::to_value(d),
             MutationPayload::OrderCreate(d) => serde_json::to_value(d),
             MutationPayload::OrderEvent(d) => serde_json::to_value(d),
+            MutationPayload::HouseholdCreate(d) => serde_json::to_value(d),
+            MutationPayload::ResidentCreate(d) => serde_json::to_value(d),
         };
         // These types hold only strings, numbers, uuids and timestamps: serialising cannot fail.
         v.unwrap_or(serde_json::Value::Null)
@@ -301,6 +345,10 @@ impl MutationPayload {
             "service.record" => MutationPayload::ServiceRecord(parse("service.record", data)?),
             "order.create" => MutationPayload::OrderCreate(parse("order.create", data)?),
             "order.event" => MutationPayload::OrderEvent(parse("order.event", data)?),
+            "household.create" => {
+                MutationPayload::HouseholdCreate(parse("household.create", data)?)
+            }
+            "resident.create" => MutationPayload::ResidentCreate(parse("resident.create", data)?),
             other => {
                 return Err(PayloadError::UnknownKind(other.chars().take(64).collect()));
             }
@@ -445,7 +493,42 @@ impl MutationPayload {
                 }
                 photos(&e.photos)
             }
+            MutationPayload::HouseholdCreate(h) => {
+                validate::room(&h.room).map_err(invalid)?;
+                validate::text("head_name", &h.head_name, limits::NAME, true).map_err(invalid)?;
+                if !(1..=99).contains(&h.unit) {
+                    return Err(invalid(ValidationError::OutOfRange {
+                        field: "unit",
+                        value: f64::from(h.unit),
+                    }));
+                }
+                check_tags(&h.tags, kind)
+            }
+            MutationPayload::ResidentCreate(r) => {
+                validate::text("name", &r.name, limits::NAME, true).map_err(invalid)?;
+                validate::text("relation", &r.relation, limits::NAME, false).map_err(invalid)?;
+                if let Some(p) = &r.phone {
+                    validate::phone(p).map_err(invalid)?;
+                }
+                if r.birth_year.is_some_and(|y| !(1900..=2100).contains(&y)) {
+                    return Err(bad("birth_year must be 1900–2100".into()));
+                }
+                check_tags(&r.tags, kind)
+            }
         }
+    }
+}
+
+fn check_tags(tags: &[String], kind: &'static str) -> Result<(), PayloadError> {
+    match tags
+        .iter()
+        .find(|t| gridmate_model::HouseholdTag::from_code(t).is_none())
+    {
+        Some(t) => Err(PayloadError::BadValue {
+            kind,
+            reason: format!("unknown tag {:?}", t.chars().take(40).collect::<String>()),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -497,16 +580,14 @@ fn check_patch(p: &PatchData, allowed: &[&str], kind: &'static str) -> Result<()
             "tags" => {
                 let tags = value
                     .as_array()
-                    .ok_or_else(|| bad("tags must be a list".into()))?;
-                for t in tags {
-                    let code = t.as_str().unwrap_or_default();
-                    if gridmate_model::HouseholdTag::from_code(code).is_none() {
-                        return Err(bad(format!(
-                            "unknown tag {:?}",
-                            code.chars().take(40).collect::<String>()
-                        )));
-                    }
-                }
+                    .ok_or_else(|| bad("tags must be a list".into()))?
+                    .iter()
+                    .map(|t| t.as_str().unwrap_or_default().to_string())
+                    .collect::<Vec<_>>();
+                check_tags(&tags, kind)?;
+            }
+            "moved_out" if !value.is_boolean() => {
+                return Err(bad("moved_out must be true or false".into()));
             }
             _ => {}
         }

@@ -133,6 +133,8 @@ fn decide(
         MutationPayload::ServiceRecord(s) => service(tx, p, s, now_ms)?,
         MutationPayload::OrderCreate(o) => orders::create(tx, p, m, o, now_ms)?,
         MutationPayload::OrderEvent(e) => orders::event(tx, p, m, e, now_ms)?,
+        MutationPayload::HouseholdCreate(h) => register_household(tx, p, h, now_ms)?,
+        MutationPayload::ResidentCreate(r) => add_resident(tx, p, r, now_ms)?,
     })
 }
 
@@ -491,6 +493,102 @@ fn patch_fields(
         current.seq
     };
     Ok(Ok((PushStatus::Applied, None, seq)))
+}
+
+/// A household registered in the field (a tenant moving in): in a building the caller may edit.
+fn register_household(
+    tx: &mut dyn WriteTx,
+    p: &Principal,
+    h: HouseholdCreateData,
+    now_ms: i64,
+) -> Result<Decision> {
+    let Some(building) = tx
+        .record(Entity::Building, h.building_id)?
+        .filter(|r| !r.deleted)
+    else {
+        return Ok(refuse(
+            "unknown_record",
+            format!("no building {}", h.building_id),
+        ));
+    };
+    if !may_edit(p, building.grid_id, Some(h.building_id)) {
+        return Ok(refuse("forbidden", "the building is outside your scope"));
+    }
+    let Ok(b) = serde_json::from_value::<BuildingRecord>(building.data) else {
+        return Ok(refuse(
+            "unknown_record",
+            "the building record is unreadable",
+        ));
+    };
+    let tags: Vec<gridmate_model::HouseholdTag> = tags_from_codes(&h.tags);
+    let record = HouseholdRecord {
+        id: h.household_id,
+        grid_id: b.grid_id,
+        building_id: h.building_id,
+        unit: h.unit,
+        room: h.room.trim().to_string(),
+        address: gridmate_model::community::household_address(
+            &b.estate,
+            &b.number,
+            h.unit,
+            h.room.trim(),
+        ),
+        head_name: h.head_name.trim().to_string(),
+        visit_cadence_days: gridmate_model::community::cadence_for(&tags),
+        tags: h.tags,
+        last_visit_at: None,
+    };
+    let put = PutRecord {
+        entity: Entity::Household,
+        id: h.household_id,
+        grid_id: Some(b.grid_id),
+        building_id: Some(h.building_id),
+        owner_id: None,
+        data: to_value(&record),
+    };
+    create(tx, put, &[], now_ms)
+}
+
+/// A person added to a household the caller may edit.
+fn add_resident(
+    tx: &mut dyn WriteTx,
+    p: &Principal,
+    r: ResidentCreateData,
+    now_ms: i64,
+) -> Result<Decision> {
+    let Some(hh) = tx
+        .record(Entity::Household, r.household_id)?
+        .filter(|rec| !rec.deleted)
+    else {
+        return Ok(refuse(
+            "unknown_record",
+            format!("no household {}", r.household_id),
+        ));
+    };
+    if !may_edit(p, hh.grid_id, hh.building_id) {
+        return Ok(refuse("forbidden", "the household is outside your scope"));
+    }
+    let record = ResidentRecord {
+        id: r.resident_id,
+        household_id: r.household_id,
+        name: r.name.trim().to_string(),
+        relation: r.relation.trim().to_string(),
+        birth_year: r.birth_year,
+        phone_masked: r.phone.as_deref().map(gridmate_model::validate::mask_phone),
+        phone: r.phone,
+        id_number_masked: None,
+        tags: r.tags,
+        moved_out: false,
+    };
+    let put = PutRecord {
+        entity: Entity::Resident,
+        id: r.resident_id,
+        grid_id: hh.grid_id,
+        building_id: hh.building_id,
+        owner_id: None,
+        data: to_value(&record),
+    };
+    create(tx, put, &[], now_ms)
 }
 
 fn check_in(tx: &mut dyn WriteTx, p: &Principal, c: CheckinData, now_ms: i64) -> Result<Decision> {

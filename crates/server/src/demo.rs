@@ -111,6 +111,7 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
         for r in &d.residents {
             let h = households[&r.household_id];
             let rec = ResidentRecord {
+                moved_out: r.moved_out,
                 id: r.id.0,
                 household_id: r.household_id.0,
                 name: r.name.clone(),

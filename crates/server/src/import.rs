@@ -340,7 +340,12 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 continue;
             }
             let address = match get("地址") {
-                "" => format!("{}{}栋{}单元{}", get("小区"), building, unit, room),
+                "" => gridmate_model::community::household_address(
+                    get("小区"),
+                    &building,
+                    unit,
+                    &room,
+                ),
                 a => a.to_string(),
             };
             rows.push((
@@ -439,6 +444,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
             )?;
             let rid = Uuid::now_v7();
             let r = ResidentRecord {
+                moved_out: false,
                 id: rid,
                 household_id: hid,
                 name: head,

@@ -1753,3 +1753,116 @@ async fn issues_carry_a_due_time_and_escalate_to_a_known_department() {
         "fire hazards: a day"
     );
 }
+
+/// 流动人口登记: a worker registers a tenant household and its people in the field; the same
+/// push again changes nothing; a building leader may do it in their building only; a party
+/// member not at all. A moved-out mark is a field patch like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_household_and_its_people_are_registered_once_in_scope() {
+    let s = Server::start().await;
+    let d = demo();
+    let w = s.login(Role::GridWorker, "w").await;
+    let building = d
+        .buildings
+        .iter()
+        .find(|b| b.grid_id == d.grids[0].id)
+        .unwrap();
+    let household_id = uuid::Uuid::now_v7();
+    let create = mutation(
+        "household.create",
+        json!({"household_id": household_id, "building_id": building.id.0, "unit": 2,
+               "room": "1502", "head_name": "王租户", "tags": ["rental"]}),
+    );
+    let resident_id = uuid::Uuid::now_v7();
+    let person = mutation(
+        "resident.create",
+        json!({"resident_id": resident_id, "household_id": household_id, "name": "王租户",
+               "relation": "户主", "phone": "13912345678"}),
+    );
+    let r = s.push_ok(&w, "w", &[create.clone(), person.clone()]).await;
+    assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
+    let again = s.push_ok(&w, "w", &[create, person]).await;
+    assert!(again.iter().all(|r| r.status == PushStatus::Duplicate));
+    let (changes, _) = s.pull_all(&w, None).await;
+    let hh = changes
+        .iter()
+        .find(|c| c.entity == Entity::Household && c.id == household_id)
+        .unwrap();
+    assert_eq!(hh.data["grid_id"], json!(d.grids[0].id.0));
+    assert!(
+        hh.data["address"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{}栋2单元1502", building.number))
+    );
+    let rec = changes
+        .iter()
+        .find(|c| c.entity == Entity::Resident && c.id == resident_id)
+        .unwrap();
+    assert_eq!(rec.data["phone_masked"], "139****5678");
+    // Moved out.
+    let moved = mutation(
+        "resident.patch",
+        json!({"id": resident_id, "fields": {"moved_out": true}}),
+    );
+    assert_eq!(
+        s.push_ok(&w, "w", &[moved]).await[0].status,
+        PushStatus::Applied
+    );
+    let bad = mutation(
+        "resident.patch",
+        json!({"id": resident_id, "fields": {"moved_out": "yes"}}),
+    );
+    assert_eq!(
+        s.push_ok(&w, "w", &[bad]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "invalid"
+    );
+    let (changes, _) = s.pull_all(&w, None).await;
+    let rec = changes
+        .iter()
+        .find(|c| c.entity == Entity::Resident && c.id == resident_id)
+        .unwrap();
+    assert_eq!(rec.data["moved_out"], true);
+
+    // Out of scope: a building leader elsewhere, a party member anywhere.
+    let other = d
+        .buildings
+        .iter()
+        .find(|b| Some(b.id) != d.user(Role::BuildingLeader).assignments[0].building_id)
+        .unwrap();
+    let elsewhere = |building: uuid::Uuid| {
+        mutation(
+            "household.create",
+            json!({"household_id": uuid::Uuid::now_v7(), "building_id": building, "unit": 1,
+                   "room": "101", "head_name": "李"}),
+        )
+    };
+    let b = s.login(Role::BuildingLeader, "b").await;
+    let r = s.push_ok(&b, "b", &[elsewhere(other.id.0)]).await;
+    assert_eq!(r[0].error.as_ref().unwrap().code, "forbidden");
+    let own = d.user(Role::BuildingLeader).assignments[0]
+        .building_id
+        .unwrap();
+    let r = s.push_ok(&b, "b", &[elsewhere(own.0)]).await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    let p = s.login(Role::PartyMember, "p").await;
+    let r = s.push_ok(&p, "p", &[elsewhere(building.id.0)]).await;
+    assert_eq!(r[0].error.as_ref().unwrap().code, "forbidden");
+    let hostile = mutation(
+        "household.create",
+        json!({"household_id": uuid::Uuid::now_v7(), "building_id": building.id.0, "unit": 0,
+               "room": "<script>", "head_name": ""}),
+    );
+    assert_eq!(
+        s.push_ok(&w, "w", &[hostile]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "invalid"
+    );
+}
