@@ -27,6 +27,8 @@ pub trait Platform: Send + Sync {
     /// Tell the user something happened while the app was in the background ("3 件新任务"): a
     /// local notification on the phone, a desktop notification here.
     fn notify(&self, title: &str, body: &str);
+    /// Call a number (the phone's dialer, `tel:`). The number never enters the page.
+    fn dial(&self, number: &str);
 }
 
 /// The Linux desktop standing in for a phone.
@@ -35,6 +37,7 @@ pub struct DesktopPlatform {
     camera_roll: Option<PathBuf>,
     taken: Mutex<usize>,
     notified: Mutex<Vec<(String, String)>>,
+    dialled: Mutex<Vec<String>>,
 }
 
 impl DesktopPlatform {
@@ -48,6 +51,7 @@ impl DesktopPlatform {
             camera_roll: std::env::var_os("GRIDMATE_CAMERA_DIR").map(PathBuf::from),
             taken: Mutex::new(0),
             notified: Mutex::new(Vec::new()),
+            dialled: Mutex::new(Vec::new()),
         }
     }
 
@@ -57,7 +61,13 @@ impl DesktopPlatform {
             camera_roll,
             taken: Mutex::new(0),
             notified: Mutex::new(Vec::new()),
+            dialled: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Every number dialled so far, oldest first.
+    pub fn dialled(&self) -> Vec<String> {
+        self.dialled.lock().map(|n| n.clone()).unwrap_or_default()
     }
 
     /// Every notification shown so far (title, body), oldest first.
@@ -129,6 +139,13 @@ impl Platform for DesktopPlatform {
             n.push((title.to_string(), body.to_string()));
         }
         desktop_notification(title, body);
+    }
+
+    /// A desktop has no dialer: the call is only noted (and the number never logged).
+    fn dial(&self, number: &str) {
+        if let Ok(mut d) = self.dialled.lock() {
+            d.push(number.to_string());
+        }
     }
 }
 

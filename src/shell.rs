@@ -15,6 +15,7 @@ use crate::screens::issues::{IssueScreen, IssuesScreen};
 use crate::screens::orders::{OrderScreen, RequestScreen};
 use crate::screens::party::PartyScreen;
 use crate::screens::report::ReportScreen;
+use crate::screens::roll::{AddResidentScreen, CorrectResidentScreen, RegisterHouseholdScreen};
 use crate::screens::service::ServiceScreen;
 use crate::screens::settings::SettingsScreen;
 use crate::screens::signin::SignInScreen;
@@ -23,7 +24,7 @@ use crate::state::{Destination, Nav, NavOp, Notice, Services, Startup, Ui};
 use crate::widgets::bars::{SyncBar, SyncBarState, TabBar};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
-use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId, Role};
+use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId, ResidentId, Role};
 use std::time::Duration;
 
 /// Every screen of the signed-in app, by URL.
@@ -49,6 +50,12 @@ pub enum Route {
         ReportForHousehold { household: HouseholdId },
         #[route("/household/:household/request")]
         RecordRequest { household: HouseholdId },
+        #[route("/building/:building/register")]
+        RegisterHousehold { building: BuildingId },
+        #[route("/household/:household/add")]
+        AddResident { household: HouseholdId },
+        #[route("/household/:household/resident/:resident")]
+        CorrectResident { household: HouseholdId, resident: ResidentId },
         #[route("/issues")]
         Issues {},
         #[route("/issue/:issue")]
@@ -88,6 +95,12 @@ impl From<Destination> for Route {
             Destination::Issue(issue) => Route::Issue { issue },
             Destination::Order(order) => Route::Order { order },
             Destination::RecordRequest(household) => Route::RecordRequest { household },
+            Destination::RegisterHousehold(building) => Route::RegisterHousehold { building },
+            Destination::AddResident(household) => Route::AddResident { household },
+            Destination::CorrectResident(household, resident) => Route::CorrectResident {
+                household,
+                resident,
+            },
             Destination::Party => Route::Party {},
             Destination::Service => Route::Service {},
             Destination::Sync => Route::Sync {},
@@ -120,6 +133,12 @@ impl Route {
             Route::Issue { issue } => Destination::Issue(issue),
             Route::Order { order } => Destination::Order(order),
             Route::RecordRequest { household } => Destination::RecordRequest(household),
+            Route::RegisterHousehold { building } => Destination::RegisterHousehold(building),
+            Route::AddResident { household } => Destination::AddResident(household),
+            Route::CorrectResident {
+                household,
+                resident,
+            } => Destination::CorrectResident(household, resident),
             Route::Party {} => Destination::Party,
             Route::Service {} => Destination::Service,
             Route::Sync {} => Destination::Sync,
@@ -165,6 +184,18 @@ fn Order(order: OrderId) -> Element {
 #[component]
 fn RecordRequest(household: HouseholdId) -> Element {
     rsx! { RequestScreen { key: "{household}", household } }
+}
+#[component]
+fn RegisterHousehold(building: BuildingId) -> Element {
+    rsx! { RegisterHouseholdScreen { key: "{building}", building } }
+}
+#[component]
+fn AddResident(household: HouseholdId) -> Element {
+    rsx! { AddResidentScreen { key: "{household}", household } }
+}
+#[component]
+fn CorrectResident(household: HouseholdId, resident: ResidentId) -> Element {
+    rsx! { CorrectResidentScreen { key: "{resident}", household, resident } }
 }
 #[component]
 fn Home() -> Element {

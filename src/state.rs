@@ -14,7 +14,7 @@ use gridmate_device::sync::{
     SyncClient, SyncError, SyncWorker, Trigger, WorkerConfig, WorkerStatus,
 };
 use gridmate_device::{DeviceError, Session, Store, StoreThread};
-use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId};
+use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId, ResidentId};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How long a phone may go without reaching the server before it forgets residents' data.
@@ -149,6 +149,9 @@ pub enum Destination {
     Order(OrderId),
     /// Record a resident's request (群众点单) on a household.
     RecordRequest(HouseholdId),
+    RegisterHousehold(BuildingId),
+    AddResident(HouseholdId),
+    CorrectResident(HouseholdId, ResidentId),
     Party,
     Service,
     Sync,
@@ -163,7 +166,10 @@ impl Destination {
             | Destination::Building(_)
             | Destination::Household(_)
             | Destination::RecordVisit(_)
-            | Destination::RecordRequest(_) => Destination::Households,
+            | Destination::RecordRequest(_)
+            | Destination::RegisterHousehold(_)
+            | Destination::AddResident(_)
+            | Destination::CorrectResident(..) => Destination::Households,
             Destination::Report { .. } | Destination::Issues | Destination::Issue(_) => {
                 Destination::Issues
             }

@@ -243,6 +243,27 @@ fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches
     b.click(".due-row");
     b.wait_text("家庭成员", 10);
     phone.shot(&b, "05-household");
+    // Call the head: the number goes to the platform's dialer, never onto the page.
+    b.click("[data-action=call]");
+    let dialled = (0..50).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        phone.platform.dialled().first().cloned()
+    });
+    let dialled = dialled.expect("the call reached the platform");
+    assert_eq!(dialled.len(), 11, "the full number");
+    assert!(
+        !b.text().contains(&dialled),
+        "only the masked number is shown"
+    );
+    // A tenant moved in with the family: added on the spot, offline.
+    b.click("[data-action=add-member]");
+    b.wait_text("与户主关系", 10);
+    b.type_into("input[name=name]", "李小红");
+    b.type_into("input[name=relation]", "租客");
+    b.type_into("input[name=phone]", "13912345678");
+    b.click("[data-action=save-resident]");
+    b.wait_text("李小红", 10);
+    phone.shot(&b, "05b-member-added");
     b.click("[data-action=record-visit]");
     b.wait_text("走访结果", 10);
     b.type_into("textarea[name=notes]", "老人独居，血压偏高，需代买降压药");
@@ -272,8 +293,8 @@ fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches
     let store = phone.store();
     let pending = store.sync_status().unwrap().pending;
     assert_eq!(
-        pending, 3,
-        "visit, its need as an issue, and the hazard: all on the phone"
+        pending, 4,
+        "the new member, the visit, its need as an issue, and the hazard: all on the phone"
     );
     drop(store);
     let visits = count_rows(
@@ -296,6 +317,14 @@ fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches
     phone.shot(&b, "10-sync");
     assert_eq!(server.count("visit", visits[0]), 1);
     assert_eq!(server.count("issue", hazards[0]), 1);
+    let added = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM residents WHERE name = '李小红'",
+    );
+    assert_eq!(
+        server.record("resident", added[0])["phone_masked"],
+        "139****5678"
+    );
     let visit = server.record("visit", visits[0]);
     assert_eq!(visit["photos"].as_array().unwrap().len(), 1);
     let sha = visit["photos"][0].as_str().unwrap();

@@ -131,6 +131,17 @@ catalogue! {
     SatisfactionBasicallySatisfied => "基本满意", "Mostly satisfied";
     SatisfactionDissatisfied => "不满意", "Dissatisfied";
     MyTasks => "我的待办", "My tasks";
+    UnitField => "单元", "Unit";
+    RoomField => "房号", "Room";
+    TenantHousehold => "出租户（流动人口）", "Tenant household";
+    RegisterHousehold => "登记住户", "Register a household";
+    RelationField => "与户主关系", "Relation to the head";
+    BirthYearField => "出生年份", "Year of birth";
+    AddMember => "添加成员", "Add a member";
+    NewPhone => "新的联系电话", "New phone number";
+    MovedOut => "已搬离", "Moved out";
+    CorrectDetails => "更正信息", "Correct details";
+    CallResident => "拨打", "Call";
     NewTasks => "{} 件新任务", "{} new tasks";
     ReportClosed => "你上报的问题已办结：{}", "Your report was closed: {}";
     MyTasksNone => "没有等你处理的事", "Nothing is waiting on you";

@@ -2,11 +2,11 @@
 //! issues tied to it; "record visit" and "report problem" one tap away.
 
 use crate::i18n::{Labelled, Lang, Msg};
-use crate::state::{Destination, Ui, use_load, use_nav};
+use crate::state::{Destination, Services, Ui, use_load, use_nav};
 use crate::widgets::{ErrorCard, Loading, StatusChip, TitleBar, category_icon, china_date};
 use dioxus::prelude::*;
 use gridmate_device::HouseholdDetail;
-use gridmate_model::{HouseholdId, IssueId, Role};
+use gridmate_model::{HouseholdId, IssueId, ResidentId, Role};
 
 #[component]
 pub fn HouseholdView(
@@ -16,6 +16,9 @@ pub fn HouseholdView(
     on_report: EventHandler<()>,
     /// Recording a request is for the community's side (workers, leaders, the office).
     on_request: Option<EventHandler<()>>,
+    on_add: EventHandler<()>,
+    on_person: EventHandler<ResidentId>,
+    on_call: EventHandler<ResidentId>,
     on_issue: EventHandler<IssueId>,
 ) -> Element {
     let h = &detail.household;
@@ -39,15 +42,26 @@ pub fn HouseholdView(
             }
         }
         section { class: "card",
-            h2 { {lang.t(Msg::Members)} span { class: "count", " {detail.residents.len()}" } }
+            h2 { {lang.t(Msg::Members)} span { class: "count", " {detail.residents.len()}" }
+                button { class: "secondary small", "data-action": "add-member", onclick: move |_| on_add.call(()),
+                    {lang.t(Msg::AddMember)} }
+            }
             ul {
                 for r in detail.residents.iter() {
-                    li { class: "row resident",
+                    li { class: if r.moved_out { "row resident moved-out" } else { "row resident" },
+                        onclick: { let id = r.id; move |_| on_person.call(id) },
                         span { class: "name", "{r.name}" }
+                        if r.moved_out { span { class: "tag plain", {lang.t(Msg::MovedOut)} } }
+                        if r.pending { span { class: "tag pending", {lang.t(Msg::NotUploaded)} } }
                         span { class: "muted", "{r.relation}"
                             if let Some(y) = r.birth_year { " · {y}" {lang.t(Msg::BornSuffix)} }
                         }
                         if let Some(p) = &r.phone_masked { span { class: "phone", "☎ {p}" } }
+                        if r.can_call && !r.moved_out {
+                            button { class: "secondary small", "data-action": "call",
+                                onclick: { let id = r.id; move |e: MouseEvent| { e.stop_propagation(); on_call.call(id) } },
+                                {lang.t(Msg::CallResident)} }
+                        }
                         if let Some(id) = &r.id_number_masked { span { class: "muted small", "{id}" } }
                         for t in r.tags.iter().filter(|t| t.is_vulnerable()) {
                             span { class: "tag", {t.label(lang)} }
@@ -94,6 +108,7 @@ pub fn HouseholdView(
 pub fn HouseholdScreen(household: HouseholdId) -> Element {
     let ui = use_context::<Ui>();
     let nav = use_nav();
+    let services = use_context::<Services>();
     let lang = (ui.lang)();
     let data = use_load(move |s| s.household(household));
     match &*data.read() {
@@ -120,6 +135,22 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
                     on_visit: move |_| nav.go(Destination::RecordVisit(household)),
                     on_report: move |_| nav.go(Destination::Report { building: Some(building), household: Some(household) }),
                     on_request: community_side.then_some(EventHandler::new(move |_| nav.go(Destination::RecordRequest(household)))),
+                    on_add: move |_| nav.go(Destination::AddResident(household)),
+                    on_person: move |r| nav.go(Destination::CorrectResident(household, r)),
+                    on_call: move |r| {
+                        let services = services.clone();
+                        spawn(async move {
+                            let number = services
+                                .store
+                                .run(move |s| s.resident_phone_for_call(r).ok().flatten())
+                                .await
+                                .ok()
+                                .flatten();
+                            if let Some(n) = number {
+                                services.platform.dial(&n);
+                            }
+                        });
+                    },
                     on_issue: move |i| nav.go(Destination::Issue(i)),
                 }
             }
@@ -140,7 +171,7 @@ mod tests {
         let d = detail.clone();
         let html = render(move || {
             rsx! {
-                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_request: None, on_issue: |_| {} }
+                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_request: None, on_add: |_| {}, on_person: |_| {}, on_call: |_| {}, on_issue: |_| {} }
             }
         });
         assert!(html.contains("记录走访") && html.contains("上报问题"));

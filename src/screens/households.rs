@@ -150,6 +150,7 @@ pub fn BuildingHouseholds(
     lang: Lang,
     on_open: EventHandler<HouseholdId>,
     on_report: EventHandler<BuildingId>,
+    on_register: EventHandler<BuildingId>,
 ) -> Element {
     let b = &view.building.building;
     let mut units: Vec<u16> = view.households.iter().map(|h| h.unit).collect();
@@ -158,7 +159,10 @@ pub fn BuildingHouseholds(
     rsx! {
         p { class: "sub", "{b.estate} · {view.building.households} " {lang.t(Msg::HomeHouseholds)}
             " · " {lang.t(Msg::VisitedThisMonth)} " {view.building.visited_this_month}" }
-        button { class: "secondary", onclick: move |_| on_report.call(id), {lang.t(Msg::ReportAProblemInThisBuilding)} }
+        div { class: "actions",
+            button { class: "secondary", onclick: move |_| on_report.call(id), {lang.t(Msg::ReportAProblemInThisBuilding)} }
+            button { class: "secondary", "data-action": "register-household", onclick: move |_| on_register.call(id), {lang.t(Msg::RegisterHousehold)} }
+        }
         for u in units {
             section { class: "card unit",
                 h2 { "{u}" {lang.t(Msg::UnitSuffix)} }
@@ -212,6 +216,7 @@ pub fn BuildingScreen(building: BuildingId) -> Element {
                 view: v.clone(), lang,
                 on_open: move |h| nav.go(Destination::Household(h)),
                 on_report: move |b| nav.go(Destination::Report { building: Some(b), household: None }),
+                on_register: move |b| nav.go(Destination::RegisterHousehold(b)),
             }
         },
     }
@@ -262,7 +267,7 @@ mod tests {
         };
         let html = render(move || {
             rsx! {
-                BuildingHouseholds { view: view.clone(), lang: Lang::Zh, on_open: |_| {}, on_report: |_| {} }
+                BuildingHouseholds { view: view.clone(), lang: Lang::Zh, on_open: |_| {}, on_report: |_| {}, on_register: |_| {} }
             }
         });
         assert_eq!(html.matches("<li class=\"room").count(), households.len());

@@ -9,6 +9,7 @@ pub mod issues;
 pub mod orders;
 pub mod party;
 pub mod report;
+pub mod roll;
 pub mod service;
 pub mod settings;
 pub mod signin;
