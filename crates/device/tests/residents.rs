@@ -87,15 +87,14 @@ fn a_resident_is_corrected_or_marked_moved_out_and_bad_input_changes_nothing() {
         .find(|r| r.household_id == household.id)
         .unwrap();
     let before = counts(dir.path());
-    for bad in [ResidentPatch {
+    let bad_phone = ResidentPatch {
         phone: Some(Some("12345".into())),
         ..Default::default()
-    }] {
-        assert!(matches!(
-            store.patch_resident(person.id, bad),
-            Err(DeviceError::Invalid(_))
-        ));
-    }
+    };
+    assert!(matches!(
+        store.patch_resident(person.id, bad_phone),
+        Err(DeviceError::Invalid(_))
+    ));
     assert!(matches!(
         store.add_resident(NewResident {
             household_id: household.id,
