@@ -15,11 +15,11 @@ if [ "${CI:-}" = "true" ]; then
   export CARGO_INCREMENTAL=0
   mkdir -p "$CARGO_TARGET_DIR"
   free_gb() { df -P -BG "$CARGO_TARGET_DIR" | awk 'NR == 2 { sub("G", "", $4); print $4 }'; }
-  if [ "$(free_gb)" -lt 30 ]; then
+  if [ "$(free_gb)" -lt 25 ]; then
     echo "== $(free_gb) GB free: dropping incremental caches"
     rm -rf "$CARGO_TARGET_DIR"/*/incremental "$CARGO_TARGET_DIR"/*/*/incremental
   fi
-  if [ "$(free_gb)" -lt 20 ]; then
+  if [ "$(free_gb)" -lt 12 ]; then
     echo "== $(free_gb) GB free: starting the build cache afresh"
     rm -rf "$CARGO_TARGET_DIR"
   fi
