@@ -8,8 +8,8 @@ set -euo pipefail
 accounts="$1" role="$2" server="$3" out="$4"
 bin="${CARGO_TARGET_DIR:-$HOME/.cache/gridmate-target}/debug/gridmate"
 mkdir -p "$out"
-phone=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .phone' "$accounts")
-password=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .password' "$accounts")
+phone=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .phone' "$accounts")
+password=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .password' "$accounts")
 [ -n "$phone" ] || { echo "no demo account for $role" >&2; exit 1; }
 data="$(mktemp -d)"
 # Xvfb picks a free display and writes its number when it accepts clients (a random number

@@ -22,8 +22,8 @@ echo "demo accounts (phone / password per role): $work/server/demo-accounts.json
 accounts="$work/server/demo-accounts.json"
 role="${GRIDMATE_ROLE:-grid_worker}"
 export GRIDMATE_SERVER="http://$addr"
-export GRIDMATE_PHONE=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .phone' "$accounts")
-export GRIDMATE_PASSWORD=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .password' "$accounts")
+export GRIDMATE_PHONE=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .phone' "$accounts")
+export GRIDMATE_PASSWORD=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .password' "$accounts")
 if [ -n "${DISPLAY:-}" ]; then
   GRIDMATE_DATA="$work/device-$role" "$CARGO_TARGET_DIR/debug/gridmate"
 else

@@ -12,8 +12,8 @@ st() { python3 -m schemathesis.cli "$@"; }
 # Sign in first: the run's own POST /session attempts soon trip the login limit for this address.
 declare -A tokens
 for role in grid_worker grid_leader; do
-  phone=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .phone' "$accounts")
-  password=$(jq -r --arg r "$role" '.[] | select(.role == $r) | .password' "$accounts")
+  phone=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .phone' "$accounts")
+  password=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .password' "$accounts")
   tokens[$role]=$(curl -fsS -X POST "$base/api/v1/session" -H 'content-type: application/json' \
     -d "{\"phone\":\"$phone\",\"password\":\"$password\",\"device_id\":\"schemathesis-$role\",\"device_name\":\"schemathesis\"}" | jq -r .token)
 done

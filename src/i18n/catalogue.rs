@@ -131,6 +131,16 @@ catalogue! {
     SatisfactionBasicallySatisfied => "基本满意", "Mostly satisfied";
     SatisfactionDissatisfied => "不满意", "Dissatisfied";
     MyTasks => "我的待办", "My tasks";
+    CallupTitle => "一键响应", "Call-up";
+    CallupComing => "我能到", "I'm coming";
+    CallupCannot => "来不了", "I can't come";
+    CallupArrive => "到达签到", "Check in on arrival";
+    CallupArrived => "已到达集合点", "Arrived at the meeting point";
+    CallupArrivedAway => "已签到，但离集合点 {}", "Checked in, {} from the meeting point";
+    CallupAnsweredCannot => "已回复：来不了", "Answered: can't come";
+    CallupCounts => "已响应 {} 人 · 已到 {} 人", "{} coming · {} arrived";
+    CallupNeedsFix => "还没有定位，无法到达签到", "No location yet: cannot check in";
+    CallupAnswered => "已回复，联网后上报", "Answered; it goes up when online";
     UnitField => "单元", "Unit";
     RoomField => "房号", "Room";
     TenantHousehold => "出租户（流动人口）", "Tenant household";

@@ -3,13 +3,14 @@
 //! typed has reached the server.
 
 use crate::i18n::{Labelled, Lang, Msg};
-use crate::state::{Destination, Ui, use_load, use_nav};
+use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::GridMap;
-use crate::widgets::{ErrorCard, Loading, china_time};
+use crate::widgets::{ErrorCard, Loading, china_time, metres};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
-use gridmate_device::{BuildingRow, DueVisit, HomeSummary, Store, Task, TaskSubject};
-use gridmate_model::{Grid, HouseholdId, Role};
+use gridmate_device::{BuildingRow, CallupCard, DueVisit, HomeSummary, Store, Task, TaskSubject};
+use gridmate_model::callup::ARRIVAL_RADIUS_M;
+use gridmate_model::{CallupAnswer, CallupId, Grid, HouseholdId, Role};
 
 /// Everything the home screen shows, read from the store in one go.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +20,8 @@ pub struct HomeData {
     pub grid: Option<Grid>,
     pub buildings: Vec<BuildingRow>,
     pub tasks: Vec<Task>,
+    /// Open call-ups that call me: a banner each until answered.
+    pub callups: Vec<CallupCard>,
 }
 
 impl HomeData {
@@ -36,13 +39,58 @@ impl HomeData {
             grid,
             summary,
             tasks: store.my_tasks(as_of)?,
+            callups: store.open_callups()?,
         })
+    }
+}
+
+/// One call-up, until it is answered: where, when, why, and the buttons for where I stand.
+#[component]
+pub fn CallupBanner(
+    card: CallupCard,
+    lang: Lang,
+    on_answer: EventHandler<(CallupId, CallupAnswer)>,
+) -> Element {
+    let c = &card.callup;
+    let id = c.id;
+    let answer = move |a: CallupAnswer| move |_| on_answer.call((id, a));
+    rsx! {
+        section { class: "card callup", role: "alert",
+            h2 { {lang.t(Msg::CallupTitle)} }
+            p { class: "message", "{c.message}" }
+            p { class: "sub", "📍 {c.place} · {china_time(c.at)}" }
+            p { class: "muted small", {lang.fill(Msg::CallupCounts, &[&card.coming, &card.arrived])} }
+            div { class: "action-buttons",
+                match card.mine {
+                    None => rsx! {
+                        button { class: "primary", "data-callup": "coming", onclick: answer(CallupAnswer::Coming), {lang.t(Msg::CallupComing)} }
+                        button { class: "secondary", "data-callup": "cannot", onclick: answer(CallupAnswer::Cannot), {lang.t(Msg::CallupCannot)} }
+                    },
+                    Some(CallupAnswer::Coming) => rsx! {
+                        button { class: "primary", "data-callup": "arrived", onclick: answer(CallupAnswer::Arrived), {lang.t(Msg::CallupArrive)} }
+                    },
+                    Some(CallupAnswer::Cannot) => rsx! {
+                        span { class: "muted", {lang.t(Msg::CallupAnsweredCannot)} }
+                        button { class: "secondary", "data-callup": "coming", onclick: answer(CallupAnswer::Coming), {lang.t(Msg::CallupComing)} }
+                    },
+                    Some(CallupAnswer::Arrived) => match card.my_distance_m.filter(|d| *d > ARRIVAL_RADIUS_M) {
+                        None => rsx! { span { class: "verdict inside", {lang.t(Msg::CallupArrived)} } },
+                        Some(d) => rsx! { span { class: "verdict uncertain", {lang.t1(Msg::CallupArrivedAway, metres(d))} } },
+                    },
+                }
+            }
+        }
     }
 }
 
 /// The home screen, drawn from `data`. Taps go to `on_go`.
 #[component]
-pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Destination>) -> Element {
+pub fn Home(
+    data: HomeData,
+    lang: Lang,
+    on_go: EventHandler<Destination>,
+    on_answer: EventHandler<(CallupId, CallupAnswer)>,
+) -> Element {
     let s = &data.summary;
     let pct = (s.visited_this_month * 100)
         .checked_div(s.households)
@@ -59,6 +107,9 @@ pub fn Home(data: HomeData, lang: Lang, on_go: EventHandler<Destination>) -> Ele
         header { class: "who",
             h1 { {data.grid.as_ref().map_or(lang.t(Msg::AppName).to_string(), |g| g.name.clone())} }
             p { class: "sub", "{s.user_name} · {roles.join(\"、\")}" }
+        }
+        for card in data.callups.iter() {
+            CallupBanner { card: card.clone(), lang, on_answer }
         }
         div { class: "quick",
             if visits || building_leader {
@@ -186,12 +237,41 @@ fn DueRow(due: DueVisit, lang: Lang, on_open: EventHandler<HouseholdId>) -> Elem
 pub fn HomeScreen() -> Element {
     let ui = use_context::<Ui>();
     let nav = use_nav();
+    let services = use_context::<Services>();
     let data = use_load(|s| HomeData::read(s, Utc::now()));
     let lang = (ui.lang)();
+    let mut error = use_signal(|| None::<String>);
+    let on_answer = move |(id, answer): (CallupId, CallupAnswer)| {
+        let services = services.clone();
+        // Arriving is checked in with the fix the phone has now.
+        let fix = (answer == CallupAnswer::Arrived)
+            .then(|| services.platform.location())
+            .flatten();
+        if answer == CallupAnswer::Arrived && fix.is_none() {
+            error.set(Some(lang.t(Msg::CallupNeedsFix).to_string()));
+            return;
+        }
+        spawn(async move {
+            let r = run_store(&services.store, lang, move |s| {
+                s.respond_to_callup(id, answer, fix).map(|_| ())
+            })
+            .await;
+            match r {
+                Ok(()) => {
+                    error.set(None);
+                    ui.saved(&services, Msg::CallupAnswered, None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     match &*data.read() {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-        Some(Ok(d)) => rsx! { Home { data: d.clone(), lang, on_go: move |r| nav.go(r) } },
+        Some(Ok(d)) => rsx! {
+            if let Some(e) = error() { p { class: "error-card", role: "alert", "{e}" } }
+            Home { data: d.clone(), lang, on_go: move |r| nav.go(r), on_answer }
+        },
     }
 }
 
@@ -203,7 +283,28 @@ mod tests {
     use gridmate_model::{VisitKind, VisitOutcome};
 
     fn home(data: HomeData, lang: Lang) -> String {
-        render(move || rsx! { Home { data: data.clone(), lang, on_go: |_| {} } })
+        render(move || rsx! { Home { data: data.clone(), lang, on_go: |_| {}, on_answer: |_| {} } })
+    }
+
+    #[test]
+    fn a_call_up_shows_until_answered_and_then_offers_the_next_step() {
+        let (_dir, mut store) = demo_store(Role::PartyMember);
+        let data = HomeData::read(&store, as_of()).unwrap();
+        let html = home(data, Lang::Zh);
+        assert!(html.contains("一键响应") && html.contains("防汛巡查"));
+        assert!(html.contains("data-callup=\"coming\"") && html.contains("data-callup=\"cannot\""));
+        let id = store.open_callups().unwrap()[0].callup.id;
+        store
+            .respond_to_callup(id, gridmate_model::CallupAnswer::Coming, None)
+            .unwrap();
+        let html = home(HomeData::read(&store, as_of()).unwrap(), Lang::En);
+        assert!(
+            html.contains("data-callup=\"arrived\"") && !html.contains("data-callup=\"cannot\"")
+        );
+        assert!(html.contains("1 coming · 0 arrived"));
+        // The office is not called: no banner.
+        let (_dir, office) = demo_store(Role::CommunityAdmin);
+        assert!(!home(HomeData::read(&office, as_of()).unwrap(), Lang::Zh).contains("一键响应"));
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct DemoCommunity {
     /// their events make of it.
     pub orders: Vec<Order>,
     pub order_events: Vec<OrderEvent>,
+    /// An open call-up (一键响应) in the first grid, nobody answered yet.
+    pub callups: Vec<Callup>,
 }
 
 impl DemoCommunity {
@@ -120,6 +122,11 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     let issue_events = make_issue_events(cfg, &mut issues, &users, &mut rng);
     let departments = make_departments(&mut rng);
     let (orders, order_events) = make_orders(cfg, &households, &grids, &users, &mut rng);
+    let callups = make_callups(cfg, &grids, &buildings, &users, &mut rng);
+    // One full-time worker per grid: the first grid's is `users[0]`; the others come from a
+    // stream of their own, so adding them changed nothing else of the community.
+    let mut users = users;
+    users.extend(more_workers(cfg, &grids));
 
     DemoCommunity {
         community,
@@ -134,7 +141,62 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         departments,
         orders,
         order_events,
+        callups,
     }
+}
+
+fn more_workers(cfg: &DemoConfig, grids: &[Grid]) -> Vec<DemoUser> {
+    let mut rng = Rng::new(cfg.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let names = ["周丽华", "吴国强", "郑晓燕", "冯志明", "何静", "许文斌"];
+    grids
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, g)| DemoUser {
+            user: User {
+                id: UserId(rng.uuid()),
+                name: names[(i - 1) % names.len()].into(),
+                roles: vec![Role::GridWorker],
+            },
+            phone: format!("1380000{:04}", 2000 + i),
+            password: format!("demo-grid-worker-{}-2026", i + 1),
+            assignments: vec![Assignment {
+                role: Role::GridWorker,
+                grid_id: Some(g.id),
+                building_id: None,
+            }],
+        })
+        .collect()
+}
+
+/// 一键响应: the leader calls the first grid's party members and building leaders to a flood
+/// watch at the first building; the call-up is open.
+fn make_callups(
+    cfg: &DemoConfig,
+    grids: &[Grid],
+    buildings: &[Building],
+    users: &[DemoUser],
+    rng: &mut Rng,
+) -> Vec<Callup> {
+    let leader = users
+        .iter()
+        .find(|u| u.user.roles.contains(&Role::GridLeader))
+        .expect("the demo has a grid leader");
+    let grid = grids[0].id;
+    let Some(b) = buildings.iter().find(|b| b.grid_id == grid) else {
+        return vec![];
+    };
+    vec![Callup {
+        id: CallupId(rng.uuid()),
+        grid_id: grid,
+        roles: vec![Role::PartyMember, Role::BuildingLeader, Role::GridWorker],
+        place: format!("{}{}栋楼下", b.estate, b.number),
+        location: Some((b.lat, b.lon)),
+        at: cfg.as_of + Duration::hours(2),
+        message: "台风预警：请到集合点参加防汛巡查，清理排水口、转移低洼住户".into(),
+        created_by: leader.user.id,
+        closed_at: None,
+    }]
 }
 
 /// The departments a community escalates to (吹哨报到).
@@ -841,7 +903,18 @@ mod tests {
         assert_eq!(d.households.len(), 4_600);
         let per_household = d.residents.len() as f64 / d.households.len() as f64;
         assert!((2.7..=3.3).contains(&per_household), "{per_household}");
-        assert_eq!(d.users.len(), Role::ALL.len());
+        assert_eq!(d.users.len(), Role::ALL.len() + d.grids.len() - 1);
+        for g in &d.grids {
+            let workers = d
+                .users
+                .iter()
+                .filter(|u| {
+                    u.user.roles == [Role::GridWorker]
+                        && u.assignments.iter().any(|a| a.grid_id == Some(g.id))
+                })
+                .count();
+            assert_eq!(workers, 1, "one full-time worker per grid");
+        }
         assert!(d.buildings.iter().all(|b| (4..=40).contains(&b.floors)));
         for role in Role::ALL {
             assert!(!d.user(role).assignments.is_empty());

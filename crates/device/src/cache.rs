@@ -30,6 +30,8 @@ pub struct ScopeData<'a> {
     pub departments: &'a [Department],
     pub orders: &'a [Order],
     pub order_events: &'a [OrderEvent],
+    pub callups: &'a [Callup],
+    pub callup_responses: &'a [CallupResponse],
     /// Keep residents' full phone numbers (roles that call residents); otherwise only the
     /// masked form is stored.
     pub keep_full_phones: bool,
@@ -53,6 +55,8 @@ impl<'a> ScopeData<'a> {
             departments: &d.departments,
             orders: &d.orders,
             order_events: &d.order_events,
+            callups: &d.callups,
+            callup_responses: &[],
             keep_full_phones,
         }
     }
@@ -406,6 +410,7 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
         }
     }
     rows += crate::orders::write_pulled(tx, d.departments, d.orders, d.order_events)?;
+    rows += crate::callups::write_pulled(tx, d.callups, d.callup_responses)?;
     Ok(rows)
 }
 

@@ -19,6 +19,7 @@
 //! (which moves the outbox up and changes down) builds on this crate.
 
 mod cache;
+mod callups;
 pub mod encryption;
 mod error;
 mod ledger;
@@ -39,6 +40,7 @@ mod time;
 mod writes;
 
 pub use cache::{LoadStats, ScopeData};
+pub use callups::CallupCard;
 pub use error::DeviceError;
 pub use ledger::*;
 pub use orders::*;

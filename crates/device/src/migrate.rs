@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "orders",
         sql: include_str!("../../../migrations/0006_orders.sql"),
     },
+    Migration {
+        version: 7,
+        name: "callups",
+        sql: include_str!("../../../migrations/0007_callups.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

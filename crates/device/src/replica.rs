@@ -29,12 +29,15 @@ fn table(entity: &str) -> Option<&'static str> {
         "department" => "departments",
         "order" => "orders",
         "order_event" => "order_events",
+        "callup" => "callups",
+        "callup_response" => "callup_responses",
         _ => return None,
     })
 }
 
 /// Tables holding residents' personal data, wiped when the token is revoked.
-const PERSONAL_TABLES: [&str; 9] = [
+const PERSONAL_TABLES: [&str; 10] = [
+    "callup_responses",
     "residents",
     "households",
     "visits",
@@ -45,7 +48,9 @@ const PERSONAL_TABLES: [&str; 9] = [
     "orders",
     "order_events",
 ];
-const ALL_TABLES: [&str; 13] = [
+const ALL_TABLES: [&str; 15] = [
+    "callups",
+    "callup_responses",
     "orders",
     "order_events",
     "departments",
@@ -89,6 +94,8 @@ struct Batch {
     departments: Vec<Department>,
     orders: Vec<Order>,
     order_events: Vec<OrderEvent>,
+    callups: Vec<Callup>,
+    callup_responses: Vec<CallupResponse>,
 }
 
 fn photo_refs(list: &[String]) -> Vec<PhotoRef> {
@@ -262,6 +269,11 @@ impl Batch {
                 Some(e) => self.order_events.push(e),
                 None => return false,
             },
+            Record::Callup(c) => self.callups.push(c.to_model()),
+            Record::CallupResponse(r) => match r.to_model() {
+                Some(r) => self.callup_responses.push(r),
+                None => return false,
+            },
         }
         true
     }
@@ -312,6 +324,12 @@ impl Batch {
                     orders: if keep_full_phones { &self.orders } else { &[] },
                     order_events: if keep_full_phones {
                         &self.order_events
+                    } else {
+                        &[]
+                    },
+                    callups: if keep_full_phones { &self.callups } else { &[] },
+                    callup_responses: if keep_full_phones {
+                        &self.callup_responses
                     } else {
                         &[]
                     },

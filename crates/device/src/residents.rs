@@ -63,6 +63,8 @@ fn write_one(tx: &Transaction<'_>, households: &[Household], residents: &[Reside
             departments: &[],
             orders: &[],
             order_events: &[],
+            callups: &[],
+            callup_responses: &[],
             // The user typed the number: this device may hold it.
             keep_full_phones: true,
         },

@@ -61,6 +61,9 @@ id_type!(
     OrderEventId,
     /// An escalation target (综治, 城管, 物业…).
     DepartmentId,
+    /// A call-up (一键响应) and one person's answer to it.
+    CallupId,
+    CallupResponseId,
     /// The idempotency key of one mutation in the outbox.
     MutationId,
 );

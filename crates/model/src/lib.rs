@@ -17,6 +17,7 @@
 //! `gridmate-protocol`, storage in `gridmate-device` and the server.
 
 pub mod address;
+pub mod callup;
 pub mod codes;
 pub mod community;
 pub mod geo_rules;
@@ -30,6 +31,7 @@ pub mod records;
 pub mod validate;
 
 pub use address::RoomAddress;
+pub use callup::{Callup, CallupAnswer, CallupResponse};
 pub use community::{
     Building, Community, Department, Grid, GridKind, Household, HouseholdTag, Resident,
 };

@@ -96,12 +96,14 @@ pub enum Entity {
     Department,
     Order,
     OrderEvent,
+    Callup,
+    CallupResponse,
     #[serde(other)]
     Unknown,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 12] = [
+    pub const ALL: [Entity; 14] = [
         Entity::Grid,
         Entity::Building,
         Entity::Household,
@@ -114,6 +116,8 @@ impl Entity {
         Entity::Department,
         Entity::Order,
         Entity::OrderEvent,
+        Entity::Callup,
+        Entity::CallupResponse,
     ];
 
     /// The snake_case code on the wire, in storage and in the scope digest.
@@ -131,6 +135,8 @@ impl Entity {
             Entity::Department => "department",
             Entity::Order => "order",
             Entity::OrderEvent => "order_event",
+            Entity::Callup => "callup",
+            Entity::CallupResponse => "callup_response",
             Entity::Unknown => "unknown",
         }
     }

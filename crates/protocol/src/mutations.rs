@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use gridmate_model::validate::{self, ValidationError, limits};
 use gridmate_model::{
-    GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, OrderAction, OrderKind, OrderSource,
-    PhotoRef, Satisfaction, Severity, VisitKind, VisitOutcome,
+    CallupAnswer, GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, OrderAction, OrderKind,
+    OrderSource, PhotoRef, Role, Satisfaction, Severity, VisitKind, VisitOutcome,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -20,9 +20,8 @@ use uuid::Uuid;
 pub struct Mutation {
     /// Made on the device (UUIDv7); the idempotency key.
     pub id: Uuid,
-    /// `visit.record`, `issue.report`, `issue.event`, `household.patch`, `resident.patch`,
-    /// `checkin.record`, `service.record`, `order.create` or `order.event`; an unknown kind is
-    /// `rejected`, not a 400.
+    /// One of [`MutationPayload::KINDS`] (`visit.record`, `issue.report`, `order.create`,
+    /// `callup.respond`, …); an unknown kind is `rejected`, not a 400.
     pub kind: String,
     pub recorded_at: DateTime<Utc>,
     /// `"<wall_ms>-<counter>"`, see `gridmate_model::Hlc`.
@@ -257,6 +256,40 @@ pub struct OrderEventData {
     pub satisfaction: Option<String>,
 }
 
+/// `callup.create` (office roles: grid leaders, the community office): call a grid's people.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallupCreateData {
+    pub callup_id: Uuid,
+    pub grid_id: Uuid,
+    /// Role codes called; empty calls everyone of the grid.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+/// `callup.close` (office roles): the call-up is over.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallupCloseData {
+    pub callup_id: Uuid,
+}
+
+/// `callup.respond`: coming, cannot, or arrived (with the fix at the meeting point).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallupRespondData {
+    pub response_id: Uuid,
+    pub callup_id: Uuid,
+    pub answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
 /// A decoded, validated mutation payload.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MutationPayload {
@@ -271,10 +304,13 @@ pub enum MutationPayload {
     OrderEvent(OrderEventData),
     HouseholdCreate(HouseholdCreateData),
     ResidentCreate(ResidentCreateData),
+    CallupCreate(CallupCreateData),
+    CallupClose(CallupCloseData),
+    CallupRespond(CallupRespondData),
 }
 
 impl MutationPayload {
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 14] = [
         "visit.record",
         "issue.report",
         "issue.event",
@@ -286,6 +322,9 @@ impl MutationPayload {
         "order.event",
         "household.create",
         "resident.create",
+        "callup.create",
+        "callup.close",
+        "callup.respond",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -301,6 +340,9 @@ impl MutationPayload {
             MutationPayload::OrderEvent(_) => "order.event",
             MutationPayload::HouseholdCreate(_) => "household.create",
             MutationPayload::ResidentCreate(_) => "resident.create",
+            MutationPayload::CallupCreate(_) => "callup.create",
+            MutationPayload::CallupClose(_) => "callup.close",
+            MutationPayload::CallupRespond(_) => "callup.respond",
         }
     }
 
@@ -319,6 +361,9 @@ impl MutationPayload {
             MutationPayload::OrderEvent(d) => serde_json::to_value(d),
             MutationPayload::HouseholdCreate(d) => serde_json::to_value(d),
             MutationPayload::ResidentCreate(d) => serde_json::to_value(d),
+            MutationPayload::CallupCreate(d) => serde_json::to_value(d),
+            MutationPayload::CallupClose(d) => serde_json::to_value(d),
+            MutationPayload::CallupRespond(d) => serde_json::to_value(d),
         };
         // These types hold only strings, numbers, uuids and timestamps: serialising cannot fail.
         v.unwrap_or(serde_json::Value::Null)
@@ -349,6 +394,9 @@ impl MutationPayload {
                 MutationPayload::HouseholdCreate(parse("household.create", data)?)
             }
             "resident.create" => MutationPayload::ResidentCreate(parse("resident.create", data)?),
+            "callup.create" => MutationPayload::CallupCreate(parse("callup.create", data)?),
+            "callup.close" => MutationPayload::CallupClose(parse("callup.close", data)?),
+            "callup.respond" => MutationPayload::CallupRespond(parse("callup.respond", data)?),
             other => {
                 return Err(PayloadError::UnknownKind(other.chars().take(64).collect()));
             }
@@ -514,6 +562,26 @@ impl MutationPayload {
                     return Err(bad("birth_year must be 1900–2100".into()));
                 }
                 check_tags(&r.tags, kind)
+            }
+            MutationPayload::CallupCreate(c) => {
+                validate::text("place", &c.place, limits::TITLE, true).map_err(invalid)?;
+                validate::text("message", &c.message, limits::TEXT, true).map_err(invalid)?;
+                if let Some(r) = c.roles.iter().find(|r| Role::from_code(r).is_none()) {
+                    return Err(bad(format!(
+                        "unknown role {:?}",
+                        r.chars().take(40).collect::<String>()
+                    )));
+                }
+                location(&c.location)
+            }
+            MutationPayload::CallupClose(_) => Ok(()),
+            MutationPayload::CallupRespond(r) => {
+                let answer = CallupAnswer::from_code(&r.answer)
+                    .ok_or_else(|| bad(format!("unknown answer {:?}", r.answer)))?;
+                if answer == CallupAnswer::Arrived && r.location.is_none() {
+                    return Err(invalid(ValidationError::Required { field: "location" }));
+                }
+                location(&r.location)
             }
         }
     }

@@ -227,6 +227,39 @@ pub struct OrderEventRecord {
     pub merged_reason: Option<String>,
 }
 
+/// A call-up (一键响应) of one grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallupRecord {
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    /// Role codes called; empty: everyone of the grid.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub created_by: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One person's answer to a call-up; the latest per person counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallupResponseRecord {
+    pub id: Uuid,
+    pub callup_id: Uuid,
+    pub user_id: Uuid,
+    pub answer: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// For an arrival: metres from the meeting point, as the server measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+}
+
 /// A decoded upsert.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
@@ -242,6 +275,8 @@ pub enum Record {
     Department(DepartmentRecord),
     Order(OrderRecord),
     OrderEvent(OrderEventRecord),
+    Callup(CallupRecord),
+    CallupResponse(CallupResponseRecord),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -275,6 +310,8 @@ pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
         Entity::Department => Record::Department(parse(entity, data)?),
         Entity::Order => Record::Order(parse(entity, data)?),
         Entity::OrderEvent => Record::OrderEvent(parse(entity, data)?),
+        Entity::Callup => Record::Callup(parse(entity, data)?),
+        Entity::CallupResponse => Record::CallupResponse(parse(entity, data)?),
         Entity::Unknown => return Err(RecordError::UnknownEntity),
     })
 }
@@ -299,6 +336,8 @@ impl Record {
             Record::Department(_) => Entity::Department,
             Record::Order(_) => Entity::Order,
             Record::OrderEvent(_) => Entity::OrderEvent,
+            Record::Callup(_) => Entity::Callup,
+            Record::CallupResponse(_) => Entity::CallupResponse,
         }
     }
 }
@@ -516,6 +555,64 @@ impl OrderEventRecord {
                 None => None,
             },
             merged_reason: self.merged_reason.clone(),
+        })
+    }
+}
+
+impl CallupRecord {
+    pub fn from_model(c: &m::Callup) -> Self {
+        Self {
+            id: c.id.0,
+            grid_id: c.grid_id.0,
+            roles: c.roles.iter().map(|r| r.code().to_string()).collect(),
+            place: c.place.clone(),
+            location: c.location.map(|(lat, lon)| Location {
+                lat,
+                lon,
+                accuracy_m: None,
+            }),
+            at: c.at,
+            message: c.message.clone(),
+            created_by: c.created_by.0,
+            closed_at: c.closed_at,
+        }
+    }
+
+    /// The domain call-up; roles this version does not know are dropped.
+    pub fn to_model(&self) -> m::Callup {
+        m::Callup {
+            id: self.id.into(),
+            grid_id: self.grid_id.into(),
+            roles: self
+                .roles
+                .iter()
+                .filter_map(|r| m::Role::from_code(r))
+                .collect(),
+            place: self.place.clone(),
+            location: self.location.map(|l| (l.lat, l.lon)),
+            at: self.at,
+            message: self.message.clone(),
+            created_by: self.created_by.into(),
+            closed_at: self.closed_at,
+        }
+    }
+}
+
+impl CallupResponseRecord {
+    pub fn to_model(&self) -> Option<m::CallupResponse> {
+        Some(m::CallupResponse {
+            id: self.id.into(),
+            callup_id: self.callup_id.into(),
+            user_id: self.user_id.into(),
+            answer: m::CallupAnswer::from_code(&self.answer)?,
+            at: self.at,
+            location: self.location.map(|l| m::GpsFix {
+                lat: l.lat,
+                lon: l.lon,
+                accuracy_m: l.accuracy_m.unwrap_or(0.0),
+                mock_location: false,
+            }),
+            distance_m: self.distance_m,
         })
     }
 }

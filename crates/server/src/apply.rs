@@ -33,6 +33,7 @@ pub const MAX_HLC_AHEAD_MS: i64 = 5 * 60 * 1000;
 /// Visits whose device time is this far off the server's are flagged.
 pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
 
+mod callups;
 mod orders;
 
 /// Why a mutation is refused: its `error.code` and message.
@@ -135,6 +136,9 @@ fn decide(
         MutationPayload::OrderEvent(e) => orders::event(tx, p, m, e, now_ms)?,
         MutationPayload::HouseholdCreate(h) => register_household(tx, p, h, now_ms)?,
         MutationPayload::ResidentCreate(r) => add_resident(tx, p, r, now_ms)?,
+        MutationPayload::CallupCreate(c) => callups::open(tx, p, c, now_ms)?,
+        MutationPayload::CallupClose(c) => callups::close(tx, p, m, c, now_ms)?,
+        MutationPayload::CallupRespond(r) => callups::respond(tx, p, m, r, now_ms)?,
     })
 }
 

@@ -1,5 +1,5 @@
-//! Seeding the demo community (the shared generator's Lianhe community) and one account per role,
-//! for `gridmate-server demo` and the tests.
+//! Seeding the demo community (the shared generator's Lianhe community) and its accounts (one per
+//! role, and a full-time worker for each grid), for `gridmate-server demo` and the tests.
 
 use crate::store::{Backend, PutRecord, Result, WriteTx, admin};
 use gridmate_demo::{DemoCommunity, DemoUser};
@@ -230,6 +230,17 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 None,
                 Some(o.recorded_by.0),
                 value(&OrderEventRecord::from_model(e)),
+            )?;
+        }
+        for c in &d.callups {
+            put(
+                tx,
+                Entity::Callup,
+                c.id.0,
+                Some(c.grid_id.0),
+                None,
+                Some(c.created_by.0),
+                value(&CallupRecord::from_model(c)),
             )?;
         }
         d.users.iter().map(|u| add_account(&mut *tx, u)).collect()

@@ -1866,3 +1866,112 @@ async fn a_tenant_household_and_its_people_are_registered_once_in_scope() {
         "invalid"
     );
 }
+
+/// 一键响应: the leader calls the first grid; a member answers and checks in, the server
+/// measuring the distance itself; a member may not call anyone; a closed call-up takes no more
+/// answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_up_is_answered_checked_in_and_closed() {
+    let s = Server::start().await;
+    let d = demo();
+    let (l, p) = (
+        s.login(Role::GridLeader, "l").await,
+        s.login(Role::PartyMember, "p").await,
+    );
+    let b = d
+        .buildings
+        .iter()
+        .find(|b| b.grid_id == d.grids[0].id)
+        .unwrap();
+    let callup_id = uuid::Uuid::now_v7();
+    let call = mutation(
+        "callup.create",
+        json!({"callup_id": callup_id, "grid_id": d.grids[0].id.0, "roles": ["party_member"],
+               "place": "北门", "location": {"lat": b.lat, "lon": b.lon}, "at": Utc::now(),
+               "message": "防汛集合"}),
+    );
+    let by_member = mutation(
+        "callup.create",
+        json!({"callup_id": uuid::Uuid::now_v7(), "grid_id": d.grids[0].id.0, "roles": [],
+               "place": "北门", "at": Utc::now(), "message": "x"}),
+    );
+    assert_eq!(
+        s.push_ok(&p, "p", &[by_member]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "forbidden"
+    );
+    assert_eq!(
+        s.push_ok(&l, "l", &[call]).await[0].status,
+        PushStatus::Applied
+    );
+    let answer = |answer: &str, location: Value| {
+        let mut data = json!({"response_id": uuid::Uuid::now_v7(), "callup_id": callup_id,
+                              "answer": answer});
+        if !location.is_null() {
+            data["location"] = location;
+        }
+        mutation("callup.respond", data)
+    };
+    let r = s
+        .push_ok(
+            &p,
+            "p",
+            &[
+                answer("coming", Value::Null),
+                answer("arrived", Value::Null),
+                // About 330 m north of the meeting point, 10 m accurate.
+                answer(
+                    "arrived",
+                    json!({"lat": b.lat + 0.003, "lon": b.lon, "accuracy_m": 10.0}),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    assert_eq!(
+        r[1].error.as_ref().unwrap().code,
+        "invalid",
+        "arriving needs a fix"
+    );
+    assert_eq!(r[2].status, PushStatus::Applied);
+    // Only the roles called may answer: the worker is not.
+    let w = s.login(Role::GridWorker, "w").await;
+    assert_eq!(
+        s.push_ok(&w, "w", &[answer("coming", Value::Null)]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "forbidden"
+    );
+    let (changes, last) = s.pull_all(&l, None).await;
+    assert_eq!(last.scope_count as usize, changes.len());
+    let arrived = changes
+        .iter()
+        .find(|c| c.entity == Entity::CallupResponse && c.data["answer"] == "arrived")
+        .unwrap();
+    let metres = arrived.data["distance_m"].as_f64().unwrap();
+    assert!((300.0..=340.0).contains(&metres), "{metres}");
+    let close = mutation("callup.close", json!({"callup_id": callup_id}));
+    assert_eq!(
+        s.push_ok(&l, "l", &[close]).await[0].status,
+        PushStatus::Applied
+    );
+    assert_eq!(
+        s.push_ok(&p, "p", &[answer("coming", Value::Null)]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "closed"
+    );
+    let (pc, _) = s.pull_all(&p, None).await;
+    let closed = pc
+        .iter()
+        .find(|c| c.entity == Entity::Callup && c.id == callup_id)
+        .unwrap();
+    assert!(closed.data["closed_at"].is_string());
+}

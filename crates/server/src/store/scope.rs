@@ -5,6 +5,7 @@
 //! [`Rule`]s over those. Whole-grid roles (grid worker, grid leader, community office) see their
 //! grids; building leaders their buildings, their grid's outline and the issues they reported;
 //! party members their grid's outline, issues and orders, and their own check-ins and service;
+//! building leaders and party members their grid's call-ups and the answers to them;
 //! everyone the shared lists (departments, filed under the [`SHARED`] grid id).
 //! Households and residents reach nobody outside those. [`Scope::admits`] is the rule in Rust;
 //! a backend's translation is tested against it.
@@ -50,7 +51,12 @@ pub struct Placement {
 /// slices then cover them as one more grid, and the whole-grid fast paths stay whole-grid.
 pub const SHARED: Uuid = Uuid::nil();
 
-const GRID_OUTLINE: &[Entity] = &[Entity::Grid, Entity::Department];
+const GRID_OUTLINE: &[Entity] = &[
+    Entity::Grid,
+    Entity::Department,
+    Entity::Callup,
+    Entity::CallupResponse,
+];
 const REPORTED: &[Entity] = &[Entity::Issue, Entity::IssueEvent];
 const GRID_LEDGER: &[Entity] = &[
     Entity::Grid,
@@ -59,6 +65,8 @@ const GRID_LEDGER: &[Entity] = &[
     Entity::IssueEvent,
     Entity::Order,
     Entity::OrderEvent,
+    Entity::Callup,
+    Entity::CallupResponse,
 ];
 const OWN_SERVICE: &[Entity] = &[Entity::Checkin, Entity::ServiceRecord];
 
