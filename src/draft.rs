@@ -9,10 +9,10 @@
 //! record, so a saved form never comes back as a draft; a refused save keeps it.
 
 use crate::i18n::Msg;
-use crate::state::{Services, Ui};
+use crate::state::{Services, Ui, run_store};
 use crate::widgets::{Edit, add_photo, edit};
 use dioxus::prelude::*;
-use gridmate_device::{Store, StoreThread};
+use gridmate_device::{DeviceError, Store, StoreThread};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
@@ -146,6 +146,38 @@ where
                 }
                 Some(Err(e)) => error.set(Some(e)),
                 None => error.set(Some(lang.t(Msg::NoPhotoTaken).into())),
+            }
+        });
+    }
+
+    /// Save the form for real: `write` runs on the store thread with the form and, when it
+    /// succeeds, discards the draft in the same job; `done` then gets its result. A refusal goes
+    /// to `error` in the user's words and the draft stays. Call it from an event handler.
+    pub fn submit<T: Send + 'static>(
+        self,
+        mut error: Signal<Option<String>>,
+        write: impl FnOnce(&mut Store, F) -> Result<T, DeviceError> + Send + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) where
+        F: Send,
+    {
+        let services = consume_context::<Services>();
+        let lang = *consume_context::<Ui>().lang.peek();
+        let form = self.finish();
+        let key = self.key();
+        spawn(async move {
+            let saved = run_store(&services.store, lang, move |s| {
+                let value = write(s, form)?;
+                s.discard_draft(&key)?;
+                Ok(value)
+            })
+            .await;
+            match saved {
+                Ok(value) => {
+                    error.set(None);
+                    done(value);
+                }
+                Err(e) => error.set(Some(e)),
             }
         });
     }

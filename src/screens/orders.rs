@@ -4,7 +4,7 @@
 
 use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
-use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
+use crate::state::{Destination, Services, Ui, use_load, use_nav};
 use crate::widgets::{Edit, ErrorCard, Loading, OrderChip, TitleBar, china_time, edit};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
@@ -171,7 +171,7 @@ pub fn OrderScreen(order: OrderId) -> Element {
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let draft = use_draft(OrderForm::draft_key(order), OrderForm::default);
-    let mut error = use_signal(|| None::<String>);
+    let error = use_signal(|| None::<String>);
     let mut generation = use_signal(|| 0u32);
     let data = use_load(move |s| s.order(order));
     let me = ui.session.read().as_ref().map(|s| s.user.id);
@@ -180,25 +180,16 @@ pub fn OrderScreen(order: OrderId) -> Element {
             return;
         };
         let current = detail.order.clone();
-        let f = draft.finish();
-        let key = draft.key();
         let services = services.clone();
-        spawn(async move {
-            let r = run_store(&services.store, lang, move |s| {
-                f.act(s, &current, a, satisfaction)?;
-                s.discard_draft(&key)
-            })
-            .await;
-            match r {
-                Ok(()) => {
-                    draft.reset(OrderForm::default());
-                    generation += 1;
-                    error.set(None);
-                    ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        draft.submit(
+            error,
+            move |s, f: OrderForm| f.act(s, &current, a, satisfaction),
+            move |()| {
+                draft.reset(OrderForm::default());
+                generation += 1;
+                ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
+            },
+        );
     };
     match &*data.read() {
         None => rsx! { Loading { lang } },
@@ -307,31 +298,22 @@ pub fn RequestScreen(household: HouseholdId) -> Element {
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let draft = use_draft(RequestForm::draft_key(household), RequestForm::default);
-    let mut error = use_signal(|| None::<String>);
+    let error = use_signal(|| None::<String>);
     let head = use_load(move |s| s.household(household).map(|d| d.household.head_name));
     let on_save = move |_| {
-        let f = draft.finish();
-        let key = draft.key();
         let services = services.clone();
-        spawn(async move {
-            let r = run_store(&services.store, lang, move |s| {
-                let id = f.save(s, household)?;
-                s.discard_draft(&key)?;
-                Ok(id)
-            })
-            .await;
-            match r {
-                Ok(id) => {
-                    ui.saved(
-                        &services,
-                        Msg::RequestRecorded,
-                        Some(Destination::Order(id)),
-                    );
-                    nav.back();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        draft.submit(
+            error,
+            move |s, f| f.save(s, household),
+            move |id| {
+                ui.saved(
+                    &services,
+                    Msg::RequestRecorded,
+                    Some(Destination::Order(id)),
+                );
+                nav.back();
+            },
+        );
     };
     let head_name = match &*head.read() {
         Some(Ok(n)) => n.clone(),

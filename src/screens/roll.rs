@@ -95,26 +95,17 @@ pub fn RegisterHouseholdScreen(building: BuildingId) -> Element {
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let draft = use_draft(HouseholdForm::draft_key(building), HouseholdForm::default);
-    let mut error = use_signal(|| None::<String>);
+    let error = use_signal(|| None::<String>);
     let on_save = move |_| {
-        let f = draft.finish();
-        let key = draft.key();
         let services = services.clone();
-        spawn(async move {
-            let r = run_store(&services.store, lang, move |s| {
-                let id = f.save(s, building)?;
-                s.discard_draft(&key)?;
-                Ok(id)
-            })
-            .await;
-            match r {
-                Ok(id) => {
-                    ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
-                    nav.replace(Destination::Household(id));
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        draft.submit(
+            error,
+            move |s, f| f.save(s, building),
+            move |id| {
+                ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
+                nav.replace(Destination::Household(id));
+            },
+        );
     };
     rsx! {
         TitleBar { title: lang.t(Msg::RegisterHousehold).to_string(), lang, on_back: move |_| nav.back() }
@@ -199,25 +190,17 @@ pub fn AddResidentScreen(household: HouseholdId) -> Element {
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let draft = use_draft(ResidentForm::draft_key(household), ResidentForm::default);
-    let mut error = use_signal(|| None::<String>);
+    let error = use_signal(|| None::<String>);
     let on_save = move |_| {
-        let f = draft.finish();
-        let key = draft.key();
         let services = services.clone();
-        spawn(async move {
-            let r = run_store(&services.store, lang, move |s| {
-                f.save(s, household)?;
-                s.discard_draft(&key)
-            })
-            .await;
-            match r {
-                Ok(()) => {
-                    ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
-                    nav.back();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        draft.submit(
+            error,
+            move |s, f| f.save(s, household),
+            move |_| {
+                ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
+                nav.back();
+            },
+        );
     };
     rsx! {
         TitleBar { title: lang.t(Msg::AddMember).to_string(), lang, on_back: move |_| nav.back() }

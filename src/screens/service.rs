@@ -3,7 +3,7 @@
 
 use crate::draft::use_draft;
 use crate::i18n::{Lang, Msg};
-use crate::state::{Services, Ui, run_store, use_nav};
+use crate::state::{Services, Ui, use_nav};
 use crate::widgets::{Edit, PhotoButtons, PhotoStrip, TitleBar, edit, use_thumbs};
 use chrono::Utc;
 use dioxus::prelude::*;
@@ -111,25 +111,18 @@ pub fn ServiceScreen() -> Element {
     let lang = (ui.lang)();
     let draft = use_draft(ServiceForm::DRAFT_KEY.to_string(), ServiceForm::default);
     let thumbs = use_thumbs(move || draft.form.read().photos.clone());
-    let mut error = use_signal(|| None::<String>);
+    let error = use_signal(|| None::<String>);
     let on_photo = move |bytes| draft.add_photo(bytes, error, |f: &mut ServiceForm| &mut f.photos);
     let on_save = move |_| {
-        let f = draft.finish();
         let services = services.clone();
-        spawn(async move {
-            let r = run_store(&services.store, lang, move |s| {
-                f.save(s)?;
-                s.discard_draft(ServiceForm::DRAFT_KEY)
-            })
-            .await;
-            match r {
-                Ok(()) => {
-                    ui.saved(&services, Msg::ServiceLoggedItUploadsWhenOnline, None);
-                    nav.back();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        draft.submit(
+            error,
+            move |s, f| f.save(s),
+            move |()| {
+                ui.saved(&services, Msg::ServiceLoggedItUploadsWhenOnline, None);
+                nav.back();
+            },
+        );
     };
     rsx! {
         TitleBar { title: lang.t(Msg::LogService).to_string(), lang, on_back: move |_| nav.back() }

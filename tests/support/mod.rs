@@ -15,7 +15,7 @@ use gridmate_server::api::{AppState, router};
 use gridmate_server::demo::{DemoAccount, seed};
 use gridmate_server::sqlite::SqliteStore;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 pub fn demo() -> &'static DemoCommunity {
@@ -23,40 +23,18 @@ pub fn demo() -> &'static DemoCommunity {
     D.get_or_init(|| generate(&DemoConfig::scaled(3000)))
 }
 
+#[path = "../../crates/server/tests/common/scratch.rs"]
+mod scratch;
+
 struct Template {
     dir: PathBuf,
     accounts: Vec<DemoAccount>,
 }
 
-/// A folder of this test process's own under the system's temporary folder, named `prefix-PID`.
-/// A test binary never runs destructors for its statics, so each run first removes the folders
-/// of earlier runs whose process is gone (a seeded community is hundreds of MB).
-fn scratch_for_this_process(prefix: &str) -> PathBuf {
-    let tmp = std::env::temp_dir();
-    if let Ok(entries) = std::fs::read_dir(&tmp) {
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(pid) = name
-                .to_str()
-                .and_then(|n| n.strip_prefix(prefix)?.strip_prefix('-'))
-                .and_then(|p| p.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-    let dir = tmp.join(format!("{prefix}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| {
-        let dir = scratch_for_this_process("gridmate-sync-template");
+        let dir = scratch::for_this_process("gridmate-sync-template");
         let store = SqliteStore::open(&dir).unwrap();
         let accounts = seed(&store, demo()).unwrap();
         drop(store);

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod scratch;
+
 use gridmate_server::database::Database;
 use gridmate_server::postgres::{PostgresStore, scratch_database};
 use gridmate_server::sqlite::SqliteStore;
