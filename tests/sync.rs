@@ -531,6 +531,7 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
         .filter(|o| o.grid_id == grid)
         .map(|o| o.id)
         .collect();
+    let callup = d.callups[0].id;
     let mut phones = support::phones(
         &server,
         proxy.addr,
@@ -612,6 +613,24 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
                         },
                     )
                     .unwrap(),
+                6 => {
+                    phone
+                        .store
+                        .add_resident(gridmate_device::NewResident {
+                            household_id: hh,
+                            name: format!("新住户{n}{i}"),
+                            relation: "租客".into(),
+                            birth_year: None,
+                            phone: Some(format!("139{:08}", n * 1000 + i)),
+                            tags: vec![],
+                        })
+                        .unwrap();
+                }
+                // The demo's call-up calls workers: the worker's phone answers, again and again.
+                7 if n == 0 => {
+                    let answer = [CallupAnswer::Coming, CallupAnswer::Cannot][i / 10 % 2];
+                    phone.store.respond_to_callup(callup, answer, None).unwrap();
+                }
                 _ => {
                     phone.store.record_visit(visit(hh, vec![])).unwrap();
                     typed_visits += 1;

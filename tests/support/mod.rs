@@ -184,9 +184,9 @@ impl Device {
     }
 }
 
-/// A canonical text dump of one grid as a device holds it: every household, visit, issue, issue
-/// event, order and order event of the grid, one sorted line each, with the fields users type or
-/// see.
+/// A canonical text dump of one grid as a device holds it: every household, resident, visit,
+/// issue, issue event, order, order event and call-up answer of the grid, one sorted line each,
+/// with the fields users type or see.
 pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
     let conn = rusqlite::Connection::open(device.dir.path().join("gridmate.sqlite")).unwrap();
     let mut lines: Vec<String> = Vec::new();
@@ -205,6 +205,12 @@ pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
     );
     q("SELECT 'event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
          FROM issue_events e JOIN issues i ON i.id = e.issue_id WHERE i.grid_id = ?1");
+    q("SELECT 'resident ' || lower(hex(r.id)) || ' ' || r.name || ' ' || IFNULL(r.phone_masked, '-') || ' ' || r.moved_out
+         FROM residents r JOIN households h ON h.id = r.household_id WHERE h.grid_id = ?1");
+    q(
+        "SELECT 'callup_response ' || lower(hex(r.id)) || ' ' || r.answer
+         FROM callup_responses r JOIN callups c ON c.id = r.callup_id WHERE c.grid_id = ?1",
+    );
     q("SELECT 'order ' || lower(hex(id)) || ' ' || status || ' ' || title || ' ' || CASE WHEN assignee IS NULL THEN '-' ELSE lower(hex(assignee)) END || ' ' || CASE WHEN taker IS NULL THEN '-' ELSE lower(hex(taker)) END
          FROM orders WHERE grid_id = ?1");
     q("SELECT 'order_event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
@@ -218,7 +224,7 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
     let conn =
         rusqlite::Connection::open(server.data.path().join("gridmate-server.sqlite")).unwrap();
     let mut st = conn
-        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'visit', 'issue', 'issue_event', 'order', 'order_event')")
+        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'resident', 'visit', 'issue', 'issue_event', 'order', 'order_event', 'callup_response')")
         .unwrap();
     let hex = |v: &serde_json::Value| v.as_str().unwrap().replace('-', "");
     let ms = |v: &serde_json::Value| {
@@ -273,6 +279,18 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
                     d["status"].as_str().unwrap(),
                     d["title"].as_str().unwrap(),
                     photos(&d["photos"])
+                ),
+                "resident" => format!(
+                    "resident {} {} {} {}",
+                    hex(&d["id"]),
+                    d["name"].as_str().unwrap(),
+                    d["phone_masked"].as_str().unwrap_or("-"),
+                    i32::from(d["moved_out"].as_bool().unwrap_or(false)),
+                ),
+                "callup_response" => format!(
+                    "callup_response {} {}",
+                    hex(&d["id"]),
+                    d["answer"].as_str().unwrap()
                 ),
                 "order" => format!(
                     "order {} {} {} {} {}",
