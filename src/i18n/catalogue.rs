@@ -131,6 +131,15 @@ catalogue! {
     SatisfactionBasicallySatisfied => "基本满意", "Mostly satisfied";
     SatisfactionDissatisfied => "不满意", "Dissatisfied";
     MyTasks => "我的待办", "My tasks";
+    Commitments => "年度承诺（公开）", "This year's commitments (public)";
+    MakeCommitment => "作出承诺", "Make a commitment";
+    CommitmentOrProgress => "我承诺……／本次进展", "I commit to… / this step";
+    CommitmentProgress => "记进展", "Log a step";
+    CommitmentFulfil => "已践诺", "Kept";
+    ProgressCount => "进展 {} 次", "{} steps";
+    CommitmentStatusPromised => "践诺中", "Under way";
+    CommitmentStatusFulfilled => "已践诺", "Kept";
+    CommitmentStatusDropped => "已放弃", "Dropped";
     CallupTitle => "一键响应", "Call-up";
     CallupComing => "我能到", "I'm coming";
     CallupCannot => "来不了", "I can't come";

@@ -4,8 +4,8 @@
 use super::{Lang, Msg};
 use gridmate_device::TaskStep;
 use gridmate_model::{
-    HouseholdTag, IssueAction, IssueCategory, IssueSource, IssueStatus, OrderAction, OrderKind,
-    OrderStatus, Role, Satisfaction, Severity, VisitKind, VisitOutcome,
+    CommitmentStatus, HouseholdTag, IssueAction, IssueCategory, IssueSource, IssueStatus,
+    OrderAction, OrderKind, OrderStatus, Role, Satisfaction, Severity, VisitKind, VisitOutcome,
 };
 
 /// A domain enum with a name in the catalogue.
@@ -196,6 +196,16 @@ impl Labelled for TaskStep {
             TaskStep::TakeOrder => Msg::TaskTakeOrder,
             TaskStep::CarryOutOrder => Msg::TaskCarryOutOrder,
             TaskStep::RecordFeedback => Msg::TaskRecordFeedback,
+        }
+    }
+}
+
+impl Labelled for CommitmentStatus {
+    fn msg(self) -> Msg {
+        match self {
+            CommitmentStatus::Promised => Msg::CommitmentStatusPromised,
+            CommitmentStatus::Fulfilled => Msg::CommitmentStatusFulfilled,
+            CommitmentStatus::Dropped => Msg::CommitmentStatusDropped,
         }
     }
 }

@@ -3,15 +3,18 @@
 //! dispatched to me or open to my grid (接单) and those I hold, and my year of service with a
 //! form to log more.
 
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{ErrorCard, FixLine, Loading, TitleBar, china_time, metres, verdict_label};
 use crate::widgets::{GridMap, OrderRow};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use dioxus::prelude::*;
 use gridmate_device::{OrderFilter, OrderStep, ServiceSummary, Store};
 use gridmate_model::geo_rules::locate_in_grid;
-use gridmate_model::{CheckIn, GeoVerdict, GpsFix, Grid, Order, OrderAction, OrderId, OrderStatus};
+use gridmate_model::{
+    CheckIn, Commitment, CommitmentAction, CommitmentId, CommitmentStatus, GeoVerdict, GpsFix,
+    Grid, Order, OrderAction, OrderId, OrderStatus, UserId,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartyData {
@@ -20,6 +23,9 @@ pub struct PartyData {
     /// Open orders dispatched to me or open to my grid, and those I hold.
     pub orders: Vec<Order>,
     pub service: ServiceSummary,
+    /// The grid's public commitments for this year (承诺践诺), mine among them.
+    pub commitments: Vec<Commitment>,
+    pub me: Option<UserId>,
 }
 
 impl PartyData {
@@ -37,8 +43,14 @@ impl PartyData {
             for_user: Some(session.user.id),
             ..Default::default()
         })?;
+        let commitments = match grid_id {
+            Some(g) => store.commitments(g, Utc::now().year())?,
+            None => vec![],
+        };
         Ok(PartyData {
             grid,
+            commitments,
+            me: Some(session.user.id),
             checkins: store.checkins(session.user.id, 5)?,
             orders,
             service: store.service_summary(session.user.id, Utc::now())?,
@@ -57,7 +69,11 @@ pub fn PartyView(
     on_take: EventHandler<OrderId>,
     on_open: EventHandler<OrderId>,
     on_log_service: EventHandler<()>,
+    /// A new promise (its title), or a step on one of mine (with the note typed).
+    on_promise: EventHandler<String>,
+    on_commitment: EventHandler<(CommitmentId, CommitmentAction, String)>,
 ) -> Element {
+    let mut note = use_signal(String::new);
     let preview = data
         .grid
         .as_ref()
@@ -103,6 +119,33 @@ pub fn PartyView(
                     OrderRow { order: o.clone(), now, lang, on_open: on_open,
                         on_take: (o.status == OrderStatus::Dispatched).then_some(on_take) }
                 }
+            }
+        }
+        section { class: "card commitments",
+            h2 { {lang.t(Msg::Commitments)} span { class: "count", " {data.commitments.len()}" } }
+            ul {
+                for c in data.commitments.iter() {
+                    li { class: "row commitment", "data-status": c.status.code(),
+                        span { class: "name", "{c.title}" }
+                        span { class: "muted small", "{c.user_name}" }
+                        span { class: "tag plain", {c.status.label(lang)} }
+                        if c.progress > 0 { span { class: "muted small", {lang.t1(Msg::ProgressCount, c.progress)} } }
+                        if Some(c.user_id) == data.me && c.status == CommitmentStatus::Promised {
+                            button { class: "secondary small", "data-commitment": "progress",
+                                onclick: { let id = c.id; move |_| on_commitment.call((id, CommitmentAction::Progress, note())) },
+                                {lang.t(Msg::CommitmentProgress)} }
+                            button { class: "secondary small", "data-commitment": "fulfil",
+                                onclick: { let id = c.id; move |_| on_commitment.call((id, CommitmentAction::Fulfil, note())) },
+                                {lang.t(Msg::CommitmentFulfil)} }
+                        }
+                    }
+                }
+            }
+            div { class: "form",
+                input { name: "commitment", value: "{note}", placeholder: lang.t(Msg::CommitmentOrProgress),
+                    oninput: move |e: FormEvent| note.set(e.value()) }
+                button { class: "secondary", r#type: "button", "data-action": "promise",
+                    onclick: move |_| on_promise.call(note()), {lang.t(Msg::MakeCommitment)} }
             }
         }
         section { class: "card service",
@@ -158,6 +201,32 @@ pub fn PartyScreen() -> Element {
             written(r, services, Msg::CheckedInItUploadsWhenOnline, None);
         });
     };
+    let s2 = services.clone();
+    let on_promise = move |title: String| {
+        let services = s2.clone();
+        spawn(async move {
+            let r = run_store(&services.store, lang, move |s| {
+                let grid = s
+                    .session()?
+                    .and_then(|x| x.grid_ids().first().copied())
+                    .ok_or(gridmate_device::DeviceError::NoSession)?;
+                s.make_commitment(grid, &title, "").map(|_| ())
+            })
+            .await;
+            written(r, services, Msg::SavedItUploadsWhenOnline, None);
+        });
+    };
+    let s3 = services.clone();
+    let on_commitment = move |(id, action, note): (CommitmentId, CommitmentAction, String)| {
+        let services = s3.clone();
+        spawn(async move {
+            let r = run_store(&services.store, lang, move |s| {
+                s.act_on_commitment(id, action, &note, vec![]).map(|_| ())
+            })
+            .await;
+            written(r, services, Msg::SavedItUploadsWhenOnline, None);
+        });
+    };
     let on_take = move |id: OrderId| {
         let services = services.clone();
         spawn(async move {
@@ -183,7 +252,8 @@ pub fn PartyScreen() -> Element {
             Some(Ok(d)) => rsx! {
                 PartyView { data: d.clone(), fix: fix(), error: error(), now: Utc::now(), lang, on_check_in, on_take,
                     on_open: move |id| nav.go(Destination::Order(id)),
-                    on_log_service: move |_| nav.go(Destination::Service) }
+                    on_log_service: move |_| nav.go(Destination::Service),
+                    on_promise, on_commitment }
             },
         }
     }
@@ -220,7 +290,7 @@ mod tests {
         let d1 = data.clone();
         let html = render(move || {
             rsx! {
-                PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {} }
+                PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
             }
         });
         assert!(html.contains("在网格内") && html.contains("距边界"));
@@ -233,16 +303,19 @@ mod tests {
             .count();
         assert!(to_take > 0);
         assert_eq!(html.matches("data-action=\"take-order\"").count(), to_take);
+        // The grid's public promises; only an open one of mine can be moved.
+        assert!(html.contains("年度承诺") && html.contains("每月陪护独居老人就医一次"));
+        assert_eq!(html.matches("data-commitment=\"fulfil\"").count(), 1);
         let d2 = data.clone();
         let out = render(move || {
             rsx! {
-                PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {} }
+                PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
             }
         });
         assert!(out.contains("Outside the grid") && out.contains("mock location"));
         let none = render(move || {
             rsx! {
-                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {} }
+                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
             }
         });
         assert!(

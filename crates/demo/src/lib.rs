@@ -87,6 +87,8 @@ pub struct DemoCommunity {
     pub order_events: Vec<OrderEvent>,
     /// An open call-up (一键响应) in the first grid, nobody answered yet.
     pub callups: Vec<Callup>,
+    /// The party member's public commitments for the year (承诺践诺).
+    pub commitments: Vec<Commitment>,
 }
 
 impl DemoCommunity {
@@ -123,6 +125,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     let departments = make_departments(&mut rng);
     let (orders, order_events) = make_orders(cfg, &households, &grids, &users, &mut rng);
     let callups = make_callups(cfg, &grids, &buildings, &users, &mut rng);
+    let commitments = make_commitments(cfg, &users, &mut rng);
     // One full-time worker per grid: the first grid's is `users[0]`; the others come from a
     // stream of their own, so adding them changed nothing else of the community.
     let mut users = users;
@@ -142,7 +145,40 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         orders,
         order_events,
         callups,
+        commitments,
     }
+}
+
+/// The party member's promises for the year: one under way, one kept.
+fn make_commitments(cfg: &DemoConfig, users: &[DemoUser], rng: &mut Rng) -> Vec<Commitment> {
+    use chrono::Datelike;
+    let Some(member) = users
+        .iter()
+        .find(|u| u.user.roles.contains(&Role::PartyMember))
+    else {
+        return vec![];
+    };
+    let Some(grid) = member.assignments.iter().find_map(|a| a.grid_id) else {
+        return vec![];
+    };
+    [
+        ("每月陪护独居老人就医一次", CommitmentStatus::Promised, 9),
+        ("为楼栋孩子辅导暑期作业", CommitmentStatus::Fulfilled, 6),
+    ]
+    .into_iter()
+    .map(|(title, status, progress)| Commitment {
+        id: CommitmentId(rng.uuid()),
+        grid_id: grid,
+        user_id: member.user.id,
+        user_name: member.user.name.clone(),
+        year: cfg.as_of.year(),
+        title: title.into(),
+        description: String::new(),
+        status,
+        progress,
+        created_at: cfg.as_of - Duration::days(300),
+    })
+    .collect()
 }
 
 fn more_workers(cfg: &DemoConfig, grids: &[Grid]) -> Vec<DemoUser> {

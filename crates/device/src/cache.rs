@@ -32,6 +32,8 @@ pub struct ScopeData<'a> {
     pub order_events: &'a [OrderEvent],
     pub callups: &'a [Callup],
     pub callup_responses: &'a [CallupResponse],
+    pub commitments: &'a [Commitment],
+    pub commitment_events: &'a [CommitmentEvent],
     /// Keep residents' full phone numbers (roles that call residents); otherwise only the
     /// masked form is stored.
     pub keep_full_phones: bool,
@@ -57,6 +59,8 @@ impl<'a> ScopeData<'a> {
             order_events: &d.order_events,
             callups: &d.callups,
             callup_responses: &[],
+            commitments: &d.commitments,
+            commitment_events: &[],
             keep_full_phones,
         }
     }
@@ -411,6 +415,7 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
     }
     rows += crate::orders::write_pulled(tx, d.departments, d.orders, d.order_events)?;
     rows += crate::callups::write_pulled(tx, d.callups, d.callup_responses)?;
+    rows += crate::commitments::write_pulled(tx, d.commitments, d.commitment_events)?;
     Ok(rows)
 }
 

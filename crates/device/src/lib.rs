@@ -20,6 +20,7 @@
 
 mod cache;
 mod callups;
+mod commitments;
 pub mod encryption;
 mod error;
 mod ledger;

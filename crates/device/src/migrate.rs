@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "callups",
         sql: include_str!("../../../migrations/0007_callups.sql"),
     },
+    Migration {
+        version: 8,
+        name: "commitments",
+        sql: include_str!("../../../migrations/0008_commitments.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

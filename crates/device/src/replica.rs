@@ -31,6 +31,8 @@ fn table(entity: &str) -> Option<&'static str> {
         "order_event" => "order_events",
         "callup" => "callups",
         "callup_response" => "callup_responses",
+        "commitment" => "commitments",
+        "commitment_event" => "commitment_events",
         _ => return None,
     })
 }
@@ -48,7 +50,9 @@ const PERSONAL_TABLES: [&str; 10] = [
     "orders",
     "order_events",
 ];
-const ALL_TABLES: [&str; 15] = [
+const ALL_TABLES: [&str; 17] = [
+    "commitments",
+    "commitment_events",
     "callups",
     "callup_responses",
     "orders",
@@ -96,6 +100,8 @@ struct Batch {
     order_events: Vec<OrderEvent>,
     callups: Vec<Callup>,
     callup_responses: Vec<CallupResponse>,
+    commitments: Vec<Commitment>,
+    commitment_events: Vec<CommitmentEvent>,
 }
 
 fn photo_refs(list: &[String]) -> Vec<PhotoRef> {
@@ -274,6 +280,14 @@ impl Batch {
                 Some(r) => self.callup_responses.push(r),
                 None => return false,
             },
+            Record::Commitment(c) => match c.to_model() {
+                Some(c) => self.commitments.push(c),
+                None => return false,
+            },
+            Record::CommitmentEvent(e) => match e.to_model() {
+                Some(e) => self.commitment_events.push(e),
+                None => return false,
+            },
         }
         true
     }
@@ -330,6 +344,16 @@ impl Batch {
                     callups: if keep_full_phones { &self.callups } else { &[] },
                     callup_responses: if keep_full_phones {
                         &self.callup_responses
+                    } else {
+                        &[]
+                    },
+                    commitments: if keep_full_phones {
+                        &self.commitments
+                    } else {
+                        &[]
+                    },
+                    commitment_events: if keep_full_phones {
+                        &self.commitment_events
                     } else {
                         &[]
                     },

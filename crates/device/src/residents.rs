@@ -65,6 +65,8 @@ fn write_one(tx: &Transaction<'_>, households: &[Household], residents: &[Reside
             order_events: &[],
             callups: &[],
             callup_responses: &[],
+            commitments: &[],
+            commitment_events: &[],
             // The user typed the number: this device may hold it.
             keep_full_phones: true,
         },

@@ -64,6 +64,9 @@ id_type!(
     /// A call-up (一键响应) and one person's answer to it.
     CallupId,
     CallupResponseId,
+    /// A party member's public commitment (承诺践诺) and one step on it.
+    CommitmentId,
+    CommitmentEventId,
     /// The idempotency key of one mutation in the outbox.
     MutationId,
 );

@@ -19,6 +19,7 @@
 pub mod address;
 pub mod callup;
 pub mod codes;
+pub mod commitment;
 pub mod community;
 pub mod geo_rules;
 pub mod hex;
@@ -32,6 +33,7 @@ pub mod validate;
 
 pub use address::RoomAddress;
 pub use callup::{Callup, CallupAnswer, CallupResponse};
+pub use commitment::{Commitment, CommitmentAction, CommitmentEvent, CommitmentStatus};
 pub use community::{
     Building, Community, Department, Grid, GridKind, Household, HouseholdTag, Resident,
 };

@@ -98,12 +98,14 @@ pub enum Entity {
     OrderEvent,
     Callup,
     CallupResponse,
+    Commitment,
+    CommitmentEvent,
     #[serde(other)]
     Unknown,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 14] = [
+    pub const ALL: [Entity; 16] = [
         Entity::Grid,
         Entity::Building,
         Entity::Household,
@@ -118,6 +120,8 @@ impl Entity {
         Entity::OrderEvent,
         Entity::Callup,
         Entity::CallupResponse,
+        Entity::Commitment,
+        Entity::CommitmentEvent,
     ];
 
     /// The snake_case code on the wire, in storage and in the scope digest.
@@ -137,6 +141,8 @@ impl Entity {
             Entity::OrderEvent => "order_event",
             Entity::Callup => "callup",
             Entity::CallupResponse => "callup_response",
+            Entity::Commitment => "commitment",
+            Entity::CommitmentEvent => "commitment_event",
             Entity::Unknown => "unknown",
         }
     }

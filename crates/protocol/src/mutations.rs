@@ -8,8 +8,9 @@
 use chrono::{DateTime, Utc};
 use gridmate_model::validate::{self, ValidationError, limits};
 use gridmate_model::{
-    CallupAnswer, GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource, OrderAction, OrderKind,
-    OrderSource, PhotoRef, Role, Satisfaction, Severity, VisitKind, VisitOutcome,
+    CallupAnswer, CommitmentAction, GeoVerdict, Hlc, IssueAction, IssueCategory, IssueSource,
+    OrderAction, OrderKind, OrderSource, PhotoRef, Role, Satisfaction, Severity, VisitKind,
+    VisitOutcome,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -290,6 +291,32 @@ pub struct CallupRespondData {
     pub location: Option<Location>,
 }
 
+/// `commitment.create`: a party member's public promise for the year (承诺践诺).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentCreateData {
+    pub commitment_id: Uuid,
+    pub grid_id: Uuid,
+    pub year: i32,
+    pub title: String,
+    pub description: String,
+}
+
+/// `commitment.event`: progress (with evidence), fulfil or drop; only by whoever promised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentEventData {
+    pub event_id: Uuid,
+    pub commitment_id: Uuid,
+    pub action: String,
+    pub note: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// Evidence: the service record that carried the promise out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<Uuid>,
+}
+
 /// A decoded, validated mutation payload.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MutationPayload {
@@ -307,10 +334,12 @@ pub enum MutationPayload {
     CallupCreate(CallupCreateData),
     CallupClose(CallupCloseData),
     CallupRespond(CallupRespondData),
+    CommitmentCreate(CommitmentCreateData),
+    CommitmentEvent(CommitmentEventData),
 }
 
 impl MutationPayload {
-    pub const KINDS: [&'static str; 14] = [
+    pub const KINDS: [&'static str; 16] = [
         "visit.record",
         "issue.report",
         "issue.event",
@@ -325,6 +354,8 @@ impl MutationPayload {
         "callup.create",
         "callup.close",
         "callup.respond",
+        "commitment.create",
+        "commitment.event",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -343,6 +374,8 @@ impl MutationPayload {
             MutationPayload::CallupCreate(_) => "callup.create",
             MutationPayload::CallupClose(_) => "callup.close",
             MutationPayload::CallupRespond(_) => "callup.respond",
+            MutationPayload::CommitmentCreate(_) => "commitment.create",
+            MutationPayload::CommitmentEvent(_) => "commitment.event",
         }
     }
 
@@ -364,6 +397,8 @@ impl MutationPayload {
             MutationPayload::CallupCreate(d) => serde_json::to_value(d),
             MutationPayload::CallupClose(d) => serde_json::to_value(d),
             MutationPayload::CallupRespond(d) => serde_json::to_value(d),
+            MutationPayload::CommitmentCreate(d) => serde_json::to_value(d),
+            MutationPayload::CommitmentEvent(d) => serde_json::to_value(d),
         };
         // These types hold only strings, numbers, uuids and timestamps: serialising cannot fail.
         v.unwrap_or(serde_json::Value::Null)
@@ -397,6 +432,12 @@ impl MutationPayload {
             "callup.create" => MutationPayload::CallupCreate(parse("callup.create", data)?),
             "callup.close" => MutationPayload::CallupClose(parse("callup.close", data)?),
             "callup.respond" => MutationPayload::CallupRespond(parse("callup.respond", data)?),
+            "commitment.create" => {
+                MutationPayload::CommitmentCreate(parse("commitment.create", data)?)
+            }
+            "commitment.event" => {
+                MutationPayload::CommitmentEvent(parse("commitment.event", data)?)
+            }
             other => {
                 return Err(PayloadError::UnknownKind(other.chars().take(64).collect()));
             }
@@ -582,6 +623,27 @@ impl MutationPayload {
                     return Err(invalid(ValidationError::Required { field: "location" }));
                 }
                 location(&r.location)
+            }
+            MutationPayload::CommitmentCreate(c) => {
+                validate::text("title", &c.title, limits::TITLE, true).map_err(invalid)?;
+                validate::text("description", &c.description, limits::TEXT, false)
+                    .map_err(invalid)?;
+                if !(2000..=2100).contains(&c.year) {
+                    return Err(bad(format!("year {} is implausible", c.year)));
+                }
+                Ok(())
+            }
+            MutationPayload::CommitmentEvent(e) => {
+                let action = CommitmentAction::from_code(&e.action)
+                    .ok_or_else(|| bad(format!("unknown action {:?}", e.action)))?;
+                validate::text(
+                    "note",
+                    &e.note,
+                    limits::TEXT,
+                    action == CommitmentAction::Progress,
+                )
+                .map_err(invalid)?;
+                photos(&e.photos)
             }
         }
     }

@@ -260,6 +260,36 @@ pub struct CallupResponseRecord {
     pub distance_m: Option<f64>,
 }
 
+/// A party member's commitment for the year (承诺践诺); `status` and `progress` as its events
+/// left them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentRecord {
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    pub user_id: Uuid,
+    pub user_name: String,
+    pub year: i32,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    #[serde(default)]
+    pub progress: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentEventRecord {
+    pub id: Uuid,
+    pub commitment_id: Uuid,
+    pub action: String,
+    pub note: String,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<Uuid>,
+}
+
 /// A decoded upsert.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
@@ -277,6 +307,8 @@ pub enum Record {
     OrderEvent(OrderEventRecord),
     Callup(CallupRecord),
     CallupResponse(CallupResponseRecord),
+    Commitment(CommitmentRecord),
+    CommitmentEvent(CommitmentEventRecord),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -312,6 +344,8 @@ pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
         Entity::OrderEvent => Record::OrderEvent(parse(entity, data)?),
         Entity::Callup => Record::Callup(parse(entity, data)?),
         Entity::CallupResponse => Record::CallupResponse(parse(entity, data)?),
+        Entity::Commitment => Record::Commitment(parse(entity, data)?),
+        Entity::CommitmentEvent => Record::CommitmentEvent(parse(entity, data)?),
         Entity::Unknown => return Err(RecordError::UnknownEntity),
     })
 }
@@ -338,6 +372,8 @@ impl Record {
             Record::OrderEvent(_) => Entity::OrderEvent,
             Record::Callup(_) => Entity::Callup,
             Record::CallupResponse(_) => Entity::CallupResponse,
+            Record::Commitment(_) => Entity::Commitment,
+            Record::CommitmentEvent(_) => Entity::CommitmentEvent,
         }
     }
 }
@@ -613,6 +649,52 @@ impl CallupResponseRecord {
                 mock_location: false,
             }),
             distance_m: self.distance_m,
+        })
+    }
+}
+
+impl CommitmentRecord {
+    pub fn from_model(c: &m::Commitment) -> Self {
+        Self {
+            id: c.id.0,
+            grid_id: c.grid_id.0,
+            user_id: c.user_id.0,
+            user_name: c.user_name.clone(),
+            year: c.year,
+            title: c.title.clone(),
+            description: c.description.clone(),
+            status: c.status.code().into(),
+            progress: c.progress,
+            created_at: c.created_at,
+        }
+    }
+
+    pub fn to_model(&self) -> Option<m::Commitment> {
+        Some(m::Commitment {
+            id: self.id.into(),
+            grid_id: self.grid_id.into(),
+            user_id: self.user_id.into(),
+            user_name: self.user_name.clone(),
+            year: self.year,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            status: m::CommitmentStatus::from_code(&self.status)?,
+            progress: self.progress,
+            created_at: self.created_at,
+        })
+    }
+}
+
+impl CommitmentEventRecord {
+    pub fn to_model(&self) -> Option<m::CommitmentEvent> {
+        Some(m::CommitmentEvent {
+            id: self.id.into(),
+            commitment_id: self.commitment_id.into(),
+            action: m::CommitmentAction::from_code(&self.action)?,
+            note: self.note.clone(),
+            at: self.at,
+            photos: photo_refs(&self.photos),
+            service_id: self.service_id.map(Into::into),
         })
     }
 }

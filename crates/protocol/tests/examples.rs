@@ -133,7 +133,15 @@ fn push_with_every_kind() {
                       "location": {"lat": 22.58, "lon": 113.07, "accuracy_m": 9.0}}},
             {"id": "01935f2e-2222-7000-8000-00000000000e", "kind": "callup.close",
              "recorded_at": "2026-11-22T04:00:00Z", "hlc": "1795320000000-0",
-             "data": {"callup_id": HH}}
+             "data": {"callup_id": HH}},
+            {"id": "01935f2e-2222-7000-8000-00000000000f", "kind": "commitment.create",
+             "recorded_at": "2026-11-22T04:01:00Z", "hlc": "1795320060000-0",
+             "data": {"commitment_id": HH, "grid_id": GRID, "year": 2026,
+                      "title": "每月陪护独居老人一次", "description": ""}},
+            {"id": "01935f2e-2222-7000-8000-000000000010", "kind": "commitment.event",
+             "recorded_at": "2026-11-22T04:02:00Z", "hlc": "1795320120000-0",
+             "data": {"event_id": HH, "commitment_id": HH, "action": "progress",
+                      "note": "11月陪同复诊", "photos": [PHOTO], "service_id": HH}}
         ]
     }));
     let kinds: Vec<&str> = req

@@ -34,6 +34,7 @@ pub const MAX_HLC_AHEAD_MS: i64 = 5 * 60 * 1000;
 pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
 
 mod callups;
+mod commitments;
 mod orders;
 
 /// Why a mutation is refused: its `error.code` and message.
@@ -139,6 +140,8 @@ fn decide(
         MutationPayload::CallupCreate(c) => callups::open(tx, p, c, now_ms)?,
         MutationPayload::CallupClose(c) => callups::close(tx, p, m, c, now_ms)?,
         MutationPayload::CallupRespond(r) => callups::respond(tx, p, m, r, now_ms)?,
+        MutationPayload::CommitmentCreate(c) => commitments::promise(tx, p, m, c, now_ms)?,
+        MutationPayload::CommitmentEvent(e) => commitments::step(tx, p, m, e, now_ms)?,
     })
 }
 

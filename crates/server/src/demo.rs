@@ -243,6 +243,17 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 value(&CallupRecord::from_model(c)),
             )?;
         }
+        for c in &d.commitments {
+            put(
+                tx,
+                Entity::Commitment,
+                c.id.0,
+                Some(c.grid_id.0),
+                None,
+                Some(c.user_id.0),
+                value(&CommitmentRecord::from_model(c)),
+            )?;
+        }
         d.users.iter().map(|u| add_account(&mut *tx, u)).collect()
     })
 }

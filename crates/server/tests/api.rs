@@ -1950,3 +1950,86 @@ async fn a_call_up_is_answered_checked_in_and_closed() {
         .unwrap();
     assert!(closed.data["closed_at"].is_string());
 }
+
+/// 承诺践诺: a member promises in their grid, reports progress and keeps it; nobody else moves
+/// it; a kept promise takes no more steps; the grid's members see the public list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commitment_is_made_moved_only_by_its_member_and_public_to_the_grid() {
+    let s = Server::start().await;
+    let d = demo();
+    let (p, w) = (
+        s.login(Role::PartyMember, "p").await,
+        s.login(Role::GridWorker, "w").await,
+    );
+    let id = uuid::Uuid::now_v7();
+    let promise = mutation(
+        "commitment.create",
+        json!({"commitment_id": id, "grid_id": d.grids[0].id.0, "year": 2026,
+               "title": "每周帮独居老人买菜", "description": ""}),
+    );
+    let by_worker = mutation(
+        "commitment.create",
+        json!({"commitment_id": uuid::Uuid::now_v7(), "grid_id": d.grids[0].id.0,
+               "year": 2026, "title": "x", "description": ""}),
+    );
+    assert_eq!(
+        s.push_ok(&w, "w", &[by_worker]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "forbidden"
+    );
+    let step = |action: &str, note: &str| {
+        mutation(
+            "commitment.event",
+            json!({"event_id": uuid::Uuid::now_v7(), "commitment_id": id, "action": action,
+                   "note": note}),
+        )
+    };
+    let r = s
+        .push_ok(
+            &p,
+            "p",
+            &[promise, step("progress", "第一周"), step("fulfil", "")],
+        )
+        .await;
+    assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
+    assert_eq!(
+        s.push_ok(&p, "p", &[step("drop", "")]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "illegal_transition"
+    );
+    assert_eq!(
+        s.push_ok(&w, "w", &[step("progress", "代写")]).await[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "forbidden"
+    );
+    let (changes, _) = s.pull_all(&p, None).await;
+    let c = changes
+        .iter()
+        .find(|c| c.entity == Entity::Commitment && c.id == id)
+        .unwrap();
+    assert_eq!(
+        (c.data["status"].as_str(), c.data["progress"].as_u64()),
+        (Some("fulfilled"), Some(1))
+    );
+    assert_eq!(
+        c.data["user_name"],
+        json!(d.user(Role::PartyMember).user.name)
+    );
+    assert_eq!(
+        changes
+            .iter()
+            .filter(|c| c.entity == Entity::Commitment)
+            .count(),
+        d.commitments.len() + 1,
+        "the grid's public list"
+    );
+}

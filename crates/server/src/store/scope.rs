@@ -5,7 +5,8 @@
 //! [`Rule`]s over those. Whole-grid roles (grid worker, grid leader, community office) see their
 //! grids; building leaders their buildings, their grid's outline and the issues they reported;
 //! party members their grid's outline, issues and orders, and their own check-ins and service;
-//! building leaders and party members their grid's call-ups and the answers to them;
+//! building leaders and party members their grid's call-ups and the answers to them; party
+//! members their grid's public commitments;
 //! everyone the shared lists (departments, filed under the [`SHARED`] grid id).
 //! Households and residents reach nobody outside those. [`Scope::admits`] is the rule in Rust;
 //! a backend's translation is tested against it.
@@ -67,6 +68,8 @@ const GRID_LEDGER: &[Entity] = &[
     Entity::OrderEvent,
     Entity::Callup,
     Entity::CallupResponse,
+    Entity::Commitment,
+    Entity::CommitmentEvent,
 ];
 const OWN_SERVICE: &[Entity] = &[Entity::Checkin, Entity::ServiceRecord];
 
