@@ -13,12 +13,13 @@ use gridmate_device::{OrderFilter, OrderStep, ServiceSummary, Store};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::{
     CheckIn, Commitment, CommitmentAction, CommitmentId, CommitmentStatus, GeoVerdict, GpsFix,
-    Grid, Order, OrderAction, OrderId, OrderStatus, UserId,
+    Grid, GridId, Order, OrderAction, OrderId, OrderStatus, UserId,
 };
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartyData {
-    pub grid: Option<Grid>,
+    /// Every grid I am registered with (a member may serve more than one); check-in picks one.
+    pub grids: Vec<Grid>,
     pub checkins: Vec<CheckIn>,
     /// Open orders dispatched to me or open to my grid, and those I hold.
     pub orders: Vec<Order>,
@@ -34,10 +35,11 @@ impl PartyData {
             .session()?
             .ok_or(gridmate_device::DeviceError::NoSession)?;
         let grid_id = session.grid_ids().first().copied();
-        let grid = match grid_id {
-            Some(g) => Some(store.grid(g)?),
-            None => None,
-        };
+        let grids = session
+            .grid_ids()
+            .into_iter()
+            .map(|g| store.grid(g))
+            .collect::<Result<Vec<_>, _>>()?;
         let orders = store.orders(&OrderFilter {
             open_only: true,
             for_user: Some(session.user.id),
@@ -48,7 +50,7 @@ impl PartyData {
             None => vec![],
         };
         Ok(PartyData {
-            grid,
+            grids,
             commitments,
             me: Some(session.user.id),
             checkins: store.checkins(session.user.id, 5)?,
@@ -61,11 +63,14 @@ impl PartyData {
 #[component]
 pub fn PartyView(
     data: PartyData,
+    /// The grid chosen to check in to; the first when none is.
+    chosen: Option<GridId>,
     fix: Option<GpsFix>,
     error: Option<String>,
     now: DateTime<Utc>,
     lang: Lang,
-    on_check_in: EventHandler<()>,
+    on_choose: EventHandler<GridId>,
+    on_check_in: EventHandler<GridId>,
     on_take: EventHandler<OrderId>,
     on_open: EventHandler<OrderId>,
     on_log_service: EventHandler<()>,
@@ -74,8 +79,13 @@ pub fn PartyView(
     on_commitment: EventHandler<(CommitmentId, CommitmentAction, String)>,
 ) -> Element {
     let mut note = use_signal(String::new);
-    let preview = data
-        .grid
+    let grid = data
+        .grids
+        .iter()
+        .find(|g| Some(g.id) == chosen)
+        .or(data.grids.first())
+        .cloned();
+    let preview = grid
         .as_ref()
         .zip(fix)
         .map(|(g, f)| locate_in_grid(&g.boundary, &f));
@@ -83,7 +93,17 @@ pub fn PartyView(
     rsx! {
         section { class: "card checkin",
             h2 { {lang.t(Msg::CheckInToMyGrid)} }
-            if let Some(g) = &data.grid {
+            if data.grids.len() > 1 {
+                div { class: "chips",
+                    for g in data.grids.iter() {
+                        button { r#type: "button", "data-grid": "{g.code}",
+                            class: if grid.as_ref().map(|x| x.id) == Some(g.id) { "chip on" } else { "chip" },
+                            onclick: { let id = g.id; move |_| on_choose.call(id) },
+                            "{g.name}" }
+                    }
+                }
+            }
+            if let Some(g) = &grid {
                 p { class: "sub", "{g.name}" }
                 GridMap { grid: g.clone(), buildings: vec![], lang, here: fix }
             }
@@ -95,8 +115,8 @@ pub fn PartyView(
                 }
             }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
-            button { class: "primary wide", "data-action": "check-in", disabled: fix.is_none() || data.grid.is_none(),
-                onclick: move |_| on_check_in.call(()),
+            button { class: "primary wide", "data-action": "check-in", disabled: fix.is_none() || grid.is_none(),
+                onclick: { let id = grid.as_ref().map(|g| g.id); move |_| if let Some(id) = id { on_check_in.call(id) } },
                 {lang.t(Msg::CheckInButton)} }
             if !data.checkins.is_empty() {
                 ul { class: "checkins",
@@ -186,15 +206,12 @@ pub fn PartyScreen() -> Element {
         }
         Err(e) => error.set(Some(e)),
     };
-    let on_check_in = move |_| {
+    let mut chosen = use_signal(|| None::<GridId>);
+    let on_check_in = move |grid: GridId| {
         let Some(f) = fix() else { return };
         let services = s1.clone();
         spawn(async move {
             let r = run_store(&services.store, lang, move |s| {
-                let grid = s
-                    .session()?
-                    .and_then(|x| x.grid_ids().first().copied())
-                    .ok_or(gridmate_device::DeviceError::NoSession)?;
                 s.check_in(grid, f, Utc::now()).map(|_| ())
             })
             .await;
@@ -250,7 +267,8 @@ pub fn PartyScreen() -> Element {
             None => rsx! { Loading { lang } },
             Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
             Some(Ok(d)) => rsx! {
-                PartyView { data: d.clone(), fix: fix(), error: error(), now: Utc::now(), lang, on_check_in, on_take,
+                PartyView { data: d.clone(), chosen: chosen(), fix: fix(), error: error(), now: Utc::now(), lang,
+                    on_choose: move |g| chosen.set(Some(g)), on_check_in, on_take,
                     on_open: move |id| nav.go(Destination::Order(id)),
                     on_log_service: move |_| nav.go(Destination::Service),
                     on_promise, on_commitment }
@@ -266,10 +284,28 @@ mod tests {
     use gridmate_model::Role;
 
     #[test]
+    fn a_member_of_two_grids_picks_the_one_to_check_in_to() {
+        let (_dir, store) = demo_store(Role::PartyMember);
+        let mut data = PartyData::read(&store).unwrap();
+        data.grids.push(demo().grids[1].clone());
+        let second = demo().grids[1].id;
+        let html = render(move || {
+            rsx! {
+                PartyView { data: data.clone(), chosen: Some(second), fix: None, error: None, lang: Lang::Zh, now: Utc::now(), on_choose: |_| {}, on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
+            }
+        });
+        assert_eq!(html.matches("data-grid=").count(), 2);
+        assert!(
+            html.contains("chip on") && html.contains("<p class=\"sub\">联和第二网格</p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn check_in_shows_the_verdict_and_the_distance_before_tapping() {
         let (_dir, store) = demo_store(Role::PartyMember);
         let data = PartyData::read(&store).unwrap();
-        let grid = data.grid.clone().expect("a party member's grid");
+        let grid = data.grids.first().cloned().expect("a party member's grid");
         let b = demo()
             .buildings
             .iter()
@@ -290,7 +326,7 @@ mod tests {
         let d1 = data.clone();
         let html = render(move || {
             rsx! {
-                PartyView { data: d1.clone(), fix: Some(inside), error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
+                PartyView { data: d1.clone(), chosen: None, fix: Some(inside), error: None, lang: Lang::Zh, now: Utc::now(), on_choose: |_| {}, on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
             }
         });
         assert!(html.contains("在网格内") && html.contains("距边界"));
@@ -309,13 +345,13 @@ mod tests {
         let d2 = data.clone();
         let out = render(move || {
             rsx! {
-                PartyView { data: d2.clone(), fix: Some(far), error: None, lang: Lang::En, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
+                PartyView { data: d2.clone(), chosen: None, fix: Some(far), error: None, lang: Lang::En, now: Utc::now(), on_choose: |_| {}, on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
             }
         });
         assert!(out.contains("Outside the grid") && out.contains("mock location"));
         let none = render(move || {
             rsx! {
-                PartyView { data: data.clone(), fix: None, error: None, lang: Lang::Zh, now: Utc::now(), on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
+                PartyView { data: data.clone(), chosen: None, fix: None, error: None, lang: Lang::Zh, now: Utc::now(), on_choose: |_| {}, on_check_in: |_| {}, on_take: |_| {}, on_open: |_| {}, on_log_service: |_| {}, on_promise: |_| {}, on_commitment: |_| {} }
             }
         });
         assert!(
