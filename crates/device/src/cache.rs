@@ -34,6 +34,7 @@ pub struct ScopeData<'a> {
     pub callup_responses: &'a [CallupResponse],
     pub commitments: &'a [Commitment],
     pub commitment_events: &'a [CommitmentEvent],
+    pub patrols: &'a [Patrol],
     /// Keep residents' full phone numbers (roles that call residents); otherwise only the
     /// masked form is stored.
     pub keep_full_phones: bool,
@@ -61,6 +62,7 @@ impl<'a> ScopeData<'a> {
             callup_responses: &[],
             commitments: &d.commitments,
             commitment_events: &[],
+            patrols: &[],
             keep_full_phones,
         }
     }
@@ -416,6 +418,7 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
     rows += crate::orders::write_pulled(tx, d.departments, d.orders, d.order_events)?;
     rows += crate::callups::write_pulled(tx, d.callups, d.callup_responses)?;
     rows += crate::commitments::write_pulled(tx, d.commitments, d.commitment_events)?;
+    rows += crate::patrols::write_pulled(tx, d.patrols)?;
     Ok(rows)
 }
 

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "commitments",
         sql: include_str!("../../../migrations/0008_commitments.sql"),
     },
+    Migration {
+        version: 9,
+        name: "patrols",
+        sql: include_str!("../../../migrations/0009_patrols.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

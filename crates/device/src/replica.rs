@@ -33,12 +33,15 @@ fn table(entity: &str) -> Option<&'static str> {
         "callup_response" => "callup_responses",
         "commitment" => "commitments",
         "commitment_event" => "commitment_events",
+        "patrol" => "patrols",
         _ => return None,
     })
 }
 
 /// Tables holding residents' personal data, wiped when the token is revoked.
-const PERSONAL_TABLES: [&str; 10] = [
+const PERSONAL_TABLES: [&str; 12] = [
+    "patrols",
+    "patrol_fixes",
     "callup_responses",
     "residents",
     "households",
@@ -50,7 +53,9 @@ const PERSONAL_TABLES: [&str; 10] = [
     "orders",
     "order_events",
 ];
-const ALL_TABLES: [&str; 17] = [
+const ALL_TABLES: [&str; 19] = [
+    "patrols",
+    "patrol_fixes",
     "commitments",
     "commitment_events",
     "callups",
@@ -102,6 +107,7 @@ struct Batch {
     callup_responses: Vec<CallupResponse>,
     commitments: Vec<Commitment>,
     commitment_events: Vec<CommitmentEvent>,
+    patrols: Vec<Patrol>,
 }
 
 fn photo_refs(list: &[String]) -> Vec<PhotoRef> {
@@ -288,6 +294,7 @@ impl Batch {
                 Some(e) => self.commitment_events.push(e),
                 None => return false,
             },
+            Record::Patrol(p) => self.patrols.push(p.to_model()),
         }
         true
     }
@@ -357,6 +364,7 @@ impl Batch {
                     } else {
                         &[]
                     },
+                    patrols: if keep_full_phones { &self.patrols } else { &[] },
                     keep_full_phones,
                 },
             )?;
@@ -552,7 +560,7 @@ impl Store {
         tx.execute("DELETE FROM synced", [])?;
         tx.execute(
             "DELETE FROM device_state WHERE key IN ('sync_cursor', 'scope_epoch', 'token',
-                 'session', 'news_tasks_seen', 'news_closed_seen')",
+                 'session', 'news_tasks_seen', 'news_closed_seen', 'patrol_active')",
             [],
         )?;
         tx.commit()?;

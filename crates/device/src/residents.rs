@@ -67,6 +67,7 @@ fn write_one(tx: &Transaction<'_>, households: &[Household], residents: &[Reside
             callup_responses: &[],
             commitments: &[],
             commitment_events: &[],
+            patrols: &[],
             // The user typed the number: this device may hold it.
             keep_full_phones: true,
         },

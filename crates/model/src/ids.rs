@@ -67,6 +67,8 @@ id_type!(
     /// A party member's public commitment (承诺践诺) and one step on it.
     CommitmentId,
     CommitmentEventId,
+    /// A patrol (巡查) of a grid.
+    PatrolId,
     /// The idempotency key of one mutation in the outbox.
     MutationId,
 );

@@ -27,6 +27,7 @@ pub mod hlc;
 pub mod ids;
 pub mod issue;
 pub mod order;
+pub mod patrol;
 pub mod people;
 pub mod records;
 pub mod validate;
@@ -48,6 +49,7 @@ pub use order::{
     Order, OrderAction, OrderEvent, OrderKind, OrderParties, OrderSource, OrderStatus,
     OrderTransitionError, Satisfaction,
 };
+pub use patrol::Patrol;
 pub use people::{Assignment, Role, User};
 pub use records::{CheckIn, PhotoRef, ServiceRecord, Visit, VisitKind, VisitOutcome};
 pub use validate::ValidationError;

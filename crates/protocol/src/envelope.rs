@@ -100,12 +100,13 @@ pub enum Entity {
     CallupResponse,
     Commitment,
     CommitmentEvent,
+    Patrol,
     #[serde(other)]
     Unknown,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 16] = [
+    pub const ALL: [Entity; 17] = [
         Entity::Grid,
         Entity::Building,
         Entity::Household,
@@ -122,6 +123,7 @@ impl Entity {
         Entity::CallupResponse,
         Entity::Commitment,
         Entity::CommitmentEvent,
+        Entity::Patrol,
     ];
 
     /// The snake_case code on the wire, in storage and in the scope digest.
@@ -143,6 +145,7 @@ impl Entity {
             Entity::CallupResponse => "callup_response",
             Entity::Commitment => "commitment",
             Entity::CommitmentEvent => "commitment_event",
+            Entity::Patrol => "patrol",
             Entity::Unknown => "unknown",
         }
     }

@@ -317,6 +317,21 @@ pub struct CommitmentEventData {
     pub service_id: Option<Uuid>,
 }
 
+/// `patrol.record`: a finished patrol, its track simplified on the phone (GeoJSON `[lon, lat]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolData {
+    pub patrol_id: Uuid,
+    pub grid_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub track: Vec<[f64; 2]>,
+    pub notes: String,
+    /// Issues reported on the way (in the same push, before it, or earlier).
+    #[serde(default)]
+    pub issues: Vec<Uuid>,
+}
+
 /// A decoded, validated mutation payload.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MutationPayload {
@@ -336,10 +351,11 @@ pub enum MutationPayload {
     CallupRespond(CallupRespondData),
     CommitmentCreate(CommitmentCreateData),
     CommitmentEvent(CommitmentEventData),
+    PatrolRecord(PatrolData),
 }
 
 impl MutationPayload {
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 17] = [
         "visit.record",
         "issue.report",
         "issue.event",
@@ -356,6 +372,7 @@ impl MutationPayload {
         "callup.respond",
         "commitment.create",
         "commitment.event",
+        "patrol.record",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -376,6 +393,7 @@ impl MutationPayload {
             MutationPayload::CallupRespond(_) => "callup.respond",
             MutationPayload::CommitmentCreate(_) => "commitment.create",
             MutationPayload::CommitmentEvent(_) => "commitment.event",
+            MutationPayload::PatrolRecord(_) => "patrol.record",
         }
     }
 
@@ -399,6 +417,7 @@ impl MutationPayload {
             MutationPayload::CallupRespond(d) => serde_json::to_value(d),
             MutationPayload::CommitmentCreate(d) => serde_json::to_value(d),
             MutationPayload::CommitmentEvent(d) => serde_json::to_value(d),
+            MutationPayload::PatrolRecord(d) => serde_json::to_value(d),
         };
         // These types hold only strings, numbers, uuids and timestamps: serialising cannot fail.
         v.unwrap_or(serde_json::Value::Null)
@@ -438,6 +457,7 @@ impl MutationPayload {
             "commitment.event" => {
                 MutationPayload::CommitmentEvent(parse("commitment.event", data)?)
             }
+            "patrol.record" => MutationPayload::PatrolRecord(parse("patrol.record", data)?),
             other => {
                 return Err(PayloadError::UnknownKind(other.chars().take(64).collect()));
             }
@@ -644,6 +664,28 @@ impl MutationPayload {
                 )
                 .map_err(invalid)?;
                 photos(&e.photos)
+            }
+            MutationPayload::PatrolRecord(p) => {
+                if p.ended_at < p.started_at {
+                    return Err(invalid(ValidationError::EndsBeforeStart {
+                        field: "patrol",
+                    }));
+                }
+                if p.track.len() > gridmate_model::patrol::MAX_TRACK_POINTS {
+                    return Err(invalid(ValidationError::TooMany {
+                        field: "track",
+                        len: p.track.len(),
+                        max: gridmate_model::patrol::MAX_TRACK_POINTS,
+                    }));
+                }
+                for point in &p.track {
+                    validate::coordinates(point[1], point[0], None).map_err(invalid)?;
+                }
+                if p.issues.len() > 100 {
+                    return Err(bad("a patrol links at most 100 issues".into()));
+                }
+                validate::text("notes", &p.notes, limits::TEXT, false).map_err(invalid)?;
+                Ok(())
             }
         }
     }

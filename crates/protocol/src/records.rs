@@ -290,6 +290,22 @@ pub struct CommitmentEventRecord {
     pub service_id: Option<Uuid>,
 }
 
+/// A patrol (巡查): its simplified track as GeoJSON `[lon, lat]` positions, and the length the
+/// server measured on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatrolRecord {
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    pub user_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub track: Vec<[f64; 2]>,
+    pub distance_m: f64,
+    pub notes: String,
+    #[serde(default)]
+    pub issues: Vec<Uuid>,
+}
+
 /// A decoded upsert.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
@@ -309,6 +325,7 @@ pub enum Record {
     CallupResponse(CallupResponseRecord),
     Commitment(CommitmentRecord),
     CommitmentEvent(CommitmentEventRecord),
+    Patrol(PatrolRecord),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -346,6 +363,7 @@ pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
         Entity::CallupResponse => Record::CallupResponse(parse(entity, data)?),
         Entity::Commitment => Record::Commitment(parse(entity, data)?),
         Entity::CommitmentEvent => Record::CommitmentEvent(parse(entity, data)?),
+        Entity::Patrol => Record::Patrol(parse(entity, data)?),
         Entity::Unknown => return Err(RecordError::UnknownEntity),
     })
 }
@@ -374,6 +392,7 @@ impl Record {
             Record::CallupResponse(_) => Entity::CallupResponse,
             Record::Commitment(_) => Entity::Commitment,
             Record::CommitmentEvent(_) => Entity::CommitmentEvent,
+            Record::Patrol(_) => Entity::Patrol,
         }
     }
 }
@@ -696,5 +715,21 @@ impl CommitmentEventRecord {
             photos: photo_refs(&self.photos),
             service_id: self.service_id.map(Into::into),
         })
+    }
+}
+
+impl PatrolRecord {
+    pub fn to_model(&self) -> m::Patrol {
+        m::Patrol {
+            id: self.id.into(),
+            grid_id: self.grid_id.into(),
+            user_id: self.user_id.into(),
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            track: self.track.iter().map(|p| (p[1], p[0])).collect(),
+            distance_m: self.distance_m,
+            notes: self.notes.clone(),
+            issues: self.issues.iter().map(|&i| i.into()).collect(),
+        }
     }
 }

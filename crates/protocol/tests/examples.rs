@@ -141,7 +141,13 @@ fn push_with_every_kind() {
             {"id": "01935f2e-2222-7000-8000-000000000010", "kind": "commitment.event",
              "recorded_at": "2026-11-22T04:02:00Z", "hlc": "1795320120000-0",
              "data": {"event_id": HH, "commitment_id": HH, "action": "progress",
-                      "note": "11月陪同复诊", "photos": [PHOTO], "service_id": HH}}
+                      "note": "11月陪同复诊", "photos": [PHOTO], "service_id": HH}},
+            {"id": "01935f2e-2222-7000-8000-000000000011", "kind": "patrol.record",
+             "recorded_at": "2026-11-22T22:30:00Z", "hlc": "1795386600000-0",
+             "data": {"patrol_id": HH, "grid_id": GRID, "started_at": "2026-11-22T21:00:00Z",
+                      "ended_at": "2026-11-22T22:30:00Z",
+                      "track": [[113.07, 22.58], [113.071, 22.581], [113.072, 22.58]],
+                      "notes": "夜间巡查消防通道", "issues": [HH]}}
         ]
     }));
     let kinds: Vec<&str> = req

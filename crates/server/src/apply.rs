@@ -142,6 +142,7 @@ fn decide(
         MutationPayload::CallupRespond(r) => callups::respond(tx, p, m, r, now_ms)?,
         MutationPayload::CommitmentCreate(c) => commitments::promise(tx, p, m, c, now_ms)?,
         MutationPayload::CommitmentEvent(e) => commitments::step(tx, p, m, e, now_ms)?,
+        MutationPayload::PatrolRecord(pd) => patrol(tx, p, pd, now_ms)?,
     })
 }
 
@@ -500,6 +501,42 @@ fn patch_fields(
         current.seq
     };
     Ok(Ok((PushStatus::Applied, None, seq)))
+}
+
+/// A finished patrol of one of the caller's grids. The server measures the track's length itself;
+/// every issue it links must be a known issue of that grid.
+fn patrol(tx: &mut dyn WriteTx, p: &Principal, pd: PatrolData, now_ms: i64) -> Result<Decision> {
+    if !p.grids.contains(&pd.grid_id) {
+        return Ok(refuse("forbidden", "you are not registered with that grid"));
+    }
+    for issue in &pd.issues {
+        match tx.record(Entity::Issue, *issue)? {
+            Some(r) if r.grid_id == Some(pd.grid_id) => {}
+            Some(_) => return Ok(refuse("invalid", "a linked issue is in another grid")),
+            None => return Ok(refuse("unknown_record", format!("no issue {issue}"))),
+        }
+    }
+    let track: Vec<(f64, f64)> = pd.track.iter().map(|q| (q[1], q[0])).collect();
+    let record = PatrolRecord {
+        id: pd.patrol_id,
+        grid_id: pd.grid_id,
+        user_id: p.user_id,
+        started_at: pd.started_at,
+        ended_at: pd.ended_at,
+        distance_m: gridmate_model::patrol::track_length_m(&track),
+        track: pd.track,
+        notes: pd.notes,
+        issues: pd.issues,
+    };
+    let put = PutRecord {
+        entity: Entity::Patrol,
+        id: pd.patrol_id,
+        grid_id: Some(pd.grid_id),
+        building_id: None,
+        owner_id: Some(p.user_id),
+        data: to_value(&record),
+    };
+    create(tx, put, &[], now_ms)
 }
 
 /// A household registered in the field (a tenant moving in): in a building the caller may edit.

@@ -2033,3 +2033,54 @@ async fn a_commitment_is_made_moved_only_by_its_member_and_public_to_the_grid() 
         "the grid's public list"
     );
 }
+
+/// 巡查: a patrol goes up once with its track; the server measures its length itself, refuses a
+/// track too long or out of range, and a link to an issue it does not know.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patrol_is_recorded_once_with_the_length_the_server_measured() {
+    let s = Server::start().await;
+    let d = demo();
+    let w = s.login(Role::GridWorker, "w").await;
+    let b = d
+        .buildings
+        .iter()
+        .find(|b| b.grid_id == d.grids[0].id)
+        .unwrap();
+    let patrol = |track: Value, issues: Value| {
+        mutation(
+            "patrol.record",
+            json!({"patrol_id": uuid::Uuid::now_v7(), "grid_id": d.grids[0].id.0,
+                   "started_at": "2026-11-22T13:00:00Z", "ended_at": "2026-11-22T14:00:00Z",
+                   "track": track, "notes": "夜间巡查", "issues": issues}),
+        )
+    };
+    // About 1.1 km north.
+    let good = patrol(json!([[b.lon, b.lat], [b.lon, b.lat + 0.01]]), json!([]));
+    let r = s.push_ok(&w, "w", std::slice::from_ref(&good)).await;
+    assert_eq!(r[0].status, PushStatus::Applied);
+    assert_eq!(
+        s.push_ok(&w, "w", &[good]).await[0].status,
+        PushStatus::Duplicate
+    );
+    let too_long: Vec<[f64; 2]> = (0..501).map(|i| [b.lon, b.lat + i as f64 * 1e-5]).collect();
+    let r = s
+        .push_ok(
+            &w,
+            "w",
+            &[
+                patrol(json!(too_long), json!([])),
+                patrol(json!([[b.lon, 95.0]]), json!([])),
+                patrol(json!([]), json!([uuid::Uuid::now_v7()])),
+            ],
+        )
+        .await;
+    let codes: Vec<&str> = r
+        .iter()
+        .map(|r| r.error.as_ref().unwrap().code.as_str())
+        .collect();
+    assert_eq!(codes, ["invalid", "invalid", "unknown_record"]);
+    let (changes, _) = s.pull_all(&w, None).await;
+    let p = changes.iter().find(|c| c.entity == Entity::Patrol).unwrap();
+    let metres = p.data["distance_m"].as_f64().unwrap();
+    assert!((1100.0..1125.0).contains(&metres), "{metres}");
+}

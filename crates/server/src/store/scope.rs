@@ -58,7 +58,7 @@ const GRID_OUTLINE: &[Entity] = &[
     Entity::Callup,
     Entity::CallupResponse,
 ];
-const REPORTED: &[Entity] = &[Entity::Issue, Entity::IssueEvent];
+const REPORTED: &[Entity] = &[Entity::Issue, Entity::IssueEvent, Entity::Patrol];
 const GRID_LEDGER: &[Entity] = &[
     Entity::Grid,
     Entity::Department,
@@ -71,7 +71,7 @@ const GRID_LEDGER: &[Entity] = &[
     Entity::Commitment,
     Entity::CommitmentEvent,
 ];
-const OWN_SERVICE: &[Entity] = &[Entity::Checkin, Entity::ServiceRecord];
+const OWN_SERVICE: &[Entity] = &[Entity::Checkin, Entity::ServiceRecord, Entity::Patrol];
 
 impl Scope {
     pub fn of(p: &Principal) -> Scope {
