@@ -264,8 +264,37 @@ pub fn App() -> Element {
     }
 }
 
-/// Poll the worker's status and the server's reachability; neither ever blocks the UI thread.
+/// How often a patrol under way samples the phone's position.
+const PATROL_FIX_EVERY: Duration = Duration::from_secs(10);
+
+/// Poll the worker's status and the server's reachability, and sample the position while a patrol
+/// runs; none of them ever blocks the UI thread.
 fn use_background_loops(services: Services, mut ui: Ui) {
+    let patrol_services = services.clone();
+    use_future(move || {
+        let services = patrol_services.clone();
+        async move {
+            loop {
+                tokio::time::sleep(PATROL_FIX_EVERY).await;
+                if ui.session.peek().is_none() {
+                    continue;
+                }
+                let platform = services.platform.clone();
+                let Ok(Some(fix)) = tokio::task::spawn_blocking(move || platform.location()).await
+                else {
+                    continue;
+                };
+                let added = services
+                    .store
+                    .run(move |s| s.add_patrol_fix(fix, chrono::Utc::now()).unwrap_or(false))
+                    .await
+                    .unwrap_or(false);
+                if added {
+                    ui.changed();
+                }
+            }
+        }
+    });
     let status_services = services.clone();
     use_future(move || {
         let services = status_services.clone();

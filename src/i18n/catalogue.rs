@@ -131,6 +131,11 @@ catalogue! {
     SatisfactionBasicallySatisfied => "基本满意", "Mostly satisfied";
     SatisfactionDissatisfied => "不满意", "Dissatisfied";
     MyTasks => "我的待办", "My tasks";
+    StartPatrol => "开始巡查", "Start a patrol";
+    StopPatrol => "结束巡查", "End the patrol";
+    PatrolUnderWay => "巡查中", "Patrol under way";
+    PatrolSoFar => "已走 {} · {} 分钟", "{} walked · {} min";
+    PatrolEnded => "巡查已结束，联网后上报", "Patrol ended; it goes up when online";
     Commitments => "年度承诺（公开）", "This year's commitments (public)";
     MakeCommitment => "作出承诺", "Make a commitment";
     CommitmentOrProgress => "我承诺……／本次进展", "I commit to… / this step";

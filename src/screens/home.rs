@@ -8,7 +8,9 @@ use crate::widgets::GridMap;
 use crate::widgets::{ErrorCard, Loading, china_time, metres};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
-use gridmate_device::{BuildingRow, CallupCard, DueVisit, HomeSummary, Store, Task, TaskSubject};
+use gridmate_device::{
+    ActivePatrol, BuildingRow, CallupCard, DueVisit, HomeSummary, Store, Task, TaskSubject,
+};
 use gridmate_model::callup::ARRIVAL_RADIUS_M;
 use gridmate_model::{CallupAnswer, CallupId, Grid, HouseholdId, Role};
 
@@ -22,6 +24,8 @@ pub struct HomeData {
     pub tasks: Vec<Task>,
     /// Open call-ups that call me: a banner each until answered.
     pub callups: Vec<CallupCard>,
+    /// My patrol under way, if any.
+    pub patrol: Option<ActivePatrol>,
 }
 
 impl HomeData {
@@ -40,6 +44,7 @@ impl HomeData {
             summary,
             tasks: store.my_tasks(as_of)?,
             callups: store.open_callups()?,
+            patrol: store.active_patrol()?,
         })
     }
 }
@@ -90,6 +95,9 @@ pub fn Home(
     lang: Lang,
     on_go: EventHandler<Destination>,
     on_answer: EventHandler<(CallupId, CallupAnswer)>,
+    /// Start a patrol (true) or end the one under way (false).
+    on_patrol: EventHandler<bool>,
+    now: DateTime<Utc>,
 ) -> Element {
     let s = &data.summary;
     let pct = (s.visited_this_month * 100)
@@ -103,6 +111,9 @@ pub fn Home(
         .any(|r| matches!(r, Role::GridWorker | Role::GridLeader));
     let party = s.roles.contains(&Role::PartyMember);
     let building_leader = s.roles.contains(&Role::BuildingLeader);
+    let patrol_minutes = data.patrol.as_ref().map_or(0, |p| {
+        now.signed_duration_since(p.started_at).num_minutes().max(0)
+    });
     rsx! {
         header { class: "who",
             h1 { {data.grid.as_ref().map_or(lang.t(Msg::AppName).to_string(), |g| g.name.clone())} }
@@ -124,6 +135,13 @@ pub fn Home(
                 span { class: "icon", "报" }
                 {lang.t(Msg::ReportAProblem)}
             }
+            if data.patrol.is_none() {
+                button { class: "quick-action", "data-action": "patrol",
+                    onclick: move |_| on_patrol.call(true),
+                    span { class: "icon", "巡" }
+                    {lang.t(Msg::StartPatrol)}
+                }
+            }
             if party {
                 button { class: "quick-action", "data-action": "checkin",
                     onclick: move |_| on_go.call(Destination::Party),
@@ -141,6 +159,19 @@ pub fn Home(
                         TaskRow { task: t.clone(), lang, on_open: move |d| on_go.call(d) }
                     }
                 }
+            }
+        }
+        if let Some(p) = &data.patrol {
+            section { class: "card patrol",
+                h2 { {lang.t(Msg::PatrolUnderWay)} }
+                p { class: "big",
+                    {lang.fill(Msg::PatrolSoFar, &[&metres(p.distance_m), &patrol_minutes])}
+                }
+                if let Some(grid) = data.grid.clone() {
+                    GridMap { grid, buildings: vec![], lang, track: p.track.clone() }
+                }
+                button { class: "primary wide", "data-action": "stop-patrol", onclick: move |_| on_patrol.call(false),
+                    {lang.t(Msg::StopPatrol)} }
             }
         }
         if visits || building_leader {
@@ -238,6 +269,7 @@ pub fn HomeScreen() -> Element {
     let ui = use_context::<Ui>();
     let nav = use_nav();
     let services = use_context::<Services>();
+    let s2 = services.clone();
     let data = use_load(|s| HomeData::read(s, Utc::now()));
     let lang = (ui.lang)();
     let mut error = use_signal(|| None::<String>);
@@ -265,12 +297,41 @@ pub fn HomeScreen() -> Element {
             }
         });
     };
+    let on_patrol = move |start: bool| {
+        let services = s2.clone();
+        spawn(async move {
+            let r = run_store(&services.store, lang, move |s| {
+                if start {
+                    let grid = s
+                        .session()?
+                        .and_then(|x| x.grid_ids().first().copied())
+                        .ok_or(gridmate_device::DeviceError::NoSession)?;
+                    s.start_patrol(grid, Utc::now()).map(|_| ())
+                } else {
+                    s.stop_patrol("").map(|_| ())
+                }
+            })
+            .await;
+            match r {
+                Ok(()) => {
+                    error.set(None);
+                    let said = if start {
+                        Msg::PatrolUnderWay
+                    } else {
+                        Msg::PatrolEnded
+                    };
+                    ui.saved(&services, said, None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     match &*data.read() {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
         Some(Ok(d)) => rsx! {
             if let Some(e) = error() { p { class: "error-card", role: "alert", "{e}" } }
-            Home { data: d.clone(), lang, on_go: move |r| nav.go(r), on_answer }
+            Home { data: d.clone(), lang, on_go: move |r| nav.go(r), on_answer, on_patrol, now: Utc::now() }
         },
     }
 }
@@ -283,7 +344,37 @@ mod tests {
     use gridmate_model::{VisitKind, VisitOutcome};
 
     fn home(data: HomeData, lang: Lang) -> String {
-        render(move || rsx! { Home { data: data.clone(), lang, on_go: |_| {}, on_answer: |_| {} } })
+        render(move || {
+            rsx! { Home { data: data.clone(), lang, on_go: |_| {}, on_answer: |_| {}, on_patrol: |_| {}, now: as_of() } }
+        })
+    }
+
+    #[test]
+    fn a_patrol_under_way_shows_its_track_distance_and_the_way_to_end_it() {
+        let (_dir, mut store) = demo_store(Role::GridWorker);
+        let before = home(HomeData::read(&store, as_of()).unwrap(), Lang::Zh);
+        assert!(before.contains("data-action=\"patrol\"") && !before.contains("结束巡查"));
+        let grid = store.session().unwrap().unwrap().grid_ids()[0];
+        let b = store.buildings(grid, as_of()).unwrap()[0].building.clone();
+        store.start_patrol(grid, as_of()).unwrap();
+        for i in 0..30 {
+            let fix = gridmate_model::GpsFix {
+                lat: b.lat + i as f64 * 0.0001,
+                lon: b.lon,
+                accuracy_m: 6.0,
+                mock_location: false,
+            };
+            store
+                .add_patrol_fix(fix, as_of() + chrono::Duration::seconds(i * 10))
+                .unwrap();
+        }
+        let html = home(HomeData::read(&store, as_of()).unwrap(), Lang::Zh);
+        assert!(html.contains("巡查中") && html.contains("data-action=\"stop-patrol\""));
+        assert!(html.contains("class=\"track\""), "the track on the map");
+        assert!(
+            !html.contains("data-action=\"patrol\""),
+            "one patrol at a time"
+        );
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub fn GridMap(
     /// The phone's fix and its accuracy radius, drawn as "you are here".
     #[props(default)]
     here: Option<GpsFix>,
+    /// A patrol's track, WGS-84 (lat, lon), drawn as a line.
+    #[props(default)]
+    track: Vec<(f64, f64)>,
 ) -> Element {
     let Some(frame) = Frame::of(&grid) else {
         return rsx! {};
@@ -98,10 +101,21 @@ pub fn GridMap(
         WIDTH + 2.0 * pad,
         frame.height + 2.0 * pad
     );
+    let track_points: String = track
+        .iter()
+        .map(|&(lat, lon)| {
+            let (x, y) = frame.xy(lon, lat);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     rsx! {
         svg { class: "grid-map", view_box: "{view}", role: "img",
             for points in outline {
                 polygon { class: "boundary", points: "{points}" }
+            }
+            if track.len() > 1 {
+                polyline { class: "track", points: "{track_points}" }
             }
             if let Some(f) = here {
                 {
