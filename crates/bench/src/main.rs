@@ -238,7 +238,9 @@ fn raw_insert_floor(d: &DemoCommunity) -> Result<StdDuration> {
             ])?;
         }
         let mut st = tx.prepare(
-            "INSERT INTO residents VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO residents (id, household_id, name, name_pinyin, name_initials, relation,
+                 birth_year, phone, phone_masked, id_number_masked, tags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for (r, (py, ini)) in d.residents.iter().zip(&keys) {
             st.execute(params![
@@ -271,7 +273,11 @@ fn raw_insert_floor(d: &DemoCommunity) -> Result<StdDuration> {
                 v.people_served
             ])?;
         }
-        let mut st = tx.prepare("INSERT INTO issues VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '')")?;
+        let mut st = tx.prepare(
+            "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
+                 source, status, title, description, lat, lon, reported_by, reported_at, photos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, '')",
+        )?;
         for i in &d.issues {
             st.execute(params![
                 i.id.0,
