@@ -63,7 +63,7 @@ pub fn CallupBanner(
         section { class: "card callup", role: "alert",
             h2 { {lang.t(Msg::CallupTitle)} }
             p { class: "message", "{c.message}" }
-            p { class: "sub", "📍 {c.place} · {china_time(c.at)}" }
+            p { class: "sub", {lang.t(Msg::Where)} "{c.place} · {china_time(c.at)}" }
             p { class: "muted small", {lang.fill(Msg::CallupCounts, &[&card.coming, &card.arrived])} }
             div { class: "action-buttons",
                 match card.mine {
