@@ -631,6 +631,21 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
                     let answer = [CallupAnswer::Coming, CallupAnswer::Cannot][i / 10 % 2];
                     phone.store.respond_to_callup(callup, answer, None).unwrap();
                 }
+                // The leader walks a short patrol now and then.
+                7 if n == 1 && i % 50 == 7 => {
+                    let b = d.buildings.iter().find(|b| b.grid_id == grid).unwrap();
+                    phone.store.start_patrol(grid, Utc::now()).unwrap();
+                    for k in 0..20 {
+                        let fix = GpsFix {
+                            lat: b.lat + k as f64 * 0.0001,
+                            lon: b.lon + (i % 3) as f64 * 0.0001,
+                            accuracy_m: 8.0,
+                            mock_location: false,
+                        };
+                        phone.store.add_patrol_fix(fix, Utc::now()).unwrap();
+                    }
+                    phone.store.stop_patrol(&format!("巡查{i}")).unwrap();
+                }
                 _ => {
                     phone.store.record_visit(visit(hh, vec![])).unwrap();
                     typed_visits += 1;

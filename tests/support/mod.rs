@@ -185,8 +185,8 @@ impl Device {
 }
 
 /// A canonical text dump of one grid as a device holds it: every household, resident, visit,
-/// issue, issue event, order, order event and call-up answer of the grid, one sorted line each,
-/// with the fields users type or see.
+/// issue, issue event, order, order event, call-up answer and patrol of the grid, one sorted line
+/// each, with the fields users type or see.
 pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
     let conn = rusqlite::Connection::open(device.dir.path().join("gridmate.sqlite")).unwrap();
     let mut lines: Vec<String> = Vec::new();
@@ -211,6 +211,8 @@ pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
         "SELECT 'callup_response ' || lower(hex(r.id)) || ' ' || r.answer
          FROM callup_responses r JOIN callups c ON c.id = r.callup_id WHERE c.grid_id = ?1",
     );
+    q("SELECT 'patrol ' || lower(hex(id)) || ' ' || CAST(round(distance_m) AS INTEGER) || ' ' || notes
+         FROM patrols WHERE grid_id = ?1");
     q("SELECT 'order ' || lower(hex(id)) || ' ' || status || ' ' || title || ' ' || CASE WHEN assignee IS NULL THEN '-' ELSE lower(hex(assignee)) END || ' ' || CASE WHEN taker IS NULL THEN '-' ELSE lower(hex(taker)) END
          FROM orders WHERE grid_id = ?1");
     q("SELECT 'order_event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
@@ -224,7 +226,7 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
     let conn =
         rusqlite::Connection::open(server.data.path().join("gridmate-server.sqlite")).unwrap();
     let mut st = conn
-        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'resident', 'visit', 'issue', 'issue_event', 'order', 'order_event', 'callup_response')")
+        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'resident', 'visit', 'issue', 'issue_event', 'order', 'order_event', 'callup_response', 'patrol')")
         .unwrap();
     let hex = |v: &serde_json::Value| v.as_str().unwrap().replace('-', "");
     let ms = |v: &serde_json::Value| {
@@ -286,6 +288,12 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
                     d["name"].as_str().unwrap(),
                     d["phone_masked"].as_str().unwrap_or("-"),
                     i32::from(d["moved_out"].as_bool().unwrap_or(false)),
+                ),
+                "patrol" => format!(
+                    "patrol {} {} {}",
+                    hex(&d["id"]),
+                    d["distance_m"].as_f64().unwrap().round() as i64,
+                    d["notes"].as_str().unwrap()
                 ),
                 "callup_response" => format!(
                     "callup_response {} {}",
