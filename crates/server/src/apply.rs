@@ -5,11 +5,15 @@
 //! rejected one changes nothing, and the caller runs the whole batch in one transaction. Rules:
 //! - the mutation id is the idempotency key: one that already changed something answers
 //!   `duplicate` with its original seq; a rejected one is judged afresh (it changed nothing);
-//! - creations (`visit.record`, `issue.report`, `checkin.record`, `service.record`) are
-//!   immutable: the same id with different content is rejected, never overwritten;
-//! - `issue.event` goes through `gridmate_model::issue::transition`; an event that is no longer
-//!   legal (two phones resolved the same issue offline) is kept as a comment and answered
-//!   `merged` with the reason;
+//! - creations (`visit.record`, `issue.report`, `checkin.record`, `service.record`,
+//!   `household.create`, `resident.create`, `order.create`, `callup.create`, `callup.respond`,
+//!   `commitment.create`, `patrol.record`) are immutable: the same id with different content is
+//!   rejected, never overwritten;
+//! - `issue.event` goes through `gridmate_model::issue::transition`, `order.event` through
+//!   `gridmate_model::order::transition` ([`orders`]); an event that is no longer legal (two
+//!   phones resolved the same issue, two members took the same order, offline) is kept as a
+//!   comment and answered `merged` with the reason; call-ups are in [`callups`], commitments in
+//!   [`commitments`];
 //! - `household.patch`/`resident.patch` are last-writer-wins per field by HLC (ties by device
 //!   id), the HLC clamped to 5 minutes ahead of the server clock; the losing value goes to the
 //!   conflict log.
