@@ -12,8 +12,8 @@
 //! - `issue.event` goes through `gridmate_model::issue::transition`, `order.event` through
 //!   `gridmate_model::order::transition` (`apply::orders`); an event that is no longer legal (two
 //!   phones resolved the same issue, two members took the same order, offline) is kept as a
-//!   comment and answered `merged` with the reason; call-ups are in `apply::callups`, commitments in
-//!   `apply::commitments`;
+//!   comment and answered `merged` with the reason; call-ups are in `apply::callups`,
+//!   commitments in `apply::commitments`;
 //! - `household.patch`/`resident.patch` are last-writer-wins per field by HLC (ties by device
 //!   id), the HLC clamped to 5 minutes ahead of the server clock; the losing value goes to the
 //!   conflict log.
