@@ -302,10 +302,7 @@ pub fn HomeScreen() -> Element {
         spawn(async move {
             let r = run_store(&services.store, lang, move |s| {
                 if start {
-                    let grid = s
-                        .session()?
-                        .and_then(|x| x.grid_ids().first().copied())
-                        .ok_or(gridmate_device::DeviceError::NoSession)?;
+                    let grid = s.home_grid()?;
                     s.start_patrol(grid, Utc::now()).map(|_| ())
                 } else {
                     s.stop_patrol("").map(|_| ())

@@ -223,10 +223,7 @@ pub fn PartyScreen() -> Element {
         let services = s2.clone();
         spawn(async move {
             let r = run_store(&services.store, lang, move |s| {
-                let grid = s
-                    .session()?
-                    .and_then(|x| x.grid_ids().first().copied())
-                    .ok_or(gridmate_device::DeviceError::NoSession)?;
+                let grid = s.home_grid()?;
                 s.make_commitment(grid, &title, "").map(|_| ())
             })
             .await;

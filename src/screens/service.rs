@@ -35,10 +35,7 @@ impl ServiceForm {
     pub const DRAFT_KEY: &str = "service";
 
     pub fn save(&self, store: &mut Store) -> Result<(), gridmate_device::DeviceError> {
-        let grid = store
-            .session()?
-            .and_then(|s| s.grid_ids().first().copied())
-            .ok_or(gridmate_device::DeviceError::NoSession)?;
+        let grid = store.home_grid()?;
         let hours: f64 = self.hours.trim().parse().map_err(|_| {
             gridmate_device::DeviceError::Invalid(gridmate_model::ValidationError::OutOfRange {
                 field: "hours",

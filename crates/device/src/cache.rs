@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 /// One scope's worth of records, borrowed. The demo generator, tests and (later) the snapshot
 /// pull all hand the store this.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct ScopeData<'a> {
     /// Absent when a pull page carries no grid (the community rides on its grids).
     pub community: Option<&'a Community>,

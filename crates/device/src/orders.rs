@@ -340,13 +340,17 @@ fn act_on_order_in(
         OrderAction::Confirm => order.satisfaction = satisfaction,
         _ => {}
     }
-    let photos: String = tx.query_row("SELECT photos FROM orders WHERE id = ?1", [id.0], |r| {
-        r.get(0)
-    })?;
-    let photos: Vec<PhotoRef> = crate::cache::split_codes(&photos)
-        .filter_map(PhotoRef::parse)
-        .collect();
-    insert_order(tx, &order, &photos)?;
+    tx.prepare_cached(
+        "UPDATE orders SET status = ?2, assignee = ?3, taker = ?4, satisfaction = ?5
+          WHERE id = ?1",
+    )?
+    .execute(params![
+        id.0,
+        order.status.code(),
+        order.assignee.map(|a| a.0),
+        order.taker.map(|t| t.0),
+        order.satisfaction.map(|s| s.code()),
+    ])?;
     let payload = MutationPayload::OrderEvent(OrderEventData {
         event_id: event.id.0,
         order_id: id.0,

@@ -299,76 +299,40 @@ impl Batch {
         true
     }
 
+    /// Everything in one pass that keeps full phones; then the residents that came masked.
     fn write(&self, tx: &Transaction<'_>) -> Result<()> {
-        for (residents, keep_full_phones) in [
-            (&self.residents_full, true),
-            (&self.residents_masked, false),
-        ] {
-            write_scope(
-                tx,
-                &ScopeData {
-                    community: self.community.as_ref(),
-                    grids: if keep_full_phones { &self.grids } else { &[] },
-                    buildings: if keep_full_phones {
-                        &self.buildings
-                    } else {
-                        &[]
-                    },
-                    households: if keep_full_phones {
-                        &self.households
-                    } else {
-                        &[]
-                    },
-                    residents,
-                    visits: if keep_full_phones { &self.visits } else { &[] },
-                    issues: if keep_full_phones { &self.issues } else { &[] },
-                    issue_events: if keep_full_phones {
-                        &self.issue_events
-                    } else {
-                        &[]
-                    },
-                    checkins: if keep_full_phones {
-                        &self.checkins
-                    } else {
-                        &[]
-                    },
-                    services: if keep_full_phones {
-                        &self.services
-                    } else {
-                        &[]
-                    },
-                    departments: if keep_full_phones {
-                        &self.departments
-                    } else {
-                        &[]
-                    },
-                    orders: if keep_full_phones { &self.orders } else { &[] },
-                    order_events: if keep_full_phones {
-                        &self.order_events
-                    } else {
-                        &[]
-                    },
-                    callups: if keep_full_phones { &self.callups } else { &[] },
-                    callup_responses: if keep_full_phones {
-                        &self.callup_responses
-                    } else {
-                        &[]
-                    },
-                    commitments: if keep_full_phones {
-                        &self.commitments
-                    } else {
-                        &[]
-                    },
-                    commitment_events: if keep_full_phones {
-                        &self.commitment_events
-                    } else {
-                        &[]
-                    },
-                    patrols: if keep_full_phones { &self.patrols } else { &[] },
-                    keep_full_phones,
-                },
-            )?;
-        }
+        write_scope(
+            tx,
+            &ScopeData {
+                community: self.community.as_ref(),
+                grids: &self.grids,
+                buildings: &self.buildings,
+                households: &self.households,
+                residents: &self.residents_full,
+                visits: &self.visits,
+                issues: &self.issues,
+                issue_events: &self.issue_events,
+                checkins: &self.checkins,
+                services: &self.services,
+                departments: &self.departments,
+                orders: &self.orders,
+                order_events: &self.order_events,
+                callups: &self.callups,
+                callup_responses: &self.callup_responses,
+                commitments: &self.commitments,
+                commitment_events: &self.commitment_events,
+                patrols: &self.patrols,
+                keep_full_phones: true,
+            },
+        )?;
+        write_scope(
+            tx,
+            &ScopeData {
+                residents: &self.residents_masked,
+                keep_full_phones: false,
+                ..ScopeData::default()
+            },
+        )?;
         Ok(())
     }
 }

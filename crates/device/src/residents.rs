@@ -50,26 +50,11 @@ fn write_one(tx: &Transaction<'_>, households: &[Household], residents: &[Reside
     write_scope(
         tx,
         &ScopeData {
-            community: None,
-            grids: &[],
-            buildings: &[],
             households,
             residents,
-            visits: &[],
-            issues: &[],
-            issue_events: &[],
-            checkins: &[],
-            services: &[],
-            departments: &[],
-            orders: &[],
-            order_events: &[],
-            callups: &[],
-            callup_responses: &[],
-            commitments: &[],
-            commitment_events: &[],
-            patrols: &[],
             // The user typed the number: this device may hold it.
             keep_full_phones: true,
+            ..ScopeData::default()
         },
     )?;
     Ok(())

@@ -154,6 +154,13 @@ impl Store {
     pub(crate) fn require_session(&self) -> Result<Session> {
         self.session()?.ok_or(DeviceError::NoSession)
     }
+
+    /// The grid the signed-in user's work goes to when they name none: their first.
+    pub fn home_grid(&self) -> Result<GridId> {
+        self.session()?
+            .and_then(|s| s.grid_ids().first().copied())
+            .ok_or(DeviceError::NoSession)
+    }
 }
 
 /// WAL so readers never wait for the writer; FULL sync so a committed visit survives a dead
