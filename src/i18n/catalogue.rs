@@ -326,6 +326,7 @@ catalogue! {
     RoleBuildingLeader => "楼栋长", "Building leader";
     RolePartyMember => "报到党员", "Party member";
     RoleCommunityAdmin => "社区管理员", "Community admin";
+    RoleStreetViewer => "街道查看", "Street viewer";
     ErrNotNow => "当前状态下不能进行此操作", "This cannot be done in the issue's current state";
     ErrNotYours => "这件事已派给或由他人承接，不能由你操作", "This has been dispatched to or taken by someone else";
     ErrNotFound => "找不到该记录，可能已被删除", "Record not found: it may have been removed";

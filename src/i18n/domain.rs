@@ -135,6 +135,7 @@ impl Labelled for Role {
             Role::BuildingLeader => Msg::RoleBuildingLeader,
             Role::PartyMember => Msg::RolePartyMember,
             Role::CommunityAdmin => Msg::RoleCommunityAdmin,
+            Role::StreetViewer => Msg::RoleStreetViewer,
         }
     }
 }

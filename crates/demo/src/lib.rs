@@ -594,6 +594,12 @@ fn make_users(grids: &[Grid], buildings: &[Building], rng: &mut Rng) -> Vec<Demo
             "社区办 周敏",
             grids.iter().map(|g| (Some(g.id), None)).collect(),
         ),
+        // The street reads every community it has; the demo street has this one.
+        (
+            Role::StreetViewer,
+            "街道办 王强",
+            grids.iter().map(|g| (Some(g.id), None)).collect(),
+        ),
     ];
     people
         .into_iter()

@@ -170,7 +170,8 @@ fn role_may(role: Role, action: IssueAction) -> bool {
     use IssueAction::*;
     use Role::*;
     match action {
-        Comment => true,
+        // The street reads; it writes nothing, not even a comment.
+        Comment => role != StreetViewer,
         // 接单: a worker or leader takes a report on; a party member takes a dispatched task.
         Accept => matches!(role, GridWorker | GridLeader | PartyMember),
         // 社区下单: dispatching is the leader's or the office's call.
@@ -282,6 +283,7 @@ mod tests {
             Role::BuildingLeader => 'B',
             Role::PartyMember => 'P',
             Role::CommunityAdmin => 'A',
+            Role::StreetViewer => 'V',
         }
     }
 

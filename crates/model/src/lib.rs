@@ -31,6 +31,7 @@ pub mod patrol;
 pub mod people;
 pub mod records;
 pub mod validate;
+pub mod words;
 
 pub use address::RoomAddress;
 pub use callup::{Callup, CallupAnswer, CallupResponse};

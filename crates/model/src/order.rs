@@ -163,7 +163,8 @@ fn role_may(role: Role, action: OrderAction) -> bool {
     use OrderAction::*;
     use Role::*;
     match action {
-        Comment => true,
+        // The street reads; it writes nothing, not even a comment.
+        Comment => role != StreetViewer,
         // 社区派单: the office's or the grid leader's call.
         Dispatch => matches!(role, GridLeader | CommunityAdmin),
         // 党员接单; a grid worker may take one on too.
@@ -255,6 +256,7 @@ mod tests {
             Role::BuildingLeader => 'B',
             Role::PartyMember => 'P',
             Role::CommunityAdmin => 'A',
+            Role::StreetViewer => 'V',
         }
     }
 

@@ -4,7 +4,8 @@ use crate::code_enum;
 use crate::ids::{BuildingId, GridId, UserId};
 
 code_enum! {
-    /// The five roles of DOMAIN.md. A user may hold several (a grid leader is often also a worker).
+    /// The five roles of DOMAIN.md and the street's reader. A user may hold several (a grid
+    /// leader is often also a worker).
     pub enum Role {
         /// 专职网格员: door-to-door visits, finds and handles problems.
         GridWorker = "grid_worker",
@@ -16,6 +17,8 @@ code_enum! {
         PartyMember = "party_member",
         /// 社区 office staff: imports data, assigns people, reads the ledgers.
         CommunityAdmin = "community_admin",
+        /// 街道: reads every community of the street (statistics, ledgers); changes nothing.
+        StreetViewer = "street_viewer",
     }
 }
 

@@ -80,6 +80,10 @@ fn apply_one(
         });
     }
     let decision = match (m.payload(), m.hlc()) {
+        _ if p.reads_only() => refuse(
+            "forbidden",
+            "the street's account reads; it changes nothing".to_string(),
+        ),
         (Err(e), _) | (_, Err(e)) => refuse(e.code(), e.to_string()),
         (Ok(payload), Ok(hlc)) => decide(tx, p, m, payload, hlc, now)?,
     };

@@ -34,7 +34,14 @@ pub enum ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            // The rules refused what was asked: the caller's mistake, said in words.
+            crate::store::StoreError::Invalid(message) => ApiError::Unprocessable {
+                code: "invalid",
+                message,
+            },
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -11,6 +11,9 @@
 //!   [`postgres`] the same for a city's PostgreSQL, shared by several server processes;
 //! - [`apply`]: the rules of pushed mutations (idempotency, scope, issue state machine replay,
 //!   per-field last-writer-wins with a conflict log), written against the row traits;
+//! - [`console`]: the office console at `/console/` (server-rendered HTML, cookie sessions,
+//!   CSRF-checked forms); its reads are [`store::office`]'s, its writes mutations through
+//!   [`apply`]; [`ledger`]: the ledgers (台账) as XLSX and CSV;
 //! - [`auth`]: Argon2id passwords, hashed 256-bit tokens, the login rate limit;
 //! - [`demo`]: seeding the demo community and one account per role.
 //!
@@ -21,10 +24,12 @@
 pub mod api;
 pub mod apply;
 pub mod auth;
+pub mod console;
 pub mod database;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod ledger;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;

@@ -22,12 +22,15 @@ use utoipa::{Modify, OpenApi};
     paths(
         api::health, api::session::login, api::session::logout, api::sync::pull,
         api::sync::push, api::sync::conflicts, api::blobs::blob_head, api::blobs::blob_get,
-        api::blobs::blob_put
+        api::blobs::blob_put, api::office::issues, api::office::issue, api::office::orders,
+        api::office::order, api::office::households, api::office::people, api::office::devices,
+        api::office::revoke_device, api::office::reset_password, api::office::audit,
+        api::office::stats, api::office::export
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Health, LoginRequest, LoginResponse, UserInfo, AssignmentInfo,
         Entity, Op, RawChange, RawPullPage, PushRequest, Mutation, PushStatus, PushResult,
-        PushResponse
+        PushResponse, api::office::NewPassword
     )),
     security(("bearer" = [])),
     modifiers(&ProtocolErrors)

@@ -60,7 +60,12 @@ pub(crate) async fn blob_get(
     p: Principal,
     ApiPath(sha): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let sha = check_sha(&sha)?;
+    serve_blob(&state, p, &sha).await
+}
+
+/// A photo, if a record the caller can see uses it (the API's and the console's route).
+pub async fn serve_blob(state: &AppState, p: Principal, sha: &str) -> Result<Response, ApiError> {
+    let sha = check_sha(sha)?;
     if !state.store.blob_known(sha.clone()).await? {
         return Err(ApiError::NotFound("no such photo".into()));
     }

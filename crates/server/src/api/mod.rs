@@ -1,10 +1,12 @@
 //! The HTTP surface: routes of PROTOCOL.md, their extractors and handlers. Handlers speak to the
 //! database only through [`ServerStore`]. Split by concern: [`session`] (sign in and out),
-//! [`sync`] (pull, push, conflicts), [`blobs`] (photos); here the router, the protocol-version
+//! [`sync`] (pull, push, conflicts), [`blobs`] (photos), [`office`] (the office's reads and
+//! people); here the router, the protocol-version
 //! gate and the extractors whose every rejection is the protocol's error body.
 
-pub(crate) mod blobs;
-pub(crate) mod session;
+pub mod blobs;
+pub mod office;
+pub mod session;
 pub(crate) mod sync;
 
 use blobs::{blob_get, blob_head, blob_put};
@@ -97,11 +99,13 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BLOB_BYTES as usize + 1024)),
         )
         .route("/openapi.json", get(openapi))
+        .merge(office::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(middleware::from_fn(protocol_version));
     Router::new()
         .nest(API_BASE, api)
+        .merge(crate::console::router())
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {

@@ -4,8 +4,8 @@
 use super::{ApiJson, AppState};
 use crate::auth;
 use crate::error::ApiError;
-use crate::store::Principal;
 use crate::store::sessions::Start;
+use crate::store::{Principal, UserRow};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -34,38 +34,7 @@ pub(crate) async fn login(
             message: "a login field is too long".into(),
         });
     }
-    let phone_key = format!("phone:{}", req.phone.trim());
-    let keys = [phone_key.clone(), format!("addr:{}", addr.ip())];
-    if let Some(retry_after_s) = state.store.login_blocked(keys.to_vec()).await? {
-        return Err(ApiError::RateLimited { retry_after_s });
-    }
-    let user = state
-        .store
-        .user_by_phone(req.phone.trim().to_string())
-        .await?;
-    let password = req.password.clone();
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Argon2 takes tens of milliseconds of CPU: off the async threads. An unknown phone is
-    // checked against a dummy hash so the answer takes as long either way.
-    let ok = tokio::task::spawn_blocking(move || match stored {
-        Some(h) => auth::verify_password(&password, &h),
-        None => {
-            auth::verify_password(&password, &DUMMY_HASH);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Some(user) = user.filter(|_| ok) else {
-        state.store.login_failed(keys.to_vec()).await?;
-        state.metrics.login_failed();
-        tracing::info!(addr = %addr.ip(), "login refused");
-        return Err(ApiError::Unauthorized {
-            code: "bad_credentials",
-            message: "wrong phone number or password".into(),
-        });
-    };
-    state.store.login_succeeded(phone_key).await?;
+    let user = check_credentials(&state, &req.phone, &req.password, addr.ip()).await?;
     let (token, hash) = auth::new_token();
     let assignments = state
         .store
@@ -74,6 +43,7 @@ pub(crate) async fn login(
             token_hash: hash,
             device_id: req.device_id.clone(),
             device_name: req.device_name.clone(),
+            ttl: chrono::Duration::days(crate::store::sessions::TOKEN_TTL_DAYS),
         })
         .await?;
     tracing::info!(user = %user.id, "login");
@@ -94,6 +64,47 @@ pub(crate) async fn login(
             .collect(),
         scope_epoch: user.scope_epoch,
     }))
+}
+
+/// The one sign-in check, for phones and the office console: the login limiter (per phone and
+/// per address, counted in the database so every server process sees the same), then Argon2id
+/// off the async threads.
+pub(crate) async fn check_credentials(
+    state: &AppState,
+    phone: &str,
+    password: &str,
+    ip: std::net::IpAddr,
+) -> Result<UserRow, ApiError> {
+    let phone_key = format!("phone:{}", phone.trim());
+    let keys = [phone_key.clone(), format!("addr:{ip}")];
+    if let Some(retry_after_s) = state.store.login_blocked(keys.to_vec()).await? {
+        return Err(ApiError::RateLimited { retry_after_s });
+    }
+    let user = state.store.user_by_phone(phone.trim().to_string()).await?;
+    let password = password.to_string();
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Argon2 takes tens of milliseconds of CPU: off the async threads. An unknown phone is
+    // checked against a dummy hash so the answer takes as long either way.
+    let ok = tokio::task::spawn_blocking(move || match stored {
+        Some(h) => auth::verify_password(&password, &h),
+        None => {
+            auth::verify_password(&password, &DUMMY_HASH);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|_| ok) else {
+        state.store.login_failed(keys.to_vec()).await?;
+        state.metrics.login_failed();
+        tracing::info!(addr = %ip, "login refused");
+        return Err(ApiError::Unauthorized {
+            code: "bad_credentials",
+            message: "wrong phone number or password".into(),
+        });
+    };
+    state.store.login_succeeded(phone_key).await?;
+    Ok(user)
 }
 
 /// An Argon2id hash of nothing anyone knows, so unknown phones cost the same time as known ones.

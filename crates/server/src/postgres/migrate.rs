@@ -6,7 +6,10 @@ use crate::store::Result;
 use chrono::Utc;
 use tokio::runtime::Handle;
 
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_office.sql")),
+];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).
 const MIGRATION_LOCK: i64 = 0x6772_6964_6d69_6772;

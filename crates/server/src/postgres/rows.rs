@@ -269,6 +269,92 @@ impl ReadTx for PgTx<'_> {
             .collect())
     }
 
+    fn live_in_grids(&mut self, entity: Entity, grids: &[Uuid]) -> Result<Vec<String>> {
+        Ok(self
+            .query(
+                "SELECT data FROM records WHERE entity = $1 AND NOT deleted AND grid_id = ANY($2) ORDER BY seq",
+                &[&entity.code(), &grids],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn live_page_in_grids(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>> {
+        Ok(self
+            .query(
+                "SELECT seq, data FROM records WHERE entity = $1 AND NOT deleted AND grid_id = ANY($2) AND seq > $3 ORDER BY seq LIMIT $4",
+                &[&entity.code(), &grids, &(after as i64), &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+    }
+
+    fn people(&mut self) -> Result<Vec<(UserRow, Vec<AssignmentRow>)>> {
+        let users = self.query(
+            "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users ORDER BY name",
+            &[],
+        )?;
+        let mut out = Vec::with_capacity(users.len());
+        for r in users {
+            let id: Uuid = r.get(0);
+            let assignments = self.assignments(id)?;
+            out.push((
+                UserRow {
+                    id,
+                    phone: r.get(1),
+                    name: r.get(2),
+                    roles: roles_from(r.get(3)),
+                    password_hash: r.get(4),
+                    scope_epoch: r.get::<_, i64>(5) as u64,
+                },
+                assignments,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn devices_of(&mut self, user: Uuid) -> Result<Vec<DeviceRow>> {
+        Ok(self
+            .query(
+                "SELECT device_id, device_name, created_at, expires_at, revoked_at FROM sessions WHERE user_id = $1 ORDER BY created_at DESC",
+                &[&user],
+            )?
+            .iter()
+            .map(|r| DeviceRow {
+                device_id: r.get(0),
+                device_name: r.get(1),
+                signed_in_at_ms: r.get(2),
+                expires_at_ms: r.get(3),
+                revoked_at_ms: r.get(4),
+            })
+            .collect())
+    }
+
+    fn audit_log(&mut self, limit: u32) -> Result<Vec<AuditRow>> {
+        Ok(self
+            .query(
+                "SELECT at, actor_id, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| AuditRow {
+                at_ms: r.get(0),
+                actor_id: r.get(1),
+                action: r.get(2),
+                target: r.get(3),
+                detail: r.get(4),
+            })
+            .collect())
+    }
+
     fn residents_of(&mut self, household: Uuid) -> Result<Vec<Uuid>> {
         Ok(self
             .query(
@@ -640,6 +726,29 @@ impl WriteTx for PgTx<'_> {
             "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND user_id = $1",
             &[&user, &now_ms],
         )? as usize)
+    }
+
+    fn set_password_hash(&mut self, user: Uuid, hash: &str) -> Result<()> {
+        self.exec(
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            &[&user, &hash],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, user: Uuid, device_id: &str, now_ms: i64) -> Result<usize> {
+        Ok(self.exec(
+            "UPDATE sessions SET revoked_at = $3 WHERE revoked_at IS NULL AND user_id = $1 AND device_id = $2",
+            &[&user, &device_id, &now_ms],
+        )? as usize)
+    }
+
+    fn add_audit(&mut self, row: &AuditRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+            &[&row.at_ms, &row.actor_id, &row.action, &row.target, &row.detail],
+        )?;
+        Ok(())
     }
 
     fn add_login_failure(&mut self, key: &str, at_ms: i64) -> Result<()> {

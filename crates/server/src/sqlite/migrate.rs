@@ -12,6 +12,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_grid_digests.sql")),
     (3, include_str!("../../migrations/0003_login_failures.sql")),
+    (4, include_str!("../../migrations/0004_office.sql")),
 ];
 
 /// Set by a migration that added digests to a database with records: they are computed once,

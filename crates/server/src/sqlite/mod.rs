@@ -91,9 +91,11 @@ fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) 
             Err(e) => {
                 let msg = e.to_string();
                 for job in group {
-                    let _ = job
-                        .reply
-                        .send(Err(StoreError::Invalid(format!("commit failed: {msg}"))));
+                    let _ =
+                        job.reply
+                            .send(Err(StoreError::Database(Box::new(std::io::Error::other(
+                                format!("commit failed: {msg}"),
+                            )))));
                 }
             }
         }

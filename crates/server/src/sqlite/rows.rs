@@ -193,6 +193,112 @@ impl ReadTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn live_in_grids(&mut self, entity: Entity, grids: &[Uuid]) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT data FROM records WHERE entity = ?1 AND deleted = 0 AND grid_id IN (SELECT value FROM json_each(?2)) ORDER BY seq",
+        )?;
+        let rows = st.query_map(params![entity.code(), json_list(grids)], |r| {
+            r.get::<_, String>(0)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn live_page_in_grids(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT seq, data FROM records WHERE entity = ?1 AND deleted = 0 AND grid_id IN (SELECT value FROM json_each(?2)) AND seq > ?3 ORDER BY seq LIMIT ?4",
+        )?;
+        let rows = st.query_map(
+            params![entity.code(), json_list(grids), after as i64, limit],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn people(&mut self) -> Result<Vec<(UserRow, Vec<AssignmentRow>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users ORDER BY name",
+        )?;
+        let users = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(users.len());
+        for (id, phone, name, roles, password_hash, epoch) in users {
+            let id = uuid(&id, "user id")?;
+            let assignments = self.assignments(id)?;
+            out.push((
+                UserRow {
+                    id,
+                    phone,
+                    name,
+                    roles: roles_from(&roles),
+                    password_hash,
+                    scope_epoch: epoch as u64,
+                },
+                assignments,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn devices_of(&mut self, user: Uuid) -> Result<Vec<DeviceRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT device_id, device_name, created_at, expires_at, revoked_at FROM sessions WHERE user_id = ?1 ORDER BY created_at DESC",
+        )?;
+        let rows = st.query_map([user.to_string()], |r| {
+            Ok(DeviceRow {
+                device_id: r.get(0)?,
+                device_name: r.get(1)?,
+                signed_in_at_ms: r.get(2)?,
+                expires_at_ms: r.get(3)?,
+                revoked_at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn audit_log(&mut self, limit: u32) -> Result<Vec<AuditRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT at, actor_id, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = st
+            .query_map([limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(at_ms, actor, action, target, detail)| {
+                Ok(AuditRow {
+                    at_ms,
+                    actor_id: uuid(&actor, "audit actor")?,
+                    action,
+                    target,
+                    detail,
+                })
+            })
+            .collect()
+    }
+
     fn residents_of(&mut self, household: Uuid) -> Result<Vec<Uuid>> {
         let mut st = self.conn.prepare_cached(
             "SELECT id FROM records WHERE entity = 'resident' AND deleted = 0 AND json_extract(data, '$.household_id') = ?1",
@@ -615,6 +721,29 @@ impl WriteTx for SqliteTx<'_> {
             "UPDATE sessions SET revoked_at = ?2 WHERE revoked_at IS NULL AND user_id = ?1",
             params![user.to_string(), now_ms],
         )?)
+    }
+
+    fn set_password_hash(&mut self, user: Uuid, hash: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![user.to_string(), hash],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, user: Uuid, device_id: &str, now_ms: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE sessions SET revoked_at = ?3 WHERE revoked_at IS NULL AND user_id = ?1 AND device_id = ?2",
+            params![user.to_string(), device_id, now_ms],
+        )?)
+    }
+
+    fn add_audit(&mut self, row: &AuditRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![row.at_ms, row.actor_id.to_string(), row.action, row.target, row.detail],
+        )?;
+        Ok(())
     }
 
     fn add_login_failure(&mut self, key: &str, at_ms: i64) -> Result<()> {

@@ -5,7 +5,7 @@
 //! A change of assignments moves the user's scope epoch, so each of their devices drops its
 //! copy of the scope and pulls the new one (`scope_changed`).
 
-use super::{AssignmentRow, PutRecord, Result, StoreError, UserRow, WriteTx, log};
+use super::{AssignmentRow, AuditRow, PutRecord, Result, StoreError, UserRow, WriteTx, log};
 use chrono::Utc;
 use gridmate_model::Role;
 use gridmate_protocol::Entity;
@@ -83,6 +83,41 @@ pub fn revoke_user(tx: &mut dyn WriteTx, phone: &str) -> Result<usize> {
         return Ok(0);
     };
     tx.revoke_sessions_of(user.id, Utc::now().timestamp_millis())
+}
+
+/// Note in the audit log what an office user did; every office change calls this in the same
+/// transaction as the change, so the log never misses one or names one that did not happen.
+pub fn audit(
+    tx: &mut dyn WriteTx,
+    actor: Uuid,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<()> {
+    tx.add_audit(&AuditRow {
+        at_ms: Utc::now().timestamp_millis(),
+        actor_id: actor,
+        action: action.into(),
+        target: target.into(),
+        detail: detail.into(),
+    })
+}
+
+/// A new password for a user (forgotten, or handed over); their devices stay signed in unless
+/// revoked too.
+pub fn reset_password(tx: &mut dyn WriteTx, user: Uuid, password: &str) -> Result<()> {
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(StoreError::Invalid(
+            "a password has 8 to 256 characters".into(),
+        ));
+    }
+    let hash = crate::auth::hash_password(password).map_err(StoreError::Invalid)?;
+    tx.set_password_hash(user, &hash)
+}
+
+/// Sign one device of a user out (a lost or handed-on phone); returns how many sessions ended.
+pub fn revoke_device(tx: &mut dyn WriteTx, user: Uuid, device_id: &str) -> Result<usize> {
+    tx.revoke_device(user, device_id, Utc::now().timestamp_millis())
 }
 
 /// Write a record as the office does (import, demo): through the log, stamped now.

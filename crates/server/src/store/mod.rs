@@ -8,8 +8,9 @@
 //! - [`feed`]: a pull page: the resync rule, the first load's snapshot head, paging, the scope's
 //!   count and digest;
 //! - [`sessions`]: a bearer token to a [`Principal`]; [`limiter`]: the login limit;
-//! - [`admin`]: users, assignments and revocation, as the command line (and later the office)
-//!   changes them;
+//! - [`admin`]: users, assignments, passwords and revocation, as the command line and the office
+//!   change them, with the office's audit log;
+//! - [`office`]: what the office reads: the board's lists, timelines, people, statistics;
 //! - [`crate::apply`]: the rules of pushed mutations.
 //!
 //! **Below**: [`ReadTx`] and [`WriteTx`], the rows one transaction reads and writes, and
@@ -25,6 +26,7 @@ pub mod admin;
 pub mod feed;
 pub mod limiter;
 pub mod log;
+pub mod office;
 pub mod scope;
 pub mod sessions;
 
@@ -33,6 +35,7 @@ use gridmate_model::{Hlc, Role};
 use gridmate_protocol::{Entity, ErrorDetail, Mutation, PushResult, PushStatus};
 use scope::Scope;
 use serde_json::Value;
+use std::any::Any;
 use std::future::Future;
 use uuid::Uuid;
 
@@ -75,7 +78,23 @@ impl Principal {
         self.roles.iter().any(|r| {
             matches!(
                 r,
-                Role::GridWorker | Role::GridLeader | Role::CommunityAdmin
+                Role::GridWorker | Role::GridLeader | Role::CommunityAdmin | Role::StreetViewer
+            )
+        })
+    }
+
+    /// The street's account: it reads its communities and writes nothing; every mutation it
+    /// pushes is refused before any rule looks at it.
+    pub fn reads_only(&self) -> bool {
+        !self.roles.is_empty() && self.roles.iter().all(|r| *r == Role::StreetViewer)
+    }
+
+    /// Office roles: the console and the office API are theirs.
+    pub fn works_in_office(&self) -> bool {
+        self.roles.iter().any(|r| {
+            matches!(
+                r,
+                Role::GridLeader | Role::CommunityAdmin | Role::StreetViewer
             )
         })
     }
@@ -103,6 +122,26 @@ pub struct AssignmentRow {
     pub role: Role,
     pub grid_id: Option<Uuid>,
     pub building_id: Option<Uuid>,
+}
+
+/// A device a user signed in on (one session), as the office lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub device_name: String,
+    pub signed_in_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// One line of the office's audit log: who did what to whom.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRow {
+    pub at_ms: i64,
+    pub actor_id: Uuid,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
 }
 
 /// A stored session joined with its user.
@@ -285,6 +324,23 @@ pub trait ReadTx {
     fn grid_digests(&mut self, grids: &[Uuid]) -> Result<Vec<GridDigest>>;
     /// The data of every live record of one entity, in seq order.
     fn live_data(&mut self, entity: Entity) -> Result<Vec<String>>;
+    /// The data of every live record of one entity filed under these grids (the office's lists).
+    fn live_in_grids(&mut self, entity: Entity, grids: &[Uuid]) -> Result<Vec<String>>;
+    /// One page of [`ReadTx::live_in_grids`] in seq order after `after`, with each row's seq
+    /// (the ledgers stream a year of records this way).
+    fn live_page_in_grids(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>>;
+    /// Every user and their assignments (a community has hundreds; the office filters them).
+    fn people(&mut self) -> Result<Vec<(UserRow, Vec<AssignmentRow>)>>;
+    /// The devices a user signed in on, newest first.
+    fn devices_of(&mut self, user: Uuid) -> Result<Vec<DeviceRow>>;
+    /// The newest lines of the audit log, newest first.
+    fn audit_log(&mut self, limit: u32) -> Result<Vec<AuditRow>>;
     /// The live residents of a household.
     fn residents_of(&mut self, household: Uuid) -> Result<Vec<Uuid>>;
     /// The newest seq among tombstones changed before this time.
@@ -338,6 +394,10 @@ pub trait WriteTx: ReadTx {
     /// Revoke every live session of a user; returns how many.
     fn revoke_sessions_of(&mut self, user: Uuid, now_ms: i64) -> Result<usize>;
     fn add_login_failure(&mut self, key: &str, at_ms: i64) -> Result<()>;
+    fn set_password_hash(&mut self, user: Uuid, hash: &str) -> Result<()>;
+    /// Revoke the live sessions of one device of a user; returns how many.
+    fn revoke_device(&mut self, user: Uuid, device_id: &str, now_ms: i64) -> Result<usize>;
+    fn add_audit(&mut self, row: &AuditRow) -> Result<()>;
     fn clear_login_failures(&mut self, key: &str) -> Result<()>;
     fn forget_login_failures_before(&mut self, before_ms: i64) -> Result<()>;
 }
@@ -371,6 +431,46 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<PushResult>>> + Send {
         self.write(move |tx| crate::apply::push(tx, &p, &mutations, chrono::Utc::now()))
     }
+}
+
+/// A read of the policy modules run in one snapshot, its answer boxed (see [`read_with`]).
+pub type BoxedRead =
+    Box<dyn FnOnce(&mut dyn ReadTx) -> Result<Box<dyn Any + Send>> + Send + 'static>;
+/// A write of the policy modules run in the write transaction, its answer boxed.
+pub type BoxedWrite =
+    Box<dyn FnOnce(&mut dyn WriteTx) -> Result<Box<dyn Any + Send>> + Send + 'static>;
+
+/// Run `f`, a function of the policy modules ([`office`], [`admin`]), in one read snapshot.
+pub async fn read_with<T: Send + 'static>(
+    store: &dyn ServerStore,
+    f: impl FnOnce(&mut dyn ReadTx) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let answer = store
+        .read_boxed(Box::new(move |tx| {
+            f(tx).map(|t| Box::new(t) as Box<dyn Any + Send>)
+        }))
+        .await?;
+    unbox(answer)
+}
+
+/// Run `f`, a function of the policy modules, in the write transaction.
+pub async fn write_with<T: Send + 'static>(
+    store: &dyn ServerStore,
+    f: impl FnOnce(&mut dyn WriteTx) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let answer = store
+        .write_boxed(Box::new(move |tx| {
+            f(tx).map(|t| Box::new(t) as Box<dyn Any + Send>)
+        }))
+        .await?;
+    unbox(answer)
+}
+
+fn unbox<T: 'static>(answer: Box<dyn Any + Send>) -> Result<T> {
+    answer
+        .downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| StoreError::Join("a boxed answer of another type".into()))
 }
 
 /// What handlers may ask of the database. Every [`Backend`] is one.
@@ -407,6 +507,10 @@ pub trait ServerStore: Send + Sync + 'static {
     async fn blob_known(&self, sha256: String) -> Result<bool>;
 
     async fn schema_version(&self) -> Result<u32>;
+
+    /// The office's reads and administration: policy functions run in one transaction.
+    async fn read_boxed(&self, f: BoxedRead) -> Result<Box<dyn Any + Send>>;
+    async fn write_boxed(&self, f: BoxedWrite) -> Result<Box<dyn Any + Send>>;
 }
 
 #[async_trait]
@@ -484,5 +588,13 @@ impl<B: Backend> ServerStore for B {
 
     async fn schema_version(&self) -> Result<u32> {
         self.read(|tx| tx.schema_version()).await
+    }
+
+    async fn read_boxed(&self, f: BoxedRead) -> Result<Box<dyn Any + Send>> {
+        self.read(f).await
+    }
+
+    async fn write_boxed(&self, f: BoxedWrite) -> Result<Box<dyn Any + Send>> {
+        self.write(f).await
     }
 }

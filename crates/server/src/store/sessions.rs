@@ -19,6 +19,9 @@ pub struct Start {
     pub token_hash: Vec<u8>,
     pub device_id: String,
     pub device_name: String,
+    /// How long the session lives: [`TOKEN_TTL_DAYS`] for a phone, a working day for the
+    /// office console.
+    pub ttl: chrono::Duration,
 }
 
 /// Store the session; return the user's assignments for the login answer.
@@ -30,7 +33,7 @@ pub fn start(tx: &mut dyn WriteTx, s: &Start, now: DateTime<Utc>) -> Result<Vec<
         device_id: s.device_id.clone(),
         device_name: s.device_name.clone(),
         created_at_ms: now_ms,
-        expires_at_ms: now_ms + TOKEN_TTL_DAYS * 86_400_000,
+        expires_at_ms: now_ms + s.ttl.num_milliseconds(),
     })?;
     tx.assignments(s.user_id)
 }

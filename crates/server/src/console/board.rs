@@ -1,0 +1,786 @@
+//! The dispatch board (问题调度) and the requests (群众点单): lists with filters, one issue or
+//! order with its timeline, and the office's actions on them. Every action is one mutation
+//! (`issue.event`, `order.event`, `order.create`) pushed through the same rules as a phone's;
+//! the form carries the mutation's id, so a double-clicked button applies once.
+
+use super::page::{badge, tr, when, word};
+use super::{ConsoleUser, Posted, layout, refused};
+use crate::api::AppState;
+use crate::api::office::Params;
+use crate::error::ApiError;
+use crate::store::office::{self, IssueDetail, OrderDetail, Page, Person};
+use crate::store::read_with;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use gridmate_model::words::{Lang, Vocabulary};
+use gridmate_model::{IssueAction, IssueStatus, OrderAction, OrderStatus, Role, UserId};
+use gridmate_protocol::{Mutation, PushStatus};
+use maud::{Markup, html};
+use serde_json::json;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/board", get(board))
+        .route("/console/board/assign", post(bulk_assign))
+        .route("/console/issues/{id}", get(issue_page).post(issue_act))
+        .route("/console/orders", get(orders))
+        .route("/console/orders/new", get(new_order).post(create_order))
+        .route("/console/orders/{id}", get(order_page).post(order_act))
+}
+
+/// Push one mutation as the signed-in office user; its outcome in words for the next page.
+async fn push(
+    state: &AppState,
+    user: &ConsoleUser,
+    id: Uuid,
+    kind: &str,
+    data: serde_json::Value,
+) -> Result<Outcome, ApiError> {
+    let now = Utc::now();
+    let m = Mutation {
+        id,
+        kind: kind.into(),
+        recorded_at: now,
+        hlc: format!("{}-0", now.timestamp_millis()),
+        data,
+    };
+    let results = state.store.push(user.principal.clone(), vec![m]).await?;
+    let r = results
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("a push of one gave no result".into()))?;
+    Ok(match r.status {
+        PushStatus::Applied | PushStatus::Duplicate => Outcome::Done,
+        PushStatus::Merged => {
+            Outcome::KeptAsComment(r.error.map(|e| e.message).unwrap_or_default())
+        }
+        PushStatus::Rejected => Outcome::Refused(r.error.map(|e| e.message).unwrap_or_default()),
+    })
+}
+
+enum Outcome {
+    Done,
+    KeptAsComment(String),
+    Refused(String),
+}
+
+impl Outcome {
+    /// Back to the page, with the outcome in its query (the page prints it, escaped).
+    fn redirect(self, to: &str) -> Response {
+        let q = match self {
+            Outcome::Done => "ok=1".to_string(),
+            Outcome::KeptAsComment(m) => format!("merged={}", encode(&m)),
+            Outcome::Refused(m) => format!("refused={}", encode(&m)),
+        };
+        Redirect::to(&format!("{to}?{q}")).into_response()
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.chars()
+        .take(200)
+        .collect::<String>()
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The outcome of the last action, from the query.
+pub(super) fn notice(lang: Lang, q: &Params) -> Markup {
+    html! {
+        @if q.text("ok").is_some() {
+            p.notice.good role="status" { (tr(lang, "已保存，手机端同步后即可看到。", "Saved; the phones see it at their next sync.")) }
+        }
+        @if let Some(m) = q.text("merged") {
+            p.notice.warn role="status" { (tr(lang, "状态已变，此操作已作为留言保存：", "The status had changed; kept as a comment: ")) (m) }
+        }
+        @if let Some(m) = q.text("refused") {
+            p.notice.bad role="alert" { (tr(lang, "未能保存：", "Not saved: ")) (m) }
+        }
+    }
+}
+
+fn grid_select(lang: Lang, names: &office::Names, chosen: Option<Uuid>) -> Markup {
+    html! {
+        select name="grid" {
+            option value="" { (tr(lang, "全部网格", "All grids")) }
+            @for (id, name) in &names.grids {
+                option value=(id) selected[chosen == Some(*id)] { (name) }
+            }
+        }
+    }
+}
+
+fn code_select(
+    lang: Lang,
+    name: &str,
+    v: Vocabulary,
+    chosen: Option<&str>,
+    all: &'static str,
+    extra: Option<(&str, &str)>,
+) -> Markup {
+    html! {
+        select name=(name) {
+            option value="" { (all) }
+            @if let Some((code, label)) = extra {
+                option value=(code) selected[chosen == Some(code)] { (label) }
+            }
+            @for code in v.codes() {
+                option value=(code) selected[chosen == Some(code)] { (word(lang, v, code)) }
+            }
+        }
+    }
+}
+
+fn pager(lang: Lang, q: &Params, base: &str, total: usize, offset: u32, limit: u32) -> Markup {
+    let link = |offset: u32| {
+        let mut pairs: Vec<(String, String)> =
+            q.0.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "offset" | "ok" | "merged" | "refused"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        pairs.sort();
+        pairs.push(("offset".into(), offset.to_string()));
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        format!("{base}?{}", query.join("&"))
+    };
+    let shown_to = (offset as usize + limit as usize).min(total);
+    html! {
+        p.pager {
+            @match lang {
+                Lang::Zh => { "共 " (total) " 条，第 " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) " 条" }
+                Lang::En => { (total) " in all, showing " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) }
+            }
+            @if offset > 0 {
+                " " a href=(link(offset.saturating_sub(limit))) { (tr(lang, "上一页", "Previous")) }
+            }
+            @if shown_to < total {
+                " " a href=(link(offset + limit)) { (tr(lang, "下一页", "Next")) }
+            }
+        }
+    }
+}
+
+/// `GET /console/board`: every issue of the user's grids that matches the filters, overdue
+/// first; tick several to assign them at once.
+async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let (filter, mut paging) = match (q.issue_filter(), q.paging()) {
+        (Ok(f), Ok(p)) => (f, p),
+        (Err(e), _) | (_, Err(e)) => return refused(lang, e),
+    };
+    // The board opens on what needs the office: open issues.
+    let mut filter = filter;
+    if !q.0.contains_key("status") {
+        filter.status = Some("open".into());
+    }
+    paging.limit = paging.limit.min(100);
+    let p = user.principal.clone();
+    let f = filter.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        let names = office::Names::load(tx, &p)?;
+        let page = office::issues(tx, &p, &f, paging, Utc::now())?;
+        let people = office::people(tx, &p, f.grid)?;
+        Ok((names, page, people))
+    })
+    .await;
+    let (names, page, people): (office::Names, Page<office::IssueRow>, Vec<Person>) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let handlers: Vec<&Person> = people.iter().filter(|m| can_handle(m)).collect();
+    let writes = !user.principal.reads_only();
+    layout(&user, tr(lang, "问题调度", "Dispatch board"), "board").render(html! {
+        h1 { (tr(lang, "问题调度", "Dispatch board")) }
+        (notice(lang, &q))
+        form.filters method="get" action="/console/board" {
+            (grid_select(lang, &names, filter.grid))
+            (code_select(lang, "category", Vocabulary::IssueCategory, filter.category.as_deref(), tr(lang, "全部类别", "All categories"), None))
+            (code_select(lang, "status", Vocabulary::IssueStatus, filter.status.as_deref(), tr(lang, "全部状态", "Every status"), Some(("open", tr(lang, "未办结", "Open")))))
+            (code_select(lang, "source", Vocabulary::IssueSource, filter.source.as_deref(), tr(lang, "全部来源", "All sources"), None))
+            label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (tr(lang, "超期", "Overdue")) }
+            label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (tr(lang, "未派单", "Unassigned")) }
+            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "标题或描述", "Title or description"));
+            button type="submit" { (tr(lang, "筛选", "Filter")) }
+        }
+        form method="post" action="/console/board/assign" {
+            input type="hidden" name="csrf" value=(user.csrf);
+            table.list {
+                thead { tr {
+                    @if writes { th {} }
+                    th { (tr(lang, "上报时间", "Reported")) } th { (tr(lang, "网格", "Grid")) }
+                    th { (tr(lang, "类别", "Category")) } th { (tr(lang, "标题", "Title")) }
+                    th { (tr(lang, "状态", "Status")) } th { (tr(lang, "责任人", "Assignee")) }
+                    th { (tr(lang, "办理时限", "Due")) }
+                } }
+                tbody {
+                    @for row in &page.items {
+                        tr class=[row.overdue.then_some("overdue")] {
+                            @if writes { td { input type="checkbox" name="issue" value=(row.issue.id) aria-label=(row.issue.title); } }
+                            td { (when(row.issue.reported_at)) }
+                            td { (row.grid_name) }
+                            td { (word(lang, Vocabulary::IssueCategory, &row.issue.category)) }
+                            td { a href=(format!("/console/issues/{}", row.issue.id)) { (row.issue.title) } }
+                            td { (badge(lang, Vocabulary::IssueStatus, &row.issue.status, row.overdue)) }
+                            td { (row.assignee_name.as_deref().or(row.department_name.as_deref()).unwrap_or("—")) }
+                            td { (row.issue.due_at.map(when).unwrap_or_default()) }
+                        }
+                    }
+                    @if page.items.is_empty() {
+                        tr { td colspan="8" .empty { (tr(lang, "没有符合条件的问题。", "No issue matches.")) } }
+                    }
+                }
+            }
+            (pager(lang, &q, "/console/board", page.total, page.offset, paging.limit))
+            @if writes && !page.items.is_empty() {
+                fieldset.bulk {
+                    legend { (tr(lang, "批量派单", "Assign the ticked issues")) }
+                    (person_select(lang, "assignee", &handlers))
+                    input type="text" name="note" maxlength="500" placeholder=(tr(lang, "派单说明（可选）", "Note (optional)"));
+                    button.primary type="submit" { (tr(lang, "派单", "Assign")) }
+                }
+            }
+        }
+    })
+}
+
+/// Who can take an issue on: workers, leaders and party members.
+fn can_handle(m: &Person) -> bool {
+    m.roles.iter().any(|r| {
+        matches!(
+            Role::from_code(r),
+            Some(Role::GridWorker | Role::GridLeader | Role::PartyMember)
+        )
+    })
+}
+
+fn person_select(lang: Lang, name: &str, people: &[&Person]) -> Markup {
+    html! {
+        select name=(name) required {
+            option value="" { (tr(lang, "选择人员", "Choose a person")) }
+            @for m in people {
+                option value=(m.id) {
+                    (m.name) "（"
+                    @for (i, r) in m.roles.iter().enumerate() {
+                        @if i > 0 { "、" }
+                        (word(lang, Vocabulary::Role, r))
+                    }
+                    "）"
+                }
+            }
+        }
+    }
+}
+
+/// `POST /console/board/assign`: one `issue.event` assign per ticked issue.
+async fn bulk_assign(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let Some(assignee) = posted.get("assignee").and_then(|a| a.parse::<Uuid>().ok()) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(tr(lang, "请选择派给谁。", "Choose who takes them.").into()),
+        );
+    };
+    let note = posted.get("note").unwrap_or("").to_string();
+    let ids: Vec<Uuid> = posted.all("issue").filter_map(|i| i.parse().ok()).collect();
+    let (mut done, mut not_done) = (0, Vec::new());
+    for issue in ids.iter().take(office::MAX_PAGE as usize) {
+        let data = json!({
+            "event_id": Uuid::now_v7(), "issue_id": issue, "action": "assign",
+            "note": note, "assignee_id": assignee,
+        });
+        match push(&state, &user, Uuid::now_v7(), "issue.event", data).await {
+            Ok(Outcome::Done) => done += 1,
+            Ok(Outcome::KeptAsComment(m) | Outcome::Refused(m)) => not_done.push(m),
+            Err(e) => return refused(lang, e),
+        }
+    }
+    if not_done.is_empty() {
+        Outcome::Done.redirect("/console/board")
+    } else {
+        let summary = match lang {
+            Lang::Zh => format!(
+                "{done} 件已派单，{} 件未派：{}",
+                not_done.len(),
+                not_done.join("；")
+            ),
+            Lang::En => format!(
+                "{done} assigned, {} not: {}",
+                not_done.len(),
+                not_done.join("; ")
+            ),
+        };
+        Outcome::Refused(summary).redirect("/console/board")
+    }
+}
+
+/// `GET /console/issues/{id}`: the issue, its photos, where it is, its timeline, and the
+/// actions the office may take from its status.
+async fn issue_page(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    q: Params,
+) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        let detail = office::issue(tx, &p, id, Utc::now())?;
+        let people = match &detail {
+            Some(d) => office::people(tx, &p, Some(d.issue.issue.grid_id))?,
+            None => Vec::new(),
+        };
+        let names = office::Names::load(tx, &p)?;
+        Ok((detail, people, names))
+    })
+    .await;
+    let (detail, people, names): (Option<IssueDetail>, Vec<Person>, office::Names) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let Some(d) = detail else {
+        return refused(
+            lang,
+            ApiError::NotFound(
+                tr(
+                    lang,
+                    "你的网格里没有这个问题。",
+                    "No such issue in your grids.",
+                )
+                .into(),
+            ),
+        );
+    };
+    let i = &d.issue.issue;
+    let status = IssueStatus::from_code(&i.status);
+    let actions: Vec<IssueAction> = status
+        .map(|s| gridmate_model::issue::allowed_actions(s, &user.principal.roles))
+        .unwrap_or_default();
+    let handlers: Vec<&Person> = people.iter().filter(|m| can_handle(m)).collect();
+    let title = i.title.clone();
+    layout(&user, &title, "board").render(html! {
+        p.crumbs { a href="/console/board" { (tr(lang, "问题调度", "Dispatch board")) } " › " (i.title) }
+        (notice(lang, &q))
+        section.card {
+            h1 { (i.title) " " (badge(lang, Vocabulary::IssueStatus, &i.status, d.issue.overdue)) }
+            dl.facts {
+                dt { (tr(lang, "网格", "Grid")) } dd { (d.issue.grid_name) }
+                dt { (tr(lang, "类别", "Category")) } dd { (word(lang, Vocabulary::IssueCategory, &i.category)) " · " (word(lang, Vocabulary::Severity, &i.severity)) }
+                dt { (tr(lang, "来源", "Source")) } dd { (word(lang, Vocabulary::IssueSource, &i.source)) }
+                dt { (tr(lang, "上报", "Reported")) } dd { (when(i.reported_at)) " · " (d.issue.reporter_name.as_deref().unwrap_or("—")) }
+                dt { (tr(lang, "责任人", "Assignee")) } dd { (d.issue.assignee_name.as_deref().unwrap_or("—")) }
+                @if let Some(dep) = &d.issue.department_name { dt { (tr(lang, "转办部门", "Department")) } dd { (dep) } }
+                dt { (tr(lang, "办理时限", "Due")) } dd { (i.due_at.map(when).unwrap_or_else(|| "—".into())) }
+                @if let Some(loc) = &i.location {
+                    dt { (tr(lang, "位置", "Location")) } dd { (format!("{:.5}, {:.5}", loc.lat, loc.lon))
+                        @if let Some(a) = loc.accuracy_m { " (±" (a.round()) " m)" } }
+                }
+            }
+            p.description { (i.description) }
+            @if !i.photos.is_empty() {
+                div.photos {
+                    @for sha in &i.photos {
+                        a href=(format!("/console/photos/{sha}")) { img src=(format!("/console/photos/{sha}")) alt=(tr(lang, "现场照片", "Photo")) loading="lazy"; }
+                    }
+                }
+            }
+        }
+        section.card {
+            h2 { (tr(lang, "处理记录", "Timeline")) }
+            ol.timeline {
+                @for e in &d.events {
+                    li {
+                        span.when { (when(e.event.at)) }
+                        " " strong { (word(lang, Vocabulary::IssueAction, &e.event.action)) }
+                        " · " (e.actor_name.as_deref().unwrap_or("—"))
+                        @if !e.event.note.is_empty() { p { (e.event.note) } }
+                        @if let Some(r) = &e.event.merged_reason { p.merged { (tr(lang, "作为留言保存：", "Kept as a comment: ")) (r) } }
+                        @for sha in &e.event.photos {
+                            a href=(format!("/console/photos/{sha}")) { img.thumb src=(format!("/console/photos/{sha}")) alt=(tr(lang, "处理照片", "Photo")) loading="lazy"; }
+                        }
+                    }
+                }
+                @if d.events.is_empty() { li.empty { (tr(lang, "尚无处理记录。", "Nothing done yet.")) } }
+            }
+        }
+        @if !user.principal.reads_only() {
+            section.card.actions {
+                h2 { (tr(lang, "办理", "Act")) }
+                @for action in &actions {
+                    form.action method="post" action=(format!("/console/issues/{}", i.id)) {
+                        input type="hidden" name="csrf" value=(user.csrf);
+                        input type="hidden" name="mid" value=(Uuid::now_v7());
+                        input type="hidden" name="action" value=(action.code());
+                        @match action {
+                            IssueAction::Assign => { (person_select(lang, "assignee", &handlers)) }
+                            IssueAction::Escalate => {
+                                select name="department" required {
+                                    option value="" { (tr(lang, "选择部门", "Choose a department")) }
+                                    @for (id, name) in &names.departments { option value=(id) { (name) } }
+                                }
+                            }
+                            IssueAction::RejectDuplicate => {
+                                select name="duplicate_of" required {
+                                    option value="" { (tr(lang, "重复于附近的…", "Duplicate of the nearby…")) }
+                                    @for n in &d.nearby { option value=(n.issue.id) { (when(n.issue.reported_at)) " " (n.issue.title) } }
+                                }
+                            }
+                            _ => {}
+                        }
+                        input type="text" name="note" maxlength="2000" required[*action == IssueAction::Comment || *action == IssueAction::Reopen]
+                            placeholder=(tr(lang, "说明", "Note"));
+                        button class=(if *action == IssueAction::Close { "primary" } else { "" }) type="submit" { (word(lang, Vocabulary::IssueAction, action.code())) }
+                    }
+                }
+            }
+        }
+        @if !d.nearby.is_empty() {
+            section.card {
+                h2 { (tr(lang, "附近未办结的问题", "Open issues nearby")) }
+                ul { @for n in &d.nearby { li { a href=(format!("/console/issues/{}", n.issue.id)) { (n.issue.title) } " · " (when(n.issue.reported_at)) " · " (badge(lang, Vocabulary::IssueStatus, &n.issue.status, n.overdue)) } } }
+            }
+        }
+    })
+}
+
+/// `POST /console/issues/{id}`: one `issue.event`.
+async fn issue_act(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let uuid = |k: &str| posted.get(k).and_then(|v| v.parse::<Uuid>().ok());
+    let Some(mid) = uuid("mid") else {
+        return refused(
+            lang,
+            ApiError::BadRequest("the form has no mutation id".into()),
+        );
+    };
+    let Some(action) = posted.get("action").and_then(IssueAction::from_code) else {
+        return refused(lang, ApiError::BadRequest("no such action".into()));
+    };
+    let mut data = json!({
+        "event_id": Uuid::now_v7(), "issue_id": id, "action": action.code(),
+        "note": posted.get("note").unwrap_or(""),
+    });
+    let required = match action {
+        IssueAction::Assign => Some(("assignee_id", uuid("assignee"))),
+        IssueAction::Escalate => Some(("department_id", uuid("department"))),
+        IssueAction::RejectDuplicate => Some(("duplicate_of", uuid("duplicate_of"))),
+        _ => None,
+    };
+    if let Some((field, value)) = required {
+        let Some(value) = value else {
+            return refused(
+                lang,
+                ApiError::BadRequest(tr(lang, "请先选择。", "Choose one first.").into()),
+            );
+        };
+        data[field] = json!(value);
+    }
+    match push(&state, &user, mid, "issue.event", data).await {
+        Ok(o) => o.redirect(&format!("/console/issues/{id}")),
+        Err(e) => refused(lang, e),
+    }
+}
+
+/// `GET /console/orders`: the requests of the user's grids.
+async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let (mut filter, mut paging) = match (q.order_filter(), q.paging()) {
+        (Ok(f), Ok(p)) => (f, p),
+        (Err(e), _) | (_, Err(e)) => return refused(lang, e),
+    };
+    if !q.0.contains_key("status") {
+        filter.status = Some("open".into());
+    }
+    paging.limit = paging.limit.min(100);
+    let p = user.principal.clone();
+    let f = filter.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        Ok((
+            office::Names::load(tx, &p)?,
+            office::orders(tx, &p, &f, paging, Utc::now())?,
+        ))
+    })
+    .await;
+    let (names, page) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    layout(&user, tr(lang, "群众点单", "Requests"), "orders").render(html! {
+        h1 { (tr(lang, "群众点单", "Requests")) }
+        (notice(lang, &q))
+        @if !user.principal.reads_only() {
+            p { a.button href="/console/orders/new" { (tr(lang, "登记群众诉求", "Record a request")) } }
+        }
+        form.filters method="get" action="/console/orders" {
+            (grid_select(lang, &names, filter.grid))
+            (code_select(lang, "kind", Vocabulary::OrderKind, filter.kind.as_deref(), tr(lang, "全部类型", "All kinds"), None))
+            (code_select(lang, "status", Vocabulary::OrderStatus, filter.status.as_deref(), tr(lang, "全部状态", "Every status"), Some(("open", tr(lang, "未办结", "Open")))))
+            label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (tr(lang, "超期", "Overdue")) }
+            label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (tr(lang, "待派单", "Not dispatched")) }
+            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "事项、点单人或地址", "Title, requester or address"));
+            button type="submit" { (tr(lang, "筛选", "Filter")) }
+        }
+        table.list {
+            thead { tr {
+                th { (tr(lang, "登记时间", "Recorded")) } th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "类型", "Kind")) }
+                th { (tr(lang, "事项", "Request")) } th { (tr(lang, "点单人", "Requester")) } th { (tr(lang, "状态", "Status")) }
+                th { (tr(lang, "接单人", "Taken by")) } th { (tr(lang, "办理时限", "Due")) }
+            } }
+            tbody {
+                @for row in &page.items {
+                    tr class=[row.overdue.then_some("overdue")] {
+                        td { (when(row.order.recorded_at)) }
+                        td { (row.grid_name) }
+                        td { (word(lang, Vocabulary::OrderKind, &row.order.kind)) }
+                        td { a href=(format!("/console/orders/{}", row.order.id)) { (row.order.title) } }
+                        td { (row.order.requester) }
+                        td { (badge(lang, Vocabulary::OrderStatus, &row.order.status, row.overdue)) }
+                        td { (row.taker_name.as_deref().or(row.assignee_name.as_deref()).unwrap_or("—")) }
+                        td { (when(row.order.due_at)) }
+                    }
+                }
+                @if page.items.is_empty() { tr { td colspan="8" .empty { (tr(lang, "没有符合条件的点单。", "No request matches.")) } } }
+            }
+        }
+        (pager(lang, &q, "/console/orders", page.total, page.offset, paging.limit))
+    })
+}
+
+/// `GET /console/orders/{id}`: one request, its steps, and what the office may do next.
+async fn order_page(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    q: Params,
+) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        let d = office::order(tx, &p, id, Utc::now())?;
+        Ok((d, office::Names::load(tx, &p)?))
+    })
+    .await;
+    let (detail, names): (Option<OrderDetail>, office::Names) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let Some(d) = detail else {
+        return refused(
+            lang,
+            ApiError::NotFound(
+                tr(
+                    lang,
+                    "你的网格里没有这个点单。",
+                    "No such request in your grids.",
+                )
+                .into(),
+            ),
+        );
+    };
+    let o = &d.order.order;
+    let parties = gridmate_model::OrderParties {
+        actor: UserId(user.principal.user_id),
+        assignee: o.assignee_id.map(UserId),
+        taker: o.taker_id.map(UserId),
+    };
+    let actions: Vec<OrderAction> = OrderStatus::from_code(&o.status)
+        .map(|s| gridmate_model::order::allowed_actions(s, &user.principal.roles, parties))
+        .unwrap_or_default();
+    let members: Vec<&Person> = d.members.iter().collect();
+    let title = o.title.clone();
+    layout(&user, &title, "orders").render(html! {
+        p.crumbs { a href="/console/orders" { (tr(lang, "群众点单", "Requests")) } " › " (o.title) }
+        (notice(lang, &q))
+        section.card {
+            h1 { (o.title) " " (badge(lang, Vocabulary::OrderStatus, &o.status, d.order.overdue)) }
+            dl.facts {
+                dt { (tr(lang, "网格", "Grid")) } dd { (d.order.grid_name) }
+                dt { (tr(lang, "类型", "Kind")) } dd { (word(lang, Vocabulary::OrderKind, &o.kind)) " · " (word(lang, Vocabulary::OrderSource, &o.source)) }
+                dt { (tr(lang, "点单人", "Requester")) } dd { (o.requester) " · " (o.address) }
+                dt { (tr(lang, "登记", "Recorded")) } dd { (when(o.recorded_at)) " · " (names.person(Some(o.recorded_by)).unwrap_or_default()) }
+                dt { (tr(lang, "派给", "Sent to")) } dd { (d.order.assignee_name.as_deref().unwrap_or(if o.status == "dispatched" { tr(lang, "本网格党员均可接单", "Open to the grid's party members") } else { "—" })) }
+                dt { (tr(lang, "接单人", "Taken by")) } dd { (d.order.taker_name.as_deref().unwrap_or("—")) }
+                dt { (tr(lang, "办理时限", "Due")) } dd { (when(o.due_at)) }
+                @if let Some(s) = &o.satisfaction { dt { (tr(lang, "回访评价", "Feedback")) } dd { (word(lang, Vocabulary::Satisfaction, s)) } }
+            }
+            p.description { (o.description) }
+        }
+        section.card {
+            h2 { (tr(lang, "办理记录", "Steps")) }
+            ol.timeline {
+                @for e in &d.events {
+                    li {
+                        span.when { (when(e.at)) } " " strong { (word(lang, Vocabulary::OrderAction, &e.action)) }
+                        " · " (names.person(Some(e.actor_id)).unwrap_or_default())
+                        @if !e.note.is_empty() { p { (e.note) } }
+                        @if let Some(r) = &e.merged_reason { p.merged { (tr(lang, "作为留言保存：", "Kept as a comment: ")) (r) } }
+                        @for sha in &e.photos { a href=(format!("/console/photos/{sha}")) { img.thumb src=(format!("/console/photos/{sha}")) alt=(tr(lang, "服务照片", "Photo")) loading="lazy"; } }
+                    }
+                }
+                @if d.events.is_empty() { li.empty { (tr(lang, "尚无办理记录。", "No step yet.")) } }
+            }
+        }
+        @if !user.principal.reads_only() {
+            section.card.actions {
+                h2 { (tr(lang, "办理", "Act")) }
+                @for action in &actions {
+                    form.action method="post" action=(format!("/console/orders/{}", o.id)) {
+                        input type="hidden" name="csrf" value=(user.csrf);
+                        input type="hidden" name="mid" value=(Uuid::now_v7());
+                        input type="hidden" name="action" value=(action.code());
+                        @match action {
+                            OrderAction::Dispatch => {
+                                select name="assignee" {
+                                    option value="" { (tr(lang, "本网格党员均可接单", "Open to the grid's party members")) }
+                                    @for m in &members { option value=(m.id) { (m.name) } }
+                                }
+                            }
+                            OrderAction::Confirm => {
+                                select name="satisfaction" required {
+                                    option value="" { (tr(lang, "群众评价", "The resident's feedback")) }
+                                    @for code in Vocabulary::Satisfaction.codes() { option value=(code) { (word(lang, Vocabulary::Satisfaction, code)) } }
+                                }
+                            }
+                            _ => {}
+                        }
+                        input type="text" name="note" maxlength="2000" required[*action == OrderAction::Comment || *action == OrderAction::Cancel] placeholder=(tr(lang, "说明", "Note"));
+                        button class=(if *action == OrderAction::Dispatch { "primary" } else { "" }) type="submit" { (word(lang, Vocabulary::OrderAction, action.code())) }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// `POST /console/orders/{id}`: one `order.event`.
+async fn order_act(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let (Some(mid), Some(action)) = (
+        posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()),
+        posted.get("action").and_then(OrderAction::from_code),
+    ) else {
+        return refused(
+            lang,
+            ApiError::BadRequest("the form lacks its action".into()),
+        );
+    };
+    let mut data = json!({
+        "event_id": Uuid::now_v7(), "order_id": id, "action": action.code(),
+        "note": posted.get("note").unwrap_or(""),
+    });
+    if let Some(a) = posted.get("assignee").and_then(|v| v.parse::<Uuid>().ok()) {
+        data["assignee_id"] = json!(a);
+    }
+    if let Some(s) = posted.get("satisfaction") {
+        data["satisfaction"] = json!(s);
+    }
+    match push(&state, &user, mid, "order.event", data).await {
+        Ok(o) => o.redirect(&format!("/console/orders/{id}")),
+        Err(e) => refused(lang, e),
+    }
+}
+
+/// `GET /console/orders/new`: a resident's request taken by phone or at the desk.
+async fn new_order(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let names = match read_with(&*state.store, move |tx| office::Names::load(tx, &p)).await {
+        Ok(n) => n,
+        Err(e) => return refused(lang, e.into()),
+    };
+    layout(&user, tr(lang, "登记群众诉求", "Record a request"), "orders").render(html! {
+        p.crumbs { a href="/console/orders" { (tr(lang, "群众点单", "Requests")) } " › " (tr(lang, "登记", "New")) }
+        (notice(lang, &q))
+        section.card {
+            h1 { (tr(lang, "登记群众诉求", "Record a request")) }
+            form.stack method="post" action="/console/orders/new" {
+                input type="hidden" name="csrf" value=(user.csrf);
+                input type="hidden" name="mid" value=(Uuid::now_v7());
+                label { (tr(lang, "网格", "Grid"))
+                    select name="grid" required { @for (id, name) in &names.grids { option value=(id) { (name) } } } }
+                label { (tr(lang, "类型", "Kind"))
+                    select name="kind" required { @for code in Vocabulary::OrderKind.codes() { option value=(code) { (word(lang, Vocabulary::OrderKind, code)) } } } }
+                label { (tr(lang, "渠道", "Taken"))
+                    select name="source" required {
+                        option value="phone" { (word(lang, Vocabulary::OrderSource, "phone")) }
+                        option value="desk" { (word(lang, Vocabulary::OrderSource, "desk")) }
+                    } }
+                label { (tr(lang, "点单人", "Requester")) input type="text" name="requester" required maxlength="50"; }
+                label { (tr(lang, "事项", "Request")) input type="text" name="title" required maxlength="100"; }
+                label { (tr(lang, "说明", "Details")) textarea name="description" maxlength="2000" rows="4" {} }
+                button.primary type="submit" { (tr(lang, "登记", "Record")) }
+            }
+        }
+    })
+}
+
+/// `POST /console/orders/new`: one `order.create`.
+async fn create_order(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let (Some(mid), Some(grid)) = (
+        posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()),
+        posted.get("grid").and_then(|v| v.parse::<Uuid>().ok()),
+    ) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(tr(lang, "请选择网格。", "Choose a grid.").into()),
+        );
+    };
+    // The order is named by the form's mutation id: a second click finds the same order.
+    let order_id = mid;
+    let data = json!({
+        "order_id": order_id, "grid_id": grid,
+        "kind": posted.get("kind").unwrap_or(""), "source": posted.get("source").unwrap_or(""),
+        "title": posted.get("title").unwrap_or(""), "description": posted.get("description").unwrap_or(""),
+        "requester": posted.get("requester").unwrap_or(""),
+    });
+    match push(&state, &user, mid, "order.create", data).await {
+        Ok(Outcome::Done) => Outcome::Done.redirect(&format!("/console/orders/{order_id}")),
+        Ok(o) => o.redirect("/console/orders/new"),
+        Err(e) => refused(lang, e),
+    }
+}

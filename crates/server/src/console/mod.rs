@@ -1,0 +1,389 @@
+//! The office console at `/console/`: the community office's and the grid leaders' half of the
+//! loop — the dispatch board, one issue or request with its timeline and actions, statistics
+//! with charts, the ledgers, people and devices.
+//!
+//! **Why server-rendered HTML.** An office PC on a closed network runs whatever browser it was
+//! given, often years old, and nothing may load from outside the server. Pages rendered here
+//! (maud: templates checked at compile time, every value escaped) work in any browser with no
+//! build step, no framework to ship and nothing to fetch; every action is an HTML form that
+//! works without JavaScript. The one stylesheet is compiled into the binary. The console holds
+//! no rules of its own: its lists are [`crate::store::office`]'s, and every change it makes to a
+//! record is a mutation pushed through [`crate::apply`], exactly as a phone's.
+//!
+//! **Sessions.** Signing in runs the same credential check and login limiter as the phones
+//! ([`crate::api::session`]); the session token lives in a cookie that is `HttpOnly` (no script
+//! reads it), `SameSite=Strict` (no other site's page sends it), scoped to `/console` and gone
+//! after [`SESSION_HOURS`]. Every form carries a CSRF token derived from the session token, so
+//! a forged form from elsewhere fails even where SameSite is not honoured. Signing out revokes
+//! the session in the database.
+
+mod board;
+mod page;
+mod reports;
+
+use crate::api::AppState;
+use crate::api::session::check_credentials;
+use crate::auth;
+use crate::error::ApiError;
+use crate::store::{Principal, SessionLookup, sessions::Start};
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use gridmate_model::words::Lang;
+use page::{Layout, tr};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+
+/// An office session lasts a working day.
+pub const SESSION_HOURS: i64 = 10;
+const SESSION_COOKIE: &str = "gm_session";
+const LANG_COOKIE: &str = "gm_lang";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { Redirect::to("/console/") }))
+        .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/board") }),
+        )
+        .route("/console/login", get(login_page).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console/lang", post(set_lang))
+        .route("/console/console.css", get(stylesheet))
+        .route("/console/photos/{sha}", get(photo))
+        .merge(board::routes())
+        .merge(reports::routes())
+}
+
+/// A signed-in office user, as the console sees them.
+pub struct ConsoleUser {
+    pub principal: Principal,
+    /// Derived from the session token: what every form must send back.
+    pub csrf: String,
+    pub lang: Lang,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    match cookie(headers, LANG_COOKIE) {
+        Some("en") => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+fn csrf_of(token: &str) -> String {
+    gridmate_model::hex::encode(&Sha256::digest(format!("gridmate-console-csrf:{token}")))[..32]
+        .to_string()
+}
+
+/// Where a request without a usable session goes.
+pub enum NotSignedIn {
+    Login,
+    Forbidden(Lang),
+    Failed(ApiError),
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            NotSignedIn::Login => Redirect::to("/console/login").into_response(),
+            NotSignedIn::Forbidden(lang) => page::message(
+                lang,
+                StatusCode::FORBIDDEN,
+                tr(
+                    lang,
+                    "控制台供网格长、社区和街道使用；你的账号请使用手机应用。",
+                    "The console is for grid leaders, the community office and the street; use the phone app with this account.",
+                ),
+            ),
+            NotSignedIn::Failed(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(&parts.headers);
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(NotSignedIn::Login)?;
+        match state
+            .store
+            .session(auth::token_hash(token))
+            .await
+            .map_err(|e| NotSignedIn::Failed(e.into()))?
+        {
+            SessionLookup::Valid(p) if p.works_in_office() => Ok(ConsoleUser {
+                csrf: csrf_of(token),
+                principal: p,
+                lang,
+            }),
+            SessionLookup::Valid(_) => Err(NotSignedIn::Forbidden(lang)),
+            _ => Err(NotSignedIn::Login),
+        }
+    }
+}
+
+/// A form whose CSRF token is missing or not the session's: refused, nothing done.
+pub struct Forged(Lang);
+
+impl IntoResponse for Forged {
+    fn into_response(self) -> Response {
+        page::message(
+            self.0,
+            StatusCode::FORBIDDEN,
+            tr(
+                self.0,
+                "表单已过期或来源不明，请返回刷新后重试。",
+                "This form expired or did not come from the console; go back, reload and try again.",
+            ),
+        )
+    }
+}
+
+/// A posted form: its fields in order (a field may repeat, as checkboxes do), after its CSRF
+/// token was checked against the session's.
+pub struct Posted(pub Vec<(String, String)>);
+
+impl Posted {
+    pub fn check(
+        user: &ConsoleUser,
+        Form(fields): Form<Vec<(String, String)>>,
+    ) -> Result<Posted, Forged> {
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str());
+        if sent != Some(user.csrf.as_str()) {
+            return Err(Forged(user.lang));
+        }
+        Ok(Posted(fields))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+    }
+}
+
+async fn login_page(headers: HeaderMap) -> Response {
+    page::login(lang_of(&headers), None, "")
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let field = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (phone, password) = (field("phone"), field("password"));
+    if phone.len() > 32 || password.len() > 256 {
+        return page::login(
+            lang,
+            Some(tr(
+                lang,
+                "手机号或密码过长。",
+                "Phone or password too long.",
+            )),
+            &phone,
+        );
+    }
+    let user = match check_credentials(&state, &phone, &password, addr.ip()).await {
+        Ok(u) => u,
+        Err(ApiError::RateLimited { retry_after_s }) => {
+            let msg = match lang {
+                Lang::Zh => format!("登录失败次数过多，请 {retry_after_s} 秒后再试。"),
+                Lang::En => format!("Too many failed sign-ins; try again in {retry_after_s} s."),
+            };
+            return page::login_status(lang, StatusCode::TOO_MANY_REQUESTS, &msg, &phone);
+        }
+        Err(ApiError::Unauthorized { .. }) => {
+            return page::login_status(
+                lang,
+                StatusCode::UNAUTHORIZED,
+                tr(
+                    lang,
+                    "手机号或密码不对。",
+                    "Wrong phone number or password.",
+                ),
+                &phone,
+            );
+        }
+        Err(e) => return e.into_response(),
+    };
+    let (token, hash) = auth::new_token();
+    if let Err(e) = state
+        .store
+        .start_session(Start {
+            user_id: user.id,
+            token_hash: hash,
+            device_id: "console".into(),
+            device_name: page::device_name(&headers),
+            ttl: chrono::Duration::hours(SESSION_HOURS),
+        })
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
+    tracing::info!(user = %user.id, "console login");
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}",
+        SESSION_HOURS * 3600
+    );
+    let mut response = Redirect::to("/console/board").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(r) = Posted::check(&user, form) {
+        return r.into_response();
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.store.revoke_session(auth::token_hash(token)).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    let mut response = Redirect::to("/console/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "gm_session=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    response
+}
+
+/// The language switch: a cookie the pages read (no session needed; the login page has it too).
+async fn set_lang(headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let lang = if form.iter().any(|(k, v)| k == "lang" && v == "en") {
+        "en"
+    } else {
+        "zh"
+    };
+    // Back where the switch was pressed, if that was a console page.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("/console/").map(|i| r[i..].to_string()))
+        .filter(|p| !p.contains("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/console/board".into());
+    let mut response = Redirect::to(&back).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={lang}; Path=/console; SameSite=Strict; Max-Age=31536000"
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        include_str!("console.css"),
+    )
+        .into_response()
+}
+
+/// A photo of a record in the user's scope, for the console's pages and the ledgers' links.
+async fn photo(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    axum::extract::Path(sha): axum::extract::Path<String>,
+) -> Response {
+    crate::api::blobs::serve_blob(&state, user.principal, &sha)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The layout every signed-in page shares.
+pub fn layout<'a>(user: &'a ConsoleUser, title: &'a str, active: &'static str) -> Layout<'a> {
+    Layout {
+        lang: user.lang,
+        title,
+        active,
+        user: Some((user.principal.name.as_str(), user.csrf.as_str())),
+    }
+}
+
+/// The error page for a refused console request.
+pub fn refused(lang: Lang, e: ApiError) -> Response {
+    let (status, text) = match &e {
+        ApiError::Unprocessable { message, .. } | ApiError::BadRequest(message) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, message.clone())
+        }
+        ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+        ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+        _ => return e.into_response(),
+    };
+    page::message(lang, status, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("xgm_session=bad; gm_session=good; gm_lang=en"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("good"));
+        assert_eq!(lang_of(&h), Lang::En);
+        assert_eq!(lang_of(&HeaderMap::new()), Lang::Zh);
+    }
+
+    #[test]
+    fn the_csrf_token_depends_on_the_session_and_reveals_nothing_of_it() {
+        let a = csrf_of("token-a");
+        assert_eq!(a, csrf_of("token-a"));
+        assert_ne!(a, csrf_of("token-b"));
+        assert!(!a.contains("token"));
+        assert_eq!(a.len(), 32);
+    }
+}

@@ -1,0 +1,222 @@
+//! The console's frame: the page layout and navigation, the sign-in page, message pages, and the
+//! small pieces every page prints (times in Beijing time, status badges, words for codes).
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use gridmate_model::words::{Lang, Vocabulary};
+use maud::{DOCTYPE, Markup, html};
+
+/// The zh-CN or English text.
+pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+pub fn word(lang: Lang, v: Vocabulary, code: &str) -> &str {
+    v.word(code, lang)
+}
+
+/// A time as the office reads it: Beijing time, to the minute.
+pub fn when(t: DateTime<Utc>) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn when_ms(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms).map_or_else(String::new, when)
+}
+
+/// A short name for the browser a session was opened from (shown in the devices list).
+pub fn device_name(headers: &HeaderMap) -> String {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let browser = ["Edg", "Chrome", "Firefox", "Safari"]
+        .into_iter()
+        .find(|b| agent.contains(b))
+        .unwrap_or("browser");
+    format!("console ({browser})")
+}
+
+/// The frame of a signed-in page.
+pub struct Layout<'a> {
+    pub lang: Lang,
+    pub title: &'a str,
+    /// Which navigation entry is lit.
+    pub active: &'static str,
+    /// The user's name and the CSRF token for the sign-out form.
+    pub user: Option<(&'a str, &'a str)>,
+}
+
+impl Layout<'_> {
+    pub fn render(&self, body: Markup) -> Response {
+        self.render_status(StatusCode::OK, body)
+    }
+
+    pub fn render_status(&self, status: StatusCode, body: Markup) -> Response {
+        let l = self.lang;
+        let nav = [
+            (
+                "board",
+                "/console/board",
+                tr(l, "问题调度", "Dispatch board"),
+            ),
+            ("orders", "/console/orders", tr(l, "群众点单", "Requests")),
+            ("stats", "/console/stats", tr(l, "统计", "Statistics")),
+            ("ledgers", "/console/ledgers", tr(l, "台账导出", "Ledgers")),
+            ("people", "/console/people", tr(l, "人员与设备", "People")),
+        ];
+        let markup = html! {
+            (DOCTYPE)
+            html lang=(l.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " · " (tr(l, "网格通 社区工作台", "Gridmate office")) }
+                    link rel="stylesheet" href="/console/console.css";
+                }
+                body {
+                    header.top {
+                        span.brand { (tr(l, "网格通 · 社区工作台", "Gridmate · Office")) }
+                        @if self.user.is_some() {
+                            nav {
+                                @for (key, href, label) in nav {
+                                    a href=(href) class=[(key == self.active).then_some("on")] { (label) }
+                                }
+                            }
+                        }
+                        div.me {
+                            form.inline method="post" action="/console/lang" {
+                                @if l == Lang::Zh {
+                                    button.link name="lang" value="en" { "English" }
+                                } @else {
+                                    button.link name="lang" value="zh" { "中文" }
+                                }
+                            }
+                            @if let Some((name, csrf)) = self.user {
+                                span { (name) }
+                                form.inline method="post" action="/console/logout" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button.link { (tr(l, "退出", "Sign out")) }
+                                }
+                            }
+                        }
+                    }
+                    main { (body) }
+                }
+            }
+        };
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                // Pages show personal data: never cached, never framed, no outside resource.
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            [
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                ),
+                (header::X_FRAME_OPTIONS, "DENY"),
+            ],
+            markup,
+        )
+            .into_response()
+    }
+}
+
+/// A page that only says something (an error, a refusal).
+pub fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
+    Layout {
+        lang,
+        title: tr(lang, "提示", "Notice"),
+        active: "",
+        user: None,
+    }
+    .render_status(
+        status,
+        html! {
+            section.card {
+                p.notice.bad { (text) }
+                p { a href="/console/board" { (tr(lang, "返回工作台", "Back to the console")) } }
+            }
+        },
+    )
+}
+
+pub fn login(lang: Lang, error: Option<&str>, phone: &str) -> Response {
+    login_page(lang, StatusCode::OK, error, phone)
+}
+
+pub fn login_status(lang: Lang, status: StatusCode, error: &str, phone: &str) -> Response {
+    login_page(lang, status, Some(error), phone)
+}
+
+fn login_page(lang: Lang, status: StatusCode, error: Option<&str>, phone: &str) -> Response {
+    Layout {
+        lang,
+        title: tr(lang, "登录", "Sign in"),
+        active: "",
+        user: None,
+    }
+    .render_status(
+        status,
+        html! {
+            section.card.login {
+                h1 { (tr(lang, "社区工作台登录", "Sign in to the office console")) }
+                @if let Some(e) = error { p.notice.bad role="alert" { (e) } }
+                form method="post" action="/console/login" {
+                    label { (tr(lang, "手机号", "Phone number"))
+                        input type="tel" name="phone" value=(phone) autocomplete="username" required maxlength="32"; }
+                    label { (tr(lang, "密码", "Password"))
+                        input type="password" name="password" autocomplete="current-password" required maxlength="256"; }
+                    button.primary type="submit" { (tr(lang, "登录", "Sign in")) }
+                }
+            }
+        },
+    )
+}
+
+/// A status as a coloured badge: overdue red, open amber, closed grey.
+pub fn badge(lang: Lang, v: Vocabulary, code: &str, overdue: bool) -> Markup {
+    let class = if overdue {
+        "badge overdue"
+    } else if matches!(
+        code,
+        "closed" | "rejected_duplicate" | "confirmed" | "cancelled"
+    ) {
+        "badge done"
+    } else {
+        "badge open"
+    };
+    html! {
+        span class=(class) { (word(lang, v, code)) }
+        @if overdue { " " span.badge.overdue { (tr(lang, "超期", "Overdue")) } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_escapes_what_users_typed() {
+        let hostile = "<script>alert(1)</script>\"'";
+        let out = html! { p title=(hostile) { (hostile) } }.into_string();
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(out.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn times_are_beijing_time() {
+        let t = DateTime::parse_from_rfc3339("2026-11-30T16:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(when(t), "2026-12-01 00:30");
+    }
+}

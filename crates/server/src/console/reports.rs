@@ -1,0 +1,441 @@
+//! Statistics (with charts drawn here as SVG: nothing loads from outside the server), the
+//! ledgers (台账) to download, and the people of the office's grids with their devices and the
+//! audit log.
+
+use super::page::{tr, when_ms, word};
+use super::{ConsoleUser, Posted, layout, refused};
+use crate::api::AppState;
+use crate::api::office::{
+    Params, base_url, ledger_file, ledger_name, ledger_response, reset_password_of,
+    revoke_device_of,
+};
+use crate::error::ApiError;
+use crate::ledger::LedgerKind;
+use crate::store::office::{self, Figures, Stats};
+use crate::store::{DeviceRow, read_with};
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{Duration, FixedOffset, Utc};
+use gridmate_model::Role;
+use gridmate_model::words::{Lang, Vocabulary};
+use maud::{Markup, html};
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/stats", get(stats))
+        .route("/console/ledgers", get(ledgers))
+        .route("/console/export/{file}", get(export))
+        .route("/console/people", get(people))
+        .route("/console/people/{id}", get(person))
+        .route("/console/people/{id}/password", post(password))
+        .route("/console/people/{id}/revoke", post(revoke))
+}
+
+fn period_form(lang: Lang, q: &Params, action: &str, names: &office::Names) -> Markup {
+    let grid = q.uuid("grid").ok().flatten();
+    html! {
+        form.filters method="get" action=(action) {
+            label { (tr(lang, "从", "From")) input type="date" name="from" value=[q.text("from")]; }
+            label { (tr(lang, "到", "To")) input type="date" name="to" value=[q.text("to")]; }
+            select name="grid" {
+                option value="" { (tr(lang, "全部网格", "All grids")) }
+                @for (id, name) in &names.grids { option value=(id) selected[grid == Some(*id)] { (name) } }
+            }
+            button type="submit" { (tr(lang, "查看", "Show")) }
+        }
+    }
+}
+
+/// A horizontal bar chart: one labelled bar per row, scaled to the largest.
+fn bars(rows: &[(String, f64, bool)], unit: &str) -> Markup {
+    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
+    let (label_w, bar_w, row_h) = (150.0, 360.0, 24.0);
+    let height = row_h * rows.len() as f64 + 4.0;
+    html! {
+        svg.chart xmlns="http://www.w3.org/2000/svg" width=(label_w + bar_w + 80.0) height=(height) role="img" {
+            @for (i, (label, value, alarm)) in rows.iter().enumerate() {
+                @let y = i as f64 * row_h;
+                text x=(label_w - 6.0) y=(y + 16.0) text-anchor="end" { (label) }
+                rect x=(label_w) y=(y + 4.0) width=(bar_w * value / max) height=(row_h - 8.0)
+                    class=(if *alarm { "bar alarm" } else { "bar" }) {}
+                text x=(label_w + bar_w * value / max + 6.0) y=(y + 16.0) { (format_number(*value)) (unit) }
+            }
+        }
+    }
+}
+
+fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "—".into()
+    } else {
+        format!("{:.0}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// `GET /console/stats`: the period's figures per grid and per person, with charts.
+async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let (period, grid) = match (q.period(), q.uuid("grid")) {
+        (Ok(p), Ok(g)) => (p, g),
+        (Err(e), _) | (_, Err(e)) => return refused(lang, e),
+    };
+    let p = user.principal.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        Ok((
+            office::Names::load(tx, &p)?,
+            office::stats(tx, &p, grid, period, Utc::now())?,
+        ))
+    })
+    .await;
+    let (names, s): (office::Names, Stats) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let t = &s.total;
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    let shown = format!(
+        "{} – {}",
+        s.period.from.with_timezone(&cst).format("%Y-%m-%d"),
+        (s.period.to - Duration::days(1))
+            .with_timezone(&cst)
+            .format("%Y-%m-%d")
+    );
+    let coverage: Vec<(String, f64, bool)> = s
+        .grids
+        .iter()
+        .map(|g| {
+            let pct = if g.figures.households == 0 {
+                0.0
+            } else {
+                g.figures.visited as f64 * 100.0 / g.figures.households as f64
+            };
+            (
+                g.grid_name.clone(),
+                pct.round(),
+                g.figures.vulnerable_overdue > 0,
+            )
+        })
+        .collect();
+    let categories: Vec<(String, f64, bool)> = t
+        .issues_by_category
+        .iter()
+        .map(|(c, n)| {
+            (
+                word(lang, Vocabulary::IssueCategory, c).to_string(),
+                *n as f64,
+                c == "fire_safety",
+            )
+        })
+        .collect();
+    layout(&user, tr(lang, "统计", "Statistics"), "stats").render(html! {
+        h1 { (tr(lang, "统计", "Statistics")) " " small { (shown) } }
+        (period_form(lang, &q, "/console/stats", &names))
+        section.tiles {
+            (tile(tr(lang, "住户", "Households"), t.households.to_string(), None))
+            (tile(tr(lang, "本期走访覆盖", "Visited this period"), percent(t.visited, t.households), Some(format!("{} / {}", t.visited, t.households))))
+            (tile(tr(lang, "重点户走访超期", "Vulnerable, visit overdue"), t.vulnerable_overdue.to_string(), None))
+            (tile(tr(lang, "新上报问题", "Issues reported"), t.issues_reported.to_string(), Some(format!("{} {}", tr(lang, "销号", "closed"), t.issues_closed))))
+            (tile(tr(lang, "未办结 / 超期", "Open / overdue"), format!("{} / {}", t.issues_open, t.issues_overdue), None))
+            (tile(tr(lang, "群众点单", "Requests"), t.orders.to_string(), Some(satisfaction_line(lang, t))))
+            (tile(tr(lang, "党员服务时长", "Service hours"), format_number(t.service_hours), Some(format!("{} {}", t.checkins, tr(lang, "次报到", "check-ins")))))
+            (tile(tr(lang, "一键响应到场率", "Call-up attendance"), percent(t.callup_arrived, t.callup_called), Some(format!("{} {} · {} {}", t.callups, tr(lang, "次", "call-ups"), t.callup_coming, tr(lang, "人响应", "answered coming")))))
+        }
+        section.card {
+            h2 { (tr(lang, "各网格走访覆盖率", "Visit coverage by grid")) }
+            p.hint { (tr(lang, "红色：有重点户走访超期。", "Red: vulnerable households overdue for a visit.")) }
+            (bars(&coverage, "%"))
+        }
+        @if !categories.is_empty() {
+            section.card {
+                h2 { (tr(lang, "问题类别", "Issues by category")) }
+                (bars(&categories, ""))
+            }
+        }
+        section.card {
+            h2 { (tr(lang, "各网格", "By grid")) }
+            table.list {
+                thead { tr {
+                    th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "住户", "Households")) } th { (tr(lang, "已走访", "Visited")) }
+                    th { (tr(lang, "重点户超期", "Vulnerable overdue")) } th { (tr(lang, "新问题", "Reported")) } th { (tr(lang, "未办结", "Open")) }
+                    th { (tr(lang, "超期", "Overdue")) } th { (tr(lang, "点单", "Requests")) } th { (tr(lang, "服务时长", "Service h")) } th { (tr(lang, "报到", "Check-ins")) }
+                } }
+                tbody { @for g in &s.grids {
+                    tr {
+                        td { (g.grid_name) } td { (g.figures.households) } td { (g.figures.visited) " (" (percent(g.figures.visited, g.figures.households)) ")" }
+                        td class=[(g.figures.vulnerable_overdue > 0).then_some("alarm")] { (g.figures.vulnerable_overdue) }
+                        td { (g.figures.issues_reported) } td { (g.figures.issues_open) }
+                        td class=[(g.figures.issues_overdue > 0).then_some("alarm")] { (g.figures.issues_overdue) }
+                        td { (g.figures.orders) } td { (format_number(g.figures.service_hours)) } td { (g.figures.checkins) }
+                    }
+                } }
+            }
+        }
+        section.card {
+            h2 { (tr(lang, "各人员", "By person")) }
+            table.list {
+                thead { tr {
+                    th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "角色", "Roles")) } th { (tr(lang, "走访", "Visits")) }
+                    th { (tr(lang, "上报问题", "Reported")) } th { (tr(lang, "办结问题", "Handled")) } th { (tr(lang, "完成点单", "Requests done")) }
+                    th { (tr(lang, "服务时长", "Service h")) } th { (tr(lang, "报到", "Check-ins")) }
+                } }
+                tbody { @for m in &s.people {
+                    tr {
+                        td { (m.name) } td { @for r in &m.roles { (word(lang, Vocabulary::Role, r)) " " } }
+                        td { (m.visits) } td { (m.issues_reported) } td { (m.issues_handled) } td { (m.orders_done) }
+                        td { (format_number(m.service_hours)) } td { (m.checkins) }
+                    }
+                } }
+            }
+        }
+    })
+}
+
+fn satisfaction_line(lang: Lang, t: &Figures) -> String {
+    let rated: u64 = t.satisfaction.values().sum();
+    let happy = t.satisfaction.get("satisfied").copied().unwrap_or(0)
+        + t.satisfaction
+            .get("basically_satisfied")
+            .copied()
+            .unwrap_or(0);
+    format!(
+        "{} {}",
+        tr(lang, "满意率", "satisfied"),
+        percent(happy, rated)
+    )
+}
+
+fn tile(label: &str, value: String, sub: Option<String>) -> Markup {
+    html! {
+        div.tile {
+            div.label { (label) }
+            div.value { (value) }
+            @if let Some(s) = sub { div.sub { (s) } }
+        }
+    }
+}
+
+/// `GET /console/ledgers`: the six ledgers of a period, as XLSX or CSV.
+async fn ledgers(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let names = match read_with(&*state.store, move |tx| office::Names::load(tx, &p)).await {
+        Ok(n) => n,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let mut query: Vec<String> = Vec::new();
+    for key in ["from", "to", "grid"] {
+        if let Some(v) = q.text(key) {
+            query.push(format!("{key}={v}"));
+        }
+    }
+    let query = query.join("&");
+    layout(&user, tr(lang, "台账导出", "Ledgers"), "ledgers").render(html! {
+        h1 { (tr(lang, "台账导出", "Ledgers")) }
+        p.hint { (tr(lang, "按时间段和网格导出，表头为中文；未选时间段时为最近 30 天。住户台账为当前全部住户。", "By period and grid, with Chinese headers; without a period, the last 30 days. The household ledger is every household as it stands.")) }
+        (period_form(lang, &q, "/console/ledgers", &names))
+        table.list {
+            tbody {
+                @for kind in LedgerKind::ALL {
+                    tr {
+                        td { (kind.title()) }
+                        td { a href=(format!("/console/export/{}.xlsx?{query}", kind.code())) { "Excel (XLSX)" } }
+                        td { a href=(format!("/console/export/{}.csv?{query}", kind.code())) { "CSV" } }
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn export(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
+    let lang = user.lang;
+    let go = async {
+        let (kind, xlsx) = ledger_name(&file)?;
+        let (period, grid) = (q.period()?, q.uuid("grid")?);
+        let f = ledger_file(
+            &state,
+            user.principal.clone(),
+            kind,
+            xlsx,
+            grid,
+            period,
+            base_url(&headers),
+        )
+        .await?;
+        Ok::<_, ApiError>(ledger_response(f, kind, xlsx, period))
+    };
+    go.await.unwrap_or_else(|e| refused(lang, e))
+}
+
+/// `GET /console/people`: everyone of the office's grids.
+async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let admin = p.has(Role::CommunityAdmin);
+    let answer = read_with(&*state.store, move |tx| {
+        let names = office::Names::load(tx, &p)?;
+        let people = office::people(tx, &p, None)?;
+        let audit = if admin {
+            office::audit(tx, 50)?
+        } else {
+            Vec::new()
+        };
+        Ok((names, people, audit))
+    })
+    .await;
+    let (names, people, audit) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    layout(&user, tr(lang, "人员与设备", "People"), "people").render(html! {
+        h1 { (tr(lang, "人员与设备", "People and devices")) }
+        (super::board::notice(lang, &q))
+        table.list {
+            thead { tr { th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "手机", "Phone")) } th { (tr(lang, "角色", "Roles")) } th { (tr(lang, "网格", "Grids")) } } }
+            tbody { @for m in &people {
+                tr {
+                    td { a href=(format!("/console/people/{}", m.id)) { (m.name) } }
+                    td { (m.phone_masked) }
+                    td { @for r in &m.roles { (word(lang, Vocabulary::Role, r)) " " } }
+                    td { @for g in &m.grids { (names.grid(*g)) " " } }
+                }
+            } }
+        }
+        @if admin {
+            section.card {
+                h2 { (tr(lang, "操作日志", "Audit log")) }
+                table.list {
+                    tbody { @for a in &audit {
+                        tr { td { (when_ms(a.at_ms)) } td { (names.person(Some(a.actor_id)).unwrap_or_default()) } td { (audit_words(lang, &a.action)) } td { (people.iter().find(|m| m.id.to_string() == a.target).map(|m| m.name.clone()).unwrap_or_else(|| a.target.clone())) } td { (a.detail) } }
+                    } }
+                }
+            }
+        }
+    })
+}
+
+fn audit_words(lang: Lang, action: &str) -> &str {
+    match action {
+        "reset_password" => tr(lang, "重置密码", "Reset a password"),
+        "revoke_device" => tr(lang, "注销设备", "Signed a device out"),
+        other => other,
+    }
+}
+
+/// `GET /console/people/{id}`: one person's devices; the community office may sign one out or
+/// set a new password.
+async fn person(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    q: Params,
+) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        let who = office::people(tx, &p, None)?
+            .into_iter()
+            .find(|m| m.id == id);
+        Ok((who, office::devices(tx, &p, id)?))
+    })
+    .await;
+    let (who, devices): (Option<office::Person>, Option<Vec<DeviceRow>>) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let (Some(who), Some(devices)) = (who, devices) else {
+        return refused(
+            lang,
+            ApiError::NotFound(tr(lang, "不是你网格的人员。", "Not one of your people.").into()),
+        );
+    };
+    let admin = user.principal.has(Role::CommunityAdmin);
+    let now = Utc::now().timestamp_millis();
+    let name = who.name.clone();
+    layout(&user, &name, "people").render(html! {
+        p.crumbs { a href="/console/people" { (tr(lang, "人员与设备", "People")) } " › " (who.name) }
+        (super::board::notice(lang, &q))
+        section.card {
+            h1 { (who.name) " " small { (who.phone_masked) } }
+            h2 { (tr(lang, "登录设备", "Devices")) }
+            table.list {
+                tbody { @for d in &devices {
+                    tr {
+                        td { (d.device_name) } td { (when_ms(d.signed_in_at_ms)) }
+                        td { @if d.revoked_at_ms.is_some() { (tr(lang, "已注销", "Signed out")) } @else if d.expires_at_ms < now { (tr(lang, "已过期", "Expired")) } @else { (tr(lang, "在用", "Active")) } }
+                        td { @if admin && d.revoked_at_ms.is_none() && d.expires_at_ms >= now {
+                            form.inline method="post" action=(format!("/console/people/{}/revoke", who.id)) {
+                                input type="hidden" name="csrf" value=(user.csrf);
+                                input type="hidden" name="device" value=(d.device_id);
+                                button type="submit" { (tr(lang, "注销此设备", "Sign this device out")) }
+                            }
+                        } }
+                    }
+                } }
+            }
+        }
+        @if admin {
+            section.card {
+                h2 { (tr(lang, "重置密码", "Set a new password")) }
+                form.stack method="post" action=(format!("/console/people/{}/password", who.id)) {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    label { (tr(lang, "新密码（至少 8 位）", "New password (8 characters or more)"))
+                        input type="password" name="password" minlength="8" maxlength="256" required autocomplete="new-password"; }
+                    button.primary type="submit" { (tr(lang, "保存", "Save")) }
+                }
+            }
+        }
+    })
+}
+
+async fn password(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let pw = posted.get("password").unwrap_or("").to_string();
+    match reset_password_of(&state, user.principal.clone(), id, pw).await {
+        Ok(()) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
+        Err(e) => refused(user.lang, e),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<Uuid>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let device = posted.get("device").unwrap_or("").to_string();
+    match revoke_device_of(&state, user.principal.clone(), id, device).await {
+        Ok(_) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
+        Err(e) => refused(user.lang, e),
+    }
+}

@@ -1,0 +1,858 @@
+//! What the office reads: the dispatch board's lists, one issue or order with its timeline, the
+//! people of the community, and the statistics of a period — always within the caller's grids
+//! (a grid leader's grids, the community office's community, the street's communities).
+//!
+//! The office never writes here. Its actions are mutations pushed through [`crate::apply`] like
+//! any phone's (one write path, PROTOCOL.md "v1 additions"); people and devices change through
+//! [`super::admin`].
+//!
+//! Records are read per entity and grid set ([`ReadTx::live_in_grids`]) and filtered here, in
+//! Rust, so that both backends serve the same rules with one simple query. Derived facts —
+//! *overdue*, *visited this period*, *vulnerable and overdue for a visit* — are computed at read
+//! time and never stored.
+
+use super::{AssignmentRow, AuditRow, DeviceRow, Principal, ReadTx, Result, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use gridmate_model::{IssueStatus, OrderStatus, Role};
+use gridmate_protocol::Entity;
+use gridmate_protocol::records::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// The most rows one page of a list gives.
+pub const MAX_PAGE: u32 = 500;
+
+fn parse<T: DeserializeOwned>(rows: Vec<String>) -> Result<Vec<T>> {
+    rows.iter()
+        .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
+}
+
+/// Every live record of one entity in these grids, typed.
+pub fn records<T: DeserializeOwned>(
+    tx: &mut dyn ReadTx,
+    entity: Entity,
+    grids: &[Uuid],
+) -> Result<Vec<T>> {
+    parse(tx.live_in_grids(entity, grids)?)
+}
+
+/// The grids a request may look at: the caller's, or the one it names if it is among them.
+pub fn grids_for(p: &Principal, grid: Option<Uuid>) -> Result<Vec<Uuid>> {
+    match grid {
+        None => Ok(p.grids.clone()),
+        Some(g) if p.grids.contains(&g) => Ok(vec![g]),
+        Some(_) => Err(StoreError::Invalid("that grid is not yours".into())),
+    }
+}
+
+/// Names the office shows instead of ids: grids, people, departments.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Names {
+    pub grids: BTreeMap<Uuid, String>,
+    pub people: HashMap<Uuid, String>,
+    pub departments: BTreeMap<Uuid, String>,
+}
+
+impl Names {
+    pub fn load(tx: &mut dyn ReadTx, p: &Principal) -> Result<Names> {
+        let grids: Vec<GridRecord> = records(tx, Entity::Grid, &p.grids)?;
+        let departments: Vec<DepartmentRecord> =
+            records(tx, Entity::Department, &[super::scope::SHARED])?;
+        Ok(Names {
+            grids: grids.into_iter().map(|g| (g.id, g.name)).collect(),
+            people: tx
+                .people()?
+                .into_iter()
+                .map(|(u, _)| (u.id, u.name))
+                .collect(),
+            departments: departments.into_iter().map(|d| (d.id, d.name)).collect(),
+        })
+    }
+
+    pub fn person(&self, id: Option<Uuid>) -> Option<String> {
+        id.and_then(|i| self.people.get(&i).cloned())
+    }
+
+    pub fn grid(&self, id: Uuid) -> String {
+        self.grids.get(&id).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+pub struct Paging {
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Paging {
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Page<T> {
+    /// How many match the filter, over all pages.
+    pub total: usize,
+    pub offset: u32,
+    pub items: Vec<T>,
+}
+
+fn page<T>(all: Vec<T>, paging: Paging) -> Result<Page<T>> {
+    if paging.limit == 0 || paging.limit > MAX_PAGE {
+        return Err(StoreError::Invalid(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let total = all.len();
+    Ok(Page {
+        total,
+        offset: paging.offset,
+        items: all
+            .into_iter()
+            .skip(paging.offset as usize)
+            .take(paging.limit as usize)
+            .collect(),
+    })
+}
+
+/// What the dispatch board filters issues by; every field optional.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct IssueFilter {
+    pub grid: Option<Uuid>,
+    pub category: Option<String>,
+    /// A status code, or `open` for every status still on someone's list.
+    pub status: Option<String>,
+    pub source: Option<String>,
+    #[serde(default)]
+    pub overdue: bool,
+    #[serde(default)]
+    pub unassigned: bool,
+    /// Words in the title, description or the issue id's start.
+    pub q: Option<String>,
+}
+
+/// An issue as the board lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueRow {
+    #[serde(flatten)]
+    pub issue: IssueRecord,
+    pub overdue: bool,
+    pub grid_name: String,
+    pub reporter_name: Option<String>,
+    pub assignee_name: Option<String>,
+    pub department_name: Option<String>,
+}
+
+fn issue_open(status: &str) -> bool {
+    IssueStatus::from_code(status).is_some_and(IssueStatus::is_open)
+}
+
+fn order_open(status: &str) -> bool {
+    OrderStatus::from_code(status).is_some_and(OrderStatus::is_open)
+}
+
+fn issue_overdue(i: &IssueRecord, now: DateTime<Utc>) -> bool {
+    issue_open(&i.status) && i.due_at.is_some_and(|d| d < now)
+}
+
+fn order_overdue(o: &OrderRecord, now: DateTime<Utc>) -> bool {
+    order_open(&o.status) && o.due_at < now
+}
+
+fn matches_words(q: &Option<String>, fields: &[&str]) -> bool {
+    match q.as_deref().map(str::trim) {
+        None | Some("") => true,
+        Some(q) => fields.iter().any(|f| f.contains(q)),
+    }
+}
+
+fn check_code(value: &Option<String>, known: impl Fn(&str) -> bool, what: &str) -> Result<()> {
+    match value.as_deref() {
+        Some(v) if !v.is_empty() && !known(v) => {
+            Err(StoreError::Invalid(format!("unknown {what} {v:?}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn same(filter: &Option<String>, value: &str) -> bool {
+    filter.as_deref().is_none_or(|f| f.is_empty() || f == value)
+}
+
+pub fn issues(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    f: &IssueFilter,
+    paging: Paging,
+    now: DateTime<Utc>,
+) -> Result<Page<IssueRow>> {
+    use gridmate_model::{IssueCategory, IssueSource};
+    check_code(
+        &f.category,
+        |c| IssueCategory::from_code(c).is_some(),
+        "category",
+    )?;
+    check_code(
+        &f.status,
+        |c| c == "open" || IssueStatus::from_code(c).is_some(),
+        "status",
+    )?;
+    check_code(&f.source, |c| IssueSource::from_code(c).is_some(), "source")?;
+    let grids = grids_for(p, f.grid)?;
+    let names = Names::load(tx, p)?;
+    let mut all: Vec<IssueRecord> = records(tx, Entity::Issue, &grids)?;
+    all.retain(|i| {
+        same(&f.category, &i.category)
+            && match f.status.as_deref() {
+                Some("open") => issue_open(&i.status),
+                other => same(&other.map(str::to_string), &i.status),
+            }
+            && same(&f.source, &i.source)
+            && (!f.overdue || issue_overdue(i, now))
+            && (!f.unassigned || (i.assignee_id.is_none() && issue_open(&i.status)))
+            && matches_words(&f.q, &[&i.title, &i.description, &i.id.to_string()])
+    });
+    // Overdue first, then the soonest due, then the newest.
+    all.sort_by(|a, b| {
+        issue_overdue(b, now)
+            .cmp(&issue_overdue(a, now))
+            .then(
+                a.due_at
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                    .cmp(&b.due_at.unwrap_or(DateTime::<Utc>::MAX_UTC)),
+            )
+            .then(b.reported_at.cmp(&a.reported_at))
+    });
+    let rows = all.into_iter().map(|i| issue_row(i, &names, now)).collect();
+    page(rows, paging)
+}
+
+fn issue_row(i: IssueRecord, names: &Names, now: DateTime<Utc>) -> IssueRow {
+    IssueRow {
+        overdue: issue_overdue(&i, now),
+        grid_name: names.grid(i.grid_id),
+        reporter_name: names.person(Some(i.reported_by)),
+        assignee_name: names.person(i.assignee_id),
+        department_name: i
+            .department_id
+            .and_then(|d| names.departments.get(&d).cloned()),
+        issue: i,
+    }
+}
+
+/// One issue in full: the row, its timeline, and the open issues near it (the candidates when
+/// the office rules it a duplicate).
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueDetail {
+    pub issue: IssueRow,
+    pub events: Vec<IssueEventRow>,
+    pub nearby: Vec<IssueRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueEventRow {
+    #[serde(flatten)]
+    pub event: IssueEventRecord,
+    pub actor_name: Option<String>,
+}
+
+/// Issues this close, or in the same building, are offered as what this one may duplicate.
+pub const NEARBY_M: f64 = 300.0;
+
+pub fn issue(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<IssueDetail>> {
+    let Some(stored) = tx.record(Entity::Issue, id)? else {
+        return Ok(None);
+    };
+    if stored.deleted || !stored.grid_id.is_some_and(|g| p.grids.contains(&g)) {
+        return Ok(None);
+    }
+    let issue: IssueRecord =
+        serde_json::from_value(stored.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let names = Names::load(tx, p)?;
+    let grid = [issue.grid_id];
+    let mut events: Vec<IssueEventRecord> = records(tx, Entity::IssueEvent, &grid)?;
+    events.retain(|e| e.issue_id == id);
+    events.sort_by_key(|e| e.at);
+    let mut nearby: Vec<IssueRecord> = records(tx, Entity::Issue, &grid)?;
+    nearby.retain(|o| {
+        o.id != id
+            && issue_open(&o.status)
+            && ((o.building_id.is_some() && o.building_id == issue.building_id)
+                || match (o.location, issue.location) {
+                    (Some(a), Some(b)) => {
+                        gridmate_model::geo_rules::haversine_m(a.lat, a.lon, b.lat, b.lon)
+                            <= NEARBY_M
+                    }
+                    _ => false,
+                })
+    });
+    nearby.sort_by_key(|o| std::cmp::Reverse(o.reported_at));
+    nearby.truncate(20);
+    Ok(Some(IssueDetail {
+        events: events
+            .into_iter()
+            .map(|e| IssueEventRow {
+                actor_name: names.person(Some(e.actor_id)),
+                event: e,
+            })
+            .collect(),
+        nearby: nearby
+            .into_iter()
+            .map(|o| issue_row(o, &names, now))
+            .collect(),
+        issue: issue_row(issue, &names, now),
+    }))
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct OrderFilter {
+    pub grid: Option<Uuid>,
+    pub kind: Option<String>,
+    /// A status code, or `open`.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub overdue: bool,
+    /// Posted and sent to nobody yet.
+    #[serde(default)]
+    pub unassigned: bool,
+    pub q: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderRow {
+    #[serde(flatten)]
+    pub order: OrderRecord,
+    pub overdue: bool,
+    pub grid_name: String,
+    pub assignee_name: Option<String>,
+    pub taker_name: Option<String>,
+}
+
+pub fn orders(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    f: &OrderFilter,
+    paging: Paging,
+    now: DateTime<Utc>,
+) -> Result<Page<OrderRow>> {
+    use gridmate_model::OrderKind;
+    check_code(&f.kind, |c| OrderKind::from_code(c).is_some(), "kind")?;
+    check_code(
+        &f.status,
+        |c| c == "open" || OrderStatus::from_code(c).is_some(),
+        "status",
+    )?;
+    let grids = grids_for(p, f.grid)?;
+    let names = Names::load(tx, p)?;
+    let mut all: Vec<OrderRecord> = records(tx, Entity::Order, &grids)?;
+    all.retain(|o| {
+        same(&f.kind, &o.kind)
+            && match f.status.as_deref() {
+                Some("open") => order_open(&o.status),
+                other => same(&other.map(str::to_string), &o.status),
+            }
+            && (!f.overdue || order_overdue(o, now))
+            && (!f.unassigned || o.status == OrderStatus::Posted.code())
+            && matches_words(&f.q, &[&o.title, &o.description, &o.requester, &o.address])
+    });
+    all.sort_by(|a, b| {
+        order_overdue(b, now)
+            .cmp(&order_overdue(a, now))
+            .then(a.due_at.cmp(&b.due_at))
+    });
+    let rows = all.into_iter().map(|o| order_row(o, &names, now)).collect();
+    page(rows, paging)
+}
+
+fn order_row(o: OrderRecord, names: &Names, now: DateTime<Utc>) -> OrderRow {
+    OrderRow {
+        overdue: order_overdue(&o, now),
+        grid_name: names.grid(o.grid_id),
+        assignee_name: names.person(o.assignee_id),
+        taker_name: names.person(o.taker_id),
+        order: o,
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderDetail {
+    pub order: OrderRow,
+    pub events: Vec<OrderEventRecord>,
+    /// The grid's party members, to dispatch to.
+    pub members: Vec<Person>,
+}
+
+pub fn order(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<OrderDetail>> {
+    let Some(stored) = tx.record(Entity::Order, id)? else {
+        return Ok(None);
+    };
+    if stored.deleted || !stored.grid_id.is_some_and(|g| p.grids.contains(&g)) {
+        return Ok(None);
+    }
+    let order: OrderRecord =
+        serde_json::from_value(stored.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let names = Names::load(tx, p)?;
+    let mut events: Vec<OrderEventRecord> = records(tx, Entity::OrderEvent, &[order.grid_id])?;
+    events.retain(|e| e.order_id == id);
+    events.sort_by_key(|e| e.at);
+    let members = people(tx, p, Some(order.grid_id))?
+        .into_iter()
+        .filter(|m| m.roles.contains(&Role::PartyMember.code().to_string()))
+        .collect();
+    Ok(Some(OrderDetail {
+        order: order_row(order, &names, now),
+        events,
+        members,
+    }))
+}
+
+/// A person of the caller's grids, their phone masked.
+#[derive(Clone, Debug, Serialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    pub phone_masked: String,
+    pub roles: Vec<String>,
+    pub grids: Vec<Uuid>,
+    pub buildings: Vec<Uuid>,
+}
+
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
+    format!(
+        "{}{}{}",
+        head.iter().collect::<String>(),
+        "*".repeat(chars.len() - 7),
+        tail.iter().collect::<String>()
+    )
+}
+
+/// Everyone assigned to a grid the caller looks after (or to `grid` alone).
+pub fn people(tx: &mut dyn ReadTx, p: &Principal, grid: Option<Uuid>) -> Result<Vec<Person>> {
+    let grids: HashSet<Uuid> = grids_for(p, grid)?.into_iter().collect();
+    Ok(tx
+        .people()?
+        .into_iter()
+        .filter(|(_, a)| a.iter().any(|a| in_grids(a, &grids)))
+        .map(|(u, a)| Person {
+            id: u.id,
+            name: u.name,
+            phone_masked: mask_phone(&u.phone),
+            roles: u.roles.iter().map(|r| r.code().to_string()).collect(),
+            grids: a.iter().filter_map(|a| a.grid_id).collect(),
+            buildings: a.iter().filter_map(|a| a.building_id).collect(),
+        })
+        .collect())
+}
+
+fn in_grids(a: &AssignmentRow, grids: &HashSet<Uuid>) -> bool {
+    a.grid_id.is_some_and(|g| grids.contains(&g))
+}
+
+/// A person's devices, if the person is one of the caller's.
+pub fn devices(tx: &mut dyn ReadTx, p: &Principal, user: Uuid) -> Result<Option<Vec<DeviceRow>>> {
+    if !people(tx, p, None)?.iter().any(|m| m.id == user) {
+        return Ok(None);
+    }
+    tx.devices_of(user).map(Some)
+}
+
+pub fn audit(tx: &mut dyn ReadTx, limit: u32) -> Result<Vec<AuditRow>> {
+    tx.audit_log(limit.min(MAX_PAGE))
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct HouseholdFilter {
+    pub grid: Option<Uuid>,
+    pub building: Option<Uuid>,
+    /// Only households with a vulnerable tag.
+    #[serde(default)]
+    pub vulnerable: bool,
+    /// Only households whose visit is overdue by their cadence.
+    #[serde(default)]
+    pub visit_overdue: bool,
+    pub q: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HouseholdRow {
+    #[serde(flatten)]
+    pub household: HouseholdRecord,
+    pub grid_name: String,
+    pub vulnerable: bool,
+    pub visit_overdue: bool,
+}
+
+fn vulnerable(h: &HouseholdRecord) -> bool {
+    h.tags
+        .iter()
+        .any(|t| gridmate_model::HouseholdTag::from_code(t).is_some_and(|t| t.is_vulnerable()))
+}
+
+fn visit_overdue(h: &HouseholdRecord, now: DateTime<Utc>) -> bool {
+    h.last_visit_at
+        .is_none_or(|v| v + Duration::days(i64::from(h.visit_cadence_days)) < now)
+}
+
+pub fn households(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    f: &HouseholdFilter,
+    paging: Paging,
+    now: DateTime<Utc>,
+) -> Result<Page<HouseholdRow>> {
+    let grids = grids_for(p, f.grid)?;
+    let names = Names::load(tx, p)?;
+    let mut all: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
+    all.retain(|h| {
+        f.building.is_none_or(|b| h.building_id == b)
+            && (!f.vulnerable || vulnerable(h))
+            && (!f.visit_overdue || visit_overdue(h, now))
+            && matches_words(&f.q, &[&h.address, &h.head_name])
+    });
+    all.sort_by(|a, b| a.address.cmp(&b.address));
+    let rows = all
+        .into_iter()
+        .map(|h| HouseholdRow {
+            grid_name: names.grid(h.grid_id),
+            vulnerable: vulnerable(&h),
+            visit_overdue: visit_overdue(&h, now),
+            household: h,
+        })
+        .collect();
+    page(rows, paging)
+}
+
+/// A half-open period `[from, to)`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Period {
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Period> {
+        if to <= from {
+            return Err(StoreError::Invalid(
+                "the period ends before it starts".into(),
+            ));
+        }
+        if to - from > Duration::days(3660) {
+            return Err(StoreError::Invalid("a period is at most ten years".into()));
+        }
+        Ok(Period { from, to })
+    }
+
+    pub fn holds(&self, t: DateTime<Utc>) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
+/// The figures of one grid, or one person, for a period.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Figures {
+    pub households: u64,
+    /// Households visited at least once in the period.
+    pub visited: u64,
+    pub visits: u64,
+    /// Vulnerable households whose visit is overdue now.
+    pub vulnerable_overdue: u64,
+    pub issues_reported: u64,
+    pub issues_open: u64,
+    pub issues_overdue: u64,
+    pub issues_closed: u64,
+    pub issues_by_category: BTreeMap<String, u64>,
+    pub issues_by_status: BTreeMap<String, u64>,
+    pub orders: u64,
+    pub orders_open: u64,
+    pub orders_overdue: u64,
+    pub orders_by_status: BTreeMap<String, u64>,
+    pub satisfaction: BTreeMap<String, u64>,
+    pub service_hours: f64,
+    pub checkins: u64,
+    pub callups: u64,
+    /// People called (per call-up, per person) and how many answered coming or arrived.
+    pub callup_called: u64,
+    pub callup_coming: u64,
+    pub callup_arrived: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GridFigures {
+    pub grid_id: Uuid,
+    pub grid_name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonFigures {
+    pub user_id: Uuid,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub visits: u64,
+    pub issues_reported: u64,
+    /// Issues this person resolved or closed in the period.
+    pub issues_handled: u64,
+    pub orders_done: u64,
+    pub service_hours: f64,
+    pub checkins: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stats {
+    pub period: Period,
+    pub total: Figures,
+    pub grids: Vec<GridFigures>,
+    pub people: Vec<PersonFigures>,
+}
+
+/// The statistics of a period over the caller's grids (or one of them).
+pub fn stats(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    grid: Option<Uuid>,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<Stats> {
+    let grids = grids_for(p, grid)?;
+    let names = Names::load(tx, p)?;
+    let households: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
+    let visits: Vec<VisitRecord> = records(tx, Entity::Visit, &grids)?;
+    let issues: Vec<IssueRecord> = records(tx, Entity::Issue, &grids)?;
+    let events: Vec<IssueEventRecord> = records(tx, Entity::IssueEvent, &grids)?;
+    let orders: Vec<OrderRecord> = records(tx, Entity::Order, &grids)?;
+    let order_events: Vec<OrderEventRecord> = records(tx, Entity::OrderEvent, &grids)?;
+    let service: Vec<ServiceRecordRecord> = records(tx, Entity::ServiceRecord, &grids)?;
+    let checkins: Vec<CheckinRecord> = records(tx, Entity::Checkin, &grids)?;
+    let callups: Vec<CallupRecord> = records(tx, Entity::Callup, &grids)?;
+    let answers: Vec<CallupResponseRecord> = records(tx, Entity::CallupResponse, &grids)?;
+    let people_rows = people(tx, p, grid)?;
+
+    let mut by_grid: BTreeMap<Uuid, Figures> =
+        grids.iter().map(|g| (*g, Figures::default())).collect();
+    let household_grid: HashMap<Uuid, Uuid> =
+        households.iter().map(|h| (h.id, h.grid_id)).collect();
+    for h in &households {
+        let f = by_grid.entry(h.grid_id).or_default();
+        f.households += 1;
+        if vulnerable(h) && visit_overdue(h, now) {
+            f.vulnerable_overdue += 1;
+        }
+    }
+    let mut visited: HashSet<Uuid> = HashSet::new();
+    for v in visits.iter().filter(|v| period.holds(v.started_at)) {
+        if let Some(g) = household_grid.get(&v.household_id) {
+            let f = by_grid.entry(*g).or_default();
+            f.visits += 1;
+            if visited.insert(v.household_id) {
+                f.visited += 1;
+            }
+        }
+    }
+    for i in &issues {
+        let f = by_grid.entry(i.grid_id).or_default();
+        if issue_open(&i.status) {
+            f.issues_open += 1;
+        }
+        if issue_overdue(i, now) {
+            f.issues_overdue += 1;
+        }
+        if period.holds(i.reported_at) {
+            f.issues_reported += 1;
+            *f.issues_by_category.entry(i.category.clone()).or_default() += 1;
+            *f.issues_by_status.entry(i.status.clone()).or_default() += 1;
+        }
+    }
+    let issue_grid: HashMap<Uuid, Uuid> = issues.iter().map(|i| (i.id, i.grid_id)).collect();
+    for e in events
+        .iter()
+        .filter(|e| e.action == "close" && e.merged_reason.is_none() && period.holds(e.at))
+    {
+        if let Some(g) = issue_grid.get(&e.issue_id) {
+            by_grid.entry(*g).or_default().issues_closed += 1;
+        }
+    }
+    for o in &orders {
+        let f = by_grid.entry(o.grid_id).or_default();
+        if order_open(&o.status) {
+            f.orders_open += 1;
+        }
+        if order_overdue(o, now) {
+            f.orders_overdue += 1;
+        }
+        if period.holds(o.recorded_at) {
+            f.orders += 1;
+            *f.orders_by_status.entry(o.status.clone()).or_default() += 1;
+            if let Some(s) = &o.satisfaction {
+                *f.satisfaction.entry(s.clone()).or_default() += 1;
+            }
+        }
+    }
+    for s in service.iter().filter(|s| period.holds(s.at)) {
+        by_grid.entry(s.grid_id).or_default().service_hours += s.hours;
+    }
+    for c in checkins.iter().filter(|c| period.holds(c.at)) {
+        by_grid.entry(c.grid_id).or_default().checkins += 1;
+    }
+    // The latest answer per person counts; arrivals count as coming.
+    let mut latest: HashMap<(Uuid, Uuid), &CallupResponseRecord> = HashMap::new();
+    for a in &answers {
+        let key = (a.callup_id, a.user_id);
+        if latest.get(&key).is_none_or(|b| b.at <= a.at) {
+            latest.insert(key, a);
+        }
+    }
+    for c in callups.iter().filter(|c| period.holds(c.at)) {
+        let f = by_grid.entry(c.grid_id).or_default();
+        f.callups += 1;
+        f.callup_called += people_rows
+            .iter()
+            .filter(|m| {
+                m.grids.contains(&c.grid_id)
+                    && (c.roles.is_empty() || m.roles.iter().any(|r| c.roles.contains(r)))
+            })
+            .count() as u64;
+        for a in latest.values().filter(|a| a.callup_id == c.id) {
+            match a.answer.as_str() {
+                "coming" => f.callup_coming += 1,
+                "arrived" => {
+                    f.callup_coming += 1;
+                    f.callup_arrived += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let mut total = Figures::default();
+    for f in by_grid.values() {
+        add_figures(&mut total, f);
+    }
+
+    let mut per_person: HashMap<Uuid, PersonFigures> = people_rows
+        .iter()
+        .map(|m| {
+            (
+                m.id,
+                PersonFigures {
+                    user_id: m.id,
+                    name: m.name.clone(),
+                    roles: m.roles.clone(),
+                    visits: 0,
+                    issues_reported: 0,
+                    issues_handled: 0,
+                    orders_done: 0,
+                    service_hours: 0.0,
+                    checkins: 0,
+                },
+            )
+        })
+        .collect();
+    for v in visits.iter().filter(|v| period.holds(v.started_at)) {
+        if let Some(f) = per_person.get_mut(&v.visitor_id) {
+            f.visits += 1;
+        }
+    }
+    for i in issues.iter().filter(|i| period.holds(i.reported_at)) {
+        if let Some(f) = per_person.get_mut(&i.reported_by) {
+            f.issues_reported += 1;
+        }
+    }
+    for e in events.iter().filter(|e| {
+        matches!(e.action.as_str(), "resolve" | "resolve_on_spot" | "close")
+            && e.merged_reason.is_none()
+            && period.holds(e.at)
+    }) {
+        if let Some(f) = per_person.get_mut(&e.actor_id) {
+            f.issues_handled += 1;
+        }
+    }
+    for e in order_events
+        .iter()
+        .filter(|e| e.action == "done" && e.merged_reason.is_none() && period.holds(e.at))
+    {
+        if let Some(f) = per_person.get_mut(&e.actor_id) {
+            f.orders_done += 1;
+        }
+    }
+    for s in service.iter().filter(|s| period.holds(s.at)) {
+        if let Some(f) = per_person.get_mut(&s.user_id) {
+            f.service_hours += s.hours;
+        }
+    }
+    for c in checkins.iter().filter(|c| period.holds(c.at)) {
+        if let Some(f) = per_person.get_mut(&c.user_id) {
+            f.checkins += 1;
+        }
+    }
+    let mut people_figures: Vec<PersonFigures> = per_person.into_values().collect();
+    people_figures.sort_by(|a, b| a.name.cmp(&b.name));
+
+    Ok(Stats {
+        period,
+        total,
+        grids: by_grid
+            .into_iter()
+            .map(|(g, figures)| GridFigures {
+                grid_id: g,
+                grid_name: names.grid(g),
+                figures,
+            })
+            .collect(),
+        people: people_figures,
+    })
+}
+
+fn add_figures(total: &mut Figures, f: &Figures) {
+    total.households += f.households;
+    total.visited += f.visited;
+    total.visits += f.visits;
+    total.vulnerable_overdue += f.vulnerable_overdue;
+    total.issues_reported += f.issues_reported;
+    total.issues_open += f.issues_open;
+    total.issues_overdue += f.issues_overdue;
+    total.issues_closed += f.issues_closed;
+    for (k, v) in &f.issues_by_category {
+        *total.issues_by_category.entry(k.clone()).or_default() += v;
+    }
+    for (k, v) in &f.issues_by_status {
+        *total.issues_by_status.entry(k.clone()).or_default() += v;
+    }
+    total.orders += f.orders;
+    total.orders_open += f.orders_open;
+    total.orders_overdue += f.orders_overdue;
+    for (k, v) in &f.orders_by_status {
+        *total.orders_by_status.entry(k.clone()).or_default() += v;
+    }
+    for (k, v) in &f.satisfaction {
+        *total.satisfaction.entry(k.clone()).or_default() += v;
+    }
+    total.service_hours += f.service_hours;
+    total.checkins += f.checkins;
+    total.callups += f.callups;
+    total.callup_called += f.callup_called;
+    total.callup_coming += f.callup_coming;
+    total.callup_arrived += f.callup_arrived;
+}
