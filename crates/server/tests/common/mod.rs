@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod scratch;
+pub mod server;
 
 use gridmate_server::database::Database;
 use gridmate_server::postgres::{PostgresStore, scratch_database};

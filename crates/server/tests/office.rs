@@ -1,0 +1,819 @@
+//! The office over real HTTP on a real database (SQLite, or PostgreSQL with
+//! `GRIDMATE_TEST_POSTGRES`): the office API's scope, filters, paging and bad input; the street's
+//! read-only account; statistics; the ledgers read back with calamine; people, passwords,
+//! devices and the audit log; and the console's sessions, cookies and CSRF checks.
+
+mod common;
+
+use calamine::{Data, Reader, Xlsx};
+use common::server::*;
+use gridmate_model::Role;
+use gridmate_server::ledger::LedgerKind;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+async fn json_of(r: reqwest::Response) -> Value {
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.url());
+    r.json().await.unwrap()
+}
+
+fn grid(i: usize) -> Uuid {
+    demo().grids[i].id.0
+}
+
+/// The demo issues of these grids, by id.
+fn issues_of(grids: &[Uuid]) -> HashSet<Uuid> {
+    demo()
+        .issues
+        .iter()
+        .filter(|i| grids.contains(&i.grid_id.0))
+        .map(|i| i.id.0)
+        .collect()
+}
+
+fn ids(page: &Value) -> Vec<Uuid> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_routes_are_for_office_roles_only() {
+    let s = Server::start().await;
+    for path in [
+        "/office/issues",
+        "/office/orders",
+        "/office/households",
+        "/office/people",
+        "/office/stats",
+        "/office/export/issues.csv",
+    ] {
+        let r = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(r).await.0, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    for (role, allowed) in [
+        (Role::GridWorker, false),
+        (Role::BuildingLeader, false),
+        (Role::PartyMember, false),
+        (Role::GridLeader, true),
+        (Role::CommunityAdmin, true),
+        (Role::StreetViewer, true),
+    ] {
+        let t = s.login(role, "office-matrix").await;
+        for path in [
+            "/office/issues",
+            "/office/orders",
+            "/office/people",
+            "/office/stats",
+        ] {
+            let r = s.get(&t, path).await;
+            let want = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(r.status(), want, "{role:?} {path}");
+        }
+        // Administration is the community office's alone.
+        let r = s.get(&t, "/office/audit").await;
+        let want = if role == Role::CommunityAdmin {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status(), want, "{role:?} audit");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_lists_the_callers_grids_filtered_and_paged() {
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+
+    // Every status, all pages: exactly the issues of the caller's grids.
+    let all = json_of(s.get(&leader, "/office/issues?limit=500").await).await;
+    let leader_grids = [grid(0), grid(1)];
+    assert_eq!(
+        ids(&all).into_iter().collect::<HashSet<_>>(),
+        issues_of(&leader_grids)
+    );
+    assert_eq!(
+        all["total"].as_u64().unwrap() as usize,
+        issues_of(&leader_grids).len()
+    );
+    let everything = json_of(s.get(&admin, "/office/issues?limit=500").await).await;
+    assert_eq!(
+        everything["total"].as_u64().unwrap() as usize,
+        demo().issues.len(),
+        "the community office sees the community"
+    );
+
+    // Filters narrow and agree with the records.
+    let open = json_of(s.get(&admin, "/office/issues?status=open&limit=500").await).await;
+    let want_open = demo().issues.iter().filter(|i| i.status.is_open()).count();
+    assert_eq!(open["total"].as_u64().unwrap() as usize, want_open);
+    let fire = json_of(
+        s.get(
+            &admin,
+            &format!(
+                "/office/issues?grid={}&category=fire_safety&limit=500",
+                grid(2)
+            ),
+        )
+        .await,
+    )
+    .await;
+    for i in fire["items"].as_array().unwrap() {
+        assert_eq!(i["category"], "fire_safety");
+        assert_eq!(i["grid_id"], json!(grid(2)));
+    }
+    let overdue = json_of(s.get(&admin, "/office/issues?overdue=true&limit=500").await).await;
+    assert!(
+        overdue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["overdue"] == true)
+    );
+    let unassigned = json_of(s.get(&admin, "/office/issues?unassigned=1&limit=500").await).await;
+    assert!(
+        unassigned["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i.get("assignee_id").is_none())
+    );
+
+    // Pages do not overlap and together are the whole list.
+    let mut seen = Vec::new();
+    for offset in (0..all["total"].as_u64().unwrap()).step_by(7) {
+        let page = json_of(
+            s.get(&leader, &format!("/office/issues?limit=7&offset={offset}"))
+                .await,
+        )
+        .await;
+        assert!(page["items"].as_array().unwrap().len() <= 7);
+        seen.extend(ids(&page));
+    }
+    assert_eq!(seen, ids(&all), "paging walks the same order");
+
+    // Bad input: a clear error, and the route still serves.
+    for (path, status) in [
+        (
+            format!("/office/issues?grid={}", grid(3)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/office/issues?grid=not-a-uuid".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/office/issues?category=arson".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/office/issues?status=frozen".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/office/issues?limit=0".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/office/issues?limit=100000".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/office/issues?limit=lots".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/office/issues?overdue=maybe".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/office/orders?kind=%3Cscript%3E".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (got, code) = error_code(s.get(&leader, &path).await).await;
+        assert_eq!(got, status, "{path}: {code}");
+    }
+
+    // One issue with its timeline; another grid's is not found.
+    let mine = demo()
+        .issues
+        .iter()
+        .find(|i| i.grid_id.0 == grid(0))
+        .unwrap();
+    let detail = json_of(
+        s.get(&leader, &format!("/office/issues/{}", mine.id.0))
+            .await,
+    )
+    .await;
+    assert_eq!(detail["issue"]["id"], json!(mine.id.0));
+    assert!(detail["events"].is_array());
+    let theirs = demo()
+        .issues
+        .iter()
+        .find(|i| i.grid_id.0 == grid(3))
+        .unwrap();
+    let r = s
+        .get(&leader, &format!("/office/issues/{}", theirs.id.0))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_street_reads_everything_and_changes_nothing() {
+    let s = Server::start().await;
+    let street = s.login(Role::StreetViewer, "street").await;
+    let all = json_of(s.get(&street, "/office/issues?limit=500").await).await;
+    assert_eq!(all["total"].as_u64().unwrap() as usize, demo().issues.len());
+    let issue = demo().issues[0].id.0;
+    let before = s.dump();
+    let tries = [
+        mutation(
+            "issue.event",
+            json!({"event_id": Uuid::now_v7(), "issue_id": issue, "action": "comment", "note": "街道意见"}),
+        ),
+        visit(household_in(0).id.0),
+    ];
+    for r in s.push_ok(&street, "street", &tries).await {
+        assert_eq!(r.status, gridmate_protocol::PushStatus::Rejected);
+        assert_eq!(r.error.unwrap().code, "forbidden");
+    }
+    assert_eq!(s.dump(), before, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_add_up_and_refuse_a_bad_period() {
+    let s = Server::start().await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let stats = json_of(
+        s.get(&admin, "/office/stats?from=2024-01-01&to=2030-12-31")
+            .await,
+    )
+    .await;
+    let total = &stats["total"];
+    assert_eq!(
+        total["households"].as_u64().unwrap() as usize,
+        demo().households.len()
+    );
+    assert_eq!(
+        total["issues_reported"].as_u64().unwrap() as usize,
+        demo().issues.len()
+    );
+    let grids = stats["grids"].as_array().unwrap();
+    assert_eq!(grids.len(), demo().grids.len());
+    for key in [
+        "households",
+        "visited",
+        "visits",
+        "issues_open",
+        "orders",
+        "checkins",
+    ] {
+        let sum: u64 = grids.iter().map(|g| g[key].as_u64().unwrap()).sum();
+        assert_eq!(sum, total[key].as_u64().unwrap(), "{key} per grid adds up");
+    }
+    assert!(total["visited"].as_u64().unwrap() <= total["households"].as_u64().unwrap());
+    let visits: u64 = stats["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["visits"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        visits,
+        total["visits"].as_u64().unwrap(),
+        "every visit has its visitor"
+    );
+
+    // A period with nothing in it counts nothing but the roll.
+    let empty = json_of(
+        s.get(&admin, "/office/stats?from=2001-01-01&to=2001-01-31")
+            .await,
+    )
+    .await;
+    assert_eq!(empty["total"]["visits"], 0);
+    assert_eq!(
+        empty["total"]["households"].as_u64().unwrap() as usize,
+        demo().households.len()
+    );
+
+    for (q, status) in [
+        ("from=2026-13-01", StatusCode::BAD_REQUEST),
+        ("from=yesterday", StatusCode::BAD_REQUEST),
+        (
+            "from=2026-11-30&to=2026-11-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (got, _) = error_code(s.get(&admin, &format!("/office/stats?{q}")).await).await;
+        assert_eq!(got, status, "{q}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledgers_read_back_with_their_headers_and_rows() {
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let period = "from=2024-01-01&to=2030-12-31";
+
+    // A note that Excel would run as a formula stays text.
+    let hostile = "=HYPERLINK(\"http://evil\",\"点我\")";
+    let r = s
+        .push_ok(&leader, "office", &[mutation("issue.report", json!({
+            "issue_id": Uuid::now_v7(), "grid_id": grid(0), "category": "other", "severity": "low",
+            "title": hostile, "description": "-1+1", "photos": [],
+        }))])
+        .await;
+    assert_eq!(
+        r[0].status,
+        gridmate_protocol::PushStatus::Applied,
+        "{:?}",
+        r[0].error
+    );
+
+    let r = s
+        .get(&leader, &format!("/office/export/issues.xlsx?{period}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let bytes = r.bytes().await.unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range(LedgerKind::Issues.title()).unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    let headers: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(headers, LedgerKind::Issues.headers());
+    assert_eq!(
+        rows.len() - 1,
+        issues_of(&[grid(0), grid(1)]).len() + 1,
+        "one row per issue of the leader's grids"
+    );
+    let ids: HashSet<String> = rows[1..].iter().map(|r| r[0].to_string()).collect();
+    for id in issues_of(&[grid(0), grid(1)]) {
+        assert!(ids.contains(&id.to_string()), "{id} in the ledger");
+    }
+    let titles: Vec<String> = rows[1..].iter().map(|r| r[6].to_string()).collect();
+    assert!(
+        titles.contains(&hostile.to_string()),
+        "the title is kept as text"
+    );
+    let formulas = book.worksheet_formula(LedgerKind::Issues.title()).unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formula in a ledger"
+    );
+
+    // The CSV: a BOM, the same headers, and the formula defused.
+    let csv = s
+        .get(&leader, &format!("/office/export/issues.csv?{period}"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("\u{feff}".as_bytes()));
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(text.starts_with(&LedgerKind::Issues.headers().join(",")));
+    assert!(text.contains("'=HYPERLINK"), "a formula is written as text");
+    assert!(text.contains("'-1+1"));
+
+    // Visits of a period: only those started in it.
+    let visits = s
+        .get(
+            &leader,
+            "/office/export/visits.csv?from=2001-01-01&to=2001-01-02",
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(visits[3..].to_vec())
+            .unwrap()
+            .lines()
+            .count(),
+        1,
+        "headers only"
+    );
+
+    for path in [
+        "/office/export/secrets.xlsx",
+        "/office/export/issues.pdf",
+        "/office/export/issues",
+    ] {
+        assert_eq!(
+            s.get(&leader, path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_resets_passwords_and_signs_devices_out_with_an_audit_log() {
+    let s = Server::start().await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let worker = s.account(Role::GridWorker);
+    let people = s.get(&admin, "/office/people").await.text().await.unwrap();
+    assert!(!people.contains(&worker.phone), "phones are masked");
+    let people: Value = serde_json::from_str(&people).unwrap();
+    let w = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == worker.name.as_str())
+        .unwrap();
+    let id = w["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        w["phone_masked"].as_str().unwrap().len(),
+        worker.phone.len()
+    );
+
+    let phone_token = s.login(Role::GridWorker, "lost-phone").await;
+    let other_token = s.login(Role::GridWorker, "kept-phone").await;
+
+    // A grid leader may not; a short password is refused; neither changes anything.
+    let r = s
+        .http
+        .post(format!("{}/office/people/{id}/password", s.base))
+        .bearer_auth(&leader)
+        .json(&json!({"password": "new-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .http
+        .post(format!("{}/office/people/{id}/password", s.base))
+        .bearer_auth(&admin)
+        .json(&json!({"password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .http
+        .post(format!("{}/office/people/{id}/password", s.base))
+        .bearer_auth(&admin)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json_of(s.get(&admin, "/office/audit").await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let r = s
+        .http
+        .post(format!("{}/office/people/{id}/password", s.base))
+        .bearer_auth(&admin)
+        .json(&json!({"password": "new-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let login = |password: &str| {
+        s.http
+            .post(format!("{}/session", s.base))
+            .json(&json!({
+            "phone": worker.phone, "password": password, "device_id": "d", "device_name": "d"}))
+            .send()
+    };
+    assert_eq!(
+        login("new-password-1").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login(&worker.password).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let devices = json_of(s.get(&admin, &format!("/office/people/{id}/devices")).await).await;
+    assert!(
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["device_id"] == "lost-phone")
+    );
+    let r = s
+        .http
+        .post(format!(
+            "{}/office/people/{id}/devices/lost-phone/revoke",
+            s.base
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await["revoked"], 1);
+    let (status, code) = error_code(s.get(&phone_token, "/sync/pull").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "token_revoked")
+    );
+    assert_eq!(
+        s.get(&other_token, "/sync/pull").await.status(),
+        StatusCode::OK,
+        "other devices stay"
+    );
+
+    let audit = json_of(s.get(&admin, "/office/audit").await).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["revoke_device", "reset_password"]);
+    assert!(
+        !audit.to_string().contains("new-password-1"),
+        "never the password"
+    );
+
+    // Someone outside the caller's grids is not theirs to manage.
+    let stranger = Uuid::now_v7();
+    let r = s
+        .http
+        .post(format!("{}/office/people/{stranger}/password", s.base))
+        .bearer_auth(&admin)
+        .json(&json!({"password": "new-password-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The console's address, beside the API's.
+fn console(s: &Server) -> String {
+    s.base.trim_end_matches("/api/v1").to_string() + "/console"
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn console_login(s: &Server, role: Role) -> reqwest::Response {
+    let a = s.account(role);
+    no_redirects()
+        .post(format!("{}/login", console(s)))
+        .form(&[
+            ("phone", a.phone.as_str()),
+            ("password", a.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn session_cookie(r: &reqwest::Response) -> String {
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    set.split(';').next().unwrap().to_string()
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with its token")
+        + 19;
+    html[at..at + 32].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_keeps_its_session_in_a_strict_cookie_and_checks_every_form() {
+    let s = Server::start().await;
+    let http = no_redirects();
+    // Not signed in: to the sign-in page.
+    let r = http
+        .get(format!("{}/board", console(&s)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/console/login");
+
+    let wrong = http
+        .post(format!("{}/login", console(&s)))
+        .form(&[
+            ("phone", s.account(Role::CommunityAdmin).phone.as_str()),
+            ("password", "guess"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert!(wrong.text().await.unwrap().contains("手机号或密码不对"));
+
+    let r = console_login(&s, Role::CommunityAdmin).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age="] {
+        assert!(set.contains(flag), "{flag} in {set}");
+    }
+    let cookie = session_cookie(&r);
+    let board = http
+        .get(format!("{}/board", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(board.status(), StatusCode::OK);
+    assert!(
+        board.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let html = board.text().await.unwrap();
+    assert!(html.contains("问题调度"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing from outside the server"
+    );
+
+    // An action without the form's token, or with another's, does nothing.
+    let issue = demo().issues.iter().find(|i| i.status.is_open()).unwrap();
+    let worker_id = json_of(
+        s.get(&s.login(Role::CommunityAdmin, "x").await, "/office/people")
+            .await,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .iter()
+    .find(|p| p["name"] == s.account(Role::GridWorker).name.as_str())
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = s.dump();
+    for csrf in ["", "0123456789abcdef0123456789abcdef"] {
+        let r = http
+            .post(format!("{}/issues/{}", console(&s), issue.id.0))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf),
+                ("mid", &Uuid::now_v7().to_string()),
+                ("action", "assign"),
+                ("assignee", &worker_id),
+                ("note", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(s.dump(), before, "a forged form changed nothing");
+
+    // With the token, the action is one mutation; the same form twice applies once.
+    let page = http
+        .get(format!("{}/issues/{}", console(&s), issue.id.0))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let mid = Uuid::now_v7().to_string();
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{}/issues/{}", console(&s), issue.id.0))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("mid", &mid),
+                ("action", "comment"),
+                ("note", "请尽快处理"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(r.headers()["location"].to_str().unwrap().ends_with("?ok=1"));
+    }
+    let detail = json_of(
+        s.get(
+            &s.login(Role::CommunityAdmin, "y").await,
+            &format!("/office/issues/{}", issue.id.0),
+        )
+        .await,
+    )
+    .await;
+    let comments = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["note"] == "请尽快处理")
+        .count();
+    assert_eq!(comments, 1, "a double click applies once");
+
+    // A field role gets a clear refusal, not the board.
+    let r = console_login(&s, Role::GridWorker).await;
+    let page = http
+        .get(format!("{}/board", console(&s)))
+        .header("cookie", session_cookie(&r))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+
+    // Signing out revokes the session itself, not only the cookie.
+    let r = http
+        .post(format!("{}/logout", console(&s)))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = http
+        .get(format!("{}/board", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/console/login");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_page_renders_in_both_languages_for_each_office_role() {
+    let s = Server::start().await;
+    let http = no_redirects();
+    let issue = demo()
+        .issues
+        .iter()
+        .find(|i| i.grid_id.0 == grid(0))
+        .unwrap()
+        .id
+        .0;
+    let order = demo()
+        .orders
+        .iter()
+        .find(|o| o.grid_id.0 == grid(0))
+        .unwrap()
+        .id
+        .0;
+    for role in [Role::GridLeader, Role::CommunityAdmin, Role::StreetViewer] {
+        let cookie = session_cookie(&console_login(&s, role).await);
+        for (lang, word) in [("zh", "统计"), ("en", "Statistics")] {
+            let cookies = format!("{cookie}; gm_lang={lang}");
+            for path in [
+                "/board".to_string(),
+                "/board?overdue=true&status=".to_string(),
+                format!("/issues/{issue}"),
+                "/orders".to_string(),
+                format!("/orders/{order}"),
+                "/stats".to_string(),
+                "/ledgers".to_string(),
+                "/people".to_string(),
+            ] {
+                let r = http
+                    .get(format!("{}{path}", console(&s)))
+                    .header("cookie", &cookies)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{role:?} {lang} {path}");
+                let html = r.text().await.unwrap();
+                assert!(html.contains(word), "{role:?} {lang} {path}");
+                if role == Role::StreetViewer {
+                    assert!(
+                        !html.contains("name=\"mid\""),
+                        "the street gets no action form: {path}"
+                    );
+                }
+            }
+        }
+    }
+}
