@@ -20,6 +20,7 @@ done
 curl -fsS "http://$addr/api/v1/health"; echo
 echo "demo accounts (phone / password per role): $work/server/demo-accounts.json"
 accounts="$work/server/demo-accounts.json"
+echo "office console: http://$addr/console/ — community office $(jq -r 'first(.[] | select(.role == "community_admin")) | "\(.phone) / \(.password)"' "$accounts"), street $(jq -r 'first(.[] | select(.role == "street_viewer")) | "\(.phone) / \(.password)"' "$accounts")"
 role="${GRIDMATE_ROLE:-grid_worker}"
 export GRIDMATE_SERVER="http://$addr"
 export GRIDMATE_PHONE=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .phone' "$accounts")

@@ -24,8 +24,13 @@ pub fn available() -> bool {
 }
 
 impl Browser {
-    /// Start chromedriver and a headless Chromium with a 390×844 window.
+    /// Start chromedriver and a headless Chromium with a 390×844 window (a phone).
     pub fn start() -> Browser {
+        Browser::start_sized(390, 844)
+    }
+
+    /// The same with a viewport of `width` × `height` (an office PC's screen).
+    pub fn start_sized(width: i64, height: i64) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -56,7 +61,7 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
-                    "--window-size=390,844", "--lang=zh-CN",
+                    format!("--window-size={width},{height}"), "--lang=zh-CN".to_string(),
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }
@@ -79,21 +84,21 @@ impl Browser {
             session,
             _profile: profile,
         };
-        // The viewport of a 390 × 844 phone (the window's frame is not part of it).
+        // The viewport asked for (the window's frame is not part of it).
         browser.call(
             reqwest::Method::POST,
             "/window/rect",
-            json!({"width": 390, "height": 844}),
+            json!({"width": width, "height": height}),
         );
         let inner = browser.script("return [window.innerWidth, window.innerHeight]");
         let (w, h) = (
-            inner[0].as_i64().unwrap_or(390),
-            inner[1].as_i64().unwrap_or(844),
+            inner[0].as_i64().unwrap_or(width),
+            inner[1].as_i64().unwrap_or(height),
         );
         browser.call(
             reqwest::Method::POST,
             "/window/rect",
-            json!({"width": 390 + (390 - w), "height": 844 + (844 - h)}),
+            json!({"width": width + (width - w), "height": height + (height - h)}),
         );
         browser
     }

@@ -65,6 +65,7 @@ impl Modify for ProtocolErrors {
         };
         for (path, item) in doc.paths.paths.iter_mut() {
             let public = path == "/health";
+            let office = path.starts_with("/office/");
             for op in [
                 &mut item.get,
                 &mut item.put,
@@ -96,6 +97,16 @@ impl Modify for ProtocolErrors {
                     "unsupported_protocol: this app speaks another protocol version",
                 );
                 add("500", "internal error (never with details)");
+                if office {
+                    add(
+                        "403",
+                        "forbidden: not an office role, or not this role's to do",
+                    );
+                    add(
+                        "422",
+                        "invalid: an unknown code, a bad period or limit, a grid or person not yours",
+                    );
+                }
             }
         }
     }

@@ -1,0 +1,143 @@
+//! The office console end to end, in headless Chromium against the real server, with a real
+//! phone store on the other side: a grid worker reports a problem offline and syncs; the
+//! community office signs in, finds it on the board and assigns it to that worker; the worker's
+//! next sync shows it as their task; they resolve it offline and sync; the office verifies and
+//! closes it, and the phone sees it closed. Screenshots of the board, the issue and the
+//! statistics go to `docs/screenshots/`.
+
+mod support;
+
+use gridmate_device::NewIssue;
+use gridmate_model::{IssueAction, IssueCategory, IssueSource, IssueStatus, Role, Severity};
+use std::path::Path;
+use support::webdriver::{Browser, available};
+use support::{Device, Server};
+
+/// Pick the option whose text contains `text` in the select matching `css`.
+fn choose(b: &Browser, css: &str, text: &str) {
+    let picked = b.script(&format!(
+        "const s = document.querySelector({css}); \
+         const o = [...s.options].find(o => o.text.includes({text})); \
+         if (!o) return false; s.value = o.value; return true;",
+        css = serde_json::to_string(css).unwrap(),
+        text = serde_json::to_string(text).unwrap()
+    ));
+    assert_eq!(
+        picked,
+        serde_json::json!(true),
+        "no option {text:?} in {css}"
+    );
+}
+
+#[test]
+fn the_office_assigns_verifies_and_closes_what_a_phone_reported() {
+    if !available() {
+        eprintln!("chromium or chromedriver missing: scripts/deps.sh installs them");
+        return;
+    }
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync_until_ok(3);
+    let grid = phone.store.home_grid().unwrap();
+
+    // The worker reports offline, then syncs.
+    let title = "3栋2单元楼道堆放纸箱，堵塞消防通道";
+    let issue = phone
+        .store
+        .report_issue(NewIssue {
+            grid_id: grid,
+            building_id: None,
+            household_id: None,
+            category: IssueCategory::FireSafety,
+            severity: Severity::High,
+            source: IssueSource::Patrol,
+            title: title.into(),
+            description: "纸箱约二十个，已提醒住户，需物业清运。".into(),
+            location: None,
+            photos: vec![],
+        })
+        .unwrap();
+    phone.sync_until_ok(3);
+    assert_eq!(server.count("issue", issue.0), 1);
+
+    // The office signs in and finds it on the board, overdue-first and open.
+    let office = server.account(Role::CommunityAdmin);
+    let worker = server.account(Role::GridWorker);
+    let base = format!("http://{}/console", server.addr);
+    let b = Browser::start_sized(1366, 900);
+    b.open(&format!("{base}/login"));
+    b.type_into("input[name=phone]", &office.phone);
+    b.type_into("input[name=password]", &office.password);
+    b.click("button.primary");
+    b.wait_text("问题调度", 10);
+    b.wait_text("共 ", 10);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    b.screenshot(&shots.join("console-board.png"));
+    // Filtered the way a secretary would: fire safety, the words of the report.
+    b.open(&format!(
+        "{base}/board?category=fire_safety&q=%E7%BA%B8%E7%AE%B1"
+    ));
+    b.wait_text(title, 10);
+
+    // Assign it to the worker.
+    b.open(&format!("{base}/issues/{}", issue.0));
+    b.wait_text(title, 10);
+    choose(&b, "form.action select[name=assignee]", &worker.name);
+    b.type_into(
+        "form.action:has(select[name=assignee]) input[name=note]",
+        "请今天内协调物业清运",
+    );
+    b.click("form.action:has(select[name=assignee]) button");
+    b.wait_text("已保存", 10);
+    b.wait_text(&worker.name, 10);
+
+    // The worker's next sync brings it as their task.
+    phone.sync_until_ok(3);
+    let local = phone.store.issue(issue).unwrap();
+    assert_eq!(local.issue.status, IssueStatus::Assigned);
+    let tasks = phone.store.my_tasks(chrono::Utc::now()).unwrap();
+    assert!(
+        tasks.iter().any(|t| t.title == title),
+        "the issue is among the worker's tasks: {tasks:?}"
+    );
+
+    // Resolved offline, synced.
+    phone
+        .store
+        .act_on_issue(
+            issue,
+            IssueAction::Resolve,
+            "物业已清运，通道已畅通",
+            vec![],
+        )
+        .unwrap();
+    phone.sync_until_ok(3);
+
+    // The office sees it resolved, verifies and closes it.
+    b.open(&format!("{base}/issues/{}", issue.0));
+    b.wait_text("物业已清运，通道已畅通", 10);
+    b.wait_text("已办结待核查", 10);
+    b.screenshot(&shots.join("console-issue.png"));
+    b.type_into(
+        "form.action:has(input[value=close]) input[name=note]",
+        "现场核查通道已畅通，销号",
+    );
+    b.click("form.action:has(input[value=close]) button");
+    b.wait_text("已销号", 10);
+    assert_eq!(server.record("issue", issue.0)["status"], "closed");
+
+    phone.sync_until_ok(3);
+    assert_eq!(
+        phone.store.issue(issue).unwrap().issue.status,
+        IssueStatus::Closed
+    );
+
+    // The statistics page counts it among the closed ones.
+    b.open(&format!("{base}/stats"));
+    b.wait_text("各网格走访覆盖率", 10);
+    b.screenshot(&shots.join("console-stats.png"));
+    b.open(&format!("{base}/board?status=closed&q=%E7%BA%B8%E7%AE%B1"));
+    b.wait_text(title, 10);
+}
