@@ -254,6 +254,31 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
     })
 }
 
+/// One action as a form: its own mutation id (a second click is a duplicate, applied once), the
+/// session's CSRF token, the fields the action needs, a note.
+#[allow(clippy::too_many_arguments)]
+fn action_form(
+    lang: Lang,
+    csrf: &str,
+    url: &str,
+    code: &str,
+    label: &str,
+    note_required: bool,
+    primary: bool,
+    fields: Markup,
+) -> Markup {
+    html! {
+        form.action method="post" action=(url) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="mid" value=(Uuid::now_v7());
+            input type="hidden" name="action" value=(code);
+            (fields)
+            input type="text" name="note" maxlength="2000" required[note_required] placeholder=(tr(lang, "说明", "Note"));
+            button class=(if primary { "primary" } else { "" }) type="submit" { (label) }
+        }
+    }
+}
+
 /// Who can take an issue on: workers, leaders and party members.
 fn can_handle(m: &Person) -> bool {
     m.roles.iter().any(|r| {
@@ -425,30 +450,33 @@ async fn issue_page(
             section.card.actions {
                 h2 { (tr(lang, "办理", "Act")) }
                 @for action in &actions {
-                    form.action method="post" action=(format!("/console/issues/{}", i.id)) {
-                        input type="hidden" name="csrf" value=(user.csrf);
-                        input type="hidden" name="mid" value=(Uuid::now_v7());
-                        input type="hidden" name="action" value=(action.code());
-                        @match action {
-                            IssueAction::Assign => { (person_select(lang, "assignee", &handlers)) }
-                            IssueAction::Escalate => {
-                                select name="department" required {
-                                    option value="" { (tr(lang, "选择部门", "Choose a department")) }
-                                    @for (id, name) in &names.departments { option value=(id) { (name) } }
+                    (action_form(
+                        lang,
+                        &user.csrf,
+                        &format!("/console/issues/{}", i.id),
+                        action.code(),
+                        word(lang, Vocabulary::IssueAction, action.code()),
+                        *action == IssueAction::Comment || *action == IssueAction::Reopen,
+                        *action == IssueAction::Close,
+                        html! {
+                            @match action {
+                                IssueAction::Assign => { (person_select(lang, "assignee", &handlers)) }
+                                IssueAction::Escalate => {
+                                    select name="department" required {
+                                        option value="" { (tr(lang, "选择部门", "Choose a department")) }
+                                        @for (id, name) in &names.departments { option value=(id) { (name) } }
+                                    }
                                 }
-                            }
-                            IssueAction::RejectDuplicate => {
-                                select name="duplicate_of" required {
-                                    option value="" { (tr(lang, "重复于附近的…", "Duplicate of the nearby…")) }
-                                    @for n in &d.nearby { option value=(n.issue.id) { (when(n.issue.reported_at)) " " (n.issue.title) } }
+                                IssueAction::RejectDuplicate => {
+                                    select name="duplicate_of" required {
+                                        option value="" { (tr(lang, "重复于附近的…", "Duplicate of the nearby…")) }
+                                        @for n in &d.nearby { option value=(n.issue.id) { (when(n.issue.reported_at)) " " (n.issue.title) } }
+                                    }
                                 }
+                                _ => {}
                             }
-                            _ => {}
-                        }
-                        input type="text" name="note" maxlength="2000" required[*action == IssueAction::Comment || *action == IssueAction::Reopen]
-                            placeholder=(tr(lang, "说明", "Note"));
-                        button class=(if *action == IssueAction::Close { "primary" } else { "" }) type="submit" { (word(lang, Vocabulary::IssueAction, action.code())) }
-                    }
+                        },
+                    ))
                 }
             }
         }
@@ -651,28 +679,32 @@ async fn order_page(
             section.card.actions {
                 h2 { (tr(lang, "办理", "Act")) }
                 @for action in &actions {
-                    form.action method="post" action=(format!("/console/orders/{}", o.id)) {
-                        input type="hidden" name="csrf" value=(user.csrf);
-                        input type="hidden" name="mid" value=(Uuid::now_v7());
-                        input type="hidden" name="action" value=(action.code());
-                        @match action {
-                            OrderAction::Dispatch => {
-                                select name="assignee" {
-                                    option value="" { (tr(lang, "本网格党员均可接单", "Open to the grid's party members")) }
-                                    @for m in &members { option value=(m.id) { (m.name) } }
+                    (action_form(
+                        lang,
+                        &user.csrf,
+                        &format!("/console/orders/{}", o.id),
+                        action.code(),
+                        word(lang, Vocabulary::OrderAction, action.code()),
+                        *action == OrderAction::Comment || *action == OrderAction::Cancel,
+                        *action == OrderAction::Dispatch,
+                        html! {
+                            @match action {
+                                OrderAction::Dispatch => {
+                                    select name="assignee" {
+                                        option value="" { (tr(lang, "本网格党员均可接单", "Open to the grid's party members")) }
+                                        @for m in &members { option value=(m.id) { (m.name) } }
+                                    }
                                 }
-                            }
-                            OrderAction::Confirm => {
-                                select name="satisfaction" required {
-                                    option value="" { (tr(lang, "群众评价", "The resident's feedback")) }
-                                    @for code in Vocabulary::Satisfaction.codes() { option value=(code) { (word(lang, Vocabulary::Satisfaction, code)) } }
+                                OrderAction::Confirm => {
+                                    select name="satisfaction" required {
+                                        option value="" { (tr(lang, "群众评价", "The resident's feedback")) }
+                                        @for code in Vocabulary::Satisfaction.codes() { option value=(code) { (word(lang, Vocabulary::Satisfaction, code)) } }
+                                    }
                                 }
+                                _ => {}
                             }
-                            _ => {}
-                        }
-                        input type="text" name="note" maxlength="2000" required[*action == OrderAction::Comment || *action == OrderAction::Cancel] placeholder=(tr(lang, "说明", "Note"));
-                        button class=(if *action == OrderAction::Dispatch { "primary" } else { "" }) type="submit" { (word(lang, Vocabulary::OrderAction, action.code())) }
-                    }
+                        },
+                    ))
                 }
             }
         }
