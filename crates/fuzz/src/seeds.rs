@@ -191,6 +191,64 @@ A,13,1,101室,王五,联和花园,低保户、残疾人,,\n";
         square(113.005)
     );
     write("geojson_import", "two-grids.geojson", geo.as_bytes())?;
+    people()
+}
+
+/// A 实有人口台账 as offices keep it, as CSV (UTF-8 and GBK) and as an XLSX workbook.
+fn people() -> Result<()> {
+    let rows = [
+        [
+            "姓名",
+            "性别",
+            "与户主关系",
+            "身份证号",
+            "联系电话",
+            "人员类别",
+            "所属网格",
+            "现住址",
+        ],
+        [
+            "张三",
+            "男",
+            "户主",
+            "440703195001011236",
+            "13800138000",
+            "独居老人",
+            "联和第一网格",
+            "联和花园12栋2单元301室",
+        ],
+        [
+            "李四",
+            "女",
+            "配偶",
+            "",
+            "",
+            "户籍人口",
+            "联和第一网格",
+            "联和花园12栋2单元301室",
+        ],
+        [
+            "王五",
+            "男",
+            "户主",
+            "",
+            "13912345678",
+            "低保、残疾",
+            "联和第二网格",
+            "联和花园1-1-101",
+        ],
+    ];
+    let csv: String = rows.iter().map(|r| r.join(",") + "\n").collect();
+    write("people_import", "utf8.csv", csv.as_bytes())?;
+    write("people_import", "gbk.csv", &encoding_rs::GBK.encode(&csv).0)?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell)?;
+        }
+    }
+    write("people_import", "ledger.xlsx", &book.save_to_buffer()?)?;
     Ok(())
 }
 

@@ -11,10 +11,11 @@ pub trait Target {
     fn run(&mut self, input: &[u8]) -> Result<(), String>;
 }
 
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "push",
     "pull_page",
     "csv_import",
+    "people_import",
     "geojson_import",
     "address",
     "photo",
@@ -27,6 +28,7 @@ pub fn make(name: &str) -> Option<Box<dyn Target>> {
         "pull_page" => Box::new(PullPage::new()),
         "csv_import" => Box::new(Import::new(false)),
         "geojson_import" => Box::new(Import::new(true)),
+        "people_import" => Box::new(PeopleImport),
         "address" => Box::new(Address),
         "photo" => Box::new(Photo),
         "photo_upload" => Box::new(PhotoUpload),
@@ -198,6 +200,34 @@ impl Target for Import {
 /// The search box's "12-2-301" / "12栋2单元301室" parser: anything it accepts prints back to
 /// something it parses to the same address — except a bare lettered building ("B栋" prints
 /// "B"), which on its own is a name search by design, not an address.
+/// A community's per-person ledger (XLSX or CSV, UTF-8 or GBK) as the office uploads it: it is
+/// read or refused, never a panic; every person read has a name, a room and a masked ID number
+/// only (a full one never survives the parse).
+struct PeopleImport;
+
+impl Target for PeopleImport {
+    fn name(&self) -> &'static str {
+        "people_import"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let Ok((_, people)) = gridmate_server::import::people::parse(input) else {
+            return Ok(());
+        };
+        for p in people {
+            if p.name.is_empty() || p.room.is_empty() {
+                return Err(format!("row {} read without a name or a room", p.line));
+            }
+            if let Some(id) = &p.id_number_masked
+                && !id.contains('*')
+            {
+                return Err(format!("row {} kept an ID number unmasked", p.line));
+            }
+        }
+        Ok(())
+    }
+}
+
 struct Address;
 
 impl Target for Address {

@@ -2,6 +2,8 @@
 //! China writes (UTF-8 with or without BOM, or GBK), and a check that a community's grids tile
 //! its ground without gap or overlap.
 //!
+//! A community's per-person ledger (实有人口台账, XLSX or CSV) is [`people`]'s.
+//!
 //! An import is all or nothing: every row is parsed and checked first, every problem reported
 //! with its line (or feature) and field, and only a clean file is written, in one transaction.
 
@@ -15,8 +17,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+pub mod people;
+
 /// One problem in an input file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ImportProblem {
     /// 1-based line of a CSV (the header is line 1), or 1-based feature number of GeoJSON.
     pub line: usize,
@@ -38,7 +42,7 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-fn problem(line: usize, field: &str, message: impl Into<String>) -> ImportProblem {
+pub(crate) fn problem(line: usize, field: &str, message: impl Into<String>) -> ImportProblem {
     ImportProblem {
         line,
         field: field.into(),
@@ -203,7 +207,7 @@ const REQUIRED: [&str; 5] = ["网格编码", "楼栋", "单元", "房号", "户�
 
 /// A tag as community ledgers write it (its Chinese name, with the common short forms), or its
 /// code.
-fn tag_from_label(label: &str) -> Option<HouseholdTag> {
+pub(crate) fn tag_from_label(label: &str) -> Option<HouseholdTag> {
     let tag = match label {
         "独居老人" | "独居" => HouseholdTag::ElderlyLivingAlone,
         "低保户" | "低保" => HouseholdTag::LowIncome,
@@ -370,17 +374,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
     // New buildings start at their grid's centre until someone places them on the map.
     let grid_centres: HashMap<Uuid, (f64, f64)> = grid_records
         .iter()
-        .map(|g| {
-            let pts: Vec<[f64; 2]> = g
-                .boundary
-                .iter()
-                .flat_map(|p| p[0].iter().copied())
-                .collect();
-            let n = pts.len().max(1) as f64;
-            let lat = pts.iter().map(|p| p[1]).sum::<f64>() / n;
-            let lon = pts.iter().map(|p| p[0]).sum::<f64>() / n;
-            (g.id, (lat, lon))
-        })
+        .map(|g| (g.id, grid_centre(g)))
         .collect();
     store.admin(|tx| {
         let mut new_buildings: HashMap<(Uuid, String), Uuid> = HashMap::new();
@@ -470,6 +464,20 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
         Ok(())
     })?;
     Ok(count)
+}
+
+/// The mean of a grid's outer ring (lat, lon): where a new building waits until someone places
+/// it on the map.
+pub(crate) fn grid_centre(g: &GridRecord) -> (f64, f64) {
+    let pts: Vec<[f64; 2]> = g
+        .boundary
+        .iter()
+        .flat_map(|p| p[0].iter().copied())
+        .collect();
+    let n = pts.len().max(1) as f64;
+    let lat = pts.iter().map(|p| p[1]).sum::<f64>() / n;
+    let lon = pts.iter().map(|p| p[0]).sum::<f64>() / n;
+    (lat, lon)
 }
 
 /// Overlaps between a community's grids and gaps enclosed by them, in square metres.

@@ -41,6 +41,8 @@ pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
 pub struct AppState {
     pub store: Arc<dyn ServerStore>,
     pub blob_dir: PathBuf,
+    /// Ledgers uploaded to the console, held between the dry run and the import (by SHA-256).
+    pub upload_dir: PathBuf,
     pub metrics: Arc<Metrics>,
 }
 
@@ -48,9 +50,12 @@ impl AppState {
     pub fn new(store: Arc<dyn ServerStore>, data_dir: &std::path::Path) -> std::io::Result<Self> {
         let blob_dir = data_dir.join("blobs");
         std::fs::create_dir_all(blob_dir.join("partial"))?;
+        let upload_dir = data_dir.join("uploads");
+        std::fs::create_dir_all(&upload_dir)?;
         Ok(Self {
             store,
             blob_dir,
+            upload_dir,
             metrics: Arc::new(Metrics::default()),
         })
     }

@@ -74,6 +74,12 @@ pub fn routes() -> Router<AppState> {
         .route("/office/audit", get(audit))
         .route("/office/stats", get(stats))
         .route("/office/export/{file}", get(export))
+        .route(
+            "/office/import/people",
+            post(import_people).layer(axum::extract::DefaultBodyLimit::max(
+                crate::import::people::MAX_FILE_BYTES + 1024,
+            )),
+        )
 }
 
 /// A query string read leniently: an empty value is an absent one (HTML forms send `grid=`),
@@ -568,4 +574,59 @@ pub fn base_url(headers: &axum::http::HeaderMap) -> String {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
         })
         .map_or_else(String::new, |h| format!("http://{h}"))
+}
+
+/// Plan, and with `commit` write, a community's per-person ledger into the caller's grids, in one
+/// write transaction (community office only).
+pub async fn import_people_file(
+    state: &AppState,
+    p: Principal,
+    bytes: Vec<u8>,
+    commit: bool,
+) -> Result<crate::import::people::Plan, ApiError> {
+    must_administer(&p)?;
+    write_with(&*state.store, move |tx| {
+        let plan = crate::import::people::plan(tx, &p.grids, &bytes, commit)?;
+        if plan.committed {
+            admin::audit(
+                tx,
+                p.user_id,
+                "import_people",
+                "",
+                &format!(
+                    "{} households, {} residents",
+                    plan.households_new, plan.residents_new
+                ),
+            )?;
+        }
+        Ok(plan)
+    })
+    .await
+    .map_err(Into::into)
+}
+
+#[utoipa::path(post, path = "/office/import/people", tag = "office",
+    params(("commit" = Option<bool>, Query, description = "write it when the file is clean; absent, a dry run")),
+    request_body(content = Vec<u8>, description = "the 实有人口台账: XLSX, or CSV in UTF-8 or GBK", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the plan: column mapping, first rows, what is new and what exists, and whether it was written"),
+        (status = 413, description = "larger than 20 MB", body = gridmate_protocol::ErrorBody),
+        (status = 422, description = "the file's problems by row and column; nothing written", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn import_people(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    q: Params,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let commit = q.flag("commit")?;
+    let plan = import_people_file(&state, p, body.to_vec(), commit).await?;
+    if plan.problems.is_empty() {
+        Ok(Json(plan).into_response())
+    } else {
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({
+            "error": {"code": "invalid", "message": format!("the file has {} problem(s); nothing was imported", plan.problems.len())},
+            "problems": plan.problems,
+            "mapping": plan.mapping,
+        })))
+            .into_response())
+    }
 }

@@ -143,6 +143,12 @@ impl FromRequestParts<AppState> for ConsoleUser {
 /// A form whose CSRF token is missing or not the session's: refused, nothing done.
 pub struct Forged(Lang);
 
+impl Forged {
+    pub fn of(lang: Lang) -> Forged {
+        Forged(lang)
+    }
+}
+
 impl IntoResponse for Forged {
     fn into_response(self) -> Response {
         page::message(

@@ -69,6 +69,7 @@ impl Layout<'_> {
             ("stats", "/console/stats", tr(l, "统计", "Statistics")),
             ("ledgers", "/console/ledgers", tr(l, "台账导出", "Ledgers")),
             ("people", "/console/people", tr(l, "人员与设备", "People")),
+            ("import", "/console/import", tr(l, "导入台账", "Import")),
         ];
         let markup = html! {
             (DOCTYPE)

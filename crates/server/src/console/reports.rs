@@ -1,5 +1,6 @@
 //! Statistics (with charts drawn here as SVG: nothing loads from outside the server), the
-//! ledgers (台账) to download, and the people of the office's grids with their devices and the
+//! ledgers (台账) to download, the import of a community's roll (实有人口台账: a dry run shown
+//! first, nothing written until it is clean), and the people of the office's grids with their devices and the
 //! audit log.
 
 use super::page::{tr, when_ms, word};
@@ -22,6 +23,7 @@ use chrono::{Duration, FixedOffset, Utc};
 use gridmate_model::Role;
 use gridmate_model::words::{Lang, Vocabulary};
 use maud::{Markup, html};
+use sha2::Digest;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
@@ -33,6 +35,15 @@ pub fn routes() -> Router<AppState> {
         .route("/console/people/{id}", get(person))
         .route("/console/people/{id}/password", post(password))
         .route("/console/people/{id}/revoke", post(revoke))
+        .route(
+            "/console/import",
+            get(import_page)
+                .post(import_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::import::people::MAX_FILE_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/console/import/commit", post(import_commit))
 }
 
 fn period_form(lang: Lang, q: &Params, action: &str, names: &office::Names) -> Markup {
@@ -438,4 +449,199 @@ async fn revoke(
         Ok(_) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
         Err(e) => refused(user.lang, e),
     }
+}
+
+/// `GET /console/import`: upload a 实有人口台账 for a dry run.
+async fn import_page(user: ConsoleUser) -> Response {
+    let lang = user.lang;
+    if !user.principal.has(Role::CommunityAdmin) {
+        return refused(
+            lang,
+            ApiError::Forbidden(
+                tr(
+                    lang,
+                    "只有社区管理员可以导入台账。",
+                    "Only the community office imports the roll.",
+                )
+                .into(),
+            ),
+        );
+    }
+    layout(&user, tr(lang, "导入人口台账", "Import the roll"), "import").render(html! {
+        h1 { (tr(lang, "导入实有人口台账", "Import the community's roll")) }
+        section.card {
+            p.hint { (tr(lang,
+                "每行一人：姓名、性别、与户主关系、身份证号、联系电话、人员类别、所属网格、地址（如 联和花园12栋2单元301室）。XLSX 或 CSV（UTF-8 或 GBK）均可。先试导入，核对无误后再正式导入；同一文件导入两次不会重复。",
+                "One row per person: name, gender, relation to the head, ID number, phone, category, grid, address (e.g. 联和花园12栋2单元301室). XLSX or CSV (UTF-8 or GBK). A dry run first; import once it is clean. The same file twice adds nothing."
+            )) }
+            form.stack method="post" action="/console/import" enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(user.csrf);
+                label { (tr(lang, "台账文件", "Ledger file")) input type="file" name="file" accept=".xlsx,.csv" required; }
+                button.primary type="submit" { (tr(lang, "试导入", "Dry run")) }
+            }
+        }
+    })
+}
+
+/// `POST /console/import`: keep the upload, plan it, show the plan.
+async fn import_upload(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let lang = user.lang;
+    let mut csrf = None;
+    let mut bytes = None;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("csrf") => csrf = field.text().await.ok(),
+                Some("file") => match field.bytes().await {
+                    Ok(b) => bytes = Some(b),
+                    Err(e) => return refused(lang, ApiError::TooLarge(e.body_text())),
+                },
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => return refused(lang, ApiError::BadRequest(e.body_text())),
+        }
+    }
+    if csrf.as_deref() != Some(user.csrf.as_str()) {
+        return super::Forged::of(lang).into_response();
+    }
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(tr(lang, "请选择文件。", "Choose a file.").into()),
+        );
+    };
+    let sha = gridmate_model::hex::encode(&sha2::Sha256::digest(&bytes));
+    if let Err(e) = tokio::fs::write(state.upload_dir.join(&sha), &bytes).await {
+        return refused(lang, ApiError::Internal(e.to_string()));
+    }
+    match crate::api::office::import_people_file(
+        &state,
+        user.principal.clone(),
+        bytes.to_vec(),
+        false,
+    )
+    .await
+    {
+        Ok(plan) => plan_page(&user, &plan, Some(&sha)),
+        Err(e) => refused(lang, e),
+    }
+}
+
+/// `POST /console/import/commit`: import the kept upload, planned again inside the write.
+async fn import_commit(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let Some(sha) = posted
+        .get("sha")
+        .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    else {
+        return refused(lang, ApiError::BadRequest("no such upload".into()));
+    };
+    let path = state.upload_dir.join(sha);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(_) => {
+            return refused(
+                lang,
+                ApiError::NotFound(
+                    tr(
+                        lang,
+                        "上传的文件已不在，请重新上传。",
+                        "The upload is gone; upload it again.",
+                    )
+                    .into(),
+                ),
+            );
+        }
+    };
+    match crate::api::office::import_people_file(&state, user.principal.clone(), bytes, true).await
+    {
+        Ok(plan) => {
+            if plan.committed {
+                let _ = tokio::fs::remove_file(&path).await;
+            }
+            plan_page(&user, &plan, None)
+        }
+        Err(e) => refused(lang, e),
+    }
+}
+
+fn plan_page(
+    user: &ConsoleUser,
+    plan: &crate::import::people::Plan,
+    sha: Option<&str>,
+) -> Response {
+    let lang = user.lang;
+    let clean = plan.problems.is_empty();
+    let status = if clean {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    layout(user, tr(lang, "导入人口台账", "Import the roll"), "import").render_status(status, html! {
+        h1 { (tr(lang, "导入实有人口台账", "Import the community's roll")) }
+        @if plan.committed {
+            p.notice.good role="status" { (tr(lang, "已导入。", "Imported.")) }
+        } @else if clean {
+            p.notice.warn role="status" { (tr(lang, "试导入无误，尚未写入。核对下面的列和前几行后确认导入。", "The dry run is clean; nothing written yet. Check the columns and first rows, then import.")) }
+        } @else {
+            p.notice.bad role="alert" { (tr(lang, "文件有问题，未写入任何数据：", "The file has problems; nothing was written: ")) (plan.problems.len()) }
+        }
+        @if !plan.problems.is_empty() {
+            section.card {
+                h2 { (tr(lang, "问题（按行）", "Problems, by row")) }
+                table.list {
+                    thead { tr { th { (tr(lang, "行", "Row")) } th { (tr(lang, "列", "Column")) } th { (tr(lang, "问题", "Problem")) } } }
+                    tbody { @for p in plan.problems.iter().take(500) { tr { td { (p.line) } td { (p.field) } td { (p.message) } } } }
+                }
+            }
+        }
+        @if !plan.mapping.is_empty() {
+            section.card {
+                h2 { (tr(lang, "列的对应", "Columns")) }
+                table.list { tbody { @for (header, field) in &plan.mapping {
+                    tr { td { (header) } td { @match field { Some(f) => { "→ " (f.label()) } None => { (tr(lang, "（不导入）", "(not imported)")) } } } }
+                } } }
+            }
+        }
+        @if clean {
+            section.tiles {
+                div.tile { div.label { (tr(lang, "人数", "People")) } div.value { (plan.people) } }
+                div.tile { div.label { (tr(lang, "新增住户 / 已有", "Households new / existing")) } div.value { (plan.households_new) " / " (plan.households_existing) } }
+                div.tile { div.label { (tr(lang, "新增居民 / 已有", "Residents new / existing")) } div.value { (plan.residents_new) " / " (plan.residents_existing) } }
+                div.tile { div.label { (tr(lang, "新增楼栋", "New buildings")) } div.value { (plan.buildings_new) } }
+            }
+            section.card {
+                h2 { (tr(lang, "前几行", "First rows")) }
+                table.list {
+                    thead { tr { th { (tr(lang, "行", "Row")) } th { "姓名" } th { "与户主关系" } th { "网格" } th { "楼栋-单元-房号" } th { "身份证号" } th { "联系电话" } th { "标签" } } }
+                    tbody { @for p in &plan.preview {
+                        tr { td { (p.line) } td { (p.name) } td { (p.relation) } td { (p.grid) } td { (p.estate) " " (p.building) "-" (p.unit) "-" (p.room) }
+                             td { (p.id_number_masked.as_deref().unwrap_or("")) } td { (p.phone.as_deref().unwrap_or("")) }
+                             td { @for t in &p.tags { (word(lang, Vocabulary::HouseholdTag, t)) " " } } }
+                    } }
+                }
+            }
+            @if let Some(sha) = sha {
+                form method="post" action="/console/import/commit" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    input type="hidden" name="sha" value=(sha);
+                    button.primary type="submit" { (tr(lang, "确认导入", "Import")) }
+                }
+            }
+        }
+        p { a href="/console/import" { (tr(lang, "导入另一个文件", "Import another file")) } }
+    })
 }

@@ -434,20 +434,6 @@ pub struct Person {
     pub buildings: Vec<Uuid>,
 }
 
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
-    }
-    let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
-    format!(
-        "{}{}{}",
-        head.iter().collect::<String>(),
-        "*".repeat(chars.len() - 7),
-        tail.iter().collect::<String>()
-    )
-}
-
 /// Everyone assigned to a grid the caller looks after (or to `grid` alone).
 pub fn people(tx: &mut dyn ReadTx, p: &Principal, grid: Option<Uuid>) -> Result<Vec<Person>> {
     let grids: HashSet<Uuid> = grids_for(p, grid)?.into_iter().collect();
@@ -458,7 +444,7 @@ pub fn people(tx: &mut dyn ReadTx, p: &Principal, grid: Option<Uuid>) -> Result<
         .map(|(u, a)| Person {
             id: u.id,
             name: u.name,
-            phone_masked: mask_phone(&u.phone),
+            phone_masked: gridmate_model::validate::mask_phone(&u.phone),
             roles: u.roles.iter().map(|r| r.code().to_string()).collect(),
             grids: a.iter().filter_map(|a| a.grid_id).collect(),
             buildings: a.iter().filter_map(|a| a.building_id).collect(),

@@ -1,0 +1,3 @@
+//! `people_import` under libFuzzer: the target of crates/fuzz, its invariant a panic when broken.
+#![no_main]
+gridmate_libfuzzer::libfuzzer_target!("people_import");
