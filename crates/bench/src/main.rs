@@ -5,6 +5,7 @@
 //! cargo run --release -p gridmate-bench            # prints the table and rewrites BENCHMARKS.md
 //! cargo run --release -p gridmate-bench -- --quick # smaller counts, for a smoke run
 //! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
+//! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
 //! ```
 //!
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
@@ -12,6 +13,7 @@
 
 mod app;
 mod desktop;
+mod office;
 mod postgres;
 mod server;
 mod sync;
@@ -61,9 +63,10 @@ fn main() -> Result<()> {
     {
         let rows = match part.as_str() {
             "server" => server::run(quick)?,
+            "office" => office::run(quick)?,
             "sync" => sync::run(quick)?,
             "app" => app::run(quick)?,
-            other => anyhow::bail!("no part {other:?}: server, sync or app"),
+            other => anyhow::bail!("no part {other:?}: server, office, sync or app"),
         };
         println!("{}", render(&rows));
         return Ok(());
@@ -88,6 +91,7 @@ fn main() -> Result<()> {
     rows.push(photo_ingest(if quick { 2 } else { 5 })?);
     let store_rows = rows.len();
     rows.extend(server::run(quick)?);
+    rows.extend(office::run(quick)?);
     let server_rows = rows.len();
     rows.extend(sync::run(quick)?);
     let sync_rows = rows.len();

@@ -17,35 +17,42 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Running {
-    base: String,
+pub(crate) struct Running {
+    pub(crate) base: String,
     _dir: tempfile::TempDir,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     households: Vec<uuid::Uuid>,
     /// Households of each grid, in grid order.
     by_grid: Vec<Vec<uuid::Uuid>>,
-    data: std::path::PathBuf,
+    pub(crate) data: std::path::PathBuf,
 }
 
 fn worker_phone(grid: usize) -> String {
     format!("1390001{grid:04}")
 }
 
-const PHONE: &str = "13900000001";
-const PASSWORD: &str = "bench-password-1";
+pub(crate) const PHONE: &str = "13900000001";
+pub(crate) const PASSWORD: &str = "bench-password-1";
 
 /// A server with the demo community scaled to `households`: a community admin over every grid
 /// (phone `PHONE`), and one grid worker per grid (phones `worker_phone(i)`). On SQLite, or on a
 /// fresh database of the PostgreSQL server at `postgres`.
 async fn start(households: usize, postgres: Option<&str>) -> Result<Running> {
+    start_with(&generate(&DemoConfig::scaled(households)), postgres).await
+}
+
+/// The same for a community of any shape.
+pub(crate) async fn start_with(
+    d: &gridmate_demo::DemoCommunity,
+    postgres: Option<&str>,
+) -> Result<Running> {
     let dir = tempfile::tempdir()?;
-    let d = generate(&DemoConfig::scaled(households));
     let url = match postgres {
         Some(server) => Some(gridmate_server::postgres::scratch_database(server, None)?.1),
         None => None,
     };
     let store = Database::open(url.as_deref(), dir.path())?;
-    gridmate_server::demo::seed(&store, &d)?;
+    gridmate_server::demo::seed(&store, d)?;
     store.admin(|tx| {
         admin::add_user(
             tx,
@@ -106,7 +113,7 @@ async fn start(households: usize, postgres: Option<&str>) -> Result<Running> {
 }
 
 impl Running {
-    async fn login(&self, device: &str) -> Result<String> {
+    pub(crate) async fn login(&self, device: &str) -> Result<String> {
         self.login_as(PHONE, device).await
     }
 

@@ -25,12 +25,13 @@ use utoipa::{Modify, OpenApi};
         api::blobs::blob_put, api::office::issues, api::office::issue, api::office::orders,
         api::office::order, api::office::households, api::office::people, api::office::devices,
         api::office::revoke_device, api::office::reset_password, api::office::audit,
-        api::office::stats, api::office::export, api::office::import_people
+        api::office::stats, api::office::export, api::office::import_people, api::office::callups,
+        api::office::departments, api::office::put_department
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Health, LoginRequest, LoginResponse, UserInfo, AssignmentInfo,
         Entity, Op, RawChange, RawPullPage, PushRequest, Mutation, PushStatus, PushResult,
-        PushResponse, api::office::NewPassword
+        PushResponse, api::office::NewPassword, api::office::DepartmentBody
     )),
     security(("bearer" = [])),
     modifiers(&ProtocolErrors)

@@ -797,6 +797,8 @@ async fn every_console_page_renders_in_both_languages_for_each_office_role() {
                 "/stats".to_string(),
                 "/ledgers".to_string(),
                 "/people".to_string(),
+                "/callups".to_string(),
+                "/departments".to_string(),
             ] {
                 let r = http
                     .get(format!("{}{path}", console(&s)))
@@ -816,4 +818,185 @@ async fn every_console_page_renders_in_both_languages_for_each_office_role() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_calls_people_up_from_the_console_and_watches_them_answer() {
+    let s = Server::start().await;
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let page = http
+        .get(format!("{}/callups", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let mid = Uuid::now_v7().to_string();
+    let g0 = grid(0).to_string();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("mid", mid.as_str()),
+        ("grid", g0.as_str()),
+        ("role", "party_member"),
+        ("place", "联和花园东门"),
+        ("at", "2026-12-05T19:30"),
+        ("message", "防汛值守，请带雨具"),
+    ];
+    // Sent twice (a double click): one call-up.
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{}/callups", console(&s)))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/console/callups?ok=1");
+    }
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let rows = json_of(s.get(&admin, "/office/callups").await).await;
+    let ours: Vec<&Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["place"] == "联和花园东门")
+        .collect();
+    assert_eq!(ours.len(), 1, "a double click calls once");
+    let callup = ours[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(ours[0]["roles"], json!(["party_member"]));
+    assert_eq!(
+        ours[0]["at"], "2026-12-05T11:30:00Z",
+        "the form's time is Beijing time"
+    );
+    let member = s.account(Role::PartyMember);
+    assert!(
+        ours[0]["silent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == member.name.as_str())
+    );
+
+    // The party member answers from their phone; the office sees it.
+    let token = s.login(Role::PartyMember, "member-phone").await;
+    let r = s
+        .push_ok(
+            &token,
+            "member-phone",
+            &[mutation(
+                "callup.respond",
+                json!({
+            "response_id": Uuid::now_v7(), "callup_id": callup, "answer": "coming"}),
+            )],
+        )
+        .await;
+    assert_eq!(
+        r[0].status,
+        gridmate_protocol::PushStatus::Applied,
+        "{:?}",
+        r[0].error
+    );
+    let page = http
+        .get(format!("{}/callups", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("马上到"), "the answer is on the page");
+
+    // Closing it: the phones' later answers are refused.
+    let r = http
+        .post(format!("{}/callups/close", console(&s)))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("mid", &Uuid::now_v7().to_string()),
+            ("callup", &callup),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/console/callups?ok=1");
+    let r = s
+        .push_ok(
+            &token,
+            "member-phone",
+            &[mutation(
+                "callup.respond",
+                json!({
+            "response_id": Uuid::now_v7(), "callup_id": callup, "answer": "cannot"}),
+            )],
+        )
+        .await;
+    assert_eq!(r[0].error.as_ref().map(|e| e.code.as_str()), Some("closed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_community_office_keeps_the_departments_and_phones_receive_them() {
+    let s = Server::start().await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let post = |token: &str, body: Value| {
+        s.http
+            .post(format!("{}/office/departments", s.base))
+            .bearer_auth(token.to_string())
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post(&leader, json!({"name": "供电所"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&admin, json!({"name": ""})).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post(&admin, json!({"name": "供电所", "phone": "call me"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let made = json_of(
+        post(&admin, json!({"name": "供电所", "phone": "0750-3222110"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = made["id"].as_str().unwrap().to_string();
+    json_of(
+        post(
+            &admin,
+            json!({"id": id, "name": "江门供电所", "phone": "0750-3222110"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let list = json_of(s.get(&admin, "/office/departments").await).await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"江门供电所") && !names.contains(&"供电所"),
+        "renamed in place: {names:?}"
+    );
+
+    // Every phone receives it, building leaders included.
+    let token = s.login(Role::BuildingLeader, "bl-phone").await;
+    let (changes, _) = s.pull_all(&token, None).await;
+    assert!(changes.iter().any(
+        |c| c.entity == gridmate_protocol::Entity::Department && c.data["name"] == "江门供电所"
+    ));
 }

@@ -72,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/office/people/{id}/password", post(reset_password))
         .route("/office/audit", get(audit))
+        .route("/office/callups", get(callups))
+        .route("/office/departments", get(departments).post(put_department))
         .route("/office/stats", get(stats))
         .route("/office/export/{file}", get(export))
         .route(
@@ -629,4 +631,52 @@ pub(crate) async fn import_people(
         })))
             .into_response())
     }
+}
+
+#[utoipa::path(get, path = "/office/callups", tag = "office",
+    responses((status = 200, description = "the call-ups of your grids, open first: each with every answer (the latest per person, arrivals with the distance the server measured) and who has not answered")))]
+pub(crate) async fn callups(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+) -> Result<Response, ApiError> {
+    let rows = read_with(&*state.store, move |tx| office::callups(tx, &p)).await?;
+    Ok(Json(rows).into_response())
+}
+
+#[utoipa::path(get, path = "/office/departments", tag = "office",
+    responses((status = 200, description = "the departments issues can be sent to")))]
+pub(crate) async fn departments(
+    State(state): State<AppState>,
+    OfficeUser(_p): OfficeUser,
+) -> Result<Response, ApiError> {
+    let rows = read_with(&*state.store, office::departments).await?;
+    Ok(Json(rows).into_response())
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct DepartmentBody {
+    /// Absent: a new department.
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+#[utoipa::path(post, path = "/office/departments", tag = "office", request_body = DepartmentBody,
+    responses((status = 200, description = "the department as stored; phones receive it at their next sync"),
+        (status = 403, description = "only the community office keeps the departments", body = gridmate_protocol::ErrorBody),
+        (status = 422, description = "no name, or a phone that is not one", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn put_department(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    ApiJson(body): ApiJson<DepartmentBody>,
+) -> Result<Response, ApiError> {
+    must_administer(&p)?;
+    let id = body.id.unwrap_or_else(Uuid::now_v7);
+    let name = body.name.clone();
+    write_with(&*state.store, move |tx| {
+        admin::put_department(tx, id, &body.name, body.phone.as_deref())?;
+        admin::audit(tx, p.user_id, "put_department", &id.to_string(), &body.name)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "id": id, "name": name })).into_response())
 }

@@ -62,6 +62,21 @@ async fn push(
     })
 }
 
+/// Push one mutation of a console form: `None` when it applied (or had applied already), or the
+/// server's words for why not.
+pub(super) async fn push_form(
+    state: &AppState,
+    user: &ConsoleUser,
+    id: Uuid,
+    kind: &str,
+    data: serde_json::Value,
+) -> Result<Option<String>, ApiError> {
+    Ok(match push(state, user, id, kind, data).await? {
+        Outcome::Done => None,
+        Outcome::KeptAsComment(m) | Outcome::Refused(m) => Some(m),
+    })
+}
+
 enum Outcome {
     Done,
     KeptAsComment(String),
@@ -80,7 +95,7 @@ impl Outcome {
     }
 }
 
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     s.chars()
         .take(200)
         .collect::<String>()

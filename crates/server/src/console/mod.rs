@@ -18,6 +18,7 @@
 //! the session in the database.
 
 mod board;
+mod callups;
 mod page;
 mod reports;
 
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/console.css", get(stylesheet))
         .route("/console/photos/{sha}", get(photo))
         .merge(board::routes())
+        .merge(callups::routes())
         .merge(reports::routes())
 }
 

@@ -19,10 +19,16 @@ pub fn word(lang: Lang, v: Vocabulary, code: &str) -> &str {
     v.word(code, lang)
 }
 
+/// The community's clock: China Standard Time, UTC+8 all year.
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
 /// A time as the office reads it: Beijing time, to the minute.
 pub fn when(t: DateTime<Utc>) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 pub fn when_ms(ms: i64) -> String {
@@ -68,6 +74,12 @@ impl Layout<'_> {
             ("orders", "/console/orders", tr(l, "群众点单", "Requests")),
             ("stats", "/console/stats", tr(l, "统计", "Statistics")),
             ("ledgers", "/console/ledgers", tr(l, "台账导出", "Ledgers")),
+            ("callups", "/console/callups", tr(l, "一键响应", "Call-ups")),
+            (
+                "departments",
+                "/console/departments",
+                tr(l, "部门", "Departments"),
+            ),
             ("people", "/console/people", tr(l, "人员与设备", "People")),
             ("import", "/console/import", tr(l, "导入台账", "Import")),
         ];

@@ -347,6 +347,8 @@ fn audit_words(lang: Lang, action: &str) -> &str {
     match action {
         "reset_password" => tr(lang, "重置密码", "Reset a password"),
         "revoke_device" => tr(lang, "注销设备", "Signed a device out"),
+        "import_people" => tr(lang, "导入人口台账", "Imported the roll"),
+        "put_department" => tr(lang, "维护部门", "Changed a department"),
         other => other,
     }
 }

@@ -133,3 +133,39 @@ pub fn add_blob_refs(
 ) -> Result<()> {
     tx.add_blob_refs(shas, entity, id)
 }
+
+/// Add a department issues can be sent to, or change one's name and phone; filed under the
+/// shared grid every user's scope includes, so every phone receives it at its next sync.
+pub fn put_department(
+    tx: &mut dyn WriteTx,
+    id: Uuid,
+    name: &str,
+    phone: Option<&str>,
+) -> Result<u64> {
+    let name =
+        gridmate_model::validate::text("name", name, gridmate_model::validate::limits::NAME, true)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let phone = phone
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if p.len() <= 20 && p.chars().all(|c| c.is_ascii_digit() || c == '-') {
+                Ok(p.to_string())
+            } else {
+                Err(StoreError::Invalid("a phone is digits and dashes".into()))
+            }
+        })
+        .transpose()?;
+    let record = gridmate_protocol::records::DepartmentRecord { id, name, phone };
+    put(
+        tx,
+        &PutRecord {
+            entity: Entity::Department,
+            id,
+            grid_id: Some(super::scope::SHARED),
+            building_id: None,
+            owner_id: None,
+            data: serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        },
+    )
+}

@@ -842,3 +842,77 @@ fn add_figures(total: &mut Figures, f: &Figures) {
     total.callup_coming += f.callup_coming;
     total.callup_arrived += f.callup_arrived;
 }
+
+/// A call-up with who was called and how each answered (their latest answer counts).
+#[derive(Clone, Debug, Serialize)]
+pub struct CallupRow {
+    #[serde(flatten)]
+    pub callup: CallupRecord,
+    pub grid_name: String,
+    pub answers: Vec<CallupAnswerRow>,
+    /// Called people who have not answered.
+    pub silent: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallupAnswerRow {
+    pub user_id: Uuid,
+    pub name: String,
+    pub answer: String,
+    pub at: DateTime<Utc>,
+    /// For an arrival: metres from the meeting point, as the server measured it.
+    pub distance_m: Option<f64>,
+}
+
+/// The call-ups of the caller's grids, open ones first, newest first.
+pub fn callups(tx: &mut dyn ReadTx, p: &Principal) -> Result<Vec<CallupRow>> {
+    let names = Names::load(tx, p)?;
+    let mut all: Vec<CallupRecord> = records(tx, Entity::Callup, &p.grids)?;
+    let answers: Vec<CallupResponseRecord> = records(tx, Entity::CallupResponse, &p.grids)?;
+    let people = people(tx, p, None)?;
+    all.sort_by_key(|c| (c.closed_at.is_some(), std::cmp::Reverse(c.at)));
+    Ok(all
+        .into_iter()
+        .map(|c| {
+            let mut latest: HashMap<Uuid, &CallupResponseRecord> = HashMap::new();
+            for a in answers.iter().filter(|a| a.callup_id == c.id) {
+                if latest.get(&a.user_id).is_none_or(|b| b.at <= a.at) {
+                    latest.insert(a.user_id, a);
+                }
+            }
+            let mut rows: Vec<CallupAnswerRow> = latest
+                .values()
+                .map(|a| CallupAnswerRow {
+                    user_id: a.user_id,
+                    name: names.person(Some(a.user_id)).unwrap_or_default(),
+                    answer: a.answer.clone(),
+                    at: a.at,
+                    distance_m: a.distance_m,
+                })
+                .collect();
+            rows.sort_by(|a, b| a.name.cmp(&b.name));
+            let silent = people
+                .iter()
+                .filter(|m| {
+                    m.grids.contains(&c.grid_id)
+                        && (c.roles.is_empty() || m.roles.iter().any(|r| c.roles.contains(r)))
+                        && !latest.contains_key(&m.id)
+                })
+                .map(|m| m.name.clone())
+                .collect();
+            CallupRow {
+                grid_name: names.grid(c.grid_id),
+                answers: rows,
+                silent,
+                callup: c,
+            }
+        })
+        .collect())
+}
+
+/// The community's departments, by name.
+pub fn departments(tx: &mut dyn ReadTx) -> Result<Vec<DepartmentRecord>> {
+    let mut all: Vec<DepartmentRecord> = records(tx, Entity::Department, &[super::scope::SHARED])?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
+}

@@ -1,0 +1,207 @@
+//! The office at a year's size: a 20-grid community of 10,000 households with a year of activity
+//! (100,000 visits, 10,000 issues), served over real HTTP on 127.0.0.1. The dispatch board and
+//! the statistics, as JSON and as the console's pages, each at p95 beside a floor: the same
+//! records read straight from the server's SQLite file and parsed, which is the least any board
+//! over them must do. Then the year's visits ledger as XLSX: its time, its rows, and how much the
+//! process's peak memory grew while writing it (it is streamed, so far less than the file).
+
+use crate::server::{PASSWORD, PHONE, start_with};
+use crate::{Row, ms, percentile};
+use anyhow::{Result, ensure};
+use chrono::Duration;
+use gridmate_demo::{DemoConfig, generate};
+use gridmate_protocol::Entity;
+use gridmate_protocol::records::VisitRecord;
+use gridmate_server::database::Database;
+use gridmate_server::store::{Backend, PutRecord, admin};
+use std::time::{Duration as StdDuration, Instant};
+
+/// The process's peak resident memory so far, in MB (Linux).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn p95_of(
+    http: &reqwest::Client,
+    url: &str,
+    auth: (&str, &str),
+    runs: usize,
+) -> Result<StdDuration> {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = http.get(url).header(auth.0, auth.1).send().await?;
+        ensure!(r.status().is_success(), "{url}: {}", r.status());
+        r.bytes().await?;
+        samples.push(t.elapsed());
+    }
+    Ok(percentile(&mut samples, 0.95))
+}
+
+/// Read every live record of these entities from the file and parse it: the floor.
+fn raw_scan(db: &std::path::Path, entities: &[&str]) -> Result<StdDuration> {
+    let conn = rusqlite::Connection::open(db)?;
+    let t = Instant::now();
+    let mut n = 0usize;
+    for e in entities {
+        let mut st = conn.prepare("SELECT data FROM records WHERE entity = ?1 AND deleted = 0")?;
+        let mut rows = st.query([e])?;
+        while let Some(r) = rows.next()? {
+            let v: serde_json::Value = serde_json::from_str(r.get_ref(0)?.as_str()?)?;
+            n += usize::from(v.is_object());
+        }
+    }
+    ensure!(n > 0, "the floor read nothing");
+    Ok(t.elapsed())
+}
+
+pub fn run(quick: bool) -> Result<Vec<Row>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let (households, visits, issues) = if quick {
+            (1_000, 10_000, 1_000)
+        } else {
+            (10_000, 100_000, 10_000)
+        };
+        let cfg = DemoConfig {
+            grids: 20,
+            buildings: households / 70,
+            households,
+            issues,
+            ..DemoConfig::lianhe()
+        };
+        let d = generate(&cfg);
+        let s = start_with(&d, None).await?;
+        // The rest of the year's visits: every household seen about ten times, by its grid's
+        // worker, spread over the year.
+        let extra = visits.saturating_sub(d.visits.len());
+        let store = Database::open(None, &s.data)?;
+        let visitor = d.visits.first().map(|v| v.visitor.0).unwrap_or_default();
+        store.admin(|tx| {
+            for i in 0..extra {
+                let h = &d.households[i % d.households.len()];
+                let at = cfg.as_of - Duration::minutes((i as i64 * 5_237) % (365 * 24 * 60));
+                let id = uuid::Uuid::now_v7();
+                let rec = VisitRecord {
+                    id,
+                    household_id: h.id.0,
+                    visitor_id: visitor,
+                    started_at: at,
+                    ended_at: at + Duration::minutes(20),
+                    kind: "routine".into(),
+                    outcome: "met".into(),
+                    notes: "了解家庭近况，无新增诉求".into(),
+                    people_served: 1,
+                    location: None,
+                    photos: vec![],
+                };
+                admin::put(
+                    tx,
+                    &PutRecord {
+                        entity: Entity::Visit,
+                        id,
+                        grid_id: Some(h.grid_id.0),
+                        building_id: Some(h.building_id.0),
+                        owner_id: Some(visitor),
+                        data: serde_json::to_value(rec).unwrap_or_default(),
+                    },
+                )?;
+            }
+            Ok(())
+        })?;
+        drop(store);
+        let token = s.login("bench-office").await?;
+        let bearer = format!("Bearer {token}");
+        let console = s.base.trim_end_matches("/api/v1").to_string() + "/console";
+        let session = {
+            let r = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?
+                .post(format!("{console}/login"))
+                .form(&[("phone", PHONE), ("password", PASSWORD)])
+                .send()
+                .await?;
+            let set = r
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            set.split(';').next().unwrap_or_default().to_string()
+        };
+        let runs = if quick { 5 } else { 30 };
+        let db = s.data.join("gridmate-server.sqlite");
+        let board_floor = {
+            let mut v = (0..5).map(|_| raw_scan(&db, &["issue"])).collect::<Result<Vec<_>>>()?;
+            percentile(&mut v, 0.5)
+        };
+        let stats_floor = {
+            let mut v = (0..3)
+                .map(|_| raw_scan(&db, &["household", "visit", "issue", "issue_event"]))
+                .collect::<Result<Vec<_>>>()?;
+            percentile(&mut v, 0.5)
+        };
+        let size = format!("{} grids, {households} households, {visits} visits, {issues} issues", cfg.grids);
+        let mut rows = Vec::new();
+        let target_ms = 200.0;
+        for (name, url, auth, floor) in [
+            ("office API: board, open issues, first page", format!("{}/office/issues?status=open", s.base), ("authorization", bearer.as_str()), board_floor),
+            ("office API: board, one grid's overdue", format!("{}/office/issues?overdue=true&grid={}", s.base, d.grids[0].id.0), ("authorization", bearer.as_str()), board_floor),
+            ("console: the board page (HTML)", format!("{console}/board"), ("cookie", session.as_str()), board_floor),
+            ("office API: statistics, last 30 days", format!("{}/office/stats", s.base), ("authorization", bearer.as_str()), stats_floor),
+            ("office API: statistics, the whole year", format!("{}/office/stats?from=2025-11-21&to=2026-11-20", s.base), ("authorization", bearer.as_str()), stats_floor),
+            ("console: the statistics page (HTML, SVG charts)", format!("{console}/stats"), ("cookie", session.as_str()), stats_floor),
+        ] {
+            let p95 = p95_of(&s.http, &url, auth, runs).await?;
+            rows.push(Row {
+                name: format!("{name}: p95 of {runs}, {size}"),
+                value: format!("{:.0} ms", ms(p95)),
+                floor: format!("{:.0} ms raw SQLite read + parse of the same records", ms(floor)),
+                ratio: Some(ms(p95) / ms(floor).max(0.001)),
+                target: format!("< {target_ms:.0} ms"),
+                pass: Some(ms(p95) < target_ms),
+            });
+        }
+
+        // The year's visits as XLSX, streamed.
+        let before = peak_rss_mb();
+        let t = Instant::now();
+        let r = s
+            .http
+            .get(format!("{}/office/export/visits.xlsx?from=2025-11-21&to=2026-11-20", s.base))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "export: {}", r.status());
+        let bytes = r.bytes().await?;
+        let export = t.elapsed();
+        let grew = peak_rss_mb() - before;
+        let visits_floor = {
+            let mut v = (0..3).map(|_| raw_scan(&db, &["visit"])).collect::<Result<Vec<_>>>()?;
+            percentile(&mut v, 0.5)
+        };
+        rows.push(Row {
+            name: format!(
+                "office API: the year's visits ledger as XLSX ({:.1} MB; peak memory grew {:.0} MB while writing it), {size}",
+                bytes.len() as f64 / 1e6,
+                grew.max(0.0)
+            ),
+            value: format!("{:.2} s", export.as_secs_f64()),
+            floor: format!("{:.0} ms raw SQLite read + parse of the visits", ms(visits_floor)),
+            ratio: Some(ms(export) / ms(visits_floor).max(0.001)),
+            target: "< 5 s, streamed".into(),
+            pass: Some(export.as_secs_f64() < 5.0),
+        });
+        Ok(rows)
+    })
+}

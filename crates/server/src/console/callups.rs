@@ -1,0 +1,308 @@
+//! 一键响应 and the departments: the office calls up chosen grids and roles (place, time,
+//! message) and watches the answers and arrivals come in; it keeps the list of departments
+//! issues are sent to. A call-up is one `callup.create` mutation per grid (and `callup.close`),
+//! through the same rules as everything else; a department is office-managed data, written
+//! through [`crate::store::admin`] and audited.
+
+use super::board::{encode, notice, push_form};
+use super::page::{tr, when, word};
+use super::{ConsoleUser, Posted, layout, refused};
+use crate::api::AppState;
+use crate::api::office::Params;
+use crate::error::ApiError;
+use crate::store::office::{self, CallupRow};
+use crate::store::{admin, read_with, write_with};
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{NaiveDateTime, TimeZone};
+use gridmate_model::Role;
+use gridmate_model::words::Vocabulary;
+use maud::html;
+use serde_json::json;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/callups", get(callups).post(create_callup))
+        .route("/console/callups/close", post(close_callup))
+        .route(
+            "/console/departments",
+            get(departments).post(save_department),
+        )
+}
+
+/// The roles a call-up may call.
+const CALLABLE: [Role; 4] = [
+    Role::GridWorker,
+    Role::GridLeader,
+    Role::BuildingLeader,
+    Role::PartyMember,
+];
+
+async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let p = user.principal.clone();
+    let answer = read_with(&*state.store, move |tx| {
+        Ok((office::Names::load(tx, &p)?, office::callups(tx, &p)?))
+    })
+    .await;
+    let (names, rows): (office::Names, Vec<CallupRow>) = match answer {
+        Ok(a) => a,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let writes = !user.principal.reads_only();
+    layout(&user, tr(lang, "一键响应", "Call-ups"), "callups").render(html! {
+        h1 { (tr(lang, "一键响应", "Call-ups")) }
+        (notice(lang, &q))
+        @if writes {
+            section.card {
+                h2 { (tr(lang, "发起响应", "Call people up")) }
+                form.stack method="post" action="/console/callups" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    input type="hidden" name="mid" value=(Uuid::now_v7());
+                    fieldset {
+                        legend { (tr(lang, "网格", "Grids")) }
+                        @for (id, name) in &names.grids {
+                            label.check { input type="checkbox" name="grid" value=(id); (name) }
+                        }
+                    }
+                    fieldset {
+                        legend { (tr(lang, "召集（不选则全部人员）", "Who (none ticked: everyone)")) }
+                        @for r in CALLABLE {
+                            label.check { input type="checkbox" name="role" value=(r.code()); (word(lang, Vocabulary::Role, r.code())) }
+                        }
+                    }
+                    label { (tr(lang, "集合地点", "Meeting point")) input type="text" name="place" required maxlength="100"; }
+                    label { (tr(lang, "集合时间", "When")) input type="datetime-local" name="at" required; }
+                    label { (tr(lang, "事由", "Message")) textarea name="message" required maxlength="500" rows="3" {} }
+                    button.primary type="submit" { (tr(lang, "发出", "Send")) }
+                }
+            }
+        }
+        @for c in &rows {
+            section.card {
+                h2 {
+                    (c.grid_name) " · " (c.callup.place) " · " (when(c.callup.at))
+                    @if c.callup.closed_at.is_some() { " " span.badge.done { (tr(lang, "已结束", "Closed")) } }
+                    @else { " " span.badge.open { (tr(lang, "进行中", "Open")) } }
+                }
+                p { (c.callup.message) }
+                @let count = |a: &str| c.answers.iter().filter(|x| x.answer == a).count();
+                p.hint {
+                    (word(lang, Vocabulary::CallupAnswer, "arrived")) " " (count("arrived")) " · "
+                    (word(lang, Vocabulary::CallupAnswer, "coming")) " " (count("coming")) " · "
+                    (word(lang, Vocabulary::CallupAnswer, "cannot")) " " (count("cannot")) " · "
+                    (tr(lang, "未回应", "No answer")) " " (c.silent.len())
+                }
+                table.list { tbody {
+                    @for a in &c.answers {
+                        tr { td { (a.name) } td { (word(lang, Vocabulary::CallupAnswer, &a.answer)) } td { (when(a.at)) }
+                             td { @if let Some(d) = a.distance_m { (format!("{d:.0} m")) } } }
+                    }
+                    @for name in &c.silent { tr { td { (name) } td.alarm { (tr(lang, "未回应", "No answer")) } td {} td {} } }
+                } }
+                @if writes && c.callup.closed_at.is_none() {
+                    form.inline method="post" action="/console/callups/close" {
+                        input type="hidden" name="csrf" value=(user.csrf);
+                        input type="hidden" name="mid" value=(Uuid::now_v7());
+                        input type="hidden" name="callup" value=(c.callup.id);
+                        button type="submit" { (tr(lang, "结束响应", "Close it")) }
+                    }
+                }
+            }
+        }
+        @if rows.is_empty() { p.hint { (tr(lang, "还没有发起过响应。", "No call-up yet.")) } }
+    })
+}
+
+/// `POST /console/callups`: one `callup.create` per ticked grid. The form's time is Beijing time.
+async fn create_callup(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let grids: Vec<Uuid> = posted.all("grid").filter_map(|g| g.parse().ok()).collect();
+    let roles: Vec<&str> = posted
+        .all("role")
+        .filter(|r| Role::from_code(r).is_some())
+        .collect();
+    let at = posted
+        .get("at")
+        .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").ok())
+        .and_then(|t| super::page::beijing().from_local_datetime(&t).single());
+    let (Some(mid), Some(at)) = (posted.get("mid").and_then(|m| m.parse::<Uuid>().ok()), at) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(tr(lang, "请填写集合时间。", "Give the time.").into()),
+        );
+    };
+    if grids.is_empty() {
+        return refused(
+            lang,
+            ApiError::BadRequest(
+                tr(lang, "请至少选择一个网格。", "Tick at least one grid.").into(),
+            ),
+        );
+    }
+    let mut refusals = Vec::new();
+    for (i, grid) in grids.iter().enumerate() {
+        // One mutation per grid, its id derived from the form's so a second click is a duplicate.
+        let id = Uuid::new_v5(&mid, &[i as u8]);
+        let data = json!({
+            "callup_id": id, "grid_id": grid, "roles": roles,
+            "place": posted.get("place").unwrap_or(""), "at": at.with_timezone(&chrono::Utc),
+            "message": posted.get("message").unwrap_or(""),
+        });
+        match push_form(&state, &user, id, "callup.create", data).await {
+            Ok(None) => {}
+            Ok(Some(m)) => refusals.push(m),
+            Err(e) => return refused(lang, e),
+        }
+    }
+    let to = match refusals.is_empty() {
+        true => "/console/callups?ok=1".to_string(),
+        false => format!("/console/callups?refused={}", encode(&refusals.join("; "))),
+    };
+    Redirect::to(&to).into_response()
+}
+
+async fn close_callup(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let (Some(mid), Some(callup)) = (
+        posted.get("mid").and_then(|m| m.parse::<Uuid>().ok()),
+        posted.get("callup").and_then(|c| c.parse::<Uuid>().ok()),
+    ) else {
+        return refused(user.lang, ApiError::BadRequest("no such call-up".into()));
+    };
+    match push_form(
+        &state,
+        &user,
+        mid,
+        "callup.close",
+        json!({ "callup_id": callup }),
+    )
+    .await
+    {
+        Ok(None) => Redirect::to("/console/callups?ok=1").into_response(),
+        Ok(Some(m)) => {
+            Redirect::to(&format!("/console/callups?refused={}", encode(&m))).into_response()
+        }
+        Err(e) => refused(user.lang, e),
+    }
+}
+
+async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let list = match read_with(&*state.store, office::departments).await {
+        Ok(l) => l,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let admin = user.principal.has(Role::CommunityAdmin);
+    layout(&user, tr(lang, "部门", "Departments"), "departments").render(html! {
+        h1 { (tr(lang, "转办部门", "Departments")) }
+        (notice(lang, &q))
+        p.hint { (tr(lang, "问题可转给这些部门办理；手机端同步后即可选择。", "Issues can be sent to these; phones list them after their next sync.")) }
+        table.list {
+            thead { tr { th { (tr(lang, "名称", "Name")) } th { (tr(lang, "电话", "Phone")) } @if admin { th {} } } }
+            tbody { @for d in &list {
+                tr {
+                    @if admin {
+                        td colspan="3" {
+                            form.inline method="post" action="/console/departments" {
+                                input type="hidden" name="csrf" value=(user.csrf);
+                                input type="hidden" name="id" value=(d.id);
+                                input type="text" name="name" value=(d.name) required maxlength="50";
+                                " " input type="text" name="phone" value=[d.phone.as_deref()] maxlength="20";
+                                " " button type="submit" { (tr(lang, "保存", "Save")) }
+                            }
+                        }
+                    } @else {
+                        td { (d.name) } td { (d.phone.as_deref().unwrap_or("")) }
+                    }
+                }
+            } }
+        }
+        @if admin {
+            section.card {
+                h2 { (tr(lang, "新增部门", "Add a department")) }
+                form.stack method="post" action="/console/departments" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    input type="hidden" name="id" value=(Uuid::now_v7());
+                    label { (tr(lang, "名称", "Name")) input type="text" name="name" required maxlength="50"; }
+                    label { (tr(lang, "电话", "Phone")) input type="text" name="phone" maxlength="20"; }
+                    button.primary type="submit" { (tr(lang, "新增", "Add")) }
+                }
+            }
+        }
+    })
+}
+
+/// `POST /console/departments`: add or rename one (the community office), audited.
+async fn save_department(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    if !user.principal.has(Role::CommunityAdmin) {
+        return refused(
+            lang,
+            ApiError::Forbidden(
+                tr(
+                    lang,
+                    "只有社区管理员可以维护部门。",
+                    "Only the community office keeps the departments.",
+                )
+                .into(),
+            ),
+        );
+    }
+    let Some(id) = posted.get("id").and_then(|i| i.parse::<Uuid>().ok()) else {
+        return refused(lang, ApiError::BadRequest("no department id".into()));
+    };
+    let (name, phone) = (
+        posted.get("name").unwrap_or("").to_string(),
+        posted.get("phone").map(str::to_string),
+    );
+    let actor = user.principal.user_id;
+    let done = write_with(&*state.store, move |tx| {
+        admin::put_department(tx, id, &name, phone.as_deref())?;
+        admin::audit(tx, actor, "put_department", &id.to_string(), &name)
+    })
+    .await;
+    match done {
+        Ok(()) => Redirect::to("/console/departments?ok=1").into_response(),
+        Err(e) => refused(lang, e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_id_gives_one_callup_id_per_grid_and_the_same_again() {
+        let mid = Uuid::now_v7();
+        let a = Uuid::new_v5(&mid, &[0]);
+        assert_eq!(a, Uuid::new_v5(&mid, &[0]));
+        assert_ne!(a, Uuid::new_v5(&mid, &[1]));
+    }
+}
