@@ -2,7 +2,7 @@
 //! stored as a stable snake_case code. [`code_enum!`] declares such an enum once: its variants,
 //! their codes, `ALL` in declaration order, `code()`, `from_code()` and `Display` (the code).
 //! What a value is *called* is not here: the app's message catalogue names each in the user's
-//! language, and the server's ledgers name them in Chinese.
+//! language, and [`crate::words`] names them for the office console and the ledgers.
 
 /// Declare an enum whose variants each have a stable code.
 ///

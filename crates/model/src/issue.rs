@@ -136,6 +136,42 @@ pub fn time_limit(category: IssueCategory, severity: Severity) -> Duration {
     }
 }
 
+/// The longest limit an office may set: a quarter.
+pub const MAX_TIME_LIMIT_HOURS: u32 = 24 * 90;
+
+/// The office's own time limits, in hours per category and severity; where it set none, the
+/// default [`time_limit`] holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimeLimits {
+    pub hours: std::collections::BTreeMap<(IssueCategory, Severity), u32>,
+}
+
+impl TimeLimits {
+    pub fn limit(&self, category: IssueCategory, severity: Severity) -> Duration {
+        self.hours.get(&(category, severity)).map_or_else(
+            || time_limit(category, severity),
+            |h| Duration::hours(i64::from(*h)),
+        )
+    }
+
+    /// Set one limit; 1 hour to [`MAX_TIME_LIMIT_HOURS`].
+    pub fn set(
+        &mut self,
+        category: IssueCategory,
+        severity: Severity,
+        hours: u32,
+    ) -> Result<(), crate::ValidationError> {
+        if !(1..=MAX_TIME_LIMIT_HOURS).contains(&hours) {
+            return Err(crate::ValidationError::OutOfRange {
+                field: "time limit (hours)",
+                value: f64::from(hours),
+            });
+        }
+        self.hours.insert((category, severity), hours);
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct IssueEvent {
     pub id: IssueEventId,
@@ -285,6 +321,27 @@ mod tests {
             Role::CommunityAdmin => 'A',
             Role::StreetViewer => 'V',
         }
+    }
+
+    #[test]
+    fn the_office_limits_override_the_defaults_within_bounds() {
+        let mut limits = TimeLimits::default();
+        let (c, s) = (IssueCategory::Noise, Severity::Low);
+        assert_eq!(limits.limit(c, s), Duration::days(7));
+        limits.set(c, s, 48).unwrap();
+        assert_eq!(limits.limit(c, s), Duration::hours(48));
+        assert_eq!(
+            limits.limit(IssueCategory::Noise, Severity::High),
+            Duration::hours(24),
+            "the others keep their default"
+        );
+        assert!(limits.set(c, s, 0).is_err());
+        assert!(limits.set(c, s, MAX_TIME_LIMIT_HOURS + 1).is_err());
+        assert_eq!(
+            limits.limit(c, s),
+            Duration::hours(48),
+            "a refused value changes nothing"
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteT
 use chrono::{DateTime, Utc};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
-use gridmate_model::issue::{time_limit, transition_for_roles};
+use gridmate_model::issue::transition_for_roles;
 use gridmate_model::{
     GpsFix, Hlc, IssueAction, IssueCategory, IssueStatus, Severity, TransitionError,
 };
@@ -283,10 +283,11 @@ fn report_issue(
     if !allowed {
         return Ok(refuse("forbidden", "you cannot report issues there"));
     }
-    // Codes were validated with the payload; the limit counts from when it was seen.
+    // Codes were validated with the payload; the office's limit counts from when it was seen.
+    let limits = crate::store::limits::load(tx)?;
     let due_at = IssueCategory::from_code(&r.category)
         .zip(Severity::from_code(&r.severity))
-        .map(|(c, s)| m.recorded_at + time_limit(c, s));
+        .map(|(c, s)| m.recorded_at + limits.limit(c, s));
     let record = IssueRecord {
         id: r.issue_id,
         grid_id: r.grid_id,

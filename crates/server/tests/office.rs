@@ -799,6 +799,7 @@ async fn every_console_page_renders_in_both_languages_for_each_office_role() {
                 "/people".to_string(),
                 "/callups".to_string(),
                 "/departments".to_string(),
+                "/time-limits".to_string(),
             ] {
                 let r = http
                     .get(format!("{}{path}", console(&s)))
@@ -999,4 +1000,84 @@ async fn the_community_office_keeps_the_departments_and_phones_receive_them() {
     assert!(changes.iter().any(
         |c| c.entity == gridmate_protocol::Entity::Department && c.data["name"] == "江门供电所"
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_sets_time_limits_that_new_reports_are_due_by() {
+    let s = Server::start().await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let put = |token: &str, body: Value| {
+        s.http
+            .put(format!("{}/office/time-limits", s.base))
+            .bearer_auth(token.to_string())
+            .json(&body)
+            .send()
+    };
+    let noise_low = |body: &Value| {
+        body["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["category"] == "noise" && e["severity"] == "low")
+            .unwrap()["hours"]
+            .as_u64()
+            .unwrap()
+    };
+    let current = json_of(s.get(&leader, "/office/time-limits").await).await;
+    assert_eq!(current["limits"].as_array().unwrap().len(), 27);
+    assert_eq!(noise_low(&current), 168, "the default week");
+
+    let one =
+        |hours: i64| json!({"limits": [{"category": "noise", "severity": "low", "hours": hours}]});
+    assert_eq!(
+        put(&leader, one(48)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    for bad in [
+        json!({"limits": [{"category": "arson", "severity": "low", "hours": 4}]}),
+        one(0),
+        one(100_000),
+    ] {
+        assert_eq!(
+            put(&admin, bad.clone()).await.unwrap().status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        put(&admin, one(-1)).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        noise_low(&json_of(s.get(&admin, "/office/time-limits").await).await),
+        168,
+        "refusals changed nothing"
+    );
+
+    let set = json_of(put(&admin, one(48)).await.unwrap()).await;
+    assert_eq!(noise_low(&set), 48);
+    let worker = s.login(Role::GridWorker, "w").await;
+    let id = Uuid::now_v7();
+    let m = mutation(
+        "issue.report",
+        json!({
+            "issue_id": id, "grid_id": grid(0), "category": "noise", "severity": "low",
+            "title": "夜间施工噪音", "description": "", "photos": [],
+        }),
+    );
+    let recorded = m.recorded_at;
+    let r = s.push_ok(&worker, "w", &[m]).await;
+    assert_eq!(r[0].status, gridmate_protocol::PushStatus::Applied);
+    let detail = json_of(s.get(&admin, &format!("/office/issues/{id}")).await).await;
+    let due: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["issue"]["due_at"].clone()).unwrap();
+    assert_eq!(
+        due - recorded,
+        chrono::Duration::hours(48),
+        "due by the office's limit"
+    );
+    let audit = json_of(s.get(&admin, "/office/audit").await).await;
+    assert_eq!(audit[0]["action"], "set_time_limits");
+    assert_eq!(audit[0]["detail"], "noise/low=48h");
 }

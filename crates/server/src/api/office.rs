@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/office/people/{id}/password", post(reset_password))
         .route("/office/audit", get(audit))
         .route("/office/callups", get(callups))
+        .route("/office/time-limits", get(time_limits).put(set_time_limits))
         .route("/office/departments", get(departments).post(put_department))
         .route("/office/stats", get(stats))
         .route("/office/export/{file}", get(export))
@@ -679,4 +680,105 @@ pub(crate) async fn put_department(
     })
     .await?;
     Ok(Json(serde_json::json!({ "id": id, "name": name })).into_response())
+}
+
+/// One time limit as the office reads and sets it.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TimeLimitEntry {
+    pub category: String,
+    pub severity: String,
+    pub hours: u32,
+    /// The default when the office sets none (read only).
+    #[serde(default, skip_deserializing)]
+    pub default_hours: u32,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TimeLimitsBody {
+    pub limits: Vec<TimeLimitEntry>,
+}
+
+/// Every category and severity with the limit in force.
+pub fn time_limit_entries(limits: &gridmate_model::issue::TimeLimits) -> Vec<TimeLimitEntry> {
+    use gridmate_model::{IssueCategory, Severity};
+    IssueCategory::ALL
+        .into_iter()
+        .flat_map(|c| Severity::ALL.into_iter().map(move |s| (c, s)))
+        .map(|(c, s)| TimeLimitEntry {
+            category: c.code().into(),
+            severity: s.code().into(),
+            hours: limits.limit(c, s).num_hours() as u32,
+            default_hours: gridmate_model::issue::time_limit(c, s).num_hours() as u32,
+        })
+        .collect()
+}
+
+#[utoipa::path(get, path = "/office/time-limits", tag = "office",
+    responses((status = 200, description = "the limit in force for every category and severity, in hours, with its default", body = TimeLimitsBody)))]
+pub(crate) async fn time_limits(
+    State(state): State<AppState>,
+    OfficeUser(_p): OfficeUser,
+) -> Result<Response, ApiError> {
+    let limits = read_with(&*state.store, crate::store::limits::load).await?;
+    Ok(Json(TimeLimitsBody {
+        limits: time_limit_entries(&limits),
+    })
+    .into_response())
+}
+
+/// Set some limits (the others keep theirs); all or none, audited.
+pub async fn set_time_limits_of(
+    state: &AppState,
+    p: Principal,
+    entries: Vec<(String, String, u32)>,
+) -> Result<(), ApiError> {
+    use gridmate_model::{IssueCategory, Severity};
+    must_administer(&p)?;
+    write_with(&*state.store, move |tx| {
+        let mut limits = crate::store::limits::load(tx)?;
+        let mut changed = Vec::new();
+        for (c, s, hours) in &entries {
+            let (Some(cat), Some(sev)) = (IssueCategory::from_code(c), Severity::from_code(s))
+            else {
+                return Err(StoreError::Invalid(format!(
+                    "no category {c:?} or severity {s:?}"
+                )));
+            };
+            if limits.limit(cat, sev).num_hours() as u32 != *hours {
+                changed.push(format!("{c}/{s}={hours}h"));
+            }
+            limits
+                .set(cat, sev, *hours)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        }
+        crate::store::limits::save(tx, &limits)?;
+        if !changed.is_empty() {
+            admin::audit(tx, p.user_id, "set_time_limits", "", &changed.join(" "))?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(Into::into)
+}
+
+#[utoipa::path(put, path = "/office/time-limits", tag = "office", request_body = TimeLimitsBody,
+    responses((status = 200, description = "the limits now in force", body = TimeLimitsBody),
+        (status = 403, description = "only the community office sets them", body = gridmate_protocol::ErrorBody),
+        (status = 422, description = "an unknown code, or hours outside 1–2160; nothing changed", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn set_time_limits(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    ApiJson(body): ApiJson<TimeLimitsBody>,
+) -> Result<Response, ApiError> {
+    let entries = body
+        .limits
+        .into_iter()
+        .map(|e| (e.category, e.severity, e.hours))
+        .collect();
+    set_time_limits_of(&state, p, entries).await?;
+    let limits = read_with(&*state.store, crate::store::limits::load).await?;
+    Ok(Json(TimeLimitsBody {
+        limits: time_limit_entries(&limits),
+    })
+    .into_response())
 }

@@ -2,7 +2,8 @@
 //! message) and watches the answers and arrivals come in; it keeps the list of departments
 //! issues are sent to. A call-up is one `callup.create` mutation per grid (and `callup.close`),
 //! through the same rules as everything else; a department is office-managed data, written
-//! through [`crate::store::admin`] and audited.
+//! through [`crate::store::admin`] and audited; so are the time limits (处置时限) per issue
+//! category and severity, which set the due time of every issue reported after them.
 
 use super::board::{encode, notice, push_form};
 use super::page::{tr, when, word};
@@ -30,6 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/departments",
             get(departments).post(save_department),
+        )
+        .route(
+            "/console/time-limits",
+            get(time_limits).post(save_time_limits),
         )
 }
 
@@ -215,7 +220,8 @@ async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params
     layout(&user, tr(lang, "部门", "Departments"), "departments").render(html! {
         h1 { (tr(lang, "转办部门", "Departments")) }
         (notice(lang, &q))
-        p.hint { (tr(lang, "问题可转给这些部门办理；手机端同步后即可选择。", "Issues can be sent to these; phones list them after their next sync.")) }
+        p.hint { (tr(lang, "问题可转给这些部门办理；手机端同步后即可选择。", "Issues can be sent to these; phones list them after their next sync.")) " "
+            a href="/console/time-limits" { (tr(lang, "处置时限", "Time limits")) } }
         table.list {
             thead { tr { th { (tr(lang, "名称", "Name")) } th { (tr(lang, "电话", "Phone")) } @if admin { th {} } } }
             tbody { @for d in &list {
@@ -291,6 +297,76 @@ async fn save_department(
     match done {
         Ok(()) => Redirect::to("/console/departments?ok=1").into_response(),
         Err(e) => refused(lang, e.into()),
+    }
+}
+
+/// `GET /console/time-limits`: hours per category and severity, the defaults beside them.
+async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
+    let lang = user.lang;
+    let limits = match read_with(&*state.store, crate::store::limits::load).await {
+        Ok(l) => l,
+        Err(e) => return refused(lang, e.into()),
+    };
+    let entries = crate::api::office::time_limit_entries(&limits);
+    let admin = user.principal.has(Role::CommunityAdmin);
+    layout(&user, tr(lang, "处置时限", "Time limits"), "departments").render(html! {
+        h1 { (tr(lang, "处置时限（小时）", "Time limits (hours)")) }
+        (notice(lang, &q))
+        p.hint { (tr(lang, "新上报的问题按此计算办理时限；已上报的不变。括号内为默认值。", "New reports are due after these; reported issues keep theirs. Defaults in brackets.")) }
+        form method="post" action="/console/time-limits" {
+            input type="hidden" name="csrf" value=(user.csrf);
+            table.list {
+                thead { tr { th { (tr(lang, "类别", "Category")) }
+                    @for sev in gridmate_model::Severity::ALL { th { (word(lang, Vocabulary::Severity, sev.code())) } } } }
+                tbody { @for cat in gridmate_model::IssueCategory::ALL {
+                    tr {
+                        td { (word(lang, Vocabulary::IssueCategory, cat.code())) }
+                        @for e in entries.iter().filter(|e| e.category == cat.code()) {
+                            td {
+                                @if admin {
+                                    input type="number" name=(format!("{}/{}", e.category, e.severity)) value=(e.hours)
+                                        min="1" max=(gridmate_model::issue::MAX_TIME_LIMIT_HOURS) required style="width:6em";
+                                } @else { (e.hours) }
+                                " (" (e.default_hours) ")"
+                            }
+                        }
+                    }
+                } }
+            }
+            @if admin { p { button.primary type="submit" { (tr(lang, "保存", "Save")) } } }
+        }
+    })
+}
+
+async fn save_time_limits(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let mut entries = Vec::new();
+    for (key, value) in &posted.0 {
+        let Some((c, s)) = key.split_once('/') else {
+            continue;
+        };
+        let Ok(hours) = value.trim().parse::<u32>() else {
+            return refused(
+                lang,
+                ApiError::BadRequest(format!(
+                    "{key}: {}",
+                    tr(lang, "请填小时数", "hours, a whole number")
+                )),
+            );
+        };
+        entries.push((c.to_string(), s.to_string(), hours));
+    }
+    match crate::api::office::set_time_limits_of(&state, user.principal.clone(), entries).await {
+        Ok(()) => Redirect::to("/console/time-limits?ok=1").into_response(),
+        Err(e) => refused(lang, e),
     }
 }
 

@@ -349,6 +349,7 @@ fn audit_words(lang: Lang, action: &str) -> &str {
         "revoke_device" => tr(lang, "注销设备", "Signed a device out"),
         "import_people" => tr(lang, "导入人口台账", "Imported the roll"),
         "put_department" => tr(lang, "维护部门", "Changed a department"),
+        "set_time_limits" => tr(lang, "调整处置时限", "Changed time limits"),
         other => other,
     }
 }

@@ -11,6 +11,7 @@
 //! - [`admin`]: users, assignments, passwords and revocation, as the command line and the office
 //!   change them, with the office's audit log;
 //! - [`office`]: what the office reads: the board's lists, timelines, people, statistics;
+//! - [`limits`]: the office's time limits per issue category and severity;
 //! - [`crate::apply`]: the rules of pushed mutations.
 //!
 //! **Below**: [`ReadTx`] and [`WriteTx`], the rows one transaction reads and writes, and
@@ -25,6 +26,7 @@
 pub mod admin;
 pub mod feed;
 pub mod limiter;
+pub mod limits;
 pub mod log;
 pub mod office;
 pub mod scope;
