@@ -2,13 +2,16 @@
 //! phone store on the other side: a grid worker reports a problem offline and syncs; the
 //! community office signs in, finds it on the board and assigns it to that worker; the worker's
 //! next sync shows it as their task; they resolve it offline and sync; the office verifies and
-//! closes it, and the phone sees it closed. Screenshots of the board, the issue and the
-//! statistics go to `docs/screenshots/`.
+//! closes it, and the phone sees it closed; a resident's request goes the same way from the desk
+//! to a party member and back. Screenshots of the board, the issue, a request and the statistics
+//! go to `docs/screenshots/`.
 
 mod support;
 
 use gridmate_device::NewIssue;
-use gridmate_model::{IssueAction, IssueCategory, IssueSource, IssueStatus, Role, Severity};
+use gridmate_model::{
+    IssueAction, IssueCategory, IssueSource, IssueStatus, OrderAction, OrderStatus, Role, Severity,
+};
 use std::path::Path;
 use support::webdriver::{Browser, available};
 use support::{Device, Server};
@@ -140,4 +143,104 @@ fn the_office_assigns_verifies_and_closes_what_a_phone_reported() {
     b.screenshot(&shots.join("console-stats.png"));
     b.open(&format!("{base}/board?status=closed&q=%E7%BA%B8%E7%AE%B1"));
     b.wait_text(title, 10);
+}
+
+/// 群众点单 → 社区派单 → 党员接单 → done → feedback: the office records a resident's phoned-in
+/// request and dispatches it to a party member; the member's phone takes it, does it and logs the
+/// service offline, syncs; the office records the resident's feedback; the phone sees it closed.
+#[test]
+fn a_request_goes_from_the_desk_to_a_party_member_and_back() {
+    if !available() {
+        eprintln!("chromium or chromedriver missing: scripts/deps.sh installs them");
+        return;
+    }
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::PartyMember);
+    phone.sync_until_ok(3);
+    let grid = phone.store.home_grid().unwrap();
+    let grid_name = phone.store.grid(grid).unwrap().name;
+    let member = server.account(Role::PartyMember);
+    let office = server.account(Role::CommunityAdmin);
+
+    let base = format!("http://{}/console", server.addr);
+    let b = Browser::start_sized(1366, 900);
+    b.open(&format!("{base}/login"));
+    b.type_into("input[name=phone]", &office.phone);
+    b.type_into("input[name=password]", &office.password);
+    b.click("button.primary");
+    b.wait_text("问题调度", 10);
+
+    // 群众点单, taken by phone at the desk.
+    let title = "帮独居的何伯取药";
+    b.open(&format!("{base}/orders/new"));
+    b.wait_text("登记群众诉求", 10);
+    choose(&b, "select[name=grid]", &grid_name);
+    choose(&b, "select[name=kind]", "代办");
+    choose(&b, "select[name=source]", "电话");
+    b.type_into("input[name=requester]", "何伯");
+    b.type_into("input[name=title]", title);
+    b.type_into("textarea[name=description]", "每周三到社区卫生站取降压药");
+    b.click("form.stack button.primary");
+    b.wait_text("已保存", 10);
+    b.wait_text("待派单", 10);
+
+    // 社区派单 to the member by name.
+    choose(&b, "form.action select[name=assignee]", &member.name);
+    b.click("form.action:has(select[name=assignee]) button");
+    b.wait_text("待接单", 10);
+
+    // 党员接单: the phone sees it, takes it, does it and logs the service, offline, then syncs.
+    phone.sync_until_ok(3);
+    let order = phone
+        .store
+        .orders(&gridmate_device::OrderFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|o| o.title == title)
+        .expect("the dispatched request reached the member's phone");
+    assert_eq!(order.status, OrderStatus::Dispatched);
+    phone
+        .store
+        .act_on_order(
+            order.id,
+            gridmate_device::OrderStep::new(OrderAction::Take, ""),
+        )
+        .unwrap();
+    phone
+        .store
+        .complete_order(
+            order.id,
+            "药已送到何伯家",
+            vec![],
+            gridmate_device::NewService {
+                grid_id: grid,
+                issue_id: None,
+                order_id: None,
+                title: "代取降压药".into(),
+                at: chrono::Utc::now(),
+                hours_tenths: 10,
+                people_served: 1,
+                photos: vec![],
+            },
+        )
+        .unwrap();
+    phone.sync_until_ok(3);
+
+    // The office sees it done, with the step, and records the resident's feedback.
+    b.open(&format!("{base}/orders/{}", order.id.0));
+    b.wait_text("药已送到何伯家", 10);
+    b.wait_text("已办结待回访", 10);
+    choose(&b, "form.action select[name=satisfaction]", "满意");
+    b.click("form.action:has(select[name=satisfaction]) button");
+    b.wait_text("已回访", 10);
+    b.screenshot(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/console-order.png"));
+
+    phone.sync_until_ok(3);
+    let closed = phone.store.order(order.id).unwrap().order;
+    assert_eq!(closed.status, OrderStatus::Confirmed);
+    assert_eq!(
+        closed.satisfaction,
+        Some(gridmate_model::Satisfaction::Satisfied)
+    );
 }

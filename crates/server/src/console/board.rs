@@ -666,7 +666,7 @@ async fn order_page(
             dl.facts {
                 dt { (tr(lang, "网格", "Grid")) } dd { (d.order.grid_name) }
                 dt { (tr(lang, "类型", "Kind")) } dd { (word(lang, Vocabulary::OrderKind, &o.kind)) " · " (word(lang, Vocabulary::OrderSource, &o.source)) }
-                dt { (tr(lang, "点单人", "Requester")) } dd { (o.requester) " · " (o.address) }
+                dt { (tr(lang, "点单人", "Requester")) } dd { (o.requester) @if !o.address.is_empty() { " · " (o.address) } }
                 dt { (tr(lang, "登记", "Recorded")) } dd { (when(o.recorded_at)) " · " (names.person(Some(o.recorded_by)).unwrap_or_default()) }
                 dt { (tr(lang, "派给", "Sent to")) } dd { (d.order.assignee_name.as_deref().unwrap_or(if o.status == "dispatched" { tr(lang, "本网格党员均可接单", "Open to the grid's party members") } else { "—" })) }
                 dt { (tr(lang, "接单人", "Taken by")) } dd { (d.order.taker_name.as_deref().unwrap_or("—")) }

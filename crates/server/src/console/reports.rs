@@ -79,6 +79,48 @@ fn bars(rows: &[(String, f64, bool)], unit: &str) -> Markup {
     }
 }
 
+/// The community to scale: grid outlines and buildings coloured by coverage, in an equirectangular
+/// projection of the map's own bounds (at a community's size the distortion is nil).
+fn coverage_svg(map: &office::CoverageMap) -> Markup {
+    let points = map
+        .grids
+        .iter()
+        .flat_map(|(_, rings)| rings.iter().flatten().map(|p| (p[0], p[1])))
+        .chain(map.buildings.iter().map(|b| (b.lon, b.lat)));
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in points {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    if x0 > x1 {
+        return html! {};
+    }
+    let (w, h): (f64, f64) = (760.0, 440.0);
+    // Metres east and north are not degrees: shrink longitude by the latitude's cosine.
+    let k = ((y0 + y1) / 2.0).to_radians().cos();
+    let span = ((x1 - x0) * k).max(y1 - y0).max(1e-6);
+    let scale = (w - 20.0).min(h - 20.0) / span;
+    let px = |lon: f64| 10.0 + (lon - x0) * k * scale;
+    let py = |lat: f64| h - 10.0 - (lat - y0) * scale;
+    html! {
+        svg.chart.map xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) role="img" {
+            @for (name, rings) in &map.grids {
+                @for ring in rings {
+                    polygon.grid points=(ring.iter().map(|p| format!("{:.1},{:.1}", px(p[0]), py(p[1]))).collect::<Vec<_>>().join(" ")) {
+                        title { (name) }
+                    }
+                }
+            }
+            @for b in &map.buildings {
+                @let share = if b.households == 0 { -1.0 } else { f64::from(b.visited) / f64::from(b.households) };
+                @let class = if share < 0.0 { "empty" } else if share >= 0.8 { "good" } else if share >= 0.5 { "fair" } else { "poor" };
+                circle class=(class) cx=(format!("{:.1}", px(b.lon))) cy=(format!("{:.1}", py(b.lat))) r="5" {
+                    title { (b.label) " " (b.visited) "/" (b.households) }
+                }
+            }
+        }
+    }
+}
+
 fn format_number(v: f64) -> String {
     if v.fract() == 0.0 {
         format!("{v:.0}")
@@ -107,10 +149,11 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         Ok((
             office::Names::load(tx, &p)?,
             office::stats(tx, &p, grid, period, Utc::now())?,
+            office::coverage_map(tx, &p, grid, period)?,
         ))
     })
     .await;
-    let (names, s): (office::Names, Stats) = match answer {
+    let (names, s, map): (office::Names, Stats, office::CoverageMap) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
@@ -162,6 +205,11 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             (tile(tr(lang, "群众点单", "Requests"), t.orders.to_string(), Some(satisfaction_line(lang, t))))
             (tile(tr(lang, "党员服务时长", "Service hours"), format_number(t.service_hours), Some(format!("{} {}", t.checkins, tr(lang, "次报到", "check-ins")))))
             (tile(tr(lang, "一键响应到场率", "Call-up attendance"), percent(t.callup_arrived, t.callup_called), Some(format!("{} {} · {} {}", t.callups, tr(lang, "次", "call-ups"), t.callup_coming, tr(lang, "人响应", "answered coming")))))
+        }
+        section.card {
+            h2 { (tr(lang, "走访覆盖地图", "Coverage map")) }
+            p.hint { (tr(lang, "每个圆点是一栋楼：绿色本期走访过八成以上住户，橙色过半，红色不足一半，灰色无住户。", "Each dot a building: green, 80 % of its households visited this period or more; amber, over half; red, under half; grey, no households.")) }
+            (coverage_svg(&map))
         }
         section.card {
             h2 { (tr(lang, "各网格走访覆盖率", "Visit coverage by grid")) }

@@ -916,3 +916,72 @@ pub fn departments(tx: &mut dyn ReadTx) -> Result<Vec<DepartmentRecord>> {
     all.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(all)
 }
+
+/// The community drawn for the statistics: grid outlines, and each building with how many of its
+/// households were visited in the period.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CoverageMap {
+    /// (grid name, outer rings as `[lon, lat]`).
+    pub grids: Vec<(String, Vec<Vec<[f64; 2]>>)>,
+    pub buildings: Vec<BuildingCoverage>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildingCoverage {
+    pub label: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub households: u32,
+    pub visited: u32,
+}
+
+pub fn coverage_map(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    grid: Option<Uuid>,
+    period: Period,
+) -> Result<CoverageMap> {
+    let grids = grids_for(p, grid)?;
+    let outlines: Vec<GridRecord> = records(tx, Entity::Grid, &grids)?;
+    let buildings: Vec<BuildingRecord> = records(tx, Entity::Building, &grids)?;
+    let households: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
+    let visits: Vec<VisitRecord> = records(tx, Entity::Visit, &grids)?;
+    let visited: HashSet<Uuid> = visits
+        .iter()
+        .filter(|v| period.holds(v.started_at))
+        .map(|v| v.household_id)
+        .collect();
+    let mut per_building: HashMap<Uuid, (u32, u32)> = HashMap::new();
+    for h in &households {
+        let e = per_building.entry(h.building_id).or_default();
+        e.0 += 1;
+        e.1 += u32::from(visited.contains(&h.id));
+    }
+    Ok(CoverageMap {
+        grids: outlines
+            .into_iter()
+            .map(|g| {
+                (
+                    g.name,
+                    g.boundary
+                        .into_iter()
+                        .filter_map(|p| p.into_iter().next())
+                        .collect(),
+                )
+            })
+            .collect(),
+        buildings: buildings
+            .into_iter()
+            .map(|b| {
+                let (households, visited) = per_building.get(&b.id).copied().unwrap_or_default();
+                BuildingCoverage {
+                    label: format!("{}{}栋", b.estate, b.number),
+                    lat: b.lat,
+                    lon: b.lon,
+                    households,
+                    visited,
+                }
+            })
+            .collect(),
+    })
+}
