@@ -68,7 +68,7 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let (households, visits, issues) = if quick {
+        let (households, visits, issues): (usize, usize, usize) = if quick {
             (1_000, 10_000, 1_000)
         } else {
             (10_000, 100_000, 10_000)
