@@ -27,13 +27,13 @@ use utoipa::{Modify, OpenApi};
         api::office::revoke_device, api::office::reset_password, api::office::audit,
         api::office::stats, api::office::export, api::office::import_people, api::office::callups,
         api::office::departments, api::office::put_department, api::office::time_limits,
-        api::office::set_time_limits
+        api::office::set_time_limits, api::office::post_person
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Health, LoginRequest, LoginResponse, UserInfo, AssignmentInfo,
         Entity, Op, RawChange, RawPullPage, PushRequest, Mutation, PushStatus, PushResult,
         PushResponse, api::office::NewPassword, api::office::DepartmentBody,
-        api::office::TimeLimitsBody, api::office::TimeLimitEntry
+        api::office::TimeLimitsBody, api::office::TimeLimitEntry, api::office::NewPersonBody
     )),
     security(("bearer" = [])),
     modifiers(&ProtocolErrors)

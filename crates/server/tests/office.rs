@@ -1081,3 +1081,153 @@ async fn the_office_sets_time_limits_that_new_reports_are_due_by() {
     assert_eq!(audit[0]["action"], "set_time_limits");
     assert_eq!(audit[0]["detail"], "noise/low=48h");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_registers_a_person_who_then_syncs_their_grid() {
+    let s = Server::start().await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let post = |token: &str, body: Value| {
+        s.http
+            .post(format!("{}/office/people", s.base))
+            .bearer_auth(token.to_string())
+            .json(&body)
+            .send()
+    };
+    let new = |phone: &str, role: &str, grids: Vec<Uuid>| json!({"name": "新网格员 吴敏", "phone": phone, "role": role, "grids": grids, "password": "first-password-1"});
+    let before = s.dump();
+    assert_eq!(
+        post(&leader, new("13700009999", "grid_worker", vec![grid(0)]))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    for (body, status) in [
+        (
+            new("13700009999", "community_admin", vec![grid(0)]),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            new("12345", "grid_worker", vec![grid(0)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            new("13700009999", "grid_worker", vec![]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            new("13700009999", "wizard", vec![grid(0)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            new(
+                &s.account(Role::GridWorker).phone,
+                "grid_worker",
+                vec![grid(0)],
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            new("13700009999", "grid_worker", vec![Uuid::now_v7()]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "吴敏", "phone": "13700009999", "role": "grid_worker", "grids": [grid(0)], "password": "short"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        assert_eq!(
+            post(&admin, body.clone()).await.unwrap().status(),
+            status,
+            "{body}"
+        );
+    }
+    assert_eq!(s.dump(), before, "refusals registered no one");
+
+    let made = json_of(
+        post(&admin, new("13700009999", "grid_worker", vec![grid(1)]))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(made["id"].is_string());
+    let r = s
+        .http
+        .post(format!("{}/session", s.base))
+        .json(&json!({"phone": "13700009999", "password": "first-password-1", "device_id": "new-phone", "device_name": "d"}))
+        .send()
+        .await
+        .unwrap();
+    let token = json_of(r).await["token"].as_str().unwrap().to_string();
+    let (changes, _) = s.pull_all(&token, None).await;
+    let grids: HashSet<String> = changes
+        .iter()
+        .filter(|c| c.entity == gridmate_protocol::Entity::Household)
+        .map(|c| c.data["grid_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        grids,
+        HashSet::from([grid(1).to_string()]),
+        "their scope is the grid they were given"
+    );
+    let audit = json_of(s.get(&admin, "/office/audit").await).await;
+    assert_eq!(audit[0]["action"], "add_person");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conflict_log_reads_in_words_with_phones_masked() {
+    let s = Server::start().await;
+    let resident = demo()
+        .residents
+        .iter()
+        .find(|r| {
+            demo()
+                .households
+                .iter()
+                .any(|h| h.id == r.household_id && h.grid_id.0 == grid(0))
+        })
+        .unwrap();
+    let worker = s.login(Role::GridWorker, "phone-a").await;
+    let patch = |phone: &str, ms: i64| {
+        let mut m = mutation(
+            "resident.patch",
+            json!({"id": resident.id.0, "fields": {"phone": phone}}),
+        );
+        m.hlc = gridmate_model::Hlc::new(ms, 0).to_string();
+        m
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    for m in [patch("13911112222", now + 1_000), patch("13933334444", now)] {
+        let r = s.push_ok(&worker, "phone-a", &[m]).await;
+        assert_ne!(
+            r[0].status,
+            gridmate_protocol::PushStatus::Rejected,
+            "{:?}",
+            r[0].error
+        );
+    }
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::GridLeader).await);
+    let page = http
+        .get(format!("{}/people", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("同步冲突记录") && page.contains("电话"),
+        "the conflict is listed in words"
+    );
+    assert!(
+        page.contains("139****2222") && page.contains("139****4444"),
+        "both values, masked"
+    );
+    assert!(
+        !page.contains("13911112222") && !page.contains("13933334444"),
+        "never in full"
+    );
+}

@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for OfficeUser {
 }
 
 /// Only the community office administers people; the street reads, a grid leader leads.
-fn must_administer(p: &Principal) -> Result<(), ApiError> {
+pub(crate) fn must_administer(p: &Principal) -> Result<(), ApiError> {
     if p.has(Role::CommunityAdmin) {
         Ok(())
     } else {
@@ -64,7 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/office/orders", get(orders))
         .route("/office/orders/{id}", get(order))
         .route("/office/households", get(households))
-        .route("/office/people", get(people))
+        .route("/office/people", get(people).post(post_person))
         .route("/office/people/{id}/devices", get(devices))
         .route(
             "/office/people/{id}/devices/{device}/revoke",
@@ -781,4 +781,111 @@ pub(crate) async fn set_time_limits(
         limits: time_limit_entries(&limits),
     })
     .into_response())
+}
+
+/// A new person the office registers: a field role, the grids (or, for a building leader, the
+/// buildings) they serve, and a first password they change on the phone.
+pub struct NewPerson {
+    pub name: String,
+    pub phone: String,
+    pub role: Role,
+    pub grids: Vec<Uuid>,
+    pub buildings: Vec<Uuid>,
+    pub password: String,
+}
+
+/// Register a person within the office's own grids, and note it.
+pub async fn add_person(state: &AppState, p: Principal, n: NewPerson) -> Result<Uuid, ApiError> {
+    must_administer(&p)?;
+    if matches!(n.role, Role::CommunityAdmin | Role::StreetViewer) {
+        return Err(ApiError::Forbidden(
+            "office accounts are made by the server's operator".into(),
+        ));
+    }
+    write_with(&*state.store, move |tx| {
+        let phone = gridmate_model::validate::phone(&n.phone)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let name = gridmate_model::validate::text(
+            "name",
+            &n.name,
+            gridmate_model::validate::limits::NAME,
+            true,
+        )
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if n.grids.is_empty() && n.buildings.is_empty() {
+            return Err(StoreError::Invalid(
+                "choose a grid (or a building) for them".into(),
+            ));
+        }
+        if let Some(g) = n.grids.iter().find(|g| !p.grids.contains(g)) {
+            return Err(StoreError::Invalid(format!("grid {g} is not yours")));
+        }
+        let mut places: Vec<(Option<Uuid>, Option<Uuid>)> =
+            n.grids.iter().map(|g| (Some(*g), None)).collect();
+        for b in &n.buildings {
+            let grid = tx
+                .record(gridmate_protocol::Entity::Building, *b)?
+                .and_then(|r| r.grid_id)
+                .filter(|g| p.grids.contains(g))
+                .ok_or_else(|| StoreError::Invalid(format!("building {b} is not in your grids")))?;
+            places.push((Some(grid), Some(*b)));
+        }
+        let id = Uuid::now_v7();
+        admin::add_user(tx, id, &phone, &name, &[n.role], &n.password)?;
+        for (grid, building) in places {
+            admin::assign(tx, &phone, n.role, grid, building)?;
+        }
+        admin::audit(
+            tx,
+            p.user_id,
+            "add_person",
+            &id.to_string(),
+            &format!("{name} {}", n.role.code()),
+        )?;
+        Ok(id)
+    })
+    .await
+    .map_err(Into::into)
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct NewPersonBody {
+    pub name: String,
+    pub phone: String,
+    /// grid_worker, grid_leader, building_leader or party_member.
+    pub role: String,
+    #[serde(default)]
+    pub grids: Vec<Uuid>,
+    #[serde(default)]
+    pub buildings: Vec<Uuid>,
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/office/people", tag = "office", request_body = NewPersonBody,
+    responses((status = 200, description = "registered: `{id}`; they sign in on a phone with the phone number and password"),
+        (status = 403, description = "only the community office registers people, and not office accounts", body = gridmate_protocol::ErrorBody),
+        (status = 422, description = "a bad phone, name or password, a phone already registered, or a grid not yours", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn post_person(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    ApiJson(body): ApiJson<NewPersonBody>,
+) -> Result<Response, ApiError> {
+    let role = Role::from_code(&body.role).ok_or_else(|| ApiError::Unprocessable {
+        code: "invalid",
+        message: format!("no role {:?}", body.role),
+    })?;
+    let id = add_person(
+        &state,
+        p,
+        NewPerson {
+            name: body.name,
+            phone: body.phone,
+            role,
+            grids: body.grids,
+            buildings: body.buildings,
+            password: body.password,
+        },
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "id": id })).into_response())
 }

@@ -269,27 +269,29 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
     })
 }
 
-/// One action as a form: its own mutation id (a second click is a duplicate, applied once), the
-/// session's CSRF token, the fields the action needs, a note.
-#[allow(clippy::too_many_arguments)]
-fn action_form(
-    lang: Lang,
-    csrf: &str,
-    url: &str,
-    code: &str,
-    label: &str,
+/// One action the page offers, as a form.
+struct ActionForm<'a> {
+    /// Where it posts: the issue's or the order's page.
+    url: String,
+    code: &'a str,
+    label: &'a str,
     note_required: bool,
     primary: bool,
-    fields: Markup,
-) -> Markup {
-    html! {
-        form.action method="post" action=(url) {
-            input type="hidden" name="csrf" value=(csrf);
-            input type="hidden" name="mid" value=(Uuid::now_v7());
-            input type="hidden" name="action" value=(code);
-            (fields)
-            input type="text" name="note" maxlength="2000" required[note_required] placeholder=(tr(lang, "说明", "Note"));
-            button class=(if primary { "primary" } else { "" }) type="submit" { (label) }
+}
+
+impl ActionForm<'_> {
+    /// The form: its own mutation id (a second click is a duplicate, applied once), the
+    /// session's CSRF token, the fields the action needs, a note.
+    fn render(&self, lang: Lang, csrf: &str, fields: Markup) -> Markup {
+        html! {
+            form.action method="post" action=(self.url) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="mid" value=(Uuid::now_v7());
+                input type="hidden" name="action" value=(self.code);
+                (fields)
+                input type="text" name="note" maxlength="2000" required[self.note_required] placeholder=(tr(lang, "说明", "Note"));
+                button class=(if self.primary { "primary" } else { "" }) type="submit" { (self.label) }
+            }
         }
     }
 }
@@ -465,14 +467,15 @@ async fn issue_page(
             section.card.actions {
                 h2 { (tr(lang, "办理", "Act")) }
                 @for action in &actions {
-                    (action_form(
+                    (ActionForm {
+                        url: format!("/console/issues/{}", i.id),
+                        code: action.code(),
+                        label: word(lang, Vocabulary::IssueAction, action.code()),
+                        note_required: *action == IssueAction::Comment || *action == IssueAction::Reopen,
+                        primary: *action == IssueAction::Close,
+                    }.render(
                         lang,
                         &user.csrf,
-                        &format!("/console/issues/{}", i.id),
-                        action.code(),
-                        word(lang, Vocabulary::IssueAction, action.code()),
-                        *action == IssueAction::Comment || *action == IssueAction::Reopen,
-                        *action == IssueAction::Close,
                         html! {
                             @match action {
                                 IssueAction::Assign => { (person_select(lang, "assignee", &handlers)) }
@@ -694,14 +697,15 @@ async fn order_page(
             section.card.actions {
                 h2 { (tr(lang, "办理", "Act")) }
                 @for action in &actions {
-                    (action_form(
+                    (ActionForm {
+                        url: format!("/console/orders/{}", o.id),
+                        code: action.code(),
+                        label: word(lang, Vocabulary::OrderAction, action.code()),
+                        note_required: *action == OrderAction::Comment || *action == OrderAction::Cancel,
+                        primary: *action == OrderAction::Dispatch,
+                    }.render(
                         lang,
                         &user.csrf,
-                        &format!("/console/orders/{}", o.id),
-                        action.code(),
-                        word(lang, Vocabulary::OrderAction, action.code()),
-                        *action == OrderAction::Comment || *action == OrderAction::Cancel,
-                        *action == OrderAction::Dispatch,
                         html! {
                             @match action {
                                 OrderAction::Dispatch => {

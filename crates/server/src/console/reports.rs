@@ -3,7 +3,7 @@
 //! first, nothing written until it is clean), and the people of the office's grids with their devices and the
 //! audit log.
 
-use super::page::{tr, when_ms, word};
+use super::page::{tr, when, when_ms, word};
 use super::{ConsoleUser, Posted, layout, refused};
 use crate::api::AppState;
 use crate::api::office::{
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/stats", get(stats))
         .route("/console/ledgers", get(ledgers))
         .route("/console/export/{file}", get(export))
-        .route("/console/people", get(people))
+        .route("/console/people", get(people).post(add_person))
         .route("/console/people/{id}", get(person))
         .route("/console/people/{id}/password", post(password))
         .route("/console/people/{id}/revoke", post(revoke))
@@ -357,10 +357,13 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         } else {
             Vec::new()
         };
-        Ok((names, people, audit))
+        let conflicts = tx.conflicts(&p.grids, 0, 100)?;
+        let buildings: Vec<gridmate_protocol::records::BuildingRecord> =
+            office::records(tx, gridmate_protocol::Entity::Building, &p.grids)?;
+        Ok((names, people, audit, conflicts, buildings))
     })
     .await;
-    let (names, people, audit) = match answer {
+    let (names, people, audit, conflicts, buildings) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
@@ -380,6 +383,52 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         }
         @if admin {
             section.card {
+                h2 { (tr(lang, "新增人员", "Add a person")) }
+                form.stack method="post" action="/console/people" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    label { (tr(lang, "姓名", "Name")) input type="text" name="name" required maxlength="50"; }
+                    label { (tr(lang, "手机号（登录用）", "Mobile (to sign in)")) input type="tel" name="phone" required maxlength="20"; }
+                    label { (tr(lang, "角色", "Role"))
+                        select name="role" required {
+                            @for r in [Role::GridWorker, Role::GridLeader, Role::BuildingLeader, Role::PartyMember] {
+                                option value=(r.code()) { (word(lang, Vocabulary::Role, r.code())) }
+                            }
+                        } }
+                    fieldset {
+                        legend { (tr(lang, "网格（楼栋长可不选，选楼栋）", "Grids (a building leader: choose a building instead)")) }
+                        @for (id, name) in &names.grids { label.check { input type="checkbox" name="grid" value=(id); (name) } }
+                    }
+                    label { (tr(lang, "楼栋（楼栋长）", "Building (building leaders)"))
+                        select name="building" {
+                            option value="" { "—" }
+                            @for b in &buildings { option value=(b.id) { (names.grid(b.grid_id)) " " (b.estate) (b.number) "栋" } }
+                        } }
+                    label { (tr(lang, "初始密码（至少 8 位）", "First password (8 characters or more)"))
+                        input type="password" name="password" minlength="8" maxlength="256" required autocomplete="new-password"; }
+                    button.primary type="submit" { (tr(lang, "新增", "Add")) }
+                }
+            }
+        }
+        @if !conflicts.is_empty() {
+            section.card {
+                h2 { (tr(lang, "同步冲突记录", "Values overwritten by sync")) }
+                p.hint { (tr(lang, "两台手机离线改了同一项，保留了较晚的一次；被覆盖的值记在这里。", "Two phones changed the same field offline; the later one was kept, and the one it overwrote is kept here.")) }
+                table.list {
+                    thead { tr { th { (tr(lang, "时间", "When")) } th { (tr(lang, "记录", "Record")) } th { (tr(lang, "字段", "Field")) } th { (tr(lang, "保留", "Kept")) } th { (tr(lang, "被覆盖", "Overwritten")) } } }
+                    tbody { @for c in &conflicts {
+                        tr {
+                            td { (when(c.at)) }
+                            td { (conflict_record(lang, &c.entity)) }
+                            td { (conflict_field(lang, &c.field)) }
+                            td { (conflict_value(&c.field, &c.kept_value)) }
+                            td { (conflict_value(&c.field, &c.lost_value)) }
+                        }
+                    } }
+                }
+            }
+        }
+        @if admin {
+            section.card {
                 h2 { (tr(lang, "操作日志", "Audit log")) }
                 table.list {
                     tbody { @for a in &audit {
@@ -391,8 +440,40 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
     })
 }
 
+fn conflict_record(lang: Lang, entity: &str) -> &str {
+    match entity {
+        "household" => tr(lang, "住户", "Household"),
+        "resident" => tr(lang, "居民", "Resident"),
+        other => other,
+    }
+}
+
+fn conflict_field(lang: Lang, field: &str) -> &str {
+    match field {
+        "phone" => tr(lang, "电话", "Phone"),
+        "tags" => tr(lang, "标签", "Tags"),
+        "moved_out" => tr(lang, "已迁出", "Moved out"),
+        "head_name" => tr(lang, "户主", "Head"),
+        "visit_cadence_days" => tr(lang, "走访周期", "Visit cadence"),
+        "name" => tr(lang, "姓名", "Name"),
+        "relation" => tr(lang, "与户主关系", "Relation"),
+        other => other,
+    }
+}
+
+/// A value as the office reads it; a phone only masked.
+fn conflict_value(field: &str, v: &serde_json::Value) -> String {
+    match (field, v) {
+        ("phone", serde_json::Value::String(p)) => gridmate_model::validate::mask_phone(p),
+        (_, serde_json::Value::String(s)) => s.clone(),
+        (_, serde_json::Value::Null) => "—".into(),
+        (_, v) => v.to_string(),
+    }
+}
+
 fn audit_words(lang: Lang, action: &str) -> &str {
     match action {
+        "add_person" => tr(lang, "新增人员", "Added a person"),
         "reset_password" => tr(lang, "重置密码", "Reset a password"),
         "revoke_device" => tr(lang, "注销设备", "Signed a device out"),
         "import_people" => tr(lang, "导入人口台账", "Imported the roll"),
@@ -695,4 +776,38 @@ fn plan_page(
         }
         p { a href="/console/import" { (tr(lang, "导入另一个文件", "Import another file")) } }
     })
+}
+
+/// `POST /console/people`: register a person in the office's grids (community office), audited.
+async fn add_person(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::check(&user, form) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let lang = user.lang;
+    let Some(role) = posted.get("role").and_then(Role::from_code) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(tr(lang, "请选择角色。", "Choose a role.").into()),
+        );
+    };
+    let person = crate::api::office::NewPerson {
+        name: posted.get("name").unwrap_or("").into(),
+        phone: posted.get("phone").unwrap_or("").into(),
+        role,
+        grids: posted.all("grid").filter_map(|g| g.parse().ok()).collect(),
+        buildings: posted
+            .all("building")
+            .filter_map(|b| b.parse().ok())
+            .collect(),
+        password: posted.get("password").unwrap_or("").into(),
+    };
+    match crate::api::office::add_person(&state, user.principal.clone(), person).await {
+        Ok(id) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
+        Err(e) => refused(lang, e),
+    }
 }

@@ -22,6 +22,7 @@ pub fn add_user(
     if tx.user_by_phone(phone)?.is_some() {
         return Err(StoreError::Invalid("a user with that phone exists".into()));
     }
+    check_password(password)?;
     let password_hash = crate::auth::hash_password(password).map_err(StoreError::Invalid)?;
     tx.insert_user(
         &UserRow {
@@ -85,6 +86,15 @@ pub fn revoke_user(tx: &mut dyn WriteTx, phone: &str) -> Result<usize> {
     tx.revoke_sessions_of(user.id, Utc::now().timestamp_millis())
 }
 
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(StoreError::Invalid(
+            "a password has 8 to 256 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Note in the audit log what an office user did; every office change calls this in the same
 /// transaction as the change, so the log never misses one or names one that did not happen.
 pub fn audit(
@@ -106,11 +116,7 @@ pub fn audit(
 /// A new password for a user (forgotten, or handed over); their devices stay signed in unless
 /// revoked too.
 pub fn reset_password(tx: &mut dyn WriteTx, user: Uuid, password: &str) -> Result<()> {
-    if password.chars().count() < 8 || password.len() > 256 {
-        return Err(StoreError::Invalid(
-            "a password has 8 to 256 characters".into(),
-        ));
-    }
+    check_password(password)?;
     let hash = crate::auth::hash_password(password).map_err(StoreError::Invalid)?;
     tx.set_password_hash(user, &hash)
 }
