@@ -91,15 +91,17 @@ fn main() -> Result<()> {
     rows.push(photo_ingest(if quick { 2 } else { 5 })?);
     let store_rows = rows.len();
     rows.extend(server::run(quick)?);
-    rows.extend(office::run(quick)?);
     let server_rows = rows.len();
+    rows.extend(office::run(quick)?);
+    let office_rows = rows.len();
     rows.extend(sync::run(quick)?);
     let sync_rows = rows.len();
     rows.extend(app::run(quick)?);
 
     let table = render(&rows[..store_rows]);
     let server_table = render(&rows[store_rows..server_rows]);
-    let sync_table = render(&rows[server_rows..sync_rows]);
+    let office_table = render(&rows[server_rows..office_rows]);
+    let sync_table = render(&rows[office_rows..sync_rows]);
     let app_table = render(&rows[sync_rows..]);
     let all_table = render(&rows);
     println!("{all_table}");
@@ -112,6 +114,7 @@ fn main() -> Result<()> {
     if !quick {
         write_section("store", &format!("{header}{table}"))?;
         write_section("server", &format!("{header}{server_table}"))?;
+        write_section("office", &format!("{header}{office_table}"))?;
         write_section("sync", &format!("{header}{sync_table}"))?;
         write_section("app", &format!("{header}{app_table}"))?;
         write_section("all", &format!("{header}{all_table}"))?;

@@ -4,14 +4,14 @@
 //! the form carries the mutation's id, so a double-clicked button applies once.
 
 use super::page::{badge, tr, when, word};
-use super::{ConsoleUser, Posted, layout, refused};
+use super::{ConsoleForm, ConsoleUser, layout, refused};
 use crate::api::AppState;
 use crate::api::office::Params;
 use crate::error::ApiError;
 use crate::store::office::{self, IssueDetail, OrderDetail, Page, Person};
 use crate::store::read_with;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -327,13 +327,8 @@ fn person_select(lang: Lang, name: &str, people: &[&Person]) -> Markup {
 /// `POST /console/board/assign`: one `issue.event` assign per ticked issue.
 async fn bulk_assign(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let Some(assignee) = posted.get("assignee").and_then(|a| a.parse::<Uuid>().ok()) else {
         return refused(
@@ -510,14 +505,9 @@ async fn issue_page(
 /// `POST /console/issues/{id}`: one `issue.event`.
 async fn issue_act(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(id): Path<Uuid>,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let uuid = |k: &str| posted.get(k).and_then(|v| v.parse::<Uuid>().ok());
     let Some(mid) = uuid("mid") else {
@@ -733,14 +723,9 @@ async fn order_page(
 /// `POST /console/orders/{id}`: one `order.event`.
 async fn order_act(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(id): Path<Uuid>,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let (Some(mid), Some(action)) = (
         posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()),
@@ -804,13 +789,8 @@ async fn new_order(State(state): State<AppState>, user: ConsoleUser, q: Params) 
 /// `POST /console/orders/new`: one `order.create`.
 async fn create_order(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let (Some(mid), Some(grid)) = (
         posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()),

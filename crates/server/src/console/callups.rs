@@ -7,14 +7,14 @@
 
 use super::board::{encode, notice, push_form};
 use super::page::{tr, when, word};
-use super::{ConsoleUser, Posted, layout, refused};
+use super::{ConsoleForm, ConsoleUser, layout, refused};
 use crate::api::AppState;
 use crate::api::office::Params;
 use crate::error::ApiError;
 use crate::store::office::{self, CallupRow};
 use crate::store::{admin, read_with, write_with};
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDateTime, TimeZone};
@@ -125,13 +125,8 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
 /// `POST /console/callups`: one `callup.create` per ticked grid. The form's time is Beijing time.
 async fn create_callup(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let grids: Vec<Uuid> = posted.all("grid").filter_map(|g| g.parse().ok()).collect();
     let roles: Vec<&str> = posted
@@ -180,13 +175,8 @@ async fn create_callup(
 
 async fn close_callup(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let (Some(mid), Some(callup)) = (
         posted.get("mid").and_then(|m| m.parse::<Uuid>().ok()),
         posted.get("callup").and_then(|c| c.parse::<Uuid>().ok()),
@@ -260,13 +250,8 @@ async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params
 /// `POST /console/departments`: add or rename one (the community office), audited.
 async fn save_department(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     if !user.principal.has(Role::CommunityAdmin) {
         return refused(
@@ -340,13 +325,8 @@ async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params
 
 async fn save_time_limits(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let mut entries = Vec::new();
     for (key, value) in &posted.0 {

@@ -28,7 +28,7 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::store::{Principal, SessionLookup, sessions::Start};
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -162,6 +162,30 @@ impl IntoResponse for Forged {
                 "This form expired or did not come from the console; go back, reload and try again.",
             ),
         )
+    }
+}
+
+/// A signed-in office user's posted form, its CSRF token already checked against their
+/// session's: what every console action takes.
+pub struct ConsoleForm {
+    pub user: ConsoleUser,
+    pub form: Posted,
+}
+
+impl FromRequest<AppState> for ConsoleForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = ConsoleUser::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form =
+            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let form = Posted::check(&user, form).map_err(IntoResponse::into_response)?;
+        Ok(ConsoleForm { user, form })
     }
 }
 

@@ -4,7 +4,7 @@
 //! audit log.
 
 use super::page::{tr, when, when_ms, word};
-use super::{ConsoleUser, Posted, layout, refused};
+use super::{ConsoleForm, ConsoleUser, layout, refused};
 use crate::api::AppState;
 use crate::api::office::{
     Params, base_url, ledger_file, ledger_name, ledger_response, reset_password_of,
@@ -15,7 +15,7 @@ use crate::ledger::LedgerKind;
 use crate::store::office::{self, Figures, Stats};
 use crate::store::{DeviceRow, read_with};
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -551,14 +551,9 @@ async fn person(
 
 async fn password(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(id): Path<Uuid>,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let pw = posted.get("password").unwrap_or("").to_string();
     match reset_password_of(&state, user.principal.clone(), id, pw).await {
         Ok(()) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
@@ -568,14 +563,9 @@ async fn password(
 
 async fn revoke(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(id): Path<Uuid>,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let device = posted.get("device").unwrap_or("").to_string();
     match revoke_device_of(&state, user.principal.clone(), id, device).await {
         Ok(_) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
@@ -667,13 +657,8 @@ async fn import_upload(
 /// `POST /console/import/commit`: import the kept upload, planned again inside the write.
 async fn import_commit(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let Some(sha) = posted
         .get("sha")
@@ -781,13 +766,8 @@ fn plan_page(
 /// `POST /console/people`: register a person in the office's grids (community office), audited.
 async fn add_person(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    form: Form<Vec<(String, String)>>,
+    ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
-    let posted = match Posted::check(&user, form) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let lang = user.lang;
     let Some(role) = posted.get("role").and_then(Role::from_code) else {
         return refused(
