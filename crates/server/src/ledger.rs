@@ -181,10 +181,17 @@ pub trait Sink {
     fn row(&mut self, cells: &[Cell]) -> Result<()>;
 }
 
-/// Times are written in Beijing time, the community's clock.
-fn local(t: DateTime<Utc>) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
+/// The community's clock: China Standard Time, UTC+8 all year. Ledgers, the console and the
+/// office's periods all read days and times on it.
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// A time as the office reads it: Beijing time, to the minute.
+pub fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn word(v: Vocabulary, code: &str) -> String {

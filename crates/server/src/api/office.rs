@@ -10,7 +10,7 @@
 
 use super::{ApiJson, ApiPath, AppState};
 use crate::error::ApiError;
-use crate::ledger::{CsvSink, LedgerKind, XlsxSink};
+use crate::ledger::{CsvSink, LedgerKind, XlsxSink, beijing};
 use crate::store::office::{self, HouseholdFilter, IssueFilter, OrderFilter, Paging, Period};
 use crate::store::{Principal, StoreError, admin, read_with, write_with};
 use axum::body::Body;
@@ -20,7 +20,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use gridmate_model::Role;
 use std::collections::HashMap;
 use std::io::{Seek, SeekFrom};
@@ -179,10 +179,6 @@ impl Params {
         let from = day("from")?.unwrap_or(to - Duration::days(29));
         Period::new(start_of(from), start_of(to + Duration::days(1))).map_err(Into::into)
     }
-}
-
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
 fn start_of(day: NaiveDate) -> DateTime<Utc> {

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::DateTime;
 use gridmate_model::words::{Lang, Vocabulary};
 use maud::{DOCTYPE, Markup, html};
 
@@ -19,17 +19,7 @@ pub fn word(lang: Lang, v: Vocabulary, code: &str) -> &str {
     v.word(code, lang)
 }
 
-/// The community's clock: China Standard Time, UTC+8 all year.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-/// A time as the office reads it: Beijing time, to the minute.
-pub fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&beijing())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
+pub use crate::ledger::{beijing, local as when};
 
 pub fn when_ms(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).map_or_else(String::new, when)
@@ -229,7 +219,7 @@ mod tests {
     fn times_are_beijing_time() {
         let t = DateTime::parse_from_rfc3339("2026-11-30T16:30:00Z")
             .unwrap()
-            .with_timezone(&Utc);
+            .with_timezone(&chrono::Utc);
         assert_eq!(when(t), "2026-12-01 00:30");
     }
 }

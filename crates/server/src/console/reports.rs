@@ -19,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, FixedOffset, Utc};
+use chrono::{Duration, Utc};
 use gridmate_model::Role;
 use gridmate_model::words::{Lang, Vocabulary};
 use maud::{Markup, html};
@@ -158,7 +158,7 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         Err(e) => return refused(lang, e.into()),
     };
     let t = &s.total;
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    let cst = super::page::beijing();
     let shown = format!(
         "{} – {}",
         s.period.from.with_timezone(&cst).format("%Y-%m-%d"),
