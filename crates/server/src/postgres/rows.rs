@@ -298,27 +298,41 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn people(&mut self) -> Result<Vec<(UserRow, Vec<AssignmentRow>)>> {
-        let users = self.query(
-            "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users ORDER BY name",
+        // Two statements whatever the number of people: the office reads this on every page.
+        let mut by_user: HashMap<Uuid, Vec<AssignmentRow>> = HashMap::new();
+        for r in self.query(
+            "SELECT user_id, role, grid_id, building_id FROM assignments",
             &[],
-        )?;
-        let mut out = Vec::with_capacity(users.len());
-        for r in users {
-            let id: Uuid = r.get(0);
-            let assignments = self.assignments(id)?;
-            out.push((
-                UserRow {
-                    id,
-                    phone: r.get(1),
-                    name: r.get(2),
-                    roles: roles_from(r.get(3)),
-                    password_hash: r.get(4),
-                    scope_epoch: r.get::<_, i64>(5) as u64,
-                },
-                assignments,
-            ));
+        )? {
+            if let Some(role) = Role::from_code(r.get(1)) {
+                by_user.entry(r.get(0)).or_default().push(AssignmentRow {
+                    role,
+                    grid_id: r.get(2),
+                    building_id: r.get(3),
+                });
+            }
         }
-        Ok(out)
+        Ok(self
+            .query(
+                "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users ORDER BY name",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                let id: Uuid = r.get(0);
+                (
+                    UserRow {
+                        id,
+                        phone: r.get(1),
+                        name: r.get(2),
+                        roles: roles_from(r.get(3)),
+                        password_hash: r.get(4),
+                        scope_epoch: r.get::<_, i64>(5) as u64,
+                    },
+                    by_user.remove(&id).unwrap_or_default(),
+                )
+            })
+            .collect())
     }
 
     fn devices_of(&mut self, user: Uuid) -> Result<Vec<DeviceRow>> {

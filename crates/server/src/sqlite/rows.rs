@@ -9,6 +9,7 @@ use chrono::DateTime;
 use gridmate_model::{Hlc, Role};
 use gridmate_protocol::{Entity, ErrorDetail, PushStatus};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 impl From<rusqlite::Error> for StoreError {
@@ -221,6 +222,29 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn people(&mut self) -> Result<Vec<(UserRow, Vec<AssignmentRow>)>> {
+        // Two statements whatever the number of people: the office reads this on every page.
+        let mut by_user: HashMap<String, Vec<AssignmentRow>> = HashMap::new();
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT user_id, role, grid_id, building_id FROM assignments")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (user, role, g, b) = row?;
+            if let Some(role) = Role::from_code(&role) {
+                by_user.entry(user).or_default().push(AssignmentRow {
+                    role,
+                    grid_id: uuid_opt(g),
+                    building_id: uuid_opt(b),
+                });
+            }
+        }
         let mut st = self.conn.prepare_cached(
             "SELECT id, phone, name, roles, password_hash, scope_epoch FROM users ORDER BY name",
         )?;
@@ -236,23 +260,23 @@ impl ReadTx for SqliteTx<'_> {
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(users.len());
-        for (id, phone, name, roles, password_hash, epoch) in users {
-            let id = uuid(&id, "user id")?;
-            let assignments = self.assignments(id)?;
-            out.push((
-                UserRow {
-                    id,
-                    phone,
-                    name,
-                    roles: roles_from(&roles),
-                    password_hash,
-                    scope_epoch: epoch as u64,
-                },
-                assignments,
-            ));
-        }
-        Ok(out)
+        users
+            .into_iter()
+            .map(|(id, phone, name, roles, password_hash, epoch)| {
+                let assignments = by_user.remove(&id).unwrap_or_default();
+                Ok((
+                    UserRow {
+                        id: uuid(&id, "user id")?,
+                        phone,
+                        name,
+                        roles: roles_from(&roles),
+                        password_hash,
+                        scope_epoch: epoch as u64,
+                    },
+                    assignments,
+                ))
+            })
+            .collect()
     }
 
     fn devices_of(&mut self, user: Uuid) -> Result<Vec<DeviceRow>> {
