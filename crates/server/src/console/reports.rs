@@ -149,11 +149,10 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         Ok((
             office::Names::load(tx, &p)?,
             office::stats(tx, &p, grid, period, Utc::now())?,
-            office::coverage_map(tx, &p, grid, period)?,
         ))
     })
     .await;
-    let (names, s, map): (office::Names, Stats, office::CoverageMap) = match answer {
+    let (names, s): (office::Names, Stats) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
@@ -209,7 +208,7 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         section.card {
             h2 { (tr(lang, "走访覆盖地图", "Coverage map")) }
             p.hint { (tr(lang, "每个圆点是一栋楼：绿色本期走访过八成以上住户，橙色过半，红色不足一半，灰色无住户。", "Each dot a building: green, 80 % of its households visited this period or more; amber, over half; red, under half; grey, no households.")) }
-            (coverage_svg(&map))
+            (coverage_svg(&s.map))
         }
         section.card {
             h2 { (tr(lang, "各网格走访覆盖率", "Visit coverage by grid")) }

@@ -609,6 +609,8 @@ pub struct PersonFigures {
 #[derive(Clone, Debug, Serialize)]
 pub struct Stats {
     pub period: Period,
+    /// Grid outlines and buildings coloured by the period's coverage.
+    pub map: CoverageMap,
     pub total: Figures,
     pub grids: Vec<GridFigures>,
     pub people: Vec<PersonFigures>,
@@ -635,6 +637,13 @@ pub fn stats(
     let callups: Vec<CallupRecord> = records(tx, Entity::Callup, &grids)?;
     let answers: Vec<CallupResponseRecord> = records(tx, Entity::CallupResponse, &grids)?;
     let people_rows = people(tx, p, grid)?;
+    let map = coverage_map(
+        records(tx, Entity::Grid, &grids)?,
+        records(tx, Entity::Building, &grids)?,
+        &households,
+        &visits,
+        period,
+    );
 
     let mut by_grid: BTreeMap<Uuid, Figures> =
         grids.iter().map(|g| (*g, Figures::default())).collect();
@@ -798,6 +807,7 @@ pub fn stats(
 
     Ok(Stats {
         period,
+        map,
         total,
         grids: by_grid
             .into_iter()
@@ -935,29 +945,26 @@ pub struct BuildingCoverage {
     pub visited: u32,
 }
 
-pub fn coverage_map(
-    tx: &mut dyn ReadTx,
-    p: &Principal,
-    grid: Option<Uuid>,
+/// The map from what the statistics have read already.
+fn coverage_map(
+    outlines: Vec<GridRecord>,
+    buildings: Vec<BuildingRecord>,
+    households: &[HouseholdRecord],
+    visits: &[VisitRecord],
     period: Period,
-) -> Result<CoverageMap> {
-    let grids = grids_for(p, grid)?;
-    let outlines: Vec<GridRecord> = records(tx, Entity::Grid, &grids)?;
-    let buildings: Vec<BuildingRecord> = records(tx, Entity::Building, &grids)?;
-    let households: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
-    let visits: Vec<VisitRecord> = records(tx, Entity::Visit, &grids)?;
+) -> CoverageMap {
     let visited: HashSet<Uuid> = visits
         .iter()
         .filter(|v| period.holds(v.started_at))
         .map(|v| v.household_id)
         .collect();
     let mut per_building: HashMap<Uuid, (u32, u32)> = HashMap::new();
-    for h in &households {
+    for h in households {
         let e = per_building.entry(h.building_id).or_default();
         e.0 += 1;
         e.1 += u32::from(visited.contains(&h.id));
     }
-    Ok(CoverageMap {
+    CoverageMap {
         grids: outlines
             .into_iter()
             .map(|g| {
@@ -983,5 +990,5 @@ pub fn coverage_map(
                 }
             })
             .collect(),
-    })
+    }
 }
