@@ -269,6 +269,36 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
     })
 }
 
+/// One step of an issue's or an order's timeline.
+struct Step<'a> {
+    at: chrono::DateTime<Utc>,
+    action: &'a str,
+    actor: &'a str,
+    note: &'a str,
+    /// Why the server kept it as a comment, when it did.
+    merged_reason: Option<&'a str>,
+    photos: &'a [String],
+    /// What the photos show, for readers that cannot see them.
+    photo_alt: &'a str,
+}
+
+impl Step<'_> {
+    fn render(&self, lang: Lang) -> Markup {
+        html! {
+            li {
+                span.when { (when(self.at)) }
+                " " strong { (self.action) }
+                " · " (self.actor)
+                @if !self.note.is_empty() { p { (self.note) } }
+                @if let Some(r) = self.merged_reason { p.merged { (tr(lang, "作为留言保存：", "Kept as a comment: ")) (r) } }
+                @for sha in self.photos {
+                    a href=(format!("/console/photos/{sha}")) { img.thumb src=(format!("/console/photos/{sha}")) alt=(self.photo_alt) loading="lazy"; }
+                }
+            }
+        }
+    }
+}
+
 /// One action the page offers, as a form.
 struct ActionForm<'a> {
     /// Where it posts: the issue's or the order's page.
@@ -444,16 +474,15 @@ async fn issue_page(
             h2 { (tr(lang, "处理记录", "Timeline")) }
             ol.timeline {
                 @for e in &d.events {
-                    li {
-                        span.when { (when(e.event.at)) }
-                        " " strong { (word(lang, Vocabulary::IssueAction, &e.event.action)) }
-                        " · " (e.actor_name.as_deref().unwrap_or("—"))
-                        @if !e.event.note.is_empty() { p { (e.event.note) } }
-                        @if let Some(r) = &e.event.merged_reason { p.merged { (tr(lang, "作为留言保存：", "Kept as a comment: ")) (r) } }
-                        @for sha in &e.event.photos {
-                            a href=(format!("/console/photos/{sha}")) { img.thumb src=(format!("/console/photos/{sha}")) alt=(tr(lang, "处理照片", "Photo")) loading="lazy"; }
-                        }
-                    }
+                    (Step {
+                        at: e.event.at,
+                        action: word(lang, Vocabulary::IssueAction, &e.event.action),
+                        actor: e.actor_name.as_deref().unwrap_or("—"),
+                        note: &e.event.note,
+                        merged_reason: e.event.merged_reason.as_deref(),
+                        photos: &e.event.photos,
+                        photo_alt: tr(lang, "处理照片", "Photo"),
+                    }.render(lang))
                 }
                 @if d.events.is_empty() { li.empty { (tr(lang, "尚无处理记录。", "Nothing done yet.")) } }
             }
@@ -672,13 +701,15 @@ async fn order_page(
             h2 { (tr(lang, "办理记录", "Steps")) }
             ol.timeline {
                 @for e in &d.events {
-                    li {
-                        span.when { (when(e.at)) } " " strong { (word(lang, Vocabulary::OrderAction, &e.action)) }
-                        " · " (names.person(Some(e.actor_id)).unwrap_or_default())
-                        @if !e.note.is_empty() { p { (e.note) } }
-                        @if let Some(r) = &e.merged_reason { p.merged { (tr(lang, "作为留言保存：", "Kept as a comment: ")) (r) } }
-                        @for sha in &e.photos { a href=(format!("/console/photos/{sha}")) { img.thumb src=(format!("/console/photos/{sha}")) alt=(tr(lang, "服务照片", "Photo")) loading="lazy"; } }
-                    }
+                    (Step {
+                        at: e.at,
+                        action: word(lang, Vocabulary::OrderAction, &e.action),
+                        actor: &names.person(Some(e.actor_id)).unwrap_or_default(),
+                        note: &e.note,
+                        merged_reason: e.merged_reason.as_deref(),
+                        photos: &e.photos,
+                        photo_alt: tr(lang, "服务照片", "Photo"),
+                    }.render(lang))
                 }
                 @if d.events.is_empty() { li.empty { (tr(lang, "尚无办理记录。", "No step yet.")) } }
             }
