@@ -290,6 +290,21 @@ async fn statistics_add_up_and_refuse_a_bad_period() {
         assert_eq!(sum, total[key].as_u64().unwrap(), "{key} per grid adds up");
     }
     assert!(total["visited"].as_u64().unwrap() <= total["households"].as_u64().unwrap());
+    // The statistics count from the facts; the household list reads the records: they agree.
+    let watched = json_of(
+        s.get(
+            &admin,
+            "/office/households?vulnerable=true&visit_overdue=true&limit=1",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(total["vulnerable_overdue"], watched["total"]);
+    assert!(watched["total"].as_u64().unwrap() > 0, "the demo has some");
+    let open = json_of(s.get(&admin, "/office/issues?status=open&limit=1").await).await;
+    assert_eq!(total["issues_open"], open["total"]);
+    let overdue = json_of(s.get(&admin, "/office/issues?overdue=true&limit=1").await).await;
+    assert_eq!(total["issues_overdue"], overdue["total"]);
     let visits: u64 = stats["people"]
         .as_array()
         .unwrap()

@@ -292,3 +292,170 @@ fn a_purge_never_lowers_the_head() {
         "the live newest record keeps the head: {head}"
     );
 }
+
+/// One write of a record the office counts: which kind, which slot, its grid, its counting
+/// values, and whether it is then removed.
+#[derive(Clone, Debug)]
+struct CountedWrite {
+    kind: u8,
+    slot: u8,
+    grid: usize,
+    day: i64,
+    flag: bool,
+    hours: u8,
+    remove: bool,
+}
+
+fn counted_write() -> impl Strategy<Value = CountedWrite> {
+    (
+        0u8..4,
+        0u8..5,
+        0..GRIDS,
+        -400i64..400,
+        any::<bool>(),
+        0u8..8,
+        proptest::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(kind, slot, grid, day, flag, hours, remove)| CountedWrite {
+                kind,
+                slot,
+                grid,
+                day,
+                flag,
+                hours,
+                remove,
+            },
+        )
+}
+
+fn counted_record(w: &CountedWrite, id: Uuid, grid: Uuid) -> (Entity, serde_json::Value) {
+    use chrono::{Duration, TimeZone, Utc};
+    let at = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap() + Duration::days(w.day);
+    let someone = Uuid::from_u128(0x300 + u128::from(w.slot % 2));
+    match w.kind {
+        0 => (
+            Entity::Household,
+            serde_json::json!({
+                "id": id, "grid_id": grid, "building_id": Uuid::from_u128(0x200),
+                "unit": 1, "room": "101", "address": "x", "head_name": "x",
+                "tags": if w.flag { vec!["elderly_alone"] } else { vec![] },
+                "visit_cadence_days": 30, "last_visit_at": at,
+            }),
+        ),
+        1 => (
+            Entity::Visit,
+            serde_json::json!({
+                "id": id, "household_id": Uuid::from_u128(0x900 + u128::from(w.slot)),
+                "visitor_id": someone, "started_at": at, "ended_at": at,
+                "kind": "routine", "outcome": "met", "notes": "", "people_served": 1,
+            }),
+        ),
+        2 => (
+            Entity::Issue,
+            serde_json::json!({
+                "id": id, "grid_id": grid,
+                "status": if w.flag { "assigned" } else { "closed" },
+                "category": "safety", "severity": "normal", "source": "visit",
+                "title": "x", "description": "", "reported_by": someone,
+                "reported_at": at, "due_at": at + Duration::days(3),
+            }),
+        ),
+        _ => (
+            Entity::ServiceRecord,
+            serde_json::json!({
+                "id": id, "user_id": someone, "grid_id": grid, "title": "x", "at": at,
+                "hours": f64::from(w.hours) / 2.0, "people_served": 1,
+            }),
+        ),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if common::postgres().is_some() { 10 } else { 40 },
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever is written, rewritten, moved between grids and removed, the facts the write path
+    /// keeps count what the live records hold, and equal the facts rebuilt from the records.
+    #[test]
+    fn facts_follow_every_write_and_equal_a_rebuild(
+        writes in proptest::collection::vec(counted_write(), 1..50),
+    ) {
+        use gridmate_server::store::facts::{self, TallyQuery};
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = common::fresh(dir.path());
+        let grids = ids(0x100, GRIDS);
+        let now = chrono::Utc::now();
+        let mut live: HashMap<(Entity, Uuid), (Uuid, serde_json::Value)> = HashMap::new();
+        store
+            .admin(|tx| {
+                for (n, w) in writes.iter().enumerate() {
+                    let id = Uuid::from_u128(0x1000 + u128::from(w.kind) * 16 + u128::from(w.slot));
+                    let (entity, data) = counted_record(w, id, grids[w.grid]);
+                    let record = PutRecord {
+                        entity,
+                        id,
+                        grid_id: Some(grids[w.grid]),
+                        building_id: None,
+                        owner_id: None,
+                        data: data.clone(),
+                    };
+                    log::put(tx, &record, n as i64)?;
+                    live.insert((entity, id), (grids[w.grid], data));
+                    if w.remove {
+                        log::remove(tx, entity, id, n as i64)?;
+                        live.remove(&(entity, id));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        let tallies = |store: &gridmate_server::database::Database| {
+            store
+                .admin(|tx| {
+                    facts::COUNTED
+                        .iter()
+                        .map(|e| {
+                            let mut t = tx.tally(&TallyQuery::all(*e, &grids, now))?;
+                            t.sort_by_key(|t| format!("{t:?}"));
+                            Ok(t)
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap()
+        };
+        let maintained = tallies(&store);
+        // What the live records hold, counted here from the records themselves.
+        for (entity, got) in facts::COUNTED.iter().zip(&maintained) {
+            for g in &grids {
+                let records: Vec<&serde_json::Value> = live
+                    .iter()
+                    .filter(|((e, _), (grid, _))| e == entity && grid == g)
+                    .map(|(_, (_, d))| d)
+                    .collect();
+                let counted: u64 = got.iter().filter(|t| t.grid_id == *g).map(|t| t.count).sum();
+                prop_assert_eq!(counted, records.len() as u64, "{:?} in grid {}", entity, g);
+                let hours: f64 = got.iter().filter(|t| t.grid_id == *g).map(|t| t.amount).sum();
+                let expected: f64 = records.iter().filter_map(|d| d["hours"].as_f64()).sum();
+                prop_assert!((hours - expected).abs() < 1e-9, "hours in grid {}", g);
+                if *entity == Entity::Issue {
+                    let late: u64 = got.iter().filter(|t| t.grid_id == *g).map(|t| t.late).sum();
+                    let expected = records
+                        .iter()
+                        .filter(|d| {
+                            d["due_at"]
+                                .as_str()
+                                .and_then(|due| chrono::DateTime::parse_from_rfc3339(due).ok())
+                                .is_some_and(|due| due < now)
+                        })
+                        .count() as u64;
+                    prop_assert_eq!(late, expected, "late issues in grid {}", g);
+                }
+            }
+        }
+        store.admin(|tx| facts::rebuild(tx)).unwrap();
+        prop_assert_eq!(maintained, tallies(&store), "maintained facts equal rebuilt ones");
+    }
+}

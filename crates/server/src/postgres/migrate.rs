@@ -9,6 +9,7 @@ use tokio::runtime::Handle;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_office.sql")),
+    (3, include_str!("../../migrations/postgres/0003_facts.sql")),
 ];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).

@@ -19,7 +19,7 @@
 mod migrate;
 mod rows;
 
-use crate::store::{Backend, ReadTx, Result, StoreError, WriteTx};
+use crate::store::{Backend, ReadTx, Result, StoreError, WriteTx, facts};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use rows::PgTx;
 use std::future::Future;
@@ -145,7 +145,10 @@ impl PostgresStore {
             s.spawn(|| {
                 let rt = inner.rt().handle();
                 let mut client = rt.block_on(inner.pool.get())?;
-                migrate::migrate(rt, &mut client)
+                migrate::migrate(rt, &mut client)?;
+                drop(client);
+                // Under the writer lock: a second process starting at once finds them built.
+                inner.run(Mode::Write, |tx| facts::ensure(tx).map(drop))
             })
             .join()
             .map_err(|_| StoreError::Join("the migration thread panicked".into()))?

@@ -29,13 +29,15 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 ///
 /// Each statement is a round trip, so what the transaction itself changes is kept here rather
 /// than asked again: the head (this transaction is the only writer, under the writer lock) and
-/// the grid digests it touches, written back once by [`PgTx::flush`] before commit.
+/// the grid digests it touches, written back once by [`PgTx::flush`] before commit. The facts it
+/// changes wait there too, written in two statements whatever their number.
 pub struct PgTx<'a> {
     client: &'a deadpool_postgres::Client,
     rt: &'a Handle,
     head: Option<u64>,
     digests: HashMap<Uuid, GridDigest>,
     dirty: HashSet<Uuid>,
+    facts: HashMap<(Entity, Uuid), Option<facts::Fact>>,
 }
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
@@ -48,11 +50,81 @@ impl<'a> PgTx<'a> {
             head: None,
             digests: HashMap::new(),
             dirty: HashSet::new(),
+            facts: HashMap::new(),
         }
     }
 
-    /// Write the grid digests this transaction changed.
+    /// Write the facts this transaction changed: one upsert of every new fact, one delete of
+    /// every dropped one.
+    fn flush_facts(&mut self) -> Result<()> {
+        if self.facts.is_empty() {
+            return Ok(());
+        }
+        let mut gone: (Vec<&str>, Vec<Uuid>) = Default::default();
+        #[derive(Default)]
+        struct Columns {
+            entity: Vec<&'static str>,
+            id: Vec<Uuid>,
+            grid: Vec<Uuid>,
+            at: Vec<i64>,
+            building: Vec<Option<Uuid>>,
+            subject: Vec<Option<Uuid>>,
+            actor: Vec<Option<Uuid>>,
+            kind: Vec<Option<String>>,
+            status: Vec<Option<String>>,
+            until: Vec<Option<i64>>,
+            amount: Vec<f64>,
+        }
+        let mut c = Columns::default();
+        for ((entity, id), fact) in std::mem::take(&mut self.facts) {
+            match fact {
+                None => {
+                    gone.0.push(entity.code());
+                    gone.1.push(id);
+                }
+                Some(f) => {
+                    c.entity.push(entity.code());
+                    c.id.push(id);
+                    c.grid.push(f.grid_id);
+                    c.at.push(f.at_ms);
+                    c.building.push(f.building_id);
+                    c.subject.push(f.subject_id);
+                    c.actor.push(f.actor_id);
+                    c.kind.push(f.kind);
+                    c.status.push(f.status);
+                    c.until.push(f.until_ms);
+                    c.amount.push(f.amount);
+                }
+            }
+        }
+        if !gone.1.is_empty() {
+            self.exec(
+                "DELETE FROM facts f USING UNNEST($1::text[], $2::uuid[]) AS d(entity, id)
+                 WHERE f.entity = d.entity AND f.id = d.id",
+                &[&gone.0, &gone.1],
+            )?;
+        }
+        if !c.id.is_empty() {
+            self.exec(
+                "INSERT INTO facts (entity, id, grid_id, at, building_id, subject_id, actor_id, kind, status, until, amount)
+                 SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::uuid[], $4::int8[], $5::uuid[], $6::uuid[],
+                                      $7::uuid[], $8::text[], $9::text[], $10::int8[], $11::float8[])
+                 ON CONFLICT (entity, id) DO UPDATE SET grid_id = excluded.grid_id, at = excluded.at,
+                     building_id = excluded.building_id, subject_id = excluded.subject_id,
+                     actor_id = excluded.actor_id, kind = excluded.kind, status = excluded.status,
+                     until = excluded.until, amount = excluded.amount",
+                &[
+                    &c.entity, &c.id, &c.grid, &c.at, &c.building, &c.subject, &c.actor, &c.kind,
+                    &c.status, &c.until, &c.amount,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Write the grid digests and facts this transaction changed.
     pub fn flush(&mut self) -> Result<()> {
+        self.flush_facts()?;
         for grid in std::mem::take(&mut self.dirty) {
             let d = self.digests[&grid];
             self.exec(
@@ -277,6 +349,69 @@ impl ReadTx for PgTx<'_> {
             )?
             .iter()
             .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn live_with_status(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        statuses: &[&str],
+    ) -> Result<Vec<String>> {
+        self.flush_facts()?;
+        Ok(self
+            .query(
+                "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+                 WHERE f.entity = $1 AND f.status = ANY($3) AND f.grid_id = ANY($2)
+                 ORDER BY r.seq",
+                &[&entity.code(), &grids, &statuses],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>> {
+        Ok(self
+            .query(
+                "SELECT seq, id, grid_id, building_id, data FROM records
+                 WHERE entity = $1 AND NOT deleted AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&entity.code(), &(after as i64), &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| PlacedRow {
+                seq: r.get::<_, i64>(0) as u64,
+                id: r.get(1),
+                grid_id: r.get(2),
+                building_id: r.get(3),
+                data: r.get(4),
+            })
+            .collect())
+    }
+
+    fn tally(&mut self, q: &facts::TallyQuery<'_>) -> Result<Vec<facts::Tally>> {
+        self.flush_facts()?;
+        Ok(self
+            .query(
+                "SELECT grid_id, building_id, subject_id, actor_id, kind, status, COUNT(*),
+                        COUNT(*) FILTER (WHERE until < $5), COALESCE(SUM(amount), 0)
+                 FROM facts
+                 WHERE entity = $1 AND grid_id = ANY($2) AND at >= $3 AND at < $4
+                 GROUP BY grid_id, building_id, subject_id, actor_id, kind, status",
+                &[&q.entity.code(), &q.grids, &q.from_ms, &q.to_ms, &q.now_ms],
+            )?
+            .iter()
+            .map(|r| facts::Tally {
+                grid_id: r.get(0),
+                building_id: r.get(1),
+                subject_id: r.get(2),
+                actor_id: r.get(3),
+                kind: r.get(4),
+                status: r.get(5),
+                count: r.get::<_, i64>(6) as u64,
+                late: r.get::<_, i64>(7) as u64,
+                amount: r.get(8),
+            })
             .collect())
     }
 
@@ -567,6 +702,17 @@ impl WriteTx for PgTx<'_> {
                 &row.data,
             ],
         )?;
+        Ok(())
+    }
+
+    fn set_fact(&mut self, entity: Entity, id: Uuid, fact: Option<&facts::Fact>) -> Result<()> {
+        self.facts.insert((entity, id), fact.cloned());
+        Ok(())
+    }
+
+    fn clear_facts(&mut self) -> Result<()> {
+        self.facts.clear();
+        self.exec("DELETE FROM facts", &[])?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! its own transaction and recorded in `schema_migrations`.
 
 use super::rows::SqliteTx;
-use crate::store::{ReadTx, Result, WriteTx, log};
+use crate::store::{ReadTx, Result, WriteTx, facts, log};
 use chrono::Utc;
 use gridmate_protocol::Entity;
 use rusqlite::{Connection, params};
@@ -13,6 +13,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../../migrations/0002_grid_digests.sql")),
     (3, include_str!("../../migrations/0003_login_failures.sql")),
     (4, include_str!("../../migrations/0004_office.sql")),
+    (5, include_str!("../../migrations/0005_facts.sql")),
 ];
 
 /// Set by a migration that added digests to a database with records: they are computed once,
@@ -35,7 +36,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         )?;
         tx.commit()?;
     }
-    rebuild_grid_digests_if_stale(conn)
+    rebuild_grid_digests_if_stale(conn)?;
+    let tx = conn.transaction()?;
+    facts::ensure(&mut SqliteTx { conn: &tx })?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn rebuild_grid_digests_if_stale(conn: &mut Connection) -> Result<()> {

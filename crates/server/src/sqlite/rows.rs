@@ -9,6 +9,7 @@ use chrono::DateTime;
 use gridmate_model::{Hlc, Role};
 use gridmate_protocol::{Entity, ErrorDetail, PushStatus};
 use rusqlite::{Connection, OptionalExtension, params};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -38,6 +39,32 @@ fn roles_from(s: &str) -> Vec<Role> {
 
 fn ids_text(ids: Option<Uuid>) -> Option<String> {
     ids.map(|i| i.to_string())
+}
+
+/// The few distinct words of a fact column (categories, statuses, actions), numbered so that a
+/// group's key is copied, not allocated, per row.
+#[derive(Default)]
+struct Words {
+    index: HashMap<String, u32>,
+    words: Vec<String>,
+}
+
+impl Words {
+    /// 0 is no word.
+    fn index(&mut self, word: Option<&str>) -> u32 {
+        let Some(w) = word else { return 0 };
+        if let Some(i) = self.index.get(w) {
+            return *i;
+        }
+        self.words.push(w.to_string());
+        let i = self.words.len() as u32;
+        self.index.insert(w.to_string(), i);
+        i
+    }
+
+    fn word(&self, i: u32) -> Option<String> {
+        i.checked_sub(1).map(|i| self.words[i as usize].clone())
+    }
 }
 
 impl ReadTx for SqliteTx<'_> {
@@ -202,6 +229,115 @@ impl ReadTx for SqliteTx<'_> {
             r.get::<_, String>(0)
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn live_with_status(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        statuses: &[&str],
+    ) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+             WHERE f.entity = ?1 AND f.status IN (SELECT value FROM json_each(?3))
+               AND f.grid_id IN (SELECT unhex(value, '-') FROM json_each(?2))
+             ORDER BY r.seq",
+        )?;
+        let statuses = serde_json::to_string(statuses).unwrap_or_default();
+        let rows = st.query_map(params![entity.code(), json_list(grids), statuses], |r| {
+            r.get::<_, String>(0)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT seq, id, grid_id, building_id, data FROM records
+             WHERE entity = ?1 AND deleted = 0 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![entity.code(), after as i64, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, id, grid, building, data) = row?;
+            Ok(PlacedRow {
+                seq: seq as u64,
+                id: uuid(&id, "record id")?,
+                grid_id: uuid_opt(grid),
+                building_id: uuid_opt(building),
+                data,
+            })
+        })
+        .collect()
+    }
+
+    fn tally(&mut self, q: &facts::TallyQuery<'_>) -> Result<Vec<facts::Tally>> {
+        // Grouped here, by hashing, rather than by SQL's GROUP BY: SQLite groups by sorting,
+        // and sorting a year's visits on four uuid columns took 10× the scan itself.
+        let mut st = self.conn.prepare_cached(
+            "SELECT grid_id, building_id, subject_id, actor_id, kind, status, until, amount
+             FROM facts
+             WHERE entity = ?1 AND grid_id IN (SELECT unhex(value, '-') FROM json_each(?2))
+               AND at >= ?3 AND at < ?4",
+        )?;
+        let mut rows = st.query(params![
+            q.entity.code(),
+            json_list(q.grids),
+            q.from_ms,
+            q.to_ms
+        ])?;
+        type Key = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, u32, u32);
+        let mut words = Words::default();
+        let mut groups: FxHashMap<Key, facts::Tally> = FxHashMap::default();
+        while let Some(r) = rows.next()? {
+            let id = |i: usize| -> Result<Option<Uuid>> {
+                match r
+                    .get_ref(i)?
+                    .as_blob_or_null()
+                    .map_err(rusqlite::Error::from)?
+                {
+                    None => Ok(None),
+                    Some(b) => Uuid::from_slice(b)
+                        .map(Some)
+                        .map_err(|_| StoreError::Corrupt("a fact id is not 16 bytes".into())),
+                }
+            };
+            let grid = id(0)?.ok_or_else(|| StoreError::Corrupt("a fact without a grid".into()))?;
+            let kind = words.index(
+                r.get_ref(4)?
+                    .as_str_or_null()
+                    .map_err(rusqlite::Error::from)?,
+            );
+            let status = words.index(
+                r.get_ref(5)?
+                    .as_str_or_null()
+                    .map_err(rusqlite::Error::from)?,
+            );
+            let key = (grid, id(1)?, id(2)?, id(3)?, kind, status);
+            let t = groups.entry(key).or_insert_with(|| facts::Tally {
+                grid_id: grid,
+                building_id: key.1,
+                subject_id: key.2,
+                actor_id: key.3,
+                kind: words.word(kind),
+                status: words.word(status),
+                ..facts::Tally::default()
+            });
+            t.count += 1;
+            if r.get::<_, Option<i64>>(6)?
+                .is_some_and(|until| until < q.now_ms)
+            {
+                t.late += 1;
+            }
+            t.amount += r.get::<_, f64>(7)?;
+        }
+        Ok(groups.into_values().collect())
     }
 
     fn live_page_in_grids(
@@ -559,6 +695,43 @@ impl WriteTx for SqliteTx<'_> {
                 row.changed_at_ms,
                 row.data,
             ])?;
+        Ok(())
+    }
+
+    fn set_fact(&mut self, entity: Entity, id: Uuid, fact: Option<&facts::Fact>) -> Result<()> {
+        let Some(f) = fact else {
+            self.conn
+                .prepare_cached("DELETE FROM facts WHERE entity = ?1 AND id = ?2")?
+                .execute(params![entity.code(), id.to_string()])?;
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO facts (entity, grid_id, at, id, building_id, subject_id, actor_id, kind, status, until, amount)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT(entity, id) DO UPDATE SET grid_id = excluded.grid_id, at = excluded.at,
+                     building_id = excluded.building_id, subject_id = excluded.subject_id,
+                     actor_id = excluded.actor_id, kind = excluded.kind, status = excluded.status,
+                     until = excluded.until, amount = excluded.amount",
+            )?
+            .execute(params![
+                entity.code(),
+                f.grid_id.as_bytes().as_slice(),
+                f.at_ms,
+                id.to_string(),
+                f.building_id.as_ref().map(|u| u.as_bytes().as_slice()),
+                f.subject_id.as_ref().map(|u| u.as_bytes().as_slice()),
+                f.actor_id.as_ref().map(|u| u.as_bytes().as_slice()),
+                f.kind,
+                f.status,
+                f.until_ms,
+                f.amount,
+            ])?;
+        Ok(())
+    }
+
+    fn clear_facts(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM facts", [])?;
         Ok(())
     }
 

@@ -15,8 +15,11 @@
 //! **Digests.** Each grid keeps the count of its live records and the XOR of their row hashes
 //! (`gridmate_protocol::digest`), updated with every change, so a scope of whole grids answers
 //! its digest without reading its records.
+//!
+//! **Facts.** Each change also writes (or drops) the record's counting columns
+//! ([`super::facts`]) in the same transaction, so the office's statistics never lag the log.
 
-use super::{GridDigest, LogRow, PutRecord, Result, StoredRecord, WriteTx};
+use super::{GridDigest, LogRow, PutRecord, Result, StoredRecord, WriteTx, facts};
 use gridmate_protocol::Entity;
 use gridmate_protocol::digest::{fold, row_hash};
 use uuid::Uuid;
@@ -76,6 +79,7 @@ pub fn put_over(
     if let Some(grid) = r.grid_id {
         fold_digest(tx, grid, &row_hash(r.entity.code(), &r.id, seq), 1)?;
     }
+    facts::record_changed(tx, r.entity, r.id, r.grid_id, r.building_id, Some(&r.data))?;
     Ok(seq)
 }
 
@@ -101,6 +105,7 @@ pub fn remove(tx: &mut dyn WriteTx, entity: Entity, id: Uuid, now_ms: i64) -> Re
     if let Some(grid) = old.grid_id {
         fold_digest(tx, grid, &row_hash(entity.code(), &id, old.seq), -1)?;
     }
+    facts::record_changed(tx, entity, id, None, None, None)?;
     Ok(true)
 }
 

@@ -24,6 +24,7 @@
 //! driver runs its transaction on a blocking thread too and waits on the driver there.
 
 pub mod admin;
+pub mod facts;
 pub mod feed;
 pub mod limiter;
 pub mod limits;
@@ -257,6 +258,16 @@ pub struct LogRow<'a> {
     pub data: &'a str,
 }
 
+/// A live record with its placement, as the facts' rebuild reads them in seq order.
+#[derive(Clone, Debug)]
+pub struct PlacedRow {
+    pub seq: u64,
+    pub id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub data: String,
+}
+
 /// One row of a pull page as stored (the data text passes through unparsed).
 #[derive(Clone, Debug)]
 pub struct FeedRow {
@@ -328,6 +339,17 @@ pub trait ReadTx {
     fn live_data(&mut self, entity: Entity) -> Result<Vec<String>>;
     /// The data of every live record of one entity filed under these grids (the office's lists).
     fn live_in_grids(&mut self, entity: Entity, grids: &[Uuid]) -> Result<Vec<String>>;
+    /// The live records of one entity in these grids whose fact's status is one of these.
+    fn live_with_status(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        statuses: &[&str],
+    ) -> Result<Vec<String>>;
+    /// Live records of one entity after `after` in seq order, with their placement.
+    fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>>;
+    /// Facts grouped and counted ([`facts`]).
+    fn tally(&mut self, q: &facts::TallyQuery<'_>) -> Result<Vec<facts::Tally>>;
     /// One page of [`ReadTx::live_in_grids`] in seq order after `after`, with each row's seq
     /// (the ledgers stream a year of records this way).
     fn live_page_in_grids(
@@ -371,6 +393,9 @@ pub trait ReadTx {
 pub trait WriteTx: ReadTx {
     /// Store a record's state (live or a tombstone) under `row.seq`, replacing any older one.
     fn write_record(&mut self, row: &LogRow<'_>) -> Result<()>;
+    /// Store a record's fact, or drop it (`None`).
+    fn set_fact(&mut self, entity: Entity, id: Uuid, fact: Option<&facts::Fact>) -> Result<()>;
+    fn clear_facts(&mut self) -> Result<()>;
     fn set_grid_digest(&mut self, grid: Uuid, digest: &GridDigest) -> Result<()>;
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
     fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize>;

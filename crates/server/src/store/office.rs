@@ -11,6 +11,7 @@
 //! *overdue*, *visited this period*, *vulnerable and overdue for a visit* — are computed at read
 //! time and never stored.
 
+use super::facts::{Tally, TallyQuery, next_visit_due, vulnerable};
 use super::{AssignmentRow, AuditRow, DeviceRow, Principal, ReadTx, Result, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use gridmate_model::{IssueStatus, OrderStatus, Role};
@@ -207,7 +208,21 @@ pub fn issues(
     check_code(&f.source, |c| IssueSource::from_code(c).is_some(), "source")?;
     let grids = grids_for(p, f.grid)?;
     let names = Names::load(tx, p)?;
-    let mut all: Vec<IssueRecord> = records(tx, Entity::Issue, &grids)?;
+    // Only the issues of the statuses asked for are read and parsed: on the board that is the
+    // open ones, a small part of a year's.
+    let open: Vec<&str> = IssueStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(IssueStatus::code)
+        .collect();
+    let mut all: Vec<IssueRecord> = match f.status.as_deref().filter(|s| !s.is_empty()) {
+        Some("open") => parse(tx.live_with_status(Entity::Issue, &grids, &open)?)?,
+        Some(status) => parse(tx.live_with_status(Entity::Issue, &grids, &[status])?)?,
+        None if f.overdue || f.unassigned => {
+            parse(tx.live_with_status(Entity::Issue, &grids, &open)?)?
+        }
+        None => records(tx, Entity::Issue, &grids)?,
+    };
     all.retain(|i| {
         same(&f.category, &i.category)
             && match f.status.as_deref() {
@@ -490,15 +505,8 @@ pub struct HouseholdRow {
     pub visit_overdue: bool,
 }
 
-fn vulnerable(h: &HouseholdRecord) -> bool {
-    h.tags
-        .iter()
-        .any(|t| gridmate_model::HouseholdTag::from_code(t).is_some_and(|t| t.is_vulnerable()))
-}
-
 fn visit_overdue(h: &HouseholdRecord, now: DateTime<Utc>) -> bool {
-    h.last_visit_at
-        .is_none_or(|v| v + Duration::days(i64::from(h.visit_cadence_days)) < now)
+    next_visit_due(h).is_none_or(|due| due < now)
 }
 
 pub fn households(
@@ -616,7 +624,8 @@ pub struct Stats {
     pub people: Vec<PersonFigures>,
 }
 
-/// The statistics of a period over the caller's grids (or one of them).
+/// The statistics of a period over the caller's grids (or one of them), counted from the
+/// records' facts ([`super::facts`]): no record is parsed but the few call-ups.
 pub fn stats(
     tx: &mut dyn ReadTx,
     p: &Principal,
@@ -626,14 +635,20 @@ pub fn stats(
 ) -> Result<Stats> {
     let grids = grids_for(p, grid)?;
     let names = Names::load(tx, p)?;
-    let households: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
-    let visits: Vec<VisitRecord> = records(tx, Entity::Visit, &grids)?;
-    let issues: Vec<IssueRecord> = records(tx, Entity::Issue, &grids)?;
-    let events: Vec<IssueEventRecord> = records(tx, Entity::IssueEvent, &grids)?;
-    let orders: Vec<OrderRecord> = records(tx, Entity::Order, &grids)?;
-    let order_events: Vec<OrderEventRecord> = records(tx, Entity::OrderEvent, &grids)?;
-    let service: Vec<ServiceRecordRecord> = records(tx, Entity::ServiceRecord, &grids)?;
-    let checkins: Vec<CheckinRecord> = records(tx, Entity::Checkin, &grids)?;
+    let now_tally = |tx: &mut dyn ReadTx, e| tx.tally(&TallyQuery::all(e, &grids, now));
+    let households = now_tally(tx, Entity::Household)?;
+    let issues_now = now_tally(tx, Entity::Issue)?;
+    let orders_now = now_tally(tx, Entity::Order)?;
+    let in_period = |tx: &mut dyn ReadTx, e| {
+        tx.tally(&TallyQuery::between(e, &grids, period.from, period.to, now))
+    };
+    let visits = in_period(tx, Entity::Visit)?;
+    let issues_reported = in_period(tx, Entity::Issue)?;
+    let events = in_period(tx, Entity::IssueEvent)?;
+    let orders_recorded = in_period(tx, Entity::Order)?;
+    let order_events = in_period(tx, Entity::OrderEvent)?;
+    let service = in_period(tx, Entity::ServiceRecord)?;
+    let checkins = in_period(tx, Entity::Checkin)?;
     let callups: Vec<CallupRecord> = records(tx, Entity::Callup, &grids)?;
     let answers: Vec<CallupResponseRecord> = records(tx, Entity::CallupResponse, &grids)?;
     let people_rows = people(tx, p, grid)?;
@@ -642,74 +657,72 @@ pub fn stats(
         records(tx, Entity::Building, &grids)?,
         &households,
         &visits,
-        period,
     );
 
     let mut by_grid: BTreeMap<Uuid, Figures> =
         grids.iter().map(|g| (*g, Figures::default())).collect();
-    let household_grid: HashMap<Uuid, Uuid> =
-        households.iter().map(|h| (h.id, h.grid_id)).collect();
-    for h in &households {
-        let f = by_grid.entry(h.grid_id).or_default();
-        f.households += 1;
-        if vulnerable(h) && visit_overdue(h, now) {
-            f.vulnerable_overdue += 1;
+    let unmerged = |t: &Tally, actions: &[&str]| {
+        t.status.is_none() && t.kind.as_deref().is_some_and(|k| actions.contains(&k))
+    };
+    for t in &households {
+        let f = by_grid.entry(t.grid_id).or_default();
+        f.households += t.count;
+        if t.kind.as_deref() == Some("vulnerable") {
+            f.vulnerable_overdue += t.late;
         }
     }
     let mut visited: HashSet<Uuid> = HashSet::new();
-    for v in visits.iter().filter(|v| period.holds(v.started_at)) {
-        if let Some(g) = household_grid.get(&v.household_id) {
-            let f = by_grid.entry(*g).or_default();
-            f.visits += 1;
-            if visited.insert(v.household_id) {
-                f.visited += 1;
-            }
+    for t in &visits {
+        let f = by_grid.entry(t.grid_id).or_default();
+        f.visits += t.count;
+        if let Some(h) = t.subject_id
+            && visited.insert(h)
+        {
+            f.visited += 1;
         }
     }
-    for i in &issues {
-        let f = by_grid.entry(i.grid_id).or_default();
-        if issue_open(&i.status) {
-            f.issues_open += 1;
-        }
-        if issue_overdue(i, now) {
-            f.issues_overdue += 1;
-        }
-        if period.holds(i.reported_at) {
-            f.issues_reported += 1;
-            *f.issues_by_category.entry(i.category.clone()).or_default() += 1;
-            *f.issues_by_status.entry(i.status.clone()).or_default() += 1;
+    for t in &issues_now {
+        let f = by_grid.entry(t.grid_id).or_default();
+        if t.status.as_deref().is_some_and(issue_open) {
+            f.issues_open += t.count;
+            f.issues_overdue += t.late;
         }
     }
-    let issue_grid: HashMap<Uuid, Uuid> = issues.iter().map(|i| (i.id, i.grid_id)).collect();
-    for e in events
-        .iter()
-        .filter(|e| e.action == "close" && e.merged_reason.is_none() && period.holds(e.at))
-    {
-        if let Some(g) = issue_grid.get(&e.issue_id) {
-            by_grid.entry(*g).or_default().issues_closed += 1;
+    for t in &issues_reported {
+        let f = by_grid.entry(t.grid_id).or_default();
+        f.issues_reported += t.count;
+        *f.issues_by_category
+            .entry(t.kind.clone().unwrap_or_default())
+            .or_default() += t.count;
+        *f.issues_by_status
+            .entry(t.status.clone().unwrap_or_default())
+            .or_default() += t.count;
+    }
+    for t in events.iter().filter(|t| unmerged(t, &["close"])) {
+        by_grid.entry(t.grid_id).or_default().issues_closed += t.count;
+    }
+    for t in &orders_now {
+        let f = by_grid.entry(t.grid_id).or_default();
+        if t.status.as_deref().is_some_and(order_open) {
+            f.orders_open += t.count;
+            f.orders_overdue += t.late;
         }
     }
-    for o in &orders {
-        let f = by_grid.entry(o.grid_id).or_default();
-        if order_open(&o.status) {
-            f.orders_open += 1;
-        }
-        if order_overdue(o, now) {
-            f.orders_overdue += 1;
-        }
-        if period.holds(o.recorded_at) {
-            f.orders += 1;
-            *f.orders_by_status.entry(o.status.clone()).or_default() += 1;
-            if let Some(s) = &o.satisfaction {
-                *f.satisfaction.entry(s.clone()).or_default() += 1;
-            }
+    for t in &orders_recorded {
+        let f = by_grid.entry(t.grid_id).or_default();
+        f.orders += t.count;
+        *f.orders_by_status
+            .entry(t.status.clone().unwrap_or_default())
+            .or_default() += t.count;
+        if let Some(s) = &t.kind {
+            *f.satisfaction.entry(s.clone()).or_default() += t.count;
         }
     }
-    for s in service.iter().filter(|s| period.holds(s.at)) {
-        by_grid.entry(s.grid_id).or_default().service_hours += s.hours;
+    for t in &service {
+        by_grid.entry(t.grid_id).or_default().service_hours += t.amount;
     }
-    for c in checkins.iter().filter(|c| period.holds(c.at)) {
-        by_grid.entry(c.grid_id).or_default().checkins += 1;
+    for t in &checkins {
+        by_grid.entry(t.grid_id).or_default().checkins += t.count;
     }
     // The latest answer per person counts; arrivals count as coming.
     let mut latest: HashMap<(Uuid, Uuid), &CallupResponseRecord> = HashMap::new();
@@ -765,42 +778,31 @@ pub fn stats(
             )
         })
         .collect();
-    for v in visits.iter().filter(|v| period.holds(v.started_at)) {
-        if let Some(f) = per_person.get_mut(&v.visitor_id) {
-            f.visits += 1;
+    let mut credit = |t: &Tally, add: &dyn Fn(&mut PersonFigures, &Tally)| {
+        if let Some(f) = t.actor_id.and_then(|a| per_person.get_mut(&a)) {
+            add(f, t);
         }
+    };
+    for t in &visits {
+        credit(t, &|f, t| f.visits += t.count);
     }
-    for i in issues.iter().filter(|i| period.holds(i.reported_at)) {
-        if let Some(f) = per_person.get_mut(&i.reported_by) {
-            f.issues_reported += 1;
-        }
+    for t in &issues_reported {
+        credit(t, &|f, t| f.issues_reported += t.count);
     }
-    for e in events.iter().filter(|e| {
-        matches!(e.action.as_str(), "resolve" | "resolve_on_spot" | "close")
-            && e.merged_reason.is_none()
-            && period.holds(e.at)
-    }) {
-        if let Some(f) = per_person.get_mut(&e.actor_id) {
-            f.issues_handled += 1;
-        }
-    }
-    for e in order_events
+    for t in events
         .iter()
-        .filter(|e| e.action == "done" && e.merged_reason.is_none() && period.holds(e.at))
+        .filter(|t| unmerged(t, &["resolve", "resolve_on_spot", "close"]))
     {
-        if let Some(f) = per_person.get_mut(&e.actor_id) {
-            f.orders_done += 1;
-        }
+        credit(t, &|f, t| f.issues_handled += t.count);
     }
-    for s in service.iter().filter(|s| period.holds(s.at)) {
-        if let Some(f) = per_person.get_mut(&s.user_id) {
-            f.service_hours += s.hours;
-        }
+    for t in order_events.iter().filter(|t| unmerged(t, &["done"])) {
+        credit(t, &|f, t| f.orders_done += t.count);
     }
-    for c in checkins.iter().filter(|c| period.holds(c.at)) {
-        if let Some(f) = per_person.get_mut(&c.user_id) {
-            f.checkins += 1;
-        }
+    for t in &service {
+        credit(t, &|f, t| f.service_hours += t.amount);
+    }
+    for t in &checkins {
+        credit(t, &|f, t| f.checkins += t.count);
     }
     let mut people_figures: Vec<PersonFigures> = per_person.into_values().collect();
     people_figures.sort_by(|a, b| a.name.cmp(&b.name));
@@ -945,24 +947,27 @@ pub struct BuildingCoverage {
     pub visited: u32,
 }
 
-/// The map from what the statistics have read already.
+/// The map from the period's tallies: households per building, and the households visited in
+/// it per building (where the visit was made).
 fn coverage_map(
     outlines: Vec<GridRecord>,
     buildings: Vec<BuildingRecord>,
-    households: &[HouseholdRecord],
-    visits: &[VisitRecord],
-    period: Period,
+    households: &[Tally],
+    visits: &[Tally],
 ) -> CoverageMap {
-    let visited: HashSet<Uuid> = visits
-        .iter()
-        .filter(|v| period.holds(v.started_at))
-        .map(|v| v.household_id)
-        .collect();
     let mut per_building: HashMap<Uuid, (u32, u32)> = HashMap::new();
-    for h in households {
-        let e = per_building.entry(h.building_id).or_default();
-        e.0 += 1;
-        e.1 += u32::from(visited.contains(&h.id));
+    for t in households {
+        if let Some(b) = t.building_id {
+            per_building.entry(b).or_default().0 += t.count as u32;
+        }
+    }
+    let mut visited: HashSet<Uuid> = HashSet::new();
+    for t in visits {
+        if let (Some(b), Some(h)) = (t.building_id, t.subject_id)
+            && visited.insert(h)
+        {
+            per_building.entry(b).or_default().1 += 1;
+        }
     }
     CoverageMap {
         grids: outlines
@@ -981,6 +986,8 @@ fn coverage_map(
             .into_iter()
             .map(|b| {
                 let (households, visited) = per_building.get(&b.id).copied().unwrap_or_default();
+                // A household visited and then gone from the building still counts once.
+                let visited = visited.min(households);
                 BuildingCoverage {
                     label: format!("{}{}栋", b.estate, b.number),
                     lat: b.lat,

@@ -1,0 +1,297 @@
+//! Facts: the few columns of a record the office counts by, kept beside the record log.
+//!
+//! A year of a 20-grid community is 100,000 visits. Statistics recomputed from the records' JSON
+//! read and parse all of them on every request (~700 ms of parsing alone); the same counts from
+//! narrow, indexed columns take a few milliseconds. So every change the log writes
+//! ([`super::log::put_over`], [`super::log::remove`]) also writes the record's [`Fact`] in the
+//! same transaction — or removes it — and the office groups and counts facts ([`ReadTx::tally`])
+//! instead of parsing records. A fact is derived from the record by [`of`], here, once for both
+//! backends; they only store and group rows.
+//!
+//! Facts are a cache of the records, never a source: [`ensure`] rebuilds them all when
+//! [`VERSION`] changes (a new column, a new rule) or on a database from before they existed.
+//!
+//! What a fact holds, per entity (`at` is when it counts, `until` when it becomes late):
+//!
+//! | entity | building | subject | actor | kind | status | at | until | amount |
+//! |---|---|---|---|---|---|---|---|---|
+//! | household | its building | – | – | `vulnerable` or – | – | 0 | next visit due | – |
+//! | visit | the household's | household | visitor | – | – | started | – | – |
+//! | issue | – | – | reporter | category | status | reported | due | – |
+//! | issue_event | – | – | actor | action | `merged` or – | at | – | – |
+//! | order | – | – | – | satisfaction | status | recorded | due | – |
+//! | order_event | – | – | actor | action | `merged` or – | at | – | – |
+//! | service_record | – | – | member | – | – | at | – | hours |
+//! | checkin | – | – | member | – | – | at | – | – |
+//!
+//! [`ReadTx::tally`]: super::ReadTx::tally
+
+use super::{Result, WriteTx};
+use chrono::{DateTime, Duration, Utc};
+use gridmate_protocol::Entity;
+use gridmate_protocol::records::*;
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The version of [`of`]'s rules: facts built under another are rebuilt at open.
+pub const VERSION: &str = "1";
+
+/// The meta key holding the version the stored facts were built under.
+const BUILT: &str = "facts_version";
+
+/// The entities that have facts.
+pub const COUNTED: [Entity; 8] = [
+    Entity::Household,
+    Entity::Visit,
+    Entity::Issue,
+    Entity::IssueEvent,
+    Entity::Order,
+    Entity::OrderEvent,
+    Entity::ServiceRecord,
+    Entity::Checkin,
+];
+
+/// The counting columns of one live record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fact {
+    pub grid_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub at_ms: i64,
+    pub until_ms: Option<i64>,
+    pub amount: f64,
+}
+
+/// What to count: one entity's facts in these grids whose `at` is in `[from_ms, to_ms)`.
+#[derive(Clone, Copy, Debug)]
+pub struct TallyQuery<'a> {
+    pub entity: Entity,
+    pub grids: &'a [Uuid],
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Facts whose `until` is before this are counted late.
+    pub now_ms: i64,
+}
+
+impl<'a> TallyQuery<'a> {
+    /// Every fact of the entity in these grids, whenever it counts.
+    pub fn all(entity: Entity, grids: &'a [Uuid], now: DateTime<Utc>) -> Self {
+        TallyQuery {
+            entity,
+            grids,
+            from_ms: i64::MIN,
+            to_ms: i64::MAX,
+            now_ms: now.timestamp_millis(),
+        }
+    }
+
+    pub fn between(
+        entity: Entity,
+        grids: &'a [Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        TallyQuery {
+            entity,
+            grids,
+            from_ms: from.timestamp_millis(),
+            to_ms: to.timestamp_millis(),
+            now_ms: now.timestamp_millis(),
+        }
+    }
+}
+
+/// Facts grouped by every column but the times and the amount: how many, how many late, and the
+/// sum of their amounts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub grid_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub count: u64,
+    pub late: u64,
+    pub amount: f64,
+}
+
+/// Whether a household is one the office watches: a tag the model calls vulnerable.
+pub fn vulnerable(h: &HouseholdRecord) -> bool {
+    h.tags
+        .iter()
+        .any(|t| gridmate_model::HouseholdTag::from_code(t).is_some_and(|t| t.is_vulnerable()))
+}
+
+/// When a household's next visit is due by its cadence; `None` if it was never visited (due
+/// now).
+pub fn next_visit_due(h: &HouseholdRecord) -> Option<DateTime<Utc>> {
+    h.last_visit_at
+        .map(|v| v + Duration::days(i64::from(h.visit_cadence_days)))
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(data: &Value) -> Option<T> {
+    T::deserialize(data).ok()
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn merged(reason: &Option<String>) -> Option<String> {
+    reason.as_ref().map(|_| "merged".to_string())
+}
+
+/// The fact of a live record placed in `grid` (and `building`), or `None` when the entity is
+/// not counted, the record is not in a grid, or its data is not the entity's shape (the log
+/// stores it anyway; it is just not counted).
+pub fn of(
+    entity: Entity,
+    grid: Option<Uuid>,
+    building: Option<Uuid>,
+    data: &Value,
+) -> Option<Fact> {
+    let grid_id = grid?;
+    let base = Fact {
+        grid_id,
+        ..Fact::default()
+    };
+    Some(match entity {
+        Entity::Household => {
+            let h: HouseholdRecord = typed(data)?;
+            Fact {
+                building_id: Some(h.building_id),
+                kind: vulnerable(&h).then(|| "vulnerable".to_string()),
+                // Never visited: due since the beginning of time.
+                until_ms: Some(next_visit_due(&h).map_or(i64::MIN, ms)),
+                ..base
+            }
+        }
+        Entity::Visit => {
+            let v: VisitRecord = typed(data)?;
+            Fact {
+                building_id: building,
+                subject_id: Some(v.household_id),
+                actor_id: Some(v.visitor_id),
+                at_ms: ms(v.started_at),
+                ..base
+            }
+        }
+        Entity::Issue => {
+            let i: IssueRecord = typed(data)?;
+            Fact {
+                actor_id: Some(i.reported_by),
+                kind: Some(i.category),
+                status: Some(i.status),
+                at_ms: ms(i.reported_at),
+                until_ms: i.due_at.map(ms),
+                ..base
+            }
+        }
+        Entity::IssueEvent => {
+            let e: IssueEventRecord = typed(data)?;
+            Fact {
+                actor_id: Some(e.actor_id),
+                status: merged(&e.merged_reason),
+                kind: Some(e.action),
+                at_ms: ms(e.at),
+                ..base
+            }
+        }
+        Entity::Order => {
+            let o: OrderRecord = typed(data)?;
+            Fact {
+                kind: o.satisfaction,
+                status: Some(o.status),
+                at_ms: ms(o.recorded_at),
+                until_ms: Some(ms(o.due_at)),
+                ..base
+            }
+        }
+        Entity::OrderEvent => {
+            let e: OrderEventRecord = typed(data)?;
+            Fact {
+                actor_id: Some(e.actor_id),
+                status: merged(&e.merged_reason),
+                kind: Some(e.action),
+                at_ms: ms(e.at),
+                ..base
+            }
+        }
+        Entity::ServiceRecord => {
+            let s: ServiceRecordRecord = typed(data)?;
+            Fact {
+                actor_id: Some(s.user_id),
+                at_ms: ms(s.at),
+                amount: s.hours,
+                ..base
+            }
+        }
+        Entity::Checkin => {
+            let c: CheckinRecord = typed(data)?;
+            Fact {
+                actor_id: Some(c.user_id),
+                at_ms: ms(c.at),
+                ..base
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Write the fact of a record just written to the log (`data` = `None`: it was removed).
+pub fn record_changed(
+    tx: &mut dyn WriteTx,
+    entity: Entity,
+    id: Uuid,
+    grid: Option<Uuid>,
+    building: Option<Uuid>,
+    data: Option<&Value>,
+) -> Result<()> {
+    if !COUNTED.contains(&entity) {
+        return Ok(());
+    }
+    let fact = data.and_then(|d| of(entity, grid, building, d));
+    tx.set_fact(entity, id, fact.as_ref())
+}
+
+/// How many live records one rebuild step reads at a time.
+const REBUILD_PAGE: u32 = 5_000;
+
+/// Build every fact afresh if the stored ones are from another [`VERSION`] (or none). Returns
+/// how many facts were written; 0 when they were current.
+pub fn ensure(tx: &mut dyn WriteTx) -> Result<usize> {
+    if tx.meta(BUILT)?.as_deref() == Some(VERSION) {
+        return Ok(0);
+    }
+    rebuild(tx)
+}
+
+/// Drop every fact and derive them again from the live records. Returns how many were written.
+pub fn rebuild(tx: &mut dyn WriteTx) -> Result<usize> {
+    tx.clear_facts()?;
+    let mut written = 0;
+    for entity in COUNTED {
+        let mut after = 0;
+        loop {
+            let page = tx.live_page(entity, after, REBUILD_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for row in &page {
+                let data: Value = serde_json::from_str(&row.data)
+                    .map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
+                if let Some(f) = of(entity, row.grid_id, row.building_id, &data) {
+                    tx.set_fact(entity, row.id, Some(&f))?;
+                    written += 1;
+                }
+            }
+        }
+    }
+    tx.set_meta(BUILT, VERSION)?;
+    Ok(written)
+}
