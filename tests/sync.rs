@@ -66,6 +66,59 @@ fn a_new_device_loads_its_scope_and_matches_the_servers_digest() {
 }
 
 #[test]
+fn the_grids_base_map_comes_with_the_scope_and_a_new_import_replaces_it() {
+    let server = Server::start();
+    let grid = demo().grids[0].id;
+    let server_map = |server: &Server| -> BaseMap {
+        let data: String = server
+            .database()
+            .query_row(
+                "SELECT data FROM records WHERE entity = 'base_map' AND grid_id = ?1 AND deleted = 0",
+                [grid.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        serde_json::from_str::<gridmate_protocol::records::BaseMapRecord>(&data)
+            .unwrap()
+            .to_model()
+    };
+    let mut worker = Device::new(server.addr);
+    worker.sign_in(&server, Role::GridWorker);
+    let mut leader = Device::new(server.addr);
+    leader.sign_in(&server, Role::BuildingLeader);
+    worker.sync().unwrap();
+    leader.sync().unwrap();
+    let theirs = server_map(&server);
+    assert!(theirs.features.len() > 10);
+    for phone in [&worker, &leader] {
+        assert_eq!(phone.store.base_map(grid).unwrap().as_ref(), Some(&theirs));
+        assert_eq!(phone.table_count("base_maps"), 1);
+    }
+
+    // The office imports a new map: a single footprint. The phones' copies are replaced whole.
+    let b = &demo().buildings.iter().find(|b| b.grid_id == grid).unwrap();
+    let d = 0.0002;
+    let file = serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"building": "yes", "name": format!("{}栋", b.number)},
+        "geometry": {"type": "Polygon", "coordinates": [[[b.lon - d, b.lat - d], [b.lon + d, b.lat - d],
+            [b.lon + d, b.lat + d], [b.lon - d, b.lat + d], [b.lon - d, b.lat - d]]]}}]});
+    let grids: Vec<uuid::Uuid> = demo().grids.iter().map(|g| g.id.0).collect();
+    server
+        .admin()
+        .admin(|tx| {
+            gridmate_server::import::base_map::plan(tx, &grids, file.to_string().as_bytes(), true)
+                .map_err(|e| gridmate_server::store::StoreError::Invalid(e.to_string()))
+        })
+        .unwrap();
+    worker.sync().unwrap();
+    let now = worker.store.base_map(grid).unwrap().unwrap();
+    assert_eq!(now, server_map(&server));
+    assert_eq!(now.features.len(), 1);
+    assert_eq!(now.features[0].building_id, Some(b.id));
+    assert_eq!(worker.table_count("base_maps"), 1);
+}
+
+#[test]
 fn a_lost_response_is_retried_without_a_duplicate() {
     let server = Server::start();
     let proxy = Proxy::start(&server.rt, server.addr, 7);

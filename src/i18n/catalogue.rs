@@ -36,6 +36,10 @@ catalogue! {
     HomeIssuesNone => "没有未销号的问题", "No open issues";
     HomeMap => "网格地图", "Grid map";
     HomeLegend => "本月走访覆盖：", "Visited this month:";
+    MapZoomIn => "放大地图", "Zoom in";
+    HouseholdOnMap => "所在位置", "Where it is";
+    MapZoomOut => "缩小地图", "Zoom out";
+    MapReset => "地图复位", "Reset the map";
     SyncOffline => "离线", "Offline";
     SyncOnline => "在线", "Online";
     SyncSyncing => "正在同步", "Syncing";

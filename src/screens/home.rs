@@ -12,7 +12,7 @@ use gridmate_device::{
     ActivePatrol, BuildingRow, CallupCard, DueVisit, HomeSummary, Store, Task, TaskSubject,
 };
 use gridmate_model::callup::ARRIVAL_RADIUS_M;
-use gridmate_model::{CallupAnswer, CallupId, Grid, HouseholdId, Role};
+use gridmate_model::{BaseMap, CallupAnswer, CallupId, Grid, HouseholdId, Role};
 
 /// Everything the home screen shows, read from the store in one go.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +21,8 @@ pub struct HomeData {
     pub due: Vec<DueVisit>,
     pub grid: Option<Grid>,
     pub buildings: Vec<BuildingRow>,
+    /// The first grid's base map, when the office has imported one.
+    pub base_map: Option<BaseMap>,
     pub tasks: Vec<Task>,
     /// Open call-ups that call me: a banner each until answered.
     pub callups: Vec<CallupCard>,
@@ -39,6 +41,10 @@ impl HomeData {
             buildings: match grid_id {
                 Some(id) => store.buildings(id, as_of)?,
                 None => Vec::new(),
+            },
+            base_map: match grid_id {
+                Some(id) => store.base_map(id)?,
+                None => None,
             },
             grid,
             summary,
@@ -168,7 +174,7 @@ pub fn Home(
                     {lang.fill(Msg::PatrolSoFar, &[&metres(p.distance_m), &patrol_minutes])}
                 }
                 if let Some(grid) = data.grid.clone() {
-                    GridMap { grid, buildings: vec![], lang, track: p.track.clone() }
+                    GridMap { grid, buildings: vec![], lang, base: data.base_map.clone(), track: p.track.clone() }
                 }
                 button { class: "primary wide", "data-action": "stop-patrol", onclick: move |_| on_patrol.call(false),
                     {lang.t(Msg::StopPatrol)} }
@@ -187,7 +193,7 @@ pub fn Home(
         if let Some(grid) = data.grid.clone() {
             section { class: "card",
                 h2 { {lang.t(Msg::HomeMap)} }
-                GridMap { grid, buildings: data.buildings.clone(), lang }
+                GridMap { grid, buildings: data.buildings.clone(), lang, base: data.base_map.clone() }
             }
         }
         if visits {
@@ -424,7 +430,7 @@ mod tests {
         }
         assert!(!html.contains("已销号"));
         // The map: the boundary and one dot per building.
-        assert!(html.contains("<polygon"));
+        assert!(html.contains("class=\"boundary\""));
         assert_eq!(html.matches("<circle").count(), data.buildings.len());
         // A worker's quick actions, and no check-in (that is a party member's).
         assert!(html.contains("入户走访") && html.contains("上报问题"));

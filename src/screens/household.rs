@@ -3,10 +3,13 @@
 
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, use_load, use_nav};
-use crate::widgets::{ErrorCard, Loading, StatusChip, TitleBar, category_icon, china_date};
+use crate::widgets::{
+    ErrorCard, GridMap, Loading, StatusChip, TitleBar, category_icon, china_date,
+};
+use chrono::Utc;
 use dioxus::prelude::*;
-use gridmate_device::HouseholdDetail;
-use gridmate_model::{HouseholdId, IssueId, ResidentId, Role};
+use gridmate_device::{BuildingRow, DeviceError, HouseholdDetail, Store};
+use gridmate_model::{BaseMap, Grid, HouseholdId, IssueId, ResidentId, Role};
 
 #[component]
 pub fn HouseholdView(
@@ -104,6 +107,28 @@ pub fn HouseholdView(
     }
 }
 
+/// The household's grid drawn with its building picked out.
+#[derive(Clone, Debug, PartialEq)]
+struct PlaceMap {
+    grid: Grid,
+    buildings: Vec<BuildingRow>,
+    base: Option<BaseMap>,
+}
+
+impl PlaceMap {
+    fn read(s: &mut Store, household: HouseholdId) -> Result<Option<PlaceMap>, DeviceError> {
+        let grid_id = s.household(household)?.household.grid_id;
+        let Some(grid) = s.grids()?.into_iter().find(|g| g.grid.id == grid_id) else {
+            return Ok(None);
+        };
+        Ok(Some(PlaceMap {
+            buildings: s.buildings(grid_id, Utc::now())?,
+            base: s.base_map(grid_id)?,
+            grid: grid.grid,
+        }))
+    }
+}
+
 #[component]
 pub fn HouseholdScreen(household: HouseholdId) -> Element {
     let ui = use_context::<Ui>();
@@ -111,6 +136,7 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let data = use_load(move |s| s.household(household));
+    let place = use_load(move |s| PlaceMap::read(s, household));
     match &*data.read() {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
@@ -152,6 +178,12 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
                         });
                     },
                     on_issue: move |i| nav.go(Destination::Issue(i)),
+                }
+                if let Some(Ok(Some(m))) = &*place.read() {
+                    section { class: "card place",
+                        h2 { {lang.t(Msg::HouseholdOnMap)} }
+                        GridMap { grid: m.grid.clone(), buildings: m.buildings.clone(), lang, base: m.base.clone(), selected: Some(building) }
+                    }
                 }
             }
         }

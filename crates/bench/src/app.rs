@@ -9,6 +9,9 @@
 //! - **keystroke**: one character typed in the household search: the query goes to the store
 //!   thread, the results come back and the results list is rendered to HTML. Floor: the store's
 //!   search call alone, on the calling thread.
+//! - **map**: the grid map with a base map at its bound (2,000 features, 20,000 vertices — the
+//!   most a grid may hold) read from the store and rendered; and the demo grid's own. Floor: the
+//!   store's read of the same base map alone.
 
 use crate::{Row, ms, percentile};
 use anyhow::Result;
@@ -114,7 +117,174 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         },
     ];
     all.splice(1..1, rows);
+    all.extend(map_rows(&demo, dir.path(), runs)?);
     Ok(all)
+}
+
+/// A base map at the bound of what a grid may hold: footprints in a lattice over the grid and a
+/// road through each, 2,000 features and 20,000 vertices in all.
+fn bounded_base_map(grid: &gridmate_model::Grid) -> Result<gridmate_model::BaseMap> {
+    use geo::{BoundingRect, Coord, LineString, MultiLineString, MultiPolygon, Polygon};
+    use gridmate_model::basemap::{MAX_FEATURES, MAX_VERTICES, Shape};
+    use gridmate_model::{MapFeature, MapFeatureKind};
+    let r = grid
+        .boundary
+        .bounding_rect()
+        .ok_or_else(|| anyhow::anyhow!("a grid without a boundary"))?;
+    let side = ((MAX_FEATURES / 2) as f64).sqrt().ceil() as usize;
+    let (w, h) = (r.width() / side as f64, r.height() / side as f64);
+    // Footprints of 5 vertices, roads of 15: 1,000 × 5 + 1,000 × 15 = 20,000.
+    let road_points = (MAX_VERTICES - MAX_FEATURES / 2 * 5) / (MAX_FEATURES / 2);
+    let mut features = Vec::new();
+    for i in 0..MAX_FEATURES / 2 {
+        let (cx, cy) = (i % side, i / side);
+        let x = r.min().x + w * (cx as f64 + 0.2);
+        let y = r.min().y + h * (cy as f64 + 0.2);
+        let ring = LineString::from(vec![
+            (x, y),
+            (x + w * 0.5, y),
+            (x + w * 0.5, y + h * 0.4),
+            (x, y + h * 0.4),
+            (x, y),
+        ]);
+        features.push(MapFeature {
+            kind: MapFeatureKind::Building,
+            name: String::new(),
+            building_id: None,
+            shape: Shape::Area(MultiPolygon(vec![Polygon::new(ring, vec![])])),
+        });
+        let road: Vec<Coord<f64>> = (0..road_points)
+            .map(|k| Coord {
+                x: x + w * 0.8 * k as f64 / road_points as f64,
+                y: y + h * 0.6 + h * 0.05 * (k % 2) as f64,
+            })
+            .collect();
+        features.push(MapFeature {
+            kind: MapFeatureKind::Road,
+            name: String::new(),
+            building_id: None,
+            shape: Shape::Line(MultiLineString(vec![LineString(road)])),
+        });
+    }
+    let map = gridmate_model::BaseMap {
+        grid_id: grid.id,
+        features,
+    };
+    map.check_size().map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(map.vertices() == MAX_VERTICES && map.features.len() == MAX_FEATURES);
+    Ok(map)
+}
+
+#[derive(Clone, PartialEq, Props)]
+struct MapProps {
+    grid: gridmate_model::Grid,
+    buildings: Vec<gridmate_device::BuildingRow>,
+    base: gridmate_model::BaseMap,
+}
+
+fn map_view(p: MapProps) -> Element {
+    rsx! { gridmate::widgets::GridMap { grid: p.grid, buildings: p.buildings, lang: Lang::Zh, base: Some(p.base) } }
+}
+
+/// Read the grid's base map from the store and render the map with it.
+fn draw_map(store: &Store, grid: &gridmate_model::Grid) -> Result<(Duration, Duration, usize)> {
+    let t = Instant::now();
+    let base = store
+        .base_map(grid.id)?
+        .ok_or_else(|| anyhow::anyhow!("no base map"))?;
+    let read = t.elapsed();
+    let buildings = store.buildings(grid.id, chrono::Utc::now())?;
+    let n = base.features.len();
+    let mut dom = VirtualDom::new_with_props(
+        map_view,
+        MapProps {
+            grid: grid.clone(),
+            buildings,
+            base,
+        },
+    );
+    dom.rebuild_in_place();
+    let html = dioxus_ssr::render(&dom);
+    anyhow::ensure!(html.matches("<path").count() > n, "every feature drawn");
+    Ok((t.elapsed(), read, html.len()))
+}
+
+/// Put base maps into the store the way sync does: one pulled page.
+fn pull_base_maps(store: &mut Store, maps: &[gridmate_model::BaseMap]) -> Result<usize> {
+    use gridmate_protocol::records::BaseMapRecord;
+    use gridmate_protocol::{Entity, Op, RawChange, RawPullPage};
+    let mut bytes = 0;
+    let changes = maps
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let id = uuid::Uuid::from_u128(0xba5e_0000 + i as u128);
+            let json = serde_json::to_string(&BaseMapRecord::from_model(id, m))?;
+            bytes = bytes.max(json.len());
+            Ok(RawChange {
+                seq: 1_000_000 + i as u64,
+                entity: Entity::BaseMap,
+                id,
+                op: Op::Upsert,
+                data: serde_json::value::RawValue::from_string(json)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    store.apply_pull_page(&RawPullPage {
+        changes,
+        cursor: "bench".into(),
+        has_more: false,
+        scope_epoch: 1,
+        scope_count: 0,
+        scope_digest: String::new(),
+    })?;
+    Ok(bytes)
+}
+
+fn map_rows(
+    demo: &gridmate_demo::DemoCommunity,
+    dir: &std::path::Path,
+    runs: usize,
+) -> Result<Vec<Row>> {
+    let grid = &demo.grids[0];
+    let demo_map = gridmate_demo::basemap::base_maps(&demo.grids[..1], &demo.buildings)
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no demo map"))?;
+    let mut rows = Vec::new();
+    for (what, map) in [
+        ("the demo grid's base map", demo_map),
+        (
+            "a base map at the bound (2,000 features, 20,000 vertices)",
+            bounded_base_map(grid)?,
+        ),
+    ] {
+        let vertices = map.vertices();
+        let features = map.features.len();
+        let mut store = Store::open(dir)?;
+        let bytes = pull_base_maps(&mut store, &[map])?;
+        let (mut draws, mut reads) = (Vec::new(), Vec::new());
+        let mut html = 0;
+        for _ in 0..runs.max(5) {
+            let (draw, read, len) = draw_map(&store, grid)?;
+            draws.push(draw);
+            reads.push(read);
+            html = len;
+        }
+        let (draw, read) = (percentile(&mut draws, 0.5), percentile(&mut reads, 0.5));
+        rows.push(Row {
+            name: format!(
+                "grid map: {what} read from the store and drawn ({features} features, {vertices} vertices, {} KB synced, {} KB of SVG)",
+                bytes / 1024,
+                html / 1024
+            ),
+            value: format!("{:.1} ms", ms(draw)),
+            floor: format!("{:.1} ms reading it from the store", ms(read)),
+            ratio: Some(draw.as_secs_f64() / read.as_secs_f64().max(1e-6)),
+            target: "< 50 ms".into(),
+            pass: Some(draw < Duration::from_millis(50)),
+        });
+    }
+    Ok(rows)
 }
 
 /// Open the store thread, read the start-up state, and run the real `App` until its home screen

@@ -9,6 +9,7 @@
 //!
 //! It must never do I/O; it only builds values of `gridmate-model` types.
 
+pub mod basemap;
 mod names;
 mod rng;
 

@@ -18,6 +18,7 @@
 //! It must never draw UI, and never block on the network inside a transaction. The sync client
 //! (which moves the outbox up and changes down) builds on this crate.
 
+mod basemaps;
 mod cache;
 mod callups;
 mod commitments;

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "patrols",
         sql: include_str!("../../../migrations/0009_patrols.sql"),
     },
+    Migration {
+        version: 10,
+        name: "base_maps",
+        sql: include_str!("../../../migrations/0010_base_maps.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

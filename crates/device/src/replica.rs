@@ -34,6 +34,7 @@ fn table(entity: &str) -> Option<&'static str> {
         "commitment" => "commitments",
         "commitment_event" => "commitment_events",
         "patrol" => "patrols",
+        "base_map" => "base_maps",
         _ => return None,
     })
 }
@@ -53,7 +54,8 @@ const PERSONAL_TABLES: [&str; 12] = [
     "orders",
     "order_events",
 ];
-const ALL_TABLES: [&str; 19] = [
+const ALL_TABLES: [&str; 20] = [
+    "base_maps",
     "patrols",
     "patrol_fixes",
     "commitments",
@@ -108,6 +110,7 @@ struct Batch {
     commitments: Vec<Commitment>,
     commitment_events: Vec<CommitmentEvent>,
     patrols: Vec<Patrol>,
+    base_maps: Vec<records::BaseMapRecord>,
 }
 
 fn photo_refs(list: &[String]) -> Vec<PhotoRef> {
@@ -295,6 +298,7 @@ impl Batch {
                 None => return false,
             },
             Record::Patrol(p) => self.patrols.push(p.to_model()),
+            Record::BaseMap(m) => self.base_maps.push(m),
         }
         true
     }
@@ -333,6 +337,7 @@ impl Batch {
                 ..ScopeData::default()
             },
         )?;
+        crate::basemaps::write_pulled(tx, &self.base_maps)?;
         Ok(())
     }
 }

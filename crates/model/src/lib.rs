@@ -17,6 +17,7 @@
 //! `gridmate-protocol`, storage in `gridmate-device` and the server.
 
 pub mod address;
+pub mod basemap;
 pub mod callup;
 pub mod codes;
 pub mod commitment;
@@ -34,6 +35,7 @@ pub mod validate;
 pub mod words;
 
 pub use address::RoomAddress;
+pub use basemap::{BaseMap, MapFeature, MapFeatureKind};
 pub use callup::{Callup, CallupAnswer, CallupResponse};
 pub use commitment::{Commitment, CommitmentAction, CommitmentEvent, CommitmentStatus};
 pub use community::{

@@ -101,12 +101,13 @@ pub enum Entity {
     Commitment,
     CommitmentEvent,
     Patrol,
+    BaseMap,
     #[serde(other)]
     Unknown,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 17] = [
+    pub const ALL: [Entity; 18] = [
         Entity::Grid,
         Entity::Building,
         Entity::Household,
@@ -124,6 +125,7 @@ impl Entity {
         Entity::Commitment,
         Entity::CommitmentEvent,
         Entity::Patrol,
+        Entity::BaseMap,
     ];
 
     /// The snake_case code on the wire, in storage and in the scope digest.
@@ -146,6 +148,7 @@ impl Entity {
             Entity::Commitment => "commitment",
             Entity::CommitmentEvent => "commitment_event",
             Entity::Patrol => "patrol",
+            Entity::BaseMap => "base_map",
             Entity::Unknown => "unknown",
         }
     }

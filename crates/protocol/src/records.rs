@@ -306,6 +306,31 @@ pub struct PatrolRecord {
     pub issues: Vec<Uuid>,
 }
 
+/// One feature of a grid's base map: an area as GeoJSON MultiPolygon coordinates, or a line as
+/// MultiLineString coordinates (`[lon, lat]`, WGS-84), never both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapFeatureRecord {
+    /// building | road | water | green
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub polygons: MultiPolygonCoords,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<Vec<[f64; 2]>>,
+}
+
+/// A grid's base map (底图): one record per grid, replaced whole when the office imports again.
+/// Bounded by `gridmate_model::basemap` (features, vertices).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BaseMapRecord {
+    pub id: Uuid,
+    pub grid_id: Uuid,
+    pub features: Vec<MapFeatureRecord>,
+}
+
 /// A decoded upsert.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
@@ -326,6 +351,7 @@ pub enum Record {
     Commitment(CommitmentRecord),
     CommitmentEvent(CommitmentEventRecord),
     Patrol(PatrolRecord),
+    BaseMap(BaseMapRecord),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -364,6 +390,7 @@ pub fn decode_raw(entity: Entity, data: &str) -> Result<Record, RecordError> {
         Entity::Commitment => Record::Commitment(parse(entity, data)?),
         Entity::CommitmentEvent => Record::CommitmentEvent(parse(entity, data)?),
         Entity::Patrol => Record::Patrol(parse(entity, data)?),
+        Entity::BaseMap => Record::BaseMap(parse(entity, data)?),
         Entity::Unknown => return Err(RecordError::UnknownEntity),
     })
 }
@@ -393,6 +420,7 @@ impl Record {
             Record::Commitment(_) => Entity::Commitment,
             Record::CommitmentEvent(_) => Entity::CommitmentEvent,
             Record::Patrol(_) => Entity::Patrol,
+            Record::BaseMap(_) => Entity::BaseMap,
         }
     }
 }
@@ -730,6 +758,102 @@ impl PatrolRecord {
             distance_m: self.distance_m,
             notes: self.notes.clone(),
             issues: self.issues.iter().map(|&i| i.into()).collect(),
+        }
+    }
+}
+
+/// Coordinates kept to 6 decimals (about 0.1 m): what a base map needs, in half the JSON.
+fn position(c: geo::Coord<f64>) -> [f64; 2] {
+    let round = |v: f64| (v * 1e6).round() / 1e6;
+    [round(c.x), round(c.y)]
+}
+
+impl MapFeatureRecord {
+    pub fn from_model(f: &m::MapFeature) -> Self {
+        let ring = |r: &geo::LineString<f64>| r.coords().map(|c| position(*c)).collect::<Vec<_>>();
+        let (polygons, lines) = match &f.shape {
+            m::basemap::Shape::Area(a) => (
+                a.iter()
+                    .map(|p| {
+                        std::iter::once(p.exterior())
+                            .chain(p.interiors())
+                            .map(ring)
+                            .collect()
+                    })
+                    .collect(),
+                vec![],
+            ),
+            m::basemap::Shape::Line(l) => (vec![], l.iter().map(ring).collect()),
+        };
+        MapFeatureRecord {
+            kind: f.kind.code().to_string(),
+            name: f.name.clone(),
+            building_id: f.building_id.map(|b| b.0),
+            polygons,
+            lines,
+        }
+    }
+
+    /// The model's feature, or why this one cannot be one (an unknown kind, an area given as
+    /// lines, a ring that is not closed...).
+    pub fn to_model(&self) -> Result<m::MapFeature, String> {
+        use geo::{Coord, LineString, MultiLineString};
+        let kind = m::MapFeatureKind::from_code(&self.kind)
+            .ok_or_else(|| format!("unknown feature kind {:?}", self.kind))?;
+        let shape = if kind.is_area() {
+            if !self.lines.is_empty() {
+                return Err(format!("a {} is an area, not lines", self.kind));
+            }
+            m::basemap::Shape::Area(boundary_to_geo(&self.polygons)?)
+        } else {
+            if !self.polygons.is_empty() {
+                return Err("a road is a line, not an area".into());
+            }
+            let mut lines = Vec::with_capacity(self.lines.len());
+            for l in &self.lines {
+                if l.len() < 2 {
+                    return Err("a line needs at least two positions".into());
+                }
+                for p in l {
+                    m::validate::coordinates(p[1], p[0], None).map_err(|e| e.to_string())?;
+                }
+                lines.push(LineString(
+                    l.iter().map(|p| Coord { x: p[0], y: p[1] }).collect(),
+                ));
+            }
+            m::basemap::Shape::Line(MultiLineString(lines))
+        };
+        Ok(m::MapFeature {
+            kind,
+            name: self.name.clone(),
+            building_id: self.building_id.map(Into::into),
+            shape,
+        })
+    }
+}
+
+impl BaseMapRecord {
+    pub fn from_model(id: Uuid, map: &m::BaseMap) -> Self {
+        BaseMapRecord {
+            id,
+            grid_id: map.grid_id.0,
+            features: map
+                .features
+                .iter()
+                .map(MapFeatureRecord::from_model)
+                .collect(),
+        }
+    }
+
+    /// The model's base map; a feature it cannot read is left out (a newer server's kind).
+    pub fn to_model(&self) -> m::BaseMap {
+        m::BaseMap {
+            grid_id: self.grid_id.into(),
+            features: self
+                .features
+                .iter()
+                .filter_map(|f| f.to_model().ok())
+                .collect(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Seeding the demo community (the shared generator's Lianhe community) and its accounts (one per
 //! role, and a full-time worker for each grid), for `gridmate-server demo` and the tests.
 
-use crate::store::{Backend, PutRecord, Result, WriteTx, admin};
+use crate::store::{Backend, PutRecord, Result, StoreError, WriteTx, admin};
 use gridmate_demo::{DemoCommunity, DemoUser};
 use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_protocol::Entity;
@@ -254,8 +254,39 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 value(&CommitmentRecord::from_model(c)),
             )?;
         }
+        // The base maps go in the way an office's file would: as GeoJSON, through the import.
+        let grids: Vec<uuid::Uuid> = d.grids.iter().map(|g| g.id.0).collect();
+        let file = base_map_geojson(&gridmate_demo::basemap::base_maps(&d.grids, &d.buildings));
+        match crate::import::base_map::plan(tx, &grids, &file, true) {
+            Ok(_) => {}
+            Err(crate::import::ImportError::Store(e)) => return Err(e),
+            Err(problems) => return Err(StoreError::Invalid(problems.to_string())),
+        }
         d.users.iter().map(|u| add_account(&mut *tx, u)).collect()
     })
+}
+
+/// Base maps as the GeoJSON FeatureCollection a surveying office would hand over.
+pub fn base_map_geojson(maps: &[gridmate_model::BaseMap]) -> Vec<u8> {
+    let features: Vec<serde_json::Value> = maps
+        .iter()
+        .flat_map(|m| &m.features)
+        .map(|f| {
+            let r = MapFeatureRecord::from_model(f);
+            let geometry = if r.lines.is_empty() {
+                serde_json::json!({ "type": "MultiPolygon", "coordinates": r.polygons })
+            } else {
+                serde_json::json!({ "type": "MultiLineString", "coordinates": r.lines })
+            };
+            serde_json::json!({
+                "type": "Feature",
+                "properties": { "kind": r.kind, "name": r.name },
+                "geometry": geometry,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "type": "FeatureCollection", "features": features }))
+        .unwrap_or_default()
 }
 
 fn add_account(tx: &mut dyn WriteTx, u: &DemoUser) -> Result<DemoAccount> {

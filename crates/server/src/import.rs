@@ -17,6 +17,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+pub mod base_map;
 pub mod people;
 
 /// One problem in an input file.

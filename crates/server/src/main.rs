@@ -6,6 +6,7 @@ use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::Role;
 use gridmate_server::api::{AppState, router};
 use gridmate_server::database::Database;
+use gridmate_server::import::ImportError;
 use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -153,6 +154,16 @@ enum ImportCommand {
         db: Db,
         file: PathBuf,
     },
+    /// A base map (底图): GeoJSON in WGS-84 of building footprints, roads, water and green,
+    /// cut to every grid and stored as each grid's base map.
+    BaseMap {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// A spreadsheet of households: 网格编码, 楼栋, 单元, 房号, 户主姓名 (+ 地址, 小区, 标签, 走访周期, 户主电话).
     Households {
         #[command(flatten)]
@@ -291,26 +302,11 @@ async fn main() -> Result<()> {
             eprintln!("revoked {n} session(s)");
             Ok(())
         }
-        Command::Import { what } => {
-            let (db, file, grids) = match what {
-                ImportCommand::Grids { db, file } => (db, file, true),
-                ImportCommand::Households { db, file } => (db, file, false),
-            };
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let text = gridmate_server::import::decode_text(&bytes);
-            let store = db.open()?;
-            let n = if grids {
-                gridmate_server::import::import_grids(&store, &text)
-            } else {
-                gridmate_server::import::import_households(&store, &text)
-            }?;
-            eprintln!(
-                "imported {n} {}",
-                if grids { "grid(s)" } else { "household(s)" }
-            );
-            Ok(())
-        }
+        Command::Import { what } => match what {
+            ImportCommand::BaseMap { db, file, dry_run } => import_base_map(db, &file, dry_run),
+            ImportCommand::Grids { db, file } => import_table(db, &file, true),
+            ImportCommand::Households { db, file } => import_table(db, &file, false),
+        },
         Command::RemoveHousehold { db, id } => {
             let store = db.open()?;
             let now = chrono::Utc::now().timestamp_millis();
@@ -374,4 +370,63 @@ async fn main() -> Result<()> {
             serve(store, db.data, addr).await
         }
     }
+}
+
+/// `import base-map`: plan (and unless `dry_run`, write) the base maps of every grid.
+fn import_base_map(db: Db, file: &std::path::Path, dry_run: bool) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = db.open()?;
+    let plan = store.admin(|tx| {
+        let grids: Vec<uuid::Uuid> = tx
+            .live_data(gridmate_protocol::Entity::Grid)?
+            .iter()
+            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .filter_map(|g| g["id"].as_str().and_then(|i| i.parse().ok()))
+            .collect();
+        // A store error rolls the transaction back; problems in the file come before any write.
+        match gridmate_server::import::base_map::plan(tx, &grids, &bytes, !dry_run) {
+            Err(ImportError::Store(e)) => Err(e),
+            other => Ok(other),
+        }
+    })??;
+    for g in &plan.grids {
+        eprintln!(
+            "{}: {} features, {} vertices, {} KB, {}/{} footprints on a building",
+            g.grid_name,
+            g.features,
+            g.vertices,
+            g.bytes / 1024,
+            g.footprints_matched,
+            g.footprints
+        );
+    }
+    eprintln!(
+        "{} features read, {} outside every grid, {} cut at a grid's edge; {}",
+        plan.features_read,
+        plan.outside,
+        plan.clipped,
+        if plan.committed {
+            "written"
+        } else {
+            "nothing written (dry run)"
+        }
+    );
+    Ok(())
+}
+
+/// `import grids` (GeoJSON) or `import households` (CSV).
+fn import_table(db: Db, file: &std::path::Path, grids: bool) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = gridmate_server::import::decode_text(&bytes);
+    let store = db.open()?;
+    let n = if grids {
+        gridmate_server::import::import_grids(&store, &text)
+    } else {
+        gridmate_server::import::import_households(&store, &text)
+    }?;
+    eprintln!(
+        "imported {n} {}",
+        if grids { "grid(s)" } else { "household(s)" }
+    );
+    Ok(())
 }

@@ -78,6 +78,12 @@ pub fn routes() -> Router<AppState> {
         .route("/office/stats", get(stats))
         .route("/office/export/{file}", get(export))
         .route(
+            "/office/import/base-map",
+            post(import_base_map).layer(axum::extract::DefaultBodyLimit::max(
+                crate::import::base_map::MAX_FILE_BYTES + 1024,
+            )),
+        )
+        .route(
             "/office/import/people",
             post(import_people).layer(axum::extract::DefaultBodyLimit::max(
                 crate::import::people::MAX_FILE_BYTES + 1024,
@@ -627,6 +633,62 @@ pub(crate) async fn import_people(
             "mapping": plan.mapping,
         })))
             .into_response())
+    }
+}
+
+/// Plan, and with `commit` write, the base maps of the caller's grids from a GeoJSON file, in one
+/// write transaction (community office only). `Ok(Err(problems))`: the file was refused.
+pub async fn import_base_map_file(
+    state: &AppState,
+    p: Principal,
+    bytes: Vec<u8>,
+    commit: bool,
+) -> Result<Result<crate::import::base_map::Plan, Vec<crate::import::ImportProblem>>, ApiError> {
+    use crate::import::ImportError;
+    must_administer(&p)?;
+    write_with(
+        &*state.store,
+        move |tx| match crate::import::base_map::plan(tx, &p.grids, &bytes, commit) {
+            Ok(plan) => {
+                if plan.committed {
+                    admin::audit(
+                        tx,
+                        p.user_id,
+                        "import_base_map",
+                        "",
+                        &format!("{} grids", plan.grids.len()),
+                    )?;
+                }
+                Ok(Ok(plan))
+            }
+            Err(ImportError::Problems(problems)) => Ok(Err(problems)),
+            Err(ImportError::Store(e)) => Err(e),
+        },
+    )
+    .await
+    .map_err(Into::into)
+}
+
+#[utoipa::path(post, path = "/office/import/base-map", tag = "office",
+    params(("commit" = Option<bool>, Query, description = "write it when the file is clean; absent, a dry run")),
+    request_body(content = Vec<u8>, description = "the base map (底图): a GeoJSON FeatureCollection in WGS-84 of building footprints, roads, water and green (kind, or OpenStreetMap tags)", content_type = "application/geo+json"),
+    responses((status = 200, description = "the plan: per grid its features, vertices and bytes, footprints matched to buildings, features outside every grid, and whether it was written"),
+        (status = 413, description = "larger than 20 MB", body = gridmate_protocol::ErrorBody),
+        (status = 422, description = "the file's problems by feature; nothing written", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn import_base_map(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    q: Params,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let commit = q.flag("commit")?;
+    match import_base_map_file(&state, p, body.to_vec(), commit).await? {
+        Ok(plan) => Ok(Json(plan).into_response()),
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({
+            "error": {"code": "invalid", "message": format!("the file has {} problem(s); nothing was imported", problems.len())},
+            "problems": problems,
+        })))
+            .into_response()),
     }
 }
 

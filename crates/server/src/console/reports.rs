@@ -476,6 +476,7 @@ fn audit_words(lang: Lang, action: &str) -> &str {
         "reset_password" => tr(lang, "重置密码", "Reset a password"),
         "revoke_device" => tr(lang, "注销设备", "Signed a device out"),
         "import_people" => tr(lang, "导入人口台账", "Imported the roll"),
+        "import_base_map" => tr(lang, "导入底图", "Imported the base map"),
         "put_department" => tr(lang, "维护部门", "Changed a department"),
         "set_time_limits" => tr(lang, "调整处置时限", "Changed time limits"),
         other => other,

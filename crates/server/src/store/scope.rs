@@ -54,6 +54,7 @@ pub const SHARED: Uuid = Uuid::nil();
 
 const GRID_OUTLINE: &[Entity] = &[
     Entity::Grid,
+    Entity::BaseMap,
     Entity::Department,
     Entity::Callup,
     Entity::CallupResponse,
@@ -61,6 +62,7 @@ const GRID_OUTLINE: &[Entity] = &[
 const REPORTED: &[Entity] = &[Entity::Issue, Entity::IssueEvent, Entity::Patrol];
 const GRID_LEDGER: &[Entity] = &[
     Entity::Grid,
+    Entity::BaseMap,
     Entity::Department,
     Entity::Issue,
     Entity::IssueEvent,
