@@ -21,7 +21,7 @@ if ! (cd fuzz && cargo +nightly fuzz build --release) >"$scratch/build.log" 2>&1
   exit 1
 fi
 printf '%-16s %12s %8s %8s\n' target executions cov features
-for t in push pull_page csv_import people_import geojson_import address photo photo_upload; do
+for t in push pull_page csv_import people_import base_map_import geojson_import address photo photo_upload; do
   mkdir -p "$scratch/$t"
   log="$scratch/$t.log"
   if ! (cd fuzz && cargo +nightly fuzz run --release "$t" "$scratch/$t" "corpus/$t" -- \

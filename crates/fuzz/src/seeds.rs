@@ -249,6 +249,13 @@ fn people() -> Result<()> {
         }
     }
     write("people_import", "ledger.xlsx", &book.save_to_buffer()?)?;
+    let demo = generate(&DemoConfig::scaled(200));
+    let maps = gridmate_demo::basemap::base_maps(&demo.grids, &demo.buildings);
+    write(
+        "base_map_import",
+        "demo.geojson",
+        &gridmate_server::demo::base_map_geojson(&maps),
+    )?;
     Ok(())
 }
 

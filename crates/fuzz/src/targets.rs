@@ -11,11 +11,12 @@ pub trait Target {
     fn run(&mut self, input: &[u8]) -> Result<(), String>;
 }
 
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "push",
     "pull_page",
     "csv_import",
     "people_import",
+    "base_map_import",
     "geojson_import",
     "address",
     "photo",
@@ -29,6 +30,7 @@ pub fn make(name: &str) -> Option<Box<dyn Target>> {
         "csv_import" => Box::new(Import::new(false)),
         "geojson_import" => Box::new(Import::new(true)),
         "people_import" => Box::new(PeopleImport),
+        "base_map_import" => Box::new(BaseMapImport::new()),
         "address" => Box::new(Address),
         "photo" => Box::new(Photo),
         "photo_upload" => Box::new(PhotoUpload),
@@ -222,6 +224,102 @@ impl Target for PeopleImport {
                 && !id.contains('*')
             {
                 return Err(format!("row {} kept an ID number unmasked", p.line));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A base map (GeoJSON) as the office uploads it, planned and written on a real server store
+/// with the demo's grids and buildings: refused files write nothing and name a problem; an
+/// accepted one gives each grid a base map within the bounds, every feature inside its grid.
+struct BaseMapImport {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    grids: Vec<gridmate_model::Grid>,
+}
+
+impl BaseMapImport {
+    fn new() -> BaseMapImport {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("server store");
+        let demo = gridmate_demo::generate(&gridmate_demo::DemoConfig::scaled(200));
+        gridmate_server::demo::seed(&store, &demo).expect("demo");
+        BaseMapImport {
+            _dir: dir,
+            store,
+            grids: demo.grids,
+        }
+    }
+}
+
+impl Target for BaseMapImport {
+    fn name(&self) -> &'static str {
+        "base_map_import"
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        use gridmate_server::import::{ImportError, base_map};
+        use gridmate_server::store::StoreError;
+        let ids: Vec<uuid::Uuid> = self.grids.iter().map(|g| g.id.0).collect();
+        let head = |s: &SqliteStore| s.admin(|tx| tx.head()).map_err(|e| e.to_string());
+        let before = head(&self.store)?;
+        let outcome = self
+            .store
+            .admin(|tx| match base_map::plan(tx, &ids, input, true) {
+                Err(ImportError::Store(e)) => Err(e),
+                other => Ok(other),
+            })
+            .map_err(|e: StoreError| e.to_string())?;
+        match outcome {
+            Err(ImportError::Problems(p)) => {
+                if p.is_empty() {
+                    return Err("refused with no problem named".into());
+                }
+                if head(&self.store)? != before {
+                    return Err("a refused base map wrote something".into());
+                }
+            }
+            Err(ImportError::Store(e)) => return Err(e.to_string()),
+            Ok(plan) => {
+                for g in &plan.grids {
+                    if g.features > gridmate_model::basemap::MAX_FEATURES
+                        || g.vertices > gridmate_model::basemap::MAX_VERTICES
+                    {
+                        return Err(format!("grid {} over its bounds: {g:?}", g.grid_name));
+                    }
+                }
+                let maps: Vec<records::BaseMapRecord> = self
+                    .store
+                    .admin(|tx| tx.live_data(gridmate_protocol::Entity::BaseMap))
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .filter_map(|d| serde_json::from_str(d).ok())
+                    .collect();
+                for m in maps {
+                    let grid = self
+                        .grids
+                        .iter()
+                        .find(|g| g.id.0 == m.grid_id)
+                        .ok_or("a base map of no grid")?;
+                    let Some(outline) = geo::BoundingRect::bounding_rect(&grid.boundary) else {
+                        continue;
+                    };
+                    for f in m.to_model().features {
+                        let Some((x0, y0, x1, y1)) = f.shape.bounds() else {
+                            return Err("an empty feature was kept".into());
+                        };
+                        // Coordinates are kept to 6 decimals: allow that much past the edge.
+                        let e = 1e-6;
+                        if x0 < outline.min().x - e
+                            || y0 < outline.min().y - e
+                            || x1 > outline.max().x + e
+                            || y1 > outline.max().y + e
+                        {
+                            return Err(format!("a {:?} outside its grid", f.kind));
+                        }
+                    }
+                }
             }
         }
         Ok(())
