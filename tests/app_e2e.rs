@@ -224,6 +224,41 @@ fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches
     phone.sign_in(&b, &server, Role::GridWorker);
     b.wait_text("本月走访", 20);
     phone.shot(&b, "02-home");
+    // The grid's base map came with the scope: footprints on the home map, and + zooms in.
+    let footprints = |b: &Browser| {
+        b.script("return document.querySelectorAll('.grid-map .footprint').length")
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let view_width = |b: &Browser| {
+        b.script("return document.querySelector('.grid-map').getAttribute('viewBox')")
+            .as_str()
+            .and_then(|v| v.split(' ').nth(2).and_then(|w| w.parse::<f64>().ok()))
+            .unwrap_or(0.0)
+    };
+    for _ in 0..50 {
+        if footprints(&b) > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let in_grid = support::demo()
+        .buildings
+        .iter()
+        .filter(|x| x.grid_id == support::demo().grids[0].id)
+        .count() as u64;
+    assert_eq!(
+        footprints(&b),
+        in_grid,
+        "one footprint per building of the grid"
+    );
+    b.script("document.querySelector('.grid-map').scrollIntoView({block: 'center'}); return null");
+    phone.shot(&b, "02b-home-map");
+    let whole = view_width(&b);
+    b.click("[data-action=zoom-in]");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(view_width(&b) < whole, "zoomed in");
+    b.script("window.scrollTo(0, 0); return null");
 
     // Out of signal: the rest of the work happens offline.
     phone.cable.unplug();
@@ -243,6 +278,25 @@ fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches
     b.click(".due-row");
     b.wait_text("家庭成员", 10);
     phone.shot(&b, "05-household");
+    // Its building picked out on the map, close up.
+    for _ in 0..50 {
+        if b.script("return document.querySelectorAll('.place .footprint.selected').length")
+            .as_u64()
+            == Some(1)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        b.script("return document.querySelectorAll('.place .footprint.selected').length")
+            .as_u64(),
+        Some(1),
+        "the household's building is picked out"
+    );
+    b.script("document.querySelector('.place').scrollIntoView({block: 'center'}); return null");
+    phone.shot(&b, "05c-household-map");
+    b.script("window.scrollTo(0, 0); return null");
     // Call the head: the number goes to the platform's dialer, never onto the page.
     b.click("[data-action=call]");
     let dialled = (0..50).find_map(|_| {

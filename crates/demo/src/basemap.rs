@@ -1,7 +1,7 @@
 //! The demo's base maps (底图): what a surveying office's file would give each grid — every
 //! building's footprint (a slab block, 板楼, about 48 m × 13 m, east–west like most of the
-//! estate), the estate road running round inside the grid's edge with a lane from it to each
-//! building, and a pocket park where the buildings leave room. Deterministic: drawn from the
+//! estate), the estate road running round inside the grid's edge with a lane from its nearest
+//! side to each building, and a pocket park where the buildings leave room. Deterministic: drawn from the
 //! grids and buildings alone, so the rest of the demo is unchanged.
 
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Polygon};
@@ -88,19 +88,44 @@ pub fn base_maps(grids: &[Grid], buildings: &[Building]) -> Vec<BaseMap> {
                     building_id: Some(b.id),
                     shape: Shape::Area(MultiPolygon(vec![rectangle(centre, 48.0, 13.0)])),
                 });
-                // A lane south from the footprint to the estate road, as most entrances face.
-                let door = offset(centre, 0.0, -6.5);
+                // A lane from the footprint to the nearest side of the estate road.
+                let m_per_deg_lon = M_PER_DEG_LAT * centre.y.to_radians().cos();
+                let sides = [
+                    ((centre.y - road_sw.y) * M_PER_DEG_LAT, (0.0, -6.5)),
+                    ((road_ne.y - centre.y) * M_PER_DEG_LAT, (0.0, 6.5)),
+                    ((centre.x - road_sw.x) * m_per_deg_lon, (-24.0, 0.0)),
+                    ((road_ne.x - centre.x) * m_per_deg_lon, (24.0, 0.0)),
+                ];
+                let (side, (east, north)) = sides
+                    .iter()
+                    .enumerate()
+                    .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
+                    .map(|(i, s)| (i, s.1))
+                    .unwrap_or((0, (0.0, -6.5)));
+                let door = offset(centre, east, north);
+                let end = match side {
+                    0 => Coord {
+                        x: door.x,
+                        y: road_sw.y,
+                    },
+                    1 => Coord {
+                        x: door.x,
+                        y: road_ne.y,
+                    },
+                    2 => Coord {
+                        x: road_sw.x,
+                        y: door.y,
+                    },
+                    _ => Coord {
+                        x: road_ne.x,
+                        y: door.y,
+                    },
+                };
                 features.push(MapFeature {
                     kind: MapFeatureKind::Road,
                     name: String::new(),
                     building_id: None,
-                    shape: Shape::Line(MultiLineString(vec![LineString(vec![
-                        door,
-                        Coord {
-                            x: door.x,
-                            y: road_sw.y,
-                        },
-                    ])])),
+                    shape: Shape::Line(MultiLineString(vec![LineString(vec![door, end])])),
                 });
             }
             // The pocket park: the candidate spot farthest from any building.
