@@ -3,8 +3,8 @@
 //! written as words, photos as links, as an XLSX workbook or a CSV file Excel opens (UTF-8 with
 //! a BOM).
 //!
-//! A year of visits is 100,000 rows, so nothing here holds a ledger whole: records are read from
-//! the store in pages of [`PAGE`] in seq order inside one read snapshot, each row goes straight
+//! A year of visits is 100,000 rows, so nothing here holds a ledger whole: records are stepped
+//! through inside one read snapshot ([`ReadTx::for_each_live_in_grids`]), each row goes straight
 //! to a [`Sink`], and the XLSX sink is rust_xlsxwriter's constant-memory worksheet (rows flushed
 //! to a temporary file as they are written). The finished file is streamed to the client.
 
@@ -18,9 +18,6 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::io::Write;
 use uuid::Uuid;
-
-/// Records read per page while writing a ledger.
-pub const PAGE: u32 = 2_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LedgerKind {
@@ -212,24 +209,16 @@ fn photo_links(base: &str, photos: &[String]) -> String {
         .join(" ")
 }
 
-/// Visit every live record of `entity` in `grids`, a page at a time.
+/// Visit every live record of `entity` in `grids`, never holding them all.
 fn each<T: DeserializeOwned>(
     tx: &mut dyn ReadTx,
     entity: Entity,
     grids: &[Uuid],
     mut f: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    let mut after = 0;
-    loop {
-        let rows = tx.live_page_in_grids(entity, grids, after, PAGE)?;
-        let Some(last) = rows.last().map(|r| r.0) else {
-            return Ok(());
-        };
-        for (_, data) in rows {
-            f(serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?)?;
-        }
-        after = last;
-    }
+    tx.for_each_live_in_grids(entity, grids, &mut |data| {
+        f(serde_json::from_str(data).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    })
 }
 
 /// Write the ledger of `kind` for the caller's grids (or one of them) and `period` to `sink`;

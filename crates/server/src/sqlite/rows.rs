@@ -340,6 +340,24 @@ impl ReadTx for SqliteTx<'_> {
         Ok(groups.into_values().collect())
     }
 
+    fn for_each_live_in_grids(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        f: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        // One statement, stepped: paging by seq over several grids made SQLite sort the
+        // entity's rows again for every page (a year's visits ledger: 3 s of 4).
+        let mut st = self.conn.prepare_cached(
+            "SELECT data FROM records WHERE entity = ?1 AND deleted = 0 AND grid_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let mut rows = st.query(params![entity.code(), json_list(grids)])?;
+        while let Some(r) = rows.next()? {
+            f(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)?;
+        }
+        Ok(())
+    }
+
     fn live_page_in_grids(
         &mut self,
         entity: Entity,

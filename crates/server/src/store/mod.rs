@@ -316,6 +316,9 @@ pub struct OutcomeRow<'a> {
     pub received_at_ms: i64,
 }
 
+/// How many records [`ReadTx::for_each_live_in_grids`] reads at a time by default.
+pub const STREAM_PAGE: u32 = 2_000;
+
 /// The rows one transaction reads, from a consistent snapshot.
 pub trait ReadTx {
     fn record(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>>;
@@ -352,6 +355,27 @@ pub trait ReadTx {
     fn tally(&mut self, q: &facts::TallyQuery<'_>) -> Result<Vec<facts::Tally>>;
     /// One page of [`ReadTx::live_in_grids`] in seq order after `after`, with each row's seq
     /// (the ledgers stream a year of records this way).
+    /// Hand every live record of one entity in these grids to `f`, in one pass over one
+    /// snapshot, never holding them all. By default a page of [`STREAM_PAGE`] at a time by seq;
+    /// a backend streams one statement where paging would cost more.
+    fn for_each_live_in_grids(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        f: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        let mut after = 0;
+        loop {
+            let rows = self.live_page_in_grids(entity, grids, after, STREAM_PAGE)?;
+            let Some(last) = rows.last().map(|r| r.0) else {
+                return Ok(());
+            };
+            for (_, data) in &rows {
+                f(data)?;
+            }
+            after = last;
+        }
+    }
     fn live_page_in_grids(
         &mut self,
         entity: Entity,
