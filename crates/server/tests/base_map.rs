@@ -219,7 +219,16 @@ async fn hostile_base_maps_are_refused_with_the_feature_at_fault_and_change_noth
     let million: Vec<[f64; 2]> = (0..1_000_000)
         .map(|i| [113.0 + (i % 7) as f64 * 0.1, 22.5])
         .collect();
-    let mut cases: Vec<(&str, Vec<u8>, StatusCode, usize, &str, &str)> = vec![
+    // (what, file, status, feature at fault, field, words of the message)
+    type Case = (
+        &'static str,
+        Vec<u8>,
+        StatusCode,
+        usize,
+        &'static str,
+        &'static str,
+    );
+    let mut cases: Vec<Case> = vec![
         (
             "self-intersecting ring",
             collection(vec![good.clone(), bow_tie]),

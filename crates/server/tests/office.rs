@@ -225,6 +225,14 @@ async fn the_board_lists_the_callers_grids_filtered_and_paged() {
     .await;
     assert_eq!(detail["issue"]["id"], json!(mine.id.0));
     assert!(detail["events"].is_array());
+    // Where it is: the grid's outline, and the footprints and roads of its base map.
+    for part in ["outline", "footprints", "roads", "buildings"] {
+        assert!(
+            !detail["place"][part].as_array().unwrap().is_empty(),
+            "{part}: {}",
+            detail["place"]
+        );
+    }
     let theirs = demo()
         .issues
         .iter()
@@ -825,6 +833,14 @@ async fn every_console_page_renders_in_both_languages_for_each_office_role() {
                 assert_eq!(r.status(), StatusCode::OK, "{role:?} {lang} {path}");
                 let html = r.text().await.unwrap();
                 assert!(html.contains(word), "{role:?} {lang} {path}");
+                if path.starts_with("/issues/") {
+                    assert!(
+                        html.contains("<figure class=\"place\"")
+                            && html.contains("class=\"here\"")
+                            && html.contains("class=\"footprint\""),
+                        "the issue on its grid's map"
+                    );
+                }
                 if role == Role::StreetViewer {
                     assert!(
                         !html.contains("name=\"mid\""),

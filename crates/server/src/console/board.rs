@@ -462,6 +462,7 @@ async fn issue_page(
                 }
             }
             p.description { (i.description) }
+            (place_svg(lang, &d))
             @if !i.photos.is_empty() {
                 div.photos {
                     @for sha in &i.photos {
@@ -844,5 +845,58 @@ async fn create_order(
         Ok(Outcome::Done) => Outcome::Done.redirect(&format!("/console/orders/{order_id}")),
         Ok(o) => o.redirect("/console/orders/new"),
         Err(e) => refused(lang, e),
+    }
+}
+
+/// Where the issue is on its grid: the outline, the base map's footprints and roads (or the
+/// buildings as dots), the open issues nearby, and the issue itself — at its fix, or else at its
+/// building's entrance.
+fn place_svg(lang: Lang, d: &office::IssueDetail) -> Markup {
+    let place = &d.place;
+    let i = &d.issue.issue;
+    let at = |o: &office::IssueRow| {
+        o.issue.location.map(|l| (l.lon, l.lat)).or_else(|| {
+            let b = place
+                .buildings
+                .iter()
+                .find(|b| Some(b.0) == o.issue.building_id)?;
+            Some((b.2, b.3))
+        })
+    };
+    let (w, h): (f64, f64) = (520.0, 360.0);
+    let Some(p) =
+        super::page::Projection::fit(place.outline.iter().flatten().map(|c| (c[0], c[1])), w, h)
+    else {
+        return html! {};
+    };
+    let here = at(&d.issue);
+    html! {
+        figure.place {
+            svg.chart.map xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) role="img" {
+                @for ring in &place.outline { polygon.grid points=(p.points(ring)) {} }
+                @for line in &place.roads { polyline.road points=(p.points(line)) {} }
+                @for ring in &place.footprints { polygon.footprint points=(p.points(ring)) {} }
+                @if place.footprints.is_empty() {
+                    @for b in &place.buildings {
+                        circle.empty cx=(format!("{:.1}", p.x(b.2))) cy=(format!("{:.1}", p.y(b.3))) r="4" { title { (b.1) } }
+                    }
+                }
+                @for n in &d.nearby {
+                    @if let Some((x, y)) = at(n) {
+                        circle.nearby cx=(format!("{:.1}", p.x(x))) cy=(format!("{:.1}", p.y(y))) r="6" { title { (n.issue.title) } }
+                    }
+                }
+                @if let Some((x, y)) = here {
+                    circle.here cx=(format!("{:.1}", p.x(x))) cy=(format!("{:.1}", p.y(y))) r="8" { title { (i.title) } }
+                }
+            }
+            figcaption {
+                @if here.is_some() {
+                    (tr(lang, "红点：本问题位置；橙点：附近未办结的问题", "Red: this issue; orange: open issues nearby"))
+                } @else {
+                    (tr(lang, "本问题未记录位置", "This issue has no recorded place"))
+                }
+            }
+        }
     }
 }

@@ -203,6 +203,55 @@ pub fn badge(lang: Lang, v: Vocabulary, code: &str, overdue: bool) -> Markup {
     }
 }
 
+/// An equirectangular projection of points `(lon, lat)` onto a `w` × `h` drawing with a 10-unit
+/// margin, longitude shrunk by the latitude's cosine (metres east are not degrees). At a
+/// community's size the distortion is nil.
+pub struct Projection {
+    x0: f64,
+    y0: f64,
+    k: f64,
+    scale: f64,
+    h: f64,
+}
+
+impl Projection {
+    /// `None` when there is no point to fit.
+    pub fn fit(points: impl Iterator<Item = (f64, f64)>, w: f64, h: f64) -> Option<Projection> {
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for (x, y) in points {
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+        }
+        if x0 > x1 {
+            return None;
+        }
+        let k = ((y0 + y1) / 2.0).to_radians().cos();
+        let span = ((x1 - x0) * k).max(y1 - y0).max(1e-6);
+        Some(Projection {
+            x0,
+            y0,
+            k,
+            scale: (w - 20.0).min(h - 20.0) / span,
+            h,
+        })
+    }
+
+    pub fn x(&self, lon: f64) -> f64 {
+        10.0 + (lon - self.x0) * self.k * self.scale
+    }
+
+    pub fn y(&self, lat: f64) -> f64 {
+        self.h - 10.0 - (lat - self.y0) * self.scale
+    }
+
+    /// A ring or line as SVG `points`.
+    pub fn points(&self, ring: &[[f64; 2]]) -> String {
+        ring.iter()
+            .map(|p| format!("{:.1},{:.1}", self.x(p[0]), self.y(p[1])))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,25 +87,15 @@ fn coverage_svg(map: &office::CoverageMap) -> Markup {
         .iter()
         .flat_map(|(_, rings)| rings.iter().flatten().map(|p| (p[0], p[1])))
         .chain(map.buildings.iter().map(|b| (b.lon, b.lat)));
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (x, y) in points {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-    }
-    if x0 > x1 {
-        return html! {};
-    }
     let (w, h): (f64, f64) = (760.0, 440.0);
-    // Metres east and north are not degrees: shrink longitude by the latitude's cosine.
-    let k = ((y0 + y1) / 2.0).to_radians().cos();
-    let span = ((x1 - x0) * k).max(y1 - y0).max(1e-6);
-    let scale = (w - 20.0).min(h - 20.0) / span;
-    let px = |lon: f64| 10.0 + (lon - x0) * k * scale;
-    let py = |lat: f64| h - 10.0 - (lat - y0) * scale;
+    let Some(at) = super::page::Projection::fit(points, w, h) else {
+        return html! {};
+    };
     html! {
         svg.chart.map xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) role="img" {
             @for (name, rings) in &map.grids {
                 @for ring in rings {
-                    polygon.grid points=(ring.iter().map(|p| format!("{:.1},{:.1}", px(p[0]), py(p[1]))).collect::<Vec<_>>().join(" ")) {
+                    polygon.grid points=(at.points(ring)) {
                         title { (name) }
                     }
                 }
@@ -113,7 +103,7 @@ fn coverage_svg(map: &office::CoverageMap) -> Markup {
             @for b in &map.buildings {
                 @let share = if b.households == 0 { -1.0 } else { f64::from(b.visited) / f64::from(b.households) };
                 @let class = if share < 0.0 { "empty" } else if share >= 0.8 { "good" } else if share >= 0.5 { "fair" } else { "poor" };
-                circle class=(class) cx=(format!("{:.1}", px(b.lon))) cy=(format!("{:.1}", py(b.lat))) r="5" {
+                circle class=(class) cx=(format!("{:.1}", at.x(b.lon))) cy=(format!("{:.1}", at.y(b.lat))) r="5" {
                     title { (b.label) " " (b.visited) "/" (b.households) }
                 }
             }

@@ -269,6 +269,48 @@ pub struct IssueDetail {
     pub issue: IssueRow,
     pub events: Vec<IssueEventRow>,
     pub nearby: Vec<IssueRow>,
+    /// The issue's grid, to draw where it is.
+    pub place: PlaceMap,
+}
+
+/// A grid as the console draws it around one place: its outline, its base map's footprints and
+/// roads when the office imported one, and its buildings. Coordinates `[lon, lat]`, WGS-84.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PlaceMap {
+    pub outline: Vec<Vec<[f64; 2]>>,
+    pub footprints: Vec<Vec<[f64; 2]>>,
+    pub roads: Vec<Vec<[f64; 2]>>,
+    /// (id, label, lon, lat).
+    pub buildings: Vec<(Uuid, String, f64, f64)>,
+}
+
+impl PlaceMap {
+    fn of_grid(tx: &mut dyn ReadTx, grid: Uuid) -> Result<PlaceMap> {
+        let grids: Vec<GridRecord> = records(tx, Entity::Grid, &[grid])?;
+        let buildings: Vec<BuildingRecord> = records(tx, Entity::Building, &[grid])?;
+        let maps: Vec<BaseMapRecord> = records(tx, Entity::BaseMap, &[grid])?;
+        let mut place = PlaceMap {
+            outline: grids
+                .into_iter()
+                .flat_map(|g| g.boundary.into_iter().filter_map(|p| p.into_iter().next()))
+                .collect(),
+            buildings: buildings
+                .into_iter()
+                .map(|b| (b.id, format!("{}栋", b.number), b.lon, b.lat))
+                .collect(),
+            ..PlaceMap::default()
+        };
+        for f in maps.into_iter().flat_map(|m| m.features) {
+            match f.kind.as_str() {
+                "building" => place
+                    .footprints
+                    .extend(f.polygons.into_iter().filter_map(|p| p.into_iter().next())),
+                "road" => place.roads.extend(f.lines),
+                _ => {}
+            }
+        }
+        Ok(place)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -315,7 +357,9 @@ pub fn issue(
     });
     nearby.sort_by_key(|o| std::cmp::Reverse(o.reported_at));
     nearby.truncate(20);
+    let place = PlaceMap::of_grid(tx, issue.grid_id)?;
     Ok(Some(IssueDetail {
+        place,
         events: events
             .into_iter()
             .map(|e| IssueEventRow {
