@@ -881,6 +881,9 @@ fn place_svg(lang: Lang, d: &office::IssueDetail) -> Markup {
                         circle.empty cx=(format!("{:.1}", p.x(b.2))) cy=(format!("{:.1}", p.y(b.3))) r="4" { title { (b.1) } }
                     }
                 }
+                @for b in &place.buildings {
+                    text.label x=(format!("{:.1}", p.x(b.2))) y=(format!("{:.1}", p.y(b.3) - 6.0)) { (b.1) }
+                }
                 @for n in &d.nearby {
                     @if let Some((x, y)) = at(n) {
                         circle.nearby cx=(format!("{:.1}", p.x(x))) cy=(format!("{:.1}", p.y(y))) r="6" { title { (n.issue.title) } }
