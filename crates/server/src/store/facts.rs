@@ -143,8 +143,22 @@ fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn merged(reason: &Option<String>) -> Option<String> {
-    reason.as_ref().map(|_| "merged".to_string())
+/// An issue's or an order's event: who took which action when, and whether it was only kept
+/// as a comment (merged) rather than applied.
+fn step(
+    base: Fact,
+    actor: Uuid,
+    action: String,
+    merged_reason: &Option<String>,
+    at: DateTime<Utc>,
+) -> Fact {
+    Fact {
+        actor_id: Some(actor),
+        status: merged_reason.as_ref().map(|_| "merged".to_string()),
+        kind: Some(action),
+        at_ms: ms(at),
+        ..base
+    }
 }
 
 /// The fact of a live record placed in `grid` (and `building`), or `None` when the entity is
@@ -195,13 +209,7 @@ pub fn of(
         }
         Entity::IssueEvent => {
             let e: IssueEventRecord = typed(data)?;
-            Fact {
-                actor_id: Some(e.actor_id),
-                status: merged(&e.merged_reason),
-                kind: Some(e.action),
-                at_ms: ms(e.at),
-                ..base
-            }
+            step(base, e.actor_id, e.action, &e.merged_reason, e.at)
         }
         Entity::Order => {
             let o: OrderRecord = typed(data)?;
@@ -215,13 +223,7 @@ pub fn of(
         }
         Entity::OrderEvent => {
             let e: OrderEventRecord = typed(data)?;
-            Fact {
-                actor_id: Some(e.actor_id),
-                status: merged(&e.merged_reason),
-                kind: Some(e.action),
-                at_ms: ms(e.at),
-                ..base
-            }
+            step(base, e.actor_id, e.action, &e.merged_reason, e.at)
         }
         Entity::ServiceRecord => {
             let s: ServiceRecordRecord = typed(data)?;
