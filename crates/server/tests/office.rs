@@ -1262,3 +1262,66 @@ async fn the_conflict_log_reads_in_words_with_phones_masked() {
         "never in full"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_taken_at_the_desk_is_linked_to_the_household_its_room_names() {
+    let s = Server::start().await;
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let h = demo()
+        .households
+        .iter()
+        .find(|h| h.grid_id.0 == grid(0))
+        .unwrap();
+    let b = demo()
+        .buildings
+        .iter()
+        .find(|b| b.id == h.building_id)
+        .unwrap();
+    let page = http
+        .get(format!("{}/orders/new", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let post = |mid: String, room: String| {
+        let (http, cookie, csrf, url) = (http.clone(), cookie.clone(), csrf.clone(), console(&s));
+        async move {
+            http.post(format!("{url}/orders/new"))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("mid", mid.as_str()),
+                    ("grid", &grid(0).to_string()),
+                    ("kind", "errand"),
+                    ("source", "phone"),
+                    ("requester", "黄阿姨"),
+                    ("title", "代买降压药"),
+                    ("description", ""),
+                    ("room", room.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A room no household of the grid lives in: refused, nothing recorded.
+    let before = s.dump();
+    let r = post(Uuid::now_v7().to_string(), "999-9-9999".into()).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("999-9-9999"));
+    assert_eq!(s.dump(), before);
+
+    let mid = Uuid::now_v7();
+    let r = post(
+        mid.to_string(),
+        format!("{}栋{}单元{}室", b.number, h.unit, h.room),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let office = s.login(Role::CommunityAdmin, "desk").await;
+    let order = json_of(s.get(&office, &format!("/office/orders/{mid}")).await).await;
+    assert_eq!(order["order"]["household_id"], json!(h.id.0), "{order}");
+    assert_eq!(order["order"]["building_id"], json!(b.id.0));
+}

@@ -810,6 +810,8 @@ async fn new_order(State(state): State<AppState>, user: ConsoleUser, q: Params) 
                         option value="desk" { (word(lang, Vocabulary::OrderSource, "desk")) }
                     } }
                 label { (tr(lang, "点单人", "Requester")) input type="text" name="requester" required maxlength="50"; }
+                label { (tr(lang, "住户（楼栋-单元-房号，知道就填）", "Household (building-unit-room, if known)"))
+                    input type="text" name="room" maxlength="40" placeholder="12-2-301"; }
                 label { (tr(lang, "事项", "Request")) input type="text" name="title" required maxlength="100"; }
                 label { (tr(lang, "说明", "Details")) textarea name="description" maxlength="2000" rows="4" {} }
                 button.primary type="submit" { (tr(lang, "登记", "Record")) }
@@ -833,14 +835,49 @@ async fn create_order(
             ApiError::BadRequest(tr(lang, "请选择网格。", "Choose a grid.").into()),
         );
     };
+    // A room named: the request is the household's, or nothing is recorded.
+    let room = posted.get("room").unwrap_or("").trim().to_string();
+    let household = if room.is_empty() {
+        None
+    } else {
+        let p = user.principal.clone();
+        let text = room.clone();
+        match read_with(&*state.store, move |tx| {
+            office::household_at(tx, &p, grid, &text)
+        })
+        .await
+        {
+            Ok(Some(h)) => Some(h),
+            Ok(None) => {
+                return refused(
+                    lang,
+                    ApiError::Unprocessable {
+                        code: "invalid",
+                        message: format!(
+                            "{}{room}",
+                            tr(
+                                lang,
+                                "这个网格里没有这一户：",
+                                "No household of that grid at "
+                            )
+                        ),
+                    },
+                );
+            }
+            Err(e) => return refused(lang, e.into()),
+        }
+    };
     // The order is named by the form's mutation id: a second click finds the same order.
     let order_id = mid;
-    let data = json!({
+    let mut data = json!({
         "order_id": order_id, "grid_id": grid,
         "kind": posted.get("kind").unwrap_or(""), "source": posted.get("source").unwrap_or(""),
         "title": posted.get("title").unwrap_or(""), "description": posted.get("description").unwrap_or(""),
         "requester": posted.get("requester").unwrap_or(""),
     });
+    if let Some(h) = household {
+        data["household_id"] = json!(h);
+    }
     match push(&state, &user, mid, "order.create", data).await {
         Ok(Outcome::Done) => Outcome::Done.redirect(&format!("/console/orders/{order_id}")),
         Ok(o) => o.redirect("/console/orders/new"),

@@ -375,6 +375,35 @@ pub fn issue(
     }))
 }
 
+/// The household of `grid` at a room as people say it ("12-2-301", "12栋2单元301室"): how the
+/// office links a request taken by phone or at the desk to its household. `None` when the text
+/// names no room or no household of the grid lives there.
+pub fn household_at(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    grid: Uuid,
+    room: &str,
+) -> Result<Option<Uuid>> {
+    let grids = grids_for(p, Some(grid))?;
+    let Some(a) = gridmate_model::address::parse(room) else {
+        return Ok(None);
+    };
+    let (Some(unit), Some(room)) = (a.unit, a.room) else {
+        return Ok(None);
+    };
+    let buildings: Vec<BuildingRecord> = records(tx, Entity::Building, &grids)?;
+    let here: HashSet<Uuid> = buildings
+        .into_iter()
+        .filter(|b| b.number == a.building)
+        .map(|b| b.id)
+        .collect();
+    let households: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
+    Ok(households
+        .into_iter()
+        .find(|h| here.contains(&h.building_id) && h.unit == unit && h.room == room)
+        .map(|h| h.id))
+}
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 pub struct OrderFilter {
     pub grid: Option<Uuid>,
