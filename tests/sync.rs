@@ -106,8 +106,8 @@ fn the_grids_base_map_comes_with_the_scope_and_a_new_import_replaces_it() {
     server
         .admin()
         .admin(|tx| {
-            gridmate_server::import::base_map::plan(tx, &grids, file.to_string().as_bytes(), true)
-                .map_err(|e| gridmate_server::store::StoreError::Invalid(e.to_string()))
+            gridmate_server::import::base_map::plan(tx, &grids, file.to_string().as_bytes(), true)?
+                .map_err(|p| gridmate_server::store::StoreError::Invalid(format!("{p:?}")))
         })
         .unwrap();
     worker.sync().unwrap();

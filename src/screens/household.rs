@@ -9,7 +9,7 @@ use crate::widgets::{
 use chrono::Utc;
 use dioxus::prelude::*;
 use gridmate_device::{BuildingRow, DeviceError, HouseholdDetail, Store};
-use gridmate_model::{BaseMap, Grid, HouseholdId, IssueId, ResidentId, Role};
+use gridmate_model::{BaseMap, Grid, GridId, HouseholdId, IssueId, ResidentId, Role};
 
 #[component]
 pub fn HouseholdView(
@@ -116,15 +116,17 @@ struct PlaceMap {
 }
 
 impl PlaceMap {
-    fn read(s: &mut Store, household: HouseholdId) -> Result<Option<PlaceMap>, DeviceError> {
-        let grid_id = s.household(household)?.household.grid_id;
-        let Some(grid) = s.grids()?.into_iter().find(|g| g.grid.id == grid_id) else {
-            return Ok(None);
+    /// `None` when the grid is not in the cache (nothing to draw it on).
+    fn read(s: &Store, grid_id: GridId) -> Result<Option<PlaceMap>, DeviceError> {
+        let grid = match s.grid(grid_id) {
+            Ok(g) => g,
+            Err(DeviceError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
         Ok(Some(PlaceMap {
             buildings: s.buildings(grid_id, Utc::now())?,
             base: s.base_map(grid_id)?,
-            grid: grid.grid,
+            grid,
         }))
     }
 }
@@ -135,12 +137,15 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
     let nav = use_nav();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
-    let data = use_load(move |s| s.household(household));
-    let place = use_load(move |s| PlaceMap::read(s, household));
+    let data = use_load(move |s| {
+        let d = s.household(household)?;
+        let place = PlaceMap::read(s, d.household.grid_id)?;
+        Ok((d, place))
+    });
     match &*data.read() {
         None => rsx! { Loading { lang } },
         Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-        Some(Ok(d)) => {
+        Some(Ok((d, place))) => {
             let title = format!(
                 "{}-{}-{} {}",
                 d.building_number, d.household.unit, d.household.room, d.household.head_name
@@ -179,7 +184,7 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
                     },
                     on_issue: move |i| nav.go(Destination::Issue(i)),
                 }
-                if let Some(Ok(Some(m))) = &*place.read() {
+                if let Some(m) = place {
                     section { class: "card place",
                         h2 { {lang.t(Msg::HouseholdOnMap)} }
                         GridMap { grid: m.grid.clone(), buildings: m.buildings.clone(), lang, base: m.base.clone(), selected: Some(building) }

@@ -259,20 +259,16 @@ impl Target for BaseMapImport {
     }
 
     fn run(&mut self, input: &[u8]) -> Result<(), String> {
-        use gridmate_server::import::{ImportError, base_map};
-        use gridmate_server::store::StoreError;
+        use gridmate_server::import::base_map;
         let ids: Vec<uuid::Uuid> = self.grids.iter().map(|g| g.id.0).collect();
         let head = |s: &SqliteStore| s.admin(|tx| tx.head()).map_err(|e| e.to_string());
         let before = head(&self.store)?;
         let outcome = self
             .store
-            .admin(|tx| match base_map::plan(tx, &ids, input, true) {
-                Err(ImportError::Store(e)) => Err(e),
-                other => Ok(other),
-            })
-            .map_err(|e: StoreError| e.to_string())?;
+            .admin(|tx| base_map::plan(tx, &ids, input, true))
+            .map_err(|e| e.to_string())?;
         match outcome {
-            Err(ImportError::Problems(p)) => {
+            Err(p) => {
                 if p.is_empty() {
                     return Err("refused with no problem named".into());
                 }
@@ -280,7 +276,6 @@ impl Target for BaseMapImport {
                     return Err("a refused base map wrote something".into());
                 }
             }
-            Err(ImportError::Store(e)) => return Err(e.to_string()),
             Ok(plan) => {
                 for g in &plan.grids {
                     if g.features > gridmate_model::basemap::MAX_FEATURES

@@ -257,11 +257,9 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
         // The base maps go in the way an office's file would: as GeoJSON, through the import.
         let grids: Vec<uuid::Uuid> = d.grids.iter().map(|g| g.id.0).collect();
         let file = base_map_geojson(&gridmate_demo::basemap::base_maps(&d.grids, &d.buildings));
-        match crate::import::base_map::plan(tx, &grids, &file, true) {
-            Ok(_) => {}
-            Err(crate::import::ImportError::Store(e)) => return Err(e),
-            Err(problems) => return Err(StoreError::Invalid(problems.to_string())),
-        }
+        crate::import::base_map::plan(tx, &grids, &file, true)?.map_err(|p| {
+            StoreError::Invalid(crate::import::ImportError::Problems(p).to_string())
+        })?;
         d.users.iter().map(|u| add_account(&mut *tx, u)).collect()
     })
 }

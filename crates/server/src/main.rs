@@ -376,19 +376,17 @@ async fn main() -> Result<()> {
 fn import_base_map(db: Db, file: &std::path::Path, dry_run: bool) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let store = db.open()?;
-    let plan = store.admin(|tx| {
-        let grids: Vec<uuid::Uuid> = tx
-            .live_data(gridmate_protocol::Entity::Grid)?
-            .iter()
-            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-            .filter_map(|g| g["id"].as_str().and_then(|i| i.parse().ok()))
-            .collect();
-        // A store error rolls the transaction back; problems in the file come before any write.
-        match gridmate_server::import::base_map::plan(tx, &grids, &bytes, !dry_run) {
-            Err(ImportError::Store(e)) => Err(e),
-            other => Ok(other),
-        }
-    })??;
+    let plan = store
+        .admin(|tx| {
+            let grids: Vec<uuid::Uuid> = tx
+                .live_data(gridmate_protocol::Entity::Grid)?
+                .iter()
+                .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .filter_map(|g| g["id"].as_str().and_then(|i| i.parse().ok()))
+                .collect();
+            gridmate_server::import::base_map::plan(tx, &grids, &bytes, !dry_run)
+        })?
+        .map_err(ImportError::Problems)?;
     for g in &plan.grids {
         eprintln!(
             "{}: {} features, {} vertices, {} KB, {}/{} footprints on a building",

@@ -627,13 +627,18 @@ pub(crate) async fn import_people(
     if plan.problems.is_empty() {
         Ok(Json(plan).into_response())
     } else {
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({
-            "error": {"code": "invalid", "message": format!("the file has {} problem(s); nothing was imported", plan.problems.len())},
-            "problems": plan.problems,
-            "mapping": plan.mapping,
-        })))
-            .into_response())
+        let mut body = refused_file(&plan.problems);
+        body["mapping"] = serde_json::json!(plan.mapping);
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
     }
+}
+
+/// The body of a 422 for an imported file refused whole: every problem, nothing imported.
+fn refused_file(problems: &[crate::import::ImportProblem]) -> serde_json::Value {
+    serde_json::json!({
+        "error": {"code": "invalid", "message": format!("the file has {} problem(s); nothing was imported", problems.len())},
+        "problems": problems,
+    })
 }
 
 /// Plan, and with `commit` write, the base maps of the caller's grids from a GeoJSON file, in one
@@ -644,27 +649,22 @@ pub async fn import_base_map_file(
     bytes: Vec<u8>,
     commit: bool,
 ) -> Result<Result<crate::import::base_map::Plan, Vec<crate::import::ImportProblem>>, ApiError> {
-    use crate::import::ImportError;
     must_administer(&p)?;
-    write_with(
-        &*state.store,
-        move |tx| match crate::import::base_map::plan(tx, &p.grids, &bytes, commit) {
-            Ok(plan) => {
-                if plan.committed {
-                    admin::audit(
-                        tx,
-                        p.user_id,
-                        "import_base_map",
-                        "",
-                        &format!("{} grids", plan.grids.len()),
-                    )?;
-                }
-                Ok(Ok(plan))
-            }
-            Err(ImportError::Problems(problems)) => Ok(Err(problems)),
-            Err(ImportError::Store(e)) => Err(e),
-        },
-    )
+    write_with(&*state.store, move |tx| {
+        let planned = crate::import::base_map::plan(tx, &p.grids, &bytes, commit)?;
+        if let Ok(plan) = &planned
+            && plan.committed
+        {
+            admin::audit(
+                tx,
+                p.user_id,
+                "import_base_map",
+                "",
+                &format!("{} grids", plan.grids.len()),
+            )?;
+        }
+        Ok(planned)
+    })
     .await
     .map_err(Into::into)
 }
@@ -684,10 +684,10 @@ pub(crate) async fn import_base_map(
     let commit = q.flag("commit")?;
     match import_base_map_file(&state, p, body.to_vec(), commit).await? {
         Ok(plan) => Ok(Json(plan).into_response()),
-        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({
-            "error": {"code": "invalid", "message": format!("the file has {} problem(s); nothing was imported", problems.len())},
-            "problems": problems,
-        })))
+        Err(problems) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(refused_file(&problems)),
+        )
             .into_response()),
     }
 }

@@ -348,8 +348,22 @@ fn bounds_meet(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
 }
 
 /// Plan, and with `commit` write, the base maps of the caller's `grids` from a GeoJSON file, in
-/// the caller's write transaction.
+/// the caller's write transaction. A refused file is a value, `Ok(Err(problems))`: nothing was
+/// written and the transaction may commit; a store failure is the error that rolls it back.
 pub fn plan(
+    tx: &mut dyn WriteTx,
+    grids: &[Uuid],
+    bytes: &[u8],
+    commit: bool,
+) -> Result<Result<Plan, Vec<ImportProblem>>, StoreError> {
+    match plan_checked(tx, grids, bytes, commit) {
+        Ok(plan) => Ok(Ok(plan)),
+        Err(ImportError::Problems(problems)) => Ok(Err(problems)),
+        Err(ImportError::Store(e)) => Err(e),
+    }
+}
+
+fn plan_checked(
     tx: &mut dyn WriteTx,
     grids: &[Uuid],
     bytes: &[u8],
