@@ -32,32 +32,35 @@ if [ "${CI:-}" = "true" ]; then
   echo "== $(free_gb) GB free for the build"
 fi
 
-echo "== fmt"
+# Each step's start is stamped with the minutes since the run began, so a slow CI run says where
+# its time went.
+step() { printf '== [%3d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+step "fmt"
 cargo fmt --all -- --check
-echo "== the core builds without GUI libraries"
+step "the core builds without GUI libraries"
 if cargo tree -e normal -p gridmate-model -p gridmate-protocol -p gridmate-device | grep -Eq 'webkit|gtk|dioxus'; then
   echo "a core crate depends on a GUI library" >&2
   exit 1
 fi
-echo "== clippy"
+step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== tests"
+step "tests"
 log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
-echo "== the server's tests again, on PostgreSQL (a throwaway cluster)"
+step "the server's tests again, on PostgreSQL (a throwaway cluster)"
 pg="$(mktemp -d)"
 pg_url="$(bash scripts/postgres.sh start "$pg")"
 trap 'bash scripts/postgres.sh stop "$pg" 2>/dev/null || true' EXIT
 GRIDMATE_TEST_POSTGRES="$pg_url" cargo test -p gridmate-server 2>&1 | tee -a "$log"
-echo "== the device store encrypted at rest (SQLCipher build)"
+step "the device store encrypted at rest (SQLCipher build)"
 cargo test -q -p gridmate-device --features encryption --test encryption 2>&1 | tail -3
-echo "== fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"
+step "fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"
 cargo run -q --release -p gridmate-fuzz -- --seconds 20
-echo "== the same targets under libFuzzer, coverage-guided, 15 s each (nightly + cargo-fuzz)"
+step "the same targets under libFuzzer, coverage-guided, 15 s each (nightly + cargo-fuzz)"
 bash scripts/libfuzzer.sh 15
-echo "== benchmark smoke run"
+step "benchmark smoke run"
 cargo run -q --release -p gridmate-bench -- --quick >/dev/null
-echo "== the demo server"
+step "the demo server"
 cargo build -q -p gridmate -p gridmate-server
 tour="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
@@ -69,13 +72,14 @@ for _ in $(seq 1 90); do
 done
 # The tour first: schemathesis tries wrong passwords on purpose, and the server then (rightly)
 # refuses sign-ins from this address for a while.
-echo "== the desktop app, signed in to the demo server, every tab under Xvfb"
+step "the desktop app, signed in to the demo server, every tab under Xvfb"
 for role in grid_worker party_member; do
   bash scripts/desktop-tour.sh "$tour/server/demo-accounts.json" "$role" "http://127.0.0.1:$port" "screenshots/desktop/$role"
 done
-echo "== the server against its own OpenAPI document (schemathesis)"
+step "the server against its own OpenAPI document (schemathesis)"
 bash scripts/schemathesis.sh "http://127.0.0.1:$port" "$tour/server/demo-accounts.json"
 kill $demo_server
 # One closing line for the whole run (cargo prints one per test binary, the last often a
 # doc-test run with nothing in it).
+step "done"
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
