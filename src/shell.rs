@@ -8,6 +8,7 @@
 //! shell provides, which keeps the module graph free of circles.
 
 use crate::i18n::{Lang, Msg};
+use crate::screens::commitment::CommitmentScreen;
 use crate::screens::home::HomeScreen;
 use crate::screens::household::HouseholdScreen;
 use crate::screens::households::{BuildingScreen, HouseholdsScreen};
@@ -15,7 +16,9 @@ use crate::screens::issues::{IssueScreen, IssuesScreen};
 use crate::screens::orders::{OrderScreen, RequestScreen};
 use crate::screens::party::PartyScreen;
 use crate::screens::report::ReportScreen;
-use crate::screens::roll::{AddResidentScreen, CorrectResidentScreen, RegisterHouseholdScreen};
+use crate::screens::roll::{
+    AddResidentScreen, CorrectResidentScreen, EditHouseholdScreen, RegisterHouseholdScreen,
+};
 use crate::screens::service::ServiceScreen;
 use crate::screens::settings::SettingsScreen;
 use crate::screens::signin::SignInScreen;
@@ -24,7 +27,7 @@ use crate::state::{Destination, Nav, NavOp, Notice, Services, Startup, Ui};
 use crate::widgets::bars::{SyncBar, SyncBarState, TabBar};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
-use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId, ResidentId, Role};
+use gridmate_model::{BuildingId, CommitmentId, HouseholdId, IssueId, OrderId, ResidentId, Role};
 use std::time::Duration;
 
 /// Every screen of the signed-in app, by URL.
@@ -56,6 +59,8 @@ pub enum Route {
         AddResident { household: HouseholdId },
         #[route("/household/:household/resident/:resident")]
         CorrectResident { household: HouseholdId, resident: ResidentId },
+        #[route("/household/:household/edit")]
+        EditHousehold { household: HouseholdId },
         #[route("/issues")]
         Issues {},
         #[route("/issue/:issue")]
@@ -64,6 +69,8 @@ pub enum Route {
         Order { order: OrderId },
         #[route("/party")]
         Party {},
+        #[route("/party/commitment/:commitment")]
+        Commitment { commitment: CommitmentId },
         #[route("/party/service")]
         Service {},
         #[route("/sync")]
@@ -101,7 +108,9 @@ impl From<Destination> for Route {
                 household,
                 resident,
             },
+            Destination::EditHousehold(household) => Route::EditHousehold { household },
             Destination::Party => Route::Party {},
+            Destination::Commitment(commitment) => Route::Commitment { commitment },
             Destination::Service => Route::Service {},
             Destination::Sync => Route::Sync {},
         }
@@ -139,7 +148,9 @@ impl Route {
                 household,
                 resident,
             } => Destination::CorrectResident(household, resident),
+            Route::EditHousehold { household } => Destination::EditHousehold(household),
             Route::Party {} => Destination::Party,
+            Route::Commitment { commitment } => Destination::Commitment(commitment),
             Route::Service {} => Destination::Service,
             Route::Sync {} => Destination::Sync,
             Route::Unknown { .. } => Destination::Home,
@@ -196,6 +207,14 @@ fn AddResident(household: HouseholdId) -> Element {
 #[component]
 fn CorrectResident(household: HouseholdId, resident: ResidentId) -> Element {
     rsx! { CorrectResidentScreen { key: "{resident}", household, resident } }
+}
+#[component]
+fn Commitment(commitment: CommitmentId) -> Element {
+    rsx! { CommitmentScreen { key: "{commitment}", commitment } }
+}
+#[component]
+fn EditHousehold(household: HouseholdId) -> Element {
+    rsx! { EditHouseholdScreen { key: "{household}", household } }
 }
 #[component]
 fn Home() -> Element {

@@ -14,7 +14,7 @@ use gridmate_device::sync::{
     SyncClient, SyncError, SyncWorker, Trigger, WorkerConfig, WorkerStatus,
 };
 use gridmate_device::{DeviceError, Session, Store, StoreThread};
-use gridmate_model::{BuildingId, HouseholdId, IssueId, OrderId, ResidentId};
+use gridmate_model::{BuildingId, CommitmentId, HouseholdId, IssueId, OrderId, ResidentId};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How long a phone may go without reaching the server before it forgets residents' data.
@@ -152,7 +152,9 @@ pub enum Destination {
     RegisterHousehold(BuildingId),
     AddResident(HouseholdId),
     CorrectResident(HouseholdId, ResidentId),
+    EditHousehold(HouseholdId),
     Party,
+    Commitment(CommitmentId),
     Service,
     Sync,
 }
@@ -169,11 +171,15 @@ impl Destination {
             | Destination::RecordRequest(_)
             | Destination::RegisterHousehold(_)
             | Destination::AddResident(_)
-            | Destination::CorrectResident(..) => Destination::Households,
+            | Destination::CorrectResident(..)
+            | Destination::EditHousehold(_) => Destination::Households,
             Destination::Report { .. } | Destination::Issues | Destination::Issue(_) => {
                 Destination::Issues
             }
-            Destination::Party | Destination::Service | Destination::Order(_) => Destination::Party,
+            Destination::Party
+            | Destination::Service
+            | Destination::Order(_)
+            | Destination::Commitment(_) => Destination::Party,
             Destination::Sync => Destination::Sync,
         }
     }

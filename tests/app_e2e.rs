@@ -391,6 +391,95 @@ fn a_grid_worker_visits_offline_with_a_photo_reports_a_hazard_and_it_all_reaches
     );
 }
 
+/// The rest of a worker's day in the field, offline: the call-up on the home screen answered,
+/// a patrol walked, a tenant household registered in a building and its tags corrected (an
+/// elderly tenant living alone: weekly visits from now on); all of it on the server after one
+/// sync.
+#[test]
+fn a_grid_worker_answers_the_call_up_patrols_and_registers_a_tenant() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let phone = Phone::new(&server, Role::GridWorker, fix_in_grid_of(Role::GridWorker));
+    let b = Browser::start();
+    phone.sign_in(&b, &server, Role::GridWorker);
+    b.wait_text("一键响应", 20);
+    phone.cable.unplug();
+    b.wait_text("离线", 20);
+    phone.shot(&b, "11-callup");
+    b.click("[data-callup=coming]");
+    b.wait_text("已回复", 10);
+
+    b.click("[data-action=patrol]");
+    b.wait_text("巡查中", 10);
+    // The platform's fix is sampled every 10 s while the patrol runs.
+    std::thread::sleep(std::time::Duration::from_secs(11));
+    phone.shot(&b, "12-patrol");
+    b.click("[data-action=stop-patrol]");
+    b.wait_text("巡查已结束", 10);
+
+    b.click("[data-tab=Households]");
+    b.wait_text("楼栋", 10);
+    b.click(".building-row");
+    b.click("[data-action=register-household]");
+    b.wait_text("出租户", 10);
+    b.type_into("input[name=unit]", "2");
+    b.type_into("input[name=room]", "1702");
+    b.type_into("input[name=head_name]", "赵建国");
+    b.click("input[name=tenant]");
+    phone.shot(&b, "13-register-tenant");
+    b.click("[data-action=save-household]");
+    b.wait_text("家庭成员", 10);
+    b.click("[data-action=edit-household]");
+    b.wait_text("走访周期", 10);
+    b.click("input[name=tag-elderly_alone]");
+    phone.shot(&b, "14-edit-household");
+    b.click("[data-action=save-household-edit]");
+    b.wait_text("独居老人", 10);
+    b.wait_text("待上传", 10);
+    phone.shot(&b, "15-household-edited");
+
+    phone.cable.plug();
+    sync_now(&phone, &b, "16-sync");
+    let registered = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM households WHERE head_name = '赵建国'",
+    );
+    assert_eq!(registered.len(), 1);
+    let h = server.record("household", registered[0]);
+    assert_eq!(h["room"], "1702", "{h}");
+    assert_eq!(
+        h["tags"],
+        serde_json::json!(["elderly_alone", "rental"]),
+        "{h}"
+    );
+    assert_eq!(
+        h["visit_cadence_days"], 7,
+        "weekly, as the tag calls for: {h}"
+    );
+    let callup = support::demo().callups[0].id.0;
+    let me = support::demo().user(Role::GridWorker).user.id.0;
+    let answers = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM callup_responses WHERE answer = 'coming'",
+    );
+    let answer = answers
+        .iter()
+        .map(|id| server.record("callup_response", *id))
+        .find(|r| r["user_id"] == serde_json::json!(me))
+        .expect("my answer reached the server");
+    assert_eq!(answer["callup_id"], serde_json::json!(callup));
+    let patrols = count_rows(phone.dir.path(), "SELECT id FROM patrols");
+    assert_eq!(patrols.len(), 1);
+    let patrol = server.record("patrol", patrols[0]);
+    assert!(
+        !patrol["track"].as_array().unwrap().is_empty(),
+        "the fix sampled on the way: {patrol}"
+    );
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
@@ -460,7 +549,65 @@ fn a_party_member_checks_in_takes_a_request_does_it_and_logs_service() {
     b.wait_text("服务已记录", 10);
     b.wait_text("陪同独居老人到社区医院复诊", 10);
     phone.shot(&b, "06-service-logged");
+    // 承诺践诺: a promise made, a step logged with a photo as evidence, the promise kept.
+    b.type_into("input[name=commitment]", "每周清理楼道小广告");
+    b.click("[data-action=promise]");
+    b.wait_text("每周清理楼道小广告", 10);
+    b.script(
+        "Array.from(document.querySelectorAll('li.commitment')).find(l => l.textContent.includes('每周清理楼道小广告')).click(); return null",
+    );
+    b.wait_text("还没有进展记录", 10);
+    b.type_into("textarea[name=note]", "清理了3栋1至6楼");
+    b.click("[data-action=commitment-photo]");
+    b.wait_text("1 张", 10);
+    phone.shot(&b, "06b-commitment-step");
+    b.click("[data-action=commitment-progress]");
+    b.wait_text("清理了3栋1至6楼", 10);
+    b.click("[data-action=commitment-fulfil]");
+    // Kept: the form for further steps is gone.
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        b.script("return document.querySelector('[data-action=commitment-fulfil]') === null")
+            .as_bool()
+            == Some(true)
+    });
+    assert!(gone, "the promise is kept");
+    phone.shot(&b, "06c-commitment-kept");
+    // 一键响应: the leader's call-up, answered from the home screen.
+    b.click("[data-tab=Home]");
+    b.wait_text("一键响应", 10);
+    b.click("[data-callup=coming]");
+    b.wait_text("已回复", 10);
+    phone.shot(&b, "06d-callup-answered");
     sync_now(&phone, &b, "07-sync");
+    let promised = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM commitments WHERE title = '每周清理楼道小广告'",
+    );
+    assert_eq!(promised.len(), 1);
+    assert_eq!(
+        server.record("commitment", promised[0])["status"],
+        "fulfilled"
+    );
+    let steps = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM commitment_events WHERE note = '清理了3栋1至6楼'",
+    );
+    assert_eq!(steps.len(), 1);
+    let step = server.record("commitment_event", steps[0]);
+    assert_eq!(step["photos"].as_array().unwrap().len(), 1, "{step}");
+    let answered = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM callup_responses WHERE answer = 'coming'",
+    );
+    let member_id = support::demo().user(Role::PartyMember).user.id.0;
+    assert!(
+        answered
+            .iter()
+            .any(|id| server.record("callup_response", *id)["user_id"]
+                == serde_json::json!(member_id)),
+        "the answer reached the server"
+    );
 
     let done = count_rows(
         phone.dir.path(),

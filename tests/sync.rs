@@ -556,12 +556,14 @@ fn a_recent_drift_is_repaired_by_re_pulling_only_the_recent_range() {
     assert!(!phone.sync().unwrap().repaired);
 }
 
-/// Three phones, 500 offline actions each (visits with photos, reports, issue actions, patches),
-/// synced through a network that drops 30 % of connections and cuts half the uploads: in the
-/// end the server and every phone hold the same grid, line for line, with nothing lost and
-/// nothing twice.
+/// Four phones, 500 offline actions each — the community's three (visits with photos, reports,
+/// issue and request actions, patches, new residents, call-up answers, patrols) and a party
+/// member's (commitments and their steps with photos, fulfilment, service, check-ins) — synced
+/// through a network that drops 30 % of connections and cuts half the uploads: in the end the
+/// server and every phone hold the same grid, line for line (the party member's phone: what its
+/// scope holds), with nothing lost and nothing twice.
 #[test]
-fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
+fn four_phones_500_offline_actions_each_through_a_bad_network_converge() {
     let server = Server::start();
     let proxy = Proxy::start(&server.rt, server.addr, 2026);
     let d = demo();
@@ -588,13 +590,86 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
     let mut phones = support::phones(
         &server,
         proxy.addr,
-        &[Role::GridWorker, Role::GridLeader, Role::CommunityAdmin],
+        &[
+            Role::GridWorker,
+            Role::GridLeader,
+            Role::CommunityAdmin,
+            Role::PartyMember,
+        ],
     );
+    let member = phones.len() - 1;
+    let inside = {
+        let b = d.buildings.iter().find(|b| b.grid_id == grid).unwrap();
+        GpsFix {
+            lat: b.lat,
+            lon: b.lon,
+            accuracy_m: 8.0,
+            mock_location: false,
+        }
+    };
     // Offline work.
     let mut typed_visits = 0;
+    let mut promised = Vec::new();
     for (n, phone) in phones.iter_mut().enumerate() {
         for i in 0..500usize {
             let hh = households[(i * 7 + n * 13) % households.len()];
+            if n == member {
+                let mine = |k: usize| promised[k % promised.len().max(1)];
+                match i % 10 {
+                    0 => promised.push(
+                        phone
+                            .store
+                            .make_commitment(grid, &format!("党员承诺{i}"), "")
+                            .unwrap(),
+                    ),
+                    1 => {
+                        let raw = support::jpeg(64, 48, (i + 7000) as u32, 90);
+                        let photo = phone.store.ingest_photo(&raw).unwrap().sha256;
+                        // A step on a kept promise is refused on the phone; nothing is queued.
+                        let _ = phone.store.act_on_commitment(
+                            mine(i / 10),
+                            CommitmentAction::Progress,
+                            &format!("进展{i}"),
+                            vec![photo],
+                        );
+                    }
+                    7 => {
+                        let _ = phone.store.act_on_commitment(
+                            mine(i / 7),
+                            CommitmentAction::Fulfil,
+                            &format!("践诺{i}"),
+                            vec![],
+                        );
+                    }
+                    8 => {
+                        phone
+                            .store
+                            .record_service(gridmate_device::NewService {
+                                grid_id: grid,
+                                issue_id: None,
+                                order_id: None,
+                                title: format!("服务{i}"),
+                                at: Utc::now(),
+                                hours_tenths: 10,
+                                people_served: 1,
+                                photos: vec![],
+                            })
+                            .unwrap();
+                    }
+                    9 => {
+                        phone.store.check_in(grid, inside, Utc::now()).unwrap();
+                    }
+                    _ => {
+                        let _ = phone.store.act_on_commitment(
+                            mine(i),
+                            CommitmentAction::Progress,
+                            &format!("进展{i}"),
+                            vec![],
+                        );
+                    }
+                }
+                continue;
+            }
             match i % 10 {
                 0 => {
                     // A small real photo, different per phone and action.
@@ -756,13 +831,36 @@ fn three_phones_500_offline_actions_each_through_a_bad_network_converge() {
             0,
             "phone {n}"
         );
-        let got = device_dump(phone, grid.0);
+        let (got, expected) = if n == member {
+            // A party member's phone holds the grid's ledger, not its households.
+            let ledger = |dump: &str| {
+                dump.lines()
+                    .filter(|l| {
+                        ["commitment", "order", "issue ", "event ", "callup_response"]
+                            .iter()
+                            .any(|p| l.starts_with(p))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            (ledger(&device_dump(phone, grid.0)), ledger(&expected))
+        } else {
+            (device_dump(phone, grid.0), expected.clone())
+        };
         assert!(
             got == expected,
             "phone {n} differs from the server:\n{}",
             first_difference(&got, &expected)
         );
     }
+    let steps = expected
+        .lines()
+        .filter(|l| l.starts_with("commitment_event "))
+        .count();
+    assert!(
+        steps > 100 && expected.contains(" fulfilled "),
+        "the member's steps and kept promises reached the server and every phone: {steps}"
+    );
     // Every photo the phones took is on the server, intact.
     for phone in &phones {
         let conn = rusqlite::Connection::open(phone.dir.path().join("gridmate.sqlite")).unwrap();

@@ -4,8 +4,9 @@
 use super::{Lang, Msg};
 use gridmate_device::TaskStep;
 use gridmate_model::{
-    CommitmentStatus, HouseholdTag, IssueAction, IssueCategory, IssueSource, IssueStatus,
-    OrderAction, OrderKind, OrderStatus, Role, Satisfaction, Severity, VisitKind, VisitOutcome,
+    CommitmentAction, CommitmentStatus, HouseholdTag, IssueAction, IssueCategory, IssueSource,
+    IssueStatus, OrderAction, OrderKind, OrderStatus, Role, Satisfaction, Severity, VisitKind,
+    VisitOutcome,
 };
 
 /// A domain enum with a name in the catalogue.
@@ -197,6 +198,16 @@ impl Labelled for TaskStep {
             TaskStep::TakeOrder => Msg::TaskTakeOrder,
             TaskStep::CarryOutOrder => Msg::TaskCarryOutOrder,
             TaskStep::RecordFeedback => Msg::TaskRecordFeedback,
+        }
+    }
+}
+
+impl Labelled for CommitmentAction {
+    fn msg(self) -> Msg {
+        match self {
+            CommitmentAction::Progress => Msg::CommitmentActionProgress,
+            CommitmentAction::Fulfil => Msg::CommitmentActionFulfil,
+            CommitmentAction::Drop => Msg::CommitmentActionDrop,
         }
     }
 }

@@ -33,6 +33,18 @@ pub fn demo_store(role: Role) -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A real JPEG of `w`×`h`, as a camera would hand over.
+pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
+    });
+    let mut raw = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut raw, 85)
+        .encode_image(&img)
+        .unwrap();
+    raw
+}
+
 #[derive(Clone)]
 struct View(Rc<dyn Fn() -> Element>);
 

@@ -20,6 +20,7 @@ pub fn HouseholdView(
     /// Recording a request is for the community's side (workers, leaders, the office).
     on_request: Option<EventHandler<()>>,
     on_add: EventHandler<()>,
+    on_edit: EventHandler<()>,
     on_person: EventHandler<ResidentId>,
     on_call: EventHandler<ResidentId>,
     on_issue: EventHandler<IssueId>,
@@ -27,12 +28,13 @@ pub fn HouseholdView(
     let h = &detail.household;
     rsx! {
         p { class: "sub", "{detail.estate} · {h.address}" }
-        if !h.tags.is_empty() {
-            p { class: "tags",
-                for t in h.tags.iter() {
-                    span { class: if t.is_vulnerable() { "tag" } else { "tag plain" }, {t.label(lang)} }
-                }
+        p { class: "tags",
+            for t in h.tags.iter() {
+                span { class: if t.is_vulnerable() { "tag" } else { "tag plain" }, {t.label(lang)} }
             }
+            if detail.pending { span { class: "tag pending", {lang.t(Msg::NotUploaded)} } }
+            button { class: "secondary small", "data-action": "edit-household", onclick: move |_| on_edit.call(()),
+                {lang.t(Msg::EditHousehold)} }
         }
         div { class: "actions",
             button { class: "primary", "data-action": "record-visit", onclick: move |_| on_visit.call(()),
@@ -167,6 +169,7 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
                     on_report: move |_| nav.go(Destination::Report { building: Some(building), household: Some(household) }),
                     on_request: community_side.then_some(EventHandler::new(move |_| nav.go(Destination::RecordRequest(household)))),
                     on_add: move |_| nav.go(Destination::AddResident(household)),
+                    on_edit: move |_| nav.go(Destination::EditHousehold(household)),
                     on_person: move |r| nav.go(Destination::CorrectResident(household, r)),
                     on_call: move |r| {
                         let services = services.clone();
@@ -208,7 +211,7 @@ mod tests {
         let d = detail.clone();
         let html = render(move || {
             rsx! {
-                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_request: None, on_add: |_| {}, on_person: |_| {}, on_call: |_| {}, on_issue: |_| {} }
+                HouseholdView { detail: d.clone(), lang: Lang::Zh, on_visit: |_| {}, on_report: |_| {}, on_request: None, on_add: |_| {}, on_edit: |_| {}, on_person: |_| {}, on_call: |_| {}, on_issue: |_| {} }
             }
         });
         assert!(html.contains("记录走访") && html.contains("上报问题"));

@@ -2,6 +2,7 @@
 //! component tests render with fixture data) and a `...Screen` component that loads those props
 //! from the store thread and turns taps into typed store calls.
 
+pub mod commitment;
 pub mod home;
 pub mod household;
 pub mod households;

@@ -12,8 +12,8 @@ use dioxus::prelude::*;
 use gridmate_device::{OrderFilter, OrderStep, ServiceSummary, Store};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::{
-    CheckIn, Commitment, CommitmentAction, CommitmentId, CommitmentStatus, GeoVerdict, GpsFix,
-    Grid, GridId, Order, OrderAction, OrderId, OrderStatus, UserId,
+    CheckIn, Commitment, CommitmentId, CommitmentStatus, GeoVerdict, GpsFix, Grid, GridId, Order,
+    OrderAction, OrderId, OrderStatus, UserId,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,9 +74,10 @@ pub fn PartyView(
     on_take: EventHandler<OrderId>,
     on_open: EventHandler<OrderId>,
     on_log_service: EventHandler<()>,
-    /// A new promise (its title), or a step on one of mine (with the note typed).
+    /// A new promise (its title).
     on_promise: EventHandler<String>,
-    on_commitment: EventHandler<(CommitmentId, CommitmentAction, String)>,
+    /// Open a commitment: its steps, and a step to log on one of mine.
+    on_commitment: EventHandler<CommitmentId>,
 ) -> Element {
     let mut note = use_signal(String::new);
     let grid = data
@@ -146,23 +147,21 @@ pub fn PartyView(
             ul {
                 for c in data.commitments.iter() {
                     li { class: "row commitment", "data-status": c.status.code(),
+                        onclick: { let id = c.id; move |_| on_commitment.call(id) },
                         span { class: "name", "{c.title}" }
                         span { class: "muted small", "{c.user_name}" }
                         span { class: "tag plain", {c.status.label(lang)} }
                         if c.progress > 0 { span { class: "muted small", {lang.t1(Msg::ProgressCount, c.progress)} } }
                         if Some(c.user_id) == data.me && c.status == CommitmentStatus::Promised {
-                            button { class: "secondary small", "data-commitment": "progress",
-                                onclick: { let id = c.id; move |_| on_commitment.call((id, CommitmentAction::Progress, note())) },
-                                {lang.t(Msg::CommitmentProgress)} }
-                            button { class: "secondary small", "data-commitment": "fulfil",
-                                onclick: { let id = c.id; move |_| on_commitment.call((id, CommitmentAction::Fulfil, note())) },
-                                {lang.t(Msg::CommitmentFulfil)} }
+                            button { class: "secondary small", "data-commitment": "act",
+                                onclick: { let id = c.id; move |e: MouseEvent| { e.stop_propagation(); on_commitment.call(id) } },
+                                {lang.t(Msg::CommitmentAct)} }
                         }
                     }
                 }
             }
             div { class: "form",
-                input { name: "commitment", value: "{note}", placeholder: lang.t(Msg::CommitmentOrProgress),
+                input { name: "commitment", value: "{note}", placeholder: lang.t(Msg::MyCommitmentField),
                     oninput: move |e: FormEvent| note.set(e.value()) }
                 button { class: "secondary", r#type: "button", "data-action": "promise",
                     onclick: move |_| on_promise.call(note()), {lang.t(Msg::MakeCommitment)} }
@@ -230,17 +229,6 @@ pub fn PartyScreen() -> Element {
             written(r, services, Msg::SavedItUploadsWhenOnline, None);
         });
     };
-    let s3 = services.clone();
-    let on_commitment = move |(id, action, note): (CommitmentId, CommitmentAction, String)| {
-        let services = s3.clone();
-        spawn(async move {
-            let r = run_store(&services.store, lang, move |s| {
-                s.act_on_commitment(id, action, &note, vec![]).map(|_| ())
-            })
-            .await;
-            written(r, services, Msg::SavedItUploadsWhenOnline, None);
-        });
-    };
     let on_take = move |id: OrderId| {
         let services = services.clone();
         spawn(async move {
@@ -268,7 +256,7 @@ pub fn PartyScreen() -> Element {
                     on_choose: move |g| chosen.set(Some(g)), on_check_in, on_take,
                     on_open: move |id| nav.go(Destination::Order(id)),
                     on_log_service: move |_| nav.go(Destination::Service),
-                    on_promise, on_commitment }
+                    on_promise, on_commitment: move |id| nav.go(Destination::Commitment(id)) }
             },
         }
     }
@@ -338,7 +326,7 @@ mod tests {
         assert_eq!(html.matches("data-action=\"take-order\"").count(), to_take);
         // The grid's public promises; only an open one of mine can be moved.
         assert!(html.contains("年度承诺") && html.contains("每月陪护独居老人就医一次"));
-        assert_eq!(html.matches("data-commitment=\"fulfil\"").count(), 1);
+        assert_eq!(html.matches("data-commitment=\"act\"").count(), 1);
         let d2 = data.clone();
         let out = render(move || {
             rsx! {

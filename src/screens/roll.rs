@@ -1,13 +1,19 @@
 //! The roll in the field (实有人口): register a household in a building (a tenant moving in), add
-//! a person to a household, correct a person's phone or mark them moved out. Each form is a
-//! draft until saved; saved on the phone, it uploads when online.
+//! a person to a household, correct a person's phone or tags or mark them moved out, correct a
+//! household's head, tags (独居老人, 残疾, 低保…) and visit cadence. Each new record's form is a
+//! draft until saved; saved on the phone, it uploads when online, and the form says while a
+//! change of it is still waiting to go up.
 
 use crate::draft::use_draft;
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{Edit, ErrorCard, Loading, TitleBar, edit};
 use dioxus::prelude::*;
-use gridmate_device::{DeviceError, NewHousehold, NewResident, ResidentPatch, ResidentRow, Store};
+use gridmate_device::{
+    DeviceError, HouseholdDetail, HouseholdPatch, NewHousehold, NewResident, ResidentPatch,
+    ResidentRow, Store,
+};
+use gridmate_model::community::cadence_for;
 use gridmate_model::validate::ValidationError;
 use gridmate_model::{BuildingId, HouseholdId, HouseholdTag, ResidentId};
 use serde::{Deserialize, Serialize};
@@ -115,6 +121,156 @@ pub fn RegisterHouseholdScreen(building: BuildingId) -> Element {
     }
 }
 
+/// Tags as checkboxes: `offered` in order, those in `chosen` ticked.
+#[component]
+pub fn TagChoice(
+    offered: Vec<HouseholdTag>,
+    chosen: Vec<HouseholdTag>,
+    lang: Lang,
+    on_toggle: EventHandler<(HouseholdTag, bool)>,
+) -> Element {
+    rsx! {
+        fieldset { class: "tag-choice",
+            legend { {lang.t(Msg::TagsField)} }
+            for t in offered {
+                label { class: "check",
+                    input { r#type: "checkbox", name: "tag-{t.code()}", checked: chosen.contains(&t),
+                        onchange: move |e: FormEvent| on_toggle.call((t, e.checked())) }
+                    {t.label(lang)}
+                }
+            }
+        }
+    }
+}
+
+/// `tags` with `tag` put in or taken out, in the order tags are offered.
+fn toggled(tags: &[HouseholdTag], tag: HouseholdTag, on: bool) -> Vec<HouseholdTag> {
+    HouseholdTag::ALL
+        .into_iter()
+        .filter(|t| if *t == tag { on } else { tags.contains(t) })
+        .collect()
+}
+
+fn same_tags(a: &[HouseholdTag], b: &[HouseholdTag]) -> bool {
+    a.len() == b.len() && a.iter().all(|t| b.contains(t))
+}
+
+/// A household's facts as the edit form holds them. The cadence box is empty while the cadence
+/// is the one the tags call for, so changing the tags changes it; a number typed is kept.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HouseholdEditForm {
+    pub head_name: String,
+    pub tags: Vec<HouseholdTag>,
+    pub cadence: String,
+}
+
+impl HouseholdEditForm {
+    pub fn of(d: &HouseholdDetail) -> HouseholdEditForm {
+        let h = &d.household;
+        HouseholdEditForm {
+            head_name: h.head_name.clone(),
+            tags: h.tags.clone(),
+            cadence: if h.visit_cadence_days == cadence_for(&h.tags) {
+                String::new()
+            } else {
+                h.visit_cadence_days.to_string()
+            },
+        }
+    }
+
+    /// Only what changed travels: each field is merged on its own at the server.
+    pub fn save(&self, store: &mut Store, d: &HouseholdDetail) -> Result<(), DeviceError> {
+        let h = &d.household;
+        let cadence = match self.cadence.trim() {
+            "" => cadence_for(&self.tags),
+            typed => number(typed, "visit_cadence_days")?,
+        };
+        store.patch_household(
+            h.id,
+            HouseholdPatch {
+                head_name: (self.head_name.trim() != h.head_name).then(|| self.head_name.clone()),
+                tags: (!same_tags(&self.tags, &h.tags)).then(|| self.tags.clone()),
+                visit_cadence_days: (cadence != h.visit_cadence_days).then_some(cadence),
+            },
+        )
+    }
+}
+
+#[component]
+pub fn EditHouseholdView(
+    detail: HouseholdDetail,
+    form: HouseholdEditForm,
+    error: Option<String>,
+    lang: Lang,
+    on_edit: EventHandler<Edit<HouseholdEditForm>>,
+    on_save: EventHandler<()>,
+) -> Element {
+    rsx! {
+        div { class: "form",
+            p { class: "sub", "{detail.estate} · {detail.household.address}" }
+            if detail.pending { p { class: "tag pending", {lang.t(Msg::ChangesNotUploaded)} } }
+            label { {lang.t(Msg::FieldHeadName)}
+                input { name: "head_name", initial_value: "{form.head_name}",
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut HouseholdEditForm| f.head_name = v.clone())) } }
+            }
+            TagChoice { offered: HouseholdTag::ALL.to_vec(), chosen: form.tags.clone(), lang,
+                on_toggle: move |(t, on)| on_edit.call(edit(move |f: &mut HouseholdEditForm| f.tags = toggled(&f.tags, t, on))) }
+            label { {lang.t(Msg::CadenceField)}
+                input { name: "cadence", r#type: "number", min: "1", max: "365", inputmode: "numeric",
+                    initial_value: "{form.cadence}", placeholder: "{cadence_for(&form.tags)}",
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut HouseholdEditForm| f.cadence = v.clone())) } }
+                small { class: "muted", {lang.t(Msg::CadenceFromTags)} }
+            }
+            if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
+            button { class: "primary", r#type: "button", "data-action": "save-household-edit",
+                onclick: move |_| on_save.call(()), {lang.t(Msg::ActionSave)} }
+        }
+    }
+}
+
+#[component]
+pub fn EditHouseholdScreen(household: HouseholdId) -> Element {
+    let ui = use_context::<Ui>();
+    let nav = use_nav();
+    let services = use_context::<Services>();
+    let lang = (ui.lang)();
+    let mut error = use_signal(|| None::<String>);
+    let mut form = use_signal(HouseholdEditForm::default);
+    let data = use_load(move |s| s.household(household));
+    use_effect(move || {
+        if let Some(Ok(d)) = &*data.read() {
+            form.set(HouseholdEditForm::of(d));
+        }
+    });
+    let on_save = move |_| {
+        let Some(Ok(d)) = data.peek().clone() else {
+            return;
+        };
+        let f = form();
+        let services = services.clone();
+        spawn(async move {
+            match run_store(&services.store, lang, move |s| f.save(s, &d)).await {
+                Ok(()) => {
+                    ui.saved(&services, Msg::SavedItUploadsWhenOnline, None);
+                    nav.back();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    rsx! {
+        TitleBar { title: lang.t(Msg::EditHousehold).to_string(), lang, on_back: move |_| nav.back() }
+        match &*data.read() {
+            None => rsx! { Loading { lang } },
+            Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
+            Some(Ok(d)) => rsx! {
+                EditHouseholdView { detail: d.clone(), form: form(), error: error(), lang,
+                    on_edit: move |e: Edit<HouseholdEditForm>| form.with_mut(|f| e(f)), on_save }
+            },
+        }
+    }
+}
+
 /// A person being added; also the draft's JSON.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResidentForm {
@@ -211,10 +367,19 @@ pub fn AddResidentScreen(household: HouseholdId) -> Element {
 }
 
 /// One person's facts a worker corrects in the field.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorrectionForm {
     pub phone: String,
     pub moved_out: bool,
+    pub tags: Vec<HouseholdTag>,
+}
+
+/// The tags a person carries (a household's rental or vacancy is the household's).
+fn person_tags() -> Vec<HouseholdTag> {
+    HouseholdTag::ALL
+        .into_iter()
+        .filter(|t| t.is_vulnerable())
+        .collect()
 }
 
 impl CorrectionForm {
@@ -226,7 +391,7 @@ impl CorrectionForm {
                 // An empty box leaves the number as it is; a number typed replaces it.
                 phone: (!phone.is_empty()).then(|| Some(phone.to_string())),
                 moved_out: (self.moved_out != who.moved_out).then_some(self.moved_out),
-                ..Default::default()
+                tags: (!same_tags(&self.tags, &who.tags)).then(|| self.tags.clone()),
             },
         )
     }
@@ -256,6 +421,8 @@ pub fn CorrectionView(
                     onchange: move |e: FormEvent| { let on = e.checked(); on_edit.call(edit(move |f: &mut CorrectionForm| f.moved_out = on)) } }
                 {lang.t(Msg::MovedOut)}
             }
+            TagChoice { offered: person_tags(), chosen: form.tags.clone(), lang,
+                on_toggle: move |(t, on)| on_edit.call(edit(move |f: &mut CorrectionForm| f.tags = toggled(&f.tags, t, on))) }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
             button { class: "primary", r#type: "button", "data-action": "save-correction",
                 onclick: move |_| on_save.call(()), {lang.t(Msg::ActionSave)} }
@@ -283,6 +450,7 @@ pub fn CorrectResidentScreen(household: HouseholdId, resident: ResidentId) -> El
             form.set(CorrectionForm {
                 phone: String::new(),
                 moved_out: who.moved_out,
+                tags: who.tags.clone(),
             });
         }
     });
@@ -358,17 +526,110 @@ mod tests {
         CorrectionForm {
             phone: "13700002222".into(),
             moved_out: true,
+            tags: vec![HouseholdTag::Disabled],
         }
         .save(&mut store, &who)
         .unwrap();
         let after = store.household(id).unwrap().residents[0].clone();
         assert!(after.moved_out && after.pending);
+        assert_eq!(after.tags, [HouseholdTag::Disabled]);
+        let form = CorrectionForm {
+            tags: after.tags.clone(),
+            ..CorrectionForm::default()
+        };
         let html = render(move || {
             rsx! {
-                CorrectionView { who: after.clone(), form: CorrectionForm::default(), error: None, lang: Lang::Zh,
+                CorrectionView { who: after.clone(), form: form.clone(), error: None, lang: Lang::Zh,
                     on_edit: |_| {}, on_save: |_| {} }
             }
         });
         assert!(html.contains("137****2222") && html.contains("待上传") && html.contains("已搬离"));
+        assert!(
+            html.contains(r#"name="tag-disabled" checked"#),
+            "the person's tag is ticked: {html}"
+        );
+        assert!(
+            !html.contains("tag-rental"),
+            "a household's tag is not offered for a person"
+        );
+    }
+
+    /// Ticking 独居老人 on a household makes it a weekly visit unless a cadence is typed; only
+    /// the fields that changed are queued, and the screen says the change waits to go up.
+    #[test]
+    fn a_household_edit_sends_what_changed_and_its_tags_set_the_cadence() {
+        let (_dir, mut store) = demo_store(Role::GridWorker);
+        let d = demo();
+        let plain = d
+            .households
+            .iter()
+            .find(|h| h.tags.is_empty() && h.grid_id == d.grids[0].id)
+            .unwrap();
+        let before = store.household(plain.id).unwrap();
+        assert!(!before.pending);
+        let mut form = HouseholdEditForm::of(&before);
+        assert_eq!(form.cadence, "", "the ordinary cadence is the tags' own");
+        form.tags = toggled(&form.tags, HouseholdTag::ElderlyLivingAlone, true);
+        form.save(&mut store, &before).unwrap();
+        let after = store.household(plain.id).unwrap();
+        assert_eq!(after.household.tags, [HouseholdTag::ElderlyLivingAlone]);
+        assert_eq!(after.household.visit_cadence_days, 7);
+        assert_eq!(after.household.head_name, before.household.head_name);
+        assert!(after.pending);
+        let queued = store.pending_mutations(1000).unwrap();
+        let patch = queued.last().unwrap();
+        assert_eq!(patch.kind, "household.patch");
+        let fields = patch.data["fields"].as_object().unwrap();
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            ["tags", "visit_cadence_days"],
+            "the head's name did not change and does not travel"
+        );
+
+        let mut typed = HouseholdEditForm::of(&after);
+        assert_eq!(typed.cadence, "");
+        typed.cadence = "10".into();
+        typed.tags = toggled(&typed.tags, HouseholdTag::LowIncome, true);
+        typed.save(&mut store, &after).unwrap();
+        let kept = store.household(plain.id).unwrap();
+        assert_eq!(
+            kept.household.visit_cadence_days, 10,
+            "a typed cadence is kept"
+        );
+        assert_eq!(
+            kept.household.tags,
+            [HouseholdTag::ElderlyLivingAlone, HouseholdTag::LowIncome]
+        );
+        assert_eq!(HouseholdEditForm::of(&kept).cadence, "10");
+
+        let bad = HouseholdEditForm {
+            cadence: "0".into(),
+            ..HouseholdEditForm::of(&kept)
+        };
+        let queued = store.pending_mutations(1000).unwrap().len();
+        assert!(bad.save(&mut store, &kept).is_err());
+        assert_eq!(
+            store.pending_mutations(1000).unwrap().len(),
+            queued,
+            "nothing queued"
+        );
+
+        for lang in [Lang::Zh, Lang::En] {
+            let (k, f) = (kept.clone(), HouseholdEditForm::of(&kept));
+            let html = render(move || {
+                rsx! {
+                    EditHouseholdView { detail: k.clone(), form: f.clone(), error: None, lang, on_edit: |_| {}, on_save: |_| {} }
+                }
+            });
+            assert!(
+                html.contains(r#"name="tag-elderly_alone" checked"#),
+                "{html}"
+            );
+            assert!(
+                html.contains(r#"name="tag-rental""#),
+                "a household may be a rental"
+            );
+            assert!(html.contains(lang.t(Msg::ChangesNotUploaded)));
+        }
     }
 }

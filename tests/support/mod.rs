@@ -185,8 +185,8 @@ impl Device {
 }
 
 /// A canonical text dump of one grid as a device holds it: every household, resident, visit,
-/// issue, issue event, order, order event, call-up answer and patrol of the grid, one sorted line
-/// each, with the fields users type or see.
+/// issue, issue event, order, order event, call-up answer, patrol, commitment and step on one of
+/// the grid, one sorted line each, with the fields users type or see.
 pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
     let conn = rusqlite::Connection::open(device.dir.path().join("gridmate.sqlite")).unwrap();
     let mut lines: Vec<String> = Vec::new();
@@ -217,6 +217,12 @@ pub fn device_dump(device: &Device, grid: uuid::Uuid) -> String {
          FROM orders WHERE grid_id = ?1");
     q("SELECT 'order_event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || COALESCE(e.merged_reason, '')
          FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.grid_id = ?1");
+    q(
+        "SELECT 'commitment ' || lower(hex(id)) || ' ' || status || ' ' || progress || ' ' || title
+         FROM commitments WHERE grid_id = ?1",
+    );
+    q("SELECT 'commitment_event ' || lower(hex(e.id)) || ' ' || e.action || ' ' || e.note || ' ' || e.photos
+         FROM commitment_events e JOIN commitments c ON c.id = e.commitment_id WHERE c.grid_id = ?1");
     lines.sort();
     lines.join("\n")
 }
@@ -226,7 +232,7 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
     let conn =
         rusqlite::Connection::open(server.data.path().join("gridmate-server.sqlite")).unwrap();
     let mut st = conn
-        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'resident', 'visit', 'issue', 'issue_event', 'order', 'order_event', 'callup_response', 'patrol')")
+        .prepare("SELECT entity, data FROM records WHERE deleted = 0 AND grid_id = ?1 AND entity IN ('household', 'resident', 'visit', 'issue', 'issue_event', 'order', 'order_event', 'callup_response', 'patrol', 'commitment', 'commitment_event')")
         .unwrap();
     let hex = |v: &serde_json::Value| v.as_str().unwrap().replace('-', "");
     let ms = |v: &serde_json::Value| {
@@ -307,6 +313,20 @@ pub fn server_dump(server: &Server, grid: uuid::Uuid) -> String {
                     d["title"].as_str().unwrap(),
                     d.get("assignee_id").map_or("-".into(), hex),
                     d.get("taker_id").map_or("-".into(), hex),
+                ),
+                "commitment" => format!(
+                    "commitment {} {} {} {}",
+                    hex(&d["id"]),
+                    d["status"].as_str().unwrap(),
+                    d["progress"],
+                    d["title"].as_str().unwrap()
+                ),
+                "commitment_event" => format!(
+                    "commitment_event {} {} {} {}",
+                    hex(&d["id"]),
+                    d["action"].as_str().unwrap(),
+                    d["note"].as_str().unwrap(),
+                    photos(&d["photos"])
                 ),
                 "order_event" => format!(
                     "order_event {} {} {} {}",

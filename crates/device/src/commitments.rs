@@ -216,6 +216,17 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// One commitment, as the public list holds it.
+    pub fn commitment(&self, id: CommitmentId) -> Result<Commitment> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {COMMITMENT_ROW} FROM commitments WHERE id = ?1"
+            ))?
+            .query_row([id.0], commitment_row)
+            .optional()?
+            .ok_or_else(|| DeviceError::not_found("commitment", id))
+    }
+
     /// The steps on one commitment, oldest first.
     pub fn commitment_events(&self, id: CommitmentId) -> Result<Vec<CommitmentEvent>> {
         let mut st = self.conn.prepare_cached(

@@ -146,6 +146,8 @@ pub struct IssueRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HouseholdDetail {
     pub household: Household,
+    /// A correction of the household typed here and not yet accepted by the server.
+    pub pending: bool,
     pub building_number: String,
     pub estate: String,
     pub residents: Vec<ResidentRow>,
@@ -400,11 +402,12 @@ impl Store {
     }
 
     pub fn household(&self, id: HouseholdId) -> Result<HouseholdDetail> {
-        let (household, building_number, estate) = self
+        let (household, building_number, estate, pending) = self
             .conn
             .query_row(
                 "SELECT h.building_id, h.grid_id, h.unit, h.room, h.address, h.head_name, h.tags,
-                        h.visit_cadence_days, b.number, b.estate
+                        h.visit_cadence_days, b.number, b.estate,
+                        h.id IN (SELECT subject_id FROM outbox WHERE state = 'pending')
                    FROM households h JOIN buildings b ON b.id = h.building_id WHERE h.id = ?1",
                 [id.0],
                 |r| {
@@ -422,6 +425,7 @@ impl Store {
                         },
                         r.get::<_, String>(8)?,
                         r.get::<_, String>(9)?,
+                        r.get::<_, bool>(10)?,
                     ))
                 },
             )
@@ -480,6 +484,7 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         Ok(HouseholdDetail {
             household,
+            pending,
             building_number,
             estate,
             residents,

@@ -59,7 +59,9 @@ pub struct NewService {
     pub photos: Vec<PhotoRef>,
 }
 
-/// Fields of a household a worker may correct in the field.
+/// Fields of a household a worker may correct in the field. Tags that change with no cadence
+/// given bring the cadence their tags call for (an elderly person now living alone is visited
+/// weekly from now on); a cadence given is kept as given.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HouseholdPatch {
     pub head_name: Option<String>,
@@ -495,65 +497,74 @@ impl Store {
     /// Correct a household's facts. Each changed field travels with this device's HLC; the
     /// server keeps the latest write per field.
     pub fn patch_household(&mut self, id: HouseholdId, patch: HouseholdPatch) -> Result<()> {
-        self.require_session()?;
-        let mut fields = std::collections::BTreeMap::new();
-        let head_name = patch
-            .head_name
-            .as_deref()
-            .map(|n| validate::text("head_name", n, limits::NAME, true))
-            .transpose()?;
-        if let Some(n) = &head_name {
-            fields.insert("head_name".to_string(), serde_json::json!(n));
-        }
-        if let Some(tags) = &patch.tags {
-            fields.insert(
-                "tags".to_string(),
-                serde_json::json!(tags.iter().map(|t| t.code()).collect::<Vec<_>>()),
-            );
-        }
-        if let Some(days) = patch.visit_cadence_days {
-            if !(1..=365).contains(&days) {
-                return Err(ValidationError::OutOfRange {
-                    field: "走访周期",
-                    value: f64::from(days),
-                }
-                .into());
-            }
-            fields.insert("visit_cadence_days".to_string(), serde_json::json!(days));
-        }
-        if fields.is_empty() {
-            return Ok(());
-        }
-        let now = Utc::now();
-        let tx = self.conn.transaction()?;
-        if !exists(&tx, "households", id.0)? {
-            return Err(DeviceError::not_found("household", id));
-        }
-        if let Some(n) = &head_name {
-            tx.execute(
-                "UPDATE households SET head_name = ?2 WHERE id = ?1",
-                params![id.0, n],
-            )?;
-        }
-        if let Some(tags) = &patch.tags {
-            let vulnerable = tags.iter().any(|t| t.is_vulnerable());
-            tx.execute(
-                "UPDATE households SET tags = ?2, vulnerable = ?3 WHERE id = ?1",
-                params![id.0, crate::cache::tags_text(tags), vulnerable],
-            )?;
-        }
-        if let Some(days) = patch.visit_cadence_days {
-            tx.execute(
-                "UPDATE households SET visit_cadence_days = ?2,
-                        due_at = CASE WHEN last_visit_at IS NULL THEN 0
-                                      ELSE last_visit_at + ?2 * ?3 END
-                  WHERE id = ?1",
-                params![id.0, days, crate::time::DAY_MS],
-            )?;
-        }
-        let payload = MutationPayload::HouseholdPatch(PatchData { id: id.0, fields });
-        enqueue_checked(&tx, payload, id.0, now)?;
-        tx.commit()?;
-        Ok(())
+        self.one_action(|tx, _| patch_household_in(tx, id, patch))
     }
+}
+
+fn patch_household_in(tx: &Transaction<'_>, id: HouseholdId, patch: HouseholdPatch) -> Result<()> {
+    let stored: Option<String> = tx
+        .query_row("SELECT tags FROM households WHERE id = ?1", [id.0], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(stored) = stored else {
+        return Err(DeviceError::not_found("household", id));
+    };
+    let mut fields = std::collections::BTreeMap::new();
+    let head_name = patch
+        .head_name
+        .as_deref()
+        .map(|n| validate::text("head_name", n, limits::NAME, true))
+        .transpose()?;
+    if let Some(n) = &head_name {
+        fields.insert("head_name".to_string(), serde_json::json!(n));
+    }
+    let tags = patch.tags.filter(|t| crate::cache::tags_text(t) != stored);
+    if let Some(tags) = &tags {
+        fields.insert(
+            "tags".to_string(),
+            serde_json::json!(tags.iter().map(|t| t.code()).collect::<Vec<_>>()),
+        );
+    }
+    let cadence = patch
+        .visit_cadence_days
+        .or_else(|| tags.as_deref().map(gridmate_model::community::cadence_for));
+    if let Some(days) = cadence {
+        if !(1..=365).contains(&days) {
+            return Err(ValidationError::OutOfRange {
+                field: "走访周期",
+                value: f64::from(days),
+            }
+            .into());
+        }
+        fields.insert("visit_cadence_days".to_string(), serde_json::json!(days));
+    }
+    if fields.is_empty() {
+        return Ok(());
+    }
+    if let Some(n) = &head_name {
+        tx.execute(
+            "UPDATE households SET head_name = ?2 WHERE id = ?1",
+            params![id.0, n],
+        )?;
+    }
+    if let Some(tags) = &tags {
+        let vulnerable = tags.iter().any(|t| t.is_vulnerable());
+        tx.execute(
+            "UPDATE households SET tags = ?2, vulnerable = ?3 WHERE id = ?1",
+            params![id.0, crate::cache::tags_text(tags), vulnerable],
+        )?;
+    }
+    if let Some(days) = cadence {
+        tx.execute(
+            "UPDATE households SET visit_cadence_days = ?2,
+                    due_at = CASE WHEN last_visit_at IS NULL THEN 0
+                                  ELSE last_visit_at + ?2 * ?3 END
+              WHERE id = ?1",
+            params![id.0, days, crate::time::DAY_MS],
+        )?;
+    }
+    let payload = MutationPayload::HouseholdPatch(PatchData { id: id.0, fields });
+    enqueue_checked(tx, payload, id.0, Utc::now())?;
+    Ok(())
 }

@@ -24,6 +24,7 @@
 pub mod api;
 pub mod apply;
 pub mod auth;
+pub mod blobs;
 pub mod console;
 pub mod database;
 pub mod demo;

@@ -33,6 +33,11 @@ struct Db {
     /// shared by several server processes. Absent: SQLite in the data folder.
     #[arg(long, env = "GRIDMATE_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// Where photos live when several server processes share them: an S3-compatible object
+    /// store, `s3://BUCKET?endpoint=http://host:port` (keys from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY). Absent: DATA/blobs.
+    #[arg(long, env = "GRIDMATE_BLOBS")]
+    blobs: Option<String>,
 }
 
 impl Db {
@@ -191,9 +196,12 @@ fn role(code: &str) -> Result<Role> {
     Role::from_code(code).with_context(|| format!("unknown role {code:?}; one of grid_worker, grid_leader, building_leader, party_member, community_admin"))
 }
 
-async fn serve(store: Database, data: PathBuf, addr: SocketAddr) -> Result<()> {
+async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
     tracing::info!(backend = store.kind(), "database open");
-    let state = AppState::new(Arc::new(store), &data)?;
+    let blobs = gridmate_server::blobs::open(db.blobs.as_deref(), db.data.join("blobs"))
+        .context("opening the photo store")?;
+    tracing::info!(photos = %blobs.describe(), "photo store open");
+    let state = AppState::with_blobs(Arc::new(store), blobs, &db.data)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -237,7 +245,7 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { addr, db } => serve(db.open()?, db.data, addr).await,
+        Command::Serve { addr, db } => serve(db.open()?, &db, addr).await,
         Command::Migrate { db } => {
             db.open()?;
             eprintln!("database ({}) is up to date", db.describe());
@@ -367,7 +375,7 @@ async fn main() -> Result<()> {
             if seed_only {
                 return Ok(());
             }
-            serve(store, db.data, addr).await
+            serve(store, &db, addr).await
         }
     }
 }

@@ -375,3 +375,149 @@ async fn hostile_base_maps_are_refused_with_the_feature_at_fault_and_change_noth
     }
     assert_eq!(s.dump(), before);
 }
+
+/// The console's import: the upload is drawn grid by grid and nothing is written; confirming
+/// imports exactly the upload that was checked; a hostile file is shown feature by feature with
+/// 422 and no way to confirm; a grid leader may not import at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_draws_a_base_map_before_it_is_imported() {
+    use reqwest::multipart::{Form, Part};
+    let s = Server::start().await;
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let page = http
+        .get(format!("{}/import", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("action=\"/console/import/base-map\""),
+        "{page}"
+    );
+    let csrf = csrf_in(&page);
+    let upload = |bytes: Vec<u8>, csrf: String| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let url = format!("{}/import/base-map", console(&s));
+        async move {
+            let form = Form::new()
+                .text("csrf", csrf)
+                .part("file", Part::bytes(bytes).file_name("map.geojson"));
+            let r = http
+                .post(url)
+                .header("cookie", cookie)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+
+    let a = grid_box(0);
+    let file = collection(vec![
+        feature(
+            json!({"kind": "building", "name": "新楼"}),
+            "Polygon",
+            square(a.0 + 0.002, a.1 + 0.002, 0.0003),
+        ),
+        feature(
+            json!({"natural": "water"}),
+            "Polygon",
+            square(a.0 + 1.0, a.1 + 1.0, 0.001),
+        ),
+    ]);
+    let before = s.dump();
+    let (status, _) = upload(file.clone(), "not-the-token".into()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a form without its token");
+    let (status, plan_html) = upload(file.clone(), csrf.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{plan_html}");
+    assert_eq!(s.dump(), before, "the dry run wrote nothing");
+    assert!(
+        plan_html.contains(&demo().grids[0].name),
+        "the grid is named"
+    );
+    assert!(
+        plan_html.contains("class=\"footprint\""),
+        "the grid is drawn with its footprint"
+    );
+    assert!(plan_html.contains("class=\"grid\""), "inside its outline");
+    let sha = {
+        let at = plan_html
+            .find("name=\"sha\" value=\"")
+            .expect("a confirm form")
+            + 18;
+        plan_html[at..at + 64].to_string()
+    };
+
+    let confirm = |sha: String| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let csrf = csrf.clone();
+        let url = format!("{}/import/base-map/commit", console(&s));
+        async move {
+            let r = http
+                .post(url)
+                .header("cookie", cookie)
+                .form(&[("csrf", csrf.as_str()), ("sha", sha.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, _) = confirm("../../etc/passwd".into()).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not an upload's name"
+    );
+    let (status, done) = confirm(sha.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done.contains("已导入"), "{done}");
+    let grid0 = base_maps(&s)
+        .into_iter()
+        .find(|m| m.grid_id == demo().grids[0].id.0)
+        .unwrap();
+    assert_eq!(
+        grid0
+            .features
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["新楼"],
+        "exactly what was shown"
+    );
+    let (status, _) = confirm(sha).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an upload is imported once");
+
+    let bowtie = collection(vec![feature(
+        json!({"kind": "building"}),
+        "Polygon",
+        json!([[
+            [a.0 + 0.001, a.1 + 0.001],
+            [a.0 + 0.002, a.1 + 0.002],
+            [a.0 + 0.002, a.1 + 0.001],
+            [a.0 + 0.001, a.1 + 0.002],
+            [a.0 + 0.001, a.1 + 0.001]
+        ]]),
+    )]);
+    let after = s.dump();
+    let (status, refused) = upload(bowtie, csrf.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("#1"), "the feature at fault: {refused}");
+    assert!(!refused.contains("name=\"sha\""), "nothing to confirm");
+    assert_eq!(s.dump(), after);
+
+    let leader = session_cookie(&console_login(&s, Role::GridLeader).await);
+    let page = http
+        .get(format!("{}/import", console(&s)))
+        .header("cookie", &leader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+}

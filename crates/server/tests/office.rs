@@ -10,7 +10,6 @@ use common::server::*;
 use gridmate_model::Role;
 use gridmate_server::ledger::LedgerKind;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -593,44 +592,6 @@ async fn the_office_resets_passwords_and_signs_devices_out_with_an_audit_log() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-}
-
-/// The console's address, beside the API's.
-fn console(s: &Server) -> String {
-    s.base.trim_end_matches("/api/v1").to_string() + "/console"
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn console_login(s: &Server, role: Role) -> reqwest::Response {
-    let a = s.account(role);
-    no_redirects()
-        .post(format!("{}/login", console(s)))
-        .form(&[
-            ("phone", a.phone.as_str()),
-            ("password", a.password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
-fn session_cookie(r: &reqwest::Response) -> String {
-    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    set.split(';').next().unwrap().to_string()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with its token")
-        + 19;
-    html[at..at + 32].to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,10 +42,7 @@ pub(crate) async fn blob_head(
     if state.store.blob_known(sha.clone()).await? {
         return Ok(StatusCode::OK.into_response());
     }
-    let partial = tokio::fs::metadata(state.blob_dir.join("partial").join(&sha))
-        .await
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let partial = state.blobs.partial_len(&sha).await?;
     Ok((StatusCode::NOT_FOUND, upload_offset(partial)).into_response())
 }
 
@@ -74,9 +71,12 @@ pub async fn serve_blob(state: &AppState, p: Principal, sha: &str) -> Result<Res
             "no record in your scope uses this photo".into(),
         ));
     }
-    let bytes = tokio::fs::read(state.blob_dir.join(&sha))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(bytes) = state.blobs.read(&sha).await? else {
+        return Err(ApiError::Internal(format!(
+            "photo {sha} is on record but not in {}",
+            state.blobs.describe()
+        )));
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
@@ -166,12 +166,8 @@ async fn store_part(
     total: u64,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    use tokio::io::AsyncWriteExt;
-    let partial = state.blob_dir.join("partial").join(&sha);
-    let have = tokio::fs::metadata(&partial)
-        .await
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let blobs = &state.blobs;
+    let have = blobs.partial_len(&sha).await?;
     if start != have {
         let mut r = ApiError::Conflict {
             code: "upload_offset",
@@ -181,29 +177,18 @@ async fn store_part(
         r.headers_mut().extend(upload_offset(have));
         return Ok(r);
     }
-    let mut f = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&partial)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    f.write_all(&body)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    f.sync_all()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    drop(f);
-    let now_have = have + body.len() as u64;
+    let now_have = if body.is_empty() {
+        have
+    } else {
+        blobs.append(&sha, body).await?
+    };
     if now_have < total {
         return Ok((StatusCode::ACCEPTED, upload_offset(now_have)).into_response());
     }
-    let bytes = tokio::fs::read(&partial)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = blobs.partial(&sha).await?;
     let digest = gridmate_model::hex::encode(&Sha256::digest(&bytes));
     if digest != sha {
-        let _ = tokio::fs::remove_file(&partial).await;
+        blobs.discard(&sha).await?;
         return Err(ApiError::Unprocessable {
             code: "hash_mismatch",
             message: "the bytes do not hash to the name they were sent under".into(),
@@ -212,7 +197,7 @@ async fn store_part(
     // The contract's photo, checked from its headers: nothing that a phone or the office would
     // choke on decoding is ever stored or served.
     if let Err(problem) = gridmate_protocol::photo::check_jpeg(&bytes) {
-        let _ = tokio::fs::remove_file(&partial).await;
+        blobs.discard(&sha).await?;
         return Err(match problem {
             PhotoProblem::NotJpeg => ApiError::UnsupportedMedia(problem.to_string()),
             _ => ApiError::Unprocessable {
@@ -221,9 +206,7 @@ async fn store_part(
             },
         });
     }
-    tokio::fs::rename(&partial, state.blob_dir.join(&sha))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    blobs.keep(&sha).await?;
     state.store.blob_received(sha, bytes.len() as u64).await?;
     Ok(StatusCode::CREATED.into_response())
 }

@@ -16,6 +16,7 @@ use tower_http::compression::Predicate;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType};
 
 use crate::auth;
+use crate::blobs::{BlobFolder, BlobStore};
 use crate::error::{ApiError, error_response};
 use crate::metrics::Metrics;
 use crate::store::{Principal, ServerStore, SessionLookup};
@@ -42,21 +43,31 @@ pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn ServerStore>,
-    pub blob_dir: PathBuf,
+    /// The photos: `DATA/blobs` unless the server was given an object store.
+    pub blobs: Arc<dyn BlobStore>,
     /// Ledgers uploaded to the console, held between the dry run and the import (by SHA-256).
     pub upload_dir: PathBuf,
     pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
+    /// A server on `store`, its photos in `DATA/blobs`.
     pub fn new(store: Arc<dyn ServerStore>, data_dir: &std::path::Path) -> std::io::Result<Self> {
-        let blob_dir = data_dir.join("blobs");
-        std::fs::create_dir_all(blob_dir.join("partial"))?;
+        let blobs = BlobFolder::open(data_dir.join("blobs")).map_err(std::io::Error::other)?;
+        AppState::with_blobs(store, Arc::new(blobs), data_dir)
+    }
+
+    /// A server on `store` with its photos in `blobs` (an object store several processes share).
+    pub fn with_blobs(
+        store: Arc<dyn ServerStore>,
+        blobs: Arc<dyn BlobStore>,
+        data_dir: &std::path::Path,
+    ) -> std::io::Result<Self> {
         let upload_dir = data_dir.join("uploads");
         std::fs::create_dir_all(&upload_dir)?;
         Ok(Self {
             store,
-            blob_dir,
+            blobs,
             upload_dir,
             metrics: Arc::new(Metrics::default()),
         })

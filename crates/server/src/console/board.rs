@@ -910,17 +910,7 @@ fn place_svg(lang: Lang, d: &office::IssueDetail) -> Markup {
     html! {
         figure.place {
             svg.chart.map xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) role="img" {
-                @for ring in &place.outline { polygon.grid points=(p.points(ring)) {} }
-                @for line in &place.roads { polyline.road points=(p.points(line)) {} }
-                @for ring in &place.footprints { polygon.footprint points=(p.points(ring)) {} }
-                @if place.footprints.is_empty() {
-                    @for b in &place.buildings {
-                        circle.empty cx=(format!("{:.1}", p.x(b.2))) cy=(format!("{:.1}", p.y(b.3))) r="4" { title { (b.1) } }
-                    }
-                }
-                @for b in &place.buildings {
-                    text.label x=(format!("{:.1}", p.x(b.2))) y=(format!("{:.1}", p.y(b.3) - 6.0)) { (b.1) }
-                }
+                (super::page::grid_drawing(&p, place))
                 @for n in &d.nearby {
                     @if let Some((x, y)) = at(n) {
                         circle.nearby cx=(format!("{:.1}", p.x(x))) cy=(format!("{:.1}", p.y(y))) r="6" { title { (n.issue.title) } }

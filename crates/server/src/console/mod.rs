@@ -17,10 +17,12 @@
 //! a forged form from elsewhere fails even where SameSite is not honoured. Signing out revokes
 //! the session in the database.
 
+mod basemap;
 mod board;
 mod callups;
 mod page;
 mod reports;
+mod uploads;
 
 use crate::api::AppState;
 use crate::api::session::check_credentials;
@@ -58,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .merge(board::routes())
         .merge(callups::routes())
         .merge(reports::routes())
+        .merge(basemap::routes())
 }
 
 /// A signed-in office user, as the console sees them.

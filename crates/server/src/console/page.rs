@@ -71,7 +71,7 @@ impl Layout<'_> {
                 tr(l, "部门", "Departments"),
             ),
             ("people", "/console/people", tr(l, "人员与设备", "People")),
-            ("import", "/console/import", tr(l, "导入台账", "Import")),
+            ("import", "/console/import", tr(l, "导入", "Import")),
         ];
         let markup = html! {
             (DOCTYPE)
@@ -249,6 +249,26 @@ impl Projection {
             .map(|p| format!("{:.1},{:.1}", self.x(p[0]), self.y(p[1])))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// A grid as SVG shapes, under whatever a page marks on it: the outline, green and water, roads,
+/// building footprints (or, with no base map, the buildings as dots) and building labels.
+pub fn grid_drawing(p: &Projection, place: &crate::store::office::PlaceMap) -> Markup {
+    html! {
+        @for ring in &place.outline { polygon.grid points=(p.points(ring)) {} }
+        @for ring in &place.green { polygon.green points=(p.points(ring)) {} }
+        @for ring in &place.water { polygon.water points=(p.points(ring)) {} }
+        @for line in &place.roads { polyline.road points=(p.points(line)) {} }
+        @for ring in &place.footprints { polygon.footprint points=(p.points(ring)) {} }
+        @if place.footprints.is_empty() {
+            @for b in &place.buildings {
+                circle.empty cx=(format!("{:.1}", p.x(b.2))) cy=(format!("{:.1}", p.y(b.3))) r="4" { title { (b.1) } }
+            }
+        }
+        @for b in &place.buildings {
+            text.label x=(format!("{:.1}", p.x(b.2))) y=(format!("{:.1}", p.y(b.3) - 6.0)) { (b.1) }
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! audit log.
 
 use super::page::{tr, when, when_ms, word};
-use super::{ConsoleForm, ConsoleUser, layout, refused};
+use super::{ConsoleForm, ConsoleUser, layout, refused, uploads};
 use crate::api::AppState;
 use crate::api::office::{
     Params, base_url, ledger_file, ledger_name, ledger_response, reset_password_of,
@@ -23,7 +23,6 @@ use chrono::{Duration, Utc};
 use gridmate_model::Role;
 use gridmate_model::words::{Lang, Vocabulary};
 use maud::{Markup, html};
-use sha2::Digest;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
@@ -592,6 +591,7 @@ async fn import_page(user: ConsoleUser) -> Response {
                 button.primary type="submit" { (tr(lang, "试导入", "Dry run")) }
             }
         }
+        (super::basemap::upload_card(&user))
     })
 }
 
@@ -599,80 +599,30 @@ async fn import_page(user: ConsoleUser) -> Response {
 async fn import_upload(
     State(state): State<AppState>,
     user: ConsoleUser,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
-    let lang = user.lang;
-    let mut csrf = None;
-    let mut bytes = None;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("csrf") => csrf = field.text().await.ok(),
-                Some("file") => match field.bytes().await {
-                    Ok(b) => bytes = Some(b),
-                    Err(e) => return refused(lang, ApiError::TooLarge(e.body_text())),
-                },
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => return refused(lang, ApiError::BadRequest(e.body_text())),
-        }
-    }
-    if csrf.as_deref() != Some(user.csrf.as_str()) {
-        return super::Forged::of(lang).into_response();
-    }
-    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
-        return refused(
-            lang,
-            ApiError::BadRequest(tr(lang, "请选择文件。", "Choose a file.").into()),
-        );
+    let bytes = match uploads::posted_file(&user, form).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
-    let sha = gridmate_model::hex::encode(&sha2::Sha256::digest(&bytes));
-    if let Err(e) = tokio::fs::write(state.upload_dir.join(&sha), &bytes).await {
-        return refused(lang, ApiError::Internal(e.to_string()));
-    }
-    match crate::api::office::import_people_file(
-        &state,
-        user.principal.clone(),
-        bytes.to_vec(),
-        false,
-    )
-    .await
+    let sha = match uploads::keep(&state, user.lang, &bytes).await {
+        Ok(sha) => sha,
+        Err(r) => return r,
+    };
+    match crate::api::office::import_people_file(&state, user.principal.clone(), bytes, false).await
     {
         Ok(plan) => plan_page(&user, &plan, Some(&sha)),
-        Err(e) => refused(lang, e),
+        Err(e) => refused(user.lang, e),
     }
 }
 
 /// `POST /console/import/commit`: import the kept upload, planned again inside the write.
-async fn import_commit(
-    State(state): State<AppState>,
-    ConsoleForm { user, form: posted }: ConsoleForm,
-) -> Response {
-    let lang = user.lang;
-    let Some(sha) = posted
-        .get("sha")
-        .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-    else {
-        return refused(lang, ApiError::BadRequest("no such upload".into()));
+async fn import_commit(State(state): State<AppState>, posted: ConsoleForm) -> Response {
+    let (path, bytes) = match uploads::kept(&state, &posted).await {
+        Ok(kept) => kept,
+        Err(r) => return r,
     };
-    let path = state.upload_dir.join(sha);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(_) => {
-            return refused(
-                lang,
-                ApiError::NotFound(
-                    tr(
-                        lang,
-                        "上传的文件已不在，请重新上传。",
-                        "The upload is gone; upload it again.",
-                    )
-                    .into(),
-                ),
-            );
-        }
-    };
+    let user = posted.user;
     match crate::api::office::import_people_file(&state, user.principal.clone(), bytes, true).await
     {
         Ok(plan) => {
@@ -681,7 +631,7 @@ async fn import_commit(
             }
             plan_page(&user, &plan, None)
         }
-        Err(e) => refused(lang, e),
+        Err(e) => refused(user.lang, e),
     }
 }
 

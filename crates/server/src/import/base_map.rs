@@ -120,6 +120,9 @@ pub struct GridPlan {
     /// Footprints that hold a building of the roll. Few of many suggests the file is offset
     /// (GCJ-02 sold as WGS-84).
     pub footprints_matched: usize,
+    /// The grid drawn with this map, for the console to show before anything is written.
+    #[serde(skip)]
+    pub preview: crate::store::office::PlaceMap,
 }
 
 fn text(props: &Map<String, Value>, keys: &[&str]) -> Option<String> {
@@ -461,6 +464,7 @@ fn plan_checked(
                 .iter()
                 .filter(|f| f.building_id.is_some())
                 .count(),
+            preview: crate::store::office::PlaceMap::with_base_map(tx, g.id, &record)?,
         });
         maps.push(record);
     }

@@ -273,22 +273,38 @@ pub struct IssueDetail {
     pub place: PlaceMap,
 }
 
-/// A grid as the console draws it around one place: its outline, its base map's footprints and
-/// roads when the office imported one, and its buildings. Coordinates `[lon, lat]`, WGS-84.
+/// A grid as the console draws it around one place: its outline, its base map's footprints,
+/// roads, water and green when the office imported one, and its buildings. Coordinates
+/// `[lon, lat]`, WGS-84.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PlaceMap {
     pub outline: Vec<Vec<[f64; 2]>>,
     pub footprints: Vec<Vec<[f64; 2]>>,
     pub roads: Vec<Vec<[f64; 2]>>,
+    pub water: Vec<Vec<[f64; 2]>>,
+    pub green: Vec<Vec<[f64; 2]>>,
     /// (id, label, lon, lat).
     pub buildings: Vec<(Uuid, String, f64, f64)>,
 }
 
 impl PlaceMap {
     fn of_grid(tx: &mut dyn ReadTx, grid: Uuid) -> Result<PlaceMap> {
+        let maps: Vec<BaseMapRecord> = records(tx, Entity::BaseMap, &[grid])?;
+        PlaceMap::drawn_with(tx, grid, maps.iter())
+    }
+
+    /// The grid drawn with `map` in place of the base map it has: what an import would show.
+    pub fn with_base_map(tx: &mut dyn ReadTx, grid: Uuid, map: &BaseMapRecord) -> Result<PlaceMap> {
+        PlaceMap::drawn_with(tx, grid, std::iter::once(map))
+    }
+
+    fn drawn_with<'a>(
+        tx: &mut dyn ReadTx,
+        grid: Uuid,
+        maps: impl Iterator<Item = &'a BaseMapRecord>,
+    ) -> Result<PlaceMap> {
         let grids: Vec<GridRecord> = records(tx, Entity::Grid, &[grid])?;
         let buildings: Vec<BuildingRecord> = records(tx, Entity::Building, &[grid])?;
-        let maps: Vec<BaseMapRecord> = records(tx, Entity::BaseMap, &[grid])?;
         let mut place = PlaceMap {
             outline: grids
                 .into_iter()
@@ -300,12 +316,13 @@ impl PlaceMap {
                 .collect(),
             ..PlaceMap::default()
         };
-        for f in maps.into_iter().flat_map(|m| m.features) {
+        for f in maps.flat_map(|m| &m.features) {
+            let outer = || f.polygons.iter().filter_map(|p| p.first().cloned());
             match f.kind.as_str() {
-                "building" => place
-                    .footprints
-                    .extend(f.polygons.into_iter().filter_map(|p| p.into_iter().next())),
-                "road" => place.roads.extend(f.lines),
+                "building" => place.footprints.extend(outer()),
+                "water" => place.water.extend(outer()),
+                "green" => place.green.extend(outer()),
+                "road" => place.roads.extend(f.lines.iter().cloned()),
                 _ => {}
             }
         }

@@ -310,3 +310,41 @@ pub async fn error_code(r: reqwest::Response) -> (StatusCode, String) {
             .to_string(),
     )
 }
+
+/// The console's address, beside the API's.
+pub fn console(s: &Server) -> String {
+    s.base.trim_end_matches("/api/v1").to_string() + "/console"
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn console_login(s: &Server, role: Role) -> reqwest::Response {
+    let a = s.account(role);
+    no_redirects()
+        .post(format!("{}/login", console(s)))
+        .form(&[
+            ("phone", a.phone.as_str()),
+            ("password", a.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn session_cookie(r: &reqwest::Response) -> String {
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    set.split(';').next().unwrap().to_string()
+}
+
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with its token")
+        + 19;
+    html[at..at + 32].to_string()
+}
