@@ -428,6 +428,7 @@ fn a_grid_worker_answers_the_call_up_patrols_and_registers_a_tenant() {
     b.type_into("input[name=unit]", "2");
     b.type_into("input[name=room]", "1702");
     b.type_into("input[name=head_name]", "赵建国");
+    b.type_into("input[name=head_phone]", "13688886666");
     b.click("input[name=tenant]");
     phone.shot(&b, "13-register-tenant");
     b.click("[data-action=save-household]");

@@ -3,8 +3,9 @@
 //! community office signs in, finds it on the board and assigns it to that worker; the worker's
 //! next sync shows it as their task; they resolve it offline and sync; the office verifies and
 //! closes it, and the phone sees it closed; a resident's request goes the same way from the desk
-//! to a party member and back. Screenshots of the board, the issue, a request and the statistics
-//! go to `docs/screenshots/`.
+//! to a party member and back; the office imports a base map after seeing each grid drawn with
+//! it. Screenshots of the board, the issue, a request, the statistics and the base map import go
+//! to `docs/screenshots/`.
 
 mod support;
 
@@ -143,6 +144,36 @@ fn the_office_assigns_verifies_and_closes_what_a_phone_reported() {
     b.screenshot(&shots.join("console-stats.png"));
     b.open(&format!("{base}/board?status=closed&q=%E7%BA%B8%E7%AE%B1"));
     b.wait_text(title, 10);
+
+    // A new base map (the surveyed footprints), drawn grid by grid before it is imported.
+    let d = support::demo();
+    let file = std::env::temp_dir().join(format!("basemap-{}.geojson", std::process::id()));
+    std::fs::write(
+        &file,
+        gridmate_server::demo::base_map_geojson(&gridmate_demo::basemap::base_maps(
+            &d.grids,
+            &d.buildings,
+        )),
+    )
+    .unwrap();
+    b.open(&format!("{base}/import"));
+    b.wait_text("导入底图", 10);
+    b.type_into(
+        "form[action='/console/import/base-map'] input[type=file]",
+        &file.display().to_string(),
+    );
+    b.click("form[action='/console/import/base-map'] button.primary");
+    b.wait_text("试导入无误", 20);
+    assert_eq!(
+        b.script("return document.querySelectorAll('figure.place svg').length")
+            .as_u64(),
+        Some(d.grids.len() as u64),
+        "each grid drawn"
+    );
+    b.screenshot(&shots.join("console-base-map.png"));
+    b.click("form[action='/console/import/base-map/commit'] button.primary");
+    b.wait_text("已导入", 20);
+    let _ = std::fs::remove_file(&file);
 }
 
 /// 群众点单 → 社区派单 → 党员接单 → done → feedback: the office records a resident's phoned-in

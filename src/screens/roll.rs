@@ -33,6 +33,8 @@ pub struct HouseholdForm {
     pub unit: String,
     pub room: String,
     pub head_name: String,
+    #[serde(default)]
+    pub head_phone: String,
     pub tenant: bool,
 }
 
@@ -51,6 +53,7 @@ impl HouseholdForm {
             unit: number(&self.unit, "unit")?,
             room: self.room.clone(),
             head_name: self.head_name.clone(),
+            head_phone: Some(self.head_phone.trim().to_string()).filter(|p| !p.is_empty()),
             tags: if self.tenant {
                 vec![HouseholdTag::Rental]
             } else {
@@ -81,6 +84,10 @@ pub fn HouseholdFormView(
             label { {lang.t(Msg::FieldHeadName)}
                 input { name: "head_name", initial_value: "{form.head_name}",
                     oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut HouseholdForm| f.head_name = v.clone())) } }
+            }
+            label { {lang.t(Msg::FieldPhone)}
+                input { name: "head_phone", r#type: "tel", inputmode: "tel", initial_value: "{form.head_phone}",
+                    oninput: move |e: FormEvent| { let v = e.value(); on_edit.call(edit(move |f: &mut HouseholdForm| f.head_phone = v.clone())) } }
             }
             label { class: "check",
                 input { r#type: "checkbox", name: "tenant", checked: form.tenant,
@@ -503,6 +510,7 @@ mod tests {
             unit: "二".into(),
             room: "301".into(),
             head_name: "王".into(),
+            head_phone: String::new(),
             tenant: true,
         };
         assert!(bad.save(&mut store, building.id).is_err());
@@ -521,8 +529,17 @@ mod tests {
         person.save(&mut store, id).unwrap();
         let detail = store.household(id).unwrap();
         assert_eq!(detail.household.tags, [HouseholdTag::Rental]);
-        assert_eq!(detail.residents[0].birth_year, Some(2015));
-        let who = detail.residents[0].clone();
+        assert_eq!(
+            detail
+                .residents
+                .iter()
+                .map(|r| (r.name.as_str(), r.relation.as_str()))
+                .collect::<Vec<_>>(),
+            [("王", "户主"), ("王小明", "子女")],
+            "the head came with the household"
+        );
+        let who = detail.residents[1].clone();
+        assert_eq!(who.birth_year, Some(2015));
         CorrectionForm {
             phone: "13700002222".into(),
             moved_out: true,
@@ -530,7 +547,13 @@ mod tests {
         }
         .save(&mut store, &who)
         .unwrap();
-        let after = store.household(id).unwrap().residents[0].clone();
+        let after = store
+            .household(id)
+            .unwrap()
+            .residents
+            .into_iter()
+            .find(|r| r.id == who.id)
+            .unwrap();
         assert!(after.moved_out && after.pending);
         assert_eq!(after.tags, [HouseholdTag::Disabled]);
         let form = CorrectionForm {

@@ -16,13 +16,15 @@ use gridmate_protocol::mutations::{HouseholdCreateData, PatchData, ResidentCreat
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
-/// A household as the "register a household" form fills it in.
+/// A household as the "register a household" form fills it in. Its head is registered with it
+/// as its first member (户主), with the phone given.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewHousehold {
     pub building_id: BuildingId,
     pub unit: u16,
     pub room: String,
     pub head_name: String,
+    pub head_phone: Option<String>,
     /// 出租户 for a tenant, plus whatever else applies.
     pub tags: Vec<HouseholdTag>,
 }
@@ -62,11 +64,14 @@ fn write_one(tx: &Transaction<'_>, households: &[Household], residents: &[Reside
 
 fn register_household_in(
     tx: &Transaction<'_>,
-    _session: &Session,
+    session: &Session,
     n: NewHousehold,
 ) -> Result<HouseholdId> {
     let room = validate::room(&n.room)?;
     let head_name = validate::text("head_name", &n.head_name, limits::NAME, true)?;
+    if let Some(p) = &n.head_phone {
+        validate::phone(p)?;
+    }
     if !(1..=99).contains(&n.unit) {
         return Err(ValidationError::OutOfRange {
             field: "unit",
@@ -99,12 +104,27 @@ fn register_household_in(
         building_id: n.building_id.0,
         unit: n.unit,
         room,
-        head_name,
+        head_name: head_name.clone(),
         tags: n.tags.iter().map(|t| t.code().to_string()).collect(),
     });
     enqueue_checked(tx, payload, household.id.0, Utc::now())?;
+    add_resident_in(
+        tx,
+        session,
+        NewResident {
+            household_id: household.id,
+            name: head_name,
+            relation: HEAD.into(),
+            birth_year: None,
+            phone: n.head_phone,
+            tags: vec![],
+        },
+    )?;
     Ok(household.id)
 }
+
+/// How the roll names the head of a household (与户主关系).
+pub const HEAD: &str = "户主";
 
 fn add_resident_in(tx: &Transaction<'_>, _session: &Session, n: NewResident) -> Result<ResidentId> {
     let name = validate::text("name", &n.name, limits::NAME, true)?;
@@ -199,7 +219,8 @@ fn patch_resident_in(
 }
 
 impl Store {
-    /// Register a household in a building of my scope (a tenant moving in, 流动人口登记).
+    /// Register a household in a building of my scope (a tenant moving in, 流动人口登记), its
+    /// head as its first member.
     pub fn register_household(&mut self, n: NewHousehold) -> Result<HouseholdId> {
         self.one_action(|tx, session| register_household_in(tx, session, n))
     }

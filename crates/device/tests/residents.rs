@@ -22,10 +22,25 @@ fn a_tenant_household_is_registered_with_its_head_and_found_by_search() {
         unit: 1,
         room: "三零一号房间很长很长".into(),
         head_name: "王租户".into(),
+        head_phone: Some("13912345678".into()),
         tags: vec![HouseholdTag::Rental],
     };
     assert!(matches!(
         store.register_household(bad_room),
+        Err(DeviceError::Invalid(_))
+    ));
+    assert_eq!(counts(dir.path()), before);
+    // A bad phone for the head refuses the household too: one action, one transaction.
+    let bad_phone = NewHousehold {
+        room: "1502".into(),
+        head_phone: Some("12345".into()),
+        unit: 2,
+        building_id: building.id,
+        head_name: "王租户".into(),
+        tags: vec![],
+    };
+    assert!(matches!(
+        store.register_household(bad_phone),
         Err(DeviceError::Invalid(_))
     ));
     assert_eq!(counts(dir.path()), before);
@@ -35,20 +50,14 @@ fn a_tenant_household_is_registered_with_its_head_and_found_by_search() {
             unit: 2,
             room: "1502".into(),
             head_name: "王租户".into(),
+            head_phone: Some("13912345678".into()),
             tags: vec![HouseholdTag::Rental],
         })
         .unwrap();
-    let resident = store
-        .add_resident(NewResident {
-            household_id: id,
-            name: "王租户".into(),
-            relation: "户主".into(),
-            birth_year: Some(1990),
-            phone: Some("13912345678".into()),
-            tags: vec![],
-        })
-        .unwrap();
     let detail = store.household(id).unwrap();
+    assert_eq!(detail.residents.len(), 1, "the head, as its first member");
+    let resident = detail.residents[0].id;
+    assert_eq!(detail.residents[0].relation, "户主");
     assert!(detail.household.address.ends_with("2单元1502"));
     assert_eq!(detail.household.tags, [HouseholdTag::Rental]);
     assert_eq!(

@@ -187,7 +187,7 @@ fn plan_body(user: &ConsoleUser, plan: &Plan, sha: Option<&str>) -> Markup {
 
 /// One grid drawn with the planned map.
 fn preview(g: &GridPlan) -> Markup {
-    let (w, h): (f64, f64) = (360.0, 280.0);
+    let (w, h): (f64, f64) = (300.0, 300.0);
     let place = &g.preview;
     let points = place
         .outline
