@@ -259,15 +259,7 @@ async fn two_processes_share_photos_through_one_bucket() {
     let (_a, a) = serve(&url, &weed, dirs.0.path()).await;
     let (_b, b) = serve(&url, &weed, dirs.1.path()).await;
     let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{a}/session"))
-        .json(
-            &serde_json::json!({"phone": worker.phone, "password": worker.password,
-            "device_id": "phone-1", "device_name": "测试机"}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = common::process::login(&http, &a, &worker.phone, &worker.password, "phone-1").await;
     assert_eq!(r.status(), StatusCode::OK);
     let token = r
         .json::<gridmate_protocol::LoginResponse>()
@@ -335,21 +327,11 @@ async fn two_processes_share_photos_through_one_bucket() {
         .unwrap()
         .id
         .0;
-    let now = chrono::Utc::now();
+    let mut visit = common::server::visit(household);
+    visit.data["photos"] = serde_json::json!([name]);
     let push = gridmate_protocol::PushRequest {
         device_id: "phone-1".into(),
-        mutations: vec![gridmate_protocol::Mutation {
-            id: uuid::Uuid::now_v7(),
-            kind: "visit.record".into(),
-            recorded_at: now,
-            hlc: gridmate_model::Hlc::new(now.timestamp_millis(), 0).to_string(),
-            data: serde_json::json!({
-                "visit_id": uuid::Uuid::now_v7(), "household_id": household,
-                "started_at": now - chrono::Duration::minutes(10), "ended_at": now,
-                "kind": "routine", "outcome": "met", "notes": "", "people_served": 1,
-                "photos": [name]
-            }),
-        }],
+        mutations: vec![visit],
     };
     let r = http
         .post(format!("{a}/sync/push"))

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::process::serve;
+use common::process::{login, serve};
 
 use chrono::Utc;
 use gridmate_demo::{DemoConfig, generate};
@@ -37,20 +37,6 @@ fn visit(household: uuid::Uuid, n: usize) -> Mutation {
             "kind": "routine", "outcome": "met", "notes": format!("第{n}次"), "people_served": 1, "photos": []
         }),
     }
-}
-
-async fn login(
-    http: &reqwest::Client,
-    base: &str,
-    phone: &str,
-    password: &str,
-    device: &str,
-) -> reqwest::Response {
-    http.post(format!("{base}/session"))
-        .json(&json!({"phone": phone, "password": password, "device_id": device, "device_name": "测试机"}))
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn pull(http: &reqwest::Client, base: &str, token: &str, cursor: Option<&str>) -> PullPage {

@@ -7,14 +7,19 @@
 use super::page::{Projection, grid_drawing, tr};
 use super::{ConsoleForm, ConsoleUser, layout, refused, uploads};
 use crate::api::AppState;
+use crate::error::ApiError;
 use crate::import::ImportProblem;
 use crate::import::base_map::{GridPlan, MAX_FILE_BYTES, Plan};
+use crate::store::office::PlaceMap;
+use crate::store::read_with;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
+use gridmate_protocol::records::BaseMapRecord;
 use maud::{Markup, html};
+use uuid::Uuid;
 
 /// Grids drawn on one plan page; a street's import of hundreds of grids is summed up in the
 /// table, and a page of hundreds of drawings helps no one check anything.
@@ -62,12 +67,34 @@ async fn upload(State(state): State<AppState>, user: ConsoleUser, form: Multipar
         Ok(sha) => sha,
         Err(r) => return r,
     };
-    match crate::api::office::import_base_map_file(&state, user.principal.clone(), bytes, false)
-        .await
-    {
-        Ok(planned) => plan_page(&user, &planned, Some(&sha)),
+    let planned =
+        crate::api::office::import_base_map_file(&state, user.principal.clone(), bytes, false)
+            .await;
+    let drawn = match &planned {
+        Ok(Ok(plan)) => previews(&state, plan).await,
+        _ => Ok(Vec::new()),
+    };
+    match planned.and_then(|p| drawn.map(|d| (p, d))) {
+        Ok((planned, drawn)) => plan_page(&user, &planned, &drawn, Some(&sha)),
         Err(e) => refused(user.lang, e),
     }
+}
+
+/// The first grids of a dry run drawn with their planned maps, in one read.
+async fn previews(state: &AppState, plan: &Plan) -> Result<Vec<(String, PlaceMap)>, ApiError> {
+    let planned: Vec<(Uuid, String, BaseMapRecord)> = plan
+        .grids
+        .iter()
+        .take(DRAWN_GRIDS)
+        .filter_map(|g| Some((g.grid_id, g.grid_name.clone(), g.planned.clone()?)))
+        .collect();
+    Ok(read_with(&*state.store, move |tx| {
+        planned
+            .into_iter()
+            .map(|(grid, name, map)| Ok((name, PlaceMap::with_base_map(tx, grid, &map)?)))
+            .collect()
+    })
+    .await?)
 }
 
 /// `POST /console/import/base-map/commit`: import the kept upload, planned again in the write.
@@ -84,7 +111,7 @@ async fn commit(State(state): State<AppState>, posted: ConsoleForm) -> Response 
             if planned.as_ref().is_ok_and(|p| p.committed) {
                 let _ = tokio::fs::remove_file(&path).await;
             }
-            plan_page(&user, &planned, None)
+            plan_page(&user, &planned, &[], None)
         }
         Err(e) => refused(user.lang, e),
     }
@@ -93,6 +120,7 @@ async fn commit(State(state): State<AppState>, posted: ConsoleForm) -> Response 
 fn plan_page(
     user: &ConsoleUser,
     planned: &Result<Plan, Vec<ImportProblem>>,
+    drawn: &[(String, PlaceMap)],
     sha: Option<&str>,
 ) -> Response {
     let lang = user.lang;
@@ -115,13 +143,18 @@ fn plan_page(
                     }
                 }
             }
-            Ok(plan) => { (plan_body(user, plan, sha)) }
+            Ok(plan) => { (plan_body(user, plan, drawn, sha)) }
         }
         p { a href="/console/import" { (tr(lang, "导入另一个文件", "Import another file")) } }
     })
 }
 
-fn plan_body(user: &ConsoleUser, plan: &Plan, sha: Option<&str>) -> Markup {
+fn plan_body(
+    user: &ConsoleUser,
+    plan: &Plan,
+    drawn: &[(String, PlaceMap)],
+    sha: Option<&str>,
+) -> Markup {
     let lang = user.lang;
     let offset = |g: &GridPlan| {
         g.footprints >= 5 && (g.footprints_matched as f64) < FEW_MATCHED * g.footprints as f64
@@ -169,7 +202,7 @@ fn plan_body(user: &ConsoleUser, plan: &Plan, sha: Option<&str>) -> Markup {
                 }
             }
             div.previews {
-                @for g in plan.grids.iter().take(DRAWN_GRIDS) { (preview(g)) }
+                @for (name, place) in drawn { (preview(name, place)) }
             }
             @if plan.grids.len() > DRAWN_GRIDS {
                 p.hint { (tr(lang, "只画出前 12 个网格。", "Only the first 12 grids are drawn.")) }
@@ -186,9 +219,8 @@ fn plan_body(user: &ConsoleUser, plan: &Plan, sha: Option<&str>) -> Markup {
 }
 
 /// One grid drawn with the planned map.
-fn preview(g: &GridPlan) -> Markup {
+fn preview(name: &str, place: &PlaceMap) -> Markup {
     let (w, h): (f64, f64) = (300.0, 300.0);
-    let place = &g.preview;
     let points = place
         .outline
         .iter()
@@ -201,10 +233,10 @@ fn preview(g: &GridPlan) -> Markup {
     };
     html! {
         figure.place {
-            svg.chart.map xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) role="img" aria-label=(g.grid_name) {
+            svg.chart.map xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) role="img" aria-label=(name) {
                 (grid_drawing(&p, place))
             }
-            figcaption { (g.grid_name) }
+            figcaption { (name) }
         }
     }
 }

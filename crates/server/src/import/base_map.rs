@@ -120,9 +120,10 @@ pub struct GridPlan {
     /// Footprints that hold a building of the roll. Few of many suggests the file is offset
     /// (GCJ-02 sold as WGS-84).
     pub footprints_matched: usize,
-    /// The grid drawn with this map, for the console to show before anything is written.
+    /// A dry run's map for this grid, for the console to draw before anything is written
+    /// (`None` once committed: the grid's record holds it).
     #[serde(skip)]
-    pub preview: crate::store::office::PlaceMap,
+    pub planned: Option<BaseMapRecord>,
 }
 
 fn text(props: &Map<String, Value>, keys: &[&str]) -> Option<String> {
@@ -464,7 +465,7 @@ fn plan_checked(
                 .iter()
                 .filter(|f| f.building_id.is_some())
                 .count(),
-            preview: crate::store::office::PlaceMap::with_base_map(tx, g.id, &record)?,
+            planned: None,
         });
         maps.push(record);
     }
@@ -492,6 +493,10 @@ fn plan_checked(
             )?;
         }
         plan.committed = true;
+    } else {
+        for (grid, record) in plan.grids.iter_mut().zip(maps) {
+            grid.planned = Some(record);
+        }
     }
     Ok(plan)
 }

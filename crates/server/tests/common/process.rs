@@ -48,3 +48,18 @@ pub async fn serve(
     }
     panic!("the server on port {port} did not come up");
 }
+
+/// Sign in to the process at `base` as a phone would.
+pub async fn login(
+    http: &reqwest::Client,
+    base: &str,
+    phone: &str,
+    password: &str,
+    device: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/session"))
+        .json(&serde_json::json!({"phone": phone, "password": password, "device_id": device, "device_name": "测试机"}))
+        .send()
+        .await
+        .unwrap()
+}
