@@ -3,6 +3,7 @@
 //! SHA-256, so the file is not sent twice and what is imported is exactly what was checked.
 //! Kept uploads live in the server's upload folder until their import commits.
 
+use super::page::tr;
 use super::{ConsoleForm, ConsoleUser, refused};
 use crate::api::AppState;
 use crate::error::ApiError;
@@ -11,8 +12,6 @@ use axum::response::{IntoResponse, Response};
 use gridmate_model::words::Lang;
 use sha2::Digest;
 use std::path::PathBuf;
-
-use super::page::tr;
 
 /// The file of a console upload form, once the form's CSRF token is checked. An empty or absent
 /// file is refused.
