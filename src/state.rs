@@ -266,6 +266,28 @@ where
     })
 }
 
+/// A form seeded from `data` the first time it loads, and never again: `data` re-reads after
+/// every sync run (one fails every few seconds while offline), and a re-seed would wipe what
+/// the user has typed or ticked since. `None` until the first load.
+pub fn use_seeded_form<D, F>(
+    data: Resource<Result<D, String>>,
+    seed: impl Fn(&D) -> F + 'static,
+) -> Signal<Option<F>>
+where
+    D: 'static,
+    F: 'static,
+{
+    let mut form = use_signal(|| None::<F>);
+    use_effect(move || {
+        if let Some(Ok(d)) = &*data.read()
+            && form.peek().is_none()
+        {
+            form.set(Some(seed(d)));
+        }
+    });
+    form
+}
+
 /// Run `f` on the store thread; its error, or the thread's absence, worded for the user.
 pub async fn run_store<T, F>(store: &StoreThread, lang: Lang, f: F) -> Result<T, String>
 where
@@ -276,5 +298,76 @@ where
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(lang.device_error(&e)),
         Err(_) => Err(lang.t(Msg::StoreGone).to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    /// The signals a test drives from outside the screen.
+    #[derive(Clone, Default)]
+    struct Handles(Rc<RefCell<Option<Driven>>>);
+
+    /// How often the data was re-read, and the form.
+    type Driven = (Signal<u32>, Signal<Option<String>>);
+
+    impl PartialEq for Handles {
+        fn eq(&self, other: &Handles) -> bool {
+            Rc::ptr_eq(&self.0, &other.0)
+        }
+    }
+
+    #[component]
+    fn EditForm(handles: Handles) -> Element {
+        let reloads = use_signal(|| 0u32);
+        let data = use_resource(move || {
+            let n = reloads();
+            async move { Ok::<u32, String>(n) }
+        });
+        let form = use_seeded_form(data, |n: &u32| format!("loaded {n}"));
+        *handles.0.borrow_mut() = Some((reloads, form));
+        rsx! {}
+    }
+
+    async fn settle(dom: &mut VirtualDom) {
+        for _ in 0..20 {
+            let _ = tokio::time::timeout(Duration::from_millis(10), dom.wait_for_work()).await;
+            dom.render_immediate(&mut dioxus::dioxus_core::NoOpMutations);
+        }
+    }
+
+    #[test]
+    fn a_seeded_form_keeps_what_the_user_ticked_when_its_data_reloads() {
+        let handles = Handles::default();
+        let h = handles.clone();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let mut dom = VirtualDom::new_with_props(EditForm, EditFormProps { handles: h });
+                dom.rebuild_in_place();
+                settle(&mut dom).await;
+                let (mut reloads, mut form) = handles.0.borrow().unwrap();
+                assert_eq!(
+                    dom.in_runtime(|| form.peek().clone()).as_deref(),
+                    Some("loaded 0")
+                );
+                dom.in_runtime(|| {
+                    form.set(Some("ticked 独居老人".into()));
+                    // What a failed sync attempt does while the user is on the form.
+                    reloads += 1;
+                });
+                settle(&mut dom).await;
+                assert_eq!(
+                    dom.in_runtime(|| form.peek().clone()).as_deref(),
+                    Some("ticked 独居老人"),
+                    "a reload must not wipe the user's edit"
+                );
+            });
     }
 }

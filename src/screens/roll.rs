@@ -6,7 +6,7 @@
 
 use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
-use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
+use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav, use_seeded_form};
 use crate::widgets::{Edit, ErrorCard, Loading, TitleBar, edit};
 use dioxus::prelude::*;
 use gridmate_device::{
@@ -242,18 +242,12 @@ pub fn EditHouseholdScreen(household: HouseholdId) -> Element {
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let mut error = use_signal(|| None::<String>);
-    let mut form = use_signal(HouseholdEditForm::default);
     let data = use_load(move |s| s.household(household));
-    use_effect(move || {
-        if let Some(Ok(d)) = &*data.read() {
-            form.set(HouseholdEditForm::of(d));
-        }
-    });
+    let mut form = use_seeded_form(data, HouseholdEditForm::of);
     let on_save = move |_| {
-        let Some(Ok(d)) = data.peek().clone() else {
+        let (Some(Ok(d)), Some(f)) = (data.peek().clone(), form()) else {
             return;
         };
-        let f = form();
         let services = services.clone();
         spawn(async move {
             match run_store(&services.store, lang, move |s| f.save(s, &d)).await {
@@ -270,9 +264,12 @@ pub fn EditHouseholdScreen(household: HouseholdId) -> Element {
         match &*data.read() {
             None => rsx! { Loading { lang } },
             Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-            Some(Ok(d)) => rsx! {
-                EditHouseholdView { detail: d.clone(), form: form(), error: error(), lang,
-                    on_edit: move |e: Edit<HouseholdEditForm>| form.with_mut(|f| e(f)), on_save }
+            Some(Ok(d)) => match form() {
+                None => rsx! { Loading { lang } },
+                Some(f) => rsx! {
+                    EditHouseholdView { detail: d.clone(), form: f, error: error(), lang,
+                        on_edit: move |e: Edit<HouseholdEditForm>| form.with_mut(|f| if let Some(f) = f { e(f) }), on_save }
+                },
             },
         }
     }
@@ -444,7 +441,6 @@ pub fn CorrectResidentScreen(household: HouseholdId, resident: ResidentId) -> El
     let services = use_context::<Services>();
     let lang = (ui.lang)();
     let mut error = use_signal(|| None::<String>);
-    let mut form = use_signal(CorrectionForm::default);
     let data = use_load(move |s| {
         s.household(household)?
             .residents
@@ -452,20 +448,15 @@ pub fn CorrectResidentScreen(household: HouseholdId, resident: ResidentId) -> El
             .find(|r| r.id == resident)
             .ok_or_else(|| DeviceError::not_found("resident", resident))
     });
-    use_effect(move || {
-        if let Some(Ok(who)) = &*data.read() {
-            form.set(CorrectionForm {
-                phone: String::new(),
-                moved_out: who.moved_out,
-                tags: who.tags.clone(),
-            });
-        }
+    let mut form = use_seeded_form(data, |who: &ResidentRow| CorrectionForm {
+        phone: String::new(),
+        moved_out: who.moved_out,
+        tags: who.tags.clone(),
     });
     let on_save = move |_| {
-        let Some(Ok(who)) = data.peek().clone() else {
+        let (Some(Ok(who)), Some(f)) = (data.peek().clone(), form()) else {
             return;
         };
-        let f = form();
         let services = services.clone();
         spawn(async move {
             let r = run_store(&services.store, lang, move |s| f.save(s, &who)).await;
@@ -483,9 +474,12 @@ pub fn CorrectResidentScreen(household: HouseholdId, resident: ResidentId) -> El
         match &*data.read() {
             None => rsx! { Loading { lang } },
             Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
-            Some(Ok(who)) => rsx! {
-                CorrectionView { who: who.clone(), form: form(), error: error(), lang,
-                    on_edit: move |e: Edit<CorrectionForm>| form.with_mut(|f| e(f)), on_save }
+            Some(Ok(who)) => match form() {
+                None => rsx! { Loading { lang } },
+                Some(f) => rsx! {
+                    CorrectionView { who: who.clone(), form: f, error: error(), lang,
+                        on_edit: move |e: Edit<CorrectionForm>| form.with_mut(|f| if let Some(f) = f { e(f) }), on_save }
+                },
             },
         }
     }
