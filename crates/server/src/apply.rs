@@ -31,6 +31,7 @@ use gridmate_protocol::mutations::*;
 use gridmate_protocol::records::*;
 use gridmate_protocol::{Entity, ErrorDetail, Mutation, MutationPayload, PushResult, PushStatus};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// A device clock further ahead than this cannot push its stamps past the server's.
 pub const MAX_HLC_AHEAD_MS: i64 = 5 * 60 * 1000;
@@ -62,13 +63,102 @@ pub fn push(
     batch: &[Mutation],
     now: DateTime<Utc>,
 ) -> Result<Vec<PushResult>> {
-    batch.iter().map(|m| apply_one(tx, p, m, now)).collect()
+    let parsed: Vec<_> = batch.iter().map(|m| (m.payload(), m.hlc())).collect();
+    let mut records = Vec::new();
+    for payload in parsed
+        .iter()
+        .filter_map(|(payload, _)| payload.as_ref().ok())
+    {
+        reads_of(payload, &mut records);
+    }
+    let outcomes: Vec<Uuid> = batch.iter().map(|m| m.id).collect();
+    tx.prefetch(&records, &outcomes)?;
+    batch
+        .iter()
+        .zip(parsed)
+        .map(|(m, (payload, hlc))| apply_one(tx, p, m, payload, hlc, now))
+        .collect()
+}
+
+/// The records the rules below read to decide `payload`: fetched for a whole push at once
+/// ([`crate::store::ReadTx::prefetch`]). A record left out is still read, one round trip later.
+fn reads_of(payload: &MutationPayload, out: &mut Vec<(Entity, Uuid)>) {
+    use MutationPayload as P;
+    match payload {
+        P::VisitRecord(v) => out.extend([
+            (Entity::Household, v.household_id),
+            (Entity::Visit, v.visit_id),
+        ]),
+        P::IssueReport(r) => {
+            out.extend([(Entity::Grid, r.grid_id), (Entity::Issue, r.issue_id)]);
+            out.extend(r.building_id.map(|b| (Entity::Building, b)));
+            out.extend(r.household_id.map(|h| (Entity::Household, h)));
+        }
+        P::IssueEvent(e) => {
+            out.extend([
+                (Entity::Issue, e.issue_id),
+                (Entity::IssueEvent, e.event_id),
+            ]);
+            out.extend(e.department_id.map(|d| (Entity::Department, d)));
+        }
+        P::HouseholdPatch(patch) => out.push((Entity::Household, patch.id)),
+        P::ResidentPatch(patch) => out.push((Entity::Resident, patch.id)),
+        P::CheckinRecord(c) => {
+            out.extend([(Entity::Grid, c.grid_id), (Entity::Checkin, c.checkin_id)])
+        }
+        P::ServiceRecord(s) => {
+            out.extend([
+                (Entity::Grid, s.grid_id),
+                (Entity::ServiceRecord, s.service_id),
+            ]);
+            out.extend(s.issue_id.map(|i| (Entity::Issue, i)));
+            out.extend(s.order_id.map(|o| (Entity::Order, o)));
+        }
+        P::OrderCreate(o) => {
+            out.extend([(Entity::Grid, o.grid_id), (Entity::Order, o.order_id)]);
+            out.extend(o.household_id.map(|h| (Entity::Household, h)));
+        }
+        P::OrderEvent(e) => out.extend([
+            (Entity::Order, e.order_id),
+            (Entity::OrderEvent, e.event_id),
+        ]),
+        P::HouseholdCreate(h) => out.extend([
+            (Entity::Building, h.building_id),
+            (Entity::Household, h.household_id),
+        ]),
+        P::ResidentCreate(r) => out.extend([
+            (Entity::Household, r.household_id),
+            (Entity::Resident, r.resident_id),
+        ]),
+        P::CallupCreate(c) => {
+            out.extend([(Entity::Grid, c.grid_id), (Entity::Callup, c.callup_id)])
+        }
+        P::CallupClose(c) => out.push((Entity::Callup, c.callup_id)),
+        P::CallupRespond(r) => out.extend([
+            (Entity::Callup, r.callup_id),
+            (Entity::CallupResponse, r.response_id),
+        ]),
+        P::CommitmentCreate(c) => out.extend([
+            (Entity::Grid, c.grid_id),
+            (Entity::Commitment, c.commitment_id),
+        ]),
+        P::CommitmentEvent(e) => out.extend([
+            (Entity::Commitment, e.commitment_id),
+            (Entity::CommitmentEvent, e.event_id),
+        ]),
+        P::PatrolRecord(pd) => {
+            out.extend([(Entity::Grid, pd.grid_id), (Entity::Patrol, pd.patrol_id)]);
+            out.extend(pd.issues.iter().map(|i| (Entity::Issue, *i)));
+        }
+    }
 }
 
 fn apply_one(
     tx: &mut dyn WriteTx,
     p: &Principal,
     m: &Mutation,
+    payload: std::result::Result<MutationPayload, PayloadError>,
+    hlc: std::result::Result<Hlc, PayloadError>,
     now: DateTime<Utc>,
 ) -> Result<PushResult> {
     if let Some(prior) = tx.outcome(m.id)? {
@@ -79,7 +169,7 @@ fn apply_one(
             seq: prior.seq,
         });
     }
-    let decision = match (m.payload(), m.hlc()) {
+    let decision = match (payload, hlc) {
         _ if p.reads_only() => refuse(
             "forbidden",
             "the street's account reads; it changes nothing".to_string(),

@@ -1795,3 +1795,101 @@ async fn a_patrol_is_recorded_once_with_the_length_the_server_measured() {
     let metres = p.data["distance_m"].as_f64().unwrap();
     assert!((1100.0..1125.0).contains(&metres), "{metres}");
 }
+
+/// One push whose mutations depend on one another is decided as if each were pushed alone, in
+/// order: a report and the event on it, the same event twice, two edits of one field (the
+/// older stamp loses and is logged), two visits to one household. PostgreSQL holds a push's
+/// writes back and sends them together, so this is where its reads of its own writes show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_that_builds_on_itself_is_decided_in_order() {
+    let s = Server::start().await;
+    let d = demo();
+    let w = s.login(Role::GridWorker, "w").await;
+    let l = s.login(Role::GridLeader, "l").await;
+    let h = household_in(0);
+    let issue_id = uuid::Uuid::now_v7();
+    let report = mutation(
+        "issue.report",
+        json!({"issue_id": issue_id, "grid_id": d.grids[0].id.0, "category": "sanitation",
+               "title": "垃圾满溢", "description": "", "severity": "low", "photos": []}),
+    );
+    let event = |action: &str| {
+        mutation(
+            "issue.event",
+            json!({"event_id": uuid::Uuid::now_v7(), "issue_id": issue_id, "action": action,
+                   "note": "在处理", "photos": []}),
+        )
+    };
+    let accept = event("accept");
+    let now = Utc::now().timestamp_millis();
+    let name = |n: &str, at: i64| Mutation {
+        hlc: Hlc::new(at, 0).to_string(),
+        ..mutation(
+            "household.patch",
+            json!({"id": h.id.0, "fields": {"head_name": n}}),
+        )
+    };
+    let (first, second) = (visit(h.id.0), visit(h.id.0));
+    let batch = [
+        report,
+        accept.clone(),
+        accept,
+        event("start"),
+        name("新户主", now - 1_000),
+        name("旧户主", now - 60_000),
+        first,
+        second,
+    ];
+    let r = s.push_ok(&w, "w", &batch).await;
+    let got: Vec<PushStatus> = r.iter().map(|x| x.status).collect();
+    assert_eq!(
+        got,
+        vec![
+            PushStatus::Applied,
+            PushStatus::Applied,
+            PushStatus::Duplicate,
+            PushStatus::Applied,
+            PushStatus::Applied,
+            PushStatus::Applied,
+            PushStatus::Applied,
+            PushStatus::Applied,
+        ],
+        "{r:?}"
+    );
+    assert_eq!(r[1].seq, r[2].seq, "the same event twice is one event");
+    let seqs: Vec<u64> = r.iter().map(|x| x.seq.unwrap()).collect();
+    assert_eq!(
+        seqs[5], seqs[4],
+        "the older edit changed nothing: its answer is the record as it stands"
+    );
+    assert!(
+        seqs.windows(2).all(|w| w[0] <= w[1]) && seqs[7] > seqs[6],
+        "in order, the second visit after the first: {seqs:?}"
+    );
+
+    let (changes, page) = s.pull_all(&w, None).await;
+    assert_eq!(digest_of(&changes), page.scope_digest);
+    let issue = changes.iter().find(|c| c.id == issue_id).unwrap();
+    assert_eq!(issue.data["status"], "in_progress", "{}", issue.data);
+    let household = changes.iter().find(|c| c.id == h.id.0).unwrap();
+    assert_eq!(household.data["head_name"], "新户主");
+    assert!(household.data["last_visit_at"].is_string());
+    let log: Value = s.get(&l, "/conflicts").await.json().await.unwrap();
+    assert!(
+        log["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["lost_value"] == "旧户主" && c["kept_value"] == "新户主"),
+        "{log}"
+    );
+
+    let before = s.dump();
+    let again = s.push_ok(&w, "w", &batch).await;
+    assert!(again.iter().all(|x| x.status == PushStatus::Duplicate));
+    assert_eq!(
+        again.iter().map(|x| x.seq.unwrap()).collect::<Vec<_>>(),
+        seqs
+    );
+    assert_eq!(s.dump(), before, "a replayed push changes nothing");
+}

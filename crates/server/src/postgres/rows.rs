@@ -27,10 +27,15 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 
 /// One transaction on one connection, driven from a blocking thread.
 ///
-/// Each statement is a round trip, so what the transaction itself changes is kept here rather
-/// than asked again: the head (this transaction is the only writer, under the writer lock) and
-/// the grid digests it touches, written back once by [`PgTx::flush`] before commit. The facts it
-/// changes wait there too, written in two statements whatever their number.
+/// Each statement is a round trip (~0.1 ms here, more across a network), and a push of 500
+/// visits asks thousands of small questions. So the transaction keeps what it can answer itself:
+/// - **reads by key** (a record, a mutation's outcome, a field's version, a grid's digest) are
+///   remembered, and a push's are fetched together up front ([`ReadTx::prefetch`]);
+/// - **writes** (records, outcomes, field versions, conflicts, photo references, facts, digests)
+///   wait here and go in one statement per table (`UNNEST` of column arrays) when the
+///   transaction is about to commit, or before any other read, which must see them. A read by key
+///   is answered from the waiting writes first. This is safe because a write transaction holds
+///   the writer lock: nothing else changes these rows meanwhile.
 pub struct PgTx<'a> {
     client: &'a deadpool_postgres::Client,
     rt: &'a Handle,
@@ -38,9 +43,71 @@ pub struct PgTx<'a> {
     digests: HashMap<Uuid, GridDigest>,
     dirty: HashSet<Uuid>,
     facts: HashMap<(Entity, Uuid), Option<facts::Fact>>,
+    /// Records as stored, read or prefetched (`None`: there is none).
+    known: HashMap<(Entity, Uuid), Option<StoredRecord>>,
+    written: HashMap<(Entity, Uuid), WrittenRecord>,
+    outcomes: HashMap<Uuid, Option<PriorOutcome>>,
+    new_outcomes: Vec<NewOutcome>,
+    versions: HashMap<VersionKey, Option<(Hlc, String)>>,
+    new_versions: HashSet<VersionKey>,
+    conflicts: Vec<NewConflict>,
+    blob_refs: HashSet<(String, Entity, Uuid)>,
 }
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
+type VersionKey = (&'static str, Uuid, String);
+
+/// A record's new state, waiting to be written.
+struct WrittenRecord {
+    seq: i64,
+    grid_id: Option<Uuid>,
+    building_id: Option<Uuid>,
+    owner_id: Option<Uuid>,
+    deleted: bool,
+    changed_at_ms: i64,
+    data: String,
+}
+
+impl WrittenRecord {
+    fn stored(&self) -> Result<StoredRecord> {
+        Ok(StoredRecord {
+            seq: self.seq as u64,
+            grid_id: self.grid_id,
+            building_id: self.building_id,
+            owner_id: self.owner_id,
+            deleted: self.deleted,
+            data: serde_json::from_str(&self.data)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        })
+    }
+}
+
+/// A mutation's outcome, waiting to be written.
+struct NewOutcome {
+    id: Uuid,
+    user_id: Uuid,
+    device_id: String,
+    kind: String,
+    status: &'static str,
+    error_code: Option<String>,
+    error_msg: Option<String>,
+    seq: Option<i64>,
+    recorded_at_ms: i64,
+    received_at_ms: i64,
+    clock_skew_ms: Option<i64>,
+}
+
+/// A conflict-log line, waiting to be written.
+struct NewConflict {
+    entity: &'static str,
+    id: Uuid,
+    grid_id: Option<Uuid>,
+    field: String,
+    kept: [String; 3],
+    lost: [String; 3],
+    mutation_id: Uuid,
+    at_ms: i64,
+}
 
 impl<'a> PgTx<'a> {
     pub fn new(client: &'a deadpool_postgres::Client, rt: &'a Handle) -> Self {
@@ -51,7 +118,25 @@ impl<'a> PgTx<'a> {
             digests: HashMap::new(),
             dirty: HashSet::new(),
             facts: HashMap::new(),
+            known: HashMap::new(),
+            written: HashMap::new(),
+            outcomes: HashMap::new(),
+            new_outcomes: Vec::new(),
+            versions: HashMap::new(),
+            new_versions: HashSet::new(),
+            conflicts: Vec::new(),
+            blob_refs: HashSet::new(),
         }
+    }
+
+    fn holds_writes(&self) -> bool {
+        !(self.written.is_empty()
+            && self.new_outcomes.is_empty()
+            && self.new_versions.is_empty()
+            && self.conflicts.is_empty()
+            && self.blob_refs.is_empty()
+            && self.facts.is_empty()
+            && self.dirty.is_empty())
     }
 
     /// Write the facts this transaction changed: one upsert of every new fact, one delete of
@@ -98,14 +183,14 @@ impl<'a> PgTx<'a> {
             }
         }
         if !gone.1.is_empty() {
-            self.exec(
+            self.send(
                 "DELETE FROM facts f USING UNNEST($1::text[], $2::uuid[]) AS d(entity, id)
                  WHERE f.entity = d.entity AND f.id = d.id",
                 &[&gone.0, &gone.1],
             )?;
         }
         if !c.id.is_empty() {
-            self.exec(
+            self.send(
                 "INSERT INTO facts (entity, id, grid_id, at, building_id, subject_id, actor_id, kind, status, until, amount)
                  SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::uuid[], $4::int8[], $5::uuid[], $6::uuid[],
                                       $7::uuid[], $8::text[], $9::text[], $10::int8[], $11::float8[])
@@ -122,33 +207,221 @@ impl<'a> PgTx<'a> {
         Ok(())
     }
 
-    /// Write the grid digests and facts this transaction changed.
+    /// Every record written since the last flush, in one upsert (one row per record: a record
+    /// written twice in a transaction keeps its last state, as row by row would).
+    fn flush_records(&mut self) -> Result<()> {
+        if self.written.is_empty() {
+            return Ok(());
+        }
+        let n = self.written.len();
+        let mut entity = Vec::with_capacity(n);
+        let mut id = Vec::with_capacity(n);
+        let mut seq = Vec::with_capacity(n);
+        let mut grid = Vec::with_capacity(n);
+        let mut building = Vec::with_capacity(n);
+        let mut owner = Vec::with_capacity(n);
+        let mut deleted = Vec::with_capacity(n);
+        let mut changed = Vec::with_capacity(n);
+        let mut data = Vec::with_capacity(n);
+        for ((e, i), w) in std::mem::take(&mut self.written) {
+            entity.push(e.code());
+            id.push(i);
+            seq.push(w.seq);
+            grid.push(w.grid_id);
+            building.push(w.building_id);
+            owner.push(w.owner_id);
+            deleted.push(w.deleted);
+            changed.push(w.changed_at_ms);
+            data.push(w.data);
+        }
+        self.send(
+            "INSERT INTO records (entity, id, seq, grid_id, building_id, owner_id, deleted, changed_at, data)
+             SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::uuid[],
+                                  $7::bool[], $8::int8[], $9::text[])
+             ON CONFLICT (entity, id) DO UPDATE SET seq = excluded.seq, grid_id = excluded.grid_id,
+                 building_id = excluded.building_id, owner_id = excluded.owner_id,
+                 deleted = excluded.deleted, changed_at = excluded.changed_at, data = excluded.data",
+            &[
+                &entity, &id, &seq, &grid, &building, &owner, &deleted, &changed, &data,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn flush_outcomes(&mut self) -> Result<()> {
+        if self.new_outcomes.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.new_outcomes);
+        let col =
+            |f: &dyn Fn(&NewOutcome) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+        let id: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
+        let user: Vec<Uuid> = rows.iter().map(|o| o.user_id).collect();
+        let device = col(&|o| Some(o.device_id.clone()));
+        let kind = col(&|o| Some(o.kind.clone()));
+        let status = col(&|o| Some(o.status.to_string()));
+        let code = col(&|o| o.error_code.clone());
+        let msg = col(&|o| o.error_msg.clone());
+        let seq: Vec<Option<i64>> = rows.iter().map(|o| o.seq).collect();
+        let recorded: Vec<i64> = rows.iter().map(|o| o.recorded_at_ms).collect();
+        let received: Vec<i64> = rows.iter().map(|o| o.received_at_ms).collect();
+        let skew: Vec<Option<i64>> = rows.iter().map(|o| o.clock_skew_ms).collect();
+        self.send(
+            "INSERT INTO mutations (id, user_id, device_id, kind, status, error_code, error_msg, seq, recorded_at, received_at, clock_skew_ms)
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                  $7::text[], $8::int8[], $9::int8[], $10::int8[], $11::int8[])",
+            &[
+                &id, &user, &device, &kind, &status, &code, &msg, &seq, &recorded, &received, &skew,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn flush_versions(&mut self) -> Result<()> {
+        if self.new_versions.is_empty() {
+            return Ok(());
+        }
+        let mut entity = Vec::new();
+        let mut id = Vec::new();
+        let mut field = Vec::new();
+        let mut wall = Vec::new();
+        let mut count = Vec::new();
+        let mut device = Vec::new();
+        for key in std::mem::take(&mut self.new_versions) {
+            let Some(Some((hlc, by))) = self.versions.get(&key) else {
+                continue;
+            };
+            wall.push(hlc.wall_ms);
+            count.push(i64::from(hlc.counter));
+            device.push(by.clone());
+            entity.push(key.0);
+            id.push(key.1);
+            field.push(key.2);
+        }
+        self.send(
+            "INSERT INTO field_versions (entity, id, field, hlc_wall, hlc_count, device_id)
+             SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::int8[], $5::int8[], $6::text[])
+             ON CONFLICT (entity, id, field) DO UPDATE SET hlc_wall = excluded.hlc_wall,
+                 hlc_count = excluded.hlc_count, device_id = excluded.device_id",
+            &[&entity, &id, &field, &wall, &count, &device],
+        )?;
+        Ok(())
+    }
+
+    fn flush_conflicts(&mut self) -> Result<()> {
+        if self.conflicts.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.conflicts);
+        let entity: Vec<&str> = rows.iter().map(|c| c.entity).collect();
+        let id: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+        let grid: Vec<Option<Uuid>> = rows.iter().map(|c| c.grid_id).collect();
+        let field: Vec<&str> = rows.iter().map(|c| c.field.as_str()).collect();
+        let part = |side: fn(&NewConflict) -> &[String; 3], i: usize| -> Vec<&str> {
+            rows.iter().map(|c| side(c)[i].as_str()).collect()
+        };
+        let (kv, kh, kd) = (
+            part(|c| &c.kept, 0),
+            part(|c| &c.kept, 1),
+            part(|c| &c.kept, 2),
+        );
+        let (lv, lh, ld) = (
+            part(|c| &c.lost, 0),
+            part(|c| &c.lost, 1),
+            part(|c| &c.lost, 2),
+        );
+        let mutation: Vec<Uuid> = rows.iter().map(|c| c.mutation_id).collect();
+        let at: Vec<i64> = rows.iter().map(|c| c.at_ms).collect();
+        // In the order they were logged: the conflict log's seq reads as their order.
+        self.send(
+            "INSERT INTO conflicts (entity, id, grid_id, field, kept_value, kept_hlc, kept_device, lost_value, lost_hlc, lost_device, mutation_id, at)
+             SELECT entity, id, grid_id, field, kv, kh, kd, lv, lh, ld, mutation_id, at
+               FROM UNNEST($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                           $8::text[], $9::text[], $10::text[], $11::uuid[], $12::int8[])
+                    WITH ORDINALITY AS c(entity, id, grid_id, field, kv, kh, kd, lv, lh, ld, mutation_id, at, n)
+              ORDER BY n",
+            &[
+                &entity, &id, &grid, &field, &kv, &kh, &kd, &lv, &lh, &ld, &mutation, &at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn flush_blob_refs(&mut self) -> Result<()> {
+        if self.blob_refs.is_empty() {
+            return Ok(());
+        }
+        let mut sha = Vec::new();
+        let mut entity = Vec::new();
+        let mut id = Vec::new();
+        for (s, e, i) in std::mem::take(&mut self.blob_refs) {
+            sha.push(s);
+            entity.push(e.code());
+            id.push(i);
+        }
+        self.send(
+            "INSERT INTO blob_refs (sha256, entity, id)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::uuid[]) ON CONFLICT DO NOTHING",
+            &[&sha, &entity, &id],
+        )?;
+        Ok(())
+    }
+
+    fn flush_digests(&mut self) -> Result<()> {
+        if self.dirty.is_empty() {
+            return Ok(());
+        }
+        let mut grid = Vec::new();
+        let mut count = Vec::new();
+        let mut digest = Vec::new();
+        for g in std::mem::take(&mut self.dirty) {
+            let d = self.digests[&g];
+            grid.push(g);
+            count.push(d.count);
+            digest.push(d.digest.to_vec());
+        }
+        self.send(
+            "INSERT INTO grid_digests (grid_id, count, digest)
+             SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::bytea[])
+             ON CONFLICT (grid_id) DO UPDATE SET count = excluded.count, digest = excluded.digest",
+            &[&grid, &count, &digest],
+        )?;
+        Ok(())
+    }
+
+    /// Write everything this transaction holds: before commit, and before any read that is not
+    /// by key (it must see them).
     pub fn flush(&mut self) -> Result<()> {
+        self.flush_records()?;
+        self.flush_outcomes()?;
+        self.flush_versions()?;
+        self.flush_conflicts()?;
+        self.flush_blob_refs()?;
         self.flush_facts()?;
-        for grid in std::mem::take(&mut self.dirty) {
-            let d = self.digests[&grid];
-            self.exec(
-                "INSERT INTO grid_digests (grid_id, count, digest) VALUES ($1, $2, $3)
-                 ON CONFLICT (grid_id) DO UPDATE SET count = excluded.count, digest = excluded.digest",
-                &[&grid, &d.count, &d.digest.as_slice()],
-            )?;
+        self.flush_digests()
+    }
+
+    fn settle(&mut self) -> Result<()> {
+        if self.holds_writes() {
+            self.flush()?;
         }
         Ok(())
     }
 
-    fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
-        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
-        Ok(self.rt.block_on(self.client.query(&st, params))?)
+    fn query(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        self.settle()?;
+        self.fetch(sql, params)
     }
 
-    fn opt(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
-        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
-        Ok(self.rt.block_on(self.client.query_opt(&st, params))?)
+    fn opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
+        self.settle()?;
+        self.fetch_opt(sql, params)
     }
 
     /// A query over a scope condition: its first three parameters typed (a condition may use
     /// only some of them, and PostgreSQL cannot infer the type of one it does not see).
-    fn scoped(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+    fn scoped(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        self.settle()?;
         let st = self.rt.block_on(
             self.client
                 .prepare_typed_cached(sql, &[Type::UUID_ARRAY, Type::UUID_ARRAY, Type::UUID]),
@@ -156,9 +429,35 @@ impl<'a> PgTx<'a> {
         Ok(self.rt.block_on(self.client.query(&st, params))?)
     }
 
-    fn exec(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
+    fn exec(&mut self, sql: &str, params: &Params<'_>) -> Result<u64> {
+        self.settle()?;
+        self.send(sql, params)
+    }
+
+    /// A read by key, which the waiting writes cannot change (they are answered first).
+    fn fetch(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
+        Ok(self.rt.block_on(self.client.query(&st, params))?)
+    }
+
+    fn fetch_opt(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
+        let st = self.rt.block_on(self.client.prepare_cached(sql))?;
+        Ok(self.rt.block_on(self.client.query_opt(&st, params))?)
+    }
+
+    fn send(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
         let st = self.rt.block_on(self.client.prepare_cached(sql))?;
         Ok(self.rt.block_on(self.client.execute(&st, params))?)
+    }
+}
+
+fn prior(r: &Row, at: usize) -> PriorOutcome {
+    PriorOutcome {
+        error: r.get::<_, Option<String>>(at).map(|code| ErrorDetail {
+            code,
+            message: r.get::<_, Option<String>>(at + 1).unwrap_or_default(),
+        }),
+        seq: r.get::<_, Option<i64>>(at + 2).map(|s| s as u64),
     }
 }
 
@@ -191,12 +490,62 @@ fn stored(r: &Row) -> Result<StoredRecord> {
 
 impl ReadTx for PgTx<'_> {
     fn record(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>> {
-        self.opt(
-            "SELECT seq, grid_id, building_id, owner_id, deleted, data FROM records WHERE entity = $1 AND id = $2",
-            &[&entity.code(), &id],
-        )?
-        .map(|r| stored(&r))
-        .transpose()
+        if let Some(w) = self.written.get(&(entity, id)) {
+            return w.stored().map(Some);
+        }
+        if let Some(known) = self.known.get(&(entity, id)) {
+            return Ok(known.clone());
+        }
+        let found = self
+            .fetch_opt(
+                "SELECT seq, grid_id, building_id, owner_id, deleted, data FROM records WHERE entity = $1 AND id = $2",
+                &[&entity.code(), &id],
+            )?
+            .map(|r| stored(&r))
+            .transpose()?;
+        self.known.insert((entity, id), found.clone());
+        Ok(found)
+    }
+
+    fn prefetch(&mut self, records: &[(Entity, Uuid)], outcomes: &[Uuid]) -> Result<()> {
+        let wanted: HashSet<(Entity, Uuid)> = records
+            .iter()
+            .filter(|k| !self.known.contains_key(k) && !self.written.contains_key(k))
+            .copied()
+            .collect();
+        if !wanted.is_empty() {
+            let (entities, ids): (Vec<&str>, Vec<Uuid>) =
+                wanted.iter().map(|(e, i)| (e.code(), *i)).unzip();
+            for r in self.fetch(
+                "SELECT r.seq, r.grid_id, r.building_id, r.owner_id, r.deleted, r.data, r.entity, r.id
+                   FROM UNNEST($1::text[], $2::uuid[]) AS k(entity, id)
+                   JOIN records r ON r.entity = k.entity AND r.id = k.id",
+                &[&entities, &ids],
+            )? {
+                let key = (Entity::from_code(r.get(6)), r.get::<_, Uuid>(7));
+                self.known.insert(key, Some(stored(&r)?));
+            }
+            for key in wanted {
+                self.known.entry(key).or_insert(None);
+            }
+        }
+        let ids: Vec<Uuid> = outcomes
+            .iter()
+            .filter(|id| !self.outcomes.contains_key(id))
+            .copied()
+            .collect();
+        if !ids.is_empty() {
+            for r in self.fetch(
+                "SELECT id, error_code, error_msg, seq FROM mutations WHERE id = ANY($1)",
+                &[&ids],
+            )? {
+                self.outcomes.insert(r.get(0), Some(prior(&r, 1)));
+            }
+            for id in ids {
+                self.outcomes.entry(id).or_insert(None);
+            }
+        }
+        Ok(())
     }
 
     fn head(&mut self) -> Result<u64> {
@@ -306,7 +655,7 @@ impl ReadTx for PgTx<'_> {
             .copied()
             .collect();
         if !missing.is_empty() {
-            for r in self.query(
+            for r in self.fetch(
                 "SELECT grid_id, count, digest FROM grid_digests WHERE grid_id = ANY($1)",
                 &[&missing],
             )? {
@@ -358,7 +707,6 @@ impl ReadTx for PgTx<'_> {
         grids: &[Uuid],
         statuses: &[&str],
     ) -> Result<Vec<String>> {
-        self.flush_facts()?;
         Ok(self
             .query(
                 "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
@@ -390,7 +738,6 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn tally(&mut self, q: &facts::TallyQuery<'_>) -> Result<Vec<facts::Tally>> {
-        self.flush_facts()?;
         Ok(self
             .query(
                 "SELECT grid_id, building_id, subject_id, actor_id, kind, status, COUNT(*),
@@ -629,18 +976,17 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn outcome(&mut self, mutation: Uuid) -> Result<Option<PriorOutcome>> {
-        Ok(self
-            .opt(
+        if let Some(known) = self.outcomes.get(&mutation) {
+            return Ok(known.clone());
+        }
+        let found = self
+            .fetch_opt(
                 "SELECT error_code, error_msg, seq FROM mutations WHERE id = $1",
                 &[&mutation],
             )?
-            .map(|r| PriorOutcome {
-                error: r.get::<_, Option<String>>(0).map(|code| ErrorDetail {
-                    code,
-                    message: r.get::<_, Option<String>>(1).unwrap_or_default(),
-                }),
-                seq: r.get::<_, Option<i64>>(2).map(|s| s as u64),
-            }))
+            .map(|r| prior(&r, 0));
+        self.outcomes.insert(mutation, found.clone());
+        Ok(found)
     }
 
     fn field_version(
@@ -649,15 +995,21 @@ impl ReadTx for PgTx<'_> {
         id: Uuid,
         field: &str,
     ) -> Result<Option<(Hlc, String)>> {
-        Ok(self
-            .opt(
+        let key = (entity, id, field.to_string());
+        if let Some(known) = self.versions.get(&key) {
+            return Ok(known.clone());
+        }
+        let found = self
+            .fetch_opt(
                 "SELECT hlc_wall, hlc_count, device_id FROM field_versions WHERE entity = $1 AND id = $2 AND field = $3",
                 &[&entity, &id, &field],
             )?
             .map(|r| {
                 let counter = u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX);
                 (Hlc::new(r.get(0), counter), r.get(2))
-            }))
+            });
+        self.versions.insert(key, found.clone());
+        Ok(found)
     }
 
     fn schema_version(&mut self) -> Result<u32> {
@@ -684,24 +1036,19 @@ impl ReadTx for PgTx<'_> {
 impl WriteTx for PgTx<'_> {
     fn write_record(&mut self, row: &LogRow<'_>) -> Result<()> {
         self.head = self.head.map(|h| h.max(row.seq));
-        self.exec(
-            "INSERT INTO records (entity, id, seq, grid_id, building_id, owner_id, deleted, changed_at, data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (entity, id) DO UPDATE SET seq = excluded.seq, grid_id = excluded.grid_id,
-                 building_id = excluded.building_id, owner_id = excluded.owner_id,
-                 deleted = excluded.deleted, changed_at = excluded.changed_at, data = excluded.data",
-            &[
-                &row.entity.code(),
-                &row.id,
-                &(row.seq as i64),
-                &row.grid_id,
-                &row.building_id,
-                &row.owner_id,
-                &row.deleted,
-                &row.changed_at_ms,
-                &row.data,
-            ],
-        )?;
+        self.known.remove(&(row.entity, row.id));
+        self.written.insert(
+            (row.entity, row.id),
+            WrittenRecord {
+                seq: row.seq as i64,
+                grid_id: row.grid_id,
+                building_id: row.building_id,
+                owner_id: row.owner_id,
+                deleted: row.deleted,
+                changed_at_ms: row.changed_at_ms,
+                data: row.data.to_string(),
+            },
+        );
         Ok(())
     }
 
@@ -732,11 +1079,13 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize> {
-        self.head = None;
-        Ok(self.exec(
+        let n = self.exec(
             "DELETE FROM records WHERE deleted AND seq <= $1",
             &[&(seq as i64)],
-        )? as usize)
+        )? as usize;
+        self.head = None;
+        self.known.clear();
+        Ok(n)
     }
 
     fn save_outcome(&mut self, o: &OutcomeRow<'_>) -> Result<()> {
@@ -745,23 +1094,26 @@ impl WriteTx for PgTx<'_> {
         } else {
             "applied"
         };
-        self.exec(
-            "INSERT INTO mutations (id, user_id, device_id, kind, status, error_code, error_msg, seq, recorded_at, received_at, clock_skew_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            &[
-                &o.mutation.id,
-                &o.user_id,
-                &o.device_id,
-                &o.mutation.kind,
-                &status,
-                &o.error.map(|e| e.code.as_str()),
-                &o.error.map(|e| e.message.as_str()),
-                &o.seq.map(|s| s as i64),
-                &o.mutation.recorded_at.timestamp_millis(),
-                &o.received_at_ms,
-                &o.clock_skew_ms,
-            ],
-        )?;
+        self.outcomes.insert(
+            o.mutation.id,
+            Some(PriorOutcome {
+                error: o.error.cloned(),
+                seq: o.seq,
+            }),
+        );
+        self.new_outcomes.push(NewOutcome {
+            id: o.mutation.id,
+            user_id: o.user_id,
+            device_id: o.device_id.to_string(),
+            kind: o.mutation.kind.clone(),
+            status,
+            error_code: o.error.map(|e| e.code.clone()),
+            error_msg: o.error.map(|e| e.message.clone()),
+            seq: o.seq.map(|s| s as i64),
+            recorded_at_ms: o.mutation.recorded_at.timestamp_millis(),
+            received_at_ms: o.received_at_ms,
+            clock_skew_ms: o.clock_skew_ms,
+        });
         Ok(())
     }
 
@@ -773,43 +1125,32 @@ impl WriteTx for PgTx<'_> {
         hlc: Hlc,
         device: &str,
     ) -> Result<()> {
-        self.exec(
-            "INSERT INTO field_versions (entity, id, field, hlc_wall, hlc_count, device_id) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (entity, id, field) DO UPDATE SET hlc_wall = excluded.hlc_wall, hlc_count = excluded.hlc_count, device_id = excluded.device_id",
-            &[&entity, &id, &field, &hlc.wall_ms, &i64::from(hlc.counter), &device],
-        )?;
+        let key = (entity, id, field.to_string());
+        self.versions
+            .insert(key.clone(), Some((hlc, device.to_string())));
+        self.new_versions.insert(key);
         Ok(())
     }
 
     fn log_conflict(&mut self, c: &ConflictRow, now_ms: i64) -> Result<()> {
-        self.exec(
-            "INSERT INTO conflicts (entity, id, grid_id, field, kept_value, kept_hlc, kept_device, lost_value, lost_hlc, lost_device, mutation_id, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            &[
-                &c.entity,
-                &c.id,
-                &c.grid_id,
-                &c.field,
-                &c.kept.0.to_string(),
-                &c.kept.1.to_string(),
-                &c.kept.2,
-                &c.lost.0.to_string(),
-                &c.lost.1.to_string(),
-                &c.lost.2,
-                &c.mutation_id,
-                &now_ms,
-            ],
-        )?;
+        self.conflicts.push(NewConflict {
+            entity: c.entity,
+            id: c.id,
+            grid_id: c.grid_id,
+            field: c.field.clone(),
+            kept: [c.kept.0.to_string(), c.kept.1.to_string(), c.kept.2.clone()],
+            lost: [c.lost.0.to_string(), c.lost.1.to_string(), c.lost.2.clone()],
+            mutation_id: c.mutation_id,
+            at_ms: now_ms,
+        });
         Ok(())
     }
 
     fn add_blob_refs(&mut self, shas: &[String], entity: Entity, id: Uuid) -> Result<()> {
-        for sha in shas {
-            self.exec(
-                "INSERT INTO blob_refs (sha256, entity, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                &[&sha.to_ascii_lowercase(), &entity.code(), &id],
-            )?;
-        }
+        self.blob_refs.extend(
+            shas.iter()
+                .map(|sha| (sha.to_ascii_lowercase(), entity, id)),
+        );
         Ok(())
     }
 

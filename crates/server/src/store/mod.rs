@@ -322,6 +322,12 @@ pub const STREAM_PAGE: u32 = 2_000;
 /// The rows one transaction reads, from a consistent snapshot.
 pub trait ReadTx {
     fn record(&mut self, entity: Entity, id: Uuid) -> Result<Option<StoredRecord>>;
+    /// A hint before a push: its rules are about to read these records and these mutations'
+    /// earlier outcomes, one at a time. A backend where every read is a round trip fetches them
+    /// together now and answers those reads from memory; SQLite, in process, does nothing.
+    fn prefetch(&mut self, _records: &[(Entity, Uuid)], _outcomes: &[Uuid]) -> Result<()> {
+        Ok(())
+    }
     /// The highest sequence number in the log (0 when empty).
     fn head(&mut self) -> Result<u64>;
     fn meta(&mut self, key: &str) -> Result<Option<String>>;
