@@ -68,6 +68,12 @@ fn display() -> Result<Display> {
 
 /// The release desktop binary, built beside this benchmark.
 fn desktop_binary() -> Result<PathBuf> {
+    // Into the target folder this benchmark runs from, whatever CARGO_TARGET_DIR says now.
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the benchmark runs from <target>/release")?;
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -78,11 +84,13 @@ fn desktop_binary() -> Result<PathBuf> {
             "--bin",
             "gridmate",
         ])
+        .arg("--target-dir")
+        .arg(target)
         .status()?;
     if !status.success() {
         bail!("building the desktop app failed");
     }
-    let bin = std::env::current_exe()?.with_file_name("gridmate");
+    let bin = exe.with_file_name("gridmate");
     anyhow::ensure!(bin.exists(), "no {}", bin.display());
     Ok(bin)
 }

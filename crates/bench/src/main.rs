@@ -6,12 +6,14 @@
 //! cargo run --release -p gridmate-bench -- --quick # smaller counts, for a smoke run
 //! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
 //! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
+//! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
 //! ```
 //!
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
 //! the yardstick for what the store adds on top.
 
 mod app;
+mod city;
 mod desktop;
 mod office;
 mod postgres;
@@ -66,7 +68,8 @@ fn main() -> Result<()> {
             "office" => office::run(quick)?,
             "sync" => sync::run(quick)?,
             "app" => app::run(quick)?,
-            other => anyhow::bail!("no part {other:?}: server, office, sync or app"),
+            "city" => city::run(quick)?,
+            other => anyhow::bail!("no part {other:?}: server, office, sync, app or city"),
         };
         println!("{}", render(&rows));
         return Ok(());

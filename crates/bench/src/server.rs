@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct Running {
     pub(crate) base: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     pub(crate) http: reqwest::Client,
     households: Vec<uuid::Uuid>,
     /// Households of each grid, in grid order.
@@ -76,7 +76,26 @@ pub(crate) async fn start_with(
         }
         Ok(())
     })?;
-    let state = AppState::new(Arc::new(store), dir.path())?;
+    let mut running = start_on(store, dir.path()).await?;
+    running._dir = Some(dir);
+    running.households = d.households.iter().map(|h| h.id.0).collect();
+    running.by_grid = d
+        .grids
+        .iter()
+        .map(|g| {
+            d.households
+                .iter()
+                .filter(|h| h.grid_id == g.id)
+                .map(|h| h.id.0)
+                .collect()
+        })
+        .collect();
+    Ok(running)
+}
+
+/// Serve `store` (photos in `dir`) on a loopback port.
+pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<Running> {
+    let state = AppState::new(Arc::new(store), dir)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -88,8 +107,8 @@ pub(crate) async fn start_with(
     });
     Ok(Running {
         base: format!("http://{addr}/api/v1"),
-        data: dir.path().to_path_buf(),
-        _dir: dir,
+        data: dir.to_path_buf(),
+        _dir: None,
         // Bytes are measured as they travel: no transparent decompression (the device crate turns
         // it on for the workspace's reqwest).
         http: reqwest::Client::builder()
@@ -97,18 +116,8 @@ pub(crate) async fn start_with(
             .no_gzip()
             .no_zstd()
             .build()?,
-        households: d.households.iter().map(|h| h.id.0).collect(),
-        by_grid: d
-            .grids
-            .iter()
-            .map(|g| {
-                d.households
-                    .iter()
-                    .filter(|h| h.grid_id == g.id)
-                    .map(|h| h.id.0)
-                    .collect()
-            })
-            .collect(),
+        households: Vec::new(),
+        by_grid: Vec::new(),
     })
 }
 
@@ -117,7 +126,7 @@ impl Running {
         self.login_as(PHONE, device).await
     }
 
-    async fn login_as(&self, phone: &str, device: &str) -> Result<String> {
+    pub(crate) async fn login_as(&self, phone: &str, device: &str) -> Result<String> {
         let r: LoginResponse = self
             .http
             .post(format!("{}/session", self.base))
@@ -130,8 +139,35 @@ impl Running {
         Ok(r.token)
     }
 
+    /// Push `mutations`; every one must be applied.
+    pub(crate) async fn push(
+        &self,
+        token: &str,
+        device: &str,
+        mutations: Vec<Mutation>,
+    ) -> Result<()> {
+        let r: PushResponse = self
+            .http
+            .post(format!("{}/sync/push", self.base))
+            .bearer_auth(token)
+            .json(&PushRequest {
+                device_id: device.into(),
+                mutations,
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ensure!(
+            r.results.iter().all(|x| x.status == PushStatus::Applied),
+            "a bench mutation was not applied"
+        );
+        Ok(())
+    }
+
     /// Raw bytes of one pull page under an Accept-Encoding, and the page when uncompressed.
-    async fn page(
+    pub(crate) async fn page(
         &self,
         token: &str,
         cursor: Option<&str>,
@@ -157,7 +193,7 @@ impl Running {
     }
 }
 
-fn visit(household: uuid::Uuid) -> Mutation {
+pub(crate) fn visit(household: uuid::Uuid) -> Mutation {
     let now = Utc::now();
     Mutation {
         id: uuid::Uuid::now_v7(),
@@ -332,23 +368,7 @@ async fn push_rate(s: &Running, token: &str, batches: usize) -> Result<f64> {
         let mutations: Vec<Mutation> = (0..500)
             .map(|i| visit(s.households[(b * 500 + i) % s.households.len()]))
             .collect();
-        let r: PushResponse = s
-            .http
-            .post(format!("{}/sync/push", s.base))
-            .bearer_auth(token)
-            .json(&PushRequest {
-                device_id: "bench-0".into(),
-                mutations,
-            })
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        ensure!(
-            r.results.iter().all(|x| x.status == PushStatus::Applied),
-            "a bench mutation was not applied"
-        );
+        s.push(token, "bench-0", mutations).await?;
     }
     Ok((batches * 500) as f64 / t.elapsed().as_secs_f64())
 }
