@@ -16,40 +16,13 @@ use gridmate_protocol::*;
 use gridmate_server::database::Database;
 use gridmate_server::store::{Backend, admin};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PER_GRID: usize = 400;
 const GRIDS_PER_COMMUNITY: usize = 20;
 const WORKER: &str = "13900020000";
-
-/// The release server binary, built beside this benchmark.
-fn server_binary() -> Result<PathBuf> {
-    // Into the target folder this benchmark runs from, whatever CARGO_TARGET_DIR says now.
-    let exe = std::env::current_exe()?;
-    let target = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("the benchmark runs from <target>/release")?;
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "-q",
-            "-p",
-            "gridmate-server",
-            "--bin",
-            "gridmate-server",
-        ])
-        .arg("--target-dir")
-        .arg(target)
-        .status()?;
-    ensure!(status.success(), "building the server failed");
-    let bin = exe.with_file_name("gridmate-server");
-    ensure!(bin.exists(), "no {}", bin.display());
-    Ok(bin)
-}
 
 /// `grids` squares of 300 m on a lattice west of Jinan, as GeoJSON, codes `C000001`…
 fn write_grids(path: &Path, grids: usize) -> Result<()> {
@@ -239,7 +212,10 @@ async fn sync_times(dir: &Path, postgres: Option<&str>) -> Result<(Duration, Dur
             .map(|c| c.id)
             .collect()
     };
-    ensure!(!households.is_empty(), "the worker's grid has no households");
+    ensure!(
+        !households.is_empty(),
+        "the worker's grid has no households"
+    );
     let mut increments = Vec::new();
     for round in 0..3 {
         let mutations: Vec<Mutation> = (0..50)
@@ -265,7 +241,7 @@ async fn sync_times(dir: &Path, postgres: Option<&str>) -> Result<(Duration, Dur
 }
 
 pub fn run(quick: bool) -> Result<Vec<Row>> {
-    let bin = server_binary()?;
+    let bin = crate::release_binary("gridmate-server", "gridmate-server")?;
     let city_grids = if quick { 50 } else { 5_000 };
     let cluster = crate::postgres::Cluster::start();
     let mut backends: Vec<(&str, Option<String>)> = vec![("SQLite", None)];

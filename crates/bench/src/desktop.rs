@@ -66,35 +66,6 @@ fn display() -> Result<Display> {
     })
 }
 
-/// The release desktop binary, built beside this benchmark.
-fn desktop_binary() -> Result<PathBuf> {
-    // Into the target folder this benchmark runs from, whatever CARGO_TARGET_DIR says now.
-    let exe = std::env::current_exe()?;
-    let target = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("the benchmark runs from <target>/release")?;
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "-q",
-            "-p",
-            "gridmate",
-            "--bin",
-            "gridmate",
-        ])
-        .arg("--target-dir")
-        .arg(target)
-        .status()?;
-    if !status.success() {
-        bail!("building the desktop app failed");
-    }
-    let bin = exe.with_file_name("gridmate");
-    anyhow::ensure!(bin.exists(), "no {}", bin.display());
-    Ok(bin)
-}
-
 fn window(display: &str) -> Option<String> {
     let out = Command::new("xdotool")
         .args(["search", "--onlyvisible", "--name", "Gridmate"])
@@ -176,7 +147,7 @@ fn one_start(bin: &Path, data: &Path, display: &str, shots: &Path) -> Result<(Du
 /// Median start over `runs` launches; the screenshot of the last painted home screen is kept
 /// in `keep` for a person to look at.
 pub fn real_start(data: &Path, runs: usize, keep: &Path) -> Result<Duration> {
-    let bin = desktop_binary()?;
+    let bin = crate::release_binary("gridmate", "gridmate")?;
     let screen = display()?;
     let shots = tempfile::tempdir()?;
     let mut times = Vec::new();

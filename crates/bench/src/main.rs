@@ -7,6 +7,7 @@
 //! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
 //! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
 //! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
+//! cargo run --release -p gridmate-bench -- --only netem    # a first sync over 1.6 Mbit/s (root)
 //! ```
 //!
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
@@ -15,6 +16,7 @@
 mod app;
 mod city;
 mod desktop;
+mod netem;
 mod office;
 mod postgres;
 mod server;
@@ -54,6 +56,25 @@ fn median_of<F: FnMut() -> Result<StdDuration>>(runs: usize, mut f: F) -> Result
     Ok(percentile(&mut v, 0.5))
 }
 
+/// A release binary of this workspace, built into the target folder this benchmark runs from
+/// (whatever CARGO_TARGET_DIR says now), beside it.
+fn release_binary(package: &str, bin: &str) -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .ok_or_else(|| anyhow::anyhow!("the benchmark runs from <target>/release"))?;
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "-q", "-p", package, "--bin", bin])
+        .arg("--target-dir")
+        .arg(target)
+        .status()?;
+    anyhow::ensure!(status.success(), "building {bin} failed");
+    let path = exe.with_file_name(bin);
+    anyhow::ensure!(path.exists(), "no {}", path.display());
+    Ok(path)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -69,7 +90,8 @@ fn main() -> Result<()> {
             "sync" => sync::run(quick)?,
             "app" => app::run(quick)?,
             "city" => city::run(quick)?,
-            other => anyhow::bail!("no part {other:?}: server, office, sync, app or city"),
+            "netem" => netem::run_bench(quick)?,
+            other => anyhow::bail!("no part {other:?}: server, office, sync, app, city or netem"),
         };
         println!("{}", render(&rows));
         return Ok(());
