@@ -5,6 +5,7 @@
 //! cargo run --release -p gridmate-bench            # prints the table and rewrites BENCHMARKS.md
 //! cargo run --release -p gridmate-bench -- --quick # smaller counts, for a smoke run
 //! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
+//!                                                   (add --write to rewrite its section)
 //! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
 //! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
 //! cargo run --release -p gridmate-bench -- --only netem    # a first sync over 1.6 Mbit/s (root)
@@ -94,6 +95,18 @@ fn main() -> Result<()> {
             other => anyhow::bail!("no part {other:?}: server, office, sync, app, city or netem"),
         };
         println!("{}", render(&rows));
+        // `--write`: this part's section of BENCHMARKS.md, when a full run takes too long.
+        if args.iter().any(|a| a == "--write") && !quick {
+            write_section(
+                part,
+                &format!(
+                    "Run on {} with {} cores, `cargo run --release -p gridmate-bench -- --only {part} --write`.\n\n{}",
+                    Utc::now().format("%Y-%m-%d"),
+                    std::thread::available_parallelism().map_or(0, |n| n.get()),
+                    render(&rows)
+                ),
+            )?;
+        }
         return Ok(());
     }
     let mut rows = Vec::new();
@@ -122,12 +135,23 @@ fn main() -> Result<()> {
     rows.extend(sync::run(quick)?);
     let sync_rows = rows.len();
     rows.extend(app::run(quick)?);
+    let app_rows = rows.len();
+    // A city and a slow link take minutes and need root: the full run only.
+    if !quick {
+        rows.extend(city::run(quick)?);
+    }
+    let city_rows = rows.len();
+    if !quick {
+        rows.extend(netem::run_bench(quick)?);
+    }
 
     let table = render(&rows[..store_rows]);
     let server_table = render(&rows[store_rows..server_rows]);
     let office_table = render(&rows[server_rows..office_rows]);
     let sync_table = render(&rows[office_rows..sync_rows]);
-    let app_table = render(&rows[sync_rows..]);
+    let app_table = render(&rows[sync_rows..app_rows]);
+    let city_table = render(&rows[app_rows..city_rows]);
+    let netem_table = render(&rows[city_rows..]);
     let all_table = render(&rows);
     println!("{all_table}");
     let header = format!(
@@ -142,6 +166,8 @@ fn main() -> Result<()> {
         write_section("office", &format!("{header}{office_table}"))?;
         write_section("sync", &format!("{header}{sync_table}"))?;
         write_section("app", &format!("{header}{app_table}"))?;
+        write_section("city", &format!("{header}{city_table}"))?;
+        write_section("netem", &format!("{header}{netem_table}"))?;
         write_section("all", &format!("{header}{all_table}"))?;
     }
     Ok(())
