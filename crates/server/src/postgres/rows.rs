@@ -55,6 +55,11 @@ pub struct PgTx<'a> {
 }
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+/// Held writes are sent once this many rows wait, whatever comes next: an import of two million
+/// households in one transaction must not become one statement of a gigabyte (PostgreSQL closes
+/// the connection), and a few thousand rows a statement already make the round trip negligible.
+const HOLD_AT: usize = 5_000;
 type VersionKey = (&'static str, Uuid, String);
 
 /// A record's new state, waiting to be written.
@@ -399,6 +404,20 @@ impl<'a> PgTx<'a> {
         self.flush_blob_refs()?;
         self.flush_facts()?;
         self.flush_digests()
+    }
+
+    /// Send the held writes if there are many of them.
+    fn spill(&mut self) -> Result<()> {
+        let held = self.written.len()
+            + self.new_outcomes.len()
+            + self.new_versions.len()
+            + self.conflicts.len()
+            + self.blob_refs.len()
+            + self.facts.len();
+        if held >= HOLD_AT {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn settle(&mut self) -> Result<()> {
@@ -1049,12 +1068,12 @@ impl WriteTx for PgTx<'_> {
                 data: row.data.to_string(),
             },
         );
-        Ok(())
+        self.spill()
     }
 
     fn set_fact(&mut self, entity: Entity, id: Uuid, fact: Option<&facts::Fact>) -> Result<()> {
         self.facts.insert((entity, id), fact.cloned());
-        Ok(())
+        self.spill()
     }
 
     fn clear_facts(&mut self) -> Result<()> {
@@ -1114,7 +1133,7 @@ impl WriteTx for PgTx<'_> {
             received_at_ms: o.received_at_ms,
             clock_skew_ms: o.clock_skew_ms,
         });
-        Ok(())
+        self.spill()
     }
 
     fn set_field_version(
