@@ -9,7 +9,7 @@
 use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 use dioxus::prelude::*;
 use gridmate::i18n::{Lang, Msg};
-use gridmate::platform::{DesktopPlatform, Platform};
+use gridmate::platform::Platform;
 use gridmate::shell::App;
 use gridmate::state::{Services, Startup};
 use gridmate_device::StoreThread;
@@ -29,7 +29,12 @@ fn data_dir() -> PathBuf {
 
 fn main() {
     let lang = Lang::from_env();
-    let platform = Arc::new(DesktopPlatform::from_env());
+    // On a phone the system webview gives location, camera, connection and dialer; the Linux
+    // desktop stands in for one with sensors from the environment (headless runs, no sensors).
+    #[cfg(any(target_os = "android", target_os = "ios"))]
+    let platform = Arc::new(gridmate::platform::WebviewPlatform::new());
+    #[cfg(not(any(target_os = "android", target_os = "ios")))]
+    let platform = Arc::new(gridmate::platform::DesktopPlatform::from_env());
     gridmate_device::encryption::set_database_key(platform.database_key());
     let store = match StoreThread::open(data_dir()) {
         Ok(s) => s,

@@ -273,6 +273,7 @@ pub fn App() -> Element {
     };
     rsx! {
         style { {crate::STYLE} }
+        crate::platform::WebviewBridge {}
         div { class, lang: lang.code(),
             if (ui.session)().is_none() {
                 SignInScreen { auto: startup.auto_sign_in.clone() }

@@ -277,6 +277,10 @@ catalogue! {
     Location => "位置 ", "Location ";
     Accuracy => "精度", "accuracy";
     NoLocationFixSavingWithoutOne => "暂无定位，可不带位置保存", "No location fix: saving without one";
+    LocationDenied => "定位权限被拒绝：请在手机设置中允许本应用使用位置，可先不带位置保存", "Location permission refused: allow it in the phone's settings; you can save without a location for now";
+    LocationUnavailable => "手机暂时无法定位（室内或信号弱），可先不带位置保存", "The phone cannot find its position (indoors or weak signal); you can save without one";
+    LocationTimedOut => "定位超时，正在重试，可先不带位置保存", "Location timed out and is retrying; you can save without one";
+    LocationUnsupported => "此设备不支持定位，可不带位置保存", "This device has no location; you can save without one";
     InsideTheGrid => "在网格内", "Inside the grid";
     OutsideTheGrid => "不在网格内", "Outside the grid";
     TooImpreciseToTell => "定位精度不足，无法判断", "Too imprecise to tell";

@@ -5,7 +5,9 @@
 
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
-use crate::widgets::{ErrorCard, FixLine, Loading, TitleBar, china_time, metres, verdict_label};
+use crate::widgets::{
+    ErrorCard, FixLine, Loading, TitleBar, china_time, metres, use_fix, verdict_label,
+};
 use crate::widgets::{GridMap, OrderRow};
 use chrono::{DateTime, Datelike, Utc};
 use dioxus::prelude::*;
@@ -66,6 +68,7 @@ pub fn PartyView(
     /// The grid chosen to check in to; the first when none is.
     chosen: Option<GridId>,
     fix: Option<GpsFix>,
+    #[props(default)] problem: Option<crate::platform::LocationProblem>,
     error: Option<String>,
     now: DateTime<Utc>,
     lang: Lang,
@@ -108,7 +111,7 @@ pub fn PartyView(
                 p { class: "sub", "{g.name}" }
                 GridMap { grid: g.clone(), buildings: vec![], lang, here: fix }
             }
-            FixLine { fix, lang }
+            FixLine { fix, problem, lang }
             if let Some(p) = preview {
                 p { class: match p.verdict { GeoVerdict::Inside => "verdict inside", GeoVerdict::Outside => "verdict outside", GeoVerdict::Uncertain => "verdict uncertain" },
                     {verdict_label(p.verdict, lang)}
@@ -194,7 +197,7 @@ pub fn PartyScreen() -> Element {
     let nav = use_nav();
     let services = use_context::<Services>();
     let lang = (ui.lang)();
-    let fix = use_signal(|| services.platform.location());
+    let (fix, problem) = use_fix();
     let mut error = use_signal(|| None::<String>);
     let data = use_load(|s| PartyData::read(s));
     let s1 = services.clone();
@@ -252,7 +255,7 @@ pub fn PartyScreen() -> Element {
             None => rsx! { Loading { lang } },
             Some(Err(e)) => rsx! { ErrorCard { message: e.clone() } },
             Some(Ok(d)) => rsx! {
-                PartyView { data: d.clone(), chosen: chosen(), fix: fix(), error: error(), now: Utc::now(), lang,
+                PartyView { data: d.clone(), chosen: chosen(), fix: fix(), problem: problem(), error: error(), now: Utc::now(), lang,
                     on_choose: move |g| chosen.set(Some(g)), on_check_in, on_take,
                     on_open: move |id| nav.go(Destination::Order(id)),
                     on_log_service: move |_| nav.go(Destination::Service),

@@ -5,7 +5,7 @@
 use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
-use crate::widgets::{FixLine, PhotoButtons, PhotoStrip, TitleBar, edit, use_thumbs};
+use crate::widgets::{FixLine, PhotoButtons, PhotoStrip, TitleBar, edit, use_fix, use_thumbs};
 use chrono::{TimeZone, Utc};
 use dioxus::prelude::*;
 use gridmate_device::{NewIssue, NewVisit, Store};
@@ -120,6 +120,7 @@ pub fn VisitFormView(
     form: VisitForm,
     thumbs: Vec<String>,
     fix: Option<GpsFix>,
+    #[props(default)] problem: Option<crate::platform::LocationProblem>,
     error: Option<String>,
     saving: bool,
     lang: Lang,
@@ -175,7 +176,7 @@ pub fn VisitFormView(
             }
             PhotoButtons { count: form.photos.len(), lang, on_photo }
             PhotoStrip { thumbs }
-            FixLine { fix, lang }
+            FixLine { fix, problem, lang }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
             button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-visit", disabled: saving,
                 {lang.t(Msg::SaveVisit)} }
@@ -194,7 +195,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
     let thumbs = use_thumbs(move || draft.form.read().photos.clone());
     let mut error = use_signal(|| None::<String>);
     let mut saving = use_signal(|| false);
-    let fix = use_signal(|| services.platform.location());
+    let (fix, problem) = use_fix();
     let title = use_load(move |s| {
         let d = s.household(household)?;
         Ok(format!(
@@ -237,7 +238,7 @@ pub fn VisitScreen(household: HouseholdId) -> Element {
         // is drawn once its draft, if any, is loaded.
         if (draft.ready)() {
             VisitFormView {
-                form: draft.form.cloned(), thumbs: thumbs(), fix: fix(), error: error(), saving: saving(), lang,
+                form: draft.form.cloned(), thumbs: thumbs(), fix: fix(), problem: problem(), error: error(), saving: saving(), lang,
                 on_edit: move |e| draft.edit(e),
                 on_photo,
                 on_save,

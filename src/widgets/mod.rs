@@ -32,7 +32,7 @@ pub fn edit<F>(f: impl Fn(&mut F) + 'static) -> Edit<F> {
 }
 
 pub use bars::TitleBar;
-pub use fix::FixLine;
+pub use fix::{FixLine, use_fix};
 pub use format::{StatusChip, category_icon, china_date, china_time, metres, verdict_label};
 pub use map::GridMap;
 pub use orders::{OrderChip, OrderRow};

@@ -8,7 +8,7 @@ use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_nav};
 use crate::widgets::{
     Edit, FixLine, PhotoButtons, PhotoStrip, StatusChip, TitleBar, category_icon, china_date, edit,
-    metres, use_thumbs,
+    metres, use_fix, use_thumbs,
 };
 use dioxus::prelude::*;
 use gridmate_device::{DeviceError, NearbyIssue, NewReport};
@@ -161,6 +161,7 @@ pub fn ReportFormView(
     after_thumbs: Vec<String>,
     nearby: Vec<NearbyIssue>,
     fix: Option<GpsFix>,
+    #[props(default)] problem: Option<crate::platform::LocationProblem>,
     error: Option<String>,
     lang: Lang,
     on_edit: EventHandler<crate::widgets::Edit<ReportForm>>,
@@ -205,7 +206,7 @@ pub fn ReportFormView(
                 PhotoButtons { count: form.after_photos.len(), lang, action: "after-photo", after: true, on_photo: move |b| on_photo.call((true, b)) }
                 PhotoStrip { thumbs: after_thumbs }
             }
-            FixLine { fix, lang }
+            FixLine { fix, problem, lang }
             if let Some(e) = error { p { class: "error-card", role: "alert", "{e}" } }
             button { class: "primary", r#type: "button", onclick: move |_| on_save.call(()), "data-action": "save-report", disabled: form.category().is_none(),
                 {lang.t(Msg::SaveReport)} }
@@ -227,7 +228,7 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
     let after_thumbs = use_thumbs(move || draft.form.read().after_photos.clone());
     let mut dismissed = use_signal(|| false);
     let mut error = use_signal(|| None::<String>);
-    let fix = use_signal(|| services.platform.location());
+    let (fix, problem) = use_fix();
     // The "same problem?" offer follows the chosen category (also a restored draft's).
     let category = use_memo(move || draft.form.read().category());
     let store = services.store.clone();
@@ -293,7 +294,7 @@ pub fn ReportScreen(building: Option<BuildingId>, household: Option<HouseholdId>
             ReportFormView {
                 form: draft.form.cloned(), thumbs: thumbs(), after_thumbs: after_thumbs(),
                 nearby: if dismissed() { vec![] } else { nearby.read().clone().unwrap_or_default() },
-                fix: fix(), error: error(), lang,
+                fix: fix(), problem: problem(), error: error(), lang,
                 on_edit,
                 on_photo,
                 on_join: move |id| join(Some(id)),

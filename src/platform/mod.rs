@@ -1,10 +1,19 @@
 //! What the phone gives the app beyond the screen: camera, location, connectivity, notifications.
 //!
 //! Screens see only the [`Platform`] trait, so the same screens run on Android, iOS and the Linux
-//! desktop. The desktop implementation stands in for the phone during development and tests:
-//! photos come from a folder (the "camera roll") or a file picker, the location is set from the
-//! command line or environment, and connectivity is whether the server actually answers a TCP
-//! connection.
+//! desktop. Two implementations:
+//! - [`WebviewPlatform`] (`webview`), the phone's: what the system webview gives any page
+//!   (geolocation, online/offline, notifications, `tel:`), bridged from the page by
+//!   [`WebviewBridge`]; the camera is the page's `<input type=file capture>`. Chosen on Android
+//!   and iOS, and by the browser end-to-end run.
+//! - [`DesktopPlatform`], standing in for the phone in development and headless tests: photos
+//!   come from a folder (the "camera roll") or a file picker, the location is set from the
+//!   command line or environment, and connectivity is whether the server answers a TCP
+//!   connection.
+
+mod webview;
+
+pub use webview::{FIX_MAX_AGE, LocationProblem, WebviewBridge, WebviewPlatform};
 
 use gridmate_model::GpsFix;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -27,8 +36,16 @@ pub trait Platform: Send + Sync {
     /// Tell the user something happened while the app was in the background ("3 件新任务"): a
     /// local notification on the phone, a desktop notification here.
     fn notify(&self, title: &str, body: &str);
-    /// Call a number (the phone's dialer, `tel:`). The number never enters the page.
+    /// Call a number (the phone's dialer, `tel:`). The number is never shown on the page.
     fn dial(&self, number: &str);
+    /// Why `location` has no fix, when the platform knows (permission refused, no signal).
+    fn location_problem(&self) -> Option<LocationProblem> {
+        None
+    }
+    /// The webview platform, for the bridge that serves it from the page.
+    fn webview(&self) -> Option<&WebviewPlatform> {
+        None
+    }
 }
 
 /// The Linux desktop standing in for a phone.

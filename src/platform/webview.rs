@@ -1,0 +1,321 @@
+//! The phone's own platform: what the system webview the app runs in already offers any page —
+//! the W3C Geolocation API (`navigator.geolocation.watchPosition`: fix and accuracy), the
+//! `online`/`offline` events, the Notifications API and `tel:` links — bridged to [`Platform`].
+//! The same code runs in Android's and iOS's webviews, in the desktop webview and in the browser
+//! end-to-end run, where Chromium's DevTools emulate the position.
+//!
+//! [`Platform`]'s calls are synchronous and may come from any thread, while the page can only be
+//! reached from the UI. So [`WebviewBridge`], a component at the app's root, runs one script in
+//! the page that watches the position and the connection and sends each change back; the
+//! platform keeps the latest of each for `location()` and `reachable()` to read. What the
+//! platform must ask of the page (a notification, a call) it queues for the bridge to run.
+//!
+//! What a webview cannot tell: whether a fix came from a mock-location app (Android's
+//! `isFromMockProvider` is not exposed to pages), so `mock_location` is always false here and the
+//! server's own check of a check-in's distance and accuracy is what holds (docs/security.md).
+
+use super::{DesktopPlatform, Platform};
+use dioxus::prelude::*;
+use gridmate_model::GpsFix;
+use serde::Deserialize;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// A fix older than this is not where the worker is now.
+pub const FIX_MAX_AGE: Duration = Duration::from_secs(120);
+
+/// Why there is no usable fix, as the page reported it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocationProblem {
+    /// The user (or the system) refused the app location.
+    Denied,
+    /// The phone could not work out where it is (indoors, no signal).
+    Unavailable,
+    /// No fix came within the time asked.
+    TimedOut,
+    /// This webview has no geolocation at all.
+    Unsupported,
+}
+
+/// What the page's script sends back.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum PageReport {
+    Fix { lat: f64, lon: f64, accuracy: f64 },
+    LocationError { code: u32 },
+    Online { online: bool },
+}
+
+/// What the platform asks of the page.
+#[derive(Clone, Debug, PartialEq)]
+enum PageRequest {
+    Notify { title: String, body: String },
+    Dial { number: String },
+}
+
+#[derive(Default)]
+struct Sensed {
+    fix: Option<(GpsFix, Instant)>,
+    problem: Option<LocationProblem>,
+    /// `None` until the page has said.
+    online: Option<bool>,
+}
+
+pub struct WebviewPlatform {
+    sensed: Mutex<Sensed>,
+    requests: UnboundedSender<PageRequest>,
+    pending: Mutex<Option<UnboundedReceiver<PageRequest>>>,
+    /// Device name, keystore stand-in and the TCP probe behind `reachable`.
+    host: DesktopPlatform,
+    dialled: Mutex<Vec<String>>,
+}
+
+impl Default for WebviewPlatform {
+    fn default() -> Self {
+        WebviewPlatform::new()
+    }
+}
+
+impl WebviewPlatform {
+    pub fn new() -> WebviewPlatform {
+        let (requests, pending) = unbounded_channel();
+        WebviewPlatform {
+            sensed: Mutex::new(Sensed::default()),
+            requests,
+            pending: Mutex::new(Some(pending)),
+            host: DesktopPlatform::new(None, None),
+            dialled: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn sensed(&self) -> std::sync::MutexGuard<'_, Sensed> {
+        self.sensed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn report(&self, r: PageReport) {
+        let mut s = self.sensed();
+        match r {
+            PageReport::Fix { lat, lon, accuracy } => {
+                match gridmate_model::validate::coordinates(lat, lon, Some(accuracy)) {
+                    Ok(()) => {
+                        s.fix = Some((
+                            GpsFix {
+                                lat,
+                                lon,
+                                accuracy_m: accuracy,
+                                mock_location: false,
+                            },
+                            Instant::now(),
+                        ));
+                        s.problem = None;
+                    }
+                    Err(_) => s.problem = Some(LocationProblem::Unavailable),
+                }
+            }
+            // The codes of GeolocationPositionError; 0 is this script's own "no geolocation".
+            PageReport::LocationError { code } => {
+                s.problem = Some(match code {
+                    0 => LocationProblem::Unsupported,
+                    1 => LocationProblem::Denied,
+                    3 => LocationProblem::TimedOut,
+                    _ => LocationProblem::Unavailable,
+                });
+            }
+            PageReport::Online { online } => s.online = Some(online),
+        }
+    }
+
+    /// Every number dialled so far, oldest first (the tests' view of the dialer).
+    pub fn dialled(&self) -> Vec<String> {
+        self.dialled.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+}
+
+impl Platform for WebviewPlatform {
+    fn location(&self) -> Option<GpsFix> {
+        let s = self.sensed();
+        s.fix
+            .filter(|(_, at)| at.elapsed() <= FIX_MAX_AGE)
+            .map(|(fix, _)| fix)
+    }
+
+    fn location_problem(&self) -> Option<LocationProblem> {
+        let s = self.sensed();
+        match s.fix {
+            Some((_, at)) if at.elapsed() <= FIX_MAX_AGE => None,
+            _ => s.problem,
+        }
+    }
+
+    /// The camera is the page's own `<input type=file capture>`; there is nothing to take here.
+    fn take_photo(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Offline as soon as the page says so; otherwise whether the server answers.
+    fn reachable(&self, server: &str) -> bool {
+        if self.sensed().online == Some(false) {
+            return false;
+        }
+        self.host.reachable(server)
+    }
+
+    fn device_name(&self) -> String {
+        self.host.device_name()
+    }
+
+    fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey> {
+        self.host.database_key()
+    }
+
+    fn notify(&self, title: &str, body: &str) {
+        let _ = self.requests.send(PageRequest::Notify {
+            title: title.into(),
+            body: body.into(),
+        });
+    }
+
+    fn dial(&self, number: &str) {
+        if let Ok(mut d) = self.dialled.lock() {
+            d.push(number.to_string());
+        }
+        let _ = self.requests.send(PageRequest::Dial {
+            number: number.into(),
+        });
+    }
+
+    fn webview(&self) -> Option<&WebviewPlatform> {
+        Some(self)
+    }
+}
+
+/// The script the bridge runs in the page: it watches the position and the connection and sends
+/// every change back.
+const WATCH: &str = r#"
+const send = (m) => dioxus.send(m);
+if (navigator.geolocation) {
+  navigator.geolocation.watchPosition(
+    (p) => send({kind: "fix", lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy}),
+    (e) => send({kind: "location_error", code: e.code}),
+    {enableHighAccuracy: true, maximumAge: 10000, timeout: 30000});
+} else {
+  send({kind: "location_error", code: 0});
+}
+send({kind: "online", online: navigator.onLine});
+window.addEventListener("online", () => send({kind: "online", online: true}));
+window.addEventListener("offline", () => send({kind: "online", online: false}));
+await new Promise(() => {});
+"#;
+
+/// A request as the script that carries it out. Values go in as JSON strings, never as code.
+fn script_for(r: &PageRequest) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    match r {
+        PageRequest::Notify { title, body } => format!(
+            "if (window.Notification) {{ const show = () => new Notification({}, {{body: {}}}); \
+             if (Notification.permission === 'granted') show(); \
+             else if (Notification.permission !== 'denied') Notification.requestPermission().then((p) => p === 'granted' && show()); }}",
+            quoted(title),
+            quoted(body)
+        ),
+        // An anchor clicked, not a navigation: the page stays where it is; the webview hands
+        // `tel:` to the phone's dialer.
+        PageRequest::Dial { number } => format!(
+            "const a = document.createElement('a'); a.href = 'tel:' + {}; a.style.display = 'none'; \
+             document.body.appendChild(a); a.click(); a.remove();",
+            quoted(number)
+        ),
+    }
+}
+
+/// At the app's root: the page side of [`WebviewPlatform`] when that is the platform (on any
+/// other, nothing).
+#[component]
+pub fn WebviewBridge() -> Element {
+    let platform = use_context::<crate::state::Services>().platform;
+    use_hook(move || {
+        let Some(web) = platform.webview() else {
+            return;
+        };
+        let Some(mut requests) = web.pending.lock().ok().and_then(|mut p| p.take()) else {
+            return;
+        };
+        let reports = platform.clone();
+        spawn(async move {
+            let mut watch = document::eval(WATCH);
+            while let Ok(report) = watch.recv::<PageReport>().await {
+                if let Some(web) = reports.webview() {
+                    web.report(report);
+                }
+            }
+        });
+        spawn(async move {
+            while let Some(r) = requests.recv().await {
+                let _ = document::eval(&script_for(&r)).await;
+            }
+        });
+    });
+    rsx! {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_s_reports_become_the_fix_its_problems_and_the_connection() {
+        let w = WebviewPlatform::new();
+        assert_eq!(w.location(), None);
+        w.report(PageReport::LocationError { code: 1 });
+        assert_eq!(w.location_problem(), Some(LocationProblem::Denied));
+        w.report(PageReport::Fix {
+            lat: 36.65,
+            lon: 117.0,
+            accuracy: 12.0,
+        });
+        let fix = w.location().expect("a fix");
+        assert_eq!((fix.lat, fix.lon, fix.accuracy_m), (36.65, 117.0, 12.0));
+        assert!(!fix.mock_location, "a page cannot tell; see the module doc");
+        assert_eq!(w.location_problem(), None, "a fresh fix clears the problem");
+        // A position no phone can be at is not a fix.
+        w.report(PageReport::Fix {
+            lat: 95.0,
+            lon: 0.0,
+            accuracy: 5.0,
+        });
+        assert_eq!(w.location().map(|f| f.lat), Some(36.65));
+        w.report(PageReport::Online { online: false });
+        assert!(!w.reachable("http://127.0.0.1:1"), "offline at once");
+        for (code, problem) in [
+            (0, LocationProblem::Unsupported),
+            (2, LocationProblem::Unavailable),
+            (3, LocationProblem::TimedOut),
+        ] {
+            let w = WebviewPlatform::new();
+            w.report(PageReport::LocationError { code });
+            assert_eq!(w.location_problem(), Some(problem));
+        }
+    }
+
+    #[test]
+    fn reports_are_read_from_the_page_s_json() {
+        let r: PageReport =
+            serde_json::from_str(r#"{"kind":"fix","lat":36.6,"lon":117.1,"accuracy":30}"#).unwrap();
+        assert!(matches!(r, PageReport::Fix { accuracy, .. } if accuracy == 30.0));
+        assert!(serde_json::from_str::<PageReport>(r#"{"kind":"eval","code":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_request_s_values_reach_the_page_as_strings_never_as_code() {
+        let s = script_for(&PageRequest::Dial {
+            number: "1'); alert(1); ('".into(),
+        });
+        assert!(s.contains(r#"'tel:' + "1'); alert(1); ('""#), "{s}");
+        let s = script_for(&PageRequest::Notify {
+            title: "3 件新任务".into(),
+            body: "\"</script>".into(),
+        });
+        assert!(s.contains(r#""\"</script>""#), "{s}");
+    }
+}
