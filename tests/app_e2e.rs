@@ -9,7 +9,7 @@ mod support;
 
 use dioxus::prelude::*;
 use dioxus_liveview::LiveviewRouter;
-use gridmate::platform::DesktopPlatform;
+use gridmate::platform::{DesktopPlatform, Platform, WebviewPlatform};
 use gridmate::shell::App;
 use gridmate::state::{Services, Startup};
 use gridmate_device::{Store, StoreThread};
@@ -112,6 +112,20 @@ struct Phone {
 
 impl Phone {
     fn new(server: &Server, role: Role, fix: Option<GpsFix>) -> Phone {
+        Phone::serving(server, role, fix, None)
+    }
+
+    /// A phone whose platform is the webview's: its position comes from the page.
+    fn on_webview(server: &Server, role: Role, web: Arc<WebviewPlatform>) -> Phone {
+        Phone::serving(server, role, None, Some(web))
+    }
+
+    fn serving(
+        server: &Server,
+        role: Role,
+        fix: Option<GpsFix>,
+        web: Option<Arc<WebviewPlatform>>,
+    ) -> Phone {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -131,7 +145,10 @@ impl Phone {
         let store = StoreThread::open(dir.path().join("app")).unwrap();
         let startup = Startup::read(&store).unwrap();
         let platform = Arc::new(DesktopPlatform::new(fix, Some(camera)));
-        let services = Services::new(store, platform.clone());
+        let services = match web {
+            Some(web) => Services::new(store, web),
+            None => Services::new(store, platform.clone()),
+        };
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
@@ -757,5 +774,87 @@ fn a_grid_leader_verifies_and_closes_a_resolved_issue() {
         ids.iter()
             .any(|id| server.record("issue", *id)["status"] == "closed"),
         "the server closed it"
+    );
+}
+
+/// The phone's own platform in a real browser: Chromium's DevTools give the page a position, as
+/// a phone's GPS gives its webview; the webview platform reads it through the W3C Geolocation
+/// API, the visit form shows it, and the visit reaches the server with that fix. A refused
+/// permission is said on the form.
+#[test]
+fn the_webview_platform_takes_its_fix_from_the_page() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let web = Arc::new(WebviewPlatform::new());
+    let phone = Phone::on_webview(&server, Role::GridWorker, web.clone());
+    let b = Browser::start();
+    b.cdp(
+        "Browser.setPermission",
+        serde_json::json!({"permission": {"name": "geolocation"}, "setting": "denied"}),
+    );
+    phone.sign_in(&b, &server, Role::GridWorker);
+    let refused = (0..100).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        web.location_problem()
+    });
+    assert_eq!(
+        refused,
+        Some(gridmate::platform::LocationProblem::Denied),
+        "the page said the permission was refused"
+    );
+    b.click("[data-tab=Home]");
+    b.click(".due-row");
+    b.wait_text("家庭成员", 10);
+    b.click("[data-action=record-visit]");
+    b.wait_text("定位权限被拒绝", 10);
+    phone.shot(&b, "20-webview-location-refused");
+
+    let here = fix_in_grid_of(Role::GridWorker).unwrap();
+    b.cdp(
+        "Browser.setPermission",
+        serde_json::json!({"permission": {"name": "geolocation"}, "setting": "granted"}),
+    );
+    b.cdp(
+        "Emulation.setGeolocationOverride",
+        serde_json::json!({"latitude": here.lat, "longitude": here.lon, "accuracy": 9}),
+    );
+    // Allowed in the settings: the page asks again within seconds, and the open form shows it.
+    let fix = (0..200).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        web.location()
+    });
+    let fix = fix.expect("a fix from the page");
+    assert!(
+        (fix.lat - here.lat).abs() < 1e-9
+            && (fix.lon - here.lon).abs() < 1e-9
+            && fix.accuracy_m == 9.0,
+        "{fix:?}"
+    );
+    b.wait_text("±9", 10);
+    phone.shot(&b, "21-webview-fix");
+    b.type_into("textarea[name=notes]", "网页定位走访");
+    b.click("[data-action=save-visit]");
+    b.wait_text("走访已保存", 20);
+    sync_now(&phone, &b, "22-webview-synced");
+    let visits = count_rows(
+        phone.dir.path(),
+        "SELECT id FROM visits WHERE notes = '网页定位走访'",
+    );
+    assert_eq!(visits.len(), 1);
+    let visit = server.record("visit", visits[0]);
+    assert_eq!(
+        (
+            visit["location"]["lat"]
+                .as_f64()
+                .map(|x| (x - here.lat).abs() < 1e-9),
+            visit["location"]["lon"]
+                .as_f64()
+                .map(|x| (x - here.lon).abs() < 1e-9)
+        ),
+        (Some(true), Some(true)),
+        "{visit}"
     );
 }

@@ -18,7 +18,7 @@ use super::{DesktopPlatform, Platform};
 use dioxus::prelude::*;
 use gridmate_model::GpsFix;
 use serde::Deserialize;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -65,7 +65,9 @@ struct Sensed {
 pub struct WebviewPlatform {
     sensed: Mutex<Sensed>,
     requests: UnboundedSender<PageRequest>,
-    pending: Mutex<Option<UnboundedReceiver<PageRequest>>>,
+    /// Held by the one bridge serving the page now (a reloaded page's bridge waits for the old
+    /// one's to go).
+    pending: Arc<tokio::sync::Mutex<UnboundedReceiver<PageRequest>>>,
     /// Device name, keystore stand-in and the TCP probe behind `reachable`.
     host: DesktopPlatform,
     dialled: Mutex<Vec<String>>,
@@ -83,7 +85,7 @@ impl WebviewPlatform {
         WebviewPlatform {
             sensed: Mutex::new(Sensed::default()),
             requests,
-            pending: Mutex::new(Some(pending)),
+            pending: Arc::new(tokio::sync::Mutex::new(pending)),
             host: DesktopPlatform::new(None, None),
             dialled: Mutex::new(Vec::new()),
         }
@@ -195,10 +197,18 @@ impl Platform for WebviewPlatform {
 const WATCH: &str = r#"
 const send = (m) => dioxus.send(m);
 if (navigator.geolocation) {
-  navigator.geolocation.watchPosition(
-    (p) => send({kind: "fix", lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy}),
-    (e) => send({kind: "location_error", code: e.code}),
-    {enableHighAccuracy: true, maximumAge: 10000, timeout: 30000});
+  // A refused permission ends a watch: ask again every few seconds, so a worker who allows it in
+  // the phone's settings and comes back gets a fix without restarting the app.
+  const watch = () => {
+    const id = navigator.geolocation.watchPosition(
+      (p) => send({kind: "fix", lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy}),
+      (e) => {
+        send({kind: "location_error", code: e.code});
+        if (e.code === 1) { navigator.geolocation.clearWatch(id); setTimeout(watch, 5000); }
+      },
+      {enableHighAccuracy: true, maximumAge: 10000, timeout: 30000});
+  };
+  watch();
 } else {
   send({kind: "location_error", code: 0});
 }
@@ -238,9 +248,7 @@ pub fn WebviewBridge() -> Element {
         let Some(web) = platform.webview() else {
             return;
         };
-        let Some(mut requests) = web.pending.lock().ok().and_then(|mut p| p.take()) else {
-            return;
-        };
+        let pending = web.pending.clone();
         let reports = platform.clone();
         spawn(async move {
             let mut watch = document::eval(WATCH);
@@ -251,6 +259,7 @@ pub fn WebviewBridge() -> Element {
             }
         });
         spawn(async move {
+            let mut requests = pending.lock().await;
             while let Some(r) = requests.recv().await {
                 let _ = document::eval(&script_for(&r)).await;
             }

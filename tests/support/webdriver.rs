@@ -113,6 +113,16 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// A Chrome DevTools command through chromedriver (`goog/cdp/execute`): what the end-to-end
+    /// run uses to be the phone's sensors (a position, a refused permission).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            json!({"cmd": cmd, "params": params}),
+        )
+    }
+
     pub fn open(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", json!({ "url": url }));
     }
