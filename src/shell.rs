@@ -264,6 +264,10 @@ pub fn App() -> Element {
             }
         }
     });
+    use_hook({
+        let platform = services.platform.clone();
+        move || crate::platform::serve_page(platform)
+    });
     use_background_loops(services.clone(), ui);
     let lang = (ui.lang)();
     let class = if (ui.big_type)() {
@@ -273,7 +277,6 @@ pub fn App() -> Element {
     };
     rsx! {
         style { {crate::STYLE} }
-        crate::platform::WebviewBridge {}
         div { class, lang: lang.code(),
             if (ui.session)().is_none() {
                 SignInScreen { auto: startup.auto_sign_in.clone() }

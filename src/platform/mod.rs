@@ -4,7 +4,7 @@
 //! desktop. Two implementations:
 //! - [`WebviewPlatform`] (`webview`), the phone's: what the system webview gives any page
 //!   (geolocation, online/offline, notifications, `tel:`), bridged from the page by
-//!   [`WebviewBridge`]; the camera is the page's `<input type=file capture>`. Chosen on Android
+//!   [`serve_page`]; the camera is the page's `<input type=file capture>`. Chosen on Android
 //!   and iOS, and by the browser end-to-end run.
 //! - [`DesktopPlatform`], standing in for the phone in development and headless tests: photos
 //!   come from a folder (the "camera roll") or a file picker, the location is set from the
@@ -13,7 +13,7 @@
 
 mod webview;
 
-pub use webview::{FIX_MAX_AGE, LocationProblem, WebviewBridge, WebviewPlatform};
+pub use webview::{LocationProblem, WebviewPlatform, serve_page};
 
 use gridmate_model::GpsFix;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

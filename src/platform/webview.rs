@@ -5,7 +5,7 @@
 //! end-to-end run, where Chromium's DevTools emulate the position.
 //!
 //! [`Platform`]'s calls are synchronous and may come from any thread, while the page can only be
-//! reached from the UI. So [`WebviewBridge`], a component at the app's root, runs one script in
+//! reached from the UI. So [`serve_page`], called from the app's root component, runs one script in
 //! the page that watches the position and the connection and sends each change back; the
 //! platform keeps the latest of each for `location()` and `reachable()` to read. What the
 //! platform must ask of the page (a notification, a call) it queues for the bridge to run.
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 /// A fix older than this is not where the worker is now.
-pub const FIX_MAX_AGE: Duration = Duration::from_secs(120);
+const FIX_MAX_AGE: Duration = Duration::from_secs(120);
 
 /// Why there is no usable fix, as the page reported it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -239,33 +239,28 @@ fn script_for(r: &PageRequest) -> String {
     }
 }
 
-/// At the app's root: the page side of [`WebviewPlatform`] when that is the platform (on any
-/// other, nothing).
-#[component]
-pub fn WebviewBridge() -> Element {
-    let platform = use_context::<crate::state::Services>().platform;
-    use_hook(move || {
-        let Some(web) = platform.webview() else {
-            return;
-        };
-        let pending = web.pending.clone();
-        let reports = platform.clone();
-        spawn(async move {
-            let mut watch = document::eval(WATCH);
-            while let Ok(report) = watch.recv::<PageReport>().await {
-                if let Some(web) = reports.webview() {
-                    web.report(report);
-                }
+/// The page side of [`WebviewPlatform`], when that is `platform` (on any other, nothing): call it
+/// once from the app's root component, whose tasks it spawns and whose page it serves.
+pub fn serve_page(platform: Arc<dyn Platform>) {
+    let Some(web) = platform.webview() else {
+        return;
+    };
+    let pending = web.pending.clone();
+    let reports = platform.clone();
+    spawn(async move {
+        let mut watch = document::eval(WATCH);
+        while let Ok(report) = watch.recv::<PageReport>().await {
+            if let Some(web) = reports.webview() {
+                web.report(report);
             }
-        });
-        spawn(async move {
-            let mut requests = pending.lock().await;
-            while let Some(r) = requests.recv().await {
-                let _ = document::eval(&script_for(&r)).await;
-            }
-        });
+        }
     });
-    rsx! {}
+    spawn(async move {
+        let mut requests = pending.lock().await;
+        while let Some(r) = requests.recv().await {
+            let _ = document::eval(&script_for(&r)).await;
+        }
+    });
 }
 
 #[cfg(test)]
