@@ -779,8 +779,8 @@ fn a_grid_leader_verifies_and_closes_a_resolved_issue() {
 
 /// The phone's own platform in a real browser: Chromium's DevTools give the page a position, as
 /// a phone's GPS gives its webview; the webview platform reads it through the W3C Geolocation
-/// API, the visit form shows it, and the visit reaches the server with that fix. A refused
-/// permission is said on the form.
+/// API, the visit form shows it, the camera is the page's file input, and the visit reaches the
+/// server with that fix and photo. A refused permission is said on the form.
 #[test]
 fn the_webview_platform_takes_its_fix_from_the_page() {
     if skip() {
@@ -834,6 +834,11 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
         "{fix:?}"
     );
     b.wait_text("±9", 10);
+    // The camera is the page's file input: a 12 MP photo handed to it, as a phone's camera does.
+    let photo = phone.dir.path().join("IMG_camera.jpg");
+    std::fs::write(&photo, support::jpeg(4000, 3000, 3, 90)).unwrap();
+    b.type_into("input[name=camera]", &photo.display().to_string());
+    b.wait_text("1 张", 30);
     phone.shot(&b, "21-webview-fix");
     b.type_into("textarea[name=notes]", "网页定位走访");
     b.click("[data-action=save-visit]");
@@ -857,4 +862,5 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
         (Some(true), Some(true)),
         "{visit}"
     );
+    assert_eq!(visit["photos"].as_array().map(Vec::len), Some(1), "{visit}");
 }

@@ -52,17 +52,50 @@ pub fn PhotoButtons(
     action: String,
     #[props(default = false)] after: bool,
 ) -> Element {
+    // In a webview the camera is the page's: a file input that asks for the back camera.
+    let camera_in_page =
+        try_use_context::<Services>().is_some_and(|s| s.platform.webview().is_some());
+    let gallery = format!("{action}-gallery");
+    let label = if after {
+        lang.t(Msg::PhotoAfterHandling)
+    } else {
+        lang.t(Msg::TakePhoto)
+    };
     rsx! {
         div { class: "photo-row",
-            button { r#type: "button", class: "secondary", "data-action": "{action}", onclick: move |_| on_photo.call(None),
-                if after { {lang.t(Msg::PhotoAfterHandling)} } else { {lang.t(Msg::TakePhoto)} }
+            if camera_in_page {
+                label { class: "file-pick secondary", "data-action": "{action}",
+                    {label}
+                    input { r#type: "file", accept: "image/*", capture: "environment", name: "{action}",
+                        onchange: move |_| {
+                            let action = action.clone();
+                            async move {
+                                if let Some(bytes) = read_in_page(&action).await {
+                                    on_photo.call(Some(bytes));
+                                }
+                            }
+                        }
+                    }
+                }
+            } else {
+                button { r#type: "button", class: "secondary", "data-action": "{action}", onclick: move |_| on_photo.call(None),
+                    {label}
+                }
             }
             label { class: "file-pick secondary",
                 {lang.t(Msg::FromGallery)}
-                input { r#type: "file", accept: "image/*",
-                    onchange: move |e: FormEvent| async move {
-                        if let Some(bytes) = picked_bytes(&e).await {
-                            on_photo.call(Some(bytes));
+                input { r#type: "file", accept: "image/*", name: "{gallery}",
+                    onchange: move |e: FormEvent| {
+                        let gallery = gallery.clone();
+                        async move {
+                            let bytes = if camera_in_page {
+                                read_in_page(&gallery).await
+                            } else {
+                                picked_bytes(&e).await
+                            };
+                            if let Some(bytes) = bytes {
+                                on_photo.call(Some(bytes));
+                            }
                         }
                     }
                 }
@@ -93,6 +126,30 @@ pub async fn add_photo(
         .await
         .ok()
         .flatten()
+}
+
+/// The photo the page's camera input `name` holds, read by the page itself (FileReader) and sent
+/// back as base64, then the input cleared for the next shot. Not the event's file engine, which
+/// neither liveview nor iOS's webview fills in Dioxus 0.7 (dioxus#2930, #5135).
+async fn read_in_page(name: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let selector = serde_json::to_string(&format!("input[name=\"{name}\"]")).ok()?;
+    let mut eval = document::eval(&format!(
+        r#"const input = document.querySelector({selector});
+           const file = input && input.files && input.files[0];
+           if (!file) {{ dioxus.send(""); }} else {{
+             const reader = new FileReader();
+             reader.onload = () => {{ const url = String(reader.result); input.value = "";
+                                     dioxus.send(url.slice(url.indexOf(",") + 1)); }};
+             reader.onerror = () => dioxus.send("");
+             reader.readAsDataURL(file);
+           }}"#
+    ));
+    let b64: String = eval.recv().await.ok()?;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.as_bytes())
+        .ok()
+        .filter(|b| !b.is_empty())
 }
 
 /// The bytes of the first file an `<input type=file>` gave.
