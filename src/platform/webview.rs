@@ -70,7 +70,6 @@ pub struct WebviewPlatform {
     pending: Arc<tokio::sync::Mutex<UnboundedReceiver<PageRequest>>>,
     /// Device name, keystore stand-in and the TCP probe behind `reachable`.
     host: DesktopPlatform,
-    dialled: Mutex<Vec<String>>,
 }
 
 impl Default for WebviewPlatform {
@@ -87,7 +86,6 @@ impl WebviewPlatform {
             requests,
             pending: Arc::new(tokio::sync::Mutex::new(pending)),
             host: DesktopPlatform::new(None, None),
-            dialled: Mutex::new(Vec::new()),
         }
     }
 
@@ -126,11 +124,6 @@ impl WebviewPlatform {
             }
             PageReport::Online { online } => s.online = Some(online),
         }
-    }
-
-    /// Every number dialled so far, oldest first (the tests' view of the dialer).
-    pub fn dialled(&self) -> Vec<String> {
-        self.dialled.lock().map(|d| d.clone()).unwrap_or_default()
     }
 }
 
@@ -179,9 +172,6 @@ impl Platform for WebviewPlatform {
     }
 
     fn dial(&self, number: &str) {
-        if let Ok(mut d) = self.dialled.lock() {
-            d.push(number.to_string());
-        }
         let _ = self.requests.send(PageRequest::Dial {
             number: number.into(),
         });
@@ -300,6 +290,27 @@ mod tests {
             w.report(PageReport::LocationError { code });
             assert_eq!(w.location_problem(), Some(problem));
         }
+    }
+
+    #[test]
+    fn calls_and_notifications_wait_for_the_page_in_order() {
+        let w = WebviewPlatform::new();
+        w.notify("网格通", "3 件新任务");
+        w.dial("13812345678");
+        let mut pending = w.pending.try_lock().expect("no bridge holds it");
+        assert_eq!(
+            pending.try_recv().ok(),
+            Some(PageRequest::Notify {
+                title: "网格通".into(),
+                body: "3 件新任务".into()
+            })
+        );
+        assert_eq!(
+            pending.try_recv().ok(),
+            Some(PageRequest::Dial {
+                number: "13812345678".into()
+            })
+        );
     }
 
     #[test]

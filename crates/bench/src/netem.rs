@@ -16,12 +16,8 @@
 
 use crate::{Row, ms};
 use anyhow::{Context, Result, bail, ensure};
-use gridmate_demo::{DemoConfig, generate};
 use gridmate_device::Store;
 use gridmate_device::sync::{self, Phase, SyncClient};
-use gridmate_model::Role;
-use gridmate_server::sqlite::SqliteStore;
-use gridmate_server::store::{Backend, admin};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -228,30 +224,12 @@ pub fn run_bench(quick: bool) -> Result<Vec<Row>> {
     };
     let bin = crate::release_binary("gridmate-server", "gridmate-server")?;
     let households = 5_000;
-    let d = generate(&DemoConfig {
-        issues: households * 2 / 5,
-        ..DemoConfig::scaled(households)
-    });
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
-    {
-        let store = SqliteStore::open(&data)?;
-        gridmate_server::demo::seed(&store, &d)?;
-        store.admin(|tx| {
-            admin::add_user(
-                tx,
-                uuid::Uuid::now_v7(),
-                PHONE,
-                "弱网压测",
-                &[Role::GridWorker],
-                PASSWORD,
-            )?;
-            for g in &d.grids {
-                admin::assign(tx, PHONE, Role::GridWorker, Some(g.id.0), None)?;
-            }
-            Ok(())
-        })?;
-    }
+    // Seeded, then closed: the server process inside the namespace opens it.
+    drop(crate::sync::seeded_server(
+        &data, households, PHONE, PASSWORD,
+    )?);
     let mut server = link.serve(&bin, &data)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -22,30 +22,41 @@ use std::time::Instant;
 const PHONE: &str = "13900000009";
 const PASSWORD: &str = "bench-password-9";
 
-pub fn run(quick: bool) -> Result<Vec<Row>> {
-    let households = if quick { 1_000 } else { 5_000 };
-    let cfg = DemoConfig {
+/// A server's SQLite store in `dir` holding the demo community scaled to `households` (two
+/// issues for every five households), with a grid worker `phone` over every grid.
+pub(crate) fn seeded_server(
+    dir: &std::path::Path,
+    households: usize,
+    phone: &str,
+    password: &str,
+) -> Result<(gridmate_demo::DemoCommunity, SqliteStore)> {
+    let d = generate(&DemoConfig {
         issues: households * 2 / 5,
         ..DemoConfig::scaled(households)
-    };
-    let d = generate(&cfg);
-    let dir = tempfile::tempdir()?;
-    let server_store = SqliteStore::open(&dir.path().join("server"))?;
-    gridmate_server::demo::seed(&server_store, &d)?;
-    server_store.admin(|tx| {
+    });
+    let store = SqliteStore::open(dir)?;
+    gridmate_server::demo::seed(&store, &d)?;
+    store.admin(|tx| {
         admin::add_user(
             tx,
             uuid::Uuid::now_v7(),
-            PHONE,
+            phone,
             "同步压测",
             &[Role::GridWorker],
-            PASSWORD,
+            password,
         )?;
         for g in &d.grids {
-            admin::assign(tx, PHONE, Role::GridWorker, Some(g.id.0), None)?;
+            admin::assign(tx, phone, Role::GridWorker, Some(g.id.0), None)?;
         }
         Ok(())
     })?;
+    Ok((d, store))
+}
+
+pub fn run(quick: bool) -> Result<Vec<Row>> {
+    let households = if quick { 1_000 } else { 5_000 };
+    let dir = tempfile::tempdir()?;
+    let (d, server_store) = seeded_server(&dir.path().join("server"), households, PHONE, PASSWORD)?;
     let dump = canonical_dump(&dir.path().join("server").join("gridmate-server.sqlite"))?;
     let dump_zstd = zstd::encode_all(dump.as_bytes(), 3)?.len();
 
