@@ -397,7 +397,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                             lat,
                             lon,
                         };
-                        admin::put(
+                        admin::put_new(
                             tx,
                             &PutRecord {
                                 entity: Entity::Building,
@@ -426,7 +426,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 visit_cadence_days: cadence,
                 last_visit_at: None,
             };
-            admin::put(
+            admin::put_new(
                 tx,
                 &PutRecord {
                     entity: Entity::Household,
@@ -450,7 +450,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 id_number_masked: None,
                 tags: vec![],
             };
-            admin::put(
+            admin::put_new(
                 tx,
                 &PutRecord {
                     entity: Entity::Resident,

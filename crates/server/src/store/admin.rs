@@ -131,6 +131,12 @@ pub fn put(tx: &mut dyn WriteTx, r: &PutRecord) -> Result<u64> {
     log::put(tx, r, Utc::now().timestamp_millis())
 }
 
+/// [`put`] for a record under an id minted just now (UUIDv7), which cannot have an older
+/// version: nothing is read first (on PostgreSQL, a round trip saved per record of an import).
+pub fn put_new(tx: &mut dyn WriteTx, r: &PutRecord) -> Result<u64> {
+    log::put_over(tx, r, None, Utc::now().timestamp_millis())
+}
+
 pub fn add_blob_refs(
     tx: &mut dyn WriteTx,
     shas: &[String],
