@@ -134,14 +134,14 @@ impl<'a> PgTx<'a> {
         }
     }
 
-    fn holds_writes(&self) -> bool {
-        !(self.written.is_empty()
-            && self.new_outcomes.is_empty()
-            && self.new_versions.is_empty()
-            && self.conflicts.is_empty()
-            && self.blob_refs.is_empty()
-            && self.facts.is_empty()
-            && self.dirty.is_empty())
+    /// Rows waiting to be written (the grid digests aside: a handful, rewritten in place).
+    fn held(&self) -> usize {
+        self.written.len()
+            + self.new_outcomes.len()
+            + self.new_versions.len()
+            + self.conflicts.len()
+            + self.blob_refs.len()
+            + self.facts.len()
     }
 
     /// Write the facts this transaction changed: one upsert of every new fact, one delete of
@@ -258,15 +258,13 @@ impl<'a> PgTx<'a> {
             return Ok(());
         }
         let rows = std::mem::take(&mut self.new_outcomes);
-        let col =
-            |f: &dyn Fn(&NewOutcome) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
         let id: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
         let user: Vec<Uuid> = rows.iter().map(|o| o.user_id).collect();
-        let device = col(&|o| Some(o.device_id.clone()));
-        let kind = col(&|o| Some(o.kind.clone()));
-        let status = col(&|o| Some(o.status.to_string()));
-        let code = col(&|o| o.error_code.clone());
-        let msg = col(&|o| o.error_msg.clone());
+        let device: Vec<&str> = rows.iter().map(|o| o.device_id.as_str()).collect();
+        let kind: Vec<&str> = rows.iter().map(|o| o.kind.as_str()).collect();
+        let status: Vec<&str> = rows.iter().map(|o| o.status).collect();
+        let code: Vec<Option<&str>> = rows.iter().map(|o| o.error_code.as_deref()).collect();
+        let msg: Vec<Option<&str>> = rows.iter().map(|o| o.error_msg.as_deref()).collect();
         let seq: Vec<Option<i64>> = rows.iter().map(|o| o.seq).collect();
         let recorded: Vec<i64> = rows.iter().map(|o| o.recorded_at_ms).collect();
         let received: Vec<i64> = rows.iter().map(|o| o.received_at_ms).collect();
@@ -408,20 +406,14 @@ impl<'a> PgTx<'a> {
 
     /// Send the held writes if there are many of them.
     fn spill(&mut self) -> Result<()> {
-        let held = self.written.len()
-            + self.new_outcomes.len()
-            + self.new_versions.len()
-            + self.conflicts.len()
-            + self.blob_refs.len()
-            + self.facts.len();
-        if held >= HOLD_AT {
+        if self.held() >= HOLD_AT {
             self.flush()?;
         }
         Ok(())
     }
 
     fn settle(&mut self) -> Result<()> {
-        if self.holds_writes() {
+        if self.held() > 0 || !self.dirty.is_empty() {
             self.flush()?;
         }
         Ok(())
