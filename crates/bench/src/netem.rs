@@ -142,67 +142,6 @@ impl Drop for ShapedLink {
     }
 }
 
-/// A relay on 127.0.0.1 to `to` that holds every chunk, each way, for `delay` before passing
-/// it on in order (the link's propagation delay, where the kernel cannot add it), and counts the
-/// bytes coming back from the server into `received`.
-fn delay_relay(
-    rt: &tokio::runtime::Runtime,
-    to: SocketAddr,
-    delay: Duration,
-    received: Arc<AtomicU64>,
-) -> Result<SocketAddr> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-    async fn pipe(
-        mut from: OwnedReadHalf,
-        mut to: OwnedWriteHalf,
-        delay: Duration,
-        count: Option<Arc<AtomicU64>>,
-    ) {
-        let (tx, mut rx) =
-            tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 16 * 1024];
-            while let Ok(n) = from.read(&mut buf).await {
-                if n == 0
-                    || tx
-                        .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
-                        .is_err()
-                {
-                    break;
-                }
-                if let Some(c) = &count {
-                    c.fetch_add(n as u64, Ordering::Relaxed);
-                }
-            }
-        });
-        while let Some((due, chunk)) = rx.recv().await {
-            tokio::time::sleep_until(due).await;
-            if to.write_all(&chunk).await.is_err() {
-                break;
-            }
-        }
-        let _ = to.shutdown().await;
-    }
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    rt.spawn(async move {
-        while let Ok((phone, _)) = listener.accept().await {
-            let received = received.clone();
-            tokio::spawn(async move {
-                let Ok(server) = tokio::net::TcpStream::connect(to).await else {
-                    return;
-                };
-                let (pr, pw) = phone.into_split();
-                let (sr, sw) = server.into_split();
-                tokio::spawn(pipe(pr, sw, delay, None));
-                pipe(sr, pw, delay, Some(received)).await;
-            });
-        }
-    });
-    Ok(addr)
-}
-
 fn phone_signed_in(client: &SyncClient) -> Result<(tempfile::TempDir, Store)> {
     let dir = tempfile::tempdir()?;
     let mut phone = Store::open(dir.path())?;
@@ -244,7 +183,7 @@ pub fn run_bench(quick: bool) -> Result<Vec<Row>> {
         )
     };
     let received = Arc::new(AtomicU64::new(0));
-    let to = delay_relay(&rt, SERVER.parse()?, delay, received.clone())?;
+    let to = crate::sync::relay(&rt, SERVER.parse()?, delay, received.clone())?;
     let client =
         SyncClient::new(&format!("http://{to}/api/v1")).map_err(|e| anyhow::anyhow!("{e}"))?;
 

@@ -17,7 +17,7 @@ use gridmate_server::store::{Backend, admin};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const PHONE: &str = "13900000009";
 const PASSWORD: &str = "bench-password-9";
@@ -74,34 +74,9 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         )
         .await;
     });
-    // A counting proxy: bytes the phone receives, as they travel.
+    // A counting relay: bytes the phone receives, as they travel.
     let received = Arc::new(AtomicU64::new(0));
-    let proxy = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let proxy_addr = proxy.local_addr()?;
-    let counter = received.clone();
-    rt.spawn(async move {
-        while let Ok((client, _)) = proxy.accept().await {
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let Ok(server) = tokio::net::TcpStream::connect(server_addr).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
-                });
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n) = sr.read(&mut buf).await {
-                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                    counter.fetch_add(n as u64, Ordering::Relaxed);
-                }
-            });
-        }
-    });
+    let proxy_addr = relay(&rt, server_addr, Duration::ZERO, received.clone())?;
 
     let client = SyncClient::new(&format!("http://{proxy_addr}/api/v1"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -178,6 +153,69 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         pass: Some(incremental.as_secs_f64() < 1.0),
     });
     Ok(rows)
+}
+
+/// A relay on 127.0.0.1 to `to` that counts the bytes coming back from the server into
+/// `received` as they travel, and holds every chunk, each way, for `delay` (zero: none) before
+/// passing it on in order — a link's propagation delay, where the kernel cannot add it.
+pub(crate) fn relay(
+    rt: &tokio::runtime::Runtime,
+    to: SocketAddr,
+    delay: Duration,
+    received: Arc<AtomicU64>,
+) -> Result<SocketAddr> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    async fn pipe(
+        mut from: OwnedReadHalf,
+        mut to: OwnedWriteHalf,
+        delay: Duration,
+        count: Option<Arc<AtomicU64>>,
+    ) {
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = from.read(&mut buf).await {
+                if n == 0
+                    || tx
+                        .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                        .is_err()
+                {
+                    break;
+                }
+                if let Some(c) = &count {
+                    c.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            }
+        });
+        while let Some((due, chunk)) = rx.recv().await {
+            if !delay.is_zero() {
+                tokio::time::sleep_until(due).await;
+            }
+            if to.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    }
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    rt.spawn(async move {
+        while let Ok((phone, _)) = listener.accept().await {
+            let received = received.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(to).await else {
+                    return;
+                };
+                let (pr, pw) = phone.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(pipe(pr, sw, delay, None));
+                pipe(sr, pw, delay, Some(received)).await;
+            });
+        }
+    });
+    Ok(addr)
 }
 
 /// Every live record's JSON, sorted by entity and id, one per line.
