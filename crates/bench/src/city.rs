@@ -89,24 +89,19 @@ fn write_households(path: &Path, grids: usize) -> Result<()> {
 fn run_measured(cmd: &mut Command) -> Result<(Duration, f64)> {
     let t = Instant::now();
     let mut child = cmd.spawn()?;
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0f64;
+    let pid = child.id().to_string();
+    let mut peak_mb = 0f64;
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        if let Some(kb) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        }) {
-            peak_kb = peak_kb.max(kb);
+        if let Some(mb) = crate::peak_rss_mb(&pid) {
+            peak_mb = peak_mb.max(mb);
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     ensure!(status.success(), "{cmd:?} failed: {status}");
-    Ok((t.elapsed(), peak_kb / 1024.0))
+    Ok((t.elapsed(), peak_mb))
 }
 
 /// A city of `grids` grids loaded through the import command.

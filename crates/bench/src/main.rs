@@ -76,6 +76,18 @@ fn release_binary(package: &str, bin: &str) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
+/// The peak resident memory of process `pid` (or `"self"`) so far, in MB, from `/proc` (Linux);
+/// `None` once it has exited or where there is no `/proc`.
+fn peak_rss_mb(pid: &str) -> Option<f64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");

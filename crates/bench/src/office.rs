@@ -16,17 +16,9 @@ use gridmate_server::database::Database;
 use gridmate_server::store::{Backend, PutRecord, admin};
 use std::time::{Duration as StdDuration, Instant};
 
-/// The process's peak resident memory so far, in MB (Linux).
+/// This process's peak resident memory so far, in MB (Linux).
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    crate::peak_rss_mb("self").unwrap_or(0.0)
 }
 
 async fn p95_of(
