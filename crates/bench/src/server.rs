@@ -25,6 +25,8 @@ pub(crate) struct Running {
     /// Households of each grid, in grid order.
     by_grid: Vec<Vec<uuid::Uuid>>,
     pub(crate) data: std::path::PathBuf,
+    /// The store it serves, for what a benchmark sets up behind the API's back.
+    store: Arc<Database>,
 }
 
 fn worker_phone(grid: usize) -> String {
@@ -95,7 +97,8 @@ pub(crate) async fn start_with(
 
 /// Serve `store` (photos in `dir`) on a loopback port.
 pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<Running> {
-    let state = AppState::new(Arc::new(store), dir)?;
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), dir)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -108,6 +111,7 @@ pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<R
     Ok(Running {
         base: format!("http://{addr}/api/v1"),
         data: dir.to_path_buf(),
+        store,
         _dir: None,
         // Bytes are measured as they travel: no transparent decompression (the device crate turns
         // it on for the workspace's reqwest).
@@ -371,7 +375,7 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
 async fn fleet(s: &Arc<Running>, devices: usize, seconds: u64) -> Result<Row> {
     const EVERY_S: f64 = 300.0;
     let grids = s.by_grid.len();
-    let store = Database::open(None, &s.data)?;
+    let store = &s.store;
     let mut tokens = Vec::with_capacity(devices);
     let users: Vec<uuid::Uuid> = store
         .read(move |tx| {
@@ -404,7 +408,6 @@ async fn fleet(s: &Arc<Running>, devices: usize, seconds: u64) -> Result<Row> {
         }
         Ok(())
     })?;
-    drop(store);
     // Every device starts from its grid's head, as one that synced before.
     let mut heads = Vec::with_capacity(grids);
     for token in tokens.iter().take(grids) {
