@@ -7,6 +7,7 @@
 //! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
 //!                                                   (add --write to rewrite its section)
 //! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
+//! cargo run --release -p gridmate-bench -- --only field    # my tasks, a 2-hour patrol
 //! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
 //! cargo run --release -p gridmate-bench -- --only netem    # a first sync over 1.6 Mbit/s (root)
 //! ```
@@ -17,6 +18,7 @@
 mod app;
 mod city;
 mod desktop;
+mod field;
 mod netem;
 mod office;
 mod postgres;
@@ -102,9 +104,12 @@ fn main() -> Result<()> {
             "office" => office::run(quick)?,
             "sync" => sync::run(quick)?,
             "app" => app::run(quick)?,
+            "field" => field::run(quick)?,
             "city" => city::run(quick)?,
             "netem" => netem::run_bench(quick)?,
-            other => anyhow::bail!("no part {other:?}: server, office, sync, app, city or netem"),
+            other => {
+                anyhow::bail!("no part {other:?}: server, office, sync, app, field, city or netem")
+            }
         };
         println!("{}", render(&rows));
         // `--write`: this part's section of BENCHMARKS.md, when a full run takes too long.
@@ -148,6 +153,8 @@ fn main() -> Result<()> {
     let sync_rows = rows.len();
     rows.extend(app::run(quick)?);
     let app_rows = rows.len();
+    rows.extend(field::run(quick)?);
+    let field_rows = rows.len();
     // A city and a slow link take minutes and need root: the full run only.
     if !quick {
         rows.extend(city::run(quick)?);
@@ -162,7 +169,8 @@ fn main() -> Result<()> {
     let office_table = render(&rows[server_rows..office_rows]);
     let sync_table = render(&rows[office_rows..sync_rows]);
     let app_table = render(&rows[sync_rows..app_rows]);
-    let city_table = render(&rows[app_rows..city_rows]);
+    let field_table = render(&rows[app_rows..field_rows]);
+    let city_table = render(&rows[field_rows..city_rows]);
     let netem_table = render(&rows[city_rows..]);
     let all_table = render(&rows);
     println!("{all_table}");
@@ -178,6 +186,7 @@ fn main() -> Result<()> {
         write_section("office", &format!("{header}{office_table}"))?;
         write_section("sync", &format!("{header}{sync_table}"))?;
         write_section("app", &format!("{header}{app_table}"))?;
+        write_section("field", &format!("{header}{field_table}"))?;
         write_section("city", &format!("{header}{city_table}"))?;
         write_section("netem", &format!("{header}{netem_table}"))?;
         write_section("all", &format!("{header}{all_table}"))?;
@@ -433,7 +442,7 @@ fn search(
         queries.len()
     );
     // Floor: a primary-key lookup of a resident through the same connection kind.
-    let conn = Connection::open(dir.join("gridmate.sqlite"))?;
+    let conn = Connection::open(dir.join(gridmate_device::DATABASE_FILE))?;
     let mut st = conn.prepare("SELECT name FROM residents WHERE id = ?1")?;
     let mut floor = Vec::with_capacity(queries.len());
     for r in d.residents.iter().step_by(step).take(n) {
@@ -491,7 +500,7 @@ fn visit_write(d: &DemoCommunity, n: usize) -> Result<Row> {
     }
     drop(store);
     // Floor: one plain INSERT per transaction into the same file with the same durability.
-    let conn = Connection::open(dir.path().join("gridmate.sqlite"))?;
+    let conn = Connection::open(dir.path().join(gridmate_device::DATABASE_FILE))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     let mut st = conn.prepare("INSERT INTO device_state (key, value) VALUES (?1, ?2)")?;
     let mut floor = Vec::with_capacity(n);

@@ -53,7 +53,7 @@ pub use replica::PageOutcome;
 pub use reports::{NewReport, SAME_PROBLEM_RADIUS_M};
 pub use residents::{NewHousehold, NewResident, ResidentPatch};
 pub use search::{SearchHit, SearchMatch};
-pub use store::{Session, Store};
+pub use store::{DATABASE_FILE, Session, Store};
 pub use thread::{StoreGone, StoreThread};
 pub use writes::*;
 
