@@ -360,6 +360,8 @@ fn use_background_loops(services: Services, mut ui: Ui) {
     use_future(move || {
         let services = services.clone();
         async move {
+            // The phone's own word on the network, where it gives one, ends the wait at once.
+            let mut changes = services.platform.connectivity();
             loop {
                 let server = ui.server.peek().clone();
                 let online = match server {
@@ -374,11 +376,21 @@ fn use_background_loops(services: Services, mut ui: Ui) {
                 let was = *ui.online.peek();
                 if online != was {
                     ui.online.set(online);
-                    if online {
-                        services.trigger(Trigger::NetworkUp);
-                    }
+                    services.trigger(if online {
+                        Trigger::NetworkUp
+                    } else {
+                        Trigger::NetworkDown
+                    });
                 }
-                tokio::time::sleep(Duration::from_secs(if online { 10 } else { 3 })).await;
+                let pause = Duration::from_secs(if online { 10 } else { 3 });
+                match changes.as_mut() {
+                    Some(c) => {
+                        if let Ok(Err(_)) = tokio::time::timeout(pause, c.changed()).await {
+                            changes = None;
+                        }
+                    }
+                    None => tokio::time::sleep(pause).await,
+                }
             }
         }
     });

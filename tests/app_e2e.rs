@@ -834,9 +834,17 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
         "{fix:?}"
     );
     b.wait_text("±9", 10);
-    // The camera is the page's file input: a 12 MP photo handed to it, as a phone's camera does.
+    // The camera is the page's file input: a 12 MP photo handed to it as a phone's camera
+    // writes one — sensor-wise, with EXIF saying "turn 90° clockwise" and the camera's make.
     let photo = phone.dir.path().join("IMG_camera.jpg");
-    std::fs::write(&photo, support::jpeg(4000, 3000, 3, 90)).unwrap();
+    std::fs::write(
+        &photo,
+        support::exif::with_app1(
+            &support::jpeg(4000, 3000, 3, 90),
+            &support::exif::exif_orientation(6),
+        ),
+    )
+    .unwrap();
     b.type_into("input[name=camera]", &photo.display().to_string());
     b.wait_text("1 张", 30);
     phone.shot(&b, "21-webview-fix");
@@ -863,4 +871,97 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
         "{visit}"
     );
     assert_eq!(visit["photos"].as_array().map(Vec::len), Some(1), "{visit}");
+    // What the server holds is upright (portrait, long side 1600) and carries no metadata.
+    let sha = visit["photos"][0].as_str().unwrap().to_string();
+    let held = std::fs::read(server.data.path().join("blobs").join(&sha)).expect("uploaded");
+    let img = image::load_from_memory(&held).unwrap();
+    assert_eq!((img.width(), img.height()), (1200, 1600), "turned upright");
+    assert!(!held.windows(4).any(|w| w == b"Exif"), "EXIF stripped");
+    assert!(
+        !held.windows(3).any(|w| w == b"GMX"),
+        "the camera's make stripped"
+    );
+}
+
+/// The party member's phone in its webview: a check-in with an emulated fix outside the grid is
+/// judged outside, on the phone and again by the server; DevTools take the network away and the
+/// app says offline at once and holds what is typed; the network back, it goes up by itself.
+#[test]
+fn the_webview_platform_judges_a_check_in_and_follows_the_network() {
+    if skip() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start();
+    let web = Arc::new(WebviewPlatform::new());
+    let phone = Phone::on_webview(&server, Role::PartyMember, web.clone());
+    let b = Browser::start();
+    let inside = fix_in_grid_of(Role::PartyMember).unwrap();
+    // About 3 km north of the grid's first building: no grid of the community is there.
+    let (lat, lon) = (inside.lat + 0.027, inside.lon);
+    b.cdp(
+        "Browser.setPermission",
+        serde_json::json!({"permission": {"name": "geolocation"}, "setting": "granted"}),
+    );
+    b.cdp(
+        "Emulation.setGeolocationOverride",
+        serde_json::json!({"latitude": lat, "longitude": lon, "accuracy": 12}),
+    );
+    phone.sign_in(&b, &server, Role::PartyMember);
+    let net = || b.script("return document.querySelector('.sync-bar .net').textContent");
+    assert_eq!(net(), "在线");
+    b.click("[data-tab=Service]");
+    b.wait_text("不在网格内", 15);
+    b.cdp(
+        "Network.emulateNetworkConditions",
+        serde_json::json!({"offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+    );
+    let went = std::time::Instant::now();
+    while net() != "离线" {
+        assert!(
+            went.elapsed() < std::time::Duration::from_secs(2),
+            "offline not shown at once: {}",
+            net()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    b.click("[data-action=check-in]");
+    b.wait_text("已签到", 10);
+    phone.shot(&b, "23-webview-offline-checkin-outside");
+    let checkins = count_rows(phone.dir.path(), "SELECT id FROM checkins");
+    assert_eq!(checkins.len(), 1);
+    // Offline: well past the sync's debounce, nothing has gone up and it waits on the phone.
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(
+        server.count("checkin", checkins[0]),
+        0,
+        "held while offline"
+    );
+    assert!(b.text().contains("待上传 1 条"), "{}", b.text());
+    b.cdp(
+        "Network.emulateNetworkConditions",
+        serde_json::json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+    );
+    let back = std::time::Instant::now();
+    while server.count("checkin", checkins[0]) == 0 {
+        assert!(
+            back.elapsed() < std::time::Duration::from_secs(20),
+            "not synced when the network came back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let checkin = server.record("checkin", checkins[0]);
+    assert_eq!(
+        (&checkin["verdict"], &checkin["server_verdict"]),
+        (&serde_json::json!("outside"), &serde_json::json!("outside")),
+        "the phone's verdict, and the server's own: {checkin}"
+    );
+    assert!(
+        checkin["boundary_distance_m"]
+            .as_f64()
+            .is_some_and(|d| d < -1000.0),
+        "{checkin}"
+    );
+    b.wait_text("待上传 0 条", 30);
+    phone.shot(&b, "24-webview-back-online");
 }

@@ -1136,6 +1136,42 @@ fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
         (1, None, 0),
         "{s:?}"
     );
+    // The phone says the network is gone: a write waits, however long, with no attempt...
+    worker.trigger(Trigger::NetworkDown);
+    let offline = phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    worker.trigger(Trigger::LocalWrite);
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert_eq!(
+        worker.status().runs,
+        1,
+        "no attempt while the phone is offline"
+    );
+    assert_eq!(server.count("visit", offline.0), 0);
+    // ...and goes up as soon as the network is back.
+    worker.trigger(Trigger::NetworkUp);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.count("visit", offline.0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "not synced when back");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The user asking overrides the phone's "offline".
+    worker.trigger(Trigger::NetworkDown);
+    let asked = phone
+        .store
+        .record_visit(visit(worker_household(), vec![]))
+        .unwrap();
+    worker.trigger(Trigger::Now);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.count("visit", asked.0) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the user's sync never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     worker.stop();
 
     // No server: a failure, then backoff holds further triggers until the network comes back.

@@ -42,6 +42,12 @@ pub trait Platform: Send + Sync {
     fn location_problem(&self) -> Option<LocationProblem> {
         None
     }
+    /// Where the platform hears of the network going and coming (the webview's `offline` and
+    /// `online` events): each change, as it happens, so the app need not wait for its next probe.
+    /// `None` where the only way to know is to probe.
+    fn connectivity(&self) -> Option<tokio::sync::watch::Receiver<Option<bool>>> {
+        None
+    }
     /// The webview platform, for the bridge that serves it from the page.
     fn webview(&self) -> Option<&WebviewPlatform> {
         None

@@ -58,12 +58,12 @@ enum PageRequest {
 struct Sensed {
     fix: Option<(GpsFix, Instant)>,
     problem: Option<LocationProblem>,
-    /// `None` until the page has said.
-    online: Option<bool>,
 }
 
 pub struct WebviewPlatform {
     sensed: Mutex<Sensed>,
+    /// What the page last said of the network; `None` until it has said.
+    online: tokio::sync::watch::Sender<Option<bool>>,
     requests: UnboundedSender<PageRequest>,
     /// Held by the one bridge serving the page now (a reloaded page's bridge waits for the old
     /// one's to go).
@@ -83,6 +83,7 @@ impl WebviewPlatform {
         let (requests, pending) = unbounded_channel();
         WebviewPlatform {
             sensed: Mutex::new(Sensed::default()),
+            online: tokio::sync::watch::Sender::new(None),
             requests,
             pending: Arc::new(tokio::sync::Mutex::new(pending)),
             host: DesktopPlatform::new(None, None),
@@ -122,7 +123,9 @@ impl WebviewPlatform {
                     _ => LocationProblem::Unavailable,
                 });
             }
-            PageReport::Online { online } => s.online = Some(online),
+            PageReport::Online { online } => {
+                self.online.send_replace(Some(online));
+            }
         }
     }
 }
@@ -150,7 +153,7 @@ impl Platform for WebviewPlatform {
 
     /// Offline as soon as the page says so; otherwise whether the server answers.
     fn reachable(&self, server: &str) -> bool {
-        if self.sensed().online == Some(false) {
+        if *self.online.borrow() == Some(false) {
             return false;
         }
         self.host.reachable(server)
@@ -175,6 +178,10 @@ impl Platform for WebviewPlatform {
         let _ = self.requests.send(PageRequest::Dial {
             number: number.into(),
         });
+    }
+
+    fn connectivity(&self) -> Option<tokio::sync::watch::Receiver<Option<bool>>> {
+        Some(self.online.subscribe())
     }
 
     fn webview(&self) -> Option<&WebviewPlatform> {
@@ -279,8 +286,11 @@ mod tests {
             accuracy: 5.0,
         });
         assert_eq!(w.location().map(|f| f.lat), Some(36.65));
+        let mut told = w.connectivity().expect("the page tells of the network");
         w.report(PageReport::Online { online: false });
         assert!(!w.reachable("http://127.0.0.1:1"), "offline at once");
+        assert!(told.has_changed().unwrap_or(false), "the app is woken");
+        assert_eq!(*told.borrow_and_update(), Some(false));
         for (code, problem) in [
             (0, LocationProblem::Unsupported),
             (2, LocationProblem::Unavailable),

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod exif;
 pub mod proxy;
 pub mod webdriver;
 

@@ -667,6 +667,9 @@ pub enum Trigger {
     AppStarted,
     /// Connectivity came back: retry at once, forgetting the backoff.
     NetworkUp,
+    /// The phone says there is no network: no automatic run until `NetworkUp` (or a run the
+    /// user asks for succeeds) — attempts that cannot connect only drain the battery.
+    NetworkDown,
     /// The user saved something: sync shortly, once the burst of taps is over.
     LocalWrite,
     /// The user asked ("sync now", pull to refresh): at once, or within a couple of seconds
@@ -786,6 +789,7 @@ fn worker_loop(
     let mut debounced: Option<Instant> = None;
     let mut retry_at: Option<Instant> = None;
     let mut last_finished: Option<Instant> = None;
+    let mut network_down = false;
     let mut jitter_seed = (std::process::id() as u64) << 32 | 0x9E37;
     loop {
         let now = Instant::now();
@@ -801,13 +805,23 @@ fn worker_loop(
                 false
             }
             Ok(Msg::Trigger(Trigger::NetworkUp)) => {
+                network_down = false;
                 retry_at = None;
                 lock().consecutive_failures = 0;
                 true
             }
+            Ok(Msg::Trigger(Trigger::NetworkDown)) => {
+                network_down = true;
+                false
+            }
             // While backing off, a user asking to sync moves the retry up to a short pause
             // after the last failure (taps do not hammer a struggling server, and the user
-            // sees an attempt within seconds); automatic triggers wait for the backoff.
+            // sees an attempt within seconds); automatic triggers wait for the backoff. The user
+            // asking also overrides the phone's "no network": they may know better.
+            Ok(Msg::Trigger(Trigger::Now)) if network_down => {
+                network_down = false;
+                true
+            }
             Ok(Msg::Trigger(Trigger::Now)) => match retry_at {
                 Some(t) if t > Instant::now() => {
                     let soon = last_finished.map_or(Instant::now(), |f| f + USER_RETRY_PAUSE);
@@ -816,12 +830,19 @@ fn worker_loop(
                 }
                 _ => true,
             },
-            Ok(Msg::Trigger(_)) => retry_at.is_none_or(|t| t <= Instant::now()),
+            Ok(Msg::Trigger(_)) => !network_down && retry_at.is_none_or(|t| t <= Instant::now()),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
-                now >= periodic
+                let due = now >= periodic
                     || debounced.is_some_and(|t| now >= t)
-                    || retry_at.is_some_and(|t| now >= t)
+                    || retry_at.is_some_and(|t| now >= t);
+                if due && network_down {
+                    // Held: what was due runs when the network is back (NetworkUp runs at once).
+                    debounced = None;
+                    retry_at = None;
+                    periodic = now + config.period;
+                }
+                due && !network_down
             }
         };
         if !run_now {
@@ -839,6 +860,7 @@ fn worker_loop(
         s.runs += 1;
         match result {
             Ok(report) => {
+                network_down = false;
                 s.last_report = Some(report);
                 s.last_error = None;
                 s.consecutive_failures = 0;

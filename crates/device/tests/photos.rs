@@ -8,6 +8,10 @@ use image::{ImageEncoder, Rgb, RgbImage};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
+#[path = "../../../tests/support/exif.rs"]
+mod exif;
+use exif::{exif_orientation, with_app1};
+
 /// A w×h photo whose top-left quadrant is red and the rest blue, so rotation can be seen.
 fn photo(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
@@ -43,37 +47,6 @@ fn png(img: &RgbImage) -> Vec<u8> {
         )
         .unwrap();
     out
-}
-
-/// Insert an APP1 EXIF segment right after SOI holding `tiff` (a TIFF-structured block).
-fn with_app1(jpeg: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(payload);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
-/// A little-endian TIFF block with one IFD entry: Orientation (0x0112) = `o`, plus a GPS-ish
-/// ASCII tag so that stripping is visible.
-fn exif_orientation(o: u16) -> Vec<u8> {
-    let mut t = vec![b'I', b'I', 42, 0, 8, 0, 0, 0];
-    t.extend(2u16.to_le_bytes());
-    t.extend(0x0112u16.to_le_bytes());
-    t.extend(3u16.to_le_bytes());
-    t.extend(1u32.to_le_bytes());
-    t.extend(o.to_le_bytes());
-    t.extend([0, 0]);
-    // Make (0x010F), ASCII, 4 bytes inline: "GMX\0"
-    t.extend(0x010Fu16.to_le_bytes());
-    t.extend(2u16.to_le_bytes());
-    t.extend(4u32.to_le_bytes());
-    t.extend(b"GMX\0");
-    t.extend(0u32.to_le_bytes());
-    t
 }
 
 fn px(jpeg: &[u8], x: u32, y: u32) -> [u8; 3] {
