@@ -817,14 +817,21 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
         "Browser.setPermission",
         serde_json::json!({"permission": {"name": "geolocation"}, "setting": "granted"}),
     );
+    // Allowed in the settings: the page asks again within seconds, and the open form shows it —
+    // first a cell-tower guess, said to be one, then a real fix.
+    b.cdp(
+        "Emulation.setGeolocationOverride",
+        serde_json::json!({"latitude": here.lat, "longitude": here.lon, "accuracy": 800}),
+    );
+    b.wait_text("定位不准（误差超过 50 米）", 20);
+    phone.shot(&b, "20b-webview-imprecise");
     b.cdp(
         "Emulation.setGeolocationOverride",
         serde_json::json!({"latitude": here.lat, "longitude": here.lon, "accuracy": 9}),
     );
-    // Allowed in the settings: the page asks again within seconds, and the open form shows it.
     let fix = (0..200).find_map(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        web.location()
+        web.location().filter(|f| f.accuracy_m < 50.0)
     });
     let fix = fix.expect("a fix from the page");
     assert!(
@@ -834,6 +841,12 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
         "{fix:?}"
     );
     b.wait_text("±9", 10);
+    // The camera opened and closed without a photo: said, and the form is as it was.
+    b.type_into("textarea[name=notes]", "网页定位走访");
+    b.script(
+        "document.querySelector('input[name=camera]').dispatchEvent(new Event('cancel')); return null",
+    );
+    b.wait_text("没有拍照：表单上的内容都还在", 10);
     // The camera is the page's file input: a 12 MP photo handed to it as a phone's camera
     // writes one — sensor-wise, with EXIF saying "turn 90° clockwise" and the camera's make.
     let photo = phone.dir.path().join("IMG_camera.jpg");
@@ -847,8 +860,8 @@ fn the_webview_platform_takes_its_fix_from_the_page() {
     .unwrap();
     b.type_into("input[name=camera]", &photo.display().to_string());
     b.wait_text("1 张", 30);
+    assert!(!b.text().contains("没有拍照"), "a photo taken clears it");
     phone.shot(&b, "21-webview-fix");
-    b.type_into("textarea[name=notes]", "网页定位走访");
     b.click("[data-action=save-visit]");
     b.wait_text("走访已保存", 20);
     sync_now(&phone, &b, "22-webview-synced");

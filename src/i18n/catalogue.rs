@@ -280,6 +280,7 @@ catalogue! {
     LocationDenied => "定位权限被拒绝：请在手机设置中允许本应用使用位置，可先不带位置保存", "Location permission refused: allow it in the phone's settings; you can save without a location for now";
     LocationUnavailable => "手机暂时无法定位（室内或信号弱），可先不带位置保存", "The phone cannot find its position (indoors or weak signal); you can save without one";
     LocationTimedOut => "定位超时，正在重试，可先不带位置保存", "Location timed out and is retrying; you can save without one";
+    LocationImprecise => "定位不准（误差超过 {} 米）：位置照常保存，仅供参考；到开阔处稍等可更准", "Imprecise location (off by more than {} m): saved as it is, for reference only; wait a moment in the open for a better one";
     LocationUnsupported => "此设备不支持定位，可不带位置保存", "This device has no location; you can save without one";
     InsideTheGrid => "在网格内", "Inside the grid";
     OutsideTheGrid => "不在网格内", "Outside the grid";
@@ -288,6 +289,8 @@ catalogue! {
     TakePhoto => "拍照", "Take photo";
     FromGallery => "从相册选", "From gallery";
     PhotoUnit => "张", "photos";
+    PhotoCancelled => "没有拍照：表单上的内容都还在", "No photo taken; everything on the form is still here";
+    PhotoUnreadable => "照片没有读出来，请重拍或从相册选", "The photo could not be read; take it again or pick it from the gallery";
     StatusReported => "已上报", "Reported";
     StatusAccepted => "已受理", "Accepted";
     StatusAssigned => "已派单", "Assigned";

@@ -6,6 +6,7 @@ use crate::state::Services;
 use crate::widgets::format::metres;
 use dioxus::prelude::*;
 use gridmate_model::GpsFix;
+use gridmate_model::geo_rules::MAX_FIX_ACCURACY_M;
 use std::time::Duration;
 
 /// How often a form re-reads the platform's position while it shows.
@@ -57,6 +58,9 @@ pub fn FixLine(
                 Some(f) => rsx! {
                     span { {lang.t(Msg::Location)} "{f.lat:.5}, {f.lon:.5} · " {lang.t(Msg::Accuracy)} " ±{metres(f.accuracy_m)}" }
                     if f.mock_location { span { class: "tag", {lang.t(Msg::MockLocation)} } }
+                    if f.is_imprecise() {
+                        span { class: "fix-problem", role: "alert", {lang.t1(Msg::LocationImprecise, MAX_FIX_ACCURACY_M)} }
+                    }
                 },
                 None => match problem {
                     Some(p) => rsx! { span { class: "fix-problem", role: "alert", {lang.t(problem_msg(p))} } },
@@ -114,7 +118,28 @@ mod tests {
             html.contains("36.65000") && !html.contains("定位权限被拒绝"),
             "{html}"
         );
+        assert!(
+            !html.contains("定位不准"),
+            "a good fix is not flagged: {html}"
+        );
         let html = render(move || rsx! { FixLine { fix: None, lang: Lang::Zh } });
         assert!(html.contains("暂无定位"), "{html}");
+        // A cell-tower guess is shown and kept, and said to be one.
+        let guess = Some(GpsFix {
+            lat: 36.65,
+            lon: 117.0,
+            accuracy_m: 850.0,
+            mock_location: false,
+        });
+        for (lang, said) in [
+            (Lang::Zh, "定位不准（误差超过 50 米）"),
+            (Lang::En, "off by more than 50 m"),
+        ] {
+            let html = render(move || rsx! { FixLine { fix: guess, lang } });
+            assert!(
+                html.contains("±850") && html.contains(said) && html.contains("role=\"alert\""),
+                "{html}"
+            );
+        }
     }
 }

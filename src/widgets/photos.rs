@@ -56,6 +56,8 @@ pub fn PhotoButtons(
     let camera_in_page =
         try_use_context::<Services>().is_some_and(|s| s.platform.webview().is_some());
     let gallery = format!("{action}-gallery");
+    // What became of the last pick in the page, when it gave no photo.
+    let mut said = use_signal(|| None::<Msg>);
     let label = if after {
         lang.t(Msg::PhotoAfterHandling)
     } else {
@@ -69,12 +71,9 @@ pub fn PhotoButtons(
                     input { r#type: "file", accept: "image/*", capture: "environment", name: "{action}",
                         onchange: move |_| {
                             let action = action.clone();
-                            async move {
-                                if let Some(bytes) = read_in_page(&action).await {
-                                    on_photo.call(Some(bytes));
-                                }
-                            }
-                        }
+                            async move { take(read_in_page(&action).await, on_photo, said) }
+                        },
+                        oncancel: move |_| said.set(Some(Msg::PhotoCancelled)),
                     }
                 }
             } else {
@@ -88,21 +87,51 @@ pub fn PhotoButtons(
                     onchange: move |e: FormEvent| {
                         let gallery = gallery.clone();
                         async move {
-                            let bytes = if camera_in_page {
-                                read_in_page(&gallery).await
-                            } else {
-                                picked_bytes(&e).await
-                            };
-                            if let Some(bytes) = bytes {
+                            if camera_in_page {
+                                take(read_in_page(&gallery).await, on_photo, said);
+                            } else if let Some(bytes) = picked_bytes(&e).await {
                                 on_photo.call(Some(bytes));
                             }
                         }
-                    }
+                    },
+                    oncancel: move |_| said.set(Some(Msg::PhotoCancelled)),
                 }
             }
             span { class: "muted", " {count} " {lang.t(Msg::PhotoUnit)} }
         }
+        PhotoSaid { said: said(), lang }
     }
+}
+
+/// Why a pick gave no photo, under the buttons until the next pick: the form itself is untouched.
+#[component]
+pub fn PhotoSaid(said: Option<Msg>, lang: Lang) -> Element {
+    rsx! {
+        if let Some(m) = said {
+            p { class: "photo-said", role: "status", {lang.t(m)} }
+        }
+    }
+}
+
+/// Hand a photo the page read to the form, or say why there is none.
+fn take(picked: PagePick, on_photo: EventHandler<Option<Vec<u8>>>, mut said: Signal<Option<Msg>>) {
+    match picked {
+        PagePick::Photo(bytes) => {
+            said.set(None);
+            on_photo.call(Some(bytes));
+        }
+        PagePick::Nothing => said.set(Some(Msg::PhotoCancelled)),
+        PagePick::Unreadable => said.set(Some(Msg::PhotoUnreadable)),
+    }
+}
+
+/// What the page's file input gave.
+enum PagePick {
+    Photo(Vec<u8>),
+    /// No file: the picker was closed without one.
+    Nothing,
+    /// A file the page could not read (gone from the gallery, a cloud photo not downloaded).
+    Unreadable,
 }
 
 /// Take a photo through the platform (`bytes: None`), or ingest picked bytes; both on the store
@@ -131,25 +160,37 @@ pub async fn add_photo(
 /// The photo the page's camera input `name` holds, read by the page itself (FileReader) and sent
 /// back as base64, then the input cleared for the next shot. Not the event's file engine, which
 /// neither liveview nor iOS's webview fills in Dioxus 0.7 (dioxus#2930, #5135).
-async fn read_in_page(name: &str) -> Option<Vec<u8>> {
+async fn read_in_page(name: &str) -> PagePick {
     use base64::Engine;
-    let selector = serde_json::to_string(&format!("input[name=\"{name}\"]")).ok()?;
+    let Ok(selector) = serde_json::to_string(&format!("input[name=\"{name}\"]")) else {
+        return PagePick::Nothing;
+    };
     let mut eval = document::eval(&format!(
         r#"const input = document.querySelector({selector});
            const file = input && input.files && input.files[0];
-           if (!file) {{ dioxus.send(""); }} else {{
+           if (!file) {{ dioxus.send({{kind: "nothing"}}); }} else {{
              const reader = new FileReader();
              reader.onload = () => {{ const url = String(reader.result); input.value = "";
-                                     dioxus.send(url.slice(url.indexOf(",") + 1)); }};
-             reader.onerror = () => dioxus.send("");
+                                     dioxus.send({{kind: "photo", b64: url.slice(url.indexOf(",") + 1)}}); }};
+             reader.onerror = () => {{ input.value = ""; dioxus.send({{kind: "unreadable"}}); }};
              reader.readAsDataURL(file);
            }}"#
     ));
-    let b64: String = eval.recv().await.ok()?;
-    base64::engine::general_purpose::STANDARD
-        .decode(b64.as_bytes())
-        .ok()
-        .filter(|b| !b.is_empty())
+    #[derive(serde::Deserialize)]
+    struct Sent {
+        kind: String,
+        #[serde(default)]
+        b64: String,
+    }
+    match eval.recv::<Sent>().await {
+        Ok(s) if s.kind == "nothing" => PagePick::Nothing,
+        Ok(s) if s.kind == "photo" => base64::engine::general_purpose::STANDARD
+            .decode(s.b64.as_bytes())
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map_or(PagePick::Unreadable, PagePick::Photo),
+        _ => PagePick::Unreadable,
+    }
 }
 
 /// The bytes of the first file an `<input type=file>` gave.
@@ -174,4 +215,28 @@ pub fn use_thumbs(photos: impl Fn() -> Vec<String> + 'static) -> Memo<Vec<String
         }
     });
     use_memo(move || thumbs.read().clone().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::screens::fixtures::render;
+
+    #[test]
+    fn a_pick_without_a_photo_is_said_in_both_languages() {
+        for (said, zh, en) in [
+            (Msg::PhotoCancelled, "没有拍照", "No photo taken"),
+            (Msg::PhotoUnreadable, "照片没有读出来", "could not be read"),
+        ] {
+            let html = render(move || rsx! { PhotoSaid { said: Some(said), lang: Lang::Zh } });
+            assert!(
+                html.contains(zh) && html.contains("role=\"status\""),
+                "{html}"
+            );
+            let html = render(move || rsx! { PhotoSaid { said: Some(said), lang: Lang::En } });
+            assert!(html.contains(en), "{html}");
+        }
+        let html = render(move || rsx! { PhotoSaid { said: None, lang: Lang::Zh } });
+        assert!(!html.contains("photo-said"), "{html}");
+    }
 }

@@ -23,6 +23,18 @@ pub struct GpsFix {
     pub mock_location: bool,
 }
 
+/// A fix less accurate than this is a cell-tower or Wi-Fi guess, not where the worker stands: it
+/// is kept with what is recorded (better than nothing, and the server judges a check-in by it),
+/// but the form says so, and a patrol's track leaves it out.
+pub const MAX_FIX_ACCURACY_M: f64 = 50.0;
+
+impl GpsFix {
+    /// Worse than [`MAX_FIX_ACCURACY_M`], or no accuracy a number can say.
+    pub fn is_imprecise(&self) -> bool {
+        self.accuracy_m.is_nan() || self.accuracy_m > MAX_FIX_ACCURACY_M
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GeoVerdict {
     /// The whole accuracy circle is inside the grid.
@@ -253,6 +265,14 @@ mod tests {
             accuracy_m,
             mock_location: false,
         }
+    }
+
+    #[test]
+    fn a_guess_worse_than_50_m_or_with_no_accuracy_is_imprecise() {
+        assert!(!fix(22.585, 113.075, 8.0).is_imprecise());
+        assert!(!fix(22.585, 113.075, MAX_FIX_ACCURACY_M).is_imprecise());
+        assert!(fix(22.585, 113.075, 50.5).is_imprecise());
+        assert!(fix(22.585, 113.075, f64::NAN).is_imprecise());
     }
 
     #[test]

@@ -11,8 +11,6 @@ use geo::{Coord, LineString, Simplify};
 
 /// At most this many points leave the phone for one patrol.
 pub const MAX_TRACK_POINTS: usize = 500;
-/// Fixes less accurate than this are not part of the track.
-pub const MAX_FIX_ACCURACY_M: f64 = 50.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Patrol {
@@ -40,7 +38,7 @@ pub fn track_length_m(track: &[(f64, f64)]) -> f64 {
 pub fn usable(fixes: &[GpsFix]) -> Vec<(f64, f64)> {
     fixes
         .iter()
-        .filter(|f| !f.mock_location && f.accuracy_m <= MAX_FIX_ACCURACY_M)
+        .filter(|f| !f.mock_location && !f.is_imprecise())
         .map(|f| (f.lat, f.lon))
         .collect()
 }
