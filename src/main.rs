@@ -20,6 +20,16 @@ fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("GRIDMATE_DATA") {
         return PathBuf::from(dir);
     }
+    // An Android app has no $HOME to speak of: its private folder comes from its Context.
+    #[cfg(target_os = "android")]
+    if let Ok(dir) = gridmate_keystore::android::files_dir() {
+        return dir.join("gridmate");
+    }
+    // iOS: the sandbox's Application Support, kept by the system and out of the user's Files.
+    #[cfg(target_os = "ios")]
+    if let Some(home) = std::env::var_os("HOME") {
+        return PathBuf::from(home).join("Library/Application Support/gridmate");
+    }
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
@@ -35,7 +45,14 @@ fn main() {
     let platform = Arc::new(gridmate::platform::WebviewPlatform::new());
     #[cfg(not(any(target_os = "android", target_os = "ios")))]
     let platform = Arc::new(gridmate::platform::DesktopPlatform::from_env());
-    gridmate_device::encryption::set_database_key(platform.database_key());
+    match platform.database_key() {
+        Ok(key) => gridmate_device::encryption::set_database_key(key),
+        // Opened without its key the store would be taken for another and lost: stop here.
+        Err(e) => {
+            eprintln!("{}: {e}", lang.t(Msg::ErrorStore));
+            std::process::exit(1);
+        }
+    }
     let store = match StoreThread::open(data_dir()) {
         Ok(s) => s,
         Err(e) => {

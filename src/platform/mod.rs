@@ -31,8 +31,9 @@ pub trait Platform: Send + Sync {
     /// How this phone is named to the server ("Redmi Note 12", "linux-desktop").
     fn device_name(&self) -> String;
     /// The store's encryption key from the platform keystore (Android Keystore, iOS Keychain);
-    /// `None` where the build stores its cache unencrypted.
-    fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey>;
+    /// `None` where the build stores its cache unencrypted. An error (the keystore refused, for
+    /// now) means the store must not be opened at all: opened without its key it would be lost.
+    fn database_key(&self) -> Result<Option<gridmate_device::encryption::DatabaseKey>, String>;
     /// Tell the user something happened while the app was in the background ("3 件新任务"): a
     /// local notification on the phone, a desktop notification here.
     fn notify(&self, title: &str, body: &str);
@@ -151,10 +152,13 @@ impl Platform for DesktopPlatform {
 
     /// The desktop has no keystore: `GRIDMATE_DB_KEY` (64 hex digits) stands in for one, for
     /// trying an encrypted build (`--features encryption`).
-    fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey> {
-        std::env::var("GRIDMATE_DB_KEY")
-            .ok()
-            .and_then(|h| gridmate_device::encryption::DatabaseKey::from_hex(&h))
+    fn database_key(&self) -> Result<Option<gridmate_device::encryption::DatabaseKey>, String> {
+        match std::env::var("GRIDMATE_DB_KEY") {
+            Err(_) => Ok(None),
+            Ok(h) => gridmate_device::encryption::DatabaseKey::from_hex(&h)
+                .map(Some)
+                .ok_or_else(|| "GRIDMATE_DB_KEY is not 64 hex digits".to_string()),
+        }
     }
 
     fn notify(&self, title: &str, body: &str) {

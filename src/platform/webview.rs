@@ -163,8 +163,10 @@ impl Platform for WebviewPlatform {
         self.host.device_name()
     }
 
-    fn database_key(&self) -> Option<gridmate_device::encryption::DatabaseKey> {
-        self.host.database_key()
+    /// On a phone: the key the Android Keystore or the iOS Keychain keeps; elsewhere the
+    /// desktop's stand-in.
+    fn database_key(&self) -> Result<Option<gridmate_device::encryption::DatabaseKey>, String> {
+        phone_database_key().unwrap_or_else(|| self.host.database_key())
     }
 
     fn notify(&self, title: &str, body: &str) {
@@ -187,6 +189,34 @@ impl Platform for WebviewPlatform {
     fn webview(&self) -> Option<&WebviewPlatform> {
         Some(self)
     }
+}
+
+type KeyResult = Result<Option<gridmate_device::encryption::DatabaseKey>, String>;
+
+/// A phone built with `encryption`: its key, made on the first start and kept by the platform
+/// (`gridmate-keystore`); built without, no key. `None`: not a phone.
+#[cfg(any(target_os = "android", target_os = "ios"))]
+fn phone_database_key() -> Option<KeyResult> {
+    if !gridmate_device::encryption::available() {
+        return Some(Ok(None));
+    }
+    #[cfg(target_os = "android")]
+    let vault = match gridmate_keystore::android::files_dir() {
+        Ok(dir) => gridmate_keystore::android::vault(&dir),
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    #[cfg(target_os = "ios")]
+    let vault = gridmate_keystore::ios::IosKeychain;
+    Some(
+        gridmate_keystore::database_key(&vault)
+            .map(|k| Some(gridmate_device::encryption::DatabaseKey(k)))
+            .map_err(|e| e.to_string()),
+    )
+}
+
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+fn phone_database_key() -> Option<KeyResult> {
+    None
 }
 
 /// The script the bridge runs in the page: it watches the position and the connection and sends
