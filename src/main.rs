@@ -1,12 +1,12 @@
-//! The desktop build of Gridmate: the phone app at phone size on Linux, for development, tests
-//! and the demo. See the library's docs for what the app may and may not do.
+//! Gridmate's binary: on Android and iOS the phone app in the system webview; elsewhere the
+//! desktop build, the phone app at phone size on Linux, for development, tests and the demo.
+//! See the library's docs for what the app may and may not do.
 //!
 //! Environment: `GRIDMATE_DATA` (the data folder), `GRIDMATE_LANG=en`, `GRIDMATE_LOCATION`
 //! and `GRIDMATE_CAMERA_DIR` (see `platform`), and for the demo's "signed in at start"
 //! `GRIDMATE_SERVER` + `GRIDMATE_PHONE` + `GRIDMATE_PASSWORD`; `GRIDMATE_DB_KEY` (a build with
 //! `--features encryption`) stands in for the keystore's database key.
 
-use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 use dioxus::prelude::*;
 use gridmate::i18n::{Lang, Msg};
 use gridmate::platform::Platform;
@@ -80,12 +80,24 @@ fn main() {
         startup.auto_sign_in = Some((server, phone, password));
     }
     let services = Services::new(store, platform);
-    let window = WindowBuilder::new()
-        .with_title("网格通 Gridmate")
-        .with_inner_size(LogicalSize::new(390.0, 844.0));
-    LaunchBuilder::desktop()
-        .with_cfg(Config::new().with_window(window).with_menu(None))
+    launcher()
         .with_context(services)
         .with_context(startup)
         .launch(App);
+}
+
+/// The phone's own window: the system webview, full screen.
+#[cfg(any(target_os = "android", target_os = "ios"))]
+fn launcher() -> LaunchBuilder {
+    LaunchBuilder::mobile()
+}
+
+/// A window at a phone's size.
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+fn launcher() -> LaunchBuilder {
+    use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
+    let window = WindowBuilder::new()
+        .with_title("网格通 Gridmate")
+        .with_inner_size(LogicalSize::new(390.0, 844.0));
+    LaunchBuilder::desktop().with_cfg(Config::new().with_window(window).with_menu(None))
 }
