@@ -459,3 +459,109 @@ proptest! {
         prop_assert_eq!(maintained, tallies(&store), "maintained facts equal rebuilt ones");
     }
 }
+
+/// Pushes that arrive together are applied in one SQLite transaction. One that the database
+/// itself refuses (here a fault injected by a trigger on the visit's text) fails alone: the
+/// others of its group are applied and kept, and nothing of it is, so its retry applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_the_database_refuses_fails_alone_in_its_group() {
+    use gridmate_protocol::{PushStatus, records::HouseholdRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let store = gridmate_server::database::Database::open(None, dir.path()).unwrap();
+    let (grid, building, household) = (
+        Uuid::from_u128(0x100),
+        Uuid::from_u128(0x200),
+        Uuid::from_u128(0x5001),
+    );
+    let data = serde_json::to_value(HouseholdRecord {
+        id: household,
+        grid_id: grid,
+        building_id: building,
+        unit: 1,
+        room: "101".into(),
+        address: "1栋1单元101".into(),
+        head_name: "王".into(),
+        tags: vec![],
+        visit_cadence_days: 30,
+        last_visit_at: None,
+    })
+    .unwrap();
+    store
+        .admin(|tx| {
+            let put = PutRecord {
+                entity: Entity::Household,
+                id: household,
+                grid_id: Some(grid),
+                building_id: Some(building),
+                owner_id: None,
+                data,
+            };
+            log::put(tx, &put, 0).map(drop)
+        })
+        .unwrap();
+    let worker = Principal {
+        user_id: Uuid::from_u128(0x300),
+        name: "网格员".into(),
+        roles: vec![Role::GridWorker],
+        grids: vec![grid],
+        buildings: vec![],
+        scope_epoch: 1,
+        device_id: "d".into(),
+    };
+    let visit = |notes: &str| {
+        let mut m = common::server::visit(household);
+        m.data["notes"] = notes.into();
+        m
+    };
+    let fault = rusqlite::Connection::open(dir.path().join("gridmate-server.sqlite")).unwrap();
+    fault
+        .execute_batch(
+            "CREATE TRIGGER injected_fault BEFORE INSERT ON records WHEN NEW.data LIKE '%断电%'
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
+             BEGIN IMMEDIATE;",
+        )
+        .unwrap();
+    // With the write lock held, the first push waits inside its own group and the next five
+    // queue up behind it: they are applied together when the lock goes.
+    let push = |m: gridmate_protocol::Mutation| {
+        let (store, worker) = (store.clone(), worker.clone());
+        tokio::spawn(async move { store.push(worker, vec![m]).await })
+    };
+    let first = push(visit("正常"));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let sent: Vec<_> = ["正常", "正常", "断电", "正常", "正常"]
+        .into_iter()
+        .map(visit)
+        .collect();
+    let group: Vec<_> = sent.iter().cloned().map(push).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    fault.execute_batch("COMMIT").unwrap();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first[0].status, PushStatus::Applied);
+    let mut answers = Vec::new();
+    for task in group {
+        answers.push(task.await.unwrap());
+    }
+    for (m, answer) in sent.iter().zip(&answers) {
+        let visit_id: Uuid = serde_json::from_value(m.data["visit_id"].clone()).unwrap();
+        let kept = store
+            .read(move |tx| tx.record(Entity::Visit, visit_id))
+            .await
+            .unwrap();
+        if m.data["notes"] == "断电" {
+            let error = answer
+                .as_ref()
+                .expect_err("the injected fault fails its push");
+            assert!(error.to_string().contains("injected fault"), "{error}");
+            assert!(kept.is_none(), "nothing of the refused push is kept");
+        } else {
+            let results = answer.as_ref().expect("the others of the group apply");
+            assert_eq!(results[0].status, PushStatus::Applied);
+            assert!(kept.is_some(), "an applied visit is kept");
+        }
+    }
+    // The fault gone, the same push applies: no outcome of it was recorded.
+    fault.execute_batch("DROP TRIGGER injected_fault").unwrap();
+    let retried = store.push(worker, vec![sent[2].clone()]).await.unwrap();
+    assert_eq!(retried[0].status, PushStatus::Applied);
+}

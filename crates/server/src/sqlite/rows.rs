@@ -197,10 +197,22 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn grid_digests(&mut self, grids: &[Uuid]) -> Result<Vec<GridDigest>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT count, digest FROM grid_digests WHERE grid_id IN (SELECT value FROM json_each(?1))",
-        )?;
-        let rows = st.query_map([json_list(grids)], |r| {
+        // Every record written folds itself into its grid's digest, one grid at a time: there a
+        // plain key lookup costs a tenth of setting up json_each.
+        let (mut st, arg) = match grids {
+            [grid] => (
+                self.conn
+                    .prepare_cached("SELECT count, digest FROM grid_digests WHERE grid_id = ?1")?,
+                grid.to_string(),
+            ),
+            _ => (
+                self.conn.prepare_cached(
+                    "SELECT count, digest FROM grid_digests WHERE grid_id IN (SELECT value FROM json_each(?1))",
+                )?,
+                json_list(grids),
+            ),
+        };
+        let rows = st.query_map([arg], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
         let mut out = Vec::new();
@@ -723,6 +735,33 @@ impl WriteTx for SqliteTx<'_> {
                 .execute(params![entity.code(), id.to_string()])?;
             return Ok(());
         };
+        // A fact that stays where it is (same grid and time: a household's next visit due, an
+        // issue's status) is updated in place. The upsert below assigns the key columns, and
+        // SQLite then deletes and reinserts the row in the table and in both indexes, which was
+        // a quarter of the writer's time in a burst of visits.
+        let in_place = self
+            .conn
+            .prepare_cached(
+                "UPDATE facts SET building_id = ?5, subject_id = ?6, actor_id = ?7, kind = ?8,
+                     status = ?9, until = ?10, amount = ?11
+                 WHERE entity = ?1 AND grid_id = ?2 AND at = ?3 AND id = ?4",
+            )?
+            .execute(params![
+                entity.code(),
+                f.grid_id.as_bytes().as_slice(),
+                f.at_ms,
+                id.to_string(),
+                f.building_id.as_ref().map(|u| u.as_bytes().as_slice()),
+                f.subject_id.as_ref().map(|u| u.as_bytes().as_slice()),
+                f.actor_id.as_ref().map(|u| u.as_bytes().as_slice()),
+                f.kind,
+                f.status,
+                f.until_ms,
+                f.amount,
+            ])?;
+        if in_place == 1 {
+            return Ok(());
+        }
         self.conn
             .prepare_cached(
                 "INSERT INTO facts (entity, grid_id, at, id, building_id, subject_id, actor_id, kind, status, until, amount)
