@@ -27,6 +27,8 @@ pub(crate) struct Running {
     pub(crate) data: std::path::PathBuf,
     /// The store it serves, for what a benchmark sets up behind the API's back.
     store: Arc<Database>,
+    /// The PostgreSQL database it serves, for a second server on the same records.
+    database_url: Option<String>,
 }
 
 fn worker_phone(grid: usize) -> String {
@@ -80,6 +82,7 @@ pub(crate) async fn start_with(
     })?;
     let mut running = start_on(store, dir.path()).await?;
     running._dir = Some(dir);
+    running.database_url = url;
     running.households = d.households.iter().map(|h| h.id.0).collect();
     running.by_grid = d
         .grids
@@ -122,6 +125,7 @@ pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<R
             .build()?,
         households: Vec::new(),
         by_grid: Vec::new(),
+        database_url: None,
     })
 }
 
@@ -131,9 +135,14 @@ impl Running {
     }
 
     pub(crate) async fn login_as(&self, phone: &str, device: &str) -> Result<String> {
+        self.login_at(&self.base, phone, device).await
+    }
+
+    /// Sign in at the server at `base` (another server on the same records).
+    async fn login_at(&self, base: &str, phone: &str, device: &str) -> Result<String> {
         let r: LoginResponse = self
             .http
-            .post(format!("{}/session", self.base))
+            .post(format!("{base}/session"))
             .json(&json!({"phone": phone, "password": PASSWORD, "device_id": device, "device_name": "bench"}))
             .send()
             .await?
@@ -278,6 +287,11 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
             target: "≥ 5,000 /s".into(),
             pass: Some(rate >= 5_000.0),
         });
+        let (phones, rounds) = if quick { (10, 3) } else { (50, 10) };
+        let at_once = |servers: &str| {
+            format!("{phones} phones pushing at once, {rounds} pushes of {AT_ONCE_VISITS} visits each, {servers}")
+        };
+        let (sqlite_rate, sqlite_p99) = pushing_at_once(&s, std::slice::from_ref(&s.base), phones, rounds).await?;
         if let Some(cluster) = crate::postgres::Cluster::start() {
             let pg = start(if quick { 500 } else { 5_000 }, Some(&cluster.url)).await?;
             let pg_token = pg.login("bench-0").await?;
@@ -289,6 +303,30 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
                 ratio: Some(rate / pg_rate),
                 target: "≤ 2× SQLite".into(),
                 pass: Some(rate / pg_rate <= 2.0),
+            });
+            let (one_rate, one_p99) = pushing_at_once(&pg, std::slice::from_ref(&pg.base), phones, rounds).await?;
+            rows.push(Row {
+                name: format!("{}: push p99 on PostgreSQL ({one_rate:.0} mutations/s) against SQLite ({sqlite_rate:.0} mutations/s)", at_once("one server")),
+                value: format!("p99 {:.0} ms", ms(one_p99)),
+                floor: format!("p99 {:.0} ms on SQLite", ms(sqlite_p99)),
+                ratio: Some(ms(one_p99) / ms(sqlite_p99)),
+                target: "≤ 2× SQLite".into(),
+                pass: Some(ms(one_p99) <= 2.0 * ms(sqlite_p99)),
+            });
+            // A second server on the same database: its own pool, sessions and limiter state,
+            // sharing only PostgreSQL, as a second process would (in this process, so that
+            // both runs share the same two cores in the same way).
+            let url = pg.database_url.clone().expect("the PostgreSQL server keeps its URL");
+            let photos = tempfile::tempdir()?;
+            let second = start_on(Database::open(Some(&url), photos.path())?, photos.path()).await?;
+            let (two_rate, two_p99) = pushing_at_once(&pg, &[pg.base.clone(), second.base.clone()], phones, rounds).await?;
+            rows.push(Row {
+                name: format!("{}: two servers on one PostgreSQL, phones split between them (p99 {:.0} ms; one server: p99 {:.0} ms)", at_once("the same load"), ms(two_p99), ms(one_p99)),
+                value: format!("{two_rate:.0} mutations/s"),
+                floor: format!("{one_rate:.0} mutations/s through one server"),
+                ratio: Some(two_rate / one_rate),
+                target: "reported".into(),
+                pass: None,
             });
         }
 
@@ -406,6 +444,69 @@ async fn fleet(s: &Arc<Running>, devices: usize, seconds: u64) -> Result<Row> {
 }
 
 /// Mutations per second through `POST /sync/push`, in batches of 500 visits.
+/// Visits in each push of [`pushing_at_once`].
+const AT_ONCE_VISITS: usize = 20;
+
+/// `phones` grid workers pushing at once, each `rounds` pushes of [`AT_ONCE_VISITS`] visits to
+/// its grid, phone i through the server at `bases[i % bases.len()]` (all serving `s`'s
+/// records): mutations per second over the run, and the pushes' p99. Sign-ins are before the
+/// clock starts.
+async fn pushing_at_once(
+    s: &Running,
+    bases: &[String],
+    phones: usize,
+    rounds: usize,
+) -> Result<(f64, Duration)> {
+    let grids = s.by_grid.len();
+    let mut tokens = Vec::with_capacity(phones);
+    for i in 0..phones {
+        let base = &bases[i % bases.len()];
+        tokens.push(
+            s.login_at(base, &worker_phone(i % grids), &format!("at-once-{i}"))
+                .await?,
+        );
+    }
+    let t = Instant::now();
+    let mut tasks = Vec::with_capacity(phones);
+    for (i, token) in tokens.into_iter().enumerate() {
+        let (http, base) = (s.http.clone(), bases[i % bases.len()].clone());
+        let mine = s.by_grid[i % grids].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(rounds);
+            for round in 0..rounds {
+                let mutations: Vec<Mutation> = (0..AT_ONCE_VISITS)
+                    .map(|k| visit(mine[(i * 31 + round * AT_ONCE_VISITS + k) % mine.len()]))
+                    .collect();
+                let t = Instant::now();
+                let r: PushResponse = http
+                    .post(format!("{base}/sync/push"))
+                    .bearer_auth(&token)
+                    .json(&PushRequest {
+                        device_id: format!("at-once-{i}"),
+                        mutations,
+                    })
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                latencies.push(t.elapsed());
+                ensure!(
+                    r.results.iter().all(|x| x.status == PushStatus::Applied),
+                    "a bench mutation was not applied"
+                );
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let rate = (phones * rounds * AT_ONCE_VISITS) as f64 / t.elapsed().as_secs_f64();
+    Ok((rate, percentile(&mut all, 0.99)))
+}
+
 async fn push_rate(s: &Running, token: &str, batches: usize) -> Result<f64> {
     let t = Instant::now();
     for b in 0..batches {

@@ -460,14 +460,76 @@ proptest! {
     }
 }
 
-/// Pushes that arrive together are applied in one SQLite transaction. One that the database
-/// itself refuses (here a fault injected by a trigger on the visit's text) fails alone: the
-/// others of its group are applied and kept, and nothing of it is, so its retry applies.
+/// The writer's lock on PostgreSQL (`postgres::WRITER_LOCK`).
+const PG_WRITER_LOCK: i64 = 0x6772_6964_6d61_7465;
+
+/// Hold the database's writer — SQLite's write lock, PostgreSQL's writer lock — from another
+/// connection until the returned sender is used or dropped.
+fn hold_writer(dir: &std::path::Path, url: Option<&str>) -> std::sync::mpsc::Sender<()> {
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, holding) = std::sync::mpsc::channel();
+    let file = dir.join("gridmate-server.sqlite");
+    let url = url.map(str::to_string);
+    std::thread::spawn(move || match url {
+        None => {
+            let c = rusqlite::Connection::open(file).unwrap();
+            c.execute_batch("BEGIN IMMEDIATE").unwrap();
+            held.send(()).unwrap();
+            let _ = released.recv();
+            c.execute_batch("COMMIT").unwrap();
+        }
+        Some(url) => common::on_postgres(&url, |c| async move {
+            c.execute("SELECT pg_advisory_lock($1)", &[&PG_WRITER_LOCK])
+                .await?;
+            held.send(()).unwrap();
+            let _ = released.recv();
+            c.execute("SELECT pg_advisory_unlock($1)", &[&PG_WRITER_LOCK])
+                .await
+                .map(drop)
+        }),
+    });
+    holding.recv().unwrap();
+    release
+}
+
+/// Make the database refuse any record whose data mentions `word`, or (`None`) stop.
+fn inject_fault(dir: &std::path::Path, url: Option<&str>, word: Option<&str>) {
+    match (url, word) {
+        (None, Some(word)) => rusqlite::Connection::open(dir.join("gridmate-server.sqlite"))
+            .unwrap()
+            .execute_batch(&format!(
+                "CREATE TRIGGER injected_fault BEFORE INSERT ON records WHEN NEW.data LIKE '%{word}%'
+                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END;"
+            ))
+            .unwrap(),
+        (None, None) => rusqlite::Connection::open(dir.join("gridmate-server.sqlite"))
+            .unwrap()
+            .execute_batch("DROP TRIGGER injected_fault")
+            .unwrap(),
+        (Some(url), Some(word)) => {
+            let sql = format!(
+                "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ BEGIN
+                   IF NEW.data::text LIKE '%{word}%' THEN RAISE EXCEPTION 'injected fault'; END IF;
+                   RETURN NEW; END $$ LANGUAGE plpgsql;
+                 CREATE TRIGGER injected_fault BEFORE INSERT ON records
+                   FOR EACH ROW EXECUTE FUNCTION injected_fault();"
+            );
+            common::on_postgres(url, |c| async move { c.batch_execute(&sql).await });
+        }
+        (Some(url), None) => common::on_postgres(url, |c| async move {
+            c.batch_execute("DROP TRIGGER injected_fault ON records").await
+        }),
+    }
+}
+
+/// Pushes that arrive together are applied in one transaction. One that the database itself
+/// refuses (here a fault injected by a trigger on the visit's text) fails alone: the others of
+/// its group are applied and kept, and nothing of it is, so its retry applies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_the_database_refuses_fails_alone_in_its_group() {
     use gridmate_protocol::{PushStatus, records::HouseholdRecord};
     let dir = tempfile::tempdir().unwrap();
-    let store = gridmate_server::database::Database::open(None, dir.path()).unwrap();
+    let (store, url) = common::fresh(dir.path());
     let (grid, building, household) = (
         Uuid::from_u128(0x100),
         Uuid::from_u128(0x200),
@@ -513,16 +575,10 @@ async fn a_push_the_database_refuses_fails_alone_in_its_group() {
         m.data["notes"] = notes.into();
         m
     };
-    let fault = rusqlite::Connection::open(dir.path().join("gridmate-server.sqlite")).unwrap();
-    fault
-        .execute_batch(
-            "CREATE TRIGGER injected_fault BEFORE INSERT ON records WHEN NEW.data LIKE '%断电%'
-             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
-             BEGIN IMMEDIATE;",
-        )
-        .unwrap();
-    // With the write lock held, the first push waits inside its own group and the next five
-    // queue up behind it: they are applied together when the lock goes.
+    inject_fault(dir.path(), url.as_deref(), Some("断电"));
+    // With the writer held, the first push waits inside its own group and the next five queue
+    // up behind it: they are applied together when the writer is let go.
+    let release = hold_writer(dir.path(), url.as_deref());
     let push = |m: gridmate_protocol::Mutation| {
         let (store, worker) = (store.clone(), worker.clone());
         tokio::spawn(async move { store.push(worker, vec![m]).await })
@@ -535,7 +591,7 @@ async fn a_push_the_database_refuses_fails_alone_in_its_group() {
         .collect();
     let group: Vec<_> = sent.iter().cloned().map(push).collect();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    fault.execute_batch("COMMIT").unwrap();
+    release.send(()).unwrap();
     let first = first.await.unwrap().unwrap();
     assert_eq!(first[0].status, PushStatus::Applied);
     let mut answers = Vec::new();
@@ -561,7 +617,7 @@ async fn a_push_the_database_refuses_fails_alone_in_its_group() {
         }
     }
     // The fault gone, the same push applies: no outcome of it was recorded.
-    fault.execute_batch("DROP TRIGGER injected_fault").unwrap();
+    inject_fault(dir.path(), url.as_deref(), None);
     let retried = store.push(worker, vec![sent[2].clone()]).await.unwrap();
     assert_eq!(retried[0].status, PushStatus::Applied);
 }

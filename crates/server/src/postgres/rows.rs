@@ -14,8 +14,15 @@ use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 impl From<tokio_postgres::Error> for StoreError {
+    /// The driver shows a server's error as only "db error": the server's own words and
+    /// SQLSTATE are what a log reader needs.
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Database(Box::new(e))
+        match e.as_db_error() {
+            Some(db) => StoreError::Database(
+                format!("{} (SQLSTATE {})", db.message(), db.code().code()).into(),
+            ),
+            None => StoreError::Database(Box::new(e)),
+        }
     }
 }
 
