@@ -63,25 +63,49 @@ pub fn push(
     batch: &[Mutation],
     now: DateTime<Utc>,
 ) -> Result<Vec<PushResult>> {
-    let parsed: Vec<_> = batch.iter().map(|m| (m.payload(), m.hlc())).collect();
+    Ok(push_group(tx, &[(p, batch)], now)?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// [`push`] for several pushes in one transaction (a backend's group commit): the records and
+/// outcomes they all read are asked for together — on PostgreSQL two round trips for the group
+/// instead of two per push — then each is applied in order. A database failure aborts them all.
+pub fn push_group(
+    tx: &mut dyn WriteTx,
+    pushes: &[(&Principal, &[Mutation])],
+    now: DateTime<Utc>,
+) -> Result<Vec<Vec<PushResult>>> {
+    let parsed: Vec<Vec<_>> = pushes
+        .iter()
+        .map(|(_, batch)| batch.iter().map(|m| (m.payload(), m.hlc())).collect())
+        .collect();
     let mut records = Vec::new();
     for payload in parsed
         .iter()
+        .flatten()
         .filter_map(|(payload, _)| payload.as_ref().ok())
     {
         reads_of(payload, &mut records);
     }
-    let outcomes: Vec<Uuid> = batch.iter().map(|m| m.id).collect();
+    let outcomes: Vec<Uuid> = pushes
+        .iter()
+        .flat_map(|(_, batch)| batch.iter().map(|m| m.id))
+        .collect();
     tx.prefetch(&records, &outcomes)?;
-    batch
+    pushes
         .iter()
         .zip(parsed)
-        .map(|(m, (payload, hlc))| apply_one(tx, p, m, payload, hlc, now))
+        .map(|((p, batch), parsed)| {
+            batch
+                .iter()
+                .zip(parsed)
+                .map(|(m, (payload, hlc))| apply_one(tx, p, m, payload, hlc, now))
+                .collect()
+        })
         .collect()
 }
 
-/// The records the rules below read to decide `payload`: fetched for a whole push at once
-/// ([`crate::store::ReadTx::prefetch`]). A record left out is still read, one round trip later.
 fn reads_of(payload: &MutationPayload, out: &mut Vec<(Entity, Uuid)>) {
     use MutationPayload as P;
     match payload {

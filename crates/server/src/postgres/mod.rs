@@ -79,11 +79,12 @@ fn group_commit(pool: Pool, rt: Handle, jobs: std::sync::mpsc::Receiver<PushJob>
                 Err(_) => break,
             }
         }
+        let pushes: Vec<_> = group
+            .iter()
+            .map(|job| (&job.principal, job.mutations.as_slice()))
+            .collect();
         let together = run_on(&pool, &rt, Mode::Write, |tx| {
-            group
-                .iter()
-                .map(|job| crate::apply::push(tx, &job.principal, &job.mutations, Utc::now()))
-                .collect::<Result<Vec<_>>>()
+            crate::apply::push_group(tx, &pushes, Utc::now())
         });
         match together {
             Ok(results) => {

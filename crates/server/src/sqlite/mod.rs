@@ -98,9 +98,9 @@ fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) 
         // quarter of the writer's time in a burst. Pushes fail at the database only when
         // something is wrong with it, so the group runs bare and, if one fails, runs again
         // with a savepoint per push.
-        let outcome = match apply_group(&mut conn, &group, false) {
-            Ok(results) if results.iter().all(|r| r.is_ok()) => Ok(results),
-            _ => apply_group(&mut conn, &group, true),
+        let outcome = match apply_together(&mut conn, &group) {
+            Ok(results) => Ok(results.into_iter().map(Ok).collect()),
+            Err(_) => apply_apart(&mut conn, &group),
         };
         match outcome {
             Ok(results) => {
@@ -122,43 +122,35 @@ fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) 
     }
 }
 
-/// Apply a group's pushes in one transaction. Bare (`savepoints` false), the first push that
-/// fails at the database ends it: everything is rolled back and that failure is the last
-/// result. With a savepoint per push, a failed push is undone alone and the others commit.
-fn apply_group(
-    conn: &mut Connection,
-    group: &[PushJob],
-    savepoints: bool,
-) -> Result<Vec<Result<Vec<PushResult>>>> {
+/// Apply a group's pushes in one transaction; the first failure at the database rolls all
+/// of it back.
+fn apply_together(conn: &mut Connection, group: &[PushJob]) -> Result<Vec<Vec<PushResult>>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let pushes: Vec<_> = group
+        .iter()
+        .map(|job| (&job.principal, job.mutations.as_slice()))
+        .collect();
+    let results = crate::apply::push_group(&mut SqliteTx { conn: &tx }, &pushes, Utc::now())?;
+    tx.commit()?;
+    Ok(results)
+}
+
+/// Apply a group's pushes in one transaction, each in a savepoint of its own: a push failing
+/// at the database is undone alone and the others commit.
+fn apply_apart(conn: &mut Connection, group: &[PushJob]) -> Result<Vec<Result<Vec<PushResult>>>> {
     let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
     for job in group {
-        let now = Utc::now();
-        let r = if savepoints {
-            let sp = tx.savepoint()?;
-            let r = crate::apply::push(
-                &mut SqliteTx { conn: &sp },
-                &job.principal,
-                &job.mutations,
-                now,
-            );
-            if r.is_ok() {
-                sp.commit()?;
-            }
-            r
-        } else {
-            let r = crate::apply::push(
-                &mut SqliteTx { conn: &tx },
-                &job.principal,
-                &job.mutations,
-                now,
-            );
-            if r.is_err() {
-                results.push(r);
-                return Ok(results);
-            }
-            r
-        };
+        let sp = tx.savepoint()?;
+        let r = crate::apply::push(
+            &mut SqliteTx { conn: &sp },
+            &job.principal,
+            &job.mutations,
+            Utc::now(),
+        );
+        if r.is_ok() {
+            sp.commit()?;
+        }
         results.push(r);
     }
     tx.commit()?;
