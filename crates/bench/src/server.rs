@@ -129,6 +129,33 @@ pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<R
     })
 }
 
+/// Push `mutations` to the server at `base`; every one must be applied.
+async fn push_to(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    device: &str,
+    mutations: Vec<Mutation>,
+) -> Result<()> {
+    let r: PushResponse = http
+        .post(format!("{base}/sync/push"))
+        .bearer_auth(token)
+        .json(&PushRequest {
+            device_id: device.into(),
+            mutations,
+        })
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    ensure!(
+        r.results.iter().all(|x| x.status == PushStatus::Applied),
+        "a bench mutation was not applied"
+    );
+    Ok(())
+}
+
 impl Running {
     pub(crate) async fn login(&self, device: &str) -> Result<String> {
         self.login_as(PHONE, device).await
@@ -159,24 +186,25 @@ impl Running {
         device: &str,
         mutations: Vec<Mutation>,
     ) -> Result<()> {
-        let r: PushResponse = self
+        push_to(&self.http, &self.base, token, device, mutations).await
+    }
+
+    /// The changes of `token`'s scope after `cursor`, one page of up to 1,000, records kept as
+    /// raw JSON as the phone keeps them: the load generator shares the server's two cores, and
+    /// building a JSON tree of every change it never reads took a fifth of them.
+    async fn pull_after(&self, token: &str, cursor: &str) -> Result<RawPullPage> {
+        Ok(self
             .http
-            .post(format!("{}/sync/push", self.base))
+            .get(format!(
+                "{}/sync/pull?limit=1000&cursor={cursor}",
+                self.base
+            ))
             .bearer_auth(token)
-            .json(&PushRequest {
-                device_id: device.into(),
-                mutations,
-            })
             .send()
             .await?
             .error_for_status()?
             .json()
-            .await?;
-        ensure!(
-            r.results.iter().all(|x| x.status == PushStatus::Applied),
-            "a bench mutation was not applied"
-        );
-        Ok(())
+            .await?)
     }
 
     /// Raw bytes of one pull page under an Accept-Encoding, and the page when uncompressed.
@@ -413,14 +441,7 @@ async fn fleet(s: &Arc<Running>, devices: usize, seconds: u64) -> Result<Row> {
                 .collect();
             s.push(&token, &format!("fleet-{device}"), mutations)
                 .await?;
-            let r = s
-                .http
-                .get(format!("{}/sync/pull?limit=1000&cursor={cursor}", s.base))
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .error_for_status()?;
-            let _: RawPullPage = r.json().await?;
+            s.pull_after(&token, &cursor).await?;
             anyhow::Ok(slot.elapsed())
         }));
     }
@@ -478,23 +499,8 @@ async fn pushing_at_once(
                     .map(|k| visit(mine[(i * 31 + round * AT_ONCE_VISITS + k) % mine.len()]))
                     .collect();
                 let t = Instant::now();
-                let r: PushResponse = http
-                    .post(format!("{base}/sync/push"))
-                    .bearer_auth(&token)
-                    .json(&PushRequest {
-                        device_id: format!("at-once-{i}"),
-                        mutations,
-                    })
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
+                push_to(&http, &base, &token, &format!("at-once-{i}"), mutations).await?;
                 latencies.push(t.elapsed());
-                ensure!(
-                    r.results.iter().all(|x| x.status == PushStatus::Applied),
-                    "a bench mutation was not applied"
-                );
             }
             anyhow::Ok(latencies)
         }));
@@ -585,29 +591,10 @@ pub(crate) async fn burst(devices: usize) -> Result<(Row, Arc<Running>)> {
                     .map(|k| visit(mine[(i * 31 + round * 7 + k) % mine.len()]))
                     .collect();
                 let t = Instant::now();
-                s.http
-                    .post(format!("{}/sync/push", s.base))
-                    .bearer_auth(&token)
-                    .json(&PushRequest {
-                        device_id: format!("dev-{i}"),
-                        mutations,
-                    })
-                    .send()
-                    .await?
-                    .error_for_status()?;
+                s.push(&token, &format!("dev-{i}"), mutations).await?;
                 lat.push(t.elapsed());
                 let t = Instant::now();
-                let r = s
-                    .http
-                    .get(format!("{}/sync/pull?limit=1000&cursor={cursor}", s.base))
-                    .bearer_auth(&token)
-                    .send()
-                    .await?
-                    .error_for_status()?;
-                // Records kept as raw JSON, as the phone keeps them: the load generator shares the
-                // server's two cores, and building a JSON tree of every change it will never
-                // read took a fifth of them.
-                let page: RawPullPage = r.json().await?;
+                let page = s.pull_after(&token, &cursor).await?;
                 lat.push(t.elapsed());
                 cursor = page.cursor;
             }

@@ -22,6 +22,7 @@
 mod migrate;
 mod rows;
 
+use crate::store::group::{self, PushJob};
 use crate::store::{Backend, Principal, ReadTx, Result, StoreError, WriteTx, facts};
 use chrono::Utc;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -57,13 +58,6 @@ impl Drop for Inner {
     }
 }
 
-/// One push waiting for the push thread.
-struct PushJob {
-    principal: Principal,
-    mutations: Vec<Mutation>,
-    reply: tokio::sync::oneshot::Sender<Result<Vec<PushResult>>>,
-}
-
 /// The most pushes one transaction applies.
 const MAX_GROUP: usize = 256;
 
@@ -71,18 +65,8 @@ const MAX_GROUP: usize = 256;
 /// commit. A push failing at the database rolls the whole group back; then each push is applied
 /// in a transaction of its own, so that a failure is only its own push's.
 fn group_commit(pool: Pool, rt: Handle, jobs: std::sync::mpsc::Receiver<PushJob>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        let pushes: Vec<_> = group
-            .iter()
-            .map(|job| (&job.principal, job.mutations.as_slice()))
-            .collect();
+    while let Some(mut group) = group::next_group(&jobs, MAX_GROUP) {
+        let pushes = group::batches(&group);
         let together = run_on(&pool, &rt, Mode::Write, |tx| {
             crate::apply::push_group(tx, &pushes, Utc::now())
         });
@@ -270,21 +254,7 @@ impl Backend for PostgresStore {
         mutations: Vec<Mutation>,
     ) -> impl Future<Output = Result<Vec<PushResult>>> + Send {
         let inner = self.inner.clone();
-        async move {
-            let stopped = || StoreError::Join("the push writer stopped".into());
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            inner
-                .pushes
-                .as_ref()
-                .ok_or_else(stopped)?
-                .send(PushJob {
-                    principal,
-                    mutations,
-                    reply,
-                })
-                .map_err(|_| stopped())?;
-            answer.await.map_err(|_| stopped())?
-        }
+        async move { group::enqueue(inner.pushes.as_ref(), principal, mutations).await }
     }
 
     fn admin<T: Send>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T> + Send) -> Result<T> {

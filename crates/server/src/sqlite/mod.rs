@@ -10,6 +10,7 @@ mod filter;
 mod migrate;
 mod rows;
 
+use crate::store::group::{self, PushJob};
 use crate::store::{Backend, Principal, ReadTx, Result, StoreError, WriteTx};
 use chrono::Utc;
 use gridmate_protocol::{Mutation, PushResult};
@@ -72,27 +73,13 @@ fn checkpointer(conn: Connection, stop: std::sync::mpsc::Receiver<()>) {
     }
 }
 
-/// One push waiting for the group-commit thread.
-struct PushJob {
-    principal: Principal,
-    mutations: Vec<Mutation>,
-    reply: tokio::sync::oneshot::Sender<Result<Vec<PushResult>>>,
-}
-
 /// Pushes that arrive together are applied in one transaction: with 200 devices pushing at
 /// once, a commit per push made the writer queue the tail latency. Each commit waits for its
 /// fsync (15–30 ms here); groups of up to 64 made nine of them in the burst's busiest second.
 const MAX_GROUP: usize = 256;
 
 fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = group::next_group(&jobs, MAX_GROUP) {
         // A database error in one push must not touch another's. Savepoints would isolate
         // them, but a savepoint copies every page it first touches into its sub-journal: a
         // quarter of the writer's time in a burst. Pushes fail at the database only when
@@ -126,11 +113,11 @@ fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) 
 /// of it back.
 fn apply_together(conn: &mut Connection, group: &[PushJob]) -> Result<Vec<Vec<PushResult>>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let pushes: Vec<_> = group
-        .iter()
-        .map(|job| (&job.principal, job.mutations.as_slice()))
-        .collect();
-    let results = crate::apply::push_group(&mut SqliteTx { conn: &tx }, &pushes, Utc::now())?;
+    let results = crate::apply::push_group(
+        &mut SqliteTx { conn: &tx },
+        &group::batches(group),
+        Utc::now(),
+    )?;
     tx.commit()?;
     Ok(results)
 }
@@ -304,20 +291,6 @@ impl Backend for SqliteStore {
         mutations: Vec<Mutation>,
     ) -> impl Future<Output = Result<Vec<PushResult>>> + Send {
         let inner = self.inner.clone();
-        async move {
-            let stopped = || StoreError::Join("the push writer stopped".into());
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            inner
-                .pushes
-                .as_ref()
-                .ok_or_else(stopped)?
-                .send(PushJob {
-                    principal,
-                    mutations,
-                    reply,
-                })
-                .map_err(|_| stopped())?;
-            answer.await.map_err(|_| stopped())?
-        }
+        async move { group::enqueue(inner.pushes.as_ref(), principal, mutations).await }
     }
 }

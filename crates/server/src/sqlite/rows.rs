@@ -735,6 +735,25 @@ impl WriteTx for SqliteTx<'_> {
                 .execute(params![entity.code(), id.to_string()])?;
             return Ok(());
         };
+        let (code, id) = (entity.code(), id.to_string());
+        let (building, subject, actor) = (
+            f.building_id.as_ref().map(|u| u.as_bytes().as_slice()),
+            f.subject_id.as_ref().map(|u| u.as_bytes().as_slice()),
+            f.actor_id.as_ref().map(|u| u.as_bytes().as_slice()),
+        );
+        let values = params![
+            code,
+            f.grid_id.as_bytes().as_slice(),
+            f.at_ms,
+            id,
+            building,
+            subject,
+            actor,
+            f.kind,
+            f.status,
+            f.until_ms,
+            f.amount,
+        ];
         // A fact that stays where it is (same grid and time: a household's next visit due, an
         // issue's status) is updated in place. The upsert below assigns the key columns, and
         // SQLite then deletes and reinserts the row in the table and in both indexes, which was
@@ -746,44 +765,19 @@ impl WriteTx for SqliteTx<'_> {
                      status = ?9, until = ?10, amount = ?11
                  WHERE entity = ?1 AND grid_id = ?2 AND at = ?3 AND id = ?4",
             )?
-            .execute(params![
-                entity.code(),
-                f.grid_id.as_bytes().as_slice(),
-                f.at_ms,
-                id.to_string(),
-                f.building_id.as_ref().map(|u| u.as_bytes().as_slice()),
-                f.subject_id.as_ref().map(|u| u.as_bytes().as_slice()),
-                f.actor_id.as_ref().map(|u| u.as_bytes().as_slice()),
-                f.kind,
-                f.status,
-                f.until_ms,
-                f.amount,
-            ])?;
-        if in_place == 1 {
-            return Ok(());
+            .execute(values)?;
+        if in_place == 0 {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO facts (entity, grid_id, at, id, building_id, subject_id, actor_id, kind, status, until, amount)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT(entity, id) DO UPDATE SET grid_id = excluded.grid_id, at = excluded.at,
+                         building_id = excluded.building_id, subject_id = excluded.subject_id,
+                         actor_id = excluded.actor_id, kind = excluded.kind, status = excluded.status,
+                         until = excluded.until, amount = excluded.amount",
+                )?
+                .execute(values)?;
         }
-        self.conn
-            .prepare_cached(
-                "INSERT INTO facts (entity, grid_id, at, id, building_id, subject_id, actor_id, kind, status, until, amount)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT(entity, id) DO UPDATE SET grid_id = excluded.grid_id, at = excluded.at,
-                     building_id = excluded.building_id, subject_id = excluded.subject_id,
-                     actor_id = excluded.actor_id, kind = excluded.kind, status = excluded.status,
-                     until = excluded.until, amount = excluded.amount",
-            )?
-            .execute(params![
-                entity.code(),
-                f.grid_id.as_bytes().as_slice(),
-                f.at_ms,
-                id.to_string(),
-                f.building_id.as_ref().map(|u| u.as_bytes().as_slice()),
-                f.subject_id.as_ref().map(|u| u.as_bytes().as_slice()),
-                f.actor_id.as_ref().map(|u| u.as_bytes().as_slice()),
-                f.kind,
-                f.status,
-                f.until_ms,
-                f.amount,
-            ])?;
         Ok(())
     }
 

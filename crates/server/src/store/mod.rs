@@ -26,6 +26,7 @@
 pub mod admin;
 pub mod facts;
 pub mod feed;
+pub(crate) mod group;
 pub mod limiter;
 pub mod limits;
 pub mod log;
