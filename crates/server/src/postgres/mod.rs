@@ -65,31 +65,24 @@ const MAX_GROUP: usize = 256;
 /// commit. A push failing at the database rolls the whole group back; then each push is applied
 /// in a transaction of its own, so that a failure is only its own push's.
 fn group_commit(pool: Pool, rt: Handle, jobs: std::sync::mpsc::Receiver<PushJob>) {
-    while let Some(mut group) = group::next_group(&jobs, MAX_GROUP) {
+    while let Some(group) = group::next_group(&jobs, MAX_GROUP) {
         let pushes = group::batches(&group);
         let together = run_on(&pool, &rt, Mode::Write, |tx| {
             crate::apply::push_group(tx, &pushes, Utc::now())
         });
-        match together {
-            Ok(results) => {
-                for (job, r) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(r));
-                }
-            }
-            Err(e) if group.len() == 1 => {
-                if let Some(job) = group.pop() {
-                    let _ = job.reply.send(Err(e));
-                }
-            }
-            Err(_) => {
-                for job in group {
-                    let r = run_on(&pool, &rt, Mode::Write, |tx| {
+        let results = match together {
+            Ok(results) => results.into_iter().map(Ok).collect(),
+            Err(e) if group.len() == 1 => vec![Err(e)],
+            Err(_) => group
+                .iter()
+                .map(|job| {
+                    run_on(&pool, &rt, Mode::Write, |tx| {
                         crate::apply::push(tx, &job.principal, &job.mutations, Utc::now())
-                    });
-                    let _ = job.reply.send(r);
-                }
-            }
-        }
+                    })
+                })
+                .collect(),
+        };
+        group::answer(group, results);
     }
 }
 

@@ -85,27 +85,21 @@ fn group_commit(mut conn: Connection, jobs: std::sync::mpsc::Receiver<PushJob>) 
         // quarter of the writer's time in a burst. Pushes fail at the database only when
         // something is wrong with it, so the group runs bare and, if one fails, runs again
         // with a savepoint per push.
-        let outcome = match apply_together(&mut conn, &group) {
-            Ok(results) => Ok(results.into_iter().map(Ok).collect()),
-            Err(_) => apply_apart(&mut conn, &group),
-        };
-        match outcome {
-            Ok(results) => {
-                for (job, r) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(r);
-                }
-            }
-            Err(e) => {
+        let results = match apply_together(&mut conn, &group) {
+            Ok(results) => results.into_iter().map(Ok).collect(),
+            Err(_) => apply_apart(&mut conn, &group).unwrap_or_else(|e| {
                 let msg = e.to_string();
-                for job in group {
-                    let _ =
-                        job.reply
-                            .send(Err(StoreError::Database(Box::new(std::io::Error::other(
-                                format!("commit failed: {msg}"),
-                            )))));
-                }
-            }
-        }
+                group
+                    .iter()
+                    .map(|_| {
+                        Err(StoreError::Database(Box::new(std::io::Error::other(
+                            format!("commit failed: {msg}"),
+                        ))))
+                    })
+                    .collect()
+            }),
+        };
+        group::answer(group, results);
     }
 }
 

@@ -52,6 +52,13 @@ pub(crate) fn next_group(jobs: &Receiver<PushJob>, max: usize) -> Option<Vec<Pus
     Some(group)
 }
 
+/// Send each push of `group` its result, in order.
+pub(crate) fn answer(group: Vec<PushJob>, results: Vec<Result<Vec<PushResult>>>) {
+    for (job, r) in group.into_iter().zip(results) {
+        let _ = job.reply.send(r);
+    }
+}
+
 /// The pushes of a group as `crate::apply::push_group` takes them.
 pub(crate) fn batches(group: &[PushJob]) -> Vec<(&Principal, &[Mutation])> {
     group
