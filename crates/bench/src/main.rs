@@ -7,6 +7,7 @@
 //! cargo run --release -p gridmate-bench -- --only server   # one part, BENCHMARKS.md untouched
 //!                                                   (add --write to rewrite its section)
 //! cargo run --release -p gridmate-bench -- --only burst    # the server's 200-device burst alone
+//! cargo run --release -p gridmate-bench -- --only at-once  # 50 phones pushing at once, SQLite and PostgreSQL
 //! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
 //! cargo run --release -p gridmate-bench -- --only field    # my tasks, a 2-hour patrol
 //! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
@@ -103,6 +104,7 @@ fn main() -> Result<()> {
         let rows = match part.as_str() {
             "server" => server::run(quick)?,
             "burst" => server::run_burst(quick)?,
+            "at-once" => server::run_at_once(quick)?,
             "office" => office::run(quick)?,
             "sync" => sync::run(quick)?,
             "app" => app::run(quick)?,
@@ -111,7 +113,7 @@ fn main() -> Result<()> {
             "netem" => netem::run_bench(quick)?,
             other => {
                 anyhow::bail!(
-                    "no part {other:?}: server, burst, office, sync, app, field, city or netem"
+                    "no part {other:?}: server, burst, at-once, office, sync, app, field, city or netem"
                 )
             }
         };

@@ -107,15 +107,13 @@ fn run_on<T>(
     f: impl FnOnce(&mut PgTx<'_>) -> Result<T>,
 ) -> Result<T> {
     let client = rt.block_on(pool.get())?;
+    // A write begins with the writer lock in the same round trip.
     let begin = match mode {
-        Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        Mode::Write => "BEGIN",
+        Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string(),
+        Mode::Write => format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})"),
     };
-    rt.block_on(client.batch_execute(begin))?;
     let out = (|| {
-        if let Mode::Write = mode {
-            rt.block_on(client.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]))?;
-        }
+        rt.block_on(client.batch_execute(&begin))?;
         let mut tx = PgTx::new(&client, rt);
         let out = f(&mut tx)?;
         tx.flush()?;

@@ -554,7 +554,11 @@ impl ReadTx for PgTx<'_> {
             .collect();
         if !ids.is_empty() {
             for r in self.fetch(
-                "SELECT id, error_code, error_msg, seq FROM mutations WHERE id = ANY($1)",
+                // A join on the unnested ids, not `id = ANY($1)`: with a few hundred ids the
+                // planner scanned the whole table through a hashed filter (7 ms a group at
+                // 15,000 mutations, and growing with the table); the join probes the key.
+                "SELECT m.id, m.error_code, m.error_msg, m.seq
+                   FROM UNNEST($1::uuid[]) AS k(id) JOIN mutations m ON m.id = k.id",
                 &[&ids],
             )? {
                 self.outcomes.insert(r.get(0), Some(prior(&r, 1)));
