@@ -452,7 +452,6 @@ async fn fleet(s: &Arc<Running>, devices: usize, seconds: u64) -> Result<Row> {
     })
 }
 
-/// Mutations per second through `POST /sync/push`, in batches of 500 visits.
 /// Visits in each push of [`pushing_at_once`].
 const AT_ONCE_VISITS: usize = 20;
 
@@ -598,6 +597,7 @@ async fn pushing_at_once(
     })
 }
 
+/// Mutations per second through `POST /sync/push`, in batches of 500 visits.
 async fn push_rate(s: &Running, token: &str, batches: usize) -> Result<f64> {
     let t = Instant::now();
     for b in 0..batches {

@@ -106,6 +106,9 @@ pub fn push_group(
         .collect()
 }
 
+/// The records the rules below read to decide `payload`: fetched for a whole group of pushes at
+/// once ([`crate::store::ReadTx::prefetch`]). A record left out is still read, one round trip
+/// later.
 fn reads_of(payload: &MutationPayload, out: &mut Vec<(Entity, Uuid)>) {
     use MutationPayload as P;
     match payload {

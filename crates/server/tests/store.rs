@@ -460,9 +460,6 @@ proptest! {
     }
 }
 
-/// The writer's lock on PostgreSQL (`postgres::WRITER_LOCK`).
-const PG_WRITER_LOCK: i64 = 0x6772_6964_6d61_7465;
-
 /// Hold the database's writer — SQLite's write lock, PostgreSQL's writer lock — from another
 /// connection until the returned sender is used or dropped.
 fn hold_writer(dir: &std::path::Path, url: Option<&str>) -> std::sync::mpsc::Sender<()> {
@@ -479,13 +476,19 @@ fn hold_writer(dir: &std::path::Path, url: Option<&str>) -> std::sync::mpsc::Sen
             c.execute_batch("COMMIT").unwrap();
         }
         Some(url) => common::on_postgres(&url, |c| async move {
-            c.execute("SELECT pg_advisory_lock($1)", &[&PG_WRITER_LOCK])
-                .await?;
+            c.execute(
+                "SELECT pg_advisory_lock($1)",
+                &[&gridmate_server::postgres::WRITER_LOCK],
+            )
+            .await?;
             held.send(()).unwrap();
             let _ = released.recv();
-            c.execute("SELECT pg_advisory_unlock($1)", &[&PG_WRITER_LOCK])
-                .await
-                .map(drop)
+            c.execute(
+                "SELECT pg_advisory_unlock($1)",
+                &[&gridmate_server::postgres::WRITER_LOCK],
+            )
+            .await
+            .map(drop)
         }),
     });
     holding.recv().unwrap();

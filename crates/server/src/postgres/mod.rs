@@ -33,7 +33,7 @@ use std::sync::Arc;
 use tokio::runtime::{Handle, Runtime};
 
 /// The advisory lock every write transaction holds (an arbitrary constant: "gridmate").
-const WRITER_LOCK: i64 = 0x6772_6964_6d61_7465;
+pub const WRITER_LOCK: i64 = 0x6772_6964_6d61_7465;
 /// Connections per process: a blocking thread each while in use.
 const POOL_SIZE: usize = 16;
 
