@@ -1299,3 +1299,127 @@ proptest::proptest! {
         }
     }
 }
+
+/// Pin the calling thread, and every thread it starts from now on, to one CPU core.
+fn pin_to_one_core() {
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET writes inside it; pid 0 is this thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        assert_eq!(
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set),
+            0,
+            "pin to core 0"
+        );
+    }
+}
+
+/// A grid worker taps 保存 every 20 ms while the sync worker keeps pulling and applying what a
+/// colleague's phone pushes into the same grid, on a phone whose one core two busy threads also
+/// want (a cheap phone doing other work; the server shares the core too). Every save is taken —
+/// the worker's own connection writing pages must never make a save fail with "database is
+/// locked" — and every saved visit reaches the server exactly once.
+#[test]
+fn saves_are_never_refused_while_the_worker_syncs_on_a_starved_cpu() {
+    use gridmate_device::sync::{SyncWorker, Trigger, WorkerConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const SAVES: usize = 2_000;
+    pin_to_one_core();
+    let stop = Arc::new(AtomicBool::new(false));
+    let hogs: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync().unwrap();
+    let mut colleague = Device::new(server.addr);
+    colleague.sign_in(&server, Role::GridWorker);
+    colleague.sync().unwrap();
+    let d = demo();
+    let households: Vec<HouseholdId> = d
+        .households
+        .iter()
+        .filter(|h| h.grid_id == d.grids[0].id)
+        .map(|h| h.id)
+        .collect();
+    // The colleague's phone pushes 500 visits a round: each of the worker's runs pulls pages of
+    // up to a thousand changes (the visits and their households' new last visit).
+    let colleague_visits = {
+        let stop = stop.clone();
+        let households = households.clone();
+        std::thread::spawn(move || {
+            let mut pushed = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                for h in households.iter().cycle().skip(pushed).take(500) {
+                    colleague.store.record_visit(visit(*h, vec![])).unwrap();
+                }
+                colleague.sync_until_ok(5);
+                pushed += 500;
+            }
+            pushed
+        })
+    };
+    let worker = SyncWorker::start(
+        phone.dir.path().to_path_buf(),
+        support::client(server.addr),
+        WorkerConfig {
+            debounce: std::time::Duration::from_millis(20),
+            period: std::time::Duration::from_millis(100),
+        },
+    )
+    .unwrap();
+    let mut saved = Vec::with_capacity(SAVES);
+    for (n, h) in households.iter().cycle().take(SAVES).enumerate() {
+        match phone.store.record_visit(visit(*h, vec![])) {
+            Ok(id) => saved.push(id),
+            Err(e) => panic!("save {n} of {SAVES} refused while the worker synced: {e}"),
+        }
+        worker.trigger(Trigger::LocalWrite);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let colleague_pushed = colleague_visits.join().unwrap();
+    for h in hogs {
+        h.join().unwrap();
+    }
+    // Everything typed goes up, once.
+    worker.trigger(Trigger::Now);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while phone.store.sync_status().unwrap().pending > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox never drained"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        worker.trigger(Trigger::Now);
+    }
+    let runs = worker.status().runs;
+    worker.stop();
+    let db = server.database();
+    let mut count = db
+        .prepare("SELECT COUNT(*) FROM records WHERE entity = 'visit' AND id = ?1 AND deleted = 0")
+        .unwrap();
+    for id in &saved {
+        let n: i64 = count.query_row([id.0.to_string()], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "visit {} on the server", id.0);
+    }
+    assert!(
+        runs > 10,
+        "the worker synced while the user saved ({runs} runs)"
+    );
+    assert!(
+        colleague_pushed >= 1_000,
+        "the colleague pushed {colleague_pushed}"
+    );
+    // The phone took the colleague's visits in while the user saved.
+    assert!(phone.table_count("visits") as usize >= SAVES + colleague_pushed / 2);
+}

@@ -51,7 +51,7 @@ impl Store {
         std::fs::create_dir_all(dir.join("photos"))?;
         let mut conn = Connection::open(dir.join(DATABASE_FILE))?;
         crate::encryption::unlock(&conn)?;
-        configure(&conn)?;
+        configure(&mut conn)?;
         migrate::migrate(&mut conn)?;
         let device_id = match state_get(&conn, "device_id")? {
             Some(id) => id,
@@ -163,14 +163,26 @@ impl Store {
     }
 }
 
+/// How long a write waits for the file's one write lock before it gives up. The other writer
+/// is the sync worker applying one pulled page (a few hundred milliseconds on a starved phone);
+/// a save that waits that long is slow, one that fails loses what the user typed.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// WAL so readers never wait for the writer; FULL sync so a committed visit survives a dead
-/// battery, not only a killed app; foreign keys on; a busy timeout instead of instant failures
-/// when a reader holds the file.
-fn configure(conn: &Connection) -> Result<()> {
+/// battery, not only a killed app; foreign keys on.
+///
+/// Every transaction begins IMMEDIATE, taking the write lock first: two connections write this
+/// file (the screens' store thread and the sync worker), and a DEFERRED transaction that has
+/// read and then wants to write cannot wait for the lock — SQLite calls no busy handler for a
+/// read transaction's upgrade, it answers SQLITE_BUSY at once ("database is locked"), so a save
+/// tapped while a pulled page was being written failed. Waiting at BEGIN is always allowed, so
+/// with this the busy timeout covers every write.
+fn configure(conn: &mut Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(())
 }
 
