@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 pub fn demo() -> &'static DemoCommunity {
     static DEMO: OnceLock<DemoCommunity> = OnceLock::new();
-    DEMO.get_or_init(|| generate(&DemoConfig::lianhe()))
+    DEMO.get_or_init(|| generate(&DemoConfig::lianhe()).with_callup_under_way(as_of()))
 }
 
 pub fn as_of() -> chrono::DateTime<chrono::Utc> {

@@ -21,7 +21,10 @@ use std::sync::{Arc, OnceLock};
 
 pub fn demo() -> &'static DemoCommunity {
     static D: OnceLock<DemoCommunity> = OnceLock::new();
-    D.get_or_init(|| generate(&DemoConfig::scaled(3000)))
+    D.get_or_init(|| {
+        let cfg = DemoConfig::scaled(3000);
+        generate(&cfg).with_callup_under_way(cfg.as_of)
+    })
 }
 
 #[path = "../../crates/server/tests/common/scratch.rs"]

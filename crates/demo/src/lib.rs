@@ -29,7 +29,9 @@ pub struct DemoConfig {
     pub households: usize,
     /// Issues in the ledger, open and closed.
     pub issues: usize,
-    /// The day the demo is "today": visit history and issues lie before it.
+    /// The moment the demo is "now": a year of visits lies before it, this month's visits are
+    /// at the pace of a month under way, open issues and orders are due around it. Tests and
+    /// benchmarks pass a fixed day; the demo server passes the day it seeds.
     pub as_of: DateTime<Utc>,
 }
 
@@ -43,6 +45,15 @@ impl DemoConfig {
             households: 4_600,
             issues: 600,
             as_of: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
+        }
+    }
+
+    /// Lianhe community as it stands at `now`: the same people, buildings and ids, with its
+    /// history laid out behind `now`.
+    pub fn lianhe_at(now: DateTime<Utc>) -> Self {
+        Self {
+            as_of: now,
+            ..Self::lianhe()
         }
     }
 
@@ -86,13 +97,37 @@ pub struct DemoCommunity {
     /// their events make of it.
     pub orders: Vec<Order>,
     pub order_events: Vec<OrderEvent>,
-    /// An open call-up (一键响应) in the first grid, nobody answered yet.
+    /// A call-up (一键响应) in the first grid a week ago, closed, with its answers and arrivals.
     pub callups: Vec<Callup>,
+    pub callup_responses: Vec<CallupResponse>,
     /// The party member's public commitments for the year (承诺践诺).
     pub commitments: Vec<Commitment>,
+    /// The party member's volunteer service this year, the done requests among it.
+    pub service_records: Vec<ServiceRecord>,
+    /// The party member's check-ins to the grid this year.
+    pub checkins: Vec<CheckIn>,
+    /// Each grid worker's patrols (巡查) of the last fortnight, with their tracks.
+    pub patrols: Vec<Patrol>,
 }
 
 impl DemoCommunity {
+    /// The same community with a call-up under way, first in `callups`: called `at` for two
+    /// hours later, nobody answered yet — for the tests of answering one (the living demo has
+    /// none open).
+    pub fn with_callup_under_way(mut self, at: DateTime<Utc>) -> Self {
+        let mut rng = Rng::new(0x0ca1_1c0e);
+        if let Some(last) = self.callups.first() {
+            let under_way = Callup {
+                id: CallupId(rng.uuid()),
+                at: at + Duration::hours(2),
+                closed_at: None,
+                ..last.clone()
+            };
+            self.callups.insert(0, under_way);
+        }
+        self
+    }
+
     pub fn user(&self, role: Role) -> &DemoUser {
         self.users
             .iter()
@@ -119,18 +154,23 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     let mut buildings = make_buildings(cfg, &grids, &mut rng);
     let (households, residents) = make_households(cfg, &mut buildings, &mut rng);
     let users = make_users(&grids, &buildings, &mut rng);
-    let worker = users[0].user.id;
-    let visits = make_visits(cfg, &households, worker, &mut rng);
+    // One full-time worker per grid: the first grid's is `users[0]`; the others come from a
+    // stream of their own, so adding them changed nothing else of the community.
+    let mut workers: Vec<UserId> = vec![users[0].user.id];
+    let others = more_workers(cfg, &grids);
+    workers.extend(others.iter().map(|u| u.user.id));
+    let visits = make_visits(cfg, &grids, &households, &workers, &mut rng);
     let mut issues = make_issues(cfg, &buildings, &households, &users, &mut rng);
     let issue_events = make_issue_events(cfg, &mut issues, &users, &mut rng);
     let departments = make_departments(&mut rng);
     let (orders, order_events) = make_orders(cfg, &households, &grids, &users, &mut rng);
-    let callups = make_callups(cfg, &grids, &buildings, &users, &mut rng);
+    let (callups, callup_responses) = make_callups(cfg, &grids, &buildings, &users, &mut rng);
     let commitments = make_commitments(cfg, &users, &mut rng);
-    // One full-time worker per grid: the first grid's is `users[0]`; the others come from a
-    // stream of their own, so adding them changed nothing else of the community.
+    let (service_records, checkins) =
+        make_service(cfg, &grids, &users, &orders, &order_events, &mut rng);
+    let patrols = make_patrols(cfg, &grids, &buildings, &workers, &mut rng);
     let mut users = users;
-    users.extend(more_workers(cfg, &grids));
+    users.extend(others);
 
     DemoCommunity {
         community,
@@ -146,7 +186,11 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         orders,
         order_events,
         callups,
+        callup_responses,
         commitments,
+        service_records,
+        checkins,
+        patrols,
     }
 }
 
@@ -206,34 +250,255 @@ fn more_workers(cfg: &DemoConfig, grids: &[Grid]) -> Vec<DemoUser> {
         .collect()
 }
 
-/// 一键响应: the leader calls the first grid's party members and building leaders to a flood
-/// watch at the first building; the call-up is open.
+/// 一键响应: a week before "now" the leader called the first grid's party members, building
+/// leaders and workers to a flood watch at the first building. The member and the worker came
+/// and checked in at the meeting point; the building leader could not; the call-up is closed.
 fn make_callups(
     cfg: &DemoConfig,
     grids: &[Grid],
     buildings: &[Building],
     users: &[DemoUser],
     rng: &mut Rng,
-) -> Vec<Callup> {
-    let leader = users
-        .iter()
-        .find(|u| u.user.roles.contains(&Role::GridLeader))
-        .expect("the demo has a grid leader");
+) -> (Vec<Callup>, Vec<CallupResponse>) {
+    let by_role = |role: Role| {
+        users
+            .iter()
+            .find(|u| u.user.roles.contains(&role))
+            .expect("the demo has every role")
+    };
+    let leader = by_role(Role::GridLeader);
     let grid = grids[0].id;
     let Some(b) = buildings.iter().find(|b| b.grid_id == grid) else {
-        return vec![];
+        return (vec![], vec![]);
     };
-    vec![Callup {
+    let at = cfg.as_of - Duration::days(7);
+    let callup = Callup {
         id: CallupId(rng.uuid()),
         grid_id: grid,
         roles: vec![Role::PartyMember, Role::BuildingLeader, Role::GridWorker],
         place: format!("{}{}栋楼下", b.estate, b.number),
         location: Some((b.lat, b.lon)),
-        at: cfg.as_of + Duration::hours(2),
+        at,
         message: "台风预警：请到集合点参加防汛巡查，清理排水口、转移低洼住户".into(),
         created_by: leader.user.id,
-        closed_at: None,
-    }]
+        closed_at: Some(at + Duration::hours(4)),
+    };
+    let mut responses = Vec::new();
+    let mut answer = |user: &DemoUser, answer: CallupAnswer, minutes: i64, rng: &mut Rng| {
+        let location = (answer == CallupAnswer::Arrived).then(|| GpsFix {
+            lat: b.lat + 0.0001 * rng.unit(),
+            lon: b.lon + 0.0001 * rng.unit(),
+            accuracy_m: 8.0,
+            mock_location: false,
+        });
+        responses.push(CallupResponse {
+            id: CallupResponseId(rng.uuid()),
+            callup_id: callup.id,
+            user_id: user.user.id,
+            answer,
+            at: at - Duration::hours(2) + Duration::minutes(minutes),
+            distance_m: location.as_ref().and_then(|f| callup.distance_m(f)),
+            location,
+        });
+    };
+    let member = by_role(Role::PartyMember);
+    let worker = by_role(Role::GridWorker);
+    answer(member, CallupAnswer::Coming, 6, rng);
+    answer(worker, CallupAnswer::Coming, 9, rng);
+    answer(by_role(Role::BuildingLeader), CallupAnswer::Cannot, 15, rng);
+    answer(member, CallupAnswer::Arrived, 115, rng);
+    answer(worker, CallupAnswer::Arrived, 118, rng);
+    (vec![callup], responses)
+}
+
+/// The party member's year: two or three services a month since New Year (the requests they
+/// did among them, at the time they did them), and a check-in to the grid before most.
+fn make_service(
+    cfg: &DemoConfig,
+    grids: &[Grid],
+    users: &[DemoUser],
+    orders: &[Order],
+    order_events: &[OrderEvent],
+    rng: &mut Rng,
+) -> (Vec<ServiceRecord>, Vec<CheckIn>) {
+    let Some(member) = users
+        .iter()
+        .find(|u| u.user.roles.contains(&Role::PartyMember))
+    else {
+        return (vec![], vec![]);
+    };
+    let Some(grid) = member
+        .assignments
+        .iter()
+        .find_map(|a| a.grid_id)
+        .and_then(|g| grids.iter().find(|x| x.id == g))
+    else {
+        return (vec![], vec![]);
+    };
+    let titles = [
+        ("陪同独居老人就医", 20u16, 1u16),
+        ("楼道清理小广告", 15, 0),
+        ("为老人上门理发", 15, 3),
+        ("防诈骗宣传", 20, 12),
+        ("垃圾分类督导", 20, 0),
+        ("帮扶家庭辅导作业", 15, 1),
+    ];
+    let mut services = Vec::new();
+    let mut checkins = Vec::new();
+    let centre = grid.boundary.0[0].exterior().0[0];
+    let mut check_in = |at: DateTime<Utc>, rng: &mut Rng| {
+        let fix = GpsFix {
+            lat: centre.y + CELL * (0.2 + 0.6 * rng.unit()),
+            lon: centre.x + CELL * (0.2 + 0.6 * rng.unit()),
+            accuracy_m: 6.0 + 10.0 * rng.unit(),
+            mock_location: false,
+        };
+        let judged = geo_rules::locate_in_grid(&grid.boundary, &fix);
+        checkins.push(CheckIn {
+            id: CheckInId(rng.uuid()),
+            user_id: member.user.id,
+            grid_id: grid.id,
+            at,
+            fix,
+            verdict: judged.verdict,
+            boundary_distance_m: judged.distance_m,
+        });
+    };
+    let year_start = year_start(cfg.as_of);
+    let mut at = year_start + Duration::days(3) + Duration::hours(1);
+    while at < cfg.as_of - Duration::days(1) {
+        let (title, tenths, served) = titles[rng.below(titles.len() as u64) as usize];
+        if rng.below(4) > 0 {
+            check_in(at - Duration::minutes(10), rng);
+        }
+        services.push(ServiceRecord {
+            id: ServiceRecordId(rng.uuid()),
+            user_id: member.user.id,
+            grid_id: grid.id,
+            issue_id: None,
+            order_id: None,
+            title: title.into(),
+            at,
+            hours_tenths: tenths + 5 * rng.below(3) as u16,
+            people_served: served,
+            photos: vec![],
+        });
+        at += Duration::days(9 + rng.below(8) as i64);
+    }
+    // The requests the member did: their service is logged when they marked them done.
+    for e in order_events
+        .iter()
+        .filter(|e| e.action == OrderAction::Done && e.actor == member.user.id)
+    {
+        if let Some(o) = orders.iter().find(|o| o.id == e.order_id) {
+            services.push(ServiceRecord {
+                id: ServiceRecordId(rng.uuid()),
+                user_id: member.user.id,
+                grid_id: o.grid_id,
+                issue_id: None,
+                order_id: Some(o.id),
+                title: o.title.clone(),
+                at: e.at,
+                hours_tenths: 10 + 5 * rng.below(3) as u16,
+                people_served: 1,
+                photos: vec![],
+            });
+        }
+    }
+    (services, checkins)
+}
+
+/// Each grid worker walks their grid every other day or so: a loop past a few of its
+/// buildings, sampled and simplified as the phone would keep it.
+fn make_patrols(
+    cfg: &DemoConfig,
+    grids: &[Grid],
+    buildings: &[Building],
+    workers: &[UserId],
+    rng: &mut Rng,
+) -> Vec<Patrol> {
+    let mut patrols = Vec::new();
+    for (grid, worker) in grids.iter().zip(workers) {
+        let stops: Vec<&Building> = buildings.iter().filter(|b| b.grid_id == grid.id).collect();
+        if stops.len() < 2 {
+            continue;
+        }
+        let mut day = 1;
+        while day <= 14 {
+            let started_at = working_hours(cfg.as_of - Duration::days(day), rng);
+            let first = rng.below(stops.len() as u64) as usize;
+            let count = 3 + rng.below(4) as usize;
+            let mut track: Vec<(f64, f64)> = (0..count)
+                .map(|k| {
+                    let b = stops[(first + k * 3) % stops.len()];
+                    (
+                        b.lat + 0.0002 * (rng.unit() - 0.5),
+                        b.lon + 0.0002 * (rng.unit() - 0.5),
+                    )
+                })
+                .collect();
+            track.push(track[0]);
+            let distance_m = patrol::track_length_m(&track);
+            patrols.push(Patrol {
+                id: PatrolId(rng.uuid()),
+                grid_id: grid.id,
+                user_id: *worker,
+                started_at,
+                ended_at: started_at + Duration::minutes(30 + rng.below(60) as i64),
+                track,
+                distance_m,
+                notes: [
+                    "巡查消防通道，无异常",
+                    "检查楼道堆物、电动车充电",
+                    "查看积水点和井盖",
+                ][rng.below(3) as usize]
+                    .into(),
+                issues: vec![],
+            });
+            day += 1 + rng.below(3) as i64;
+        }
+    }
+    patrols
+}
+
+/// A time on the morning or afternoon of the day `t` falls on, Beijing time (UTC+8): 08:30 to
+/// 17:30, when people knock on doors.
+fn working_hours(t: DateTime<Utc>, rng: &mut Rng) -> DateTime<Utc> {
+    let day = local_day_start(t);
+    day + Duration::minutes(8 * 60 + 30 + rng.below(9 * 60) as i64)
+}
+
+/// Beijing time's offset: the demo's days and months are the community's.
+fn beijing() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// Midnight, Beijing time, of the day `t` falls on.
+fn local_day_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let local = t.with_timezone(&beijing()).date_naive();
+    local
+        .and_hms_opt(0, 0, 0)
+        .and_then(|d| d.and_local_timezone(beijing()).single())
+        .map_or(t, |d| d.with_timezone(&Utc))
+}
+
+/// The first moment of the month `t` falls in, Beijing time.
+pub fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Datelike;
+    let local = t.with_timezone(&beijing());
+    beijing()
+        .with_ymd_and_hms(local.year(), local.month(), 1, 0, 0, 0)
+        .single()
+        .map_or(t, |d| d.with_timezone(&Utc))
+}
+
+fn year_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Datelike;
+    let local = t.with_timezone(&beijing());
+    beijing()
+        .with_ymd_and_hms(local.year(), 1, 1, 0, 0, 0)
+        .single()
+        .map_or(t, |d| d.with_timezone(&Utc))
 }
 
 /// The departments a community escalates to (吹哨报到).
@@ -326,7 +591,13 @@ fn make_orders(
     let mut events = Vec::new();
     for (kind, title, path, to_member) in samples {
         let household = in_grid[rng.below(in_grid.len() as u64) as usize];
-        let recorded_at = cfg.as_of - Duration::hours(6 + rng.below(24 * 12) as i64);
+        // Open requests came in within their week's time limit; finished ones up to weeks ago.
+        let window = if matches!(path.last(), Some(Confirm | Cancel)) {
+            24 * 20
+        } else {
+            24 * 5
+        };
+        let recorded_at = cfg.as_of - Duration::hours(6 + rng.below(window) as i64);
         let mut order = Order {
             id: OrderId(rng.uuid()),
             grid_id: grid,
@@ -625,53 +896,95 @@ fn make_users(grids: &[Grid], buildings: &[Building], rng: &mut Rng) -> Vec<Demo
         .collect()
 }
 
-/// A visit history: most households were seen within their cadence, some are overdue, a few were
-/// never visited.
+/// How far this month's visits are along in each grid: the share of the households that fell
+/// due since the month began which have been seen. Most grids are 60–90 % through; the last is
+/// behind (a worker on leave, a grid that just grew).
+fn grid_paces(grids: &[Grid], rng: &mut Rng) -> Vec<f64> {
+    (0..grids.len())
+        .map(|i| {
+            if grids.len() > 1 && i == grids.len() - 1 {
+                0.35
+            } else {
+                0.62 + 0.26 * rng.unit()
+            }
+        })
+        .collect()
+}
+
+/// A year of door-to-door visits, each household at its cadence (weekly for the elderly living
+/// alone, quarterly for most). Before this month nearly every visit was made on time; this month
+/// is under way at its grid's pace, so those not yet seen are the ones due — vulnerable
+/// households first, so few of them are overdue. A few households were never visited (just
+/// registered).
 fn make_visits(
     cfg: &DemoConfig,
+    grids: &[Grid],
     households: &[Household],
-    visitor: UserId,
+    workers: &[UserId],
     rng: &mut Rng,
 ) -> Vec<Visit> {
-    let mut visits = Vec::with_capacity(households.len());
+    let paces = grid_paces(grids, rng);
+    let month = month_start(cfg.as_of);
+    let latest = cfg.as_of - Duration::minutes(30);
+    let mut visits = Vec::with_capacity(households.len() * 8);
     for h in households {
-        if rng.below(100) < 8 {
+        let g = grids.iter().position(|g| g.id == h.grid_id).unwrap_or(0);
+        let visitor = workers.get(g).copied().unwrap_or(workers[0]);
+        let pace = if h.is_vulnerable() {
+            1.0 - (1.0 - paces[g]) / 8.0
+        } else {
+            paces[g]
+        };
+        if rng.below(100) < 3 {
             continue;
         }
-        let cadence = i64::from(h.visit_cadence_days);
-        // Up to 1.6 cadences ago, so about a third are overdue.
-        let days_ago = rng.below((cadence * 16 / 10).max(1) as u64) as i64;
-        let started_at =
-            cfg.as_of - Duration::days(days_ago) - Duration::minutes(rng.below(480) as i64);
-        let outcome = match rng.below(10) {
-            0 => VisitOutcome::NobodyHome,
-            1 if !h.is_vulnerable() => VisitOutcome::Refused,
-            _ => VisitOutcome::Met,
-        };
-        visits.push(Visit {
-            id: VisitId(rng.uuid()),
-            household_id: h.id,
-            visitor,
-            started_at,
-            ended_at: started_at + Duration::minutes(5 + rng.below(25) as i64),
-            kind: if h.is_vulnerable() {
-                VisitKind::CareVisit
-            } else {
-                VisitKind::Routine
-            },
-            outcome,
-            notes: match outcome {
-                VisitOutcome::Met => "了解家庭情况，宣传消防安全".into(),
-                VisitOutcome::NobodyHome => "无人在家，已留联系卡".into(),
-                VisitOutcome::Refused => "住户不愿配合".into(),
-            },
-            people_served: u16::from(outcome == VisitOutcome::Met),
-            location: None,
-            photos: vec![],
-            raised_issues: vec![],
-        });
+        let cadence = f64::from(h.visit_cadence_days);
+        // Due a cadence after the last visit; the day's hour varies, the cadence is kept.
+        let next = |t: DateTime<Utc>| t + Duration::days(i64::from(h.visit_cadence_days));
+        let mut due = cfg.as_of - Duration::days(365)
+            + Duration::minutes((cadence * rng.unit() * 1440.0) as i64);
+        while due <= cfg.as_of {
+            let this_month = due >= month;
+            if this_month && rng.unit() >= pace {
+                // Not seen yet this month: due, and overdue if its day has passed.
+                break;
+            }
+            let at = working_hours(due, rng).min(latest);
+            visits.push(make_visit(h, visitor, at, rng));
+            due = next(at);
+        }
     }
     visits
+}
+
+fn make_visit(h: &Household, visitor: UserId, started_at: DateTime<Utc>, rng: &mut Rng) -> Visit {
+    let outcome = match rng.below(10) {
+        0 => VisitOutcome::NobodyHome,
+        1 if !h.is_vulnerable() => VisitOutcome::Refused,
+        _ => VisitOutcome::Met,
+    };
+    Visit {
+        id: VisitId(rng.uuid()),
+        household_id: h.id,
+        visitor,
+        started_at,
+        ended_at: started_at + Duration::minutes(5 + rng.below(25) as i64),
+        kind: if h.is_vulnerable() {
+            VisitKind::CareVisit
+        } else {
+            VisitKind::Routine
+        },
+        outcome,
+        notes: match outcome {
+            VisitOutcome::Met => "了解家庭情况，宣传消防安全".into(),
+            VisitOutcome::NobodyHome => "无人在家，已留联系卡".into(),
+            VisitOutcome::Refused => "住户不愿配合".into(),
+        },
+        people_served: u16::from(outcome == VisitOutcome::Met),
+        location: None,
+        photos: vec![],
+        raised_issues: vec![],
+    }
 }
 
 fn make_issues(
@@ -729,7 +1042,10 @@ fn make_issues(
             "积水处蚊虫多，需要消杀",
         ),
     ];
-    let weights: [(IssueStatus, u64); 8] = [
+    // An issue still inside its time limit may be at any stage; one past it was closed, but for
+    // a handful of this month's still open (overdue) or waiting for the leader's check; nothing
+    // older is open.
+    let fresh: [(IssueStatus, u64); 8] = [
         (IssueStatus::Reported, 12),
         (IssueStatus::Accepted, 10),
         (IssueStatus::Assigned, 8),
@@ -737,22 +1053,29 @@ fn make_issues(
         (IssueStatus::Escalated, 4),
         (IssueStatus::Resolved, 6),
         (IssueStatus::ResolvedOnSpot, 5),
-        (IssueStatus::Closed, 45),
+        (IssueStatus::Closed, 10),
     ];
-    let total: u64 = weights.iter().map(|w| w.1).sum();
+    let past_limit: [(IssueStatus, u64); 4] = [
+        (IssueStatus::InProgress, 3),
+        (IssueStatus::Escalated, 1),
+        (IssueStatus::Resolved, 1),
+        (IssueStatus::Closed, 95),
+    ];
+    let pick = |weights: &[(IssueStatus, u64)], rng: &mut Rng| {
+        let total: u64 = weights.iter().map(|w| w.1).sum();
+        let mut n = rng.below(total);
+        weights
+            .iter()
+            .find(|(_, w)| {
+                let hit = n < *w;
+                n = n.saturating_sub(*w);
+                hit
+            })
+            .map_or(IssueStatus::Closed, |(s, _)| *s)
+    };
     (0..cfg.issues)
         .map(|_| {
             let (category, title, description) = samples[rng.below(samples.len() as u64) as usize];
-            let mut pick = rng.below(total);
-            let status = weights
-                .iter()
-                .find(|(_, w)| {
-                    let hit = pick < *w;
-                    pick = pick.saturating_sub(*w);
-                    hit
-                })
-                .map(|(s, _)| *s)
-                .unwrap_or(IssueStatus::Closed);
             let building = &buildings[rng.below(buildings.len() as u64) as usize];
             let household = (category == IssueCategory::ResidentNeed
                 || category == IssueCategory::Dispute)
@@ -764,7 +1087,19 @@ fn make_issues(
                 Severity::Low
             };
             let id = IssueId(rng.uuid());
-            let reported_at = cfg.as_of - Duration::hours(rng.below(24 * 90) as i64);
+            // A quarter came in this past week (the live board); the rest over the quarter.
+            let window = if rng.below(4) == 0 { 7 } else { 90 };
+            let reported_at =
+                cfg.as_of - Duration::minutes(30 + rng.below(60 * 24 * window) as i64);
+            let limit = issue::time_limit(category, severity);
+            let age = cfg.as_of - reported_at;
+            let status = if age <= limit {
+                pick(&fresh, rng)
+            } else if age < Duration::days(30) {
+                pick(&past_limit, rng)
+            } else {
+                IssueStatus::Closed
+            };
             Issue {
                 id,
                 grid_id: building.grid_id,
@@ -782,7 +1117,7 @@ fn make_issues(
                 photos: vec![],
                 assignee: None,
                 department_id: None,
-                due_at: Some(reported_at + issue::time_limit(category, severity)),
+                due_at: Some(reported_at + limit),
             }
         })
         .collect()
@@ -822,7 +1157,14 @@ fn make_issue_events(
     let mut events = Vec::new();
     for issue in issues.iter_mut() {
         let path = path_to(issue.status);
-        let span = (cfg.as_of - issue.reported_at).num_minutes().max(1);
+        // A handled issue was handled within its time limit; one still open has taken until now.
+        let age = cfg.as_of - issue.reported_at;
+        let span = match (issue.status.is_open(), issue.due_at) {
+            (false, Some(due)) => age.min((due - issue.reported_at) * 9 / 10),
+            _ => age,
+        }
+        .num_minutes()
+        .max(1);
         let mut status = IssueStatus::Reported;
         for (n, &action) in path.iter().enumerate() {
             let actor = if matches!(action, IssueAction::Assign | IssueAction::Close) {
@@ -865,6 +1207,7 @@ fn make_issue_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
     use gridmate_model::geo_rules::{GeoVerdict, locate_in_grid};
     use std::collections::{HashMap, HashSet};
 
@@ -936,6 +1279,143 @@ mod tests {
                 .iter()
                 .any(|i| i.assignee == Some(d.user(Role::GridWorker).user.id))
         );
+    }
+
+    /// What someone shown the demo sees on its "today": per grid, the share of the (ordinary)
+    /// households that fell due this month already seen; vulnerable households overdue; open issues and
+    /// orders past their time limit; the oldest open issue; call-ups still open; this year's
+    /// service hours; patrols of the last fortnight.
+    #[derive(Debug)]
+    struct Shape {
+        month_pace: Vec<f64>,
+        vulnerable_overdue: usize,
+        issues_overdue: usize,
+        orders_overdue: usize,
+        oldest_open_issue_days: i64,
+        open_callups: usize,
+        arrivals: usize,
+        service_hours: f64,
+        patrols: usize,
+    }
+
+    fn shape(d: &DemoCommunity, now: DateTime<Utc>) -> Shape {
+        let month = month_start(now);
+        let mut visits: HashMap<HouseholdId, Vec<DateTime<Utc>>> = HashMap::new();
+        for v in &d.visits {
+            assert!(v.ended_at <= now, "no visit in the future");
+            visits.entry(v.household_id).or_default().push(v.started_at);
+        }
+        let month_pace = d
+            .grids
+            .iter()
+            .map(|g| {
+                let (mut due, mut seen) = (0, 0);
+                // Vulnerable households are seen first (weekly, and counted below as overdue):
+                // the month's pace is the other households'.
+                for h in d
+                    .households
+                    .iter()
+                    .filter(|h| h.grid_id == g.id && !h.is_vulnerable())
+                {
+                    let times = visits.get(&h.id).cloned().unwrap_or_default();
+                    let before = times.iter().filter(|t| **t < month).max();
+                    let cadence = Duration::days(i64::from(h.visit_cadence_days));
+                    // Never visited (just registered) is not this month's pace: it is on the
+                    // not-yet-visited list whatever the month.
+                    if before.is_some_and(|t| *t + cadence <= now) {
+                        due += 1;
+                        seen += usize::from(times.iter().any(|t| *t >= month));
+                    }
+                }
+                seen as f64 / due.max(1) as f64
+            })
+            .collect();
+        let vulnerable_overdue = d
+            .households
+            .iter()
+            .filter(|h| h.is_vulnerable())
+            .filter(|h| {
+                let last = visits.get(&h.id).and_then(|t| t.iter().max().copied());
+                let cadence = Duration::days(i64::from(h.visit_cadence_days));
+                last.is_some_and(|t| t + cadence < now)
+            })
+            .count();
+        let open: Vec<&Issue> = d.issues.iter().filter(|i| i.status.is_open()).collect();
+        Shape {
+            month_pace,
+            vulnerable_overdue,
+            issues_overdue: open
+                .iter()
+                .filter(|i| i.due_at.is_some_and(|t| t < now))
+                .count(),
+            orders_overdue: d
+                .orders
+                .iter()
+                .filter(|o| o.status.is_open() && o.due_at < now)
+                .count(),
+            oldest_open_issue_days: open
+                .iter()
+                .map(|i| (now - i.reported_at).num_days())
+                .max()
+                .unwrap_or(0),
+            open_callups: d.callups.iter().filter(|c| c.is_open()).count(),
+            arrivals: d
+                .callup_responses
+                .iter()
+                .filter(|r| r.answer == CallupAnswer::Arrived)
+                .count(),
+            service_hours: d
+                .service_records
+                .iter()
+                .map(|s| f64::from(s.hours_tenths) / 10.0)
+                .sum(),
+            patrols: d
+                .patrols
+                .iter()
+                .filter(|p| p.started_at > now - Duration::days(15))
+                .count(),
+        }
+    }
+
+    /// The demo lives in the present: seeded on any day it looks like a community at work that
+    /// day — most grids 60–90 % through the month's due visits and one behind, a handful of
+    /// things overdue, nothing open from before last month, last week's call-up closed with
+    /// people who came, a year of service — and the same on a day a year later.
+    #[test]
+    fn the_demo_looks_alive_on_any_day() {
+        let days = [
+            Utc.with_ymd_and_hms(2026, 12, 7, 2, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 12, 18, 7, 30, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap(),
+        ];
+        let mut visits = Vec::new();
+        for now in days {
+            let d = generate(&DemoConfig::lianhe_at(now));
+            let s = shape(&d, now);
+            let (behind, rest) = s.month_pace.split_last().unwrap();
+            for pace in rest {
+                assert!((0.55..=0.95).contains(pace), "{now}: {s:?}");
+            }
+            assert!(*behind < 0.55, "one grid behind, {now}: {s:?}");
+            let vulnerable = d.households.iter().filter(|h| h.is_vulnerable()).count();
+            assert!(s.vulnerable_overdue * 10 < vulnerable, "{now}: {s:?}");
+            assert!((1..=25).contains(&s.issues_overdue), "{now}: {s:?}");
+            assert!(s.orders_overdue <= 1, "{now}: {s:?}");
+            assert!(s.oldest_open_issue_days < 31, "{now}: {s:?}");
+            assert_eq!((s.open_callups, s.arrivals), (0, 2), "{now}: {s:?}");
+            // A few hours a month since New Year.
+            let months = f64::from(now.month() - 1);
+            assert!(s.service_hours >= 3.0 * months, "{now}: {s:?}");
+            assert!(s.patrols >= d.grids.len() * 4, "{now}: {s:?}");
+            assert!(d.checkins.iter().all(|c| c.at <= now));
+            visits.push(d.visits.len() as f64);
+        }
+        // A year of history whatever the day: the same order of magnitude every time.
+        let (lo, hi) = visits
+            .iter()
+            .fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        assert!(hi / lo < 1.1, "{visits:?}");
+        assert!(lo > 20_000.0, "a year of visits: {visits:?}");
     }
 
     #[test]

@@ -135,11 +135,7 @@ fn respond_in(
         response_id: response.id.0,
         callup_id: callup_id.0,
         answer: answer.code().into(),
-        location: fix.map(|f| Location {
-            lat: f.lat,
-            lon: f.lon,
-            accuracy_m: Some(f.accuracy_m),
-        }),
+        location: fix.as_ref().map(Location::from),
     });
     enqueue_checked(tx, payload, response.id.0, now)?;
     Ok(response.id)

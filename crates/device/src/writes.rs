@@ -70,11 +70,7 @@ pub struct HouseholdPatch {
 }
 
 fn location(fix: &Option<GpsFix>) -> Option<Location> {
-    fix.map(|f| Location {
-        lat: f.lat,
-        lon: f.lon,
-        accuracy_m: Some(f.accuracy_m),
-    })
+    fix.as_ref().map(Location::from)
 }
 
 fn check_fix(fix: &Option<GpsFix>) -> Result<()> {
@@ -475,11 +471,7 @@ impl Store {
             checkin_id: id.0,
             grid_id: grid_id.0,
             at,
-            location: Location {
-                lat: fix.lat,
-                lon: fix.lon,
-                accuracy_m: Some(fix.accuracy_m),
-            },
+            location: Location::from(&fix),
             verdict: verdict.verdict.code().into(),
             boundary_distance_m: verdict.distance_m,
             mock_location: fix.mock_location,

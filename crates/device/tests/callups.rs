@@ -2,14 +2,14 @@
 
 mod common;
 
-use common::{counts, demo, demo_store};
+use common::{counts, demo, demo_store_with_open_callup};
 use gridmate_device::*;
 use gridmate_model::*;
 
 #[test]
 fn a_member_answers_coming_then_checks_in_at_the_meeting_point() {
     let d = demo();
-    let (dir, mut store) = demo_store(Role::PartyMember);
+    let (dir, mut store) = demo_store_with_open_callup(Role::PartyMember);
     let cards = store.open_callups().unwrap();
     assert_eq!(cards.len(), 1);
     let c = &cards[0].callup;
@@ -56,8 +56,8 @@ fn a_member_answers_coming_then_checks_in_at_the_meeting_point() {
 #[test]
 fn a_call_up_calls_only_the_roles_it_names() {
     // The demo calls party members, building leaders and workers; not the office.
-    let (_dir, store) = demo_store(Role::CommunityAdmin);
+    let (_dir, store) = demo_store_with_open_callup(Role::CommunityAdmin);
     assert!(store.open_callups().unwrap().is_empty());
-    let (_dir, store) = demo_store(Role::BuildingLeader);
+    let (_dir, store) = demo_store_with_open_callup(Role::BuildingLeader);
     assert_eq!(store.open_callups().unwrap().len(), 1);
 }

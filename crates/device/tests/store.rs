@@ -656,7 +656,9 @@ fn check_in_knows_inside_from_outside_offline() {
         accuracy_m: 10.0,
         mock_location: false,
     };
-    let (_, fix) = store.check_in(g.id, inside, Utc::now()).unwrap();
+    let (first, fix) = store
+        .check_in(g.id, inside, Utc::now() - chrono::Duration::minutes(1))
+        .unwrap();
     assert_eq!(fix.verdict, GeoVerdict::Inside);
     assert!(fix.distance_m > 10.0);
     let far = GpsFix {
@@ -665,15 +667,17 @@ fn check_in_knows_inside_from_outside_offline() {
         accuracy_m: 10.0,
         mock_location: true,
     };
-    let (_, fix) = store.check_in(g.id, far, Utc::now()).unwrap();
+    let (second, fix) = store.check_in(g.id, far, Utc::now()).unwrap();
     assert_eq!(fix.verdict, GeoVerdict::Outside);
     assert!(fix.distance_m < -1_000.0);
+    // The newest first, before the demo's check-ins of the year.
     let mine = store
         .checkins(d.user(Role::PartyMember).user.id, 10)
         .unwrap();
-    assert_eq!(mine.len(), 2);
+    let ids: Vec<_> = mine.iter().map(|c| c.id).collect();
+    assert_eq!(ids[..2], [second, first]);
     assert!(
-        mine.iter().any(|c| c.fix.mock_location),
+        mine[0].fix.mock_location,
         "the mock-location flag is kept as evidence"
     );
     assert_eq!(store.sync_status().unwrap().pending, 2);

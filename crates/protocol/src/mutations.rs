@@ -62,6 +62,16 @@ pub struct Location {
     pub accuracy_m: Option<f64>,
 }
 
+impl From<&gridmate_model::GpsFix> for Location {
+    fn from(f: &gridmate_model::GpsFix) -> Self {
+        Location {
+            lat: f.lat,
+            lon: f.lon,
+            accuracy_m: Some(f.accuracy_m),
+        }
+    }
+}
+
 impl Location {
     fn check(&self) -> Result<(), ValidationError> {
         validate::coordinates(self.lat, self.lon, self.accuracy_m)

@@ -151,6 +151,9 @@ enum Command {
     },
 }
 
+/// The file in the data folder that says which day (Beijing time) the demo was seeded for.
+const DEMO_SEEDED_ON: &str = "demo-seeded-on";
+
 #[derive(Subcommand)]
 enum ImportCommand {
     /// A FeatureCollection of Polygon/MultiPolygon grids with code, name, kind, community.
@@ -363,14 +366,53 @@ async fn main() -> Result<()> {
             addr,
             seed_only,
         } => {
-            let store = db.open()?;
-            let fresh = store.admin(|tx| tx.user_count())? == 0;
+            let now = chrono::Utc::now();
+            let today = gridmate_server::ledger::local(now)[..10].to_string();
+            let marker = db.data.join(DEMO_SEEDED_ON);
+            let seeded_on = std::fs::read_to_string(&marker).unwrap_or_default();
+            let mut store = db.open()?;
+            let mut fresh = store.admin(|tx| tx.user_count())? == 0;
+            if !fresh && seeded_on.trim() != today {
+                let was = if seeded_on.is_empty() {
+                    "an earlier day".to_string()
+                } else {
+                    seeded_on.trim().to_string()
+                };
+                if db.database.is_some() {
+                    eprintln!(
+                        "the demo in this database was seeded on {was}: its figures are of that \
+                         day; drop the database to seed it for today"
+                    );
+                } else {
+                    // A demo shown on a later day than it was seeded on looks like a community
+                    // that stopped working; it is seeded afresh for today.
+                    eprintln!("the demo was seeded on {was}; seeding it afresh for {today}");
+                    drop(store);
+                    let file = db.data.join(gridmate_server::sqlite::DATABASE_FILE);
+                    for suffix in ["", "-wal", "-shm"] {
+                        let mut path = file.clone().into_os_string();
+                        path.push(suffix);
+                        match std::fs::remove_file(&path) {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                                return Err(e).context("removing the stale demo database");
+                            }
+                            _ => {}
+                        }
+                    }
+                    store = db.open()?;
+                    fresh = true;
+                }
+            }
             if fresh {
                 let accounts =
-                    gridmate_server::demo::seed(&store, &generate(&DemoConfig::lianhe()))?;
+                    gridmate_server::demo::seed(&store, &generate(&DemoConfig::lianhe_at(now)))?;
                 let path = db.data.join("demo-accounts.json");
                 std::fs::write(&path, serde_json::to_string_pretty(&accounts)?)?;
-                eprintln!("demo community seeded; accounts in {}", path.display());
+                std::fs::write(&marker, &today)?;
+                eprintln!(
+                    "demo community seeded for {today}; accounts in {}",
+                    path.display()
+                );
             }
             if seed_only {
                 return Ok(());

@@ -30,6 +30,20 @@ pub fn demo_store(role: Role) -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A fresh store holding the demo community with a call-up under way (called for two hours
+/// from the demo's "now", nobody answered yet), signed in as `role`.
+pub fn demo_store_with_open_callup(role: Role) -> (tempfile::TempDir, Store) {
+    static UNDER_WAY: OnceLock<DemoCommunity> = OnceLock::new();
+    let d = UNDER_WAY.get_or_init(|| {
+        generate(&DemoConfig::lianhe()).with_callup_under_way(DemoConfig::lianhe().as_of)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.load_scope(ScopeData::of_demo(d, true)).unwrap();
+    store.sign_in(&session(d, role)).unwrap();
+    (dir, store)
+}
+
 /// Row counts of every table, to prove a refused action changed nothing.
 pub fn counts(store_dir: &std::path::Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(store_dir.join("gridmate.sqlite")).unwrap();

@@ -49,7 +49,7 @@ fn format_cursor(epoch: u64, c: PullCursor) -> String {
 #[utoipa::path(get, path = "/sync/pull", tag = "sync", params(PullQuery),
     responses(
         (status = 200, description = "a page of changes in the caller's scope", body = RawPullPage),
-        (status = 409, description = "scope_changed (the cursor is from before the caller's scope changed) or resync_required (older than the tombstones kept): pull from the start", body = ErrorBody)))]
+        (status = 409, description = "scope_changed (the cursor is from before the caller's scope changed) or resync_required (older than the tombstones kept, or from another database): pull from the start", body = ErrorBody)))]
 pub(crate) async fn pull(
     State(state): State<AppState>,
     p: Principal,

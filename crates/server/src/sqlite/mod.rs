@@ -161,11 +161,14 @@ fn open_conn(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// The database's file in the data folder (beside it, SQLite's `-wal` and `-shm`).
+pub const DATABASE_FILE: &str = "gridmate-server.sqlite";
+
 impl SqliteStore {
     /// Open (creating and migrating) `DIR/gridmate-server.sqlite`.
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("gridmate-server.sqlite");
+        let path = dir.join(DATABASE_FILE);
         let mut writer = open_conn(&path)?;
         migrate::migrate(&mut writer)?;
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;

@@ -37,6 +37,11 @@ pub fn pull(
         return Ok(Err(PullRefusal::ResyncRequired));
     }
     let head = tx.head()?;
+    // A cursor past the head was given by another database (a restored backup, a demo seeded
+    // afresh): what the device holds is not this log's, so it starts again.
+    if from.is_some_and(|c| c.seq.max(c.snapshot_head) > head) {
+        return Ok(Err(PullRefusal::ResyncRequired));
+    }
     let from = from.unwrap_or(PullCursor {
         seq: 0,
         snapshot_head: head,
