@@ -230,6 +230,7 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         }
         form method="post" action="/console/board/assign" {
             input type="hidden" name="csrf" value=(user.csrf);
+            input type="hidden" name="mid" value=(Uuid::now_v7());
             table.list {
                 thead { tr {
                     @if writes { th {} }
@@ -354,12 +355,35 @@ fn person_select(lang: Lang, name: &str, people: &[&Person]) -> Markup {
     }
 }
 
+/// The mutation id and the event id of the assignment of `issue` by the bulk form `mid`: the
+/// same form sent again (a double click, a browser's resubmit) names the same mutations, which
+/// the server answers as duplicates.
+fn bulk_ids(mid: Uuid, issue: Uuid) -> (Uuid, Uuid) {
+    let mut name = issue.as_bytes().to_vec();
+    let mutation = Uuid::new_v5(&mid, &name);
+    name.extend_from_slice(b"event");
+    (mutation, Uuid::new_v5(&mid, &name))
+}
+
 /// `POST /console/board/assign`: one `issue.event` assign per ticked issue.
 async fn bulk_assign(
     State(state): State<AppState>,
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let lang = user.lang;
+    let Some(mid) = posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(
+                tr(
+                    lang,
+                    "表单缺少编号，请刷新页面后重试。",
+                    "The form has no id: reload the page and try again.",
+                )
+                .into(),
+            ),
+        );
+    };
     let Some(assignee) = posted.get("assignee").and_then(|a| a.parse::<Uuid>().ok()) else {
         return refused(
             lang,
@@ -370,11 +394,12 @@ async fn bulk_assign(
     let ids: Vec<Uuid> = posted.all("issue").filter_map(|i| i.parse().ok()).collect();
     let (mut done, mut not_done) = (0, Vec::new());
     for issue in ids.iter().take(office::MAX_PAGE as usize) {
+        let (mutation, event) = bulk_ids(mid, *issue);
         let data = json!({
-            "event_id": Uuid::now_v7(), "issue_id": issue, "action": "assign",
+            "event_id": event, "issue_id": issue, "action": "assign",
             "note": note, "assignee_id": assignee,
         });
-        match push(&state, &user, Uuid::now_v7(), "issue.event", data).await {
+        match push(&state, &user, mutation, "issue.event", data).await {
             Ok(Outcome::Done) => done += 1,
             Ok(Outcome::KeptAsComment(m) | Outcome::Refused(m)) => not_done.push(m),
             Err(e) => return refused(lang, e),
