@@ -3,10 +3,17 @@
 //! written as words, photos as links, as an XLSX workbook or a CSV file Excel opens (UTF-8 with
 //! a BOM).
 //!
-//! A year of visits is 100,000 rows, so nothing here holds a ledger whole: records are stepped
+//! A year of visits is 100,000 rows, so no ledger is held whole as cells: records are stepped
 //! through inside one read snapshot ([`ReadTx::for_each_live_in_grids`]), each row goes straight
 //! to a [`Sink`], and the XLSX sink is rust_xlsxwriter's constant-memory worksheet (rows flushed
-//! to a temporary file as they are written). The finished file is streamed to the client.
+//! to a temporary file as they are written). The finished file is streamed to the client. The
+//! one exception is the visits ledger, which the office reads in time order: it holds the
+//! period's visit records (not their cells) to sort them — a community's month is a few
+//! thousand.
+//!
+//! The XLSX is made to be printed and filed as the street files paper ledgers: a title with
+//! the community, a line with the period, the grid and the time of export, 序号, dates as date
+//! cells, widths per column, A4 landscape one page wide with the header row on every page.
 
 use crate::store::office::{Names, Period, grids_for, records};
 use crate::store::{Principal, ReadTx, Result, StoreError};
@@ -66,85 +73,119 @@ impl LedgerKind {
         }
     }
 
-    pub fn headers(self) -> &'static [&'static str] {
+    /// The ledger's columns: the header the street knows, and the width it prints at (in
+    /// characters; a wide column wraps). 序号 first, as every paper ledger numbers its rows.
+    pub fn columns(self) -> &'static [Column] {
         match self {
-            LedgerKind::Visits => &[
-                "走访时间",
-                "结束时间",
-                "网格",
-                "地址",
-                "户主",
-                "走访人",
-                "走访类型",
-                "走访结果",
-                "服务人数",
-                "情况记录",
-                "照片",
-            ],
-            LedgerKind::Issues => &[
-                "编号",
-                "上报时间",
-                "网格",
-                "类别",
-                "紧急程度",
-                "来源",
-                "标题",
-                "描述",
-                "状态",
-                "上报人",
-                "责任人",
-                "转办部门",
-                "办理时限",
-                "是否超期",
-                "照片",
-            ],
-            LedgerKind::Orders => &[
-                "登记时间",
-                "网格",
-                "类型",
-                "来源",
-                "事项",
-                "说明",
-                "点单人",
-                "地址",
-                "状态",
-                "派给",
-                "接单人",
-                "办理时限",
-                "是否超期",
-                "回访评价",
-                "照片",
-            ],
-            LedgerKind::Service => &[
-                "服务时间",
-                "网格",
-                "服务人",
-                "服务内容",
-                "时长(小时)",
-                "服务人数",
-                "关联问题",
-                "关联点单",
-                "照片",
-            ],
-            LedgerKind::Checkins => &[
-                "报到时间",
-                "网格",
-                "报到人",
-                "手机判定",
-                "服务器判定",
-                "距网格边界(米)",
-                "模拟定位",
-            ],
-            LedgerKind::Households => &[
-                "网格",
-                "地址",
-                "户主",
-                "标签",
-                "走访周期(天)",
-                "最近走访",
-                "走访是否超期",
-            ],
+            LedgerKind::Visits => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("走访时间", TIME_WIDTH),
+                    c("结束时间", TIME_WIDTH),
+                    c("网格", 12.0),
+                    c("地址", 30.0),
+                    c("户主", 8.0),
+                    c("走访人", 8.0),
+                    c("走访类型", 10.0),
+                    c("走访结果", 10.0),
+                    c("服务人数", 8.0),
+                    c("情况记录", 34.0),
+                    c("照片", 24.0),
+                ];
+                COLUMNS
+            }
+            LedgerKind::Issues => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    // A UUID, broken at its hyphens over two lines.
+                    c("编号", 19.0),
+                    c("上报时间", TIME_WIDTH),
+                    c("网格", 12.0),
+                    c("类别", 10.0),
+                    c("紧急程度", 6.0),
+                    c("来源", 8.0),
+                    c("标题", 20.0),
+                    c("描述", 24.0),
+                    c("状态", 8.0),
+                    c("上报人", 8.0),
+                    c("责任人", 8.0),
+                    c("转办部门", 12.0),
+                    c("办理时限", TIME_WIDTH),
+                    c("是否超期", 6.0),
+                    c("办结时间", TIME_WIDTH),
+                    c("处理结果", 24.0),
+                    c("照片", 14.0),
+                ];
+                COLUMNS
+            }
+            LedgerKind::Orders => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("登记时间", TIME_WIDTH),
+                    c("网格", 12.0),
+                    c("类型", 8.0),
+                    c("来源", 8.0),
+                    c("事项", 22.0),
+                    c("说明", 26.0),
+                    c("点单人", 8.0),
+                    c("地址", 30.0),
+                    c("状态", 8.0),
+                    c("派给", 8.0),
+                    c("接单人", 8.0),
+                    c("办理时限", TIME_WIDTH),
+                    c("是否超期", 8.0),
+                    c("回访评价", 10.0),
+                    c("照片", 24.0),
+                ];
+                COLUMNS
+            }
+            LedgerKind::Service => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("服务时间", TIME_WIDTH),
+                    c("网格", 12.0),
+                    c("服务人", 8.0),
+                    c("服务内容", 26.0),
+                    c("时长(小时)", 10.0),
+                    c("服务人数", 8.0),
+                    c("关联问题", 37.0),
+                    c("关联点单", 37.0),
+                    c("照片", 24.0),
+                ];
+                COLUMNS
+            }
+            LedgerKind::Checkins => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("报到时间", TIME_WIDTH),
+                    c("网格", 12.0),
+                    c("报到人", 8.0),
+                    c("手机判定", 12.0),
+                    c("服务器判定", 12.0),
+                    c("距网格边界(米)", 14.0),
+                    c("模拟定位", 8.0),
+                ];
+                COLUMNS
+            }
+            LedgerKind::Households => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("网格", 12.0),
+                    c("地址", 34.0),
+                    c("户主", 8.0),
+                    c("标签", 24.0),
+                    c("走访周期(天)", 12.0),
+                    c("最近走访", TIME_WIDTH),
+                    c("走访是否超期", 12.0),
+                ];
+                COLUMNS
+            }
         }
+    }
+
+    /// The column headers, in order.
+    pub fn headers(self) -> Vec<&'static str> {
+        self.columns().iter().map(|c| c.header).collect()
     }
 
     fn entity(self) -> Entity {
@@ -159,11 +200,45 @@ impl LedgerKind {
     }
 }
 
+/// One column of a ledger.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Column {
+    pub header: &'static str,
+    /// Printed width, in characters of the default font.
+    pub width: f64,
+    /// Long text: wrapped inside the column instead of spilling over the next.
+    pub wrap: bool,
+}
+
+/// A column `width` characters wide; from 14 (addresses, notes, links) its text wraps.
+const fn c(header: &'static str, width: f64) -> Column {
+    Column {
+        header,
+        width,
+        wrap: width >= 14.0 && width != TIME_WIDTH,
+    }
+}
+
+/// A date and time to the minute, Chinese style, fits in this many characters.
+const TIME_WIDTH: f64 = 19.0;
+
 /// One cell of a ledger.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
     Text(String),
     Number(f64),
+    /// A moment, shown in Beijing time: a date cell a spreadsheet can filter and group by month.
+    Time(DateTime<Utc>),
+}
+
+/// What heads a ledger: its title (community and ledger), the line under it (period, grid, when
+/// it was exported), and its columns.
+pub struct Heading<'a> {
+    /// The sheet's name: the ledger's.
+    pub sheet: &'a str,
+    pub title: String,
+    pub subtitle: String,
+    pub columns: &'a [Column],
 }
 
 impl Cell {
@@ -174,7 +249,7 @@ impl Cell {
 
 /// Where a ledger's rows go.
 pub trait Sink {
-    fn header(&mut self, title: &str, headers: &[&str]) -> Result<()>;
+    fn header(&mut self, heading: &Heading) -> Result<()>;
     fn row(&mut self, cells: &[Cell]) -> Result<()>;
 }
 
@@ -221,6 +296,49 @@ fn each<T: DeserializeOwned>(
     })
 }
 
+/// When an issue was handled and closed (办结), and what was done, from its steps.
+#[derive(Default)]
+struct Handling {
+    closed_at: Option<DateTime<Utc>>,
+    on_spot_at: Option<DateTime<Utc>>,
+    result: Option<(DateTime<Utc>, String)>,
+}
+
+/// Each issue's latest close, on-the-spot handling and resolution note, from its steps in the
+/// grids (a few per issue; read before the issues so the ledger stays one pass over them).
+fn handlings(tx: &mut dyn ReadTx, grids: &[Uuid]) -> Result<HashMap<Uuid, Handling>> {
+    let mut out: HashMap<Uuid, Handling> = HashMap::new();
+    each(tx, Entity::IssueEvent, grids, |e: IssueEventRecord| {
+        if e.merged_reason.is_some() {
+            return Ok(());
+        }
+        let h = out.entry(e.issue_id).or_default();
+        let later = |t: Option<DateTime<Utc>>| t.is_none_or(|t| t < e.at);
+        match e.action.as_str() {
+            "close" if later(h.closed_at) => h.closed_at = Some(e.at),
+            "resolve_on_spot" if later(h.on_spot_at) => h.on_spot_at = Some(e.at),
+            _ => {}
+        }
+        if matches!(e.action.as_str(), "resolve" | "resolve_on_spot")
+            && h.result.as_ref().is_none_or(|(t, _)| *t < e.at)
+        {
+            h.result = Some((e.at, e.note));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// "2026-12-01 至 2026-12-31": the days a period covers, Beijing time (its end is exclusive).
+fn period_words(period: &Period) -> String {
+    let day = |t: DateTime<Utc>| t.with_timezone(&beijing()).format("%Y-%m-%d").to_string();
+    format!(
+        "{} 至 {}",
+        day(period.from),
+        day(period.to - chrono::Duration::seconds(1))
+    )
+}
+
 /// Write the ledger of `kind` for the caller's grids (or one of them) and `period` to `sink`;
 /// returns the number of rows. `base` is the server's address for photo links.
 pub fn write(
@@ -235,13 +353,40 @@ pub fn write(
     let grids = grids_for(p, grid)?;
     let names = Names::load(tx, p)?;
     let now = Utc::now();
-    sink.header(kind.title(), kind.headers())?;
+    let mut communities: Vec<String> = records::<GridRecord>(tx, Entity::Grid, &grids)?
+        .into_iter()
+        .map(|g| g.community_name)
+        .collect();
+    communities.sort();
+    communities.dedup();
+    let grid_words = match grid {
+        Some(g) => names.grid(g),
+        None => "全部网格".into(),
+    };
+    let period_words = match kind {
+        // The roll is a state, not events: every household as it stands, whatever the period.
+        LedgerKind::Households => format!("截至 {}", local(now)),
+        _ => format!("期间：{}", period_words(&period)),
+    };
+    sink.header(&Heading {
+        sheet: kind.title(),
+        title: format!("{} {}", communities.join("、"), kind.title()),
+        subtitle: format!(
+            "{period_words}　网格：{grid_words}　导出时间：{}",
+            local(now)
+        ),
+        columns: kind.columns(),
+    })?;
     let mut n = 0u64;
     let mut emit = |sink: &mut dyn Sink, cells: Vec<Cell>| -> Result<()> {
         n += 1;
-        sink.row(&cells)
+        let mut row = Vec::with_capacity(cells.len() + 1);
+        row.push(Cell::Number(n as f64));
+        row.extend(cells);
+        sink.row(&row)
     };
     let person = |id: Option<Uuid>| names.person(id).unwrap_or_default();
+    let time = |t: Option<DateTime<Utc>>| t.map_or(Cell::text(""), Cell::Time);
     match kind {
         LedgerKind::Visits => {
             let households: HashMap<Uuid, HouseholdRecord> =
@@ -249,16 +394,23 @@ pub fn write(
                     .into_iter()
                     .map(|h| (h.id, h))
                     .collect();
+            // In the order they were made, as the office reads a month: the period's visits
+            // are held to be sorted (a community's month is a few thousand).
+            let mut visits = Vec::new();
             each(tx, kind.entity(), &grids, |v: VisitRecord| {
-                if !period.holds(v.started_at) {
-                    return Ok(());
+                if period.holds(v.started_at) {
+                    visits.push(v);
                 }
+                Ok(())
+            })?;
+            visits.sort_by_key(|v| (v.started_at, v.id));
+            for v in visits {
                 let h = households.get(&v.household_id);
                 emit(
                     sink,
                     vec![
-                        Cell::text(local(v.started_at)),
-                        Cell::text(local(v.ended_at)),
+                        Cell::Time(v.started_at),
+                        Cell::Time(v.ended_at),
                         Cell::text(h.map(|h| names.grid(h.grid_id)).unwrap_or_default()),
                         Cell::text(h.map(|h| h.address.clone()).unwrap_or_default()),
                         Cell::text(h.map(|h| h.head_name.clone()).unwrap_or_default()),
@@ -269,40 +421,57 @@ pub fn write(
                         Cell::text(v.notes),
                         Cell::text(photo_links(base, &v.photos)),
                     ],
-                )
-            })?;
-        }
-        LedgerKind::Issues => each(tx, kind.entity(), &grids, |i: IssueRecord| {
-            if !period.holds(i.reported_at) {
-                return Ok(());
+                )?;
             }
-            let open =
-                gridmate_model::IssueStatus::from_code(&i.status).is_some_and(|s| s.is_open());
-            emit(
-                sink,
-                vec![
-                    Cell::text(i.id.to_string()),
-                    Cell::text(local(i.reported_at)),
-                    Cell::text(names.grid(i.grid_id)),
-                    Cell::text(word(Vocabulary::IssueCategory, &i.category)),
-                    Cell::text(word(Vocabulary::Severity, &i.severity)),
-                    Cell::text(word(Vocabulary::IssueSource, &i.source)),
-                    Cell::text(i.title),
-                    Cell::text(i.description),
-                    Cell::text(word(Vocabulary::IssueStatus, &i.status)),
-                    Cell::text(person(Some(i.reported_by))),
-                    Cell::text(person(i.assignee_id)),
-                    Cell::text(
-                        i.department_id
-                            .and_then(|d| names.departments.get(&d).cloned())
-                            .unwrap_or_default(),
-                    ),
-                    Cell::text(i.due_at.map(local).unwrap_or_default()),
-                    Cell::text(yes_no(open && i.due_at.is_some_and(|d| d < now))),
-                    Cell::text(photo_links(base, &i.photos)),
-                ],
-            )
-        })?,
+        }
+        LedgerKind::Issues => {
+            let handled = handlings(tx, &grids)?;
+            each(tx, kind.entity(), &grids, |i: IssueRecord| {
+                if !period.holds(i.reported_at) {
+                    return Ok(());
+                }
+                let status = gridmate_model::IssueStatus::from_code(&i.status);
+                let open = status.is_some_and(|s| s.is_open());
+                let h = handled.get(&i.id);
+                let closed_at = match status {
+                    Some(gridmate_model::IssueStatus::Closed) => h.and_then(|h| h.closed_at),
+                    Some(gridmate_model::IssueStatus::ResolvedOnSpot) => {
+                        h.and_then(|h| h.on_spot_at)
+                    }
+                    _ => None,
+                };
+                emit(
+                    sink,
+                    vec![
+                        Cell::text(i.id.to_string()),
+                        Cell::Time(i.reported_at),
+                        Cell::text(names.grid(i.grid_id)),
+                        Cell::text(word(Vocabulary::IssueCategory, &i.category)),
+                        Cell::text(word(Vocabulary::Severity, &i.severity)),
+                        Cell::text(word(Vocabulary::IssueSource, &i.source)),
+                        Cell::text(i.title),
+                        Cell::text(i.description),
+                        Cell::text(word(Vocabulary::IssueStatus, &i.status)),
+                        Cell::text(person(Some(i.reported_by))),
+                        Cell::text(person(i.assignee_id)),
+                        Cell::text(
+                            i.department_id
+                                .and_then(|d| names.departments.get(&d).cloned())
+                                .unwrap_or_default(),
+                        ),
+                        time(i.due_at),
+                        Cell::text(yes_no(open && i.due_at.is_some_and(|d| d < now))),
+                        time(closed_at),
+                        Cell::text(
+                            h.and_then(|h| h.result.as_ref())
+                                .map(|(_, note)| note.clone())
+                                .unwrap_or_default(),
+                        ),
+                        Cell::text(photo_links(base, &i.photos)),
+                    ],
+                )
+            })?
+        }
         LedgerKind::Orders => each(tx, kind.entity(), &grids, |o: OrderRecord| {
             if !period.holds(o.recorded_at) {
                 return Ok(());
@@ -312,7 +481,7 @@ pub fn write(
             emit(
                 sink,
                 vec![
-                    Cell::text(local(o.recorded_at)),
+                    Cell::Time(o.recorded_at),
                     Cell::text(names.grid(o.grid_id)),
                     Cell::text(word(Vocabulary::OrderKind, &o.kind)),
                     Cell::text(word(Vocabulary::OrderSource, &o.source)),
@@ -323,7 +492,7 @@ pub fn write(
                     Cell::text(word(Vocabulary::OrderStatus, &o.status)),
                     Cell::text(person(o.assignee_id)),
                     Cell::text(person(o.taker_id)),
-                    Cell::text(local(o.due_at)),
+                    Cell::Time(o.due_at),
                     Cell::text(yes_no(open && o.due_at < now)),
                     Cell::text(
                         o.satisfaction
@@ -341,7 +510,7 @@ pub fn write(
             emit(
                 sink,
                 vec![
-                    Cell::text(local(s.at)),
+                    Cell::Time(s.at),
                     Cell::text(names.grid(s.grid_id)),
                     Cell::text(person(Some(s.user_id))),
                     Cell::text(s.title),
@@ -360,7 +529,7 @@ pub fn write(
             emit(
                 sink,
                 vec![
-                    Cell::text(local(c.at)),
+                    Cell::Time(c.at),
                     Cell::text(names.grid(c.grid_id)),
                     Cell::text(person(Some(c.user_id))),
                     Cell::text(word(Vocabulary::GeoVerdict, &c.verdict)),
@@ -374,7 +543,6 @@ pub fn write(
                 ],
             )
         })?,
-        // The roll is a state, not events: every household as it stands, whatever the period.
         LedgerKind::Households => each(tx, kind.entity(), &grids, |h: HouseholdRecord| {
             let overdue = h
                 .last_visit_at
@@ -393,7 +561,7 @@ pub fn write(
                             .join("、"),
                     ),
                     Cell::Number(f64::from(h.visit_cadence_days)),
-                    Cell::text(h.last_visit_at.map(local).unwrap_or_default()),
+                    time(h.last_visit_at),
                     Cell::text(yes_no(overdue)),
                 ],
             )
@@ -432,9 +600,13 @@ fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A CSV is for another program to read: its first line is the headers (no title), times are
+/// written as Beijing time to the minute.
 impl<W: Write> Sink for CsvSink<W> {
-    fn header(&mut self, _title: &str, headers: &[&str]) -> Result<()> {
-        self.out.write_record(headers).map_err(csv_error)
+    fn header(&mut self, heading: &Heading) -> Result<()> {
+        self.out
+            .write_record(heading.columns.iter().map(|c| c.header))
+            .map_err(csv_error)
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<()> {
@@ -442,6 +614,7 @@ impl<W: Write> Sink for CsvSink<W> {
             .write_record(cells.iter().map(|c| match c {
                 Cell::Text(s) => defuse(s).into_owned(),
                 Cell::Number(n) => n.to_string(),
+                Cell::Time(t) => local(*t),
             }))
             .map_err(csv_error)
     }
@@ -451,15 +624,31 @@ fn csv_error(e: csv::Error) -> StoreError {
     StoreError::Io(std::io::Error::other(e))
 }
 
-/// An XLSX ledger in constant memory: each row is flushed to a temporary file when the next
-/// begins.
+/// An XLSX ledger in constant memory (each row is flushed to a temporary file when the next
+/// begins), set up to be printed and filed: a title and a line of what it covers, the header
+/// row frozen, filtered and repeated on every page, A4 landscape one page wide, page numbers in
+/// the footer, long text wrapped in wide columns, times as real date cells.
 pub struct XlsxSink {
     book: rust_xlsxwriter::Workbook,
     row: u32,
+    columns: u16,
+    formats: Option<XlsxFormats>,
+}
+
+struct XlsxFormats {
+    text: rust_xlsxwriter::Format,
+    wrapped: rust_xlsxwriter::Format,
+    number: rust_xlsxwriter::Format,
+    time: rust_xlsxwriter::Format,
+    /// Which columns wrap.
+    wrap: Vec<bool>,
 }
 
 /// Excel's limit of rows per sheet.
 const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+/// The rows above the records: title, what it covers, headers.
+const XLSX_HEADER_ROW: u32 = 2;
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> StoreError {
     StoreError::Io(std::io::Error::other(e.to_string()))
@@ -470,11 +659,21 @@ impl XlsxSink {
         XlsxSink {
             book: rust_xlsxwriter::Workbook::new(),
             row: 0,
+            columns: 0,
+            formats: None,
         }
     }
 
     /// Assemble the workbook into `w`.
     pub fn finish<W: Write + std::io::Seek + Send>(mut self, w: W) -> Result<()> {
+        if self.columns > 0 {
+            let last = self.row.saturating_sub(1).max(XLSX_HEADER_ROW);
+            self.book
+                .worksheet_from_index(0)
+                .map_err(xlsx_error)?
+                .autofilter(XLSX_HEADER_ROW, 0, last, self.columns - 1)
+                .map_err(xlsx_error)?;
+        }
         self.book.save_to_writer(w).map_err(xlsx_error)
     }
 }
@@ -486,22 +685,74 @@ impl Default for XlsxSink {
 }
 
 impl Sink for XlsxSink {
-    fn header(&mut self, title: &str, headers: &[&str]) -> Result<()> {
-        let bold = rust_xlsxwriter::Format::new().set_bold();
+    fn header(&mut self, heading: &Heading) -> Result<()> {
+        use rust_xlsxwriter::{Format, FormatAlign, FormatBorder};
+        let cell = Format::new()
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::VerticalCenter);
+        let formats = XlsxFormats {
+            text: cell.clone(),
+            wrapped: cell.clone().set_text_wrap(),
+            number: cell.clone().set_align(FormatAlign::Center),
+            time: cell
+                .clone()
+                .set_num_format("yyyy\"年\"m\"月\"d\"日\" hh:mm")
+                .set_align(FormatAlign::Left),
+            wrap: heading.columns.iter().map(|c| c.wrap).collect(),
+        };
+        let columns = heading.columns.len() as u16;
         let sheet = self
             .book
             .add_worksheet_with_constant_memory()
             .map_err(xlsx_error)?
-            .set_name(title)
+            .set_name(heading.sheet)
             .map_err(xlsx_error)?;
-        for (c, h) in headers.iter().enumerate() {
+        let title = Format::new()
+            .set_bold()
+            .set_font_size(16)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter);
+        let subtitle = Format::new().set_align(FormatAlign::Left);
+        let header = Format::new()
+            .set_bold()
+            .set_border(FormatBorder::Thin)
+            .set_background_color("D9E1F2")
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_text_wrap();
+        let last = columns.saturating_sub(1);
+        sheet.set_row_height(0, 28).map_err(xlsx_error)?;
+        sheet
+            .merge_range(0, 0, 0, last, &heading.title, &title)
+            .map_err(xlsx_error)?;
+        sheet
+            .merge_range(1, 0, 1, last, &heading.subtitle, &subtitle)
+            .map_err(xlsx_error)?;
+        for (c, col) in heading.columns.iter().enumerate() {
             sheet
-                .write_string_with_format(0, c as u16, *h, &bold)
+                .write_string_with_format(XLSX_HEADER_ROW, c as u16, col.header, &header)
                 .map_err(xlsx_error)?;
-            sheet.set_column_width(c as u16, 16).map_err(xlsx_error)?;
+            sheet
+                .set_column_width(c as u16, col.width)
+                .map_err(xlsx_error)?;
         }
-        sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-        self.row = 1;
+        sheet
+            .set_freeze_panes(XLSX_HEADER_ROW + 1, 0)
+            .map_err(xlsx_error)?;
+        sheet
+            .set_repeat_rows(XLSX_HEADER_ROW, XLSX_HEADER_ROW)
+            .map_err(xlsx_error)?;
+        sheet
+            .set_landscape()
+            // A4
+            .set_paper_size(9)
+            .set_print_fit_to_pages(1, 0)
+            .set_print_center_horizontally(true)
+            .set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3)
+            .set_footer("&C第 &P 页，共 &N 页");
+        self.columns = columns;
+        self.formats = Some(formats);
+        self.row = XLSX_HEADER_ROW + 1;
         Ok(())
     }
 
@@ -511,13 +762,32 @@ impl Sink for XlsxSink {
                 "more rows than one Excel sheet holds: choose a shorter period or one grid".into(),
             ));
         }
+        let f = self
+            .formats
+            .as_ref()
+            .ok_or_else(|| StoreError::Invalid("a ledger row before its header".into()))?;
         let sheet = self.book.worksheet_from_index(0).map_err(xlsx_error)?;
         for (c, cell) in cells.iter().enumerate() {
+            let col = c as u16;
             match cell {
                 // Written as strings, never formulas: rust_xlsxwriter's write_string stores
                 // text as text, so a note starting with "=" stays a note.
-                Cell::Text(s) => sheet.write_string(self.row, c as u16, s),
-                Cell::Number(n) => sheet.write_number(self.row, c as u16, *n),
+                Cell::Text(s) => {
+                    let format = if f.wrap.get(c).copied().unwrap_or(false) {
+                        &f.wrapped
+                    } else {
+                        &f.text
+                    };
+                    sheet.write_string_with_format(self.row, col, s, format)
+                }
+                Cell::Number(n) => sheet.write_number_with_format(self.row, col, *n, &f.number),
+                Cell::Time(t) => {
+                    // Excel has no time zones: the cell holds the office's wall clock.
+                    let local = t.timestamp() + i64::from(beijing().local_minus_utc());
+                    let at = rust_xlsxwriter::ExcelDateTime::from_timestamp(local)
+                        .map_err(xlsx_error)?;
+                    sheet.write_datetime_with_format(self.row, col, &at, &f.time)
+                }
             }
             .map_err(xlsx_error)?;
         }

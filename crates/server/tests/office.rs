@@ -384,18 +384,72 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = book.worksheet_range(LedgerKind::Issues.title()).unwrap();
     let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
-    let headers: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    // A title with the community, a line with the period, the grids and the time of export,
+    // then the headers.
+    assert_eq!(rows[0][0].to_string(), "联和社区 问题台账");
+    let covers = rows[1][0].to_string();
+    assert!(
+        covers.starts_with("期间：2024-01-01 至 ") && covers.contains("网格：全部网格"),
+        "{covers}"
+    );
+    let headers: Vec<String> = rows[2].iter().map(|c| c.to_string()).collect();
     assert_eq!(headers, LedgerKind::Issues.headers());
+    let records = &rows[3..];
     assert_eq!(
-        rows.len() - 1,
+        records.len(),
         issues_of(&[grid(0), grid(1)]).len() + 1,
         "one row per issue of the leader's grids"
     );
-    let ids: HashSet<String> = rows[1..].iter().map(|r| r[0].to_string()).collect();
+    let serials: Vec<String> = records.iter().map(|r| r[0].to_string()).collect();
+    let expected: Vec<String> = (1..=records.len()).map(|n| n.to_string()).collect();
+    assert_eq!(serials, expected, "序号 counts the rows");
+    let ids: HashSet<String> = records.iter().map(|r| r[1].to_string()).collect();
     for id in issues_of(&[grid(0), grid(1)]) {
         assert!(ids.contains(&id.to_string()), "{id} in the ledger");
     }
-    let titles: Vec<String> = rows[1..].iter().map(|r| r[6].to_string()).collect();
+    // Times are date cells a spreadsheet can filter and group by month; a closed issue says
+    // when it was closed and what was done.
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert!(
+        records
+            .iter()
+            .all(|r| matches!(r[column("上报时间")], Data::DateTime(_))),
+        "上报时间 is a date"
+    );
+    let closed: Vec<&Vec<Data>> = records
+        .iter()
+        .filter(|r| r[column("状态")].to_string() == "已销号")
+        .collect();
+    assert!(!closed.is_empty());
+    for r in closed {
+        assert!(matches!(r[column("办结时间")], Data::DateTime(_)), "{r:?}");
+        assert!(!r[column("处理结果")].to_string().is_empty(), "{r:?}");
+    }
+    // Printed as filed: column widths per content, A4 landscape one page wide, the header row
+    // on every page, filtered, page numbers in the footer.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    for part in [
+        r#"width="24.7"#,
+        r#"orientation="landscape""#,
+        r#"paperSize="9""#,
+        r#"fitToHeight="0""#,
+        r#"<autoFilter ref="A3:"#,
+        "第 &amp;P 页",
+        r#"ySplit="3""#,
+    ] {
+        assert!(xml.contains(part), "{part} in the sheet");
+    }
+    let mut book_xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/workbook.xml").unwrap(), &mut book_xml)
+        .unwrap();
+    assert!(book_xml.contains("_xlnm.Print_Titles"), "{book_xml}");
+    let titles: Vec<String> = records.iter().map(|r| r[7].to_string()).collect();
     assert!(
         titles.contains(&hostile.to_string()),
         "the title is kept as text"
@@ -1285,4 +1339,83 @@ async fn a_request_taken_at_the_desk_is_linked_to_the_household_its_room_names()
     let order = json_of(s.get(&office, &format!("/office/orders/{mid}")).await).await;
     assert_eq!(order["order"]["household_id"], json!(h.id.0), "{order}");
     assert_eq!(order["order"]["building_id"], json!(b.id.0));
+}
+
+/// The board's bulk assignment carries its form's id: the same form sent twice (a double click,
+/// a browser resending after a timeout) assigns each ticked issue once, and a form without its
+/// id is refused in the console's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_assignment_sent_twice_assigns_once() {
+    let s = Server::start().await;
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let board = http
+        .get(format!("{}/board", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&board);
+    let at = board.find("name=\"mid\" value=\"").expect("the form's id") + 17;
+    let mid = board[at..at + 36].to_string();
+    let d = demo();
+    let picked: Vec<Uuid> = d
+        .issues
+        .iter()
+        .filter(|i| i.status == gridmate_model::IssueStatus::Accepted)
+        .take(2)
+        .map(|i| i.id.0)
+        .collect();
+    assert_eq!(picked.len(), 2);
+    let assignee = d.user(Role::GridWorker).user.id.0.to_string();
+    let mut form = vec![
+        ("csrf", csrf.clone()),
+        ("mid", mid.clone()),
+        ("assignee", assignee.clone()),
+        ("note", "请本周内处理".to_string()),
+    ];
+    form.extend(picked.iter().map(|i| ("issue", i.to_string())));
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{}/board/assign", console(&s)))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(r.headers()["location"].to_str().unwrap().ends_with("?ok=1"));
+    }
+    let admin = s.login(Role::CommunityAdmin, "y").await;
+    for issue in &picked {
+        let detail = json_of(s.get(&admin, &format!("/office/issues/{issue}")).await).await;
+        let assigned = detail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["note"] == "请本周内处理")
+            .count();
+        assert_eq!(assigned, 1, "{issue} assigned once");
+        assert_eq!(detail["issue"]["status"], "assigned");
+    }
+
+    // Without its id the form changes nothing and says why in Chinese.
+    let before = s.dump();
+    let r = http
+        .post(format!("{}/board/assign", console(&s)))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("assignee", assignee.as_str()),
+            ("issue", &picked[0].to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("请刷新页面后重试"));
+    assert_eq!(s.dump(), before);
 }

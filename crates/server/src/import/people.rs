@@ -3,7 +3,7 @@
 //! 联和花园12栋2单元301室 — in XLSX or in CSV (UTF-8, or GBK as Excel on a Chinese Windows saves
 //! it). Taken as it is:
 //!
-//! - headers by their usual synonyms (住址 or 现住址 for 地址, 手机号 for 联系电话, …), in any
+//! - headers by their usual synonyms (住址, 现住址 or 门牌地址 for 地址, 手机号 for 联系电话, …), in any
 //!   order; columns it does not know are shown as not imported;
 //! - the address split into estate and building–unit–room by `gridmate_model::address`;
 //! - people grouped into households by room, the 户主 (or the first person) heading it; a
@@ -88,6 +88,10 @@ impl Field {
                 "居住地址",
                 "房屋地址",
                 "现居住地址",
+                "门牌地址",
+                "门牌号",
+                "详细地址",
+                "房屋坐落",
             ],
         }
     }
@@ -805,6 +809,9 @@ mod tests {
         assert_eq!(Field::of_header("现住址"), Some(Field::Address));
         assert_eq!(Field::of_header(" 手机号 "), Some(Field::Phone));
         assert_eq!(Field::of_header("*姓名"), Some(Field::Name));
+        for address in ["门牌地址", "门牌号", "详细地址", "房屋坐落"] {
+            assert_eq!(Field::of_header(address), Some(Field::Address), "{address}");
+        }
         assert_eq!(Field::of_header("民族"), None);
     }
 
