@@ -418,7 +418,7 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
     );
     let closed: Vec<&Vec<Data>> = records
         .iter()
-        .filter(|r| r[column("状态")].to_string() == "已销号")
+        .filter(|r| r[column("状态")] == "已销号")
         .collect();
     assert!(!closed.is_empty());
     for r in closed {
@@ -1359,7 +1359,7 @@ async fn a_bulk_assignment_sent_twice_assigns_once() {
         .await
         .unwrap();
     let csrf = csrf_in(&board);
-    let at = board.find("name=\"mid\" value=\"").expect("the form's id") + 17;
+    let at = board.find("name=\"mid\" value=\"").expect("the form's id") + 18;
     let mid = board[at..at + 36].to_string();
     let d = demo();
     let picked: Vec<Uuid> = d
@@ -1415,7 +1415,7 @@ async fn a_bulk_assignment_sent_twice_assigns_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("请刷新页面后重试"));
     assert_eq!(s.dump(), before);
 }

@@ -230,7 +230,7 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         }
         form method="post" action="/console/board/assign" {
             input type="hidden" name="csrf" value=(user.csrf);
-            input type="hidden" name="mid" value=(Uuid::now_v7());
+            @if writes { input type="hidden" name="mid" value=(Uuid::now_v7()); }
             table.list {
                 thead { tr {
                     @if writes { th {} }
