@@ -260,12 +260,7 @@ fn make_callups(
     users: &[DemoUser],
     rng: &mut Rng,
 ) -> (Vec<Callup>, Vec<CallupResponse>) {
-    let by_role = |role: Role| {
-        users
-            .iter()
-            .find(|u| u.user.roles.contains(&role))
-            .expect("the demo has every role")
-    };
+    let by_role = |role: Role| user_with(users, role);
     let leader = by_role(Role::GridLeader);
     let grid = grids[0].id;
     let Some(b) = buildings.iter().find(|b| b.grid_id == grid) else {
@@ -321,12 +316,7 @@ fn make_service(
     order_events: &[OrderEvent],
     rng: &mut Rng,
 ) -> (Vec<ServiceRecord>, Vec<CheckIn>) {
-    let Some(member) = users
-        .iter()
-        .find(|u| u.user.roles.contains(&Role::PartyMember))
-    else {
-        return (vec![], vec![]);
-    };
+    let member = user_with(users, Role::PartyMember);
     let Some(grid) = member
         .assignments
         .iter()
@@ -364,7 +354,7 @@ fn make_service(
             boundary_distance_m: judged.distance_m,
         });
     };
-    let year_start = year_start(cfg.as_of);
+    let year_start = calendar::year_start(cfg.as_of);
     let mut at = year_start + Duration::days(3) + Duration::hours(1);
     while at < cfg.as_of - Duration::days(1) {
         let (title, tenths, served) = titles[rng.below(titles.len() as u64) as usize];
@@ -464,41 +454,7 @@ fn make_patrols(
 /// A time on the morning or afternoon of the day `t` falls on, Beijing time (UTC+8): 08:30 to
 /// 17:30, when people knock on doors.
 fn working_hours(t: DateTime<Utc>, rng: &mut Rng) -> DateTime<Utc> {
-    let day = local_day_start(t);
-    day + Duration::minutes(8 * 60 + 30 + rng.below(9 * 60) as i64)
-}
-
-/// Beijing time's offset: the demo's days and months are the community's.
-fn beijing() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-/// Midnight, Beijing time, of the day `t` falls on.
-fn local_day_start(t: DateTime<Utc>) -> DateTime<Utc> {
-    let local = t.with_timezone(&beijing()).date_naive();
-    local
-        .and_hms_opt(0, 0, 0)
-        .and_then(|d| d.and_local_timezone(beijing()).single())
-        .map_or(t, |d| d.with_timezone(&Utc))
-}
-
-/// The first moment of the month `t` falls in, Beijing time.
-pub fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::Datelike;
-    let local = t.with_timezone(&beijing());
-    beijing()
-        .with_ymd_and_hms(local.year(), local.month(), 1, 0, 0, 0)
-        .single()
-        .map_or(t, |d| d.with_timezone(&Utc))
-}
-
-fn year_start(t: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::Datelike;
-    let local = t.with_timezone(&beijing());
-    beijing()
-        .with_ymd_and_hms(local.year(), 1, 1, 0, 0, 0)
-        .single()
-        .map_or(t, |d| d.with_timezone(&Utc))
+    calendar::day_start(t) + Duration::minutes(8 * 60 + 30 + rng.below(9 * 60) as i64)
 }
 
 /// The departments a community escalates to (吹哨报到).
@@ -530,12 +486,7 @@ fn make_orders(
     rng: &mut Rng,
 ) -> (Vec<Order>, Vec<OrderEvent>) {
     use OrderAction::*;
-    let by_role = |role: Role| {
-        users
-            .iter()
-            .find(|u| u.user.roles.contains(&role))
-            .expect("the demo has every role")
-    };
+    let by_role = |role: Role| user_with(users, role);
     let (worker, leader, member) = (
         by_role(Role::GridWorker),
         by_role(Role::GridLeader),
@@ -665,6 +616,14 @@ fn make_orders(
         orders.push(order);
     }
     (orders, events)
+}
+
+/// The demo's account of `role`: `make_users` makes one of every role.
+fn user_with(users: &[DemoUser], role: Role) -> &DemoUser {
+    users
+        .iter()
+        .find(|u| u.user.roles.contains(&role))
+        .expect("the demo has every role")
 }
 
 /// Grids tile a near-square block of cells without gap or overlap: neighbours share their edges
@@ -924,7 +883,7 @@ fn make_visits(
     rng: &mut Rng,
 ) -> Vec<Visit> {
     let paces = grid_paces(grids, rng);
-    let month = month_start(cfg.as_of);
+    let month = calendar::month_start(cfg.as_of);
     let latest = cfg.as_of - Duration::minutes(30);
     let mut visits = Vec::with_capacity(households.len() * 8);
     for h in households {
@@ -1147,12 +1106,7 @@ fn make_issue_events(
     users: &[DemoUser],
     rng: &mut Rng,
 ) -> Vec<IssueEvent> {
-    let by_role = |role: Role| {
-        users
-            .iter()
-            .find(|u| u.user.roles.contains(&role))
-            .expect("the demo has every role")
-    };
+    let by_role = |role: Role| user_with(users, role);
     let (worker, leader) = (by_role(Role::GridWorker), by_role(Role::GridLeader));
     let mut events = Vec::new();
     for issue in issues.iter_mut() {
@@ -1299,7 +1253,7 @@ mod tests {
     }
 
     fn shape(d: &DemoCommunity, now: DateTime<Utc>) -> Shape {
-        let month = month_start(now);
+        let month = calendar::month_start(now);
         let mut visits: HashMap<HouseholdId, Vec<DateTime<Utc>>> = HashMap::new();
         for v in &d.visits {
             assert!(v.ended_at <= now, "no visit in the future");

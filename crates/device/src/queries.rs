@@ -5,24 +5,11 @@ use crate::cache::split_codes;
 use crate::store::{Store, state_get};
 use crate::time::{DAY_MS, from_ms, ms};
 use crate::{DeviceError, Result};
-use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Utc};
+use gridmate_model::calendar::month_start;
 use gridmate_model::*;
 use gridmate_protocol::records::{MultiPolygonCoords, boundary_to_geo};
 use rusqlite::{OptionalExtension, Row, params};
-
-/// China Standard Time: "this month" and "today" are the worker's, not UTC's.
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-/// Midnight on the first of `as_of`'s month, China time.
-pub fn month_start(as_of: DateTime<Utc>) -> DateTime<Utc> {
-    let local = as_of.with_timezone(&china());
-    china()
-        .with_ymd_and_hms(local.year(), local.month(), 1, 0, 0, 0)
-        .single()
-        .map_or(as_of, |t| t.with_timezone(&Utc))
-}
 
 fn tags(s: &str) -> Vec<HouseholdTag> {
     split_codes(s).filter_map(HouseholdTag::from_code).collect()

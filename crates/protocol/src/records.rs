@@ -642,6 +642,71 @@ impl OrderEventRecord {
     }
 }
 
+impl CallupResponseRecord {
+    pub fn from_model(r: &m::CallupResponse) -> Self {
+        Self {
+            id: r.id.0,
+            callup_id: r.callup_id.0,
+            user_id: r.user_id.0,
+            answer: r.answer.code().into(),
+            at: r.at,
+            location: r.location.as_ref().map(Location::from),
+            distance_m: r.distance_m,
+        }
+    }
+}
+
+impl ServiceRecordRecord {
+    pub fn from_model(s: &m::ServiceRecord) -> Self {
+        Self {
+            id: s.id.0,
+            user_id: s.user_id.0,
+            grid_id: s.grid_id.0,
+            issue_id: s.issue_id.map(|i| i.0),
+            order_id: s.order_id.map(|o| o.0),
+            title: s.title.clone(),
+            at: s.at,
+            hours: f64::from(s.hours_tenths) / 10.0,
+            people_served: s.people_served,
+            photos: s.photos.iter().map(|p| p.as_str().to_string()).collect(),
+        }
+    }
+}
+
+impl CheckinRecord {
+    /// A check-in as the phone judged it, with the server's own verdict where it judged one.
+    pub fn from_model(c: &m::CheckIn, server_verdict: Option<m::GeoVerdict>) -> Self {
+        Self {
+            id: c.id.0,
+            user_id: c.user_id.0,
+            grid_id: c.grid_id.0,
+            at: c.at,
+            location: Location::from(&c.fix),
+            verdict: c.verdict.code().into(),
+            server_verdict: server_verdict.map(|v| v.code().into()),
+            boundary_distance_m: c.boundary_distance_m,
+            mock_location: c.fix.mock_location,
+        }
+    }
+}
+
+impl PatrolRecord {
+    pub fn from_model(p: &m::Patrol) -> Self {
+        Self {
+            id: p.id.0,
+            grid_id: p.grid_id.0,
+            user_id: p.user_id.0,
+            started_at: p.started_at,
+            ended_at: p.ended_at,
+            // GeoJSON's order: [lon, lat].
+            track: p.track.iter().map(|(lat, lon)| [*lon, *lat]).collect(),
+            distance_m: p.distance_m,
+            notes: p.notes.clone(),
+            issues: p.issues.iter().map(|i| i.0).collect(),
+        }
+    }
+}
+
 impl CallupRecord {
     pub fn from_model(c: &m::Callup) -> Self {
         Self {

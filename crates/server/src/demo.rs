@@ -4,8 +4,8 @@
 use crate::store::{Backend, PutRecord, Result, StoreError, WriteTx, admin};
 use gridmate_demo::{DemoCommunity, DemoUser};
 use gridmate_model::validate::{mask_id_number, mask_phone};
+use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
-use gridmate_protocol::{Entity, Location};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -258,15 +258,6 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
             let Some(c) = d.callups.iter().find(|c| c.id == r.callup_id) else {
                 continue;
             };
-            let rec = CallupResponseRecord {
-                id: r.id.0,
-                callup_id: r.callup_id.0,
-                user_id: r.user_id.0,
-                answer: r.answer.code().into(),
-                at: r.at,
-                location: r.location.as_ref().map(Location::from),
-                distance_m: r.distance_m,
-            };
             put(
                 tx,
                 Entity::CallupResponse,
@@ -274,22 +265,10 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 Some(c.grid_id.0),
                 None,
                 Some(r.user_id.0),
-                value(&rec),
+                value(&CallupResponseRecord::from_model(r)),
             )?;
         }
         for s in &d.service_records {
-            let rec = ServiceRecordRecord {
-                id: s.id.0,
-                user_id: s.user_id.0,
-                grid_id: s.grid_id.0,
-                issue_id: s.issue_id.map(|i| i.0),
-                order_id: s.order_id.map(|o| o.0),
-                title: s.title.clone(),
-                at: s.at,
-                hours: f64::from(s.hours_tenths) / 10.0,
-                people_served: s.people_served,
-                photos: vec![],
-            };
             put(
                 tx,
                 Entity::ServiceRecord,
@@ -297,21 +276,11 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 Some(s.grid_id.0),
                 None,
                 Some(s.user_id.0),
-                value(&rec),
+                value(&ServiceRecordRecord::from_model(s)),
             )?;
         }
         for c in &d.checkins {
-            let rec = CheckinRecord {
-                id: c.id.0,
-                user_id: c.user_id.0,
-                grid_id: c.grid_id.0,
-                at: c.at,
-                location: Location::from(&c.fix),
-                verdict: c.verdict.code().into(),
-                server_verdict: Some(c.verdict.code().into()),
-                boundary_distance_m: c.boundary_distance_m,
-                mock_location: c.fix.mock_location,
-            };
+            // The demo's check-ins were made inside the grid, as the server judges too.
             put(
                 tx,
                 Entity::Checkin,
@@ -319,22 +288,10 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 Some(c.grid_id.0),
                 None,
                 Some(c.user_id.0),
-                value(&rec),
+                value(&CheckinRecord::from_model(c, Some(c.verdict))),
             )?;
         }
         for p in &d.patrols {
-            let rec = PatrolRecord {
-                id: p.id.0,
-                grid_id: p.grid_id.0,
-                user_id: p.user_id.0,
-                started_at: p.started_at,
-                ended_at: p.ended_at,
-                // The wire's track is GeoJSON's [lon, lat].
-                track: p.track.iter().map(|(lat, lon)| [*lon, *lat]).collect(),
-                distance_m: p.distance_m,
-                notes: p.notes.clone(),
-                issues: p.issues.iter().map(|i| i.0).collect(),
-            };
             put(
                 tx,
                 Entity::Patrol,
@@ -342,7 +299,7 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 Some(p.grid_id.0),
                 None,
                 Some(p.user_id.0),
-                value(&rec),
+                value(&PatrolRecord::from_model(p)),
             )?;
         }
         // The base maps go in the way an office's file would: as GeoJSON, through the import.

@@ -256,7 +256,7 @@ pub trait Sink {
 /// The community's clock: China Standard Time, UTC+8 all year. Ledgers, the console and the
 /// office's periods all read days and times on it.
 pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+    gridmate_model::calendar::china()
 }
 
 /// A time as the office reads it: Beijing time, to the minute.
@@ -312,14 +312,18 @@ fn handlings(tx: &mut dyn ReadTx, grids: &[Uuid]) -> Result<HashMap<Uuid, Handli
         if e.merged_reason.is_some() {
             return Ok(());
         }
+        use gridmate_model::IssueAction::{Close, Resolve, ResolveOnSpot};
+        let Some(action) = gridmate_model::IssueAction::from_code(&e.action) else {
+            return Ok(());
+        };
         let h = out.entry(e.issue_id).or_default();
         let later = |t: Option<DateTime<Utc>>| t.is_none_or(|t| t < e.at);
-        match e.action.as_str() {
-            "close" if later(h.closed_at) => h.closed_at = Some(e.at),
-            "resolve_on_spot" if later(h.on_spot_at) => h.on_spot_at = Some(e.at),
+        match action {
+            Close if later(h.closed_at) => h.closed_at = Some(e.at),
+            ResolveOnSpot if later(h.on_spot_at) => h.on_spot_at = Some(e.at),
             _ => {}
         }
-        if matches!(e.action.as_str(), "resolve" | "resolve_on_spot")
+        if matches!(action, Resolve | ResolveOnSpot)
             && h.result.as_ref().is_none_or(|(t, _)| *t < e.at)
         {
             h.result = Some((e.at, e.note));

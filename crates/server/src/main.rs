@@ -367,7 +367,10 @@ async fn main() -> Result<()> {
             seed_only,
         } => {
             let now = chrono::Utc::now();
-            let today = gridmate_server::ledger::local(now)[..10].to_string();
+            let today = now
+                .with_timezone(&gridmate_model::calendar::china())
+                .format("%Y-%m-%d")
+                .to_string();
             let marker = db.data.join(DEMO_SEEDED_ON);
             let seeded_on = std::fs::read_to_string(&marker).unwrap_or_default();
             let mut store = db.open()?;
