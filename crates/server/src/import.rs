@@ -10,6 +10,8 @@
 use crate::store::{Backend, PutRecord, StoreError, admin};
 use geo::{Area, BooleanOps, MultiPolygon};
 use gridmate_model::geo_rules::area_m2;
+use gridmate_model::validate::ValidationError;
+use gridmate_model::words::Lang;
 use gridmate_model::{GridKind, HouseholdTag, validate};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
@@ -20,34 +22,150 @@ use uuid::Uuid;
 pub mod base_map;
 pub mod people;
 
-/// One problem in an input file.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+/// One problem in an input file, said in both of the console's languages: the office that
+/// uploaded it reads it in its own.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ImportProblem {
     /// 1-based line of a CSV (the header is line 1), or 1-based feature number of GeoJSON.
     pub line: usize,
     pub field: String,
-    pub message: String,
+    pub message: Said,
+}
+
+/// A sentence in zh-CN and in English.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Said {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Said {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Said {
+        Said {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn in_lang(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// What a rule of `gridmate_model::validate` says about a cell; the column is named beside
+    /// it, so the sentence does not repeat it.
+    pub fn invalid(e: &ValidationError) -> Said {
+        match e {
+            ValidationError::Required { .. } => Said::new("必填", "required"),
+            ValidationError::TooLong { len, max, .. } => Said::new(
+                format!("太长：{len} 个字，最多 {max} 个"),
+                format!("too long: {len} characters, at most {max}"),
+            ),
+            ValidationError::ControlCharacter { .. } => Said::new(
+                "含有控制字符（从别处粘贴时带入），请重新输入",
+                "contains a control character (pasted from elsewhere): type it again",
+            ),
+            ValidationError::Phone => Said::new(
+                "不是大陆手机号（13–19 开头的 11 位数字）",
+                "not a mainland mobile number (11 digits starting with 13–19)",
+            ),
+            ValidationError::IdNumber => Said::new(
+                "不是有效的 18 位公民身份号码（校验位不符或日期不对）",
+                "not a valid 18-character resident ID number (check digit or date wrong)",
+            ),
+            ValidationError::Room => Said::new(
+                "房号应为 1–8 位字母或数字",
+                "a room is 1–8 letters or digits",
+            ),
+            ValidationError::OutOfRange { value, .. } => Said::new(
+                format!("超出范围：{value}"),
+                format!("out of range: {value}"),
+            ),
+            ValidationError::TooMany { len, max, .. } => Said::new(
+                format!("太多：{len} 项，最多 {max} 项"),
+                format!("too many: {len}, at most {max}"),
+            ),
+            ValidationError::EndsBeforeStart { .. } => {
+                Said::new("结束早于开始", "the end is before the start")
+            }
+        }
+    }
+}
+
+impl ImportProblem {
+    /// The column or part of the file at fault: a ledger's own header as written, else the
+    /// part's name in the reader's language.
+    pub fn field_in(&self, lang: Lang) -> &str {
+        let (zh, en) = match self.field.as_str() {
+            "file" => ("文件", "file"),
+            "header" => ("表头", "header"),
+            "row" => ("整行", "row"),
+            "geometry" => ("几何", "geometry"),
+            "kind" => ("类型", "kind"),
+            "type" => ("类型", "type"),
+            "crs" => ("坐标系", "coordinate system"),
+            "json" => ("JSON", "JSON"),
+            other => return other,
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The office API answers in zh-CN, with the English beside it.
+impl serde::Serialize for ImportProblem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ImportProblem", 4)?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("field", &self.field)?;
+        st.serialize_field("message", &self.message.zh)?;
+        st.serialize_field("message_en", &self.message.en)?;
+        st.end()
+    }
 }
 
 impl std::fmt::Display for ImportProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+        write!(
+            f,
+            "第 {} 行，{}：{}（{}）",
+            self.line, self.field, self.message.zh, self.message.en
+        )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("the file has {} problem(s); nothing was imported:\n{}", .0.len(), .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    #[error("文件有 {} 个问题，未导入 / the file has {} problem(s); nothing was imported:\n{}", .0.len(), .0.len(), .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Problems(Vec<ImportProblem>),
     #[error("{0}")]
     Store(#[from] StoreError),
 }
 
-pub(crate) fn problem(line: usize, field: &str, message: impl Into<String>) -> ImportProblem {
+pub(crate) fn problem(
+    line: usize,
+    field: &str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> ImportProblem {
     ImportProblem {
         line,
         field: field.into(),
-        message: message.into(),
+        message: Said::new(zh, en),
+    }
+}
+
+/// A cell a rule of `gridmate_model::validate` refused.
+pub(crate) fn invalid(line: usize, field: &str, e: &ValidationError) -> ImportProblem {
+    ImportProblem {
+        line,
+        field: field.into(),
+        message: Said::invalid(e),
     }
 }
 
@@ -77,12 +195,19 @@ fn stored<T: serde::de::DeserializeOwned>(
 /// `name`, `kind` (resident/reserved/dedicated or 居民/预留/专属) and `community`. A grid whose
 /// community and code exist already is updated in place. Returns how many grids were written.
 pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportError> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| ImportError::Problems(vec![problem(e.line(), "json", e.to_string())]))?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        ImportError::Problems(vec![problem(
+            e.line(),
+            "json",
+            format!("不是有效的 JSON：{e}"),
+            format!("not JSON: {e}"),
+        )])
+    })?;
     if doc["type"] != "FeatureCollection" {
         return Err(ImportError::Problems(vec![problem(
             1,
             "type",
+            "应为 GeoJSON FeatureCollection",
             "expected a GeoJSON FeatureCollection",
         )]));
     }
@@ -112,7 +237,7 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
         let community = prop("community");
         for (field, v) in [("code", &code), ("name", &name), ("community", &community)] {
             if v.is_none() {
-                problems.push(problem(n, field, "required"));
+                problems.push(problem(n, field, "必填", "required"));
             }
         }
         let kind = match prop("kind").as_deref() {
@@ -122,7 +247,12 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
             Some("reserved") | Some("预留") | Some("预留网格") => Some(GridKind::Reserved),
             Some("dedicated") | Some("专属") | Some("专属网格") => Some(GridKind::Dedicated),
             Some(other) => {
-                problems.push(problem(n, "kind", format!("unknown grid kind {other:?}")));
+                problems.push(problem(
+                    n,
+                    "kind",
+                    format!("不认识的网格类型 {other:?}（居民、预留、专属）"),
+                    format!("unknown grid kind {other:?} (resident, reserved, dedicated)"),
+                ));
                 None
             }
         };
@@ -136,6 +266,7 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
                 problems.push(problem(
                     n,
                     "geometry",
+                    format!("应为 Polygon 或 MultiPolygon，实为 {other:?}"),
                     format!("expected Polygon or MultiPolygon, got {other:?}"),
                 ));
                 None
@@ -144,13 +275,14 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
         let boundary = match coords.map(|c| boundary_to_geo(&c)) {
             Some(Ok(b)) => Some(b),
             Some(Err(e)) => {
-                problems.push(problem(n, "geometry", e));
+                problems.push(problem(n, "geometry", format!("边界不可用（{e}）"), e));
                 None
             }
             None if matches!(geometry["type"].as_str(), Some("Polygon" | "MultiPolygon")) => {
                 problems.push(problem(
                     n,
                     "geometry",
+                    "坐标不是 [[[经度, 纬度], ...]]",
                     "coordinates are not [[[lon, lat], ...]]",
                 ));
                 None
@@ -231,7 +363,14 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| ImportError::Problems(vec![problem(1, "header", e.to_string())]))?
+        .map_err(|e| {
+            ImportError::Problems(vec![problem(
+                1,
+                "header",
+                format!("表头读不出：{e}"),
+                format!("unreadable header: {e}"),
+            )])
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -239,7 +378,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
     let missing: Vec<ImportProblem> = REQUIRED
         .iter()
         .filter(|h| col(h).is_none())
-        .map(|h| problem(1, h, "column missing"))
+        .map(|h| problem(1, h, "缺少这一列", "column missing"))
         .collect();
     if !missing.is_empty() {
         return Err(ImportError::Problems(missing));
@@ -260,7 +399,12 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(problem(line, "row", e.to_string()));
+                problems.push(problem(
+                    line,
+                    "row",
+                    format!("这一行读不出：{e}"),
+                    format!("unreadable row: {e}"),
+                ));
                 continue;
             }
         };
@@ -276,12 +420,13 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
             row_problems.push(problem(
                 line,
                 "网格编码",
+                format!("没有编码为 {:?} 的网格", get("网格编码")),
                 format!("no grid with code {:?}", get("网格编码")),
             ));
         }
         let building = get("楼栋").trim_end_matches(['栋', '幢', '座']).to_string();
         if building.is_empty() || building.chars().count() > 8 {
-            row_problems.push(problem(line, "楼栋", "1–8 characters"));
+            row_problems.push(problem(line, "楼栋", "应为 1–8 个字", "1–8 characters"));
         }
         let unit = get("单元")
             .trim_end_matches("单元")
@@ -289,15 +434,20 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
             .ok()
             .filter(|u| (1..=99).contains(u));
         if unit.is_none() {
-            row_problems.push(problem(line, "单元", "a number from 1 to 99"));
+            row_problems.push(problem(
+                line,
+                "单元",
+                "应为 1–99 的数字",
+                "a number from 1 to 99",
+            ));
         }
         let room = validate::room(get("房号").trim_end_matches('室'));
         if let Err(e) = &room {
-            row_problems.push(problem(line, "房号", e.to_string()));
+            row_problems.push(invalid(line, "房号", e));
         }
         let head = validate::text("户主姓名", get("户主姓名"), validate::limits::NAME, true);
         if let Err(e) = &head {
-            row_problems.push(problem(line, "户主姓名", e.to_string()));
+            row_problems.push(invalid(line, "户主姓名", e));
         }
         let mut tags = Vec::new();
         for label in get("标签")
@@ -306,7 +456,12 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
         {
             match tag_from_label(label) {
                 Some(t) => tags.push(t),
-                None => row_problems.push(problem(line, "标签", format!("unknown tag {label:?}"))),
+                None => row_problems.push(problem(
+                    line,
+                    "标签",
+                    format!("不认识的标签 {label:?}"),
+                    format!("unknown tag {label:?}"),
+                )),
             }
         }
         let cadence = match get("走访周期") {
@@ -318,14 +473,19 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 .filter(|d| (1..=365).contains(d)),
         };
         if cadence.is_none() {
-            row_problems.push(problem(line, "走访周期", "days from 1 to 365"));
+            row_problems.push(problem(
+                line,
+                "走访周期",
+                "应为 1–365 天",
+                "days from 1 to 365",
+            ));
         }
         let phone = match get("户主电话") {
             "" => Ok(None),
             p => validate::phone(p).map(Some),
         };
         if let Err(e) = &phone {
-            row_problems.push(problem(line, "户主电话", e.to_string()));
+            row_problems.push(invalid(line, "户主电话", e));
         }
         if row_problems.is_empty() {
             let (grid, unit, room, head, cadence, phone) = (
@@ -340,6 +500,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 problems.push(problem(
                     line,
                     "房号",
+                    "同一房间在文件中出现两次",
                     "the same room appears twice in the file",
                 ));
                 continue;

@@ -360,7 +360,7 @@ async fn hostile_base_maps_are_refused_with_the_feature_at_fault_and_change_noth
             assert_eq!(p["line"], line, "{what}: {body}");
             assert_eq!(p["field"], field, "{what}: {body}");
             assert!(
-                p["message"].as_str().unwrap().contains(words),
+                p["message_en"].as_str().unwrap().contains(words),
                 "{what}: {body}"
             );
         }
@@ -509,6 +509,10 @@ async fn the_console_draws_a_base_map_before_it_is_imported() {
     let (status, refused) = upload(bowtie, csrf.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.contains("#1"), "the feature at fault: {refused}");
+    assert!(
+        refused.contains("多边形无效"),
+        "said in the console's language: {refused}"
+    );
     assert!(!refused.contains("name=\"sha\""), "nothing to confirm");
     assert_eq!(s.dump(), after);
 

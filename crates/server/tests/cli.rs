@@ -66,7 +66,7 @@ async fn an_office_sets_up_a_community_from_the_command_line() {
         .unwrap();
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 3, 网格编码"),
+        String::from_utf8_lossy(&out.stderr).contains("第 3 行，网格编码"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

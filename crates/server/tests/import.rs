@@ -233,14 +233,14 @@ A,12,2,301,孙八,,\n";
             (8, "房号")
         ]
     );
-    assert!(p[5].message.contains("twice"));
+    assert!(p[5].message.en.contains("twice"));
     assert_eq!(count(&store, "household"), 0);
     let Err(ImportError::Problems(p)) = import_households(&store, "楼栋,单元\n1,1\n") else {
         panic!()
     };
     assert!(
         p.iter()
-            .any(|p| p.field == "网格编码" && p.message.contains("missing"))
+            .any(|p| p.field == "网格编码" && p.message.en.contains("missing"))
     );
 }
 

@@ -396,7 +396,7 @@ async fn hostile_workbooks_are_refused_with_their_row_and_column() {
         let p = &body["problems"][0];
         assert_eq!(p["field"], field, "{what}: {body}");
         assert!(
-            p["message"].as_str().unwrap().contains(words),
+            p["message_en"].as_str().unwrap().contains(words),
             "{what}: {body}"
         );
         assert_eq!(s.dump(), before, "{what} wrote something");
@@ -415,4 +415,333 @@ async fn hostile_workbooks_are_refused_with_their_row_and_column() {
         Err(e) => assert!(e.is_request(), "{e}"),
     }
     assert_eq!(s.dump(), before);
+}
+
+/// A resident ID number with its GB 11643 check digit, from its first 17 digits.
+fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!(
+        "{first17}{}",
+        "10X98765432".as_bytes()[(sum % 11) as usize] as char
+    )
+}
+
+fn sheet_of(rows: &[Vec<&str>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+fn csv_of(rows: &[Vec<&str>]) -> String {
+    rows.iter().map(|r| r.join(",") + "\n").collect()
+}
+
+/// The street's 实有人口台账 (XLSX): a title and a line of who filled it in above the header, 序号
+/// and 备注 columns, 户号 grouping a household whose members' address and grid are left blank, and
+/// twins of one name in one room told apart by their ID numbers.
+fn street_ledger(twin_b: &str, second_room: &str) -> Vec<u8> {
+    let g0 = grid_name(0);
+    let (head, twin_a) = (
+        id_number("44070319600301123"),
+        id_number("44070320150601002"),
+    );
+    sheet_of(&[
+        vec!["联和社区实有人口台账（2026年12月）"],
+        vec![
+            "填报单位：联和社区居委会",
+            "",
+            "",
+            "",
+            "",
+            "填报日期：2026-12-01",
+        ],
+        vec![
+            "序号",
+            "户号",
+            "姓名",
+            "性别",
+            "与户主关系",
+            "公民身份号码",
+            "联系电话",
+            "所属网格",
+            "门牌地址",
+            "备注",
+        ],
+        vec![
+            "1",
+            "H001",
+            "李建国",
+            "男",
+            "户主",
+            &head,
+            "13800138011",
+            &g0,
+            "联和新村90栋1单元101室",
+            "",
+        ],
+        vec![
+            "2",
+            "H001",
+            "李小双",
+            "女",
+            "女儿",
+            &twin_a,
+            "",
+            "",
+            "",
+            "双胞胎",
+        ],
+        vec![
+            "3",
+            "H001",
+            "李小双",
+            "女",
+            "女儿",
+            twin_b,
+            "",
+            "",
+            "",
+            "双胞胎",
+        ],
+        vec![
+            "4",
+            "H002",
+            "张秀兰",
+            "女",
+            "户主",
+            "",
+            "",
+            &g0,
+            "联和新村90栋1单元102室",
+            "",
+        ],
+        vec![
+            "5",
+            "H002",
+            "王强",
+            "男",
+            "配偶",
+            "",
+            "",
+            "",
+            second_room,
+            "",
+        ],
+    ])
+}
+
+/// A property company's list (GBK CSV): the address in 小区 / 楼栋 / 单元 / 房号 columns, each
+/// written its own way ("91栋", "91", "91号楼"; "1单元" or nothing; "201室").
+fn property_list(unit: &str, room: &str) -> Vec<u8> {
+    let (g0, g1) = (grid_name(0), grid_name(1));
+    let text = csv_of(&[
+        vec![
+            "小区",
+            "楼栋",
+            "单元",
+            "房号",
+            "姓名",
+            "与户主关系",
+            "手机号码",
+            "人员类型",
+            "网格",
+        ],
+        vec![
+            "联和新村",
+            "91栋",
+            unit,
+            "201室",
+            "赵大爷",
+            "户主",
+            "",
+            "独居老人",
+            &g0,
+        ],
+        vec![
+            "联和新村",
+            "91",
+            "2",
+            room,
+            "钱阿姨",
+            "户主",
+            "13800138012",
+            "低保",
+            &g0,
+        ],
+        vec![
+            "联和新村",
+            "91号楼",
+            "",
+            "301",
+            "孙先生",
+            "户主",
+            "",
+            "",
+            &g1,
+        ],
+    ]);
+    encoding_rs::GBK.encode(&text).0.to_vec()
+}
+
+/// A grid worker's roster (UTF-8 CSV with a BOM, as Excel saves "CSV UTF-8"): a title row, other
+/// headers (居民姓名, 联系方式, 房屋坐落), the address written with dashes or in full.
+fn grid_roster(phone: &str) -> Vec<u8> {
+    let g1 = grid_name(1);
+    let zhou = id_number("44070319851111004");
+    let text = csv_of(&[
+        vec!["联和社区第二网格居民花名册", "", "", "", "", ""],
+        vec![
+            "居民姓名",
+            "身份证号码",
+            "联系方式",
+            "所属网格",
+            "房屋坐落",
+            "备注",
+        ],
+        vec!["周文", &zhou, phone, &g1, "联和新村92-1-101", ""],
+        vec!["吴敏", "", "", &g1, "联和新村92栋1单元101室", "租户"],
+    ]);
+    [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
+}
+
+/// Three ledgers shaped as offices really keep them are each taken as they are; their dirty
+/// copies are refused whole, every problem in Chinese with its row and column, nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_ledgers_as_offices_keep_them() {
+    let s = Server::start().await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let twin_b = id_number("44070320150601028");
+
+    // Dirty first: nothing of any of them may land.
+    let before = s.dump();
+    // (which ledger, its bytes, each problem: row, column, words of the Chinese message)
+    type Expected<'a> = Vec<(u64, &'a str, &'a str)>;
+    let dirty: Vec<(&str, Vec<u8>, Expected)> = vec![
+        (
+            "street ledger",
+            street_ledger("440703201506010281", "联和新村90栋1单元103室"),
+            vec![
+                (6, "身份证号", "身份号码"),
+                (8, "户号", "同一户号应为同一房间"),
+            ],
+        ),
+        (
+            "property list",
+            property_list("二单元", ""),
+            vec![(2, "单元", "1–99"), (3, "房号", "必填")],
+        ),
+        (
+            "grid roster",
+            grid_roster("1380013"),
+            vec![(3, "联系电话", "手机号")],
+        ),
+    ];
+    for (what, bytes, expected) in dirty {
+        let (status, body) = import(&s, &admin, bytes, true).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {body}");
+        let got: Vec<(u64, String, String)> = body["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["line"].as_u64().unwrap(),
+                    p["field"].as_str().unwrap().to_string(),
+                    p["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), expected.len(), "{what}: {got:?}");
+        for ((line, field, message), (want_line, want_field, words)) in got.iter().zip(&expected) {
+            assert_eq!(
+                (line, field.as_str()),
+                (want_line, *want_field),
+                "{what}: {got:?}"
+            );
+            assert!(message.contains(words), "{what}: {message}");
+        }
+        assert_eq!(s.dump(), before, "{what} wrote something");
+    }
+
+    // Clean: each as it is.
+    let (status, street) = import(&s, &admin, street_ledger(&twin_b, ""), true).await;
+    assert_eq!(status, StatusCode::OK, "{street}");
+    assert_eq!(street["people"], 5);
+    assert_eq!(street["households_new"], 2, "grouped by 户号 and room");
+    assert_eq!(street["residents_new"], 5, "the twins are two people");
+    let mapping: Vec<(String, Value)> = serde_json::from_value(street["mapping"].clone()).unwrap();
+    assert_eq!(
+        mapping[0],
+        ("序号".to_string(), Value::Null),
+        "not imported"
+    );
+    assert_eq!(
+        mapping[1],
+        ("户号".to_string(), Value::from("household_no"))
+    );
+    let twins =
+        s.number("SELECT COUNT(*) FROM records WHERE entity = 'resident' AND data LIKE '%李小双%'");
+    assert_eq!(twins, 2);
+    assert_eq!(
+        households_named(&s, &admin, "联和新村90栋1单元102").await,
+        1,
+        "王强's blank address is his household's"
+    );
+
+    let (status, property) = import(&s, &admin, property_list("1单元", "202室"), true).await;
+    assert_eq!(status, StatusCode::OK, "{property}");
+    assert_eq!(
+        (
+            property["households_new"].as_u64(),
+            property["buildings_new"].as_u64()
+        ),
+        (Some(3), Some(2)),
+        "building 91 in two grids: {property}"
+    );
+    assert_eq!(
+        households_named(&s, &admin, "联和新村91栋2单元202").await,
+        1
+    );
+    assert_eq!(
+        households_named(&s, &admin, "联和新村91栋1单元301").await,
+        1,
+        "no unit: unit 1"
+    );
+
+    let (status, roster) = import(&s, &admin, grid_roster("13800138013"), true).await;
+    assert_eq!(status, StatusCode::OK, "{roster}");
+    assert_eq!(
+        (
+            roster["households_new"].as_u64(),
+            roster["residents_new"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{roster}"
+    );
+
+    // Each again: nothing new, the twins found by their ID numbers.
+    let after = s.dump();
+    for bytes in [
+        street_ledger(&twin_b, ""),
+        property_list("1单元", "202室"),
+        grid_roster("13800138013"),
+    ] {
+        let (status, again) = import(&s, &admin, bytes, true).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["residents_new"], 0, "{again}");
+        assert_eq!(again["households_new"], 0, "{again}");
+    }
+    assert_eq!(s.dump(), after);
 }

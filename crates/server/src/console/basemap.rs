@@ -138,7 +138,7 @@ fn plan_page(
                     table.list {
                         thead { tr { th { (tr(lang, "要素", "Feature")) } th { (tr(lang, "位置", "Where")) } th { (tr(lang, "问题", "Problem")) } } }
                         tbody { @for p in problems.iter().take(500) {
-                            tr { td { @if p.line > 0 { "#" (p.line) } } td { (p.field) } td { (p.message) } }
+                            tr { td { @if p.line > 0 { "#" (p.line) } } td { (p.field_in(lang)) } td { (p.message.in_lang(lang)) } }
                         } }
                     }
                 }

@@ -661,7 +661,7 @@ fn plan_page(
                 h2 { (tr(lang, "问题（按行）", "Problems, by row")) }
                 table.list {
                     thead { tr { th { (tr(lang, "行", "Row")) } th { (tr(lang, "列", "Column")) } th { (tr(lang, "问题", "Problem")) } } }
-                    tbody { @for p in plan.problems.iter().take(500) { tr { td { (p.line) } td { (p.field) } td { (p.message) } } } }
+                    tbody { @for p in plan.problems.iter().take(500) { tr { td { (p.line) } td { (p.field_in(lang)) } td { (p.message.in_lang(lang)) } } } }
                 }
             }
         }

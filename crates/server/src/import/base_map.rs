@@ -16,7 +16,7 @@
 //! dropped and counted. Like the roll import, a dry run first, planned in the same transaction
 //! that would write it.
 
-use super::{ImportError, ImportProblem, problem};
+use super::{ImportError, ImportProblem, Said, problem};
 use crate::store::{PutRecord, StoreError, WriteTx, admin, office};
 use geo::{BoundingRect, Coord, Intersects, LineString, MultiLineString, MultiPolygon, Polygon};
 use gridmate_model::GridId;
@@ -135,15 +135,16 @@ fn text(props: &Map<String, Value>, keys: &[&str]) -> Option<String> {
 }
 
 /// A feature's kind from `kind` / `类型`, or from OpenStreetMap tags.
-fn kind_of(props: &Map<String, Value>) -> Result<MapFeatureKind, String> {
+fn kind_of(props: &Map<String, Value>) -> Result<MapFeatureKind, Said> {
     if let Some(k) = text(props, &["kind", "类型", "type"]) {
         return match k.as_str() {
             "building" | "建筑" | "楼栋" | "房屋" => Ok(MapFeatureKind::Building),
             "road" | "道路" | "路" => Ok(MapFeatureKind::Road),
             "water" | "水系" | "水体" => Ok(MapFeatureKind::Water),
             "green" | "绿地" | "广场" => Ok(MapFeatureKind::Green),
-            other => Err(format!(
-                "unknown kind {other:?}: building/road/water/green (建筑/道路/水系/绿地)"
+            other => Err(Said::new(
+                format!("不认识的类型 {other:?}：建筑/道路/水系/绿地（building/road/water/green）"),
+                format!("unknown kind {other:?}: building/road/water/green (建筑/道路/水系/绿地)"),
             )),
         };
     }
@@ -165,7 +166,10 @@ fn kind_of(props: &Map<String, Value>) -> Result<MapFeatureKind, String> {
     {
         Ok(MapFeatureKind::Green)
     } else {
-        Err("no kind: give `kind` (building/road/water/green) or OpenStreetMap tags".into())
+        Err(Said::new(
+            "没有类型：给出 kind（建筑/道路/水系/绿地）或 OpenStreetMap 标签",
+            "no kind: give `kind` (building/road/water/green) or OpenStreetMap tags",
+        ))
     }
 }
 
@@ -173,18 +177,23 @@ fn ring(points: &[Position]) -> LineString<f64> {
     LineString(points.iter().map(|p| Coord { x: p.0, y: p.1 }).collect())
 }
 
-fn polygon(rings: &[Vec<Position>]) -> Result<Polygon<f64>, String> {
+fn polygon(rings: &[Vec<Position>]) -> Result<Polygon<f64>, Said> {
     let mut it = rings.iter();
-    let exterior = it.next().ok_or("a polygon needs an exterior ring")?;
+    let exterior = it
+        .next()
+        .ok_or_else(|| Said::new("多边形缺少外环", "a polygon needs an exterior ring"))?;
     for r in rings {
         if r.len() < 4 || r.first().map(|p| (p.0, p.1)) != r.last().map(|p| (p.0, p.1)) {
-            return Err("a ring needs at least 4 positions and must be closed".into());
+            return Err(Said::new(
+                "每个环至少 4 个点，且首尾闭合",
+                "a ring needs at least 4 positions and must be closed",
+            ));
         }
     }
     Ok(Polygon::new(ring(exterior), it.map(|r| ring(r)).collect()))
 }
 
-fn shape_of(kind: MapFeatureKind, g: &Geometry) -> Result<Shape, String> {
+fn shape_of(kind: MapFeatureKind, g: &Geometry) -> Result<Shape, Said> {
     let shape = match g {
         Geometry::Polygon(p) => Shape::Area(MultiPolygon(vec![polygon(p)?])),
         Geometry::MultiPolygon(ps) => Shape::Area(MultiPolygon(
@@ -196,11 +205,16 @@ fn shape_of(kind: MapFeatureKind, g: &Geometry) -> Result<Shape, String> {
         }
     };
     match (&shape, kind.is_area()) {
-        (Shape::Area(_), false) => return Err("a road is a line, not a polygon".into()),
+        (Shape::Area(_), false) => {
+            return Err(Said::new(
+                "道路是线，不是多边形",
+                "a road is a line, not a polygon",
+            ));
+        }
         (Shape::Line(_), true) => {
-            return Err(format!(
-                "a {} is an area: give a Polygon, not a line",
-                kind.code()
+            return Err(Said::new(
+                format!("{} 是面：请给多边形（Polygon），不是线", kind.code()),
+                format!("a {} is an area: give a Polygon, not a line", kind.code()),
             ));
         }
         _ => {}
@@ -208,23 +222,36 @@ fn shape_of(kind: MapFeatureKind, g: &Geometry) -> Result<Shape, String> {
     if let Shape::Line(l) = &shape
         && l.iter().any(|l| l.0.len() < 2)
     {
-        return Err("a line needs at least two positions".into());
+        return Err(Said::new(
+            "一条线至少两个点",
+            "a line needs at least two positions",
+        ));
     }
     if let Shape::Area(a) = &shape {
-        basemap::check_area(a).map_err(|e| format!("invalid polygon: {e}"))?;
+        basemap::check_area(a).map_err(|e| {
+            Said::new(
+                format!("多边形无效（边自相交或洞在外）：{e}"),
+                format!("invalid polygon: {e}"),
+            )
+        })?;
     }
     Ok(shape)
 }
 
 /// Longitude and latitude in degrees, or a message saying what they look like instead.
-fn check_degrees(shape: &Shape) -> Result<(), String> {
+fn check_degrees(shape: &Shape) -> Result<(), Said> {
     let Some((min_x, min_y, max_x, max_y)) = shape.bounds() else {
-        return Err("no positions".into());
+        return Err(Said::new("没有坐标点", "no positions"));
     };
     if min_x < -180.0 || max_x > 180.0 || min_y < -90.0 || max_y > 90.0 {
-        return Err(format!(
-            "coordinates ({min_x:.1}, {min_y:.1}) are not longitude/latitude degrees: \
-             a projected file (metres)? export it as WGS-84 (EPSG:4326)"
+        return Err(Said::new(
+            format!(
+                "坐标 ({min_x:.1}, {min_y:.1}) 不是经纬度：是投影坐标（米）吗？请导出为 WGS-84（EPSG:4326）"
+            ),
+            format!(
+                "coordinates ({min_x:.1}, {min_y:.1}) are not longitude/latitude degrees: \
+                 a projected file (metres)? export it as WGS-84 (EPSG:4326)"
+            ),
         ));
     }
     Ok(())
@@ -244,15 +271,25 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
         return Err(one(problem(
             0,
             "file",
+            format!("文件超过 {} MB", MAX_FILE_BYTES >> 20),
             format!("larger than {} MB", MAX_FILE_BYTES >> 20),
         )));
     }
-    let json = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| one(problem(0, "file", "GeoJSON is UTF-8; this file is not")))?;
+    let json = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(
+        |_| {
+            one(problem(
+                0,
+                "file",
+                "GeoJSON 应为 UTF-8 编码，这个文件不是",
+                "GeoJSON is UTF-8; this file is not",
+            ))
+        },
+    )?;
     let doc: Collection = serde_json::from_str(json).map_err(|e| {
         one(problem(
             0,
             "json",
+            format!("不是 GeoJSON FeatureCollection（第 {} 行）：{e}", e.line()),
             format!("not a GeoJSON FeatureCollection (line {}): {e}", e.line()),
         ))
     })?;
@@ -260,6 +297,7 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
         return Err(one(problem(
             0,
             "type",
+            "应为 GeoJSON FeatureCollection",
             "expected a GeoJSON FeatureCollection",
         )));
     }
@@ -269,6 +307,9 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
             return Err(one(problem(
                 0,
                 "crs",
+                format!(
+                    "文件声明坐标系为 {name:?}；只接受 WGS-84 经纬度（EPSG:4326）：GCJ-02、BD-09 或投影坐标的文件请先转换"
+                ),
                 format!(
                     "the file says its coordinates are in {name:?}; only WGS-84 longitude/latitude \
                      (EPSG:4326) is taken: convert GCJ-02, BD-09 or projected files first"
@@ -287,6 +328,7 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
                 problems.push(problem(
                     n,
                     "geometry",
+                    format!("读不懂的要素：{e}"),
                     format!("not a feature we read: {e}"),
                 ));
                 continue;
@@ -296,12 +338,16 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
         let kind = match kind_of(&props) {
             Ok(k) => k,
             Err(e) => {
-                problems.push(problem(n, "kind", e));
+                problems.push(ImportProblem {
+                    line: n,
+                    field: "kind".into(),
+                    message: e,
+                });
                 continue;
             }
         };
         let Some(geometry) = f.geometry else {
-            problems.push(problem(n, "geometry", "missing"));
+            problems.push(problem(n, "geometry", "缺少几何", "missing"));
             continue;
         };
         let count = match &geometry {
@@ -314,6 +360,7 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
             return Err(one(problem(
                 n,
                 "file",
+                format!("文件超过 {MAX_VERTICES} 个顶点：请按网格拆分或先简化"),
                 format!(
                     "more than {MAX_VERTICES} vertices in the file: split it by grid or simplify it"
                 ),
@@ -323,6 +370,10 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
             problems.push(problem(
                 n,
                 "geometry",
+                format!(
+                    "一个要素有 {count} 个顶点（最多 {}）",
+                    basemap::MAX_FEATURE_VERTICES
+                ),
                 format!(
                     "{count} vertices in one feature (at most {})",
                     basemap::MAX_FEATURE_VERTICES
@@ -338,7 +389,11 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
                     .unwrap_or_default(),
                 shape,
             }),
-            Err(e) => problems.push(problem(n, "geometry", e)),
+            Err(e) => problems.push(ImportProblem {
+                line: n,
+                field: "geometry".into(),
+                message: e,
+            }),
         }
     }
     if !problems.is_empty() {
@@ -440,7 +495,16 @@ fn plan_checked(
             continue;
         }
         if let Err(e) = map.check_size() {
-            problems.push(problem(0, &g.name, e));
+            problems.push(problem(
+                0,
+                &g.name,
+                format!(
+                    "这个网格的底图太大（最多 {} 个要素、简化后 {} 个顶点）：{e}",
+                    basemap::MAX_FEATURES,
+                    basemap::MAX_VERTICES
+                ),
+                e,
+            ));
             continue;
         }
         let id = existing

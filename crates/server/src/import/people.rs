@@ -1,31 +1,35 @@
 //! A community's 实有人口台账 as offices keep it: one row per person — 姓名, 性别, 与户主关系,
-//! 身份证号, 联系电话, 人员类别, 所属网格 (by name), and one combined address such as
-//! 联和花园12栋2单元301室 — in XLSX or in CSV (UTF-8, or GBK as Excel on a Chinese Windows saves
-//! it). Taken as it is:
+//! 身份证号, 联系电话, 人员类别, 所属网格 (by name), and the address — in XLSX or in CSV (UTF-8,
+//! or GBK as Excel on a Chinese Windows saves it). Taken as it is:
 //!
 //! - headers by their usual synonyms (住址, 现住址 or 门牌地址 for 地址, 手机号 for 联系电话, …), in any
-//!   order; columns it does not know are shown as not imported;
-//! - the address split into estate and building–unit–room by `gridmate_model::address`;
-//! - people grouped into households by room, the 户主 (or the first person) heading it; a
-//!   person's category (独居老人, 低保, …) tags the household;
+//!   order, below a title row or two if the ledger has them; columns it does not know (序号, 备注)
+//!   are shown as not imported;
+//! - the address as one cell (联和花园12栋2单元301室, split by `gridmate_model::address`) or in
+//!   小区 / 楼栋 / 单元 / 房号 columns, each written its own way (91栋, 91号楼, 2单元, 301室);
+//! - people grouped into households by room, the 户主 (or the first person) heading it; a 户号
+//!   column lends a household's address and grid to its members' rows that leave them blank, and
+//!   one 户号 in two rooms is refused; a person's category (独居老人, 低保, …) tags the household;
 //! - an ID number checked (GB 11643) and kept only masked, with the birth year it carries: the
 //!   contract never lets a full ID number leave the server, and the server has no use for one;
+//!   when given, it tells apart two people of one name in one room;
 //! - always a dry run first: [`plan`] says what would be written and every problem by row and
-//!   column; nothing is written unless the file is clean and the caller commits; importing the
-//!   same file twice changes nothing (households are found by room, residents by name).
+//!   column, in Chinese and in English (the console shows its user's); nothing is written unless
+//!   the file is clean and the caller commits; importing the same file twice changes nothing
+//!   (households are found by room, residents by name and ID number).
 //!
 //! Hostile files are refused before they cost memory: a file over [`MAX_FILE_BYTES`], a zip
 //! whose parts would inflate past [`MAX_INFLATED_BYTES`] (a zip bomb), a sheet over
 //! [`MAX_ROWS`] rows (read as a stream and stopped there), a formula in a cell, a truncated or
 //! corrupt workbook.
 
-use super::{ImportProblem, decode_text, problem, tag_from_label};
+use super::{ImportProblem, Said, decode_text, problem, tag_from_label};
 use crate::store::{PutRecord, Result as StoreResult, WriteTx, admin};
 use gridmate_model::{HouseholdTag, address, validate};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use uuid::Uuid;
 
@@ -47,7 +51,16 @@ pub enum Field {
     Phone,
     Category,
     Grid,
+    /// One combined address: 联和花园12栋2单元301室.
     Address,
+    /// Or the address in parts, as many ledgers keep it: 小区, 楼栋, 单元, 房号.
+    Estate,
+    Building,
+    Unit,
+    Room,
+    /// 户号: the people of one household share it, and often only the first row of the
+    /// household carries the address.
+    HouseholdNo,
 }
 
 impl Field {
@@ -62,6 +75,11 @@ impl Field {
             Field::Category => "人员类别",
             Field::Grid => "所属网格",
             Field::Address => "地址",
+            Field::Estate => "小区",
+            Field::Building => "楼栋",
+            Field::Unit => "单元",
+            Field::Room => "房号",
+            Field::HouseholdNo => "户号",
         }
     }
 
@@ -93,10 +111,15 @@ impl Field {
                 "详细地址",
                 "房屋坐落",
             ],
+            Field::Estate => &["小区", "小区名称", "小区名", "所在小区"],
+            Field::Building => &["楼栋", "楼栋号", "楼号", "栋号", "幢号", "楼幢"],
+            Field::Unit => &["单元", "单元号"],
+            Field::Room => &["房号", "房间号", "室号"],
+            Field::HouseholdNo => &["户号", "户编号", "家庭编号", "户籍编号"],
         }
     }
 
-    const ALL: [Field; 8] = [
+    const ALL: [Field; 13] = [
         Field::Name,
         Field::Gender,
         Field::Relation,
@@ -105,8 +128,13 @@ impl Field {
         Field::Category,
         Field::Grid,
         Field::Address,
+        Field::Estate,
+        Field::Building,
+        Field::Unit,
+        Field::Room,
+        Field::HouseholdNo,
     ];
-    const REQUIRED: [Field; 3] = [Field::Name, Field::Grid, Field::Address];
+    const REQUIRED: [Field; 2] = [Field::Name, Field::Grid];
 
     fn of_header(h: &str) -> Option<Field> {
         let h: String = h
@@ -148,6 +176,7 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
         return Err(vec![problem(
             0,
             "file",
+            format!("文件超过 {} MB", MAX_FILE_BYTES >> 20),
             format!("larger than {} MB", MAX_FILE_BYTES >> 20),
         )]);
     }
@@ -157,6 +186,7 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
         Err(vec![problem(
             0,
             "file",
+            "这是旧的 .xls 工作簿：请另存为 .xlsx 或 CSV",
             "an old .xls workbook: save it as .xlsx or CSV",
         )])
     } else {
@@ -171,44 +201,86 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
         .has_headers(false)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    let mut header = None;
     for (i, record) in reader.records().enumerate() {
         let line = i + 1;
-        let record = record.map_err(|e| vec![problem(line, "row", e.to_string())])?;
+        let record = record.map_err(|e| {
+            vec![problem(
+                line,
+                "row",
+                format!("这一行读不出：{e}"),
+                format!("unreadable row: {e}"),
+            )]
+        })?;
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if header.is_none() {
-            header = Some(cells);
-            continue;
-        }
-        if rows.len() >= MAX_ROWS {
+        // The header and the people: a title row or two above the header are read too.
+        if rows.len() > MAX_ROWS + HEADER_SEARCH {
             return Err(vec![problem(
                 line,
                 "file",
-                format!("more than {MAX_ROWS} people"),
+                format!("超过 {MAX_ROWS} 人：请按网格拆分"),
+                format!("more than {MAX_ROWS} people: split it by grid"),
             )]);
         }
         rows.push((line, cells.into_iter().map(Value::Text).collect()));
     }
-    Ok(Sheet {
-        header: header.ok_or_else(|| vec![problem(1, "header", "the file is empty")])?,
-        rows,
-    })
+    with_header(rows)
+}
+
+/// How far down a header may stand: ledgers often open with a title row ("联和社区实有人口台账")
+/// and a line for the date or the unit above the real header.
+const HEADER_SEARCH: usize = 10;
+
+/// The header is the first of the top rows that names at least two columns this import knows;
+/// what stands above it is a title and is skipped. With none, the first row is the header and
+/// its missing columns are what the problem list reports.
+fn with_header(rows: Vec<(usize, Vec<Value>)>) -> Result<Sheet, Vec<ImportProblem>> {
+    let knows = |cells: &[Value]| {
+        cells
+            .iter()
+            .filter(|c| Field::of_header(&c.text()).is_some())
+            .count()
+    };
+    let at = rows
+        .iter()
+        .take(HEADER_SEARCH)
+        .position(|(_, cells)| knows(cells) >= 2)
+        .unwrap_or(0);
+    let mut rows = rows.into_iter().skip(at);
+    let header = rows
+        .next()
+        .map(|(_, h)| h.iter().map(Value::text).collect())
+        .ok_or_else(|| vec![problem(1, "header", "文件是空的", "the file is empty")])?;
+    let rows: Vec<_> = rows.collect();
+    if let Some((line, _)) = rows.get(MAX_ROWS) {
+        return Err(vec![problem(
+            *line,
+            "file",
+            format!("超过 {MAX_ROWS} 人：请按网格拆分"),
+            format!("more than {MAX_ROWS} people: split it by grid"),
+        )]);
+    }
+    Ok(Sheet { header, rows })
 }
 
 /// Refuse a zip whose parts claim to inflate past the limit, or far past their packed size.
 fn check_zip(bytes: &[u8]) -> Result<(), ImportProblem> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| problem(0, "file", format!("not a readable workbook: {e}")))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let part = zip
-            .by_index_raw(i)
-            .map_err(|e| problem(0, "file", format!("a damaged part: {e}")))?;
+        let part = zip.by_index_raw(i).map_err(|e| {
+            problem(
+                0,
+                "file",
+                format!("工作簿有损坏的部分：{e}"),
+                format!("a damaged part: {e}"),
+            )
+        })?;
         total = total.saturating_add(part.size());
         if part.size() > 1_000_000 && part.size() / part.compressed_size().max(1) > 200 {
             return Err(problem(
                 0,
                 "file",
+                "工作簿的一部分解压后膨胀 200 倍以上（压缩炸弹）：拒收",
                 "a part inflates more than 200-fold: refused",
             ));
         }
@@ -217,6 +289,7 @@ fn check_zip(bytes: &[u8]) -> Result<(), ImportProblem> {
         return Err(problem(
             0,
             "file",
+            format!("工作簿解压后超过 {} MB", MAX_INFLATED_BYTES >> 20),
             format!("the workbook inflates past {} MB", MAX_INFLATED_BYTES >> 20),
         ));
     }
@@ -226,17 +299,20 @@ fn check_zip(bytes: &[u8]) -> Result<(), ImportProblem> {
 fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
     use calamine::{DataRef, Reader, Xlsx};
     check_zip(bytes).map_err(|p| vec![p])?;
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| vec![problem(0, "file", format!("not a readable workbook: {e}"))])?;
-    let first = book
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| vec![problem(0, "file", "the workbook has no sheet")])?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| vec![unreadable(&e)])?;
+    let first = book.sheet_names().first().cloned().ok_or_else(|| {
+        vec![problem(
+            0,
+            "file",
+            "工作簿里没有工作表",
+            "the workbook has no sheet",
+        )]
+    })?;
     let mut cells = book.worksheet_cells_reader(&first).map_err(|e| {
         vec![problem(
             0,
             "file",
+            format!("第一个工作表读不出：{e}"),
             format!("the first sheet cannot be read: {e}"),
         )]
     })?;
@@ -250,6 +326,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
                 return Err(vec![problem(
                     rows.last().map_or(0, |r| r.0),
                     "file",
+                    format!("工作表已损坏：{e}"),
                     format!("the sheet is damaged: {e}"),
                 )]);
             }
@@ -259,11 +336,12 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
             continue;
         }
         if rows.last().is_none_or(|l| l.0 != r) {
-            if rows.len() > MAX_ROWS {
+            if rows.len() > MAX_ROWS + HEADER_SEARCH {
                 return Err(vec![problem(
                     r,
                     "file",
-                    format!("more than {MAX_ROWS} people"),
+                    format!("超过 {MAX_ROWS} 人：请按网格拆分"),
+                    format!("more than {MAX_ROWS} people: split it by grid"),
                 )]);
             }
             rows.push((r, Vec::new()));
@@ -272,6 +350,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
             problems.push(problem(
                 r,
                 &column_name(c),
+                "是公式：请直接填写值",
                 "a formula: type the value itself",
             ));
             continue;
@@ -284,7 +363,12 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
             DataRef::Bool(b) => Value::Text(b.to_string()),
             DataRef::Empty => Value::Text(String::new()),
             DataRef::Error(e) => {
-                problems.push(problem(r, &column_name(c), format!("an error cell ({e})")));
+                problems.push(problem(
+                    r,
+                    &column_name(c),
+                    format!("单元格是错误值（{e}）"),
+                    format!("an error cell ({e})"),
+                ));
                 continue;
             }
             other => Value::Text(calamine::Data::from(other).to_string()),
@@ -299,15 +383,17 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut rows = rows.into_iter();
-    let header = rows
-        .next()
-        .map(|(_, h)| h.iter().map(Value::text).collect())
-        .ok_or_else(|| vec![problem(1, "header", "the sheet is empty")])?;
-    Ok(Sheet {
-        header,
-        rows: rows.collect(),
-    })
+    with_header(rows)
+}
+
+/// A file that is not a workbook at all (or a truncated one).
+fn unreadable(e: &dyn std::fmt::Display) -> ImportProblem {
+    problem(
+        0,
+        "file",
+        format!("不是可读的工作簿（文件损坏或不完整）：{e}"),
+        format!("not a readable workbook: {e}"),
+    )
 }
 
 /// "A", "B", … "AA": the column as Excel names it, for the problem list.
@@ -368,7 +454,7 @@ const PLAIN_CATEGORIES: [&str; 6] = [
     "户籍",
 ];
 
-fn category_tags(value: &str) -> Result<Vec<HouseholdTag>, String> {
+fn category_tags(value: &str) -> Result<Vec<HouseholdTag>, Said> {
     let mut tags = Vec::new();
     for label in value
         .split(['、', ',', '，', ';', '；', ' ', '/'])
@@ -382,31 +468,94 @@ fn category_tags(value: &str) -> Result<Vec<HouseholdTag>, String> {
             "党员" => tags.push(HouseholdTag::PartyMemberHousehold),
             "残疾人员" => tags.push(HouseholdTag::Disabled),
             "低保对象" | "低保人员" => tags.push(HouseholdTag::LowIncome),
-            other => tags
-                .push(tag_from_label(other).ok_or_else(|| format!("unknown category {other:?}"))?),
+            other => tags.push(tag_from_label(other).ok_or_else(|| {
+                Said::new(
+                    format!("不认识的人员类别 {other:?}"),
+                    format!("unknown category {other:?}"),
+                )
+            })?),
         }
     }
     Ok(tags)
 }
 
+/// Where a person lives: estate, building, unit, room.
+type Place = (String, String, u16, String);
+
 /// "联和花园12栋2单元301室" → ("联和花园", building 12, unit 2, room 301). The estate is what
 /// comes before the first digit or letter.
-fn split_address(value: &str) -> Result<(String, String, u16, String), String> {
+fn split_address(value: &str) -> Result<Place, Said> {
     let normal = address::normalize(value);
     let start = normal
         .char_indices()
         .find(|(_, c)| c.is_ascii_alphanumeric())
         .map(|(i, _)| i)
-        .ok_or_else(|| "no building, unit and room in the address".to_string())?;
+        .ok_or_else(|| {
+            Said::new(
+                "地址里没有楼栋、单元和房号",
+                "no building, unit and room in the address",
+            )
+        })?;
     let (estate, rest) = normal.split_at(start);
-    let parsed = address::parse(rest)
-        .ok_or_else(|| format!("cannot read {rest:?} as building, unit and room"))?;
+    let parsed = address::parse(rest).ok_or_else(|| {
+        Said::new(
+            format!("读不出 {rest:?} 的楼栋、单元和房号（例：12栋2单元301室，或 12-2-301）"),
+            format!(
+                "cannot read {rest:?} as building, unit and room (e.g. 12栋2单元301室, 12-2-301)"
+            ),
+        )
+    })?;
     match (parsed.unit, parsed.room) {
         (Some(unit), Some(room)) => Ok((estate.to_string(), parsed.building, unit, room)),
         // Bungalows and small blocks have no unit: unit 1.
         (None, Some(room)) => Ok((estate.to_string(), parsed.building, 1, room)),
-        _ => Err("the address has no room".into()),
+        _ => Err(Said::new("地址里没有房号", "the address has no room")),
     }
+}
+
+/// The address from separate 楼栋 / 单元 / 房号 cells: "12栋" or "12", "2单元" or "2" (none: a
+/// block without units, unit 1), "301室" or "301". Each problem names its own column.
+fn place_of_parts(
+    estate: &str,
+    building: &str,
+    unit: &str,
+    room: &str,
+) -> Result<Place, (Field, Said)> {
+    let building = address::normalize(building);
+    let building = building
+        .trim_end_matches("号楼")
+        .trim_end_matches(['栋', '幢', '座', '号'])
+        .trim()
+        .to_string();
+    if building.is_empty() || building.chars().count() > 8 {
+        return Err((
+            Field::Building,
+            Said::new("楼栋应为 1–8 个字", "a building is 1–8 characters"),
+        ));
+    }
+    let unit = address::normalize(unit);
+    let unit = match unit.trim_end_matches("单元").trim() {
+        "" => 1,
+        u => u
+            .parse::<u16>()
+            .ok()
+            .filter(|u| (1..=99).contains(u))
+            .ok_or_else(|| {
+                (
+                    Field::Unit,
+                    Said::new(
+                        format!("单元应为 1–99 的数字，不是 {u:?}"),
+                        format!("a unit is a number from 1 to 99, not {u:?}"),
+                    ),
+                )
+            })?,
+    };
+    let room = address::normalize(room);
+    let room = match room.trim_end_matches('室').trim() {
+        "" => return Err((Field::Room, Said::new("必填", "required"))),
+        r => validate::room(r).map_err(|e| (Field::Room, Said::invalid(&e)))?,
+    };
+    Ok((estate.trim().to_string(), building, unit, room))
 }
 
 /// What a ledger's columns were taken as.
@@ -416,19 +565,50 @@ pub struct Mapping {
     pub columns: Vec<(String, Option<Field>)>,
 }
 
+/// A row read, before the rows of its 户号 lend it what it left blank.
+struct Draft {
+    line: usize,
+    name: Result<String, ()>,
+    gender: String,
+    relation: String,
+    grid: String,
+    household_no: String,
+    place: Option<Place>,
+    /// Whether the row wrote an address at all (a wrong one is reported where it is read).
+    address_written: bool,
+    id: Option<String>,
+    phone: Option<String>,
+    tags: Vec<HouseholdTag>,
+}
+
 /// Read and check every row of a ledger, without a database: the part that is fuzzed.
 pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProblem>> {
     let sheet = read_sheet(bytes)?;
     let fields: Vec<Option<Field>> = sheet.header.iter().map(|h| Field::of_header(h)).collect();
+    let has = |f: Field| fields.contains(&Some(f));
     let mut problems: Vec<ImportProblem> = Vec::new();
     for f in Field::REQUIRED {
-        if !fields.contains(&Some(f)) {
+        if !has(f) {
+            let also = f.synonyms().join("、");
             problems.push(problem(
                 1,
                 f.label(),
-                format!("column missing (also read as: {})", f.synonyms().join("、")),
+                format!("缺少这一列（也认：{also}）"),
+                format!("column missing (also read as: {also})"),
             ));
         }
+    }
+    let parts = has(Field::Building) && has(Field::Room);
+    if !has(Field::Address) && !parts {
+        let also = Field::Address.synonyms().join("、");
+        problems.push(problem(
+            1,
+            Field::Address.label(),
+            format!("缺少地址：需要一列地址（也认：{also}），或分开的 楼栋、单元、房号 列"),
+            format!(
+                "no address: give one address column (also read as: {also}), or separate 楼栋, 单元 and 房号 columns"
+            ),
+        ));
     }
     for (i, f) in fields.iter().enumerate() {
         if let Some(f) = f
@@ -437,6 +617,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
             problems.push(problem(
                 1,
                 &sheet.header[i],
+                format!("第二个“{}”列", f.label()),
                 format!("a second {} column", f.label()),
             ));
         }
@@ -452,7 +633,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
             .zip(fields.iter().copied())
             .collect(),
     };
-    let mut people = Vec::new();
+    let mut drafts = Vec::new();
     for (line, cells) in &sheet.rows {
         let line = *line;
         let cell = |f: Field| {
@@ -465,87 +646,176 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
         if cells.iter().all(|c| c.text().is_empty()) {
             continue;
         }
-        let mut bad = |f: Field, m: String| problems.push(problem(line, f.label(), m));
-        let name = validate::text("name", &text(Field::Name), validate::limits::NAME, true);
-        if let Err(e) = &name {
-            bad(Field::Name, e.to_string());
-        }
-        let grid = text(Field::Grid);
-        if grid.is_empty() {
-            bad(Field::Grid, "required".into());
-        }
-        let place = split_address(&text(Field::Address));
-        if let Err(e) = &place {
-            bad(Field::Address, e.clone());
-        }
+        let mut bad = |f: Field, m: Said| {
+            problems.push(ImportProblem {
+                line,
+                field: f.label().into(),
+                message: m,
+            })
+        };
+        let name = validate::text("name", &text(Field::Name), validate::limits::NAME, true)
+            .map_err(|e| bad(Field::Name, Said::invalid(&e)));
+        let combined = text(Field::Address);
+        let address_written = !combined.is_empty()
+            || !text(Field::Building).is_empty()
+            || !text(Field::Room).is_empty();
+        let place = if !combined.is_empty() {
+            split_address(&combined)
+                .map_err(|m| bad(Field::Address, m))
+                .ok()
+        } else if !text(Field::Building).is_empty() || !text(Field::Room).is_empty() {
+            place_of_parts(
+                &text(Field::Estate),
+                &text(Field::Building),
+                &text(Field::Unit),
+                &text(Field::Room),
+            )
+            .map_err(|(f, m)| bad(f, m))
+            .ok()
+        } else {
+            // Left blank: the household's row (same 户号) may carry it; checked below.
+            None
+        };
         let gender = match text(Field::Gender).as_str() {
             "" => String::new(),
             g @ ("男" | "女") => g.to_string(),
             other => {
-                bad(Field::Gender, format!("男 or 女, not {other:?}"));
+                bad(
+                    Field::Gender,
+                    Said::new(
+                        format!("应为 男 或 女，不是 {other:?}"),
+                        format!("男 or 女, not {other:?}"),
+                    ),
+                );
                 String::new()
             }
         };
         let relation = text(Field::Relation);
         if relation.chars().count() > 10 {
-            bad(Field::Relation, "at most 10 characters".into());
+            bad(
+                Field::Relation,
+                Said::new("最多 10 个字", "at most 10 characters"),
+            );
         }
         let id = match cell(Field::IdNumber) {
             None => None,
             Some(Value::Number(_)) => {
-                bad(Field::IdNumber, "stored as a number, which loses its last digits: format the column as text and type it again".into());
+                bad(
+                    Field::IdNumber,
+                    Said::new(
+                        "存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写",
+                        "stored as a number, which loses its last digits: format the column as text and type it again",
+                    ),
+                );
                 None
             }
             Some(v) if v.text().is_empty() => None,
-            Some(v) => match validate::id_number(&v.text()) {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    bad(Field::IdNumber, e.to_string());
-                    None
-                }
-            },
+            Some(v) => validate::id_number(&v.text())
+                .map_err(|e| bad(Field::IdNumber, Said::invalid(&e)))
+                .ok(),
         };
         let phone = match text(Field::Phone).as_str() {
             "" => None,
-            p => match validate::phone(p) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    bad(Field::Phone, e.to_string());
-                    None
+            p => validate::phone(p)
+                .map_err(|e| bad(Field::Phone, Said::invalid(&e)))
+                .ok(),
+        };
+        let tags = category_tags(&text(Field::Category))
+            .map_err(|m| bad(Field::Category, m))
+            .unwrap_or_default();
+        drafts.push(Draft {
+            line,
+            name,
+            gender,
+            relation,
+            grid: text(Field::Grid),
+            household_no: text(Field::HouseholdNo),
+            place,
+            address_written,
+            id,
+            phone,
+            tags,
+        });
+    }
+    // A household's rows lend each other their address and grid by 户号; one 户号 in two rooms
+    // is two households written as one, and is refused.
+    let mut of_household: HashMap<&str, (Option<&Place>, &str, usize)> = HashMap::new();
+    for d in drafts.iter().filter(|d| !d.household_no.is_empty()) {
+        let entry = of_household
+            .entry(d.household_no.as_str())
+            .or_insert((None, "", d.line));
+        if let Some(place) = &d.place {
+            match entry.0 {
+                None => entry.0 = Some(place),
+                Some(first) if first.1 != place.1 || first.2 != place.2 || first.3 != place.3 => {
+                    problems.push(problem(
+                        d.line,
+                        Field::HouseholdNo.label(),
+                        format!(
+                            "户号 {} 在第 {} 行是另一个房间：同一户号应为同一房间",
+                            d.household_no, entry.2
+                        ),
+                        format!(
+                            "户号 {} is another room on row {}: one household, one room",
+                            d.household_no, entry.2
+                        ),
+                    ));
                 }
-            },
-        };
-        let tags = match category_tags(&text(Field::Category)) {
-            Ok(t) => t,
-            Err(e) => {
-                bad(Field::Category, e);
-                Vec::new()
+                Some(_) => {}
             }
-        };
-        if let (Ok(name), Ok((estate, building, unit, room))) = (name, place) {
-            people.push(PersonRow {
-                line,
-                name,
-                gender,
-                relation,
-                grid,
-                estate,
-                building,
-                unit,
-                room,
-                birth_year: id
-                    .as_deref()
-                    .and_then(|i| i.get(6..10))
-                    .and_then(|y| y.parse().ok()),
-                id_number_masked: id.as_deref().map(validate::mask_id_number),
-                phone,
-                tags: tags.iter().map(|t| t.code().to_string()).collect(),
-            });
         }
+        if entry.1.is_empty() {
+            entry.1 = &d.grid;
+        }
+    }
+    let mut people = Vec::new();
+    for d in &drafts {
+        let lent = of_household.get(d.household_no.as_str());
+        let place = d.place.clone().or_else(|| lent.and_then(|l| l.0.cloned()));
+        let grid = if d.grid.is_empty() {
+            lent.map(|l| l.1.to_string()).unwrap_or_default()
+        } else {
+            d.grid.clone()
+        };
+        if grid.is_empty() {
+            problems.push(problem(d.line, Field::Grid.label(), "必填", "required"));
+        }
+        let Some((estate, building, unit, room)) = place else {
+            if !d.address_written {
+                problems.push(problem(
+                    d.line,
+                    Field::Address.label(),
+                    "必填（或与同户号的行写在一起）",
+                    "required (or on a row of the same 户号)",
+                ));
+            }
+            continue;
+        };
+        let Ok(name) = d.name.clone() else { continue };
+        people.push(PersonRow {
+            line: d.line,
+            name,
+            gender: d.gender.clone(),
+            relation: d.relation.clone(),
+            grid,
+            estate,
+            building,
+            unit,
+            room,
+            birth_year: d
+                .id
+                .as_deref()
+                .and_then(|i| i.get(6..10))
+                .and_then(|y| y.parse().ok()),
+            id_number_masked: d.id.as_deref().map(validate::mask_id_number),
+            phone: d.phone.clone(),
+            tags: d.tags.iter().map(|t| t.code().to_string()).collect(),
+        });
     }
     if problems.is_empty() {
         Ok((mapping, people))
     } else {
+        problems.sort_by_key(|p| p.line);
         Err(problems)
     }
 }
@@ -598,12 +868,12 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
         .iter()
         .map(|h| ((h.grid_id, h.building_id, h.unit, h.room.clone()), h.id))
         .collect();
-    let mut residents_of: HashMap<Uuid, BTreeSet<String>> = HashMap::new();
+    let mut residents_of: HashMap<Uuid, Vec<(String, Option<String>)>> = HashMap::new();
     for r in crate::store::office::records::<ResidentRecord>(tx, Entity::Resident, grids)? {
         residents_of
             .entry(r.household_id)
             .or_default()
-            .insert(r.name);
+            .push((r.name, r.id_number_masked));
     }
 
     let mut out = Plan {
@@ -620,6 +890,7 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
             out.problems.push(problem(
                 p.line,
                 Field::Grid.label(),
+                format!("您的网格中没有叫 {:?} 的", p.grid),
                 format!("no grid of yours is called {:?}", p.grid),
             ));
             continue;
@@ -632,13 +903,22 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
         rooms[i].1.push(p);
     }
     for (_, members) in &rooms {
-        let mut seen = BTreeSet::new();
-        for p in members {
-            if !seen.insert(p.name.as_str()) {
+        for (i, p) in members.iter().enumerate() {
+            if let Some(first) = members[..i]
+                .iter()
+                .find(|q| same_person(&q.name, q.id_number_masked.as_deref(), p))
+            {
                 out.problems.push(problem(
                     p.line,
                     Field::Name.label(),
-                    "the same name twice in one room",
+                    format!(
+                        "同一房间两次出现同名的人（第 {} 行）：若是两个人，请填写各自的身份证号",
+                        first.line
+                    ),
+                    format!(
+                        "the same name twice in one room (row {}): if they are two people, give each their ID number",
+                        first.line
+                    ),
                 ));
             }
         }
@@ -731,7 +1011,11 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
         };
         let present = residents_of.get(&household_id);
         for p in members {
-            if present.is_some_and(|names| names.contains(&p.name)) {
+            if present.is_some_and(|known| {
+                known
+                    .iter()
+                    .any(|(name, id)| same_person(name, id.as_deref(), p))
+            }) {
                 out.residents_existing += 1;
                 continue;
             }
@@ -766,6 +1050,16 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
     }
     out.committed = commit;
     Ok(out)
+}
+
+/// Whether a row is a person already known by `name` and (masked) ID number: the ID decides when
+/// both have one — two people of one name in one room are told apart by it —, else the name.
+fn same_person(name: &str, id_masked: Option<&str>, p: &PersonRow) -> bool {
+    name == p.name
+        && match (id_masked, p.id_number_masked.as_deref()) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
 }
 
 fn put<T: Serialize>(
