@@ -279,6 +279,46 @@ fn two_phones_resolve_the_same_issue_offline_one_is_kept_as_a_comment() {
     }
 }
 
+/// An issue reported offline has no number on the phone; the server numbers it when it arrives
+/// and the phone (and a colleague's) shows that number after the next pull.
+#[test]
+fn an_issue_gets_the_offices_number_when_it_reaches_the_server() {
+    let server = Server::start();
+    let d = demo();
+    let mut a = Device::new(server.addr);
+    let mut b = Device::new(server.addr);
+    a.sign_in(&server, Role::GridWorker);
+    b.sign_in(&server, Role::GridLeader);
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let id = a
+        .store
+        .report_issue(gridmate_device::NewIssue {
+            grid_id: d.grids[0].id,
+            building_id: None,
+            household_id: Some(worker_household()),
+            category: IssueCategory::Sanitation,
+            severity: Severity::Low,
+            source: IssueSource::Visit,
+            title: "楼道堆放杂物".into(),
+            description: String::new(),
+            location: None,
+            photos: vec![],
+        })
+        .unwrap();
+    assert_eq!(a.store.issue(id).unwrap().issue.number, None, "offline: none yet");
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let number = a.store.issue(id).unwrap().issue.number;
+    let (year, seq) = number
+        .as_deref()
+        .and_then(gridmate_model::case_number::parse)
+        .expect("numbered by the server");
+    assert_eq!(year, gridmate_model::case_number::year_of(chrono::Utc::now()));
+    assert!(seq >= 1);
+    assert_eq!(b.store.issue(id).unwrap().issue.number, number);
+}
+
 #[test]
 fn a_photo_goes_up_after_its_visit_and_resumes_after_a_cut() {
     let server = Server::start();

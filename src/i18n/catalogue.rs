@@ -92,6 +92,8 @@ catalogue! {
     RefusedByServer => "上传被拒", "Refused by server";
     Where => "地点：", "Where: ";
     ReportedAt => "上报于 ", "Reported ";
+    CaseNumber => "编号 {}", "No. {}";
+    CaseNumberAwaited => "编号待分配（上传后由社区统一编号）", "No number yet (the office numbers it once uploaded)";
     Timeline => "处理经过", "Timeline";
     NothingDoneYet => "尚无处理记录", "Nothing done yet";
     Me => "我", "me";

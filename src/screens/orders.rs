@@ -5,7 +5,9 @@
 use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, use_load, use_nav};
-use crate::widgets::{Edit, ErrorCard, Loading, OrderChip, TitleBar, china_time, edit};
+use crate::widgets::{
+    CaseNumberLine, Edit, ErrorCard, Loading, OrderChip, TitleBar, china_time, edit,
+};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
 use gridmate_device::{NewOrder, NewService, OrderDetail, OrderStep, Store};
@@ -105,6 +107,7 @@ pub fn OrderView(
         div { class: "order-head",
             span { class: "tag plain", {o.kind.label(lang)} }
             OrderChip { status: o.status, due_at: o.due_at, now, lang }
+            CaseNumberLine { number: o.number.clone(), lang }
             p { class: "muted small", {lang.t(Msg::DueBy)} " {china_time(o.due_at)}" }
         }
         section { class: "card",

@@ -1,5 +1,5 @@
 //! How times, distances and verdicts are written, and the small marks every list uses: the
-//! one-character category icon and the status chip.
+//! one-character category icon, the status chip and the office's number of an issue or order.
 
 use crate::i18n::{Labelled, Lang, Msg};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -54,4 +54,15 @@ pub fn category_icon(c: IssueCategory) -> &'static str {
 #[component]
 pub fn StatusChip(status: IssueStatus, lang: Lang) -> Element {
     rsx! { span { class: "chip status-{status.code()}", {status.label(lang)} } }
+}
+
+/// The office's number of an issue or order, or that it has none until uploaded.
+#[component]
+pub fn CaseNumberLine(number: Option<String>, lang: Lang) -> Element {
+    rsx! {
+        match number {
+            Some(n) => rsx! { p { class: "number", {lang.t1(Msg::CaseNumber, &n)} } },
+            None => rsx! { p { class: "number muted small", {lang.t(Msg::CaseNumberAwaited)} } },
+        }
+    }
 }

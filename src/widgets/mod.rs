@@ -33,7 +33,9 @@ pub fn edit<F>(f: impl Fn(&mut F) + 'static) -> Edit<F> {
 
 pub use bars::TitleBar;
 pub use fix::{FixLine, use_fix};
-pub use format::{StatusChip, category_icon, china_date, china_time, metres, verdict_label};
+pub use format::{
+    CaseNumberLine, StatusChip, category_icon, china_date, china_time, metres, verdict_label,
+};
 pub use map::GridMap;
 pub use orders::{OrderChip, OrderRow};
 pub use photos::{PhotoButtons, PhotoStrip, add_photo, thumb_urls, use_thumbs};

@@ -163,7 +163,8 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     let mut issues = make_issues(cfg, &buildings, &households, &users, &mut rng);
     let issue_events = make_issue_events(cfg, &mut issues, &users, &mut rng);
     let departments = make_departments(&mut rng);
-    let (orders, order_events) = make_orders(cfg, &households, &grids, &users, &mut rng);
+    let (mut orders, order_events) = make_orders(cfg, &households, &grids, &users, &mut rng);
+    number_cases(&mut issues, &mut orders);
     let (callups, callup_responses) = make_callups(cfg, &grids, &buildings, &users, &mut rng);
     let commitments = make_commitments(cfg, &users, &mut rng);
     let (service_records, checkins) =
@@ -192,6 +193,25 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         checkins,
         patrols,
     }
+}
+
+/// The office's numbers, as the server would have handed them out: in the order each was
+/// recorded, a series per year. (A seeded server continues each series after the last.)
+fn number_cases(issues: &mut [Issue], orders: &mut [Order]) {
+    use gridmate_model::case_number::{format, year_of};
+    fn number<T>(cases: &mut [T], at: impl Fn(&T) -> DateTime<Utc>, set: impl Fn(&mut T, String)) {
+        let mut order: Vec<usize> = (0..cases.len()).collect();
+        order.sort_by_key(|&i| at(&cases[i]));
+        let mut seq: std::collections::HashMap<i32, u64> = Default::default();
+        for i in order {
+            let year = year_of(at(&cases[i]));
+            let n = seq.entry(year).or_default();
+            *n += 1;
+            set(&mut cases[i], format(year, *n));
+        }
+    }
+    number(issues, |i| i.reported_at, |i, n| i.number = Some(n));
+    number(orders, |o| o.recorded_at, |o, n| o.number = Some(n));
 }
 
 /// The party member's promises for the year: one under way, one kept.
@@ -550,6 +570,7 @@ fn make_orders(
         };
         let recorded_at = cfg.as_of - Duration::hours(6 + rng.below(window) as i64);
         let mut order = Order {
+            number: None,
             id: OrderId(rng.uuid()),
             grid_id: grid,
             building_id: Some(household.building_id),
@@ -1060,6 +1081,7 @@ fn make_issues(
                 IssueStatus::Closed
             };
             Issue {
+                number: None,
                 id,
                 grid_id: building.grid_id,
                 building_id: Some(building.id),

@@ -305,15 +305,15 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
         let mut ins = tx.prepare_cached(
             "INSERT INTO issues (id, grid_id, building_id, household_id, category, severity,
                  source, status, title, description, lat, lon, reported_by, reported_at, photos,
-                 assignee, department_id, due_at)
+                 assignee, department_id, due_at, number)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18)",
+                 ?18, ?19)",
         )?;
         let mut upd = tx.prepare_cached(
             "UPDATE issues SET grid_id = ?2, building_id = ?3, household_id = ?4, category = ?5,
                     severity = ?6, source = ?7, status = ?8, title = ?9, description = ?10,
                     lat = ?11, lon = ?12, reported_by = ?13, reported_at = ?14, photos = ?15,
-                    assignee = ?16, department_id = ?17, due_at = ?18
+                    assignee = ?16, department_id = ?17, due_at = ?18, number = ?19
               WHERE id = ?1",
         )?;
         for i in d.issues {
@@ -339,6 +339,7 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
                     i.assignee.map(|a| a.0),
                     i.department_id.map(|d| d.0),
                     i.due_at.map(ms),
+                    i.number,
                 ],
             )?;
             rows += 1;

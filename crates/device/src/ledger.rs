@@ -85,7 +85,7 @@ impl Store {
             .query_row(
                 &format!(
                     "SELECT {ISSUE_ROW}, source, description, photos,
-                            (SELECT number FROM buildings b WHERE b.id = i.building_id),
+                            (SELECT b.number FROM buildings b WHERE b.id = i.building_id),
                             (SELECT b.number || '-' || h.unit || '-' || h.room
                                FROM households h JOIN buildings b ON b.id = h.building_id
                               WHERE h.id = i.household_id)

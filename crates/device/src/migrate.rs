@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "base_maps",
         sql: include_str!("../../../migrations/0010_base_maps.sql"),
     },
+    Migration {
+        version: 11,
+        name: "case_numbers",
+        sql: include_str!("../../../migrations/0011_case_numbers.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

@@ -109,7 +109,7 @@ pub struct Task {
 
 const ORDER_ROW: &str = "id, grid_id, building_id, household_id, kind, source, status, title,
      description, requester, address, recorded_by, recorded_at, due_at, assignee, taker,
-     satisfaction";
+     satisfaction, number";
 
 fn order_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let code = |i: usize| r.get::<_, String>(i);
@@ -133,6 +133,7 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         satisfaction: r
             .get::<_, Option<String>>(16)?
             .and_then(|c| Satisfaction::from_code(&c)),
+        number: r.get(17)?,
     })
 }
 
@@ -150,9 +151,9 @@ fn insert_order(tx: &Transaction<'_>, o: &Order, photos: &[PhotoRef]) -> Result<
     tx.prepare_cached(
         "INSERT OR REPLACE INTO orders (id, grid_id, building_id, household_id, kind, source,
              status, title, description, requester, address, recorded_by, recorded_at, due_at,
-             assignee, taker, satisfaction, photos)
+             assignee, taker, satisfaction, photos, number)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-             ?18)",
+             ?18, ?19)",
     )?
     .execute(params![
         o.id.0,
@@ -173,6 +174,7 @@ fn insert_order(tx: &Transaction<'_>, o: &Order, photos: &[PhotoRef]) -> Result<
         o.taker.map(|t| t.0),
         o.satisfaction.map(|s| s.code()),
         photos_text(photos),
+        o.number,
     ])?;
     Ok(())
 }
@@ -249,6 +251,7 @@ fn record_order_in(tx: &Transaction<'_>, session: &Session, n: NewOrder) -> Resu
     }
     let order = Order {
         id: OrderId::new_v7(),
+        number: None,
         grid_id: n.grid_id,
         building_id: household.as_ref().map(|h| h.0),
         household_id: n.household_id,

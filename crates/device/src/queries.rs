@@ -128,6 +128,8 @@ pub struct IssueRow {
     /// When it should be closed by; overdue when past.
     pub due_at: Option<DateTime<Utc>>,
     pub assignee: Option<UserId>,
+    /// The office's number (2026-000123); `None` until the server has it.
+    pub number: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,10 +200,10 @@ fn household_row(r: &Row<'_>, as_of_ms: i64) -> rusqlite::Result<HouseholdRow> {
 
 pub(crate) const ISSUE_ROW: &str =
     "id, grid_id, building_id, household_id, category, severity, status, title,
-     reported_by, reported_at, lat, lon, due_at, assignee";
+     reported_by, reported_at, lat, lon, due_at, assignee, number";
 
 /// How many columns [`ISSUE_ROW`] selects: a query adding its own reads them from here on.
-pub(crate) const ISSUE_ROW_LEN: usize = 14;
+pub(crate) const ISSUE_ROW_LEN: usize = 15;
 
 pub(crate) fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
     let code = |i: usize| r.get::<_, String>(i);
@@ -221,6 +223,7 @@ pub(crate) fn issue_row(r: &Row<'_>) -> rusqlite::Result<IssueRow> {
         location: lat.zip(lon),
         due_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
         assignee: r.get::<_, Option<uuid::Uuid>>(13)?.map(UserId),
+        number: r.get(14)?,
     })
 }
 

@@ -191,6 +191,7 @@ impl Batch {
                 };
                 self.issues.push(Issue {
                     id: IssueId(i.id),
+                    number: i.number,
                     grid_id: GridId(i.grid_id),
                     building_id: i.building_id.map(BuildingId),
                     household_id: i.household_id.map(HouseholdId),

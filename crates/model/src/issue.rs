@@ -102,6 +102,9 @@ code_enum! {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Issue {
     pub id: IssueId,
+    /// The office's number for it (`2026-000123`, see [`crate::case_number`]); `None` until the
+    /// server has received it.
+    pub number: Option<String>,
     pub grid_id: GridId,
     pub building_id: Option<BuildingId>,
     pub household_id: Option<HouseholdId>,

@@ -11,6 +11,7 @@
 //! - the hybrid logical clock ([`Hlc`], [`HlcClock`]) that orders field edits made offline;
 //! - geo rules ([`geo_rules`]): point-in-grid with GPS accuracy, WGS-84 ↔ GCJ-02;
 //! - the community's calendar ([`calendar`]): days and months in China time;
+//! - the numbers offices call issues and orders by ([`case_number`]): `2026-000123`;
 //! - address parsing ("12-2-301", "12栋2单元301") and validation of what users type.
 //!
 //! It must never do I/O (no files, no network, no database, no clock reads except through values
@@ -21,6 +22,7 @@ pub mod address;
 pub mod basemap;
 pub mod calendar;
 pub mod callup;
+pub mod case_number;
 pub mod codes;
 pub mod commitment;
 pub mod community;

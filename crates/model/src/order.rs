@@ -100,6 +100,9 @@ pub const ORDER_TIME_LIMIT: Duration = Duration::days(7);
 #[derive(Clone, Debug, PartialEq)]
 pub struct Order {
     pub id: OrderId,
+    /// The office's number for it (`2026-000045`, see [`crate::case_number`]); `None` until the
+    /// server has received it.
+    pub number: Option<String>,
     pub grid_id: GridId,
     pub building_id: Option<BuildingId>,
     pub household_id: Option<HouseholdId>,

@@ -76,6 +76,10 @@ pub struct ResidentRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IssueRecord {
     pub id: Uuid,
+    /// The office's number (`2026-000123`), given by the server when it first receives the
+    /// issue; absent before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub grid_id: Uuid,
     pub status: String,
     pub category: String,
@@ -184,6 +188,10 @@ pub struct DepartmentRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderRecord {
     pub id: Uuid,
+    /// The office's number (`2026-000045`), given by the server when it first receives the
+    /// order; absent before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub grid_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub building_id: Option<Uuid>,
@@ -514,6 +522,7 @@ impl IssueRecord {
     pub fn from_model(i: &m::Issue) -> Self {
         Self {
             id: i.id.0,
+            number: i.number.clone(),
             grid_id: i.grid_id.0,
             status: i.status.code().into(),
             category: i.category.code().into(),
@@ -560,6 +569,7 @@ impl OrderRecord {
     pub fn from_model(o: &m::Order) -> Self {
         Self {
             id: o.id.0,
+            number: o.number.clone(),
             grid_id: o.grid_id.0,
             building_id: o.building_id.map(|b| b.0),
             household_id: o.household_id.map(|h| h.0),
@@ -584,6 +594,7 @@ impl OrderRecord {
     pub fn to_model(&self) -> Option<m::Order> {
         Some(m::Order {
             id: self.id.into(),
+            number: self.number.clone(),
             grid_id: self.grid_id.into(),
             building_id: self.building_id.map(Into::into),
             household_id: self.household_id.map(Into::into),

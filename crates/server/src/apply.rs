@@ -19,8 +19,11 @@
 //!   conflict log.
 
 use crate::store::scope::may_edit;
-use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteTx, log};
+use crate::store::{
+    ConflictRow, OutcomeRow, Principal, PutRecord, Result, StoreError, WriteTx, log,
+};
 use chrono::{DateTime, Utc};
+use gridmate_model::case_number::{self, CaseKind};
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
 use gridmate_model::issue::transition_for_roles;
@@ -273,6 +276,29 @@ fn decide(
 
 /// An immutable creation: a new id is written; the same id again with the same data is the
 /// same record (a replay under a new mutation id); different data under a used id is refused.
+/// The office's number for a new issue or order: the one it already has when this is a copy of
+/// a record received before (so the copy compares equal in [`create`]), else the next of its
+/// community's series for the year it was recorded.
+pub(crate) fn case_number(
+    tx: &mut dyn WriteTx,
+    (entity, id): (Entity, Uuid),
+    grid: Uuid,
+    kind: CaseKind,
+    recorded_at: DateTime<Utc>,
+) -> Result<Option<String>> {
+    if let Some(existing) = tx.record(entity, id)? {
+        return Ok(existing.data["number"].as_str().map(str::to_string));
+    }
+    let Some(grid) = tx.record(Entity::Grid, grid)? else {
+        return Ok(None);
+    };
+    let community: Uuid = serde_json::from_value(grid.data["community_id"].clone())
+        .map_err(|e| StoreError::Corrupt(format!("grid without community: {e}")))?;
+    let year = case_number::year_of(recorded_at);
+    let seq = tx.next_in_series(&case_number::series(kind, community, year))?;
+    Ok(Some(case_number::format(year, seq)))
+}
+
 fn create(
     tx: &mut dyn WriteTx,
     record: PutRecord,
@@ -405,8 +431,16 @@ fn report_issue(
     let due_at = IssueCategory::from_code(&r.category)
         .zip(Severity::from_code(&r.severity))
         .map(|(c, s)| m.recorded_at + limits.limit(c, s));
+    let number = case_number(
+        tx,
+        (Entity::Issue, r.issue_id),
+        r.grid_id,
+        CaseKind::Issue,
+        m.recorded_at,
+    )?;
     let record = IssueRecord {
         id: r.issue_id,
+        number,
         grid_id: r.grid_id,
         status: IssueStatus::Reported.code().into(),
         category: r.category,

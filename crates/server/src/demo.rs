@@ -3,6 +3,7 @@
 
 use crate::store::{Backend, PutRecord, Result, StoreError, WriteTx, admin};
 use gridmate_demo::{DemoCommunity, DemoUser};
+use gridmate_model::case_number::{self, CaseKind};
 use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
@@ -218,6 +219,21 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 Some(o.recorded_by.0),
                 value(&OrderRecord::from_model(o)),
             )?;
+        }
+        // The server numbers what reaches it after the seed after the demo's own numbers.
+        let numbered = d
+            .issues
+            .iter()
+            .map(|i| (CaseKind::Issue, i.number.as_deref()))
+            .chain(
+                d.orders
+                    .iter()
+                    .map(|o| (CaseKind::Order, o.number.as_deref())),
+            );
+        for (kind, number) in numbered {
+            if let Some((year, seq)) = number.and_then(case_number::parse) {
+                tx.raise_series(&case_number::series(kind, d.community.id.0, year), seq)?;
+            }
         }
         let orders: HashMap<_, _> = d.orders.iter().map(|o| (o.id, o)).collect();
         for e in &d.order_events {

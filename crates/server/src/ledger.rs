@@ -97,8 +97,7 @@ impl LedgerKind {
             LedgerKind::Issues => {
                 const COLUMNS: &[Column] = &[
                     c("序号", 6.0),
-                    // A UUID, broken at its hyphens over two lines.
-                    c("编号", 19.0),
+                    c("编号", 12.0),
                     c("上报时间", TIME_WIDTH),
                     c("网格", 12.0),
                     c("类别", 10.0),
@@ -121,6 +120,7 @@ impl LedgerKind {
             LedgerKind::Orders => {
                 const COLUMNS: &[Column] = &[
                     c("序号", 6.0),
+                    c("编号", 12.0),
                     c("登记时间", TIME_WIDTH),
                     c("网格", 12.0),
                     c("类型", 8.0),
@@ -148,8 +148,8 @@ impl LedgerKind {
                     c("服务内容", 26.0),
                     c("时长(小时)", 10.0),
                     c("服务人数", 8.0),
-                    c("关联问题", 37.0),
-                    c("关联点单", 37.0),
+                    c("关联问题", 12.0),
+                    c("关联点单", 12.0),
                     c("照片", 24.0),
                 ];
                 COLUMNS
@@ -294,6 +294,31 @@ fn each<T: DeserializeOwned>(
     tx.for_each_live_in_grids(entity, grids, &mut |data| {
         f(serde_json::from_str(data).map_err(|e| StoreError::Corrupt(e.to_string()))?)
     })
+}
+
+/// The office's number of an issue or order; one the server has not numbered (none since the
+/// numbers came) by its id.
+fn case_number(number: Option<String>, id: Uuid) -> String {
+    number.unwrap_or_else(|| id.to_string())
+}
+
+/// The office's numbers of the grids' issues and orders, for the records that point at them.
+fn case_numbers(tx: &mut dyn ReadTx, grids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+    #[derive(serde::Deserialize)]
+    struct Numbered {
+        id: Uuid,
+        number: Option<String>,
+    }
+    let mut out = HashMap::new();
+    for entity in [Entity::Issue, Entity::Order] {
+        each(tx, entity, grids, |r: Numbered| {
+            if let Some(n) = r.number {
+                out.insert(r.id, n);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 /// When an issue was handled and closed (办结), and what was done, from its steps.
@@ -447,7 +472,7 @@ pub fn write(
                 emit(
                     sink,
                     vec![
-                        Cell::text(i.id.to_string()),
+                        Cell::text(case_number(i.number, i.id)),
                         Cell::Time(i.reported_at),
                         Cell::text(names.grid(i.grid_id)),
                         Cell::text(word(Vocabulary::IssueCategory, &i.category)),
@@ -485,6 +510,7 @@ pub fn write(
             emit(
                 sink,
                 vec![
+                    Cell::text(case_number(o.number, o.id)),
                     Cell::Time(o.recorded_at),
                     Cell::text(names.grid(o.grid_id)),
                     Cell::text(word(Vocabulary::OrderKind, &o.kind)),
@@ -507,25 +533,32 @@ pub fn write(
                 ],
             )
         })?,
-        LedgerKind::Service => each(tx, kind.entity(), &grids, |s: ServiceRecordRecord| {
-            if !period.holds(s.at) {
-                return Ok(());
-            }
-            emit(
-                sink,
-                vec![
-                    Cell::Time(s.at),
-                    Cell::text(names.grid(s.grid_id)),
-                    Cell::text(person(Some(s.user_id))),
-                    Cell::text(s.title),
-                    Cell::Number(s.hours),
-                    Cell::Number(f64::from(s.people_served)),
-                    Cell::text(s.issue_id.map(|i| i.to_string()).unwrap_or_default()),
-                    Cell::text(s.order_id.map(|i| i.to_string()).unwrap_or_default()),
-                    Cell::text(photo_links(base, &s.photos)),
-                ],
-            )
-        })?,
+        LedgerKind::Service => {
+            let numbers = case_numbers(tx, &grids)?;
+            let number_of = |id: Option<Uuid>| {
+                id.map(|id| numbers.get(&id).cloned().unwrap_or_else(|| id.to_string()))
+                    .unwrap_or_default()
+            };
+            each(tx, kind.entity(), &grids, |s: ServiceRecordRecord| {
+                if !period.holds(s.at) {
+                    return Ok(());
+                }
+                emit(
+                    sink,
+                    vec![
+                        Cell::Time(s.at),
+                        Cell::text(names.grid(s.grid_id)),
+                        Cell::text(person(Some(s.user_id))),
+                        Cell::text(s.title),
+                        Cell::Number(s.hours),
+                        Cell::Number(f64::from(s.people_served)),
+                        Cell::text(number_of(s.issue_id)),
+                        Cell::text(number_of(s.order_id)),
+                        Cell::text(photo_links(base, &s.photos)),
+                    ],
+                )
+            })?
+        }
         LedgerKind::Checkins => each(tx, kind.entity(), &grids, |c: CheckinRecord| {
             if !period.holds(c.at) {
                 return Ok(());

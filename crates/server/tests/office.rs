@@ -1419,3 +1419,92 @@ async fn a_bulk_assignment_sent_twice_assigns_once() {
     assert!(r.text().await.unwrap().contains("请刷新页面后重试"));
     assert_eq!(s.dump(), before);
 }
+
+/// Issues and orders get the office's numbers (2026-000123) as they reach the server: one after
+/// another in the community's series for the year, after the seeded demo's own, issues and orders
+/// each in their own; a copy of a received issue (the same record under another mutation id) keeps
+/// its number; the board finds an issue by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issues_and_orders_are_numbered_as_they_arrive() {
+    use gridmate_model::case_number;
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let now = chrono::Utc::now();
+    let year = case_number::year_of(now);
+    let last = |numbers: Vec<Option<String>>| {
+        numbers
+            .iter()
+            .filter_map(|n| n.as_deref().and_then(case_number::parse))
+            .filter(|(y, _)| *y == year)
+            .map(|(_, n)| n)
+            .max()
+            .unwrap_or(0)
+    };
+    let last_issue = last(demo().issues.iter().map(|i| i.number.clone()).collect());
+    let last_order = last(demo().orders.iter().map(|o| o.number.clone()).collect());
+
+    let report = |grid_at: usize| {
+        mutation(
+            "issue.report",
+            json!({"issue_id": Uuid::now_v7(), "grid_id": grid(grid_at), "category": "other",
+                   "severity": "low", "title": "楼道灯不亮", "description": "", "photos": []}),
+        )
+    };
+    let first = report(0);
+    let batch = [first.clone(), report(1), report(0)];
+    let r = s.push_ok(&leader, "office", &batch).await;
+    assert!(r.iter().all(|r| r.status == gridmate_protocol::PushStatus::Applied));
+    let household = household_in(0);
+    let order = mutation(
+        "order.create",
+        json!({"order_id": Uuid::now_v7(), "grid_id": household.grid_id.0, "household_id": household.id.0,
+               "kind": "errand", "source": "visit", "title": "代取药品", "description": "",
+               "requester": household.head_name}),
+    );
+    let r = s.push_ok(&leader, "office", std::slice::from_ref(&order)).await;
+    assert_eq!(r[0].status, gridmate_protocol::PushStatus::Applied);
+
+    let number_of = |path: String, key: &'static str| {
+        let s = &s;
+        let leader = &leader;
+        async move {
+            let body: Value = s.get(leader, &path).await.json().await.unwrap();
+            body[key]["number"].as_str().unwrap().to_string()
+        }
+    };
+    let mut issue_numbers = Vec::new();
+    for m in &batch {
+        let id = m.data["issue_id"].as_str().unwrap();
+        issue_numbers.push(number_of(format!("/office/issues/{id}"), "issue").await);
+    }
+    let expected: Vec<String> = (1..=3)
+        .map(|k| case_number::format(year, last_issue + k))
+        .collect();
+    assert_eq!(issue_numbers, expected, "one series for the community's grids");
+    let order_id = order.data["order_id"].as_str().unwrap();
+    assert_eq!(
+        number_of(format!("/office/orders/{order_id}"), "order").await,
+        case_number::format(year, last_order + 1),
+        "orders count on their own"
+    );
+
+    // The same issue sent again under a new mutation id: the same record, its number unchanged.
+    let mut copy = first.clone();
+    copy.id = Uuid::now_v7();
+    let r = s.push_ok(&leader, "office", &[copy]).await;
+    assert_eq!(r[0].status, gridmate_protocol::PushStatus::Applied, "{:?}", r[0].error);
+    let id = first.data["issue_id"].as_str().unwrap();
+    assert_eq!(
+        number_of(format!("/office/issues/{id}"), "issue").await,
+        expected[0]
+    );
+
+    let found: Value = s
+        .get(&leader, &format!("/office/issues?q={}", expected[1]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["number"], expected[1].as_str());
+}

@@ -6,8 +6,8 @@ use crate::draft::use_draft;
 use crate::i18n::{Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{
-    ErrorCard, Loading, PhotoButtons, PhotoStrip, StatusChip, TitleBar, category_icon, china_date,
-    china_time, edit, thumb_urls,
+    CaseNumberLine, ErrorCard, Loading, PhotoButtons, PhotoStrip, StatusChip, TitleBar,
+    category_icon, china_date, china_time, edit, thumb_urls,
 };
 use dioxus::prelude::*;
 use gridmate_device::outbox::OutboxState;
@@ -73,7 +73,10 @@ pub fn IssueList(
                     li { class: "row issue-row", onclick: { let id = i.id; move |_| on_open.call(id) },
                         span { class: "cat-icon cat-{i.category.code()}", {category_icon(i.category)} }
                         span { class: "name", "{i.title}" }
-                        span { class: "muted small", {china_date(i.reported_at)} " · " {i.severity.label(lang)} }
+                        span { class: "muted small",
+                            if let Some(n) = &i.number { span { class: "number", "{n}" } " · " }
+                            {china_date(i.reported_at)} " · " {i.severity.label(lang)}
+                        }
                         StatusChip { status: i.status, lang }
                     }
                 }
@@ -178,6 +181,7 @@ pub fn IssueView(
             span { class: "cat-icon cat-{i.category.code()}", {category_icon(i.category)} }
             div {
                 p { class: "sub", {i.category.label(lang)} " · " {i.severity.label(lang)} " · " {detail.source.label(lang)} }
+                CaseNumberLine { number: i.number.clone(), lang }
                 StatusChip { status: i.status, lang }
                 DeliveryNote { delivery: detail.delivery.clone(), merged_reason: None, lang }
             }

@@ -47,8 +47,16 @@ pub(super) fn create(
             None => return Ok(refuse("unknown_record", format!("no household {h}"))),
         },
     };
+    let number = super::case_number(
+        tx,
+        (Entity::Order, o.order_id),
+        o.grid_id,
+        gridmate_model::case_number::CaseKind::Order,
+        m.recorded_at,
+    )?;
     let record = OrderRecord {
         id: o.order_id,
+        number,
         grid_id: o.grid_id,
         building_id,
         household_id: o.household_id,

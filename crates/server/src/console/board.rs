@@ -225,7 +225,7 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             (code_select(lang, "source", Vocabulary::IssueSource, filter.source.as_deref(), tr(lang, "全部来源", "All sources"), None))
             label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (tr(lang, "超期", "Overdue")) }
             label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (tr(lang, "未派单", "Unassigned")) }
-            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "标题或描述", "Title or description"));
+            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "编号、标题或描述", "Number, title or description"));
             button type="submit" { (tr(lang, "筛选", "Filter")) }
         }
         form method="post" action="/console/board/assign" {
@@ -234,6 +234,7 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             table.list {
                 thead { tr {
                     @if writes { th {} }
+                    th { (tr(lang, "编号", "No.")) }
                     th { (tr(lang, "上报时间", "Reported")) } th { (tr(lang, "网格", "Grid")) }
                     th { (tr(lang, "类别", "Category")) } th { (tr(lang, "标题", "Title")) }
                     th { (tr(lang, "状态", "Status")) } th { (tr(lang, "责任人", "Assignee")) }
@@ -243,6 +244,7 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
                     @for row in &page.items {
                         tr class=[row.overdue.then_some("overdue")] {
                             @if writes { td { input type="checkbox" name="issue" value=(row.issue.id) aria-label=(row.issue.title); } }
+                            td.number { (row.issue.number.as_deref().unwrap_or("—")) }
                             td { (when(row.issue.reported_at)) }
                             td { (row.grid_name) }
                             td { (word(lang, Vocabulary::IssueCategory, &row.issue.category)) }
@@ -253,7 +255,7 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
                         }
                     }
                     @if page.items.is_empty() {
-                        tr { td colspan="8" .empty { (tr(lang, "没有符合条件的问题。", "No issue matches.")) } }
+                        tr { td colspan="9" .empty { (tr(lang, "没有符合条件的问题。", "No issue matches.")) } }
                     }
                 }
             }
@@ -472,7 +474,7 @@ async fn issue_page(
         p.crumbs { a href="/console/board" { (tr(lang, "问题调度", "Dispatch board")) } " › " (i.title) }
         (notice(lang, &q))
         section.card {
-            h1 { (i.title) " " (badge(lang, Vocabulary::IssueStatus, &i.status, d.issue.overdue)) }
+            h1 { @if let Some(n) = &i.number { span.number { (n) } " " } (i.title) " " (badge(lang, Vocabulary::IssueStatus, &i.status, d.issue.overdue)) }
             dl.facts {
                 dt { (tr(lang, "网格", "Grid")) } dd { (d.issue.grid_name) }
                 dt { (tr(lang, "类别", "Category")) } dd { (word(lang, Vocabulary::IssueCategory, &i.category)) " · " (word(lang, Vocabulary::Severity, &i.severity)) }
@@ -640,6 +642,7 @@ async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         }
         table.list {
             thead { tr {
+                th { (tr(lang, "编号", "No.")) }
                 th { (tr(lang, "登记时间", "Recorded")) } th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "类型", "Kind")) }
                 th { (tr(lang, "事项", "Request")) } th { (tr(lang, "点单人", "Requester")) } th { (tr(lang, "状态", "Status")) }
                 th { (tr(lang, "接单人", "Taken by")) } th { (tr(lang, "办理时限", "Due")) }
@@ -647,6 +650,7 @@ async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
             tbody {
                 @for row in &page.items {
                     tr class=[row.overdue.then_some("overdue")] {
+                        td.number { (row.order.number.as_deref().unwrap_or("—")) }
                         td { (when(row.order.recorded_at)) }
                         td { (row.grid_name) }
                         td { (word(lang, Vocabulary::OrderKind, &row.order.kind)) }
@@ -657,7 +661,7 @@ async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
                         td { (when(row.order.due_at)) }
                     }
                 }
-                @if page.items.is_empty() { tr { td colspan="8" .empty { (tr(lang, "没有符合条件的点单。", "No request matches.")) } } }
+                @if page.items.is_empty() { tr { td colspan="9" .empty { (tr(lang, "没有符合条件的点单。", "No request matches.")) } } }
             }
         }
         (pager(lang, &q, "/console/orders", page.total, page.offset, paging.limit))
@@ -710,7 +714,7 @@ async fn order_page(
         p.crumbs { a href="/console/orders" { (tr(lang, "群众点单", "Requests")) } " › " (o.title) }
         (notice(lang, &q))
         section.card {
-            h1 { (o.title) " " (badge(lang, Vocabulary::OrderStatus, &o.status, d.order.overdue)) }
+            h1 { @if let Some(n) = &o.number { span.number { (n) } " " } (o.title) " " (badge(lang, Vocabulary::OrderStatus, &o.status, d.order.overdue)) }
             dl.facts {
                 dt { (tr(lang, "网格", "Grid")) } dd { (d.order.grid_name) }
                 dt { (tr(lang, "类型", "Kind")) } dd { (word(lang, Vocabulary::OrderKind, &o.kind)) " · " (word(lang, Vocabulary::OrderSource, &o.source)) }

@@ -10,6 +10,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_office.sql")),
     (3, include_str!("../../migrations/postgres/0003_facts.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_case_numbers.sql"),
+    ),
 ];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).

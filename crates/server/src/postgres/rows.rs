@@ -1100,6 +1100,31 @@ impl WriteTx for PgTx<'_> {
         Ok(())
     }
 
+    // The series are a table of their own that no held write touches: sent at once, without
+    // flushing what waits.
+    fn next_in_series(&mut self, series: &str) -> Result<u64> {
+        let rows = self.fetch(
+            "INSERT INTO case_series (series, last) VALUES ($1, 1)
+             ON CONFLICT (series) DO UPDATE SET last = case_series.last + 1
+             RETURNING last",
+            &[&series],
+        )?;
+        let last: i64 = rows
+            .first()
+            .map(|r| r.get(0))
+            .ok_or_else(|| StoreError::Corrupt("no number returned".into()))?;
+        Ok(last as u64)
+    }
+
+    fn raise_series(&mut self, series: &str, last: u64) -> Result<()> {
+        self.send(
+            "INSERT INTO case_series (series, last) VALUES ($1, $2)
+             ON CONFLICT (series) DO UPDATE SET last = GREATEST(case_series.last, excluded.last)",
+            &[&series, &(last as i64)],
+        )?;
+        Ok(())
+    }
+
     fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize> {
         let n = self.exec(
             "DELETE FROM records WHERE deleted AND seq <= $1",

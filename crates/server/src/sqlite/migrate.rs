@@ -14,6 +14,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/0003_login_failures.sql")),
     (4, include_str!("../../migrations/0004_office.sql")),
     (5, include_str!("../../migrations/0005_facts.sql")),
+    (6, include_str!("../../migrations/0006_case_numbers.sql")),
 ];
 
 /// Set by a migration that added digests to a database with records: they are computed once,

@@ -805,6 +805,26 @@ impl WriteTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn next_in_series(&mut self, series: &str) -> Result<u64> {
+        let last: i64 = self.conn.query_row(
+            "INSERT INTO case_series (series, last) VALUES (?1, 1)
+             ON CONFLICT(series) DO UPDATE SET last = last + 1
+             RETURNING last",
+            [series],
+            |r| r.get(0),
+        )?;
+        Ok(last as u64)
+    }
+
+    fn raise_series(&mut self, series: &str, last: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO case_series (series, last) VALUES (?1, ?2)
+             ON CONFLICT(series) DO UPDATE SET last = max(last, excluded.last)",
+            rusqlite::params![series, last as i64],
+        )?;
+        Ok(())
+    }
+
     fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize> {
         Ok(self.conn.execute(
             "DELETE FROM records WHERE deleted = 1 AND seq <= ?1",

@@ -429,6 +429,11 @@ pub trait WriteTx: ReadTx {
     fn clear_facts(&mut self) -> Result<()>;
     fn set_grid_digest(&mut self, grid: Uuid, digest: &GridDigest) -> Result<()>;
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// The next number of a series of the office's numbers (`gridmate_model::case_number`):
+    /// 1 for a new series.
+    fn next_in_series(&mut self, series: &str) -> Result<u64>;
+    /// Continue a series after `last` at least (a seeded community's numbers).
+    fn raise_series(&mut self, series: &str, last: u64) -> Result<()>;
     fn delete_tombstones_through(&mut self, seq: u64) -> Result<usize>;
     fn save_outcome(&mut self, row: &OutcomeRow<'_>) -> Result<()>;
     fn set_field_version(

@@ -135,7 +135,7 @@ pub struct IssueFilter {
     pub overdue: bool,
     #[serde(default)]
     pub unassigned: bool,
-    /// Words in the title, description or the issue id's start.
+    /// Words in the title or description, the office's number (2026-000123) or the id's start.
     pub q: Option<String>,
 }
 
@@ -232,7 +232,15 @@ pub fn issues(
             && same(&f.source, &i.source)
             && (!f.overdue || issue_overdue(i, now))
             && (!f.unassigned || (i.assignee_id.is_none() && issue_open(&i.status)))
-            && matches_words(&f.q, &[&i.title, &i.description, &i.id.to_string()])
+            && matches_words(
+                &f.q,
+                &[
+                    &i.title,
+                    &i.description,
+                    i.number.as_deref().unwrap_or_default(),
+                    &i.id.to_string(),
+                ],
+            )
     });
     // Overdue first, then the soonest due, then the newest.
     all.sort_by(|a, b| {
@@ -470,7 +478,16 @@ pub fn orders(
             }
             && (!f.overdue || order_overdue(o, now))
             && (!f.unassigned || o.status == OrderStatus::Posted.code())
-            && matches_words(&f.q, &[&o.title, &o.description, &o.requester, &o.address])
+            && matches_words(
+                &f.q,
+                &[
+                    &o.title,
+                    &o.description,
+                    &o.requester,
+                    &o.address,
+                    o.number.as_deref().unwrap_or_default(),
+                ],
+            )
     });
     all.sort_by(|a, b| {
         order_overdue(b, now)
