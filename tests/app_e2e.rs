@@ -214,9 +214,7 @@ fn count_rows(dir: &std::path::Path, sql: &str) -> Vec<uuid::Uuid> {
 /// The demo's "now" in the store's milliseconds: rows after it are the test's, not the demo's
 /// history (the party member's year of service and check-ins).
 fn demo_now_ms() -> i64 {
-    gridmate_demo::DemoConfig::scaled(3000)
-        .as_of
-        .timestamp_millis()
+    support::demo_as_of().timestamp_millis()
 }
 
 fn skip() -> bool {

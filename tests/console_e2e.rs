@@ -275,3 +275,85 @@ fn a_request_goes_from_the_desk_to_a_party_member_and_back() {
         Some(gridmate_model::Satisfaction::Satisfied)
     );
 }
+
+/// The roll and the field, as the office reads them: this month's coverage per grid, a household
+/// found by a resident's initials and corrected (head of household, a tag) through the write path
+/// — the worker's phone sees the correction at its next sync —; the patrols with one drawn on its
+/// grid, and the party members' promises.
+#[test]
+fn the_office_finds_and_corrects_a_household_and_reads_the_patrols() {
+    if !available() {
+        eprintln!("chromium or chromedriver missing: scripts/deps.sh installs them");
+        return;
+    }
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::GridWorker);
+    phone.sync_until_ok(3);
+    let grid = phone.store.home_grid().unwrap();
+    // A household of the worker's grid with a second resident, found by that resident's initials.
+    let d = support::demo();
+    let (household, resident) = d
+        .households
+        .iter()
+        .filter(|h| h.grid_id == grid)
+        .find_map(|h| {
+            d.residents
+                .iter()
+                .find(|r| r.household_id == h.id && r.name != h.head_name)
+                .map(|r| (h, r))
+        })
+        .expect("a household of two");
+    let (_, initials) = gridmate_model::search_keys::name_keys(&resident.name);
+
+    let office = server.account(Role::CommunityAdmin);
+    let base = format!("http://{}/console", server.addr);
+    let b = Browser::start_sized(1366, 900);
+    b.open(&format!("{base}/login"));
+    b.type_into("input[name=phone]", &office.phone);
+    b.type_into("input[name=password]", &office.password);
+    b.click("button.primary");
+    b.wait_text("问题调度", 10);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+
+    b.open(&format!("{base}/roll"));
+    b.wait_text("本月走访进度", 10);
+    b.wait_text("本月应访", 10);
+    b.screenshot(&shots.join("console-roll.png"));
+    b.type_into("input[name=q]", &initials);
+    b.click("form.filters button");
+    b.wait_text(&household.head_name, 10);
+    b.click(&format!("a[href='/console/roll/{}']", household.id.0));
+    b.wait_text("家庭成员", 10);
+    b.wait_text(&resident.name, 10);
+    let page = b.script("return document.body.innerText").to_string();
+    assert!(
+        !page.contains(&resident.phone.clone().unwrap_or_else(|| "-".into())),
+        "phones masked"
+    );
+
+    // The correction: a new head of household and the 独居老人 tag.
+    let new_head = format!("{}（更正）", resident.name);
+    b.script("document.querySelector('input[name=head_name]').value = ''");
+    b.type_into("input[name=head_name]", &new_head);
+    b.script(
+        "const t = document.querySelector('input[name=tag][value=elderly_alone]'); t.checked = !t.checked;",
+    );
+    b.click("form.stack button.primary");
+    b.wait_text("已保存", 10);
+    b.wait_text(&new_head, 10);
+    b.screenshot(&shots.join("console-household.png"));
+    phone.sync_until_ok(3);
+    let seen = phone.store.household(household.id).unwrap().household;
+    assert_eq!(seen.head_name, new_head, "the phone has the correction");
+
+    b.open(&format!("{base}/field"));
+    b.wait_text("巡查（按人）", 10);
+    b.wait_text("党员承诺", 10);
+    b.screenshot(&shots.join("console-field.png"));
+    b.click("a[href^='/console/patrols/']");
+    b.wait_text("蓝线：巡查轨迹", 10);
+    let drawn = b.script("return document.querySelectorAll('polyline.track').length");
+    assert_eq!(drawn, serde_json::json!(1), "the track is drawn");
+    b.screenshot(&shots.join("console-patrol.png"));
+}

@@ -306,7 +306,11 @@ fn an_issue_gets_the_offices_number_when_it_reaches_the_server() {
             photos: vec![],
         })
         .unwrap();
-    assert_eq!(a.store.issue(id).unwrap().issue.number, None, "offline: none yet");
+    assert_eq!(
+        a.store.issue(id).unwrap().issue.number,
+        None,
+        "offline: none yet"
+    );
     a.sync().unwrap();
     b.sync().unwrap();
     let number = a.store.issue(id).unwrap().issue.number;
@@ -314,7 +318,10 @@ fn an_issue_gets_the_offices_number_when_it_reaches_the_server() {
         .as_deref()
         .and_then(gridmate_model::case_number::parse)
         .expect("numbered by the server");
-    assert_eq!(year, gridmate_model::case_number::year_of(chrono::Utc::now()));
+    assert_eq!(
+        year,
+        gridmate_model::case_number::year_of(chrono::Utc::now())
+    );
     assert!(seq >= 1);
     assert_eq!(b.store.issue(id).unwrap().issue.number, number);
 }

@@ -19,10 +19,27 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+/// The end-to-end runs' community lives in the present, as the demo a user starts does: its
+/// history laid out behind this run's start (to the minute), so that the phone's "this month",
+/// the board's time limits and the screenshots taken here read as a working community on any
+/// day. One moment per test process: every test of the process sees the same community.
+pub fn demo_as_of() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    static AT: OnceLock<chrono::DateTime<chrono::Utc>> = OnceLock::new();
+    *AT.get_or_init(|| {
+        chrono::Utc::now()
+            .duration_trunc(TimeDelta::minutes(1))
+            .unwrap_or_else(|_| chrono::Utc::now())
+    })
+}
+
 pub fn demo() -> &'static DemoCommunity {
     static D: OnceLock<DemoCommunity> = OnceLock::new();
     D.get_or_init(|| {
-        let cfg = DemoConfig::scaled(3000);
+        let cfg = DemoConfig {
+            as_of: demo_as_of(),
+            ..DemoConfig::scaled(3000)
+        };
         generate(&cfg).with_callup_under_way(cfg.as_of)
     })
 }

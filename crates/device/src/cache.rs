@@ -3,9 +3,9 @@
 //! an empty device and refreshes a full one.
 
 use crate::Result;
-use crate::search_keys::name_keys;
 use crate::store::Store;
 use crate::time::{DAY_MS, ms};
+use gridmate_model::search_keys::name_keys;
 use gridmate_model::validate::{mask_id_number, mask_phone};
 use gridmate_model::*;
 use gridmate_protocol::records::boundary_from_geo;

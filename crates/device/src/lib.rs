@@ -35,7 +35,7 @@ mod replica;
 mod reports;
 mod residents;
 mod search;
-pub mod search_keys;
+pub use gridmate_model::search_keys;
 mod store;
 pub mod sync;
 mod thread;

@@ -4,9 +4,9 @@
 //! keystroke costs well under a millisecond even on a community-wide cache.
 
 use crate::Result;
-use crate::search_keys::is_pinyin_query;
 use crate::store::Store;
 use gridmate_model::address;
+use gridmate_model::search_keys::is_pinyin_query;
 use gridmate_model::{HouseholdId, ResidentId};
 use rusqlite::params;
 

@@ -21,6 +21,16 @@ pub fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
     first_moment(local.year(), local.month(), 1, t)
 }
 
+/// Midnight on the first of the month after the one `t` falls in, China time.
+pub fn next_month_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    month_start(month_start(t) + chrono::Duration::days(32))
+}
+
+/// The year `t` falls in, China time.
+pub fn year(t: DateTime<Utc>) -> i32 {
+    t.with_timezone(&china()).year()
+}
+
 /// Midnight on New Year's Day of the year `t` falls in, China time.
 pub fn year_start(t: DateTime<Utc>) -> DateTime<Utc> {
     first_moment(t.with_timezone(&china()).year(), 1, 1, t)

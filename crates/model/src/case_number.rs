@@ -7,7 +7,7 @@
 //! its write transaction, so two phones offline never give the same number twice; until then a
 //! record has none and the screens say it is waiting for one.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 
 /// Which series a record is numbered in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl CaseKind {
 
 /// The year a record recorded at `at` is numbered in: the community's (China time).
 pub fn year_of(at: DateTime<Utc>) -> i32 {
-    at.with_timezone(&crate::calendar::china()).year()
+    crate::calendar::year(at)
 }
 
 /// The key of the series: one per kind, community and year.

@@ -12,7 +12,8 @@
 //! - geo rules ([`geo_rules`]): point-in-grid with GPS accuracy, WGS-84 ↔ GCJ-02;
 //! - the community's calendar ([`calendar`]): days and months in China time;
 //! - the numbers offices call issues and orders by ([`case_number`]): `2026-000123`;
-//! - address parsing ("12-2-301", "12栋2单元301") and validation of what users type.
+//! - address parsing ("12-2-301", "12栋2单元301"), names' pinyin search keys ([`search_keys`]:
+//!   "zhangsan", "zs") and validation of what users type.
 //!
 //! It must never do I/O (no files, no network, no database, no clock reads except through values
 //! handed in), and it knows nothing about JSON or SQL: the wire format lives in
@@ -35,6 +36,7 @@ pub mod order;
 pub mod patrol;
 pub mod people;
 pub mod records;
+pub mod search_keys;
 pub mod validate;
 pub mod words;
 

@@ -40,6 +40,7 @@ pub enum Vocabulary {
     Role,
     GeoVerdict,
     CallupAnswer,
+    CommitmentStatus,
 }
 
 type Entry = (&'static str, &'static str, &'static str);
@@ -170,6 +171,11 @@ const CALLUP_ANSWER: &[Entry] = &[
     ("cannot", "无法到场", "Cannot come"),
     ("arrived", "已到达", "Arrived"),
 ];
+const COMMITMENT_STATUS: &[Entry] = &[
+    ("promised", "践诺中", "Under way"),
+    ("fulfilled", "已践诺", "Kept"),
+    ("dropped", "已放弃", "Dropped"),
+];
 
 impl Vocabulary {
     fn entries(self) -> &'static [Entry] {
@@ -190,6 +196,7 @@ impl Vocabulary {
             Vocabulary::Role => ROLE,
             Vocabulary::GeoVerdict => GEO_VERDICT,
             Vocabulary::CallupAnswer => CALLUP_ANSWER,
+            Vocabulary::CommitmentStatus => COMMITMENT_STATUS,
         }
     }
 
@@ -296,6 +303,13 @@ mod tests {
         same(
             Vocabulary::CallupAnswer,
             CallupAnswer::ALL.iter().map(|c| c.code()).collect(),
+        );
+        same(
+            Vocabulary::CommitmentStatus,
+            crate::CommitmentStatus::ALL
+                .iter()
+                .map(|c| c.code())
+                .collect(),
         );
     }
 

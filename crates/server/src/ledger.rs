@@ -1,7 +1,7 @@
 //! The ledgers (台账) the community hands up to the street: visits, issues, orders, service,
-//! check-ins and households of a period and grid, one row per record, Chinese headers, codes
-//! written as words, photos as links, as an XLSX workbook or a CSV file Excel opens (UTF-8 with
-//! a BOM).
+//! check-ins, households, patrols and party members' promises of a period and grid, one row per
+//! record, Chinese headers, codes written as words, photos as links, as an XLSX workbook or a
+//! CSV file Excel opens (UTF-8 with a BOM).
 //!
 //! A year of visits is 100,000 rows, so no ledger is held whole as cells: records are stepped
 //! through inside one read snapshot ([`ReadTx::for_each_live_in_grids`]), each row goes straight
@@ -34,16 +34,20 @@ pub enum LedgerKind {
     Service,
     Checkins,
     Households,
+    Patrols,
+    Commitments,
 }
 
 impl LedgerKind {
-    pub const ALL: [LedgerKind; 6] = [
+    pub const ALL: [LedgerKind; 8] = [
         LedgerKind::Visits,
         LedgerKind::Issues,
         LedgerKind::Orders,
         LedgerKind::Service,
         LedgerKind::Checkins,
         LedgerKind::Households,
+        LedgerKind::Patrols,
+        LedgerKind::Commitments,
     ];
 
     pub fn code(self) -> &'static str {
@@ -54,6 +58,8 @@ impl LedgerKind {
             LedgerKind::Service => "service",
             LedgerKind::Checkins => "checkins",
             LedgerKind::Households => "households",
+            LedgerKind::Patrols => "patrols",
+            LedgerKind::Commitments => "commitments",
         }
     }
 
@@ -70,6 +76,8 @@ impl LedgerKind {
             LedgerKind::Service => "党员服务台账",
             LedgerKind::Checkins => "党员报到台账",
             LedgerKind::Households => "住户台账",
+            LedgerKind::Patrols => "网格巡查台账",
+            LedgerKind::Commitments => "党员承诺践诺台账",
         }
     }
 
@@ -180,6 +188,35 @@ impl LedgerKind {
                 ];
                 COLUMNS
             }
+            LedgerKind::Patrols => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("开始时间", TIME_WIDTH),
+                    c("结束时间", TIME_WIDTH),
+                    c("网格", 12.0),
+                    c("巡查人", 8.0),
+                    c("时长(分钟)", 10.0),
+                    c("里程(公里)", 10.0),
+                    c("发现问题", 8.0),
+                    c("问题编号", 26.0),
+                    c("巡查记录", 34.0),
+                ];
+                COLUMNS
+            }
+            LedgerKind::Commitments => {
+                const COLUMNS: &[Column] = &[
+                    c("序号", 6.0),
+                    c("年度", 6.0),
+                    c("网格", 12.0),
+                    c("党员", 8.0),
+                    c("承诺事项", 24.0),
+                    c("具体内容", 34.0),
+                    c("状态", 8.0),
+                    c("进展次数", 8.0),
+                    c("承诺时间", TIME_WIDTH),
+                ];
+                COLUMNS
+            }
         }
     }
 
@@ -196,6 +233,8 @@ impl LedgerKind {
             LedgerKind::Service => Entity::ServiceRecord,
             LedgerKind::Checkins => Entity::Checkin,
             LedgerKind::Households => Entity::Household,
+            LedgerKind::Patrols => Entity::Patrol,
+            LedgerKind::Commitments => Entity::Commitment,
         }
     }
 }
@@ -294,6 +333,21 @@ fn each<T: DeserializeOwned>(
     tx.for_each_live_in_grids(entity, grids, &mut |data| {
         f(serde_json::from_str(data).map_err(|e| StoreError::Corrupt(e.to_string()))?)
     })
+}
+
+/// The years, China time, a period touches: its first day's and its last day's.
+fn year_span(period: &Period) -> (i32, i32) {
+    (
+        gridmate_model::calendar::year(period.from),
+        gridmate_model::calendar::year(period.to - chrono::Duration::milliseconds(1)),
+    )
+}
+
+fn years(period: &Period) -> String {
+    match year_span(period) {
+        (a, b) if a == b => format!("{a} 年"),
+        (a, b) => format!("{a}–{b} 年"),
+    }
 }
 
 /// The office's number of an issue or order; one the server has not numbered (none since the
@@ -395,6 +449,7 @@ pub fn write(
     let period_words = match kind {
         // The roll is a state, not events: every household as it stands, whatever the period.
         LedgerKind::Households => format!("截至 {}", local(now)),
+        LedgerKind::Commitments => format!("年度：{}", years(&period)),
         _ => format!("期间：{}", period_words(&period)),
     };
     sink.header(&Heading {
@@ -580,6 +635,56 @@ pub fn write(
                 ],
             )
         })?,
+        LedgerKind::Patrols => {
+            let numbers = case_numbers(tx, &grids)?;
+            each(tx, kind.entity(), &grids, |p: PatrolRecord| {
+                if !period.holds(p.started_at) {
+                    return Ok(());
+                }
+                let found: Vec<String> = p
+                    .issues
+                    .iter()
+                    .map(|i| numbers.get(i).cloned().unwrap_or_else(|| i.to_string()))
+                    .collect();
+                emit(
+                    sink,
+                    vec![
+                        Cell::Time(p.started_at),
+                        Cell::Time(p.ended_at),
+                        Cell::text(names.grid(p.grid_id)),
+                        Cell::text(person(Some(p.user_id))),
+                        Cell::Number((p.ended_at - p.started_at).num_minutes().max(0) as f64),
+                        Cell::Number((p.distance_m / 100.0).round() / 10.0),
+                        Cell::Number(p.issues.len() as f64),
+                        Cell::text(found.join(" ")),
+                        Cell::text(p.notes),
+                    ],
+                )
+            })?
+        }
+        // A promise is the year's: the ledger holds the promises of every year the period
+        // touches, whenever they were made.
+        LedgerKind::Commitments => {
+            let (first, last) = year_span(&period);
+            each(tx, kind.entity(), &grids, |c: CommitmentRecord| {
+                if c.year < first || c.year > last {
+                    return Ok(());
+                }
+                emit(
+                    sink,
+                    vec![
+                        Cell::Number(f64::from(c.year)),
+                        Cell::text(names.grid(c.grid_id)),
+                        Cell::text(c.user_name),
+                        Cell::text(c.title),
+                        Cell::text(c.description),
+                        Cell::text(word(Vocabulary::CommitmentStatus, &c.status)),
+                        Cell::Number(f64::from(c.progress)),
+                        Cell::Time(c.created_at),
+                    ],
+                )
+            })?
+        }
         LedgerKind::Households => each(tx, kind.entity(), &grids, |h: HouseholdRecord| {
             let overdue = h
                 .last_visit_at

@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
         api::health, api::session::login, api::session::logout, api::sync::pull,
         api::sync::push, api::sync::conflicts, api::blobs::blob_head, api::blobs::blob_get,
         api::blobs::blob_put, api::office::issues, api::office::issue, api::office::orders,
-        api::office::order, api::office::households, api::office::people, api::office::devices,
+        api::office::order, api::office::households, api::office::household, api::office::patrols, api::office::patrol, api::office::commitments, api::office::people, api::office::devices,
         api::office::revoke_device, api::office::reset_password, api::office::audit,
         api::office::stats, api::office::export, api::office::import_people, api::office::import_base_map, api::office::callups,
         api::office::departments, api::office::put_department, api::office::time_limits,

@@ -403,9 +403,15 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
     let serials: Vec<String> = records.iter().map(|r| r[0].to_string()).collect();
     let expected: Vec<String> = (1..=records.len()).map(|n| n.to_string()).collect();
     assert_eq!(serials, expected, "序号 counts the rows");
-    let ids: HashSet<String> = records.iter().map(|r| r[1].to_string()).collect();
-    for id in issues_of(&[grid(0), grid(1)]) {
-        assert!(ids.contains(&id.to_string()), "{id} in the ledger");
+    // 编号 is the office's number, not the record's id.
+    let numbers: HashSet<String> = records.iter().map(|r| r[1].to_string()).collect();
+    for i in demo()
+        .issues
+        .iter()
+        .filter(|i| [grid(0), grid(1)].contains(&i.grid_id.0))
+    {
+        let number = i.number.clone().expect("the demo numbers its issues");
+        assert!(numbers.contains(&number), "{number} in the ledger");
     }
     // Times are date cells a spreadsheet can filter and group by month; a closed issue says
     // when it was closed and what was done.
@@ -822,6 +828,14 @@ async fn every_console_page_renders_in_both_languages_for_each_office_role() {
         .unwrap()
         .id
         .0;
+    let household = household_in(0).id.0;
+    let patrol = demo()
+        .patrols
+        .iter()
+        .find(|p| p.grid_id.0 == grid(0))
+        .unwrap()
+        .id
+        .0;
     for role in [Role::GridLeader, Role::CommunityAdmin, Role::StreetViewer] {
         let cookie = session_cookie(&console_login(&s, role).await);
         for (lang, word) in [("zh", "统计"), ("en", "Statistics")] {
@@ -838,6 +852,11 @@ async fn every_console_page_renders_in_both_languages_for_each_office_role() {
                 "/callups".to_string(),
                 "/departments".to_string(),
                 "/time-limits".to_string(),
+                "/roll".to_string(),
+                "/roll?unvisited_this_month=true&q=zs".to_string(),
+                format!("/roll/{household}"),
+                "/field".to_string(),
+                format!("/patrols/{patrol}"),
             ] {
                 let r = http
                     .get(format!("{}{path}", console(&s)))
@@ -1453,7 +1472,10 @@ async fn issues_and_orders_are_numbered_as_they_arrive() {
     let first = report(0);
     let batch = [first.clone(), report(1), report(0)];
     let r = s.push_ok(&leader, "office", &batch).await;
-    assert!(r.iter().all(|r| r.status == gridmate_protocol::PushStatus::Applied));
+    assert!(
+        r.iter()
+            .all(|r| r.status == gridmate_protocol::PushStatus::Applied)
+    );
     let household = household_in(0);
     let order = mutation(
         "order.create",
@@ -1461,7 +1483,9 @@ async fn issues_and_orders_are_numbered_as_they_arrive() {
                "kind": "errand", "source": "visit", "title": "代取药品", "description": "",
                "requester": household.head_name}),
     );
-    let r = s.push_ok(&leader, "office", std::slice::from_ref(&order)).await;
+    let r = s
+        .push_ok(&leader, "office", std::slice::from_ref(&order))
+        .await;
     assert_eq!(r[0].status, gridmate_protocol::PushStatus::Applied);
 
     let number_of = |path: String, key: &'static str| {
@@ -1480,7 +1504,10 @@ async fn issues_and_orders_are_numbered_as_they_arrive() {
     let expected: Vec<String> = (1..=3)
         .map(|k| case_number::format(year, last_issue + k))
         .collect();
-    assert_eq!(issue_numbers, expected, "one series for the community's grids");
+    assert_eq!(
+        issue_numbers, expected,
+        "one series for the community's grids"
+    );
     let order_id = order.data["order_id"].as_str().unwrap();
     assert_eq!(
         number_of(format!("/office/orders/{order_id}"), "order").await,
@@ -1492,7 +1519,12 @@ async fn issues_and_orders_are_numbered_as_they_arrive() {
     let mut copy = first.clone();
     copy.id = Uuid::now_v7();
     let r = s.push_ok(&leader, "office", &[copy]).await;
-    assert_eq!(r[0].status, gridmate_protocol::PushStatus::Applied, "{:?}", r[0].error);
+    assert_eq!(
+        r[0].status,
+        gridmate_protocol::PushStatus::Applied,
+        "{:?}",
+        r[0].error
+    );
     let id = first.data["issue_id"].as_str().unwrap();
     assert_eq!(
         number_of(format!("/office/issues/{id}"), "issue").await,
@@ -1507,4 +1539,262 @@ async fn issues_and_orders_are_numbered_as_they_arrive() {
         .unwrap();
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["items"][0]["number"], expected[1].as_str());
+}
+
+/// The roll and the field over the office API: a household found by a resident's initials, read
+/// whole with phones masked; the month's unvisited filter; another office's household, patrol or
+/// grid not shown; the period's patrols with each person's tally adding up to the list; one patrol
+/// with its track; the year's promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_reads_the_roll_and_the_field() {
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "office").await;
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let d = demo();
+    let leader_grids: HashSet<Uuid> = d
+        .user(Role::GridLeader)
+        .assignments
+        .iter()
+        .filter_map(|a| a.grid_id.map(|g| g.0))
+        .collect();
+    let (household, resident) = d
+        .households
+        .iter()
+        .filter(|h| leader_grids.contains(&h.grid_id.0))
+        .find_map(|h| {
+            d.residents
+                .iter()
+                .find(|r| r.household_id == h.id && r.name != h.head_name && r.phone.is_some())
+                .map(|r| (h, r))
+        })
+        .unwrap();
+    let (full, initials) = gridmate_model::search_keys::name_keys(&resident.name);
+    for q in [resident.name.clone(), initials, full[..3].to_string()] {
+        let page = json_of(
+            s.get(&leader, &format!("/office/households?q={q}&limit=500"))
+                .await,
+        )
+        .await;
+        assert!(
+            ids(&page).contains(&household.id.0),
+            "{q} finds the household"
+        );
+    }
+    let detail = json_of(
+        s.get(&leader, &format!("/office/households/{}", household.id.0))
+            .await,
+    )
+    .await;
+    let body = detail.to_string();
+    assert!(body.contains(&resident.name));
+    assert!(
+        !body.contains(resident.phone.as_deref().unwrap()),
+        "phones masked"
+    );
+    assert!(
+        detail["visits"].as_array().unwrap().len()
+            == d.visits
+                .iter()
+                .filter(|v| v.household_id == household.id)
+                .count()
+    );
+
+    // 本月未走访: due before the month ends and not visited since the first.
+    let now = chrono::Utc::now();
+    let month = gridmate_model::calendar::month_start(now);
+    let page = json_of(
+        s.get(
+            &admin,
+            "/office/households?unvisited_this_month=true&limit=500",
+        )
+        .await,
+    )
+    .await;
+    for h in page["items"].as_array().unwrap() {
+        let last: Option<chrono::DateTime<chrono::Utc>> =
+            serde_json::from_value(h["last_visit_at"].clone()).unwrap();
+        assert!(last.is_none_or(|l| l < month), "{h}");
+    }
+
+    // Out of scope: a household of a grid the leader does not have is not there.
+    if let Some(other) = d
+        .households
+        .iter()
+        .find(|h| !leader_grids.contains(&h.grid_id.0))
+    {
+        let r = s
+            .get(&leader, &format!("/office/households/{}", other.id.0))
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    let r = s
+        .get(&leader, &format!("/office/households/{}", Uuid::now_v7()))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // The demo's fortnight of patrols, by the day of the demo.
+    let cst = gridmate_model::calendar::china();
+    let day =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&cst).format("%Y-%m-%d").to_string();
+    let as_of = gridmate_demo::DemoConfig::lianhe().as_of;
+    let period = format!(
+        "from={}&to={}",
+        day(as_of - chrono::Duration::days(30)),
+        day(as_of)
+    );
+    let patrols = json_of(s.get(&admin, &format!("/office/patrols?{period}")).await).await;
+    let rows = patrols["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), d.patrols.len(), "every patrol of the fortnight");
+    let tallied: u64 = patrols["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["patrols"].as_u64().unwrap())
+        .sum();
+    assert_eq!(tallied as usize, rows.len());
+    let first = rows[0]["id"].as_str().unwrap();
+    let one = json_of(s.get(&admin, &format!("/office/patrols/{first}")).await).await;
+    assert!(one["track"].as_array().unwrap().len() > 1);
+    let r = s
+        .get(&admin, &format!("/office/patrols/{}", Uuid::now_v7()))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = s
+        .get(&admin, "/office/patrols?from=2026-12-01&to=2026-11-01")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let year = gridmate_model::calendar::year(as_of);
+    let promises = json_of(
+        s.get(&admin, &format!("/office/commitments?year={year}"))
+            .await,
+    )
+    .await;
+    assert_eq!(promises.as_array().unwrap().len(), d.commitments.len());
+    assert_eq!(promises[0]["status"], "promised", "under way first");
+    // Both as ledgers: one row per patrol of the period, per promise of its year.
+    for (kind, rows) in [
+        (LedgerKind::Patrols, d.patrols.len()),
+        (LedgerKind::Commitments, d.commitments.len()),
+    ] {
+        let r = s
+            .get(
+                &admin,
+                &format!("/office/export/{}.xlsx?{period}", kind.code()),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let sheet = book.worksheet_range(kind.title()).unwrap();
+        let cells: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+        let headers: Vec<String> = cells[2].iter().map(|c| c.to_string()).collect();
+        assert_eq!(headers, kind.headers());
+        assert_eq!(cells.len() - 3, rows, "{kind:?}");
+    }
+    let r = s.get(&admin, "/office/commitments?year=两千").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A household corrected in the console is one `household.patch`: the same form sent twice
+/// changes it once, a cadence out of range changes nothing and says why in Chinese, and the
+/// street (read only) gets no form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_correction_sent_twice_is_made_once() {
+    let s = Server::start().await;
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let household = household_in(0);
+    let url = format!("{}/roll/{}", console(&s), household.id.0);
+    let page = http
+        .get(&url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page);
+    let at = page.find("name=\"mid\" value=\"").expect("the form's id") + 18;
+    let mid = page[at..at + 36].to_string();
+    let form = |cadence: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("mid", mid.clone()),
+            ("head_name", "王更正".to_string()),
+            ("visit_cadence_days", cadence.to_string()),
+            ("tag", "elderly_alone".to_string()),
+        ]
+    };
+    let before = s.dump();
+    let r = http
+        .post(&url)
+        .header("cookie", &cookie)
+        .form(&form("400"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("走访周期应为 1–365 天"));
+    assert_eq!(s.dump(), before, "nothing changed");
+
+    let send = || async {
+        let r = http
+            .post(&url)
+            .header("cookie", &cookie)
+            .form(&form("30"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.ends_with("?ok=1"), "{to}");
+    };
+    send().await;
+    // A phone renames the head meanwhile; the same form sent again must not undo that.
+    let worker = s.login(Role::CommunityAdmin, "phone").await;
+    let r = s
+        .push_ok(
+            &worker,
+            "phone",
+            &[mutation(
+                "household.patch",
+                json!({"id": household.id.0, "fields": {"head_name": "李四"}}),
+            )],
+        )
+        .await;
+    assert_eq!(r[0].status, gridmate_protocol::PushStatus::Applied);
+    send().await;
+    let admin = s.login(Role::CommunityAdmin, "y").await;
+    let h = json_of(
+        s.get(&admin, &format!("/office/households/{}", household.id.0))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        h["household"]["head_name"], "李四",
+        "the resent form changed nothing"
+    );
+    assert_eq!(h["household"]["visit_cadence_days"], 30);
+    assert_eq!(h["household"]["tags"], json!(["elderly_alone"]));
+    let patches = s.number(&format!(
+        "SELECT COUNT(*) FROM mutations WHERE id = '{mid}'"
+    ));
+    assert_eq!(patches, 1, "one mutation for the form sent twice");
+
+    let street = session_cookie(&console_login(&s, Role::StreetViewer).await);
+    let page = http
+        .get(&url)
+        .header("cookie", &street)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("name=\"head_name\""),
+        "read only: no correction form"
+    );
 }

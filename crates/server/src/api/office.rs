@@ -64,6 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route("/office/orders", get(orders))
         .route("/office/orders/{id}", get(order))
         .route("/office/households", get(households))
+        .route("/office/households/{id}", get(household))
+        .route("/office/patrols", get(patrols))
+        .route("/office/patrols/{id}", get(patrol))
+        .route("/office/commitments", get(commitments))
         .route("/office/people", get(people).post(post_person))
         .route("/office/people/{id}/devices", get(devices))
         .route(
@@ -164,8 +168,21 @@ impl Params {
             building: self.uuid("building")?,
             vulnerable: self.flag("vulnerable")?,
             visit_overdue: self.flag("visit_overdue")?,
+            unvisited_this_month: self.flag("unvisited_this_month")?,
             q: self.text("q"),
         })
+    }
+
+    /// `year`: a year from 2000 to 2100; absent, this year in China time.
+    pub fn year(&self) -> Result<i32, ApiError> {
+        match self.get("year") {
+            None | Some("") => Ok(gridmate_model::calendar::year(Utc::now())),
+            Some(y) => y
+                .parse::<i32>()
+                .ok()
+                .filter(|y| (2000..=2100).contains(y))
+                .ok_or_else(|| ApiError::BadRequest("year must be a year like 2026".into())),
+        }
     }
 
     /// `from` and `to` are days (`2026-11-01`), `to` included, in Beijing time; absent, the
@@ -285,7 +302,8 @@ pub(crate) async fn order(
 #[utoipa::path(get, path = "/office/households", tag = "office",
     params(("grid" = Option<String>, Query), ("building" = Option<String>, Query),
         ("vulnerable" = Option<bool>, Query), ("visit_overdue" = Option<bool>, Query),
-        ("q" = Option<String>, Query, description = "words of the address or the head's name"),
+        ("unvisited_this_month" = Option<bool>, Query, description = "only households due by their cadence before this month ends (China time) and not visited since the first"),
+        ("q" = Option<String>, Query, description = "words of the address, or a name of the household (head or any resident) as written, or its pinyin or initials"),
         ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
     responses((status = 200, description = "one page of the households of your grids, by address")))]
 pub(crate) async fn households(
@@ -299,6 +317,75 @@ pub(crate) async fn households(
     })
     .await?;
     Ok(Json(page).into_response())
+}
+
+#[utoipa::path(get, path = "/office/households/{id}", tag = "office",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the household, its residents (phones masked), its visits and its issues, newest first"),
+        (status = 404, description = "no such household in your grids", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn household(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    read_with(&*state.store, move |tx| {
+        crate::store::roll::household(tx, &p, id, Utc::now())
+    })
+    .await?
+    .map(|d| Json(d).into_response())
+    .ok_or_else(|| ApiError::NotFound("no such household in your grids".into()))
+}
+
+#[utoipa::path(get, path = "/office/patrols", tag = "office",
+    params(("grid" = Option<String>, Query), ("from" = Option<String>, Query, description = "a day, Beijing time (2026-11-01); absent: 30 days before `to`"),
+        ("to" = Option<String>, Query, description = "the last day, included; absent: today")),
+    responses((status = 200, description = "the period's patrols of your grids, newest first, and each person's tally"),
+        (status = 422, description = "a grid that is not yours, or a period that ends before it starts", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn patrols(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    q: Params,
+) -> Result<Response, ApiError> {
+    let (grid, period) = (q.uuid("grid")?, q.period()?);
+    let patrols = read_with(&*state.store, move |tx| {
+        crate::store::field::patrols(tx, &p, grid, period)
+    })
+    .await?;
+    Ok(Json(patrols).into_response())
+}
+
+#[utoipa::path(get, path = "/office/patrols/{id}", tag = "office",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "one patrol with its track over its grid and the issues found on it"),
+        (status = 404, description = "no such patrol in your grids", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn patrol(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    read_with(&*state.store, move |tx| {
+        crate::store::field::patrol(tx, &p, id)
+    })
+    .await?
+    .map(|d| Json(d).into_response())
+    .ok_or_else(|| ApiError::NotFound("no such patrol in your grids".into()))
+}
+
+#[utoipa::path(get, path = "/office/commitments", tag = "office",
+    params(("grid" = Option<String>, Query), ("year" = Option<i32>, Query, description = "absent: this year, China time")),
+    responses((status = 200, description = "the year's promises (承诺践诺) of your grids, under way first")))]
+pub(crate) async fn commitments(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    q: Params,
+) -> Result<Response, ApiError> {
+    let grid = q.uuid("grid")?;
+    let year = q.year()?;
+    let rows = read_with(&*state.store, move |tx| {
+        crate::store::field::commitments(tx, &p, grid, year)
+    })
+    .await?;
+    Ok(Json(rows).into_response())
 }
 
 #[utoipa::path(get, path = "/office/people", tag = "office",

@@ -3,7 +3,7 @@
 //! (`issue.event`, `order.event`, `order.create`) pushed through the same rules as a phone's;
 //! the form carries the mutation's id, so a double-clicked button applies once.
 
-use super::page::{badge, tr, when, word};
+use super::page::{badge, code_select, encode, grid_select, pager, tr, when, word};
 use super::{ConsoleForm, ConsoleUser, layout, refused};
 use crate::api::AppState;
 use crate::api::office::Params;
@@ -95,18 +95,6 @@ impl Outcome {
     }
 }
 
-pub(super) fn encode(s: &str) -> String {
-    s.chars()
-        .take(200)
-        .collect::<String>()
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The outcome of the last action, from the query.
 pub(super) fn notice(lang: Lang, q: &Params) -> Markup {
     html! {
@@ -118,70 +106,6 @@ pub(super) fn notice(lang: Lang, q: &Params) -> Markup {
         }
         @if let Some(m) = q.text("refused") {
             p.notice.bad role="alert" { (tr(lang, "未能保存：", "Not saved: ")) (m) }
-        }
-    }
-}
-
-fn grid_select(lang: Lang, names: &office::Names, chosen: Option<Uuid>) -> Markup {
-    html! {
-        select name="grid" {
-            option value="" { (tr(lang, "全部网格", "All grids")) }
-            @for (id, name) in &names.grids {
-                option value=(id) selected[chosen == Some(*id)] { (name) }
-            }
-        }
-    }
-}
-
-fn code_select(
-    lang: Lang,
-    name: &str,
-    v: Vocabulary,
-    chosen: Option<&str>,
-    all: &'static str,
-    extra: Option<(&str, &str)>,
-) -> Markup {
-    html! {
-        select name=(name) {
-            option value="" { (all) }
-            @if let Some((code, label)) = extra {
-                option value=(code) selected[chosen == Some(code)] { (label) }
-            }
-            @for code in v.codes() {
-                option value=(code) selected[chosen == Some(code)] { (word(lang, v, code)) }
-            }
-        }
-    }
-}
-
-fn pager(lang: Lang, q: &Params, base: &str, total: usize, offset: u32, limit: u32) -> Markup {
-    let link = |offset: u32| {
-        let mut pairs: Vec<(String, String)> =
-            q.0.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "offset" | "ok" | "merged" | "refused"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-        pairs.sort();
-        pairs.push(("offset".into(), offset.to_string()));
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect();
-        format!("{base}?{}", query.join("&"))
-    };
-    let shown_to = (offset as usize + limit as usize).min(total);
-    html! {
-        p.pager {
-            @match lang {
-                Lang::Zh => { "共 " (total) " 条，第 " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) " 条" }
-                Lang::En => { (total) " in all, showing " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) }
-            }
-            @if offset > 0 {
-                " " a href=(link(offset.saturating_sub(limit))) { (tr(lang, "上一页", "Previous")) }
-            }
-            @if shown_to < total {
-                " " a href=(link(offset + limit)) { (tr(lang, "下一页", "Next")) }
-            }
         }
     }
 }

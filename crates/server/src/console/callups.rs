@@ -5,7 +5,8 @@
 //! through [`crate::store::admin`] and audited; so are the time limits (处置时限) per issue
 //! category and severity, which set the due time of every issue reported after them.
 
-use super::board::{encode, notice, push_form};
+use super::board::{notice, push_form};
+use super::page::encode;
 use super::page::{tr, when, word};
 use super::{ConsoleForm, ConsoleUser, layout, refused};
 use crate::api::AppState;

@@ -1,6 +1,7 @@
 //! The office console at `/console/`: the community office's and the grid leaders' half of the
-//! loop — the dispatch board, one issue or request with its timeline and actions, statistics
-//! with charts, the ledgers, people and devices.
+//! loop — the dispatch board, one issue or request with its timeline and actions, the roll
+//! (households, who is not yet visited this month, one household whole and its correction), the
+//! field's patrols and promises, statistics with charts, the ledgers, people and devices.
 //!
 //! **Why server-rendered HTML.** An office PC on a closed network runs whatever browser it was
 //! given, often years old, and nothing may load from outside the server. Pages rendered here
@@ -20,8 +21,10 @@
 mod basemap;
 mod board;
 mod callups;
+mod field;
 mod page;
 mod reports;
+mod roll;
 mod uploads;
 
 use crate::api::AppState;
@@ -61,6 +64,8 @@ pub fn router() -> Router<AppState> {
         .merge(callups::routes())
         .merge(reports::routes())
         .merge(basemap::routes())
+        .merge(roll::routes())
+        .merge(field::routes())
 }
 
 /// A signed-in office user, as the console sees them.

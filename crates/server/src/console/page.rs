@@ -1,11 +1,15 @@
 //! The console's frame: the page layout and navigation, the sign-in page, message pages, and the
-//! small pieces every page prints (times in Beijing time, status badges, words for codes).
+//! small pieces every page prints (times in Beijing time, status badges, words for codes, a list's
+//! filters and pager).
 
+use crate::api::office::Params;
+use crate::store::office;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use gridmate_model::words::{Lang, Vocabulary};
 use maud::{DOCTYPE, Markup, html};
+use uuid::Uuid;
 
 /// The zh-CN or English text.
 pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -62,6 +66,8 @@ impl Layout<'_> {
                 tr(l, "问题调度", "Dispatch board"),
             ),
             ("orders", "/console/orders", tr(l, "群众点单", "Requests")),
+            ("roll", "/console/roll", tr(l, "居民户", "Households")),
+            ("field", "/console/field", tr(l, "巡查与承诺", "Patrols")),
             ("stats", "/console/stats", tr(l, "统计", "Statistics")),
             ("ledgers", "/console/ledgers", tr(l, "台账导出", "Ledgers")),
             ("callups", "/console/callups", tr(l, "一键响应", "Call-ups")),
@@ -268,6 +274,86 @@ pub fn grid_drawing(p: &Projection, place: &crate::store::office::PlaceMap) -> M
         }
         @for b in &place.buildings {
             text.label x=(format!("{:.1}", p.x(b.2))) y=(format!("{:.1}", p.y(b.3) - 6.0)) { (b.1) }
+        }
+    }
+}
+
+/// A value for a query string: at most 200 characters, percent-encoded.
+pub fn encode(s: &str) -> String {
+    s.chars()
+        .take(200)
+        .collect::<String>()
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The grid filter of a list: all the user's grids, or one.
+pub fn grid_select(lang: Lang, names: &office::Names, chosen: Option<Uuid>) -> Markup {
+    html! {
+        select name="grid" {
+            option value="" { (tr(lang, "全部网格", "All grids")) }
+            @for (id, name) in &names.grids {
+                option value=(id) selected[chosen == Some(*id)] { (name) }
+            }
+        }
+    }
+}
+
+/// A filter over a closed set of codes, each shown in the user's words.
+pub fn code_select(
+    lang: Lang,
+    name: &str,
+    v: Vocabulary,
+    chosen: Option<&str>,
+    all: &'static str,
+    extra: Option<(&str, &str)>,
+) -> Markup {
+    html! {
+        select name=(name) {
+            option value="" { (all) }
+            @if let Some((code, label)) = extra {
+                option value=(code) selected[chosen == Some(code)] { (label) }
+            }
+            @for code in v.codes() {
+                option value=(code) selected[chosen == Some(code)] { (word(lang, v, code)) }
+            }
+        }
+    }
+}
+
+/// "12 in all, showing 1–10" with the links to the pages before and after.
+pub fn pager(lang: Lang, q: &Params, base: &str, total: usize, offset: u32, limit: u32) -> Markup {
+    let link = |offset: u32| {
+        let mut pairs: Vec<(String, String)> =
+            q.0.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "offset" | "ok" | "merged" | "refused"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        pairs.sort();
+        pairs.push(("offset".into(), offset.to_string()));
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        format!("{base}?{}", query.join("&"))
+    };
+    let shown_to = (offset as usize + limit as usize).min(total);
+    html! {
+        p.pager {
+            @match lang {
+                Lang::Zh => { "共 " (total) " 条，第 " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) " 条" }
+                Lang::En => { (total) " in all, showing " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) }
+            }
+            @if offset > 0 {
+                " " a href=(link(offset.saturating_sub(limit))) { (tr(lang, "上一页", "Previous")) }
+            }
+            @if shown_to < total {
+                " " a href=(link(offset + limit)) { (tr(lang, "下一页", "Next")) }
+            }
         }
     }
 }

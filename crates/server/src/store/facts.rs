@@ -128,6 +128,19 @@ pub fn vulnerable(h: &HouseholdRecord) -> bool {
         .any(|t| gridmate_model::HouseholdTag::from_code(t).is_some_and(|t| t.is_vulnerable()))
 }
 
+/// Whether a household is on this month's list (本月应访, `now` in the month): visited since the
+/// first, or due by its cadence before the month ends (or never visited).
+pub fn due_this_month(h: &HouseholdRecord, now: DateTime<Utc>) -> bool {
+    let month_end = gridmate_model::calendar::next_month_start(now);
+    visited_this_month(h, now) || next_visit_due(h).is_none_or(|due| due < month_end)
+}
+
+/// Whether a household was visited since the first of the month `now` falls in (China time).
+pub fn visited_this_month(h: &HouseholdRecord, now: DateTime<Utc>) -> bool {
+    h.last_visit_at
+        .is_some_and(|v| v >= gridmate_model::calendar::month_start(now))
+}
+
 /// When a household's next visit is due by its cadence; `None` if it was never visited (due
 /// now).
 pub fn next_visit_due(h: &HouseholdRecord) -> Option<DateTime<Utc>> {

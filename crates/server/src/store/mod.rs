@@ -26,11 +26,13 @@
 pub mod admin;
 pub mod facts;
 pub mod feed;
+pub mod field;
 pub(crate) mod group;
 pub mod limiter;
 pub mod limits;
 pub mod log;
 pub mod office;
+pub mod roll;
 pub mod scope;
 pub mod sessions;
 

@@ -174,6 +174,20 @@ fn matches_words(q: &Option<String>, fields: &[&str]) -> bool {
     }
 }
 
+/// A name the words name: contained in it, or — words of Latin letters — the start of its
+/// pinyin or its initials, as a phone keyboard types them.
+fn name_matches(name: &str, q: &str) -> bool {
+    if name.contains(q) {
+        return true;
+    }
+    if !gridmate_model::search_keys::is_pinyin_query(q) {
+        return false;
+    }
+    let q = q.to_ascii_lowercase();
+    let (full, initials) = gridmate_model::search_keys::name_keys(name);
+    full.starts_with(&q) || initials.starts_with(&q)
+}
+
 fn check_code(value: &Option<String>, known: impl Fn(&str) -> bool, what: &str) -> Result<()> {
     match value.as_deref() {
         Some(v) if !v.is_empty() && !known(v) => {
@@ -296,7 +310,7 @@ pub struct PlaceMap {
 }
 
 impl PlaceMap {
-    fn of_grid(tx: &mut dyn ReadTx, grid: Uuid) -> Result<PlaceMap> {
+    pub(crate) fn of_grid(tx: &mut dyn ReadTx, grid: Uuid) -> Result<PlaceMap> {
         let maps: Vec<BaseMapRecord> = records(tx, Entity::BaseMap, &[grid])?;
         PlaceMap::drawn_with(tx, grid, maps.iter())
     }
@@ -600,6 +614,12 @@ pub struct HouseholdFilter {
     /// Only households whose visit is overdue by their cadence.
     #[serde(default)]
     pub visit_overdue: bool,
+    /// Only households on this month's list not yet visited (本月未走访): due by their cadence
+    /// before the month ends (China time), and not visited since the first.
+    #[serde(default)]
+    pub unvisited_this_month: bool,
+    /// Words of the address or the head's name, or any resident's name — as written, or its
+    /// pinyin or initials ("zhang", "zs").
     pub q: Option<String>,
 }
 
@@ -626,11 +646,26 @@ pub fn households(
     let grids = grids_for(p, f.grid)?;
     let names = Names::load(tx, p)?;
     let mut all: Vec<HouseholdRecord> = records(tx, Entity::Household, &grids)?;
+    let query = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    // The households one of whose people the words name.
+    let named: HashSet<Uuid> = match query {
+        None => HashSet::new(),
+        Some(q) => records::<ResidentRecord>(tx, Entity::Resident, &grids)?
+            .into_iter()
+            .filter(|r| name_matches(&r.name, q))
+            .map(|r| r.household_id)
+            .collect(),
+    };
     all.retain(|h| {
         f.building.is_none_or(|b| h.building_id == b)
             && (!f.vulnerable || vulnerable(h))
             && (!f.visit_overdue || visit_overdue(h, now))
-            && matches_words(&f.q, &[&h.address, &h.head_name])
+            && (!f.unvisited_this_month
+                || (super::facts::due_this_month(h, now)
+                    && !super::facts::visited_this_month(h, now)))
+            && query.is_none_or(|q| {
+                h.address.contains(q) || name_matches(&h.head_name, q) || named.contains(&h.id)
+            })
     });
     all.sort_by(|a, b| a.address.cmp(&b.address));
     let rows = all
