@@ -102,6 +102,9 @@ pub struct DemoCommunity {
     pub callup_responses: Vec<CallupResponse>,
     /// The party member's public commitments for the year (承诺践诺).
     pub commitments: Vec<Commitment>,
+    /// Their steps: a progress step each month since the promise (the last within the past
+    /// month for the one under way), and the kept one's fulfilment.
+    pub commitment_events: Vec<CommitmentEvent>,
     /// The party member's volunteer service this year, the done requests among it.
     pub service_records: Vec<ServiceRecord>,
     /// The party member's check-ins to the grid this year.
@@ -167,6 +170,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
     number_cases(&mut issues, &mut orders);
     let (callups, callup_responses) = make_callups(cfg, &grids, &buildings, &users, &mut rng);
     let commitments = make_commitments(cfg, &users, &mut rng);
+    let commitment_events = make_commitment_events(cfg, &commitments);
     let (service_records, checkins) =
         make_service(cfg, &grids, &users, &orders, &order_events, &mut rng);
     let patrols = make_patrols(cfg, &grids, &buildings, &workers, &mut rng);
@@ -189,6 +193,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoCommunity {
         callups,
         callup_responses,
         commitments,
+        commitment_events,
         service_records,
         checkins,
         patrols,
@@ -244,6 +249,47 @@ fn make_commitments(cfg: &DemoConfig, users: &[DemoUser], rng: &mut Rng) -> Vec<
         created_at: cfg.as_of - Duration::days(300),
     })
     .collect()
+}
+
+/// Each promise's steps, from a stream of their own (so adding them changed nothing else of the
+/// community): its progress steps evenly between the promise and the past fortnight, and a kept
+/// promise's fulfilment after its last step.
+fn make_commitment_events(cfg: &DemoConfig, commitments: &[Commitment]) -> Vec<CommitmentEvent> {
+    let mut rng = Rng::new(cfg.seed ^ 0x5bd1_e995_c0ff_ee00);
+    let notes = [
+        "陪同就医，协助挂号取药",
+        "上门了解近况，整理下次复诊时间",
+        "辅导作业两小时",
+        "与家长沟通孩子学习情况",
+    ];
+    let mut out = Vec::new();
+    for c in commitments {
+        let steps = c.progress.max(1);
+        let span = (cfg.as_of - Duration::days(14)) - c.created_at;
+        for k in 0..c.progress {
+            out.push(CommitmentEvent {
+                id: CommitmentEventId(rng.uuid()),
+                commitment_id: c.id,
+                action: CommitmentAction::Progress,
+                note: notes[rng.below(notes.len() as u64) as usize].into(),
+                at: c.created_at + span * (k as i32 + 1) / steps as i32,
+                photos: vec![],
+                service_id: None,
+            });
+        }
+        if c.status == CommitmentStatus::Fulfilled {
+            out.push(CommitmentEvent {
+                id: CommitmentEventId(rng.uuid()),
+                commitment_id: c.id,
+                action: CommitmentAction::Fulfil,
+                note: "承诺已兑现".into(),
+                at: cfg.as_of - Duration::days(10),
+                photos: vec![],
+                service_id: None,
+            });
+        }
+    }
+    out
 }
 
 fn more_workers(cfg: &DemoConfig, grids: &[Grid]) -> Vec<DemoUser> {
@@ -1384,6 +1430,40 @@ mod tests {
             assert!(s.service_hours >= 3.0 * months, "{now}: {s:?}");
             assert!(s.patrols >= d.grids.len() * 4, "{now}: {s:?}");
             assert!(d.checkins.iter().all(|c| c.at <= now));
+            // Each promise's steps are there and past, the one under way stepped this month.
+            for c in &d.commitments {
+                let steps: Vec<&CommitmentEvent> = d
+                    .commitment_events
+                    .iter()
+                    .filter(|e| e.commitment_id == c.id)
+                    .collect();
+                let progress = steps
+                    .iter()
+                    .filter(|e| e.action == CommitmentAction::Progress)
+                    .count();
+                assert_eq!(progress, c.progress as usize, "{now}: {}", c.title);
+                assert!(steps.iter().all(|e| c.created_at < e.at && e.at <= now));
+                if c.status == CommitmentStatus::Promised {
+                    assert!(steps.iter().any(|e| e.at > now - Duration::days(31)));
+                }
+            }
+            // The office's numbers: each year's issues 1, 2, 3… in the order they were reported.
+            let mut numbered: Vec<(DateTime<Utc>, (i32, u64))> = d
+                .issues
+                .iter()
+                .map(|i| {
+                    let n = i.number.as_deref().and_then(case_number::parse);
+                    (i.reported_at, n.expect("every demo issue numbered"))
+                })
+                .collect();
+            numbered.sort();
+            let mut next: HashMap<i32, u64> = HashMap::new();
+            for (at, (year, seq)) in numbered {
+                assert_eq!(year, case_number::year_of(at));
+                let n = next.entry(year).or_insert(1);
+                assert_eq!(seq, *n, "{now}: no gap, no repeat");
+                *n += 1;
+            }
             visits.push(d.visits.len() as f64);
         }
         // A year of history whatever the day: the same order of magnitude every time.

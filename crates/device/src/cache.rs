@@ -61,7 +61,7 @@ impl<'a> ScopeData<'a> {
             callups: &d.callups,
             callup_responses: &d.callup_responses,
             commitments: &d.commitments,
-            commitment_events: &[],
+            commitment_events: &d.commitment_events,
             patrols: &d.patrols,
             keep_full_phones,
         }

@@ -809,6 +809,18 @@ impl CommitmentRecord {
 }
 
 impl CommitmentEventRecord {
+    pub fn from_model(e: &m::CommitmentEvent) -> Self {
+        Self {
+            id: e.id.0,
+            commitment_id: e.commitment_id.0,
+            action: e.action.code().into(),
+            note: e.note.clone(),
+            at: e.at,
+            photos: photo_codes(&e.photos),
+            service_id: e.service_id.map(|s| s.0),
+        }
+    }
+
     pub fn to_model(&self) -> Option<m::CommitmentEvent> {
         Some(m::CommitmentEvent {
             id: self.id.into(),

@@ -270,6 +270,20 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 value(&CommitmentRecord::from_model(c)),
             )?;
         }
+        for e in &d.commitment_events {
+            let Some(c) = d.commitments.iter().find(|c| c.id == e.commitment_id) else {
+                continue;
+            };
+            put(
+                tx,
+                Entity::CommitmentEvent,
+                e.id.0,
+                Some(c.grid_id.0),
+                None,
+                Some(c.user_id.0),
+                value(&CommitmentEventRecord::from_model(e)),
+            )?;
+        }
         for r in &d.callup_responses {
             let Some(c) = d.callups.iter().find(|c| c.id == r.callup_id) else {
                 continue;
