@@ -287,6 +287,7 @@ async fn statistics_add_up_and_refuse_a_bad_period() {
     assert_eq!(grids.len(), demo().grids.len());
     for key in [
         "households",
+        "due",
         "visited",
         "visits",
         "issues_open",
@@ -296,7 +297,20 @@ async fn statistics_add_up_and_refuse_a_bad_period() {
         let sum: u64 = grids.iter().map(|g| g[key].as_u64().unwrap()).sum();
         assert_eq!(sum, total[key].as_u64().unwrap(), "{key} per grid adds up");
     }
-    assert!(total["visited"].as_u64().unwrap() <= total["households"].as_u64().unwrap());
+    // Coverage is of the households due: visited this period or overdue now, no more than there
+    // are, no fewer than were visited; the map's buildings add up to it.
+    let (visited, due) = (
+        total["visited"].as_u64().unwrap(),
+        total["due"].as_u64().unwrap(),
+    );
+    assert!(visited <= due && due <= total["households"].as_u64().unwrap());
+    let by_building: u64 = stats["map"]["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["due"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_building, due);
     // The statistics count from the facts; the household list reads the records: they agree.
     let watched = json_of(
         s.get(

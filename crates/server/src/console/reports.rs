@@ -45,12 +45,27 @@ pub fn routes() -> Router<AppState> {
         .route("/console/import/commit", post(import_commit))
 }
 
+/// The period and grid a page shows, its days filled in (the last 30 days unless chosen).
 fn period_form(lang: Lang, q: &Params, action: &str, names: &office::Names) -> Markup {
     let grid = q.uuid("grid").ok().flatten();
+    let cst = super::page::beijing();
+    let days = q.period().ok().map(|p| {
+        (
+            p.from.with_timezone(&cst).format("%Y-%m-%d").to_string(),
+            (p.to - Duration::days(1))
+                .with_timezone(&cst)
+                .format("%Y-%m-%d")
+                .to_string(),
+        )
+    });
+    let (from, to) = match days {
+        Some((f, t)) => (Some(f), Some(t)),
+        None => (q.text("from"), q.text("to")),
+    };
     html! {
         form.filters method="get" action=(action) {
-            label { (tr(lang, "从", "From")) input type="date" name="from" value=[q.text("from")]; }
-            label { (tr(lang, "到", "To")) input type="date" name="to" value=[q.text("to")]; }
+            label { (tr(lang, "从", "From")) input type="date" name="from" value=[from]; }
+            label { (tr(lang, "到", "To")) input type="date" name="to" value=[to]; }
             select name="grid" {
                 option value="" { (tr(lang, "全部网格", "All grids")) }
                 @for (id, name) in &names.grids { option value=(id) selected[grid == Some(*id)] { (name) } }
@@ -100,10 +115,10 @@ fn coverage_svg(map: &office::CoverageMap) -> Markup {
                 }
             }
             @for b in &map.buildings {
-                @let share = if b.households == 0 { -1.0 } else { f64::from(b.visited) / f64::from(b.households) };
+                @let share = if b.households == 0 { -1.0 } else if b.due == 0 { 1.0 } else { f64::from(b.visited) / f64::from(b.due) };
                 @let class = if share < 0.0 { "empty" } else if share >= 0.8 { "good" } else if share >= 0.5 { "fair" } else { "poor" };
                 circle class=(class) cx=(format!("{:.1}", at.x(b.lon))) cy=(format!("{:.1}", at.y(b.lat))) r="5" {
-                    title { (b.label) " " (b.visited) "/" (b.households) }
+                    title { (b.label) " " (b.visited) "/" (b.due) }
                 }
             }
         }
@@ -158,10 +173,10 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         .grids
         .iter()
         .map(|g| {
-            let pct = if g.figures.households == 0 {
-                0.0
+            let pct = if g.figures.due == 0 {
+                100.0
             } else {
-                g.figures.visited as f64 * 100.0 / g.figures.households as f64
+                g.figures.visited as f64 * 100.0 / g.figures.due as f64
             };
             (
                 g.grid_name.clone(),
@@ -186,7 +201,7 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         (period_form(lang, &q, "/console/stats", &names))
         section.tiles {
             (tile(tr(lang, "住户", "Households"), t.households.to_string(), None))
-            (tile(tr(lang, "本期走访覆盖", "Visited this period"), percent(t.visited, t.households), Some(format!("{} / {}", t.visited, t.households))))
+            (tile(tr(lang, "本期走访覆盖", "Visited this period"), percent(t.visited, t.due), Some(format!("{} {} / {} {}", tr(lang, "已访", "visited"), t.visited, tr(lang, "应访", "due"), t.due))))
             (tile(tr(lang, "重点户走访超期", "Vulnerable, visit overdue"), t.vulnerable_overdue.to_string(), None))
             (tile(tr(lang, "新上报问题", "Issues reported"), t.issues_reported.to_string(), Some(format!("{} {}", tr(lang, "销号", "closed"), t.issues_closed))))
             (tile(tr(lang, "未办结 / 超期", "Open / overdue"), format!("{} / {}", t.issues_open, t.issues_overdue), None))
@@ -196,7 +211,7 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         }
         section.card {
             h2 { (tr(lang, "走访覆盖地图", "Coverage map")) }
-            p.hint { (tr(lang, "每个圆点是一栋楼：绿色本期走访过八成以上住户，橙色过半，红色不足一半，灰色无住户。", "Each dot a building: green, 80 % of its households visited this period or more; amber, over half; red, under half; grey, no households.")) }
+            p.hint { (tr(lang, "每个圆点是一栋楼：应访住户（本期走访过的，和按走访周期现已到期的）中，绿色本期已访八成以上，橙色过半，红色不足一半，灰色无住户。", "Each dot a building: of its households due (visited this period, or due now by their visit cadence), green, 80 % or more visited this period; amber, over half; red, under half; grey, no households.")) }
             (coverage_svg(&s.map))
         }
         section.card {
@@ -214,13 +229,13 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             h2 { (tr(lang, "各网格", "By grid")) }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "住户", "Households")) } th { (tr(lang, "已走访", "Visited")) }
+                    th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "住户", "Households")) } th { (tr(lang, "应访", "Due")) } th { (tr(lang, "已走访", "Visited")) }
                     th { (tr(lang, "重点户超期", "Vulnerable overdue")) } th { (tr(lang, "新问题", "Reported")) } th { (tr(lang, "未办结", "Open")) }
                     th { (tr(lang, "超期", "Overdue")) } th { (tr(lang, "点单", "Requests")) } th { (tr(lang, "服务时长", "Service h")) } th { (tr(lang, "报到", "Check-ins")) }
                 } }
                 tbody { @for g in &s.grids {
                     tr {
-                        td { (g.grid_name) } td { (g.figures.households) } td { (g.figures.visited) " (" (percent(g.figures.visited, g.figures.households)) ")" }
+                        td { (g.grid_name) } td { (g.figures.households) } td { (g.figures.due) } td { (g.figures.visited) " (" (percent(g.figures.visited, g.figures.due)) ")" }
                         td class=[(g.figures.vulnerable_overdue > 0).then_some("alarm")] { (g.figures.vulnerable_overdue) }
                         td { (g.figures.issues_reported) } td { (g.figures.issues_open) }
                         td class=[(g.figures.issues_overdue > 0).then_some("alarm")] { (g.figures.issues_overdue) }

@@ -709,6 +709,10 @@ impl Period {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Figures {
     pub households: u64,
+    /// Households the period asked a visit of (应访): visited in it, or overdue now by their
+    /// cadence — per building at most its households. Coverage is `visited / due`: a household
+    /// visited every quarter is not missing from a month's coverage.
+    pub due: u64,
     /// Households visited at least once in the period.
     pub visited: u64,
     pub visits: u64,
@@ -822,6 +826,9 @@ pub fn stats(
         {
             f.visited += 1;
         }
+    }
+    for b in &map.buildings {
+        by_grid.entry(b.grid_id).or_default().due += u64::from(b.due);
     }
     for t in &issues_now {
         let f = by_grid.entry(t.grid_id).or_default();
@@ -967,6 +974,7 @@ pub fn stats(
 
 fn add_figures(total: &mut Figures, f: &Figures) {
     total.households += f.households;
+    total.due += f.due;
     total.visited += f.visited;
     total.visits += f.visits;
     total.vulnerable_overdue += f.vulnerable_overdue;
@@ -1082,25 +1090,31 @@ pub struct CoverageMap {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BuildingCoverage {
+    pub grid_id: Uuid,
     pub label: String,
     pub lat: f64,
     pub lon: f64,
     pub households: u32,
+    /// Visited in the period, or overdue now (at most `households`).
+    pub due: u32,
     pub visited: u32,
 }
 
-/// The map from the period's tallies: households per building, and the households visited in
-/// it per building (where the visit was made).
+/// The map from the period's tallies: households per building, those overdue now, and the
+/// households visited in the period per building (where the visit was made).
 fn coverage_map(
     outlines: Vec<GridRecord>,
     buildings: Vec<BuildingRecord>,
     households: &[Tally],
     visits: &[Tally],
 ) -> CoverageMap {
-    let mut per_building: HashMap<Uuid, (u32, u32)> = HashMap::new();
+    // (households, overdue now, visited in the period)
+    let mut per_building: HashMap<Uuid, (u32, u32, u32)> = HashMap::new();
     for t in households {
         if let Some(b) = t.building_id {
-            per_building.entry(b).or_default().0 += t.count as u32;
+            let e = per_building.entry(b).or_default();
+            e.0 += t.count as u32;
+            e.1 += t.late as u32;
         }
     }
     let mut visited: HashSet<Uuid> = HashSet::new();
@@ -1108,7 +1122,7 @@ fn coverage_map(
         if let (Some(b), Some(h)) = (t.building_id, t.subject_id)
             && visited.insert(h)
         {
-            per_building.entry(b).or_default().1 += 1;
+            per_building.entry(b).or_default().2 += 1;
         }
     }
     CoverageMap {
@@ -1127,14 +1141,18 @@ fn coverage_map(
         buildings: buildings
             .into_iter()
             .map(|b| {
-                let (households, visited) = per_building.get(&b.id).copied().unwrap_or_default();
-                // A household visited and then gone from the building still counts once.
+                let (households, overdue, visited) =
+                    per_building.get(&b.id).copied().unwrap_or_default();
+                // A household visited and then gone from the building still counts once; one
+                // visited early in the period and due again now (weekly) is one household.
                 let visited = visited.min(households);
                 BuildingCoverage {
+                    grid_id: b.grid_id,
                     label: format!("{}{}栋", b.estate, b.number),
                     lat: b.lat,
                     lon: b.lon,
                     households,
+                    due: (visited + overdue).min(households),
                     visited,
                 }
             })
