@@ -28,6 +28,7 @@ catalogue! {
     ErrorStore => "无法打开本地数据", "Cannot open the local data";
     HomeVisited => "本月走访", "Visited this month";
     HomeHouseholds => "户", "households";
+    HomeMonthList => "本月应访 {} 户 · 全网格 {} 户", "{} due this month · {} in the grid";
     HomeDue => "重点户待走访", "Priority visits due";
     HomeDueNone => "重点户都已按期走访", "All priority households are up to date";
     HomeNever => "从未走访", "Never visited";

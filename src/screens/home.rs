@@ -107,8 +107,9 @@ pub fn Home(
 ) -> Element {
     let s = &data.summary;
     let pct = (s.visited_this_month * 100)
-        .checked_div(s.households)
-        .unwrap_or(0);
+        .checked_div(s.due_this_month)
+        .unwrap_or(100)
+        .min(100);
     let roles: Vec<&str> = s.roles.iter().map(|r| r.label(lang)).collect();
     let open_total: u32 = s.open_issues.iter().map(|(_, n)| n).sum();
     let visits = s
@@ -185,9 +186,10 @@ pub fn Home(
                 h2 { {lang.t(Msg::HomeVisited)} }
                 p { class: "big",
                     span { class: "num", "{s.visited_this_month}" }
-                    " / {s.households} {lang.t(Msg::HomeHouseholds)}"
+                    " / {s.due_this_month} {lang.t(Msg::HomeHouseholds)}"
                 }
                 div { class: "bar", div { class: "fill", style: "width: {pct}%" } }
+                p { class: "muted small", {lang.fill(Msg::HomeMonthList, &[&s.due_this_month, &s.households])} }
             }
         }
         if let Some(grid) = data.grid.clone() {
@@ -411,7 +413,15 @@ mod tests {
         assert!(html.contains("李敏 · 专职网格员"));
         assert!(html.contains("本月走访"));
         assert!(html.contains(&format!(">{}<", data.summary.visited_this_month)));
-        assert!(html.contains(&format!("/ {} 户", data.summary.households)));
+        // The month's progress is of this month's list, which is more than was visited and
+        // fewer than the grid's households (most are seen every quarter).
+        let s = &data.summary;
+        assert!(html.contains(&format!("/ {} 户", s.due_this_month)));
+        assert!(html.contains(&format!(
+            "本月应访 {} 户 · 全网格 {} 户",
+            s.due_this_month, s.households
+        )));
+        assert!(s.visited_this_month <= s.due_this_month && s.due_this_month < s.households);
         // The five most urgent priority households, by address, with their vulnerability.
         assert_eq!(data.due.len(), 5);
         for d in &data.due {
@@ -484,6 +494,8 @@ mod tests {
             after.summary.visited_this_month,
             before.summary.visited_this_month + 1
         );
+        // It was due, so this month's list is as long as before.
+        assert_eq!(after.summary.due_this_month, before.summary.due_this_month);
         assert!(after.due.iter().all(|d| d.household.id != first.id));
     }
 }

@@ -6,7 +6,7 @@ use crate::store::{Store, state_get};
 use crate::time::{DAY_MS, from_ms, ms};
 use crate::{DeviceError, Result};
 use chrono::{DateTime, Utc};
-use gridmate_model::calendar::month_start;
+use gridmate_model::calendar::{month_start, next_month_start};
 use gridmate_model::*;
 use gridmate_protocol::records::{MultiPolygonCoords, boundary_to_geo};
 use rusqlite::{OptionalExtension, Row, params};
@@ -47,6 +47,9 @@ pub struct HomeSummary {
     pub grids: Vec<GridSummary>,
     pub households: u32,
     pub visited_this_month: u32,
+    /// This month's list (本月应访): households visited since the first, or due by their cadence
+    /// before the month ends (or never visited). The month's progress is `visited / due`.
+    pub due_this_month: u32,
     pub due_visits: u32,
     pub open_issues: Vec<(IssueStatus, u32)>,
     pub sync: SyncStatus,
@@ -304,11 +307,24 @@ impl Store {
         };
         let mut households = 0;
         let mut visited = 0;
+        let mut month_due = 0;
         let mut due = 0;
         let mut open: Vec<(IssueStatus, u32)> = Vec::new();
         for g in &grids {
             households += g.households;
             visited += self.visited_count(g.grid.id, month_start(as_of), as_of)?;
+            month_due += self.conn.query_row(
+                "SELECT COUNT(*) FROM households h WHERE h.grid_id = ?1 AND (h.due_at < ?2
+                     OR EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
+                                  AND v.started_at >= ?3 AND v.started_at <= ?4))",
+                params![
+                    g.grid.id.0,
+                    ms(next_month_start(as_of)),
+                    ms(month_start(as_of)),
+                    ms(as_of)
+                ],
+                |r| r.get::<_, u32>(0),
+            )?;
             due += self.conn.query_row(
                 "SELECT COUNT(*) FROM households WHERE grid_id = ?1 AND vulnerable = 1 AND due_at <= ?2",
                 params![g.grid.id.0, ms(as_of)],
@@ -328,6 +344,7 @@ impl Store {
             grids,
             households,
             visited_this_month: visited,
+            due_this_month: month_due,
             due_visits: due,
             open_issues: open,
             sync: self.sync_status()?,
