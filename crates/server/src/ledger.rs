@@ -7,9 +7,9 @@
 //! through inside one read snapshot ([`ReadTx::for_each_live_in_grids`]), each row goes straight
 //! to a [`Sink`], and the XLSX sink is rust_xlsxwriter's constant-memory worksheet (rows flushed
 //! to a temporary file as they are written). The finished file is streamed to the client. The
-//! one exception is the visits ledger, which the office reads in time order: it holds the
-//! period's visit records (not their cells) to sort them — a community's month is a few
-//! thousand.
+//! exceptions are the visits and issues ledgers, which the office reads in time order (issues in
+//! the order of their numbers): they hold the period's records (not their cells) to sort them —
+//! a community's month is a few thousand visits and a few hundred issues.
 //!
 //! The XLSX is made to be printed and filed as the street files paper ledgers: a title with
 //! the community, a line with the period, the grid and the time of export, 序号, dates as date
@@ -510,10 +510,16 @@ pub fn write(
         }
         LedgerKind::Issues => {
             let handled = handlings(tx, &grids)?;
+            // In the order they were reported, which is their numbers' order.
+            let mut issues = Vec::new();
             each(tx, kind.entity(), &grids, |i: IssueRecord| {
-                if !period.holds(i.reported_at) {
-                    return Ok(());
+                if period.holds(i.reported_at) {
+                    issues.push(i);
                 }
+                Ok(())
+            })?;
+            issues.sort_by_key(|i| (i.reported_at, i.id));
+            for i in issues {
                 let status = gridmate_model::IssueStatus::from_code(&i.status);
                 let open = status.is_some_and(|s| s.is_open());
                 let h = handled.get(&i.id);
@@ -553,8 +559,8 @@ pub fn write(
                         ),
                         Cell::text(photo_links(base, &i.photos)),
                     ],
-                )
-            })?
+                )?;
+            }
         }
         LedgerKind::Orders => each(tx, kind.entity(), &grids, |o: OrderRecord| {
             if !period.holds(o.recorded_at) {
