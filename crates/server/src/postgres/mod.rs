@@ -19,7 +19,7 @@
 //! - **Reads** are `REPEATABLE READ, READ ONLY`: one snapshot for a whole pull page (its head,
 //!   its rows and its digest agree).
 
-mod migrate;
+pub(crate) mod migrate;
 mod rows;
 
 use crate::store::group::{self, PushJob};

@@ -7,7 +7,7 @@
 //! group commit of pushes.
 
 mod filter;
-mod migrate;
+pub(crate) mod migrate;
 mod rows;
 
 use crate::store::group::{self, PushJob};

@@ -58,6 +58,10 @@ pub enum StoreError {
     Join(String),
     #[error("{0}")]
     Invalid(String),
+    /// The database is not at a schema this build can serve (written by a newer build, or a
+    /// migration failed): the server refuses to start on it.
+    #[error("schema: {0}")]
+    Schema(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
