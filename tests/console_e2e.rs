@@ -277,9 +277,9 @@ fn a_request_goes_from_the_desk_to_a_party_member_and_back() {
 }
 
 /// The roll and the field, as the office reads them: this month's coverage per grid, a household
-/// found by a resident's initials and corrected (head of household, a tag) through the write path
-/// — the worker's phone sees the correction at its next sync —; the patrols with one drawn on its
-/// grid, and the party members' promises.
+/// found by a resident's name in pinyin and corrected (head of household, a tag) through the
+/// write path — the worker's phone sees the correction at its next sync —; the patrols with one
+/// drawn on its grid, and the party members' promises.
 #[test]
 fn the_office_finds_and_corrects_a_household_and_reads_the_patrols() {
     if !available() {
@@ -291,7 +291,8 @@ fn the_office_finds_and_corrects_a_household_and_reads_the_patrols() {
     phone.sign_in(&server, Role::GridWorker);
     phone.sync_until_ok(3);
     let grid = phone.store.home_grid().unwrap();
-    // A household of the worker's grid with a second resident, found by that resident's initials.
+    // A household of the worker's grid with a second resident, found by that resident's name in
+    // pinyin (as typed on a keyboard without Chinese input: few enough to be on the first page).
     let d = support::demo();
     let (household, resident) = d
         .households
@@ -304,7 +305,7 @@ fn the_office_finds_and_corrects_a_household_and_reads_the_patrols() {
                 .map(|r| (h, r))
         })
         .expect("a household of two");
-    let (_, initials) = gridmate_model::search_keys::name_keys(&resident.name);
+    let (pinyin, _) = gridmate_model::search_keys::name_keys(&resident.name);
 
     let office = server.account(Role::CommunityAdmin);
     let base = format!("http://{}/console", server.addr);
@@ -320,7 +321,7 @@ fn the_office_finds_and_corrects_a_household_and_reads_the_patrols() {
     b.wait_text("本月走访进度", 10);
     b.wait_text("本月应访", 10);
     b.screenshot(&shots.join("console-roll.png"));
-    b.type_into("input[name=q]", &initials);
+    b.type_into("input[name=q]", &pinyin);
     b.click("form.filters button");
     b.wait_text(&household.head_name, 10);
     b.click(&format!("a[href='/console/roll/{}']", household.id.0));
