@@ -491,15 +491,14 @@ pub trait Backend: Send + Sync + 'static {
     /// Callable from inside an async runtime or outside one.
     fn admin<T: Send>(&self, f: impl FnOnce(&mut dyn WriteTx) -> Result<T> + Send) -> Result<T>;
 
-    /// Apply one push. The default is one write transaction per push; a backend may group
-    /// concurrent pushes into one commit (each still all-or-nothing).
+    /// Apply one push through `crate::apply`, each push all-or-nothing; a backend may group
+    /// concurrent pushes into one commit. (No default: each backend decides how its writes are
+    /// grouped, and the store module never calls up into the rules.)
     fn push(
         &self,
         p: Principal,
         mutations: Vec<Mutation>,
-    ) -> impl Future<Output = Result<Vec<PushResult>>> + Send {
-        self.write(move |tx| crate::apply::push(tx, &p, &mutations, chrono::Utc::now()))
-    }
+    ) -> impl Future<Output = Result<Vec<PushResult>>> + Send;
 }
 
 /// A read of the policy modules run in one snapshot, its answer boxed (see [`read_with`]).
