@@ -2,7 +2,7 @@
 //! (each person's count, time and distance; each patrol's track drawn over its grid with what it
 //! found) and the party members' public promises of the year with their progress.
 
-use super::page::{Projection, badge, grid_drawing, grid_select, tr, when, word};
+use super::page::{Projection, badge, grid_drawing, period_form, tr, when, word};
 use super::{ConsoleUser, layout, refused};
 use crate::api::AppState;
 use crate::api::office::Params;
@@ -14,7 +14,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::Duration;
 use gridmate_model::words::{Lang, Vocabulary};
 use maud::{Markup, html};
 use uuid::Uuid;
@@ -54,22 +53,13 @@ async fn field_page(State(state): State<AppState>, user: ConsoleUser, q: Params)
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
-    let cst = super::page::beijing();
-    let day =
-        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&cst).format("%Y-%m-%d").to_string();
-    let (from, to) = (day(period.from), day(period.to - Duration::days(1)));
     let kept = promises
         .iter()
         .filter(|c| c.commitment.status == "fulfilled")
         .count();
     layout(&user, tr(lang, "巡查与承诺", "Patrols and promises"), "field").render(html! {
         h1 { (tr(lang, "巡查与承诺", "Patrols and promises")) }
-        form.filters method="get" action="/console/field" {
-            (grid_select(lang, &names, grid))
-            label { (tr(lang, "从", "From")) " " input type="date" name="from" value=(from); }
-            label { (tr(lang, "至", "To")) " " input type="date" name="to" value=(to); }
-            button type="submit" { (tr(lang, "查看", "Show")) }
-        }
+        (period_form(lang, &q, "/console/field", &names))
         section.tiles {
             div.tile { div.label { (tr(lang, "巡查次数", "Patrols")) } div.value { (patrols.rows.len()) } }
             div.tile { div.label { (tr(lang, "巡查里程（公里）", "Distance (km)")) } div.value { (km(patrols.rows.iter().map(|r| r.distance_m).sum())) } }

@@ -325,6 +325,28 @@ pub fn code_select(
     }
 }
 
+/// The period and grid a page shows, its days filled in (the last 30 days unless chosen).
+pub fn period_form(lang: Lang, q: &Params, action: &str, names: &office::Names) -> Markup {
+    let cst = beijing();
+    let day =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&cst).format("%Y-%m-%d").to_string();
+    let (from, to) = match q.period() {
+        Ok(p) => (
+            Some(day(p.from)),
+            Some(day(p.to - chrono::Duration::days(1))),
+        ),
+        Err(_) => (q.text("from"), q.text("to")),
+    };
+    html! {
+        form.filters method="get" action=(action) {
+            label { (tr(lang, "从", "From")) input type="date" name="from" value=[from]; }
+            label { (tr(lang, "到", "To")) input type="date" name="to" value=[to]; }
+            (grid_select(lang, names, q.uuid("grid").ok().flatten()))
+            button type="submit" { (tr(lang, "查看", "Show")) }
+        }
+    }
+}
+
 /// "12 in all, showing 1–10" with the links to the pages before and after.
 pub fn pager(lang: Lang, q: &Params, base: &str, total: usize, offset: u32, limit: u32) -> Markup {
     let link = |offset: u32| {

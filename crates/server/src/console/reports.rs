@@ -3,7 +3,7 @@
 //! first, nothing written until it is clean), and the people of the office's grids with their devices and the
 //! audit log.
 
-use super::page::{tr, when, when_ms, word};
+use super::page::{period_form, tr, when, when_ms, word};
 use super::{ConsoleForm, ConsoleUser, layout, refused, uploads};
 use crate::api::AppState;
 use crate::api::office::{
@@ -43,36 +43,6 @@ pub fn routes() -> Router<AppState> {
                 )),
         )
         .route("/console/import/commit", post(import_commit))
-}
-
-/// The period and grid a page shows, its days filled in (the last 30 days unless chosen).
-fn period_form(lang: Lang, q: &Params, action: &str, names: &office::Names) -> Markup {
-    let grid = q.uuid("grid").ok().flatten();
-    let cst = super::page::beijing();
-    let days = q.period().ok().map(|p| {
-        (
-            p.from.with_timezone(&cst).format("%Y-%m-%d").to_string(),
-            (p.to - Duration::days(1))
-                .with_timezone(&cst)
-                .format("%Y-%m-%d")
-                .to_string(),
-        )
-    });
-    let (from, to) = match days {
-        Some((f, t)) => (Some(f), Some(t)),
-        None => (q.text("from"), q.text("to")),
-    };
-    html! {
-        form.filters method="get" action=(action) {
-            label { (tr(lang, "从", "From")) input type="date" name="from" value=[from]; }
-            label { (tr(lang, "到", "To")) input type="date" name="to" value=[to]; }
-            select name="grid" {
-                option value="" { (tr(lang, "全部网格", "All grids")) }
-                @for (id, name) in &names.grids { option value=(id) selected[grid == Some(*id)] { (name) } }
-            }
-            button type="submit" { (tr(lang, "查看", "Show")) }
-        }
-    }
 }
 
 /// A horizontal bar chart: one labelled bar per row, scaled to the largest.
