@@ -297,18 +297,9 @@ async fn bulk_assign(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let lang = user.lang;
-    let Some(mid) = posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()) else {
-        return refused(
-            lang,
-            ApiError::BadRequest(
-                tr(
-                    lang,
-                    "表单缺少编号，请刷新页面后重试。",
-                    "The form has no id: reload the page and try again.",
-                )
-                .into(),
-            ),
-        );
+    let mid = match posted.form_id(lang) {
+        Ok(mid) => mid,
+        Err(e) => return refused(lang, e),
     };
     let Some(assignee) = posted.get("assignee").and_then(|a| a.parse::<Uuid>().ok()) else {
         return refused(

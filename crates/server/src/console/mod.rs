@@ -230,6 +230,21 @@ impl Posted {
             .filter(move |(k, _)| k == key)
             .map(|(_, v)| v.trim())
     }
+
+    /// The id the form was rendered with (`mid`), which its mutation's ids come from so that a
+    /// form sent twice applies once; a form without one is refused in the user's language.
+    pub fn form_id(&self, lang: Lang) -> Result<uuid::Uuid, ApiError> {
+        self.get("mid").and_then(|v| v.parse().ok()).ok_or_else(|| {
+            ApiError::BadRequest(
+                tr(
+                    lang,
+                    "表单缺少编号，请刷新页面后重试。",
+                    "The form has no id: reload the page and try again.",
+                )
+                .into(),
+            )
+        })
+    }
 }
 
 async fn login_page(headers: HeaderMap) -> Response {

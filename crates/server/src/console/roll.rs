@@ -148,17 +148,7 @@ async fn household(
     let d: HouseholdDetail = match answer {
         Ok(Some(d)) => d,
         Ok(None) => {
-            return refused(
-                lang,
-                ApiError::NotFound(
-                    tr(
-                        lang,
-                        "你的网格中没有这一户。",
-                        "No such household in your grids.",
-                    )
-                    .into(),
-                ),
-            );
+            return not_yours(lang);
         }
         Err(e) => return refused(lang, e.into()),
     };
@@ -233,6 +223,21 @@ async fn household(
     })
 }
 
+/// A household id outside the user's grids, or none at all: said the same either way.
+fn not_yours(lang: Lang) -> Response {
+    refused(
+        lang,
+        ApiError::NotFound(
+            tr(
+                lang,
+                "你的网格中没有这一户。",
+                "No such household in your grids.",
+            )
+            .into(),
+        ),
+    )
+}
+
 fn correction_form(user: &ConsoleUser, d: &HouseholdDetail) -> Markup {
     let lang = user.lang;
     let h = &d.household.household;
@@ -264,38 +269,16 @@ async fn correct(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let lang = user.lang;
-    let Some(mid) = posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()) else {
-        return refused(
-            lang,
-            ApiError::BadRequest(
-                tr(
-                    lang,
-                    "表单缺少编号，请刷新页面后重试。",
-                    "The form has no id: reload the page and try again.",
-                )
-                .into(),
-            ),
-        );
+    let mid = match posted.form_id(lang) {
+        Ok(mid) => mid,
+        Err(e) => return refused(lang, e),
     };
     let p = user.principal.clone();
-    let current = match read_with(&*state.store, move |tx| {
-        roll::household(tx, &p, id, Utc::now())
-    })
-    .await
+    let current = match read_with(&*state.store, move |tx| roll::household_record(tx, &p, id)).await
     {
-        Ok(Some(d)) => d.household.household,
+        Ok(Some(h)) => h,
         Ok(None) => {
-            return refused(
-                lang,
-                ApiError::NotFound(
-                    tr(
-                        lang,
-                        "你的网格中没有这一户。",
-                        "No such household in your grids.",
-                    )
-                    .into(),
-                ),
-            );
+            return not_yours(lang);
         }
         Err(e) => return refused(lang, e.into()),
     };

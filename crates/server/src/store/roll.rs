@@ -63,21 +63,35 @@ pub struct HouseholdDetail {
     pub issues: Vec<IssueRecord>,
 }
 
-/// A household of the caller's grids; `None` for one they may not see or that does not exist.
+/// The household record alone, if it is in the caller's grids: what a correction compares with.
+pub fn household_record(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    id: Uuid,
+) -> Result<Option<HouseholdRecord>> {
+    let Some(stored) = tx.record(Entity::Household, id)?.filter(|r| !r.deleted) else {
+        return Ok(None);
+    };
+    if !stored.grid_id.is_some_and(|g| p.grids.contains(&g)) {
+        return Ok(None);
+    }
+    serde_json::from_value(stored.data)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A household of the caller's grids whole; `None` for one they may not see or that does not
+/// exist.
 pub fn household(
     tx: &mut dyn ReadTx,
     p: &Principal,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<HouseholdDetail>> {
-    let Some(stored) = tx.record(Entity::Household, id)?.filter(|r| !r.deleted) else {
+    let Some(h) = household_record(tx, p, id)? else {
         return Ok(None);
     };
-    let Some(grid) = stored.grid_id.filter(|g| p.grids.contains(g)) else {
-        return Ok(None);
-    };
-    let h: HouseholdRecord =
-        serde_json::from_value(stored.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let grid = h.grid_id;
     let names = Names::load(tx, p)?;
     let residents = records::<ResidentRecord>(tx, Entity::Resident, &[grid])?
         .into_iter()
