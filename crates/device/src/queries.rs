@@ -312,19 +312,23 @@ impl Store {
         let mut open: Vec<(IssueStatus, u32)> = Vec::new();
         for g in &grids {
             households += g.households;
-            visited += self.visited_count(g.grid.id, month_start(as_of), as_of)?;
-            month_due += self.conn.query_row(
-                "SELECT COUNT(*) FROM households h WHERE h.grid_id = ?1 AND (h.due_at < ?2
-                     OR EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
-                                  AND v.started_at >= ?3 AND v.started_at <= ?4))",
+            // One pass over the grid's households: seen this month, and on this month's list
+            // (seen, or due by the cadence before the month ends).
+            let (seen, listed) = self.conn.query_row(
+                "SELECT COALESCE(SUM(seen), 0), COALESCE(SUM(seen OR due_at < ?4), 0) FROM (
+                     SELECT h.due_at, EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
+                                AND v.started_at >= ?2 AND v.started_at < ?3) AS seen
+                       FROM households h WHERE h.grid_id = ?1)",
                 params![
                     g.grid.id.0,
-                    ms(next_month_start(as_of)),
                     ms(month_start(as_of)),
-                    ms(as_of)
+                    ms(as_of),
+                    ms(next_month_start(as_of))
                 ],
-                |r| r.get::<_, u32>(0),
+                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?)),
             )?;
+            visited += seen;
+            month_due += listed;
             due += self.conn.query_row(
                 "SELECT COUNT(*) FROM households WHERE grid_id = ?1 AND vulnerable = 1 AND due_at <= ?2",
                 params![g.grid.id.0, ms(as_of)],
