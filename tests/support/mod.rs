@@ -12,12 +12,13 @@ use gridmate_demo::{DemoCommunity, DemoConfig, generate};
 use gridmate_device::Store;
 use gridmate_device::sync::{self, SyncClient, SyncError, SyncReport};
 use gridmate_model::Role;
-use gridmate_server::api::{AppState, router};
+use gridmate_server::app::AppState;
 use gridmate_server::demo::{DemoAccount, seed};
+use gridmate_server::routes::router;
 use gridmate_server::sqlite::SqliteStore;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// The end-to-end runs' community lives in the present, as the demo a user starts does: its
 /// history laid out behind this run's start (to the minute), so that the phone's "this month",
@@ -84,7 +85,7 @@ impl Server {
             .build()
             .unwrap();
         let store = SqliteStore::open(data.path()).unwrap();
-        let state = AppState::new(Arc::new(store), data.path()).unwrap();
+        let state = AppState::new(store, data.path()).unwrap();
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();

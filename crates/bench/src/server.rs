@@ -9,8 +9,9 @@ use chrono::Utc;
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::{Hlc, Role};
 use gridmate_protocol::*;
-use gridmate_server::api::{AppState, router};
+use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
+use gridmate_server::routes::router;
 use gridmate_server::store::{Backend, admin};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -101,7 +102,7 @@ pub(crate) async fn start_with(
 /// Serve `store` (photos in `dir`) on a loopback port.
 pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<Running> {
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), dir)?;
+    let state = AppState::new(Database::clone(&store), dir)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {

@@ -11,7 +11,8 @@ use gridmate_demo::{DemoConfig, generate};
 use gridmate_device::sync::{self, SyncClient};
 use gridmate_device::{NewVisit, ScopeData, Store};
 use gridmate_model::*;
-use gridmate_server::api::{AppState, router};
+use gridmate_server::app::AppState;
+use gridmate_server::routes::router;
 use gridmate_server::sqlite::SqliteStore;
 use gridmate_server::store::{Backend, admin};
 use std::net::SocketAddr;
@@ -64,7 +65,7 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let state = AppState::new(Arc::new(server_store), &dir.path().join("server"))?;
+    let state = AppState::new(server_store, &dir.path().join("server"))?;
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let server_addr = listener.local_addr()?;
     rt.spawn(async move {

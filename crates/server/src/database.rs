@@ -83,3 +83,15 @@ impl Backend for Database {
         }
     }
 }
+
+impl From<SqliteStore> for Database {
+    fn from(s: SqliteStore) -> Database {
+        Database::Sqlite(s)
+    }
+}
+
+impl From<PostgresStore> for Database {
+    fn from(p: PostgresStore) -> Database {
+        Database::Postgres(p)
+    }
+}

@@ -22,6 +22,7 @@
 //! panic or a stack trace reach a client.
 
 pub mod api;
+pub mod app;
 pub mod apply;
 pub mod auth;
 pub mod blobs;
@@ -35,5 +36,6 @@ pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod postgres;
+pub mod routes;
 pub mod sqlite;
 pub mod store;

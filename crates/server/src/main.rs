@@ -4,13 +4,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::Role;
-use gridmate_server::api::{AppState, router};
+use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
 use gridmate_server::import::ImportError;
+use gridmate_server::routes::router;
 use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -204,7 +204,7 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
     let blobs = gridmate_server::blobs::open(db.blobs.as_deref(), db.data.join("blobs"))
         .context("opening the photo store")?;
     tracing::info!(photos = %blobs.describe(), "photo store open");
-    let state = AppState::with_blobs(Arc::new(store), blobs, &db.data)?;
+    let state = AppState::with_blobs(store, blobs, &db.data)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

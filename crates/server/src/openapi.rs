@@ -27,13 +27,16 @@ use utoipa::{Modify, OpenApi};
         api::office::revoke_device, api::office::reset_password, api::office::audit,
         api::office::stats, api::office::export, api::office::import_people, api::office::import_base_map, api::office::callups,
         api::office::departments, api::office::put_department, api::office::time_limits,
-        api::office::set_time_limits, api::office::post_person
+        api::office::set_time_limits, api::office::post_person, api::office::issue_step,
+        api::office::order_step, api::office::new_order
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Health, LoginRequest, LoginResponse, UserInfo, AssignmentInfo,
         Entity, Op, RawChange, RawPullPage, PushRequest, Mutation, PushStatus, PushResult,
         PushResponse, api::office::NewPassword, api::office::DepartmentBody,
-        api::office::TimeLimitsBody, api::office::TimeLimitEntry, api::office::NewPersonBody
+        crate::app::limits::TimeLimitsBody, crate::app::limits::TimeLimitEntry, api::office::NewPersonBody,
+        api::office::IssueStepBody, api::office::OrderStepBody, api::office::NewOrderBody,
+        api::office::CommandAnswer
     )),
     security(("bearer" = [])),
     modifiers(&ProtocolErrors)

@@ -4,7 +4,8 @@
 mod common;
 
 use gridmate_demo::{DemoConfig, generate};
-use gridmate_server::api::{AppState, router};
+use gridmate_server::app::AppState;
+use gridmate_server::routes::router;
 use serde_json::json;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -74,7 +75,7 @@ async fn no_personal_data_or_secret_reaches_the_logs() {
     let (store, _) = common::fresh(dir.path());
     let d = generate(&DemoConfig::scaled(300));
     let accounts = gridmate_server::demo::seed(&store, &d).unwrap();
-    let state = AppState::new(Arc::new(store), dir.path()).unwrap();
+    let state = AppState::new(store, dir.path()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
     tokio::spawn(async move {

@@ -1812,3 +1812,147 @@ async fn a_household_correction_sent_twice_is_made_once() {
         "read only: no correction form"
     );
 }
+
+/// The console's form and the office API's command are one typed command: sent under the same
+/// mutation id through either face, in either order, they are one mutation — one event on the
+/// issue, named from that id — and the second is answered as already done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_action_and_the_same_api_command_are_one_mutation() {
+    let server = Server::start().await;
+    let s = &server;
+    let http = no_redirects();
+    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let admin = s.login(Role::CommunityAdmin, "office").await;
+    let d = demo();
+    let accepted: Vec<Uuid> = d
+        .issues
+        .iter()
+        .filter(|i| i.status == gridmate_model::IssueStatus::Accepted)
+        .take(2)
+        .map(|i| i.id.0)
+        .collect();
+    let worker = d.user(Role::GridWorker).user.id.0;
+    let page = http
+        .get(format!("{}/issues/{}", console(s), accepted[0]))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let by_console = |issue: Uuid, mid: Uuid, note: &'static str| {
+        let (http, cookie, csrf) = (http.clone(), cookie.clone(), csrf.clone());
+        let url = format!("{}/issues/{issue}", console(s));
+        async move {
+            let r = http
+                .post(url)
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("mid", &mid.to_string()),
+                    ("action", "assign"),
+                    ("assignee", &worker.to_string()),
+                    ("note", note),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    let by_api = |issue: Uuid, mid: Uuid, note: &'static str| {
+        let admin = admin.clone();
+        async move {
+            s.post_json(
+                &admin,
+                &format!("/office/issues/{issue}/steps"),
+                json!({"mutation_id": mid, "action": "assign", "assignee_id": worker, "note": note}),
+            )
+            .await
+        }
+    };
+    let events_noted = |issue: Uuid, note: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let detail = json_of(s.get(&admin, &format!("/office/issues/{issue}")).await).await;
+            detail["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["note"] == note)
+                .map(|e| e["id"].as_str().unwrap().parse::<Uuid>().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let event_of = |mid: Uuid| Uuid::new_v5(&mid, b"event");
+
+    // The console first, then the API under the same id.
+    let (x, mid) = (accepted[0], Uuid::now_v7());
+    assert!(by_console(x, mid, "控制台先派").await.ends_with("?ok=1"));
+    let r = by_api(x, mid, "控制台先派").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(json_of(r).await["status"], "applied");
+    assert_eq!(events_noted(x, "控制台先派").await, vec![event_of(mid)]);
+
+    // The API first, then the console.
+    let (y, mid) = (accepted[1], Uuid::now_v7());
+    let r = by_api(y, mid, "接口先派").await;
+    assert_eq!(json_of(r).await["status"], "applied");
+    assert!(by_console(y, mid, "接口先派").await.ends_with("?ok=1"));
+    assert_eq!(events_noted(y, "接口先派").await, vec![event_of(mid)]);
+
+    // Bad commands change nothing and say why: an unknown action, an assignment to nobody (in
+    // the caller's language), a field the command does not have, the street (read only).
+    let before = s.dump();
+    for (body, status, words) in [
+        (
+            json!({"mutation_id": Uuid::now_v7(), "action": "teleport"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "teleport",
+        ),
+        (
+            json!({"mutation_id": Uuid::now_v7(), "action": "assign"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "派给谁",
+        ),
+        (
+            json!({"mutation_id": Uuid::now_v7(), "action": "comment", "priority": 9}),
+            StatusCode::BAD_REQUEST,
+            "priority",
+        ),
+        (
+            json!({"mutation_id": "not-a-uuid", "action": "comment"}),
+            StatusCode::BAD_REQUEST,
+            "mutation_id",
+        ),
+    ] {
+        let r = s
+            .post_json(&admin, &format!("/office/issues/{x}/steps"), body.clone())
+            .await;
+        assert_eq!(r.status(), status, "{body}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains(words), "{body}: {text}");
+    }
+    let street = s.login(Role::StreetViewer, "street").await;
+    let r = s
+        .post_json(
+            &street,
+            &format!("/office/issues/{x}/steps"),
+            json!({"mutation_id": Uuid::now_v7(), "action": "comment", "note": "街道看看"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.dump(), before, "no refused command wrote anything");
+
+    // A request taken through the API is named by its mutation id, like the console's form.
+    let mid = Uuid::now_v7();
+    let grid = d.issues.iter().find(|i| i.id.0 == x).unwrap().grid_id.0;
+    let new = json!({"mutation_id": mid, "grid_id": grid, "kind": "errand", "source": "phone",
+        "title": "代取药品", "requester": "王阿姨"});
+    for _ in 0..2 {
+        let r = s.post_json(&admin, "/office/orders", new.clone()).await;
+        assert_eq!(json_of(r).await["status"], "applied");
+    }
+    let order = json_of(s.get(&admin, &format!("/office/orders/{mid}")).await).await;
+    assert_eq!(order["order"]["title"], "代取药品", "{order}");
+}

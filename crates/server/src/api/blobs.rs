@@ -1,9 +1,11 @@
 //! Photos by content hash: `HEAD`, `GET` and resumable `PUT /blobs/{sha256}`. A photo is served
 //! only to callers who can see a record that references it.
 
-use super::{ApiPath, AppState, MAX_BLOB_BYTES};
+use super::{ApiPath, MAX_BLOB_BYTES};
+use crate::app::AppState;
+use crate::app::photos::{self, check_sha};
 use crate::error::ApiError;
-use crate::store::Principal;
+use crate::store::{Principal, ServerStore};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,14 +13,6 @@ use axum::response::{IntoResponse, Response};
 use gridmate_protocol::ErrorBody;
 use gridmate_protocol::photo::PhotoProblem;
 use sha2::{Digest, Sha256};
-
-fn check_sha(sha: &str) -> Result<String, ApiError> {
-    gridmate_model::PhotoRef::parse(sha)
-        .map(|p| p.as_str().to_string())
-        .ok_or_else(|| {
-            ApiError::BadRequest("a blob is named by 64 hex digits of its SHA-256".into())
-        })
-}
 
 fn upload_offset(len: u64) -> [(header::HeaderName, HeaderValue); 1] {
     [(
@@ -57,37 +51,7 @@ pub(crate) async fn blob_get(
     p: Principal,
     ApiPath(sha): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    serve_blob(&state, p, &sha).await
-}
-
-/// A photo, if a record the caller can see uses it (the API's and the console's route).
-pub async fn serve_blob(state: &AppState, p: Principal, sha: &str) -> Result<Response, ApiError> {
-    let sha = check_sha(sha)?;
-    if !state.store.blob_known(sha.clone()).await? {
-        return Err(ApiError::NotFound("no such photo".into()));
-    }
-    if !state.store.blob_visible(p, sha.clone()).await? {
-        return Err(ApiError::Forbidden(
-            "no record in your scope uses this photo".into(),
-        ));
-    }
-    let Some(bytes) = state.blobs.read(&sha).await? else {
-        return Err(ApiError::Internal(format!(
-            "photo {sha} is on record but not in {}",
-            state.blobs.describe()
-        )));
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/jpeg"),
-            (
-                header::CACHE_CONTROL,
-                "private, max-age=31536000, immutable",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    photos::serve(&state, p, &sha).await
 }
 
 /// `Content-Range: bytes START-END/TOTAL`; absent means the whole blob in one piece;

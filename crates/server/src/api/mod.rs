@@ -1,8 +1,11 @@
-//! The HTTP surface: routes of PROTOCOL.md, their extractors and handlers. Handlers speak to the
-//! database only through [`ServerStore`]. Split by concern: [`session`] (sign in and out),
-//! [`sync`] (pull, push, conflicts), [`blobs`] (photos), [`office`] (the office's reads and
-//! people); here the router, the protocol-version
-//! gate and the extractors whose every rejection is the protocol's error body.
+//! The JSON API: the routes of PROTOCOL.md under `/api/v1`, their extractors and handlers.
+//! Handlers read and write through the store's named operations and the application layer
+//! ([`crate::app`]); they parse a request and say the answer, and decide nothing else. Split by
+//! concern: [`session`] (sign in and out), [`sync`] (pull, push, conflicts), [`blobs`]
+//! (photos), [`office`] (the office's reads, commands and people); here the router, the
+//! protocol-version gate and the extractors whose every rejection is the protocol's error body.
+//!
+//! It must never import the console ([`crate::console`]): what both need is in [`crate::app`].
 
 pub mod blobs;
 pub mod office;
@@ -12,13 +15,10 @@ pub(crate) mod sync;
 use blobs::{blob_get, blob_head, blob_put};
 use session::{login, logout};
 use sync::{conflicts, pull, push};
-use tower_http::compression::Predicate;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType};
 
+use crate::app::AppState;
 use crate::auth;
-use crate::blobs::{BlobFolder, BlobStore};
-use crate::error::{ApiError, error_response};
-use crate::metrics::Metrics;
+use crate::error::ApiError;
 use crate::store::{Principal, ServerStore, SessionLookup};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{
@@ -31,48 +31,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gridmate_protocol::*;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 /// Largest JSON body (a 500-mutation push with long notes fits well within it).
 pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 /// Largest photo: the device sends ≤ 1600 px JPEGs of a few hundred kB.
 pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn ServerStore>,
-    /// The photos: `DATA/blobs` unless the server was given an object store.
-    pub blobs: Arc<dyn BlobStore>,
-    /// Ledgers uploaded to the console, held between the dry run and the import (by SHA-256).
-    pub upload_dir: PathBuf,
-    pub metrics: Arc<Metrics>,
-}
-
-impl AppState {
-    /// A server on `store`, its photos in `DATA/blobs`.
-    pub fn new(store: Arc<dyn ServerStore>, data_dir: &std::path::Path) -> std::io::Result<Self> {
-        let blobs = BlobFolder::open(data_dir.join("blobs")).map_err(std::io::Error::other)?;
-        AppState::with_blobs(store, Arc::new(blobs), data_dir)
-    }
-
-    /// A server on `store` with its photos in `blobs` (an object store several processes share).
-    pub fn with_blobs(
-        store: Arc<dyn ServerStore>,
-        blobs: Arc<dyn BlobStore>,
-        data_dir: &std::path::Path,
-    ) -> std::io::Result<Self> {
-        let upload_dir = data_dir.join("uploads");
-        std::fs::create_dir_all(&upload_dir)?;
-        Ok(Self {
-            store,
-            blobs,
-            upload_dir,
-            metrics: Arc::new(Metrics::default()),
-        })
-    }
-}
 
 /// Count and time every request to a route of the API, by its route template.
 async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -90,20 +53,11 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
     response
 }
 
-/// `GET /metrics`: the Prometheus text format (no personal data: route templates and counts).
-async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-        .into_response()
-}
-
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// The routes under `/api/v1`, with `extra` (the OpenAPI document, served by
+/// [`crate::routes`] which can name every route) among them: counted per route, their bodies
+/// limited, their protocol version checked.
+pub fn router(state: &AppState, extra: Router<AppState>) -> Router<AppState> {
+    Router::new()
         .route("/health", get(health))
         .route("/session", post(login).delete(logout))
         .route("/sync/pull", get(pull))
@@ -116,63 +70,11 @@ pub fn router(state: AppState) -> Router {
                 .put(blob_put)
                 .layer(DefaultBodyLimit::max(MAX_BLOB_BYTES as usize + 1024)),
         )
-        .route("/openapi.json", get(openapi))
+        .merge(extra)
         .merge(office::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
-        .layer(middleware::from_fn(protocol_version));
-    Router::new()
-        .nest(API_BASE, api)
-        .merge(crate::console::router())
-        .route("/metrics", get(metrics))
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
-        .method_not_allowed_fallback(|| async {
-            error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
-        })
-        // The fastest level: a first sync is CPU-bound on the server's compression, and pages
-        // of repetitive JSON compress almost as well at level 1 (measured: 1.39 MB against
-        // 1.49 MB at the default, 7 % faster initial sync).
-        // An XLSX ledger is a zip already: compressing it again cost a year's ledger a second
-        // of CPU for a few bytes.
-        .layer(
-            tower_http::compression::CompressionLayer::new()
-                .quality(tower_http::CompressionLevel::Fastest)
-                .compress_when(DefaultPredicate::new().and(NotForContentType::const_new(
-                    "application/vnd.openxmlformats",
-                ))),
-        )
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error",
-            )
-        }))
-        // Every request carries an id (the client's `x-request-id`, or a new UUID), in its log
-        // span and in the answer, so one device's complaint finds its lines in the logs.
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
-            |req: &axum::http::Request<axum::body::Body>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-            },
-        ))
-        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
-        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
-            tower_http::request_id::MakeRequestUuid,
-        ))
-        .with_state(state)
+        .layer(middleware::from_fn(protocol_version))
 }
 
 /// 426 for an app that speaks another protocol version. An absent header is taken as version 1
@@ -286,12 +188,4 @@ pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>
         schema_version: state.store.schema_version().await?,
         protocol_versions: vec![PROTOCOL_VERSION],
     }))
-}
-
-async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document(),
-    )
-        .into_response()
 }

@@ -3,27 +3,29 @@
 //! leaders over their grids, the community office over its community, the street read-only over
 //! its communities); every answer stays within the caller's grids.
 //!
-//! It changes records never: dispatching, assigning, closing and call-ups are mutations pushed to
-//! `POST /sync/push` like a phone's (the console does exactly that), so there is one set of rules.
+//! Its commands (a step of an issue or a request, a request taken at the desk) are the console's
+//! own, [`crate::app::commands`]: each becomes one typed mutation pushed through the rules a
+//! phone's push goes through, so there is one set of rules.
 //! What it does change — passwords and devices — goes through [`crate::store::admin`] and is
 //! written to the audit log in the same transaction.
 
-use super::{ApiJson, ApiPath, AppState};
+use super::{ApiJson, ApiPath};
+use crate::app::commands::{self, Command, IssueStep, NewOrder, OrderStep, Outcome};
+use crate::app::limits::{self, TimeLimitsBody};
+use crate::app::people::{self, NewPerson, must_administer};
+use crate::app::{AppState, Params, imports, ledgers};
 use crate::error::ApiError;
-use crate::ledger::{CsvSink, LedgerKind, XlsxSink, beijing};
-use crate::store::office::{self, HouseholdFilter, IssueFilter, OrderFilter, Paging, Period};
-use crate::store::{Principal, StoreError, admin, read_with, write_with};
-use axum::body::Body;
-use axum::extract::{FromRequestParts, Query, State};
+use crate::store::office;
+use crate::store::{Backend, Principal, admin};
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use gridmate_model::Role;
-use std::collections::HashMap;
-use std::io::{Seek, SeekFrom};
+use chrono::Utc;
+use gridmate_model::words::Lang;
+use gridmate_model::{IssueAction, OrderAction, OrderKind, OrderSource, Role, Satisfaction};
 use uuid::Uuid;
 
 /// The signed-in caller, holding an office role.
@@ -46,23 +48,14 @@ impl FromRequestParts<AppState> for OfficeUser {
     }
 }
 
-/// Only the community office administers people; the street reads, a grid leader leads.
-pub(crate) fn must_administer(p: &Principal) -> Result<(), ApiError> {
-    if p.has(Role::CommunityAdmin) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only the community office manages people and devices".into(),
-        ))
-    }
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/office/issues", get(issues))
         .route("/office/issues/{id}", get(issue))
-        .route("/office/orders", get(orders))
+        .route("/office/issues/{id}/steps", post(issue_step))
+        .route("/office/orders", get(orders).post(new_order))
         .route("/office/orders/{id}", get(order))
+        .route("/office/orders/{id}/steps", post(order_step))
         .route("/office/households", get(households))
         .route("/office/households/{id}", get(household))
         .route("/office/patrols", get(patrols))
@@ -95,133 +88,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// A query string read leniently: an empty value is an absent one (HTML forms send `grid=`),
-/// a present one must parse or the request is a 400 naming the parameter.
-pub struct Params(pub HashMap<String, String>);
-
-impl Params {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
-    }
-
-    pub fn text(&self, key: &str) -> Option<String> {
-        self.get(key).map(|v| v.chars().take(100).collect())
-    }
-
-    pub fn uuid(&self, key: &str) -> Result<Option<Uuid>, ApiError> {
-        self.get(key)
-            .map(|v| {
-                v.parse()
-                    .map_err(|_| ApiError::BadRequest(format!("{key} must be a uuid")))
-            })
-            .transpose()
-    }
-
-    pub fn flag(&self, key: &str) -> Result<bool, ApiError> {
-        match self.get(key) {
-            None | Some("false" | "0") => Ok(false),
-            Some("true" | "1" | "on") => Ok(true),
-            Some(_) => Err(ApiError::BadRequest(format!("{key} must be true or false"))),
-        }
-    }
-
-    pub fn number(&self, key: &str, default: u32) -> Result<u32, ApiError> {
-        self.get(key).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| ApiError::BadRequest(format!("{key} must be a whole number")))
-        })
-    }
-
-    pub fn paging(&self) -> Result<Paging, ApiError> {
-        Ok(Paging {
-            limit: self.number("limit", Paging::default().limit)?,
-            offset: self.number("offset", 0)?,
-        })
-    }
-
-    pub fn issue_filter(&self) -> Result<IssueFilter, ApiError> {
-        Ok(IssueFilter {
-            grid: self.uuid("grid")?,
-            category: self.text("category"),
-            status: self.text("status"),
-            source: self.text("source"),
-            overdue: self.flag("overdue")?,
-            unassigned: self.flag("unassigned")?,
-            q: self.text("q"),
-        })
-    }
-
-    pub fn order_filter(&self) -> Result<OrderFilter, ApiError> {
-        Ok(OrderFilter {
-            grid: self.uuid("grid")?,
-            kind: self.text("kind"),
-            status: self.text("status"),
-            overdue: self.flag("overdue")?,
-            unassigned: self.flag("unassigned")?,
-            q: self.text("q"),
-        })
-    }
-
-    pub fn household_filter(&self) -> Result<HouseholdFilter, ApiError> {
-        Ok(HouseholdFilter {
-            grid: self.uuid("grid")?,
-            building: self.uuid("building")?,
-            vulnerable: self.flag("vulnerable")?,
-            visit_overdue: self.flag("visit_overdue")?,
-            unvisited_this_month: self.flag("unvisited_this_month")?,
-            q: self.text("q"),
-        })
-    }
-
-    /// `year`: a year from 2000 to 2100; absent, this year in China time.
-    pub fn year(&self) -> Result<i32, ApiError> {
-        match self.get("year") {
-            None | Some("") => Ok(gridmate_model::calendar::year(Utc::now())),
-            Some(y) => y
-                .parse::<i32>()
-                .ok()
-                .filter(|y| (2000..=2100).contains(y))
-                .ok_or_else(|| ApiError::BadRequest("year must be a year like 2026".into())),
-        }
-    }
-
-    /// `from` and `to` are days (`2026-11-01`), `to` included, in Beijing time; absent, the
-    /// last 30 days.
-    pub fn period(&self) -> Result<Period, ApiError> {
-        let day = |key: &str| -> Result<Option<NaiveDate>, ApiError> {
-            self.get(key)
-                .map(|v| {
-                    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                        ApiError::BadRequest(format!("{key} must be a day like 2026-11-01"))
-                    })
-                })
-                .transpose()
-        };
-        let today = Utc::now().with_timezone(&beijing()).date_naive();
-        let to = day("to")?.unwrap_or(today);
-        let from = day("from")?.unwrap_or(to - Duration::days(29));
-        Period::new(start_of(from), start_of(to + Duration::days(1))).map_err(Into::into)
-    }
-}
-
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    beijing()
-        .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map(|Query(m)| Params(m))
-            .map_err(|e| ApiError::BadRequest(e.body_text().chars().take(300).collect()))
-    }
-}
-
 #[utoipa::path(get, path = "/office/issues", tag = "office",
     params(("grid" = Option<String>, Query, description = "one of your grids"),
         ("category" = Option<String>, Query), ("status" = Option<String>, Query, description = "a status, or `open`"),
@@ -238,10 +104,10 @@ pub(crate) async fn issues(
     q: Params,
 ) -> Result<Response, ApiError> {
     let (filter, paging) = (q.issue_filter()?, q.paging()?);
-    let page = read_with(&*state.store, move |tx| {
-        office::issues(tx, &p, &filter, paging, Utc::now())
-    })
-    .await?;
+    let page = state
+        .store
+        .read(move |tx| office::issues(tx, &p, &filter, paging, Utc::now()))
+        .await?;
     Ok(Json(page).into_response())
 }
 
@@ -254,12 +120,12 @@ pub(crate) async fn issue(
     OfficeUser(p): OfficeUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    read_with(&*state.store, move |tx| {
-        office::issue(tx, &p, id, Utc::now())
-    })
-    .await?
-    .map(|d| Json(d).into_response())
-    .ok_or_else(|| ApiError::NotFound("no such issue in your grids".into()))
+    state
+        .store
+        .read(move |tx| office::issue(tx, &p, id, Utc::now()))
+        .await?
+        .map(|d| Json(d).into_response())
+        .ok_or_else(|| ApiError::NotFound("no such issue in your grids".into()))
 }
 
 #[utoipa::path(get, path = "/office/orders", tag = "office",
@@ -275,10 +141,10 @@ pub(crate) async fn orders(
     q: Params,
 ) -> Result<Response, ApiError> {
     let (filter, paging) = (q.order_filter()?, q.paging()?);
-    let page = read_with(&*state.store, move |tx| {
-        office::orders(tx, &p, &filter, paging, Utc::now())
-    })
-    .await?;
+    let page = state
+        .store
+        .read(move |tx| office::orders(tx, &p, &filter, paging, Utc::now()))
+        .await?;
     Ok(Json(page).into_response())
 }
 
@@ -291,12 +157,12 @@ pub(crate) async fn order(
     OfficeUser(p): OfficeUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    read_with(&*state.store, move |tx| {
-        office::order(tx, &p, id, Utc::now())
-    })
-    .await?
-    .map(|d| Json(d).into_response())
-    .ok_or_else(|| ApiError::NotFound("no such order in your grids".into()))
+    state
+        .store
+        .read(move |tx| office::order(tx, &p, id, Utc::now()))
+        .await?
+        .map(|d| Json(d).into_response())
+        .ok_or_else(|| ApiError::NotFound("no such order in your grids".into()))
 }
 
 #[utoipa::path(get, path = "/office/households", tag = "office",
@@ -312,10 +178,10 @@ pub(crate) async fn households(
     q: Params,
 ) -> Result<Response, ApiError> {
     let (filter, paging) = (q.household_filter()?, q.paging()?);
-    let page = read_with(&*state.store, move |tx| {
-        office::households(tx, &p, &filter, paging, Utc::now())
-    })
-    .await?;
+    let page = state
+        .store
+        .read(move |tx| office::households(tx, &p, &filter, paging, Utc::now()))
+        .await?;
     Ok(Json(page).into_response())
 }
 
@@ -328,12 +194,12 @@ pub(crate) async fn household(
     OfficeUser(p): OfficeUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    read_with(&*state.store, move |tx| {
-        crate::store::roll::household(tx, &p, id, Utc::now())
-    })
-    .await?
-    .map(|d| Json(d).into_response())
-    .ok_or_else(|| ApiError::NotFound("no such household in your grids".into()))
+    state
+        .store
+        .read(move |tx| crate::store::roll::household(tx, &p, id, Utc::now()))
+        .await?
+        .map(|d| Json(d).into_response())
+        .ok_or_else(|| ApiError::NotFound("no such household in your grids".into()))
 }
 
 #[utoipa::path(get, path = "/office/patrols", tag = "office",
@@ -347,10 +213,10 @@ pub(crate) async fn patrols(
     q: Params,
 ) -> Result<Response, ApiError> {
     let (grid, period) = (q.uuid("grid")?, q.period()?);
-    let patrols = read_with(&*state.store, move |tx| {
-        crate::store::field::patrols(tx, &p, grid, period)
-    })
-    .await?;
+    let patrols = state
+        .store
+        .read(move |tx| crate::store::field::patrols(tx, &p, grid, period))
+        .await?;
     Ok(Json(patrols).into_response())
 }
 
@@ -363,12 +229,12 @@ pub(crate) async fn patrol(
     OfficeUser(p): OfficeUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    read_with(&*state.store, move |tx| {
-        crate::store::field::patrol(tx, &p, id)
-    })
-    .await?
-    .map(|d| Json(d).into_response())
-    .ok_or_else(|| ApiError::NotFound("no such patrol in your grids".into()))
+    state
+        .store
+        .read(move |tx| crate::store::field::patrol(tx, &p, id))
+        .await?
+        .map(|d| Json(d).into_response())
+        .ok_or_else(|| ApiError::NotFound("no such patrol in your grids".into()))
 }
 
 #[utoipa::path(get, path = "/office/commitments", tag = "office",
@@ -381,10 +247,10 @@ pub(crate) async fn commitments(
 ) -> Result<Response, ApiError> {
     let grid = q.uuid("grid")?;
     let year = q.year()?;
-    let rows = read_with(&*state.store, move |tx| {
-        crate::store::field::commitments(tx, &p, grid, year)
-    })
-    .await?;
+    let rows = state
+        .store
+        .read(move |tx| crate::store::field::commitments(tx, &p, grid, year))
+        .await?;
     Ok(Json(rows).into_response())
 }
 
@@ -397,7 +263,10 @@ pub(crate) async fn people(
     q: Params,
 ) -> Result<Response, ApiError> {
     let grid = q.uuid("grid")?;
-    let people = read_with(&*state.store, move |tx| office::people(tx, &p, grid)).await?;
+    let people = state
+        .store
+        .read(move |tx| office::people(tx, &p, grid))
+        .await?;
     Ok(Json(people).into_response())
 }
 
@@ -410,7 +279,9 @@ pub(crate) async fn devices(
     OfficeUser(p): OfficeUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    read_with(&*state.store, move |tx| office::devices(tx, &p, id))
+    state
+        .store
+        .read(move |tx| office::devices(tx, &p, id))
         .await?
         .map(|d| {
             Json(
@@ -431,26 +302,6 @@ pub(crate) async fn devices(
         .ok_or_else(|| ApiError::NotFound("not one of your people".into()))
 }
 
-/// Revoke one device of one of the office's people, and note it.
-pub async fn revoke_device_of(
-    state: &AppState,
-    p: Principal,
-    user: Uuid,
-    device: String,
-) -> Result<usize, ApiError> {
-    must_administer(&p)?;
-    write_with(&*state.store, move |tx| {
-        if !office::people(tx, &p, None)?.iter().any(|m| m.id == user) {
-            return Err(StoreError::Invalid("not one of your people".into()));
-        }
-        let n = admin::revoke_device(tx, user, &device)?;
-        admin::audit(tx, p.user_id, "revoke_device", &user.to_string(), &device)?;
-        Ok(n)
-    })
-    .await
-    .map_err(Into::into)
-}
-
 #[utoipa::path(post, path = "/office/people/{id}/devices/{device}/revoke", tag = "office",
     params(("id" = String, Path), ("device" = String, Path)),
     responses((status = 200, description = "how many sessions of that device ended"),
@@ -461,33 +312,13 @@ pub(crate) async fn revoke_device(
     OfficeUser(p): OfficeUser,
     ApiPath((id, device)): ApiPath<(Uuid, String)>,
 ) -> Result<Response, ApiError> {
-    let n = revoke_device_of(&state, p, id, device).await?;
+    let n = people::revoke_device(&state, p, id, device).await?;
     Ok(Json(serde_json::json!({ "revoked": n })).into_response())
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct NewPassword {
     pub password: String,
-}
-
-/// Give one of the office's people a new password, and note it (never the password).
-pub async fn reset_password_of(
-    state: &AppState,
-    p: Principal,
-    user: Uuid,
-    password: String,
-) -> Result<(), ApiError> {
-    must_administer(&p)?;
-    // Argon2 runs inside the write transaction's blocking thread, off the async threads.
-    write_with(&*state.store, move |tx| {
-        if !office::people(tx, &p, None)?.iter().any(|m| m.id == user) {
-            return Err(StoreError::Invalid("not one of your people".into()));
-        }
-        admin::reset_password(tx, user, &password)?;
-        admin::audit(tx, p.user_id, "reset_password", &user.to_string(), "")
-    })
-    .await
-    .map_err(Into::into)
 }
 
 #[utoipa::path(post, path = "/office/people/{id}/password", tag = "office",
@@ -501,7 +332,7 @@ pub(crate) async fn reset_password(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
-    reset_password_of(&state, p, id, body.password).await?;
+    people::reset_password(&state, p, id, body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -516,7 +347,7 @@ pub(crate) async fn audit(
 ) -> Result<Response, ApiError> {
     must_administer(&p)?;
     let limit = q.number("limit", 100)?;
-    let rows = read_with(&*state.store, move |tx| office::audit(tx, limit)).await?;
+    let rows = state.store.read(move |tx| office::audit(tx, limit)).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| {
@@ -542,100 +373,11 @@ pub(crate) async fn stats(
     q: Params,
 ) -> Result<Response, ApiError> {
     let (period, grid) = (q.period()?, q.uuid("grid")?);
-    let stats = read_with(&*state.store, move |tx| {
-        office::stats(tx, &p, grid, period, Utc::now())
-    })
-    .await?;
+    let stats = state
+        .store
+        .read(move |tx| office::stats(tx, &p, grid, period, Utc::now()))
+        .await?;
     Ok(Json(stats).into_response())
-}
-
-/// Write a ledger into a temporary file inside one read snapshot; the caller streams the file.
-pub async fn ledger_file(
-    state: &AppState,
-    p: Principal,
-    kind: LedgerKind,
-    xlsx: bool,
-    grid: Option<Uuid>,
-    period: Period,
-    base: String,
-) -> Result<std::fs::File, ApiError> {
-    read_with(&*state.store, move |tx| {
-        let mut file = tempfile::tempfile()?;
-        if xlsx {
-            let mut sink = XlsxSink::new();
-            crate::ledger::write(tx, &p, kind, grid, period, &base, &mut sink)?;
-            sink.finish(&mut file)?;
-        } else {
-            let mut sink = CsvSink::new(std::io::BufWriter::new(&mut file))?;
-            crate::ledger::write(tx, &p, kind, grid, period, &base, &mut sink)?;
-            sink.finish()?;
-        }
-        file.seek(SeekFrom::Start(0))?;
-        Ok(file)
-    })
-    .await
-    .map_err(Into::into)
-}
-
-/// The response that streams a ledger file to the browser, named for the period.
-pub fn ledger_response(
-    file: std::fs::File,
-    kind: LedgerKind,
-    xlsx: bool,
-    period: Period,
-) -> Response {
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let last_day = (period.to - Duration::days(1)).with_timezone(&beijing());
-    let name = format!(
-        "{}_{}_{}.{}",
-        kind.title(),
-        period.from.with_timezone(&beijing()).format("%Y%m%d"),
-        last_day.format("%Y%m%d"),
-        if xlsx { "xlsx" } else { "csv" }
-    );
-    let encoded: String = name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                if xlsx {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                } else {
-                    "text/csv; charset=utf-8"
-                }
-                .to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"ledger.{}\"; filename*=UTF-8''{encoded}",
-                    if xlsx { "xlsx" } else { "csv" }
-                ),
-            ),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response()
-}
-
-/// `visits.xlsx` → (visits, true).
-pub fn ledger_name(file: &str) -> Result<(LedgerKind, bool), ApiError> {
-    let (name, ext) = file
-        .rsplit_once('.')
-        .ok_or_else(|| ApiError::NotFound("ask for visits.xlsx, issues.csv, …".into()))?;
-    let kind = LedgerKind::from_code(name)
-        .ok_or_else(|| ApiError::NotFound(format!("no ledger called {name:?}")))?;
-    match ext {
-        "xlsx" => Ok((kind, true)),
-        "csv" => Ok((kind, false)),
-        _ => Err(ApiError::NotFound("a ledger is .xlsx or .csv".into())),
-    }
 }
 
 #[utoipa::path(get, path = "/office/export/{file}", tag = "office",
@@ -650,51 +392,19 @@ pub(crate) async fn export(
     headers: axum::http::HeaderMap,
     q: Params,
 ) -> Result<Response, ApiError> {
-    let (kind, xlsx) = ledger_name(&file)?;
+    let (kind, xlsx) = ledgers::ledger_name(&file)?;
     let (period, grid) = (q.period()?, q.uuid("grid")?);
-    let file = ledger_file(&state, p, kind, xlsx, grid, period, base_url(&headers)).await?;
-    Ok(ledger_response(file, kind, xlsx, period))
-}
-
-/// The server's address as the caller reached it, for links in ledgers.
-pub fn base_url(headers: &axum::http::HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
-        })
-        .map_or_else(String::new, |h| format!("http://{h}"))
-}
-
-/// Plan, and with `commit` write, a community's per-person ledger into the caller's grids, in one
-/// write transaction (community office only).
-pub async fn import_people_file(
-    state: &AppState,
-    p: Principal,
-    bytes: Vec<u8>,
-    commit: bool,
-) -> Result<crate::import::people::Plan, ApiError> {
-    must_administer(&p)?;
-    write_with(&*state.store, move |tx| {
-        let plan = crate::import::people::plan(tx, &p.grids, &bytes, commit)?;
-        if plan.committed {
-            admin::audit(
-                tx,
-                p.user_id,
-                "import_people",
-                "",
-                &format!(
-                    "{} households, {} residents",
-                    plan.households_new, plan.residents_new
-                ),
-            )?;
-        }
-        Ok(plan)
-    })
-    .await
-    .map_err(Into::into)
+    let file = ledgers::ledger_file(
+        &state,
+        p,
+        kind,
+        xlsx,
+        grid,
+        period,
+        ledgers::base_url(&headers),
+    )
+    .await?;
+    Ok(ledgers::ledger_response(file, kind, xlsx, period))
 }
 
 #[utoipa::path(post, path = "/office/import/people", tag = "office",
@@ -710,7 +420,7 @@ pub(crate) async fn import_people(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let commit = q.flag("commit")?;
-    let plan = import_people_file(&state, p, body.to_vec(), commit).await?;
+    let plan = imports::people_file(&state, p, body.to_vec(), commit).await?;
     if plan.problems.is_empty() {
         Ok(Json(plan).into_response())
     } else {
@@ -728,34 +438,6 @@ fn refused_file(problems: &[crate::import::ImportProblem]) -> serde_json::Value 
     })
 }
 
-/// Plan, and with `commit` write, the base maps of the caller's grids from a GeoJSON file, in one
-/// write transaction (community office only). `Ok(Err(problems))`: the file was refused.
-pub async fn import_base_map_file(
-    state: &AppState,
-    p: Principal,
-    bytes: Vec<u8>,
-    commit: bool,
-) -> Result<Result<crate::import::base_map::Plan, Vec<crate::import::ImportProblem>>, ApiError> {
-    must_administer(&p)?;
-    write_with(&*state.store, move |tx| {
-        let planned = crate::import::base_map::plan(tx, &p.grids, &bytes, commit)?;
-        if let Ok(plan) = &planned
-            && plan.committed
-        {
-            admin::audit(
-                tx,
-                p.user_id,
-                "import_base_map",
-                "",
-                &format!("{} grids", plan.grids.len()),
-            )?;
-        }
-        Ok(planned)
-    })
-    .await
-    .map_err(Into::into)
-}
-
 #[utoipa::path(post, path = "/office/import/base-map", tag = "office",
     params(("commit" = Option<bool>, Query, description = "write it when the file is clean; absent, a dry run")),
     request_body(content = Vec<u8>, description = "the base map (底图): a GeoJSON FeatureCollection in WGS-84 of building footprints, roads, water and green (kind, or OpenStreetMap tags)", content_type = "application/geo+json"),
@@ -769,7 +451,7 @@ pub(crate) async fn import_base_map(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let commit = q.flag("commit")?;
-    match import_base_map_file(&state, p, body.to_vec(), commit).await? {
+    match imports::base_map_file(&state, p, body.to_vec(), commit).await? {
         Ok(plan) => Ok(Json(plan).into_response()),
         Err(problems) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -785,7 +467,7 @@ pub(crate) async fn callups(
     State(state): State<AppState>,
     OfficeUser(p): OfficeUser,
 ) -> Result<Response, ApiError> {
-    let rows = read_with(&*state.store, move |tx| office::callups(tx, &p)).await?;
+    let rows = state.store.read(move |tx| office::callups(tx, &p)).await?;
     Ok(Json(rows).into_response())
 }
 
@@ -795,7 +477,7 @@ pub(crate) async fn departments(
     State(state): State<AppState>,
     OfficeUser(_p): OfficeUser,
 ) -> Result<Response, ApiError> {
-    let rows = read_with(&*state.store, office::departments).await?;
+    let rows = state.store.read(office::departments).await?;
     Ok(Json(rows).into_response())
 }
 
@@ -819,43 +501,14 @@ pub(crate) async fn put_department(
     must_administer(&p)?;
     let id = body.id.unwrap_or_else(Uuid::now_v7);
     let name = body.name.clone();
-    write_with(&*state.store, move |tx| {
-        admin::put_department(tx, id, &body.name, body.phone.as_deref())?;
-        admin::audit(tx, p.user_id, "put_department", &id.to_string(), &body.name)
-    })
-    .await?;
-    Ok(Json(serde_json::json!({ "id": id, "name": name })).into_response())
-}
-
-/// One time limit as the office reads and sets it.
-#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct TimeLimitEntry {
-    pub category: String,
-    pub severity: String,
-    pub hours: u32,
-    /// The default when the office sets none (read only).
-    #[serde(default, skip_deserializing)]
-    pub default_hours: u32,
-}
-
-#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct TimeLimitsBody {
-    pub limits: Vec<TimeLimitEntry>,
-}
-
-/// Every category and severity with the limit in force.
-pub fn time_limit_entries(limits: &gridmate_model::issue::TimeLimits) -> Vec<TimeLimitEntry> {
-    use gridmate_model::{IssueCategory, Severity};
-    IssueCategory::ALL
-        .into_iter()
-        .flat_map(|c| Severity::ALL.into_iter().map(move |s| (c, s)))
-        .map(|(c, s)| TimeLimitEntry {
-            category: c.code().into(),
-            severity: s.code().into(),
-            hours: limits.limit(c, s).num_hours() as u32,
-            default_hours: gridmate_model::issue::time_limit(c, s).num_hours() as u32,
+    state
+        .store
+        .write(move |tx| {
+            admin::put_department(tx, id, &body.name, body.phone.as_deref())?;
+            admin::audit(tx, p.user_id, "put_department", &id.to_string(), &body.name)
         })
-        .collect()
+        .await?;
+    Ok(Json(serde_json::json!({ "id": id, "name": name })).into_response())
 }
 
 #[utoipa::path(get, path = "/office/time-limits", tag = "office",
@@ -864,46 +517,11 @@ pub(crate) async fn time_limits(
     State(state): State<AppState>,
     OfficeUser(_p): OfficeUser,
 ) -> Result<Response, ApiError> {
-    let limits = read_with(&*state.store, crate::store::limits::load).await?;
+    let limits = state.store.read(crate::store::limits::load).await?;
     Ok(Json(TimeLimitsBody {
-        limits: time_limit_entries(&limits),
+        limits: limits::entries(&limits),
     })
     .into_response())
-}
-
-/// Set some limits (the others keep theirs); all or none, audited.
-pub async fn set_time_limits_of(
-    state: &AppState,
-    p: Principal,
-    entries: Vec<(String, String, u32)>,
-) -> Result<(), ApiError> {
-    use gridmate_model::{IssueCategory, Severity};
-    must_administer(&p)?;
-    write_with(&*state.store, move |tx| {
-        let mut limits = crate::store::limits::load(tx)?;
-        let mut changed = Vec::new();
-        for (c, s, hours) in &entries {
-            let (Some(cat), Some(sev)) = (IssueCategory::from_code(c), Severity::from_code(s))
-            else {
-                return Err(StoreError::Invalid(format!(
-                    "no category {c:?} or severity {s:?}"
-                )));
-            };
-            if limits.limit(cat, sev).num_hours() as u32 != *hours {
-                changed.push(format!("{c}/{s}={hours}h"));
-            }
-            limits
-                .set(cat, sev, *hours)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        }
-        crate::store::limits::save(tx, &limits)?;
-        if !changed.is_empty() {
-            admin::audit(tx, p.user_id, "set_time_limits", "", &changed.join(" "))?;
-        }
-        Ok(())
-    })
-    .await
-    .map_err(Into::into)
 }
 
 #[utoipa::path(put, path = "/office/time-limits", tag = "office", request_body = TimeLimitsBody,
@@ -920,77 +538,12 @@ pub(crate) async fn set_time_limits(
         .into_iter()
         .map(|e| (e.category, e.severity, e.hours))
         .collect();
-    set_time_limits_of(&state, p, entries).await?;
-    let limits = read_with(&*state.store, crate::store::limits::load).await?;
+    limits::set(&state, p, entries).await?;
+    let limits = state.store.read(crate::store::limits::load).await?;
     Ok(Json(TimeLimitsBody {
-        limits: time_limit_entries(&limits),
+        limits: limits::entries(&limits),
     })
     .into_response())
-}
-
-/// A new person the office registers: a field role, the grids (or, for a building leader, the
-/// buildings) they serve, and a first password they change on the phone.
-pub struct NewPerson {
-    pub name: String,
-    pub phone: String,
-    pub role: Role,
-    pub grids: Vec<Uuid>,
-    pub buildings: Vec<Uuid>,
-    pub password: String,
-}
-
-/// Register a person within the office's own grids, and note it.
-pub async fn add_person(state: &AppState, p: Principal, n: NewPerson) -> Result<Uuid, ApiError> {
-    must_administer(&p)?;
-    if matches!(n.role, Role::CommunityAdmin | Role::StreetViewer) {
-        return Err(ApiError::Forbidden(
-            "office accounts are made by the server's operator".into(),
-        ));
-    }
-    write_with(&*state.store, move |tx| {
-        let phone = gridmate_model::validate::phone(&n.phone)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let name = gridmate_model::validate::text(
-            "name",
-            &n.name,
-            gridmate_model::validate::limits::NAME,
-            true,
-        )
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        if n.grids.is_empty() && n.buildings.is_empty() {
-            return Err(StoreError::Invalid(
-                "choose a grid (or a building) for them".into(),
-            ));
-        }
-        if let Some(g) = n.grids.iter().find(|g| !p.grids.contains(g)) {
-            return Err(StoreError::Invalid(format!("grid {g} is not yours")));
-        }
-        let mut places: Vec<(Option<Uuid>, Option<Uuid>)> =
-            n.grids.iter().map(|g| (Some(*g), None)).collect();
-        for b in &n.buildings {
-            let grid = tx
-                .record(gridmate_protocol::Entity::Building, *b)?
-                .and_then(|r| r.grid_id)
-                .filter(|g| p.grids.contains(g))
-                .ok_or_else(|| StoreError::Invalid(format!("building {b} is not in your grids")))?;
-            places.push((Some(grid), Some(*b)));
-        }
-        let id = Uuid::now_v7();
-        admin::add_user(tx, id, &phone, &name, &[n.role], &n.password)?;
-        for (grid, building) in places {
-            admin::assign(tx, &phone, n.role, grid, building)?;
-        }
-        admin::audit(
-            tx,
-            p.user_id,
-            "add_person",
-            &id.to_string(),
-            &format!("{name} {}", n.role.code()),
-        )?;
-        Ok(id)
-    })
-    .await
-    .map_err(Into::into)
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -1019,7 +572,7 @@ pub(crate) async fn post_person(
         code: "invalid",
         message: format!("no role {:?}", body.role),
     })?;
-    let id = add_person(
+    let id = people::add_person(
         &state,
         p,
         NewPerson {
@@ -1033,4 +586,174 @@ pub(crate) async fn post_person(
     )
     .await?;
     Ok(Json(serde_json::json!({ "id": id })).into_response())
+}
+
+/// The caller's language for the words of a refusal: Chinese unless the request asks otherwise.
+fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    match headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(l) if l.trim_start().starts_with("en") => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+/// How an office command ended: `applied` (now or before, under the same mutation id) or
+/// `merged` (the record had moved on; kept as a comment, `message` says why). A refusal is a
+/// 422 with the protocol's error body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CommandAnswer {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+async fn answer(
+    state: &AppState,
+    p: Principal,
+    headers: &axum::http::HeaderMap,
+    mutation: Uuid,
+    command: Command,
+) -> Result<Json<CommandAnswer>, ApiError> {
+    if p.reads_only() {
+        return Err(ApiError::Forbidden(
+            "the street's account reads; it changes nothing".into(),
+        ));
+    }
+    match commands::run(state, p, lang_of(headers), mutation, command).await? {
+        Outcome::Done => Ok(Json(CommandAnswer {
+            status: "applied",
+            message: None,
+        })),
+        Outcome::KeptAsComment(m) => Ok(Json(CommandAnswer {
+            status: "merged",
+            message: Some(m),
+        })),
+        Outcome::Refused(message) => Err(ApiError::Unprocessable {
+            code: "rejected",
+            message,
+        }),
+    }
+}
+
+fn code<T>(what: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, ApiError> {
+    parse(value).ok_or_else(|| ApiError::Unprocessable {
+        code: "invalid",
+        message: format!("no {what} {value:?}"),
+    })
+}
+
+/// One step of an issue's handling, as the console's forms take it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueStepBody {
+    /// The command's idempotency key: the same id again is the same step.
+    pub mutation_id: Uuid,
+    /// accept, assign, escalate, verify_close, reopen, reject_duplicate, comment, …
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+    pub assignee_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub duplicate_of: Option<Uuid>,
+}
+
+#[utoipa::path(post, path = "/office/issues/{id}/steps", tag = "office",
+    params(("id" = String, Path)), request_body = IssueStepBody,
+    responses((status = 200, description = "applied, or kept as a comment when the issue had moved on", body = CommandAnswer),
+        (status = 403, description = "not an office role, or the street (read only)", body = gridmate_protocol::ErrorBody),
+        (status = 422, description = "an unknown action, one that lacks its person or department, or refused by the rules", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn issue_step(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    headers: axum::http::HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(b): ApiJson<IssueStepBody>,
+) -> Result<Json<CommandAnswer>, ApiError> {
+    let step = Command::Issue(IssueStep {
+        issue: id,
+        action: code("action", &b.action, IssueAction::from_code)?,
+        note: b.note,
+        assignee: b.assignee_id,
+        department: b.department_id,
+        duplicate_of: b.duplicate_of,
+    });
+    answer(&state, p, &headers, b.mutation_id, step).await
+}
+
+/// One step of a request's handling.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderStepBody {
+    pub mutation_id: Uuid,
+    /// dispatch, take, release, done, confirm, cancel or comment.
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+    pub assignee_id: Option<Uuid>,
+    /// For `confirm`: satisfied, basically_satisfied or dissatisfied.
+    pub satisfaction: Option<String>,
+}
+
+#[utoipa::path(post, path = "/office/orders/{id}/steps", tag = "office",
+    params(("id" = String, Path)), request_body = OrderStepBody,
+    responses((status = 200, description = "applied, or kept as a comment when the request had moved on", body = CommandAnswer),
+        (status = 422, description = "an unknown action or satisfaction, or refused by the rules", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn order_step(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    headers: axum::http::HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(b): ApiJson<OrderStepBody>,
+) -> Result<Json<CommandAnswer>, ApiError> {
+    let step = Command::Order(OrderStep {
+        order: id,
+        action: code("action", &b.action, OrderAction::from_code)?,
+        note: b.note,
+        assignee: b.assignee_id,
+        satisfaction: b
+            .satisfaction
+            .as_deref()
+            .map(|s| code("satisfaction", s, Satisfaction::from_code))
+            .transpose()?,
+    });
+    answer(&state, p, &headers, b.mutation_id, step).await
+}
+
+/// A resident's request taken by phone or at the desk; the order's id is the mutation id.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrderBody {
+    pub mutation_id: Uuid,
+    pub grid_id: Uuid,
+    pub household_id: Option<Uuid>,
+    pub kind: String,
+    /// phone or desk.
+    pub source: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub requester: String,
+}
+
+#[utoipa::path(post, path = "/office/orders", tag = "office", request_body = NewOrderBody,
+    responses((status = 200, description = "recorded; the order's id is the mutation id", body = CommandAnswer),
+        (status = 422, description = "an unknown kind or source, a bad field, or a grid not yours", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn new_order(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    headers: axum::http::HeaderMap,
+    ApiJson(b): ApiJson<NewOrderBody>,
+) -> Result<Json<CommandAnswer>, ApiError> {
+    let order = Command::NewOrder(NewOrder {
+        grid: b.grid_id,
+        household: b.household_id,
+        kind: code("kind", &b.kind, OrderKind::from_code)?,
+        source: code("source", &b.source, OrderSource::from_code)?,
+        title: b.title,
+        description: b.description,
+        requester: b.requester,
+    });
+    answer(&state, p, &headers, b.mutation_id, order).await
 }

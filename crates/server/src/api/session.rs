@@ -1,11 +1,13 @@
 //! Signing in and out: `POST /session` (Argon2id, the login limiter, a new hashed token) and
 //! `DELETE /session`.
 
-use super::{ApiJson, AppState};
+use super::ApiJson;
+use crate::app::AppState;
+use crate::app::people::check_credentials;
 use crate::auth;
 use crate::error::ApiError;
 use crate::store::sessions::Start;
-use crate::store::{Principal, UserRow};
+use crate::store::{Principal, ServerStore};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -65,51 +67,6 @@ pub(crate) async fn login(
         scope_epoch: user.scope_epoch,
     }))
 }
-
-/// The one sign-in check, for phones and the office console: the login limiter (per phone and
-/// per address, counted in the database so every server process sees the same), then Argon2id
-/// off the async threads.
-pub(crate) async fn check_credentials(
-    state: &AppState,
-    phone: &str,
-    password: &str,
-    ip: std::net::IpAddr,
-) -> Result<UserRow, ApiError> {
-    let phone_key = format!("phone:{}", phone.trim());
-    let keys = [phone_key.clone(), format!("addr:{ip}")];
-    if let Some(retry_after_s) = state.store.login_blocked(keys.to_vec()).await? {
-        return Err(ApiError::RateLimited { retry_after_s });
-    }
-    let user = state.store.user_by_phone(phone.trim().to_string()).await?;
-    let password = password.to_string();
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Argon2 takes tens of milliseconds of CPU: off the async threads. An unknown phone is
-    // checked against a dummy hash so the answer takes as long either way.
-    let ok = tokio::task::spawn_blocking(move || match stored {
-        Some(h) => auth::verify_password(&password, &h),
-        None => {
-            auth::verify_password(&password, &DUMMY_HASH);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Some(user) = user.filter(|_| ok) else {
-        state.store.login_failed(keys.to_vec()).await?;
-        state.metrics.login_failed();
-        tracing::info!(addr = %ip, "login refused");
-        return Err(ApiError::Unauthorized {
-            code: "bad_credentials",
-            message: "wrong phone number or password".into(),
-        });
-    };
-    state.store.login_succeeded(phone_key).await?;
-    Ok(user)
-}
-
-/// An Argon2id hash of nothing anyone knows, so unknown phones cost the same time as known ones.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password("no such user").unwrap_or_default());
 
 #[utoipa::path(delete, path = "/session", tag = "session",
     responses((status = 204, description = "this token is revoked")))]

@@ -1,8 +1,10 @@
 //! The change feed and the outbox's destination: `GET /sync/pull`, `POST /sync/push`, and the
 //! leaders' `GET /conflicts`.
 
-use super::{ApiJson, ApiQuery, AppState};
+use super::{ApiJson, ApiQuery};
+use crate::app::AppState;
 use crate::error::ApiError;
+use crate::store::ServerStore;
 use crate::store::{Principal, PullCursor, PullRefusal};
 use axum::Json;
 use axum::extract::State;

@@ -4,14 +4,15 @@
 //! on confirmation. The rules are [`crate::import::base_map`]'s, reached through the same call
 //! as the API's import, so the console decides nothing of its own.
 
+use super::frame::{ConsoleForm, ConsoleUser, layout, refused};
 use super::page::{Projection, grid_drawing, tr};
-use super::{ConsoleForm, ConsoleUser, layout, refused, uploads};
-use crate::api::AppState;
+use super::uploads;
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::import::ImportProblem;
 use crate::import::base_map::{GridPlan, MAX_FILE_BYTES, Plan};
+use crate::store::Backend;
 use crate::store::office::PlaceMap;
-use crate::store::read_with;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
@@ -68,8 +69,7 @@ async fn upload(State(state): State<AppState>, user: ConsoleUser, form: Multipar
         Err(r) => return r,
     };
     let planned =
-        crate::api::office::import_base_map_file(&state, user.principal.clone(), bytes, false)
-            .await;
+        crate::app::imports::base_map_file(&state, user.principal.clone(), bytes, false).await;
     let drawn = match &planned {
         Ok(Ok(plan)) => previews(&state, plan).await,
         _ => Ok(Vec::new()),
@@ -88,13 +88,15 @@ async fn previews(state: &AppState, plan: &Plan) -> Result<Vec<(String, PlaceMap
         .take(DRAWN_GRIDS)
         .filter_map(|g| Some((g.grid_id, g.grid_name.clone(), g.planned.clone()?)))
         .collect();
-    Ok(read_with(&*state.store, move |tx| {
-        planned
-            .into_iter()
-            .map(|(grid, name, map)| Ok((name, PlaceMap::with_base_map(tx, grid, &map)?)))
-            .collect()
-    })
-    .await?)
+    Ok(state
+        .store
+        .read(move |tx| {
+            planned
+                .into_iter()
+                .map(|(grid, name, map)| Ok((name, PlaceMap::with_base_map(tx, grid, &map)?)))
+                .collect()
+        })
+        .await?)
 }
 
 /// `POST /console/import/base-map/commit`: import the kept upload, planned again in the write.
@@ -104,9 +106,7 @@ async fn commit(State(state): State<AppState>, posted: ConsoleForm) -> Response 
         Err(r) => return r,
     };
     let user = posted.user;
-    match crate::api::office::import_base_map_file(&state, user.principal.clone(), bytes, true)
-        .await
-    {
+    match crate::app::imports::base_map_file(&state, user.principal.clone(), bytes, true).await {
         Ok(planned) => {
             if planned.as_ref().is_ok_and(|p| p.committed) {
                 let _ = tokio::fs::remove_file(&path).await;

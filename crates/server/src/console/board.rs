@@ -3,23 +3,25 @@
 //! (`issue.event`, `order.event`, `order.create`) pushed through the same rules as a phone's;
 //! the form carries the mutation's id, so a double-clicked button applies once.
 
-use super::page::{badge, code_select, encode, grid_select, pager, tr, when, word};
-use super::{ConsoleForm, ConsoleUser, layout, refused};
-use crate::api::AppState;
-use crate::api::office::Params;
+use super::frame::{ConsoleForm, ConsoleUser, act, back_to, layout, notice, refused};
+use super::page::{badge, code_select, grid_select, pager, tr, when, word};
+use crate::app::AppState;
+use crate::app::Params;
+use crate::app::commands::{Command, IssueStep, NewOrder, OrderStep, Outcome, derived_id};
 use crate::error::ApiError;
+use crate::store::Backend;
 use crate::store::office::{self, IssueDetail, OrderDetail, Page, Person};
-use crate::store::read_with;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
 use gridmate_model::words::{Lang, Vocabulary};
-use gridmate_model::{IssueAction, IssueStatus, OrderAction, OrderStatus, Role, UserId};
-use gridmate_protocol::{Mutation, PushStatus};
+use gridmate_model::{
+    IssueAction, IssueStatus, OrderAction, OrderKind, OrderSource, OrderStatus, Role, Satisfaction,
+    UserId,
+};
 use maud::{Markup, html};
-use serde_json::json;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
@@ -30,84 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders", get(orders))
         .route("/console/orders/new", get(new_order).post(create_order))
         .route("/console/orders/{id}", get(order_page).post(order_act))
-}
-
-/// Push one mutation as the signed-in office user; its outcome in words for the next page.
-async fn push(
-    state: &AppState,
-    user: &ConsoleUser,
-    id: Uuid,
-    kind: &str,
-    data: serde_json::Value,
-) -> Result<Outcome, ApiError> {
-    let now = Utc::now();
-    let m = Mutation {
-        id,
-        kind: kind.into(),
-        recorded_at: now,
-        hlc: format!("{}-0", now.timestamp_millis()),
-        data,
-    };
-    let results = state.store.push(user.principal.clone(), vec![m]).await?;
-    let r = results
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Internal("a push of one gave no result".into()))?;
-    Ok(match r.status {
-        PushStatus::Applied | PushStatus::Duplicate => Outcome::Done,
-        PushStatus::Merged => {
-            Outcome::KeptAsComment(r.error.map(|e| e.message).unwrap_or_default())
-        }
-        PushStatus::Rejected => Outcome::Refused(r.error.map(|e| e.message).unwrap_or_default()),
-    })
-}
-
-/// Push one mutation of a console form: `None` when it applied (or had applied already), or the
-/// server's words for why not.
-pub(super) async fn push_form(
-    state: &AppState,
-    user: &ConsoleUser,
-    id: Uuid,
-    kind: &str,
-    data: serde_json::Value,
-) -> Result<Option<String>, ApiError> {
-    Ok(match push(state, user, id, kind, data).await? {
-        Outcome::Done => None,
-        Outcome::KeptAsComment(m) | Outcome::Refused(m) => Some(m),
-    })
-}
-
-enum Outcome {
-    Done,
-    KeptAsComment(String),
-    Refused(String),
-}
-
-impl Outcome {
-    /// Back to the page, with the outcome in its query (the page prints it, escaped).
-    fn redirect(self, to: &str) -> Response {
-        let q = match self {
-            Outcome::Done => "ok=1".to_string(),
-            Outcome::KeptAsComment(m) => format!("merged={}", encode(&m)),
-            Outcome::Refused(m) => format!("refused={}", encode(&m)),
-        };
-        Redirect::to(&format!("{to}?{q}")).into_response()
-    }
-}
-
-/// The outcome of the last action, from the query.
-pub(super) fn notice(lang: Lang, q: &Params) -> Markup {
-    html! {
-        @if q.text("ok").is_some() {
-            p.notice.good role="status" { (tr(lang, "已保存，手机端同步后即可看到。", "Saved; the phones see it at their next sync.")) }
-        }
-        @if let Some(m) = q.text("merged") {
-            p.notice.warn role="status" { (tr(lang, "状态已变，此操作已作为留言保存：", "The status had changed; kept as a comment: ")) (m) }
-        }
-        @if let Some(m) = q.text("refused") {
-            p.notice.bad role="alert" { (tr(lang, "未能保存：", "Not saved: ")) (m) }
-        }
-    }
 }
 
 /// `GET /console/board`: every issue of the user's grids that matches the filters, overdue
@@ -126,13 +50,15 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
     paging.limit = paging.limit.min(100);
     let p = user.principal.clone();
     let f = filter.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        let names = office::Names::load(tx, &p)?;
-        let page = office::issues(tx, &p, &f, paging, Utc::now())?;
-        let people = office::people(tx, &p, f.grid)?;
-        Ok((names, page, people))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            let names = office::Names::load(tx, &p)?;
+            let page = office::issues(tx, &p, &f, paging, Utc::now())?;
+            let people = office::people(tx, &p, f.grid)?;
+            Ok((names, page, people))
+        })
+        .await;
     let (names, page, people): (office::Names, Page<office::IssueRow>, Vec<Person>) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -281,16 +207,6 @@ fn person_select(lang: Lang, name: &str, people: &[&Person]) -> Markup {
     }
 }
 
-/// The mutation id and the event id of the assignment of `issue` by the bulk form `mid`: the
-/// same form sent again (a double click, a browser's resubmit) names the same mutations, which
-/// the server answers as duplicates.
-fn bulk_ids(mid: Uuid, issue: Uuid) -> (Uuid, Uuid) {
-    let mut name = issue.as_bytes().to_vec();
-    let mutation = Uuid::new_v5(&mid, &name);
-    name.extend_from_slice(b"event");
-    (mutation, Uuid::new_v5(&mid, &name))
-}
-
 /// `POST /console/board/assign`: one `issue.event` assign per ticked issue.
 async fn bulk_assign(
     State(state): State<AppState>,
@@ -311,19 +227,26 @@ async fn bulk_assign(
     let ids: Vec<Uuid> = posted.all("issue").filter_map(|i| i.parse().ok()).collect();
     let (mut done, mut not_done) = (0, Vec::new());
     for issue in ids.iter().take(office::MAX_PAGE as usize) {
-        let (mutation, event) = bulk_ids(mid, *issue);
-        let data = json!({
-            "event_id": event, "issue_id": issue, "action": "assign",
-            "note": note, "assignee_id": assignee,
+        // One mutation per issue, named from the form's id and the issue: the same form sent
+        // again (a double click, a browser's resubmit) is the same mutations, answered as
+        // duplicates.
+        let mutation = derived_id(mid, issue.as_bytes());
+        let step = Command::Issue(IssueStep {
+            issue: *issue,
+            action: IssueAction::Assign,
+            note: note.clone(),
+            assignee: Some(assignee),
+            department: None,
+            duplicate_of: None,
         });
-        match push(&state, &user, mutation, "issue.event", data).await {
+        match act(&state, &user, mutation, step).await {
             Ok(Outcome::Done) => done += 1,
             Ok(Outcome::KeptAsComment(m) | Outcome::Refused(m)) => not_done.push(m),
             Err(e) => return refused(lang, e),
         }
     }
     if not_done.is_empty() {
-        Outcome::Done.redirect("/console/board")
+        back_to("/console/board", Outcome::Done)
     } else {
         let summary = match lang {
             Lang::Zh => format!(
@@ -337,7 +260,7 @@ async fn bulk_assign(
                 not_done.join("; ")
             ),
         };
-        Outcome::Refused(summary).redirect("/console/board")
+        back_to("/console/board", Outcome::Refused(summary))
     }
 }
 
@@ -351,16 +274,18 @@ async fn issue_page(
 ) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        let detail = office::issue(tx, &p, id, Utc::now())?;
-        let people = match &detail {
-            Some(d) => office::people(tx, &p, Some(d.issue.issue.grid_id))?,
-            None => Vec::new(),
-        };
-        let names = office::Names::load(tx, &p)?;
-        Ok((detail, people, names))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            let detail = office::issue(tx, &p, id, Utc::now())?;
+            let people = match &detail {
+                Some(d) => office::people(tx, &p, Some(d.issue.issue.grid_id))?,
+                None => Vec::new(),
+            };
+            let names = office::Names::load(tx, &p)?;
+            Ok((detail, people, names))
+        })
+        .await;
     let (detail, people, names): (Option<IssueDetail>, Vec<Person>, office::Names) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -481,37 +406,24 @@ async fn issue_act(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let lang = user.lang;
-    let uuid = |k: &str| posted.get(k).and_then(|v| v.parse::<Uuid>().ok());
-    let Some(mid) = uuid("mid") else {
-        return refused(
-            lang,
-            ApiError::BadRequest("the form has no mutation id".into()),
-        );
+    let mid = match posted.form_id(lang) {
+        Ok(mid) => mid,
+        Err(e) => return refused(lang, e),
     };
+    let uuid = |k: &str| posted.get(k).and_then(|v| v.parse::<Uuid>().ok());
     let Some(action) = posted.get("action").and_then(IssueAction::from_code) else {
         return refused(lang, ApiError::BadRequest("no such action".into()));
     };
-    let mut data = json!({
-        "event_id": Uuid::now_v7(), "issue_id": id, "action": action.code(),
-        "note": posted.get("note").unwrap_or(""),
+    let step = Command::Issue(IssueStep {
+        issue: id,
+        action,
+        note: posted.get("note").unwrap_or("").to_string(),
+        assignee: uuid("assignee"),
+        department: uuid("department"),
+        duplicate_of: uuid("duplicate_of"),
     });
-    let required = match action {
-        IssueAction::Assign => Some(("assignee_id", uuid("assignee"))),
-        IssueAction::Escalate => Some(("department_id", uuid("department"))),
-        IssueAction::RejectDuplicate => Some(("duplicate_of", uuid("duplicate_of"))),
-        _ => None,
-    };
-    if let Some((field, value)) = required {
-        let Some(value) = value else {
-            return refused(
-                lang,
-                ApiError::BadRequest(tr(lang, "请先选择。", "Choose one first.").into()),
-            );
-        };
-        data[field] = json!(value);
-    }
-    match push(&state, &user, mid, "issue.event", data).await {
-        Ok(o) => o.redirect(&format!("/console/issues/{id}")),
+    match act(&state, &user, mid, step).await {
+        Ok(o) => back_to(&format!("/console/issues/{id}"), o),
         Err(e) => refused(lang, e),
     }
 }
@@ -529,13 +441,15 @@ async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
     paging.limit = paging.limit.min(100);
     let p = user.principal.clone();
     let f = filter.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        Ok((
-            office::Names::load(tx, &p)?,
-            office::orders(tx, &p, &f, paging, Utc::now())?,
-        ))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            Ok((
+                office::Names::load(tx, &p)?,
+                office::orders(tx, &p, &f, paging, Utc::now())?,
+            ))
+        })
+        .await;
     let (names, page) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -592,11 +506,13 @@ async fn order_page(
 ) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        let d = office::order(tx, &p, id, Utc::now())?;
-        Ok((d, office::Names::load(tx, &p)?))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            let d = office::order(tx, &p, id, Utc::now())?;
+            Ok((d, office::Names::load(tx, &p)?))
+        })
+        .await;
     let (detail, names): (Option<OrderDetail>, office::Names) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -703,27 +619,34 @@ async fn order_act(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let lang = user.lang;
-    let (Some(mid), Some(action)) = (
-        posted.get("mid").and_then(|v| v.parse::<Uuid>().ok()),
-        posted.get("action").and_then(OrderAction::from_code),
-    ) else {
-        return refused(
-            lang,
-            ApiError::BadRequest("the form lacks its action".into()),
-        );
+    let mid = match posted.form_id(lang) {
+        Ok(mid) => mid,
+        Err(e) => return refused(lang, e),
     };
-    let mut data = json!({
-        "event_id": Uuid::now_v7(), "order_id": id, "action": action.code(),
-        "note": posted.get("note").unwrap_or(""),
+    let Some(action) = posted.get("action").and_then(OrderAction::from_code) else {
+        return refused(lang, ApiError::BadRequest("no such action".into()));
+    };
+    let satisfaction = match posted.get("satisfaction").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => match Satisfaction::from_code(code) {
+            Some(s) => Some(s),
+            None => {
+                return refused(
+                    lang,
+                    ApiError::BadRequest(format!("no satisfaction {code:?}")),
+                );
+            }
+        },
+    };
+    let step = Command::Order(OrderStep {
+        order: id,
+        action,
+        note: posted.get("note").unwrap_or("").to_string(),
+        assignee: posted.get("assignee").and_then(|v| v.parse::<Uuid>().ok()),
+        satisfaction,
     });
-    if let Some(a) = posted.get("assignee").and_then(|v| v.parse::<Uuid>().ok()) {
-        data["assignee_id"] = json!(a);
-    }
-    if let Some(s) = posted.get("satisfaction") {
-        data["satisfaction"] = json!(s);
-    }
-    match push(&state, &user, mid, "order.event", data).await {
-        Ok(o) => o.redirect(&format!("/console/orders/{id}")),
+    match act(&state, &user, mid, step).await {
+        Ok(o) => back_to(&format!("/console/orders/{id}"), o),
         Err(e) => refused(lang, e),
     }
 }
@@ -732,7 +655,11 @@ async fn order_act(
 async fn new_order(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let names = match read_with(&*state.store, move |tx| office::Names::load(tx, &p)).await {
+    let names = match state
+        .store
+        .read(move |tx| office::Names::load(tx, &p))
+        .await
+    {
         Ok(n) => n,
         Err(e) => return refused(lang, e.into()),
     };
@@ -786,10 +713,10 @@ async fn create_order(
     } else {
         let p = user.principal.clone();
         let text = room.clone();
-        match read_with(&*state.store, move |tx| {
-            office::household_at(tx, &p, grid, &text)
-        })
-        .await
+        match state
+            .store
+            .read(move |tx| office::household_at(tx, &p, grid, &text))
+            .await
         {
             Ok(Some(h)) => Some(h),
             Ok(None) => {
@@ -811,20 +738,35 @@ async fn create_order(
             Err(e) => return refused(lang, e.into()),
         }
     };
-    // The order is named by the form's mutation id: a second click finds the same order.
-    let order_id = mid;
-    let mut data = json!({
-        "order_id": order_id, "grid_id": grid,
-        "kind": posted.get("kind").unwrap_or(""), "source": posted.get("source").unwrap_or(""),
-        "title": posted.get("title").unwrap_or(""), "description": posted.get("description").unwrap_or(""),
-        "requester": posted.get("requester").unwrap_or(""),
+    let (Some(kind), Some(source)) = (
+        posted.get("kind").and_then(OrderKind::from_code),
+        posted.get("source").and_then(OrderSource::from_code),
+    ) else {
+        return refused(
+            lang,
+            ApiError::BadRequest(
+                tr(
+                    lang,
+                    "请选择类型和渠道。",
+                    "Choose the kind and how it was taken.",
+                )
+                .into(),
+            ),
+        );
+    };
+    let order = Command::NewOrder(NewOrder {
+        grid,
+        household,
+        kind,
+        source,
+        title: posted.get("title").unwrap_or("").to_string(),
+        description: posted.get("description").unwrap_or("").to_string(),
+        requester: posted.get("requester").unwrap_or("").to_string(),
     });
-    if let Some(h) = household {
-        data["household_id"] = json!(h);
-    }
-    match push(&state, &user, mid, "order.create", data).await {
-        Ok(Outcome::Done) => Outcome::Done.redirect(&format!("/console/orders/{order_id}")),
-        Ok(o) => o.redirect("/console/orders/new"),
+    // The order is named by the form's mutation id: a second click finds the same order.
+    match act(&state, &user, mid, order).await {
+        Ok(Outcome::Done) => back_to(&format!("/console/orders/{mid}"), Outcome::Done),
+        Ok(o) => back_to("/console/orders/new", o),
         Err(e) => refused(lang, e),
     }
 }

@@ -5,15 +5,15 @@
 //! through [`crate::store::admin`] and audited; so are the time limits (处置时限) per issue
 //! category and severity, which set the due time of every issue reported after them.
 
-use super::board::{notice, push_form};
+use super::frame::{ConsoleForm, ConsoleUser, act, back_to, layout, notice, refused};
 use super::page::encode;
 use super::page::{tr, when, word};
-use super::{ConsoleForm, ConsoleUser, layout, refused};
-use crate::api::AppState;
-use crate::api::office::Params;
+use crate::app::AppState;
+use crate::app::Params;
+use crate::app::commands::{Command, NewCallup, Outcome, derived_id};
 use crate::error::ApiError;
 use crate::store::office::{self, CallupRow};
-use crate::store::{admin, read_with, write_with};
+use crate::store::{Backend, admin};
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,7 +22,6 @@ use chrono::{NaiveDateTime, TimeZone};
 use gridmate_model::Role;
 use gridmate_model::words::Vocabulary;
 use maud::html;
-use serde_json::json;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
@@ -50,10 +49,10 @@ const CALLABLE: [Role; 4] = [
 async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        Ok((office::Names::load(tx, &p)?, office::callups(tx, &p)?))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| Ok((office::Names::load(tx, &p)?, office::callups(tx, &p)?)))
+        .await;
     let (names, rows): (office::Names, Vec<CallupRow>) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -152,18 +151,21 @@ async fn create_callup(
             ),
         );
     }
+    let roles: Vec<Role> = roles.into_iter().filter_map(Role::from_code).collect();
     let mut refusals = Vec::new();
     for (i, grid) in grids.iter().enumerate() {
         // One mutation per grid, its id derived from the form's so a second click is a duplicate.
-        let id = Uuid::new_v5(&mid, &[i as u8]);
-        let data = json!({
-            "callup_id": id, "grid_id": grid, "roles": roles,
-            "place": posted.get("place").unwrap_or(""), "at": at.with_timezone(&chrono::Utc),
-            "message": posted.get("message").unwrap_or(""),
+        let id = derived_id(mid, &[i as u8]);
+        let callup = Command::Callup(NewCallup {
+            grid: *grid,
+            roles: roles.clone(),
+            place: posted.get("place").unwrap_or("").to_string(),
+            at: at.with_timezone(&chrono::Utc),
+            message: posted.get("message").unwrap_or("").to_string(),
         });
-        match push_form(&state, &user, id, "callup.create", data).await {
-            Ok(None) => {}
-            Ok(Some(m)) => refusals.push(m),
+        match act(&state, &user, id, callup).await {
+            Ok(Outcome::Done) => {}
+            Ok(Outcome::KeptAsComment(m) | Outcome::Refused(m)) => refusals.push(m),
             Err(e) => return refused(lang, e),
         }
     }
@@ -184,26 +186,15 @@ async fn close_callup(
     ) else {
         return refused(user.lang, ApiError::BadRequest("no such call-up".into()));
     };
-    match push_form(
-        &state,
-        &user,
-        mid,
-        "callup.close",
-        json!({ "callup_id": callup }),
-    )
-    .await
-    {
-        Ok(None) => Redirect::to("/console/callups?ok=1").into_response(),
-        Ok(Some(m)) => {
-            Redirect::to(&format!("/console/callups?refused={}", encode(&m))).into_response()
-        }
+    match act(&state, &user, mid, Command::CloseCallup(callup)).await {
+        Ok(o) => back_to("/console/callups", o),
         Err(e) => refused(user.lang, e),
     }
 }
 
 async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
     let lang = user.lang;
-    let list = match read_with(&*state.store, office::departments).await {
+    let list = match state.store.read(office::departments).await {
         Ok(l) => l,
         Err(e) => return refused(lang, e.into()),
     };
@@ -275,11 +266,13 @@ async fn save_department(
         posted.get("phone").map(str::to_string),
     );
     let actor = user.principal.user_id;
-    let done = write_with(&*state.store, move |tx| {
-        admin::put_department(tx, id, &name, phone.as_deref())?;
-        admin::audit(tx, actor, "put_department", &id.to_string(), &name)
-    })
-    .await;
+    let done = state
+        .store
+        .write(move |tx| {
+            admin::put_department(tx, id, &name, phone.as_deref())?;
+            admin::audit(tx, actor, "put_department", &id.to_string(), &name)
+        })
+        .await;
     match done {
         Ok(()) => Redirect::to("/console/departments?ok=1").into_response(),
         Err(e) => refused(lang, e.into()),
@@ -289,11 +282,11 @@ async fn save_department(
 /// `GET /console/time-limits`: hours per category and severity, the defaults beside them.
 async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
     let lang = user.lang;
-    let limits = match read_with(&*state.store, crate::store::limits::load).await {
+    let limits = match state.store.read(crate::store::limits::load).await {
         Ok(l) => l,
         Err(e) => return refused(lang, e.into()),
     };
-    let entries = crate::api::office::time_limit_entries(&limits);
+    let entries = crate::app::limits::entries(&limits);
     let admin = user.principal.has(Role::CommunityAdmin);
     layout(&user, tr(lang, "处置时限", "Time limits"), "departments").render(html! {
         h1 { (tr(lang, "处置时限（小时）", "Time limits (hours)")) }
@@ -345,7 +338,7 @@ async fn save_time_limits(
         };
         entries.push((c.to_string(), s.to_string(), hours));
     }
-    match crate::api::office::set_time_limits_of(&state, user.principal.clone(), entries).await {
+    match crate::app::limits::set(&state, user.principal.clone(), entries).await {
         Ok(()) => Redirect::to("/console/time-limits?ok=1").into_response(),
         Err(e) => refused(lang, e),
     }

@@ -2,14 +2,14 @@
 //! (each person's count, time and distance; each patrol's track drawn over its grid with what it
 //! found) and the party members' public promises of the year with their progress.
 
+use super::frame::{ConsoleUser, layout, refused};
 use super::page::{Projection, badge, grid_drawing, period_form, tr, when, word};
-use super::{ConsoleUser, layout, refused};
-use crate::api::AppState;
-use crate::api::office::Params;
+use crate::app::AppState;
+use crate::app::Params;
 use crate::error::ApiError;
+use crate::store::Backend;
 use crate::store::field::{self, CommitmentRow, PatrolDetail, Patrols};
 use crate::store::office;
-use crate::store::read_with;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -41,14 +41,16 @@ async fn field_page(State(state): State<AppState>, user: ConsoleUser, q: Params)
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refused(lang, e),
     };
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        Ok((
-            office::Names::load(tx, &p)?,
-            field::patrols(tx, &p, grid, period)?,
-            field::commitments(tx, &p, grid, year)?,
-        ))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            Ok((
+                office::Names::load(tx, &p)?,
+                field::patrols(tx, &p, grid, period)?,
+                field::commitments(tx, &p, grid, year)?,
+            ))
+        })
+        .await;
     let (names, patrols, promises): (office::Names, Patrols, Vec<CommitmentRow>) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -141,8 +143,7 @@ async fn patrol_page(
 ) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let d: PatrolDetail = match read_with(&*state.store, move |tx| field::patrol(tx, &p, id)).await
-    {
+    let d: PatrolDetail = match state.store.read(move |tx| field::patrol(tx, &p, id)).await {
         Ok(Some(d)) => d,
         Ok(None) => {
             return refused(

@@ -2,7 +2,7 @@
 //! small pieces every page prints (times in Beijing time, status badges, words for codes, a list's
 //! filters and pager).
 
-use crate::api::office::Params;
+use crate::app::Params;
 use crate::store::office;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

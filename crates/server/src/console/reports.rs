@@ -3,17 +3,17 @@
 //! first, nothing written until it is clean), and the people of the office's grids with their devices and the
 //! audit log.
 
+use super::frame::{ConsoleForm, ConsoleUser, layout, refused};
 use super::page::{period_form, tr, when, when_ms, word};
-use super::{ConsoleForm, ConsoleUser, layout, refused, uploads};
-use crate::api::AppState;
-use crate::api::office::{
-    Params, base_url, ledger_file, ledger_name, ledger_response, reset_password_of,
-    revoke_device_of,
-};
+use super::uploads;
+use crate::app::AppState;
+use crate::app::Params;
+use crate::app::ledgers::{base_url, ledger_file, ledger_name, ledger_response};
+use crate::app::people::{reset_password, revoke_device};
 use crate::error::ApiError;
 use crate::ledger::LedgerKind;
 use crate::store::office::{self, Figures, Stats};
-use crate::store::{DeviceRow, read_with};
+use crate::store::{Backend, DeviceRow};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -119,13 +119,15 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
         (Err(e), _) | (_, Err(e)) => return refused(lang, e),
     };
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        Ok((
-            office::Names::load(tx, &p)?,
-            office::stats(tx, &p, grid, period, Utc::now())?,
-        ))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            Ok((
+                office::Names::load(tx, &p)?,
+                office::stats(tx, &p, grid, period, Utc::now())?,
+            ))
+        })
+        .await;
     let (names, s): (office::Names, Stats) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -262,7 +264,11 @@ fn tile(label: &str, value: String, sub: Option<String>) -> Markup {
 async fn ledgers(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let names = match read_with(&*state.store, move |tx| office::Names::load(tx, &p)).await {
+    let names = match state
+        .store
+        .read(move |tx| office::Names::load(tx, &p))
+        .await
+    {
         Ok(n) => n,
         Err(e) => return refused(lang, e.into()),
     };
@@ -322,27 +328,29 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
     let lang = user.lang;
     let p = user.principal.clone();
     let admin = p.has(Role::CommunityAdmin);
-    let answer = read_with(&*state.store, move |tx| {
-        let names = office::Names::load(tx, &p)?;
-        let people = office::people(tx, &p, None)?;
-        let audit = if admin {
-            office::audit(tx, 50)?
-        } else {
-            Vec::new()
-        };
-        let conflicts = tx.conflicts(&p.grids, 0, 100)?;
-        let buildings: Vec<gridmate_protocol::records::BuildingRecord> =
-            office::records(tx, gridmate_protocol::Entity::Building, &p.grids)?;
-        Ok((names, people, audit, conflicts, buildings))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            let names = office::Names::load(tx, &p)?;
+            let people = office::people(tx, &p, None)?;
+            let audit = if admin {
+                office::audit(tx, 50)?
+            } else {
+                Vec::new()
+            };
+            let conflicts = tx.conflicts(&p.grids, 0, 100)?;
+            let buildings: Vec<gridmate_protocol::records::BuildingRecord> =
+                office::records(tx, gridmate_protocol::Entity::Building, &p.grids)?;
+            Ok((names, people, audit, conflicts, buildings))
+        })
+        .await;
     let (names, people, audit, conflicts, buildings) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
     layout(&user, tr(lang, "人员与设备", "People"), "people").render(html! {
         h1 { (tr(lang, "人员与设备", "People and devices")) }
-        (super::board::notice(lang, &q))
+        (super::frame::notice(lang, &q))
         table.list {
             thead { tr { th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "手机", "Phone")) } th { (tr(lang, "角色", "Roles")) } th { (tr(lang, "网格", "Grids")) } } }
             tbody { @for m in &people {
@@ -467,13 +475,15 @@ async fn person(
 ) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        let who = office::people(tx, &p, None)?
-            .into_iter()
-            .find(|m| m.id == id);
-        Ok((who, office::devices(tx, &p, id)?))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            let who = office::people(tx, &p, None)?
+                .into_iter()
+                .find(|m| m.id == id);
+            Ok((who, office::devices(tx, &p, id)?))
+        })
+        .await;
     let (who, devices): (Option<office::Person>, Option<Vec<DeviceRow>>) = match answer {
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
@@ -489,7 +499,7 @@ async fn person(
     let name = who.name.clone();
     layout(&user, &name, "people").render(html! {
         p.crumbs { a href="/console/people" { (tr(lang, "人员与设备", "People")) } " › " (who.name) }
-        (super::board::notice(lang, &q))
+        (super::frame::notice(lang, &q))
         section.card {
             h1 { (who.name) " " small { (who.phone_masked) } }
             h2 { (tr(lang, "登录设备", "Devices")) }
@@ -529,7 +539,7 @@ async fn password(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let pw = posted.get("password").unwrap_or("").to_string();
-    match reset_password_of(&state, user.principal.clone(), id, pw).await {
+    match reset_password(&state, user.principal.clone(), id, pw).await {
         Ok(()) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
         Err(e) => refused(user.lang, e),
     }
@@ -541,7 +551,7 @@ async fn revoke(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let device = posted.get("device").unwrap_or("").to_string();
-    match revoke_device_of(&state, user.principal.clone(), id, device).await {
+    match revoke_device(&state, user.principal.clone(), id, device).await {
         Ok(_) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
         Err(e) => refused(user.lang, e),
     }
@@ -594,8 +604,7 @@ async fn import_upload(
         Ok(sha) => sha,
         Err(r) => return r,
     };
-    match crate::api::office::import_people_file(&state, user.principal.clone(), bytes, false).await
-    {
+    match crate::app::imports::people_file(&state, user.principal.clone(), bytes, false).await {
         Ok(plan) => plan_page(&user, &plan, Some(&sha)),
         Err(e) => refused(user.lang, e),
     }
@@ -608,8 +617,7 @@ async fn import_commit(State(state): State<AppState>, posted: ConsoleForm) -> Re
         Err(r) => return r,
     };
     let user = posted.user;
-    match crate::api::office::import_people_file(&state, user.principal.clone(), bytes, true).await
-    {
+    match crate::app::imports::people_file(&state, user.principal.clone(), bytes, true).await {
         Ok(plan) => {
             if plan.committed {
                 let _ = tokio::fs::remove_file(&path).await;
@@ -700,7 +708,7 @@ async fn add_person(
             ApiError::BadRequest(tr(lang, "请选择角色。", "Choose a role.").into()),
         );
     };
-    let person = crate::api::office::NewPerson {
+    let person = crate::app::people::NewPerson {
         name: posted.get("name").unwrap_or("").into(),
         phone: posted.get("phone").unwrap_or("").into(),
         role,
@@ -711,7 +719,7 @@ async fn add_person(
             .collect(),
         password: posted.get("password").unwrap_or("").into(),
     };
-    match crate::api::office::add_person(&state, user.principal.clone(), person).await {
+    match crate::app::people::add_person(&state, user.principal.clone(), person).await {
         Ok(id) => Redirect::to(&format!("/console/people/{id}?ok=1")).into_response(),
         Err(e) => refused(lang, e),
     }

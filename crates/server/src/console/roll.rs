@@ -4,14 +4,14 @@
 //! correction (head of household, tags, visit cadence) pushed as a `household.patch` through the
 //! one write path, as a phone's is.
 
-use super::board::{notice, push_form};
-use super::page::{badge, encode, grid_select, pager, tr, when, word};
-use super::{ConsoleForm, ConsoleUser, layout, refused};
-use crate::api::AppState;
-use crate::api::office::Params;
+use super::frame::{ConsoleForm, ConsoleUser, act, back_to, layout, notice, refused};
+use super::page::{badge, grid_select, pager, tr, when, word};
+use crate::app::AppState;
+use crate::app::Params;
+use crate::app::commands::Command;
 use crate::error::ApiError;
+use crate::store::Backend;
 use crate::store::office::{self, HouseholdRow, Page};
-use crate::store::read_with;
 use crate::store::roll::{self, HouseholdDetail, MonthCoverage};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -20,8 +20,6 @@ use axum::routing::get;
 use chrono::Utc;
 use gridmate_model::HouseholdTag;
 use gridmate_model::words::{Lang, Vocabulary};
-use gridmate_protocol::MutationPayload;
-use gridmate_protocol::mutations::PatchData;
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -76,15 +74,17 @@ async fn roll(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Re
     paging.limit = paging.limit.min(100);
     let p = user.principal.clone();
     let f = filter.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        let now = Utc::now();
-        Ok((
-            office::Names::load(tx, &p)?,
-            roll::month_coverage(tx, &p, None, now)?,
-            office::households(tx, &p, &f, paging, now)?,
-        ))
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| {
+            let now = Utc::now();
+            Ok((
+                office::Names::load(tx, &p)?,
+                roll::month_coverage(tx, &p, None, now)?,
+                office::households(tx, &p, &f, paging, now)?,
+            ))
+        })
+        .await;
     let (names, months, page): (office::Names, Vec<MonthCoverage>, Page<HouseholdRow>) =
         match answer {
             Ok(a) => a,
@@ -141,10 +141,10 @@ async fn household(
 ) -> Response {
     let lang = user.lang;
     let p = user.principal.clone();
-    let answer = read_with(&*state.store, move |tx| {
-        roll::household(tx, &p, id, Utc::now())
-    })
-    .await;
+    let answer = state
+        .store
+        .read(move |tx| roll::household(tx, &p, id, Utc::now()))
+        .await;
     let d: HouseholdDetail = match answer {
         Ok(Some(d)) => d,
         Ok(None) => {
@@ -274,7 +274,10 @@ async fn correct(
         Err(e) => return refused(lang, e),
     };
     let p = user.principal.clone();
-    let current = match read_with(&*state.store, move |tx| roll::household_record(tx, &p, id)).await
+    let current = match state
+        .store
+        .read(move |tx| roll::household_record(tx, &p, id))
+        .await
     {
         Ok(Some(h)) => h,
         Ok(None) => {
@@ -323,10 +326,12 @@ async fn correct(
         // Nothing differs (a form sent again once it was saved): it stands as saved.
         return Redirect::to(&format!("{back}?ok=1")).into_response();
     }
-    let payload = MutationPayload::HouseholdPatch(PatchData { id, fields });
-    match push_form(&state, &user, mid, payload.kind(), payload.to_json()).await {
-        Ok(None) => Redirect::to(&format!("{back}?ok=1")).into_response(),
-        Ok(Some(why)) => Redirect::to(&format!("{back}?refused={}", encode(&why))).into_response(),
+    let correction = Command::CorrectHousehold {
+        household: id,
+        fields,
+    };
+    match act(&state, &user, mid, correction).await {
+        Ok(o) => back_to(&back, o),
         Err(e) => refused(lang, e),
     }
 }

@@ -3,9 +3,9 @@
 //! SHA-256, so the file is not sent twice and what is imported is exactly what was checked.
 //! Kept uploads live in the server's upload folder until their import commits.
 
+use super::frame::{ConsoleForm, ConsoleUser, refused};
 use super::page::tr;
-use super::{ConsoleForm, ConsoleUser, refused};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::error::ApiError;
 use axum::extract::Multipart;
 use axum::response::{IntoResponse, Response};
@@ -34,7 +34,7 @@ pub async fn posted_file(user: &ConsoleUser, mut form: Multipart) -> Result<Vec<
         }
     }
     if csrf.as_deref() != Some(user.csrf.as_str()) {
-        return Err(super::Forged::of(lang).into_response());
+        return Err(super::frame::Forged::of(lang).into_response());
     }
     match bytes.filter(|b| !b.is_empty()) {
         Some(b) => Ok(b.to_vec()),

@@ -41,7 +41,6 @@ use gridmate_model::{Hlc, Role};
 use gridmate_protocol::{Entity, ErrorDetail, Mutation, PushResult, PushStatus};
 use scope::Scope;
 use serde_json::Value;
-use std::any::Any;
 use std::future::Future;
 use uuid::Uuid;
 
@@ -501,46 +500,6 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<PushResult>>> + Send;
 }
 
-/// A read of the policy modules run in one snapshot, its answer boxed (see [`read_with`]).
-pub type BoxedRead =
-    Box<dyn FnOnce(&mut dyn ReadTx) -> Result<Box<dyn Any + Send>> + Send + 'static>;
-/// A write of the policy modules run in the write transaction, its answer boxed.
-pub type BoxedWrite =
-    Box<dyn FnOnce(&mut dyn WriteTx) -> Result<Box<dyn Any + Send>> + Send + 'static>;
-
-/// Run `f`, a function of the policy modules ([`office`], [`admin`]), in one read snapshot.
-pub async fn read_with<T: Send + 'static>(
-    store: &dyn ServerStore,
-    f: impl FnOnce(&mut dyn ReadTx) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let answer = store
-        .read_boxed(Box::new(move |tx| {
-            f(tx).map(|t| Box::new(t) as Box<dyn Any + Send>)
-        }))
-        .await?;
-    unbox(answer)
-}
-
-/// Run `f`, a function of the policy modules, in the write transaction.
-pub async fn write_with<T: Send + 'static>(
-    store: &dyn ServerStore,
-    f: impl FnOnce(&mut dyn WriteTx) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let answer = store
-        .write_boxed(Box::new(move |tx| {
-            f(tx).map(|t| Box::new(t) as Box<dyn Any + Send>)
-        }))
-        .await?;
-    unbox(answer)
-}
-
-fn unbox<T: 'static>(answer: Box<dyn Any + Send>) -> Result<T> {
-    answer
-        .downcast::<T>()
-        .map(|b| *b)
-        .map_err(|_| StoreError::Join("a boxed answer of another type".into()))
-}
-
 /// What handlers may ask of the database. Every [`Backend`] is one.
 #[async_trait]
 pub trait ServerStore: Send + Sync + 'static {
@@ -575,10 +534,6 @@ pub trait ServerStore: Send + Sync + 'static {
     async fn blob_known(&self, sha256: String) -> Result<bool>;
 
     async fn schema_version(&self) -> Result<u32>;
-
-    /// The office's reads and administration: policy functions run in one transaction.
-    async fn read_boxed(&self, f: BoxedRead) -> Result<Box<dyn Any + Send>>;
-    async fn write_boxed(&self, f: BoxedWrite) -> Result<Box<dyn Any + Send>>;
 }
 
 #[async_trait]
@@ -656,13 +611,5 @@ impl<B: Backend> ServerStore for B {
 
     async fn schema_version(&self) -> Result<u32> {
         self.read(|tx| tx.schema_version()).await
-    }
-
-    async fn read_boxed(&self, f: BoxedRead) -> Result<Box<dyn Any + Send>> {
-        self.read(f).await
-    }
-
-    async fn write_boxed(&self, f: BoxedWrite) -> Result<Box<dyn Any + Send>> {
-        self.write(f).await
     }
 }

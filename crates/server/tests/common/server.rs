@@ -7,16 +7,17 @@ use chrono::Utc;
 use gridmate_demo::{DemoCommunity, DemoConfig, generate};
 use gridmate_model::{Hlc, Role};
 use gridmate_protocol::*;
-use gridmate_server::api::{AppState, router};
+use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
 use gridmate_server::demo::{DemoAccount, seed};
 use gridmate_server::postgres::{PostgresStore, scratch_database};
+use gridmate_server::routes::router;
 use gridmate_server::sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 pub struct Fixture {
     pub dir: PathBuf,
@@ -76,7 +77,7 @@ pub async fn start_on(
     database: Option<&str>,
 ) -> (String, tokio::task::JoinHandle<()>) {
     let store = Database::open(database, data).unwrap();
-    let state = AppState::new(Arc::new(store), data).unwrap();
+    let state = AppState::new(store, data).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -149,6 +150,22 @@ impl Server {
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .header(PROTOCOL_HEADER, "1")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, "1")
+            .json(&body)
             .send()
             .await
             .unwrap()

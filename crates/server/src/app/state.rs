@@ -1,0 +1,48 @@
+//! What every request handler holds: the database, the photos, the upload folder, the counters
+//! and the server's clock.
+
+use super::clock::ServerClock;
+use crate::blobs::{BlobFolder, BlobStore};
+use crate::database::Database;
+use crate::metrics::Metrics;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The one database; its operations are named in [`crate::store`] and its generic
+    /// `read`/`write` run a typed function of the store modules in one transaction.
+    pub store: Database,
+    /// The photos: `DATA/blobs` unless the server was given an object store.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Ledgers uploaded to the console, held between the dry run and the import (by SHA-256).
+    pub upload_dir: PathBuf,
+    pub metrics: Arc<Metrics>,
+    /// The stamps of the mutations the office makes on this server.
+    pub clock: Arc<ServerClock>,
+}
+
+impl AppState {
+    /// A server on `store`, its photos in `DATA/blobs`.
+    pub fn new(store: impl Into<Database>, data_dir: &std::path::Path) -> std::io::Result<Self> {
+        let blobs = BlobFolder::open(data_dir.join("blobs")).map_err(std::io::Error::other)?;
+        AppState::with_blobs(store, Arc::new(blobs), data_dir)
+    }
+
+    /// A server on `store` with its photos in `blobs` (an object store several processes share).
+    pub fn with_blobs(
+        store: impl Into<Database>,
+        blobs: Arc<dyn BlobStore>,
+        data_dir: &std::path::Path,
+    ) -> std::io::Result<Self> {
+        let upload_dir = data_dir.join("uploads");
+        std::fs::create_dir_all(&upload_dir)?;
+        Ok(Self {
+            store: store.into(),
+            blobs,
+            upload_dir,
+            metrics: Arc::new(Metrics::default()),
+            clock: Arc::new(ServerClock::default()),
+        })
+    }
+}
