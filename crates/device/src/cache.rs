@@ -3,6 +3,8 @@
 //! an empty device and refreshes a full one.
 
 use crate::Result;
+use crate::columns::{photos_text, tags_text};
+use crate::due::note_visit;
 use crate::store::Store;
 use crate::time::{DAY_MS, ms};
 use gridmate_model::search_keys::name_keys;
@@ -72,22 +74,6 @@ impl<'a> ScopeData<'a> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadStats {
     pub rows: usize,
-}
-
-pub(crate) fn join_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> String {
-    codes.into_iter().collect::<Vec<_>>().join(",")
-}
-
-pub(crate) fn split_codes(s: &str) -> impl Iterator<Item = &str> {
-    s.split(',').filter(|c| !c.is_empty())
-}
-
-pub(crate) fn photos_text(photos: &[PhotoRef]) -> String {
-    join_codes(photos.iter().map(|p| p.as_str()))
-}
-
-pub(crate) fn tags_text(tags: &[HouseholdTag]) -> String {
-    join_codes(tags.iter().map(|t| t.code()))
 }
 
 impl Store {
@@ -421,20 +407,4 @@ pub(crate) fn write_scope(tx: &Transaction<'_>, d: &ScopeData<'_>) -> Result<usi
     rows += crate::commitments::write_pulled(tx, d.commitments, d.commitment_events)?;
     rows += crate::patrols::write_pulled(tx, d.patrols)?;
     Ok(rows)
-}
-
-/// After one new visit: move the household's last visit and due time forward (never back).
-pub(crate) fn note_visit(
-    tx: &Transaction<'_>,
-    household: HouseholdId,
-    started_ms: i64,
-) -> Result<()> {
-    tx.execute(
-        "UPDATE households
-            SET last_visit_at = MAX(COALESCE(last_visit_at, 0), ?2),
-                due_at = MAX(COALESCE(last_visit_at, 0), ?2) + visit_cadence_days * ?3
-          WHERE id = ?1",
-        params![household.0, started_ms, DAY_MS],
-    )?;
-    Ok(())
 }

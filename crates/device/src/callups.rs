@@ -2,7 +2,7 @@
 //! far, and answering (coming / cannot / arrived with a fix at the meeting point). All SQL of
 //! call-ups lives here.
 
-use crate::cache::{join_codes, split_codes};
+use crate::columns::{join_codes, split_codes};
 use crate::store::{Session, Store};
 use crate::time::{from_ms, ms};
 use crate::writes::enqueue_checked;

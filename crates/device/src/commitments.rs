@@ -2,7 +2,7 @@
 //! and moving one's own (progress with evidence, kept, dropped). All SQL of commitments lives
 //! here.
 
-use crate::cache::{photos_text, split_codes};
+use crate::columns::{photos_text, split_codes};
 use crate::store::{Session, Store};
 use crate::time::{from_ms, ms};
 use crate::writes::{check_photos, enqueue_checked, photo_strings};

@@ -21,7 +21,9 @@
 mod basemaps;
 mod cache;
 mod callups;
+mod columns;
 mod commitments;
+mod due;
 pub mod encryption;
 mod error;
 mod ledger;

@@ -6,7 +6,7 @@
 //! final word when it replays the event in its order (a pulled order replaces the local one
 //! once nothing about it waits in the outbox).
 
-use crate::cache::photos_text;
+use crate::columns::photos_text;
 use crate::queries::{ISSUE_ROW, IssueRow, issue_row};
 use crate::store::{Session, Store};
 use crate::time::{from_ms, ms};
@@ -453,7 +453,7 @@ impl Store {
                     actor: UserId(r.get(2)?),
                     note: r.get(3)?,
                     at: from_ms(r.get(4)?),
-                    photos: crate::cache::split_codes(&photos)
+                    photos: crate::columns::split_codes(&photos)
                         .filter_map(PhotoRef::parse)
                         .collect(),
                     assignee: r.get::<_, Option<uuid::Uuid>>(6)?.map(UserId),

@@ -1,7 +1,7 @@
 //! The typed reads the screens call. Every list is bounded and served by an index; nothing here
 //! writes.
 
-use crate::cache::split_codes;
+use crate::columns::split_codes;
 use crate::store::{Store, state_get};
 use crate::time::{DAY_MS, from_ms, ms};
 use crate::{DeviceError, Result};

@@ -196,7 +196,7 @@ fn patch_resident_in(
     if let Some(tags) = &patch.tags {
         tx.execute(
             "UPDATE residents SET tags = ?2 WHERE id = ?1",
-            params![id.0, crate::cache::tags_text(tags)],
+            params![id.0, crate::columns::tags_text(tags)],
         )?;
         fields.insert(
             "tags".to_string(),

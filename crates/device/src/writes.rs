@@ -2,7 +2,8 @@
 //! ONE transaction, so the app never holds a record the server will not hear about, nor a
 //! mutation without its record.
 
-use crate::cache::{note_visit, photos_text};
+use crate::columns::photos_text;
+use crate::due::note_visit;
 use crate::outbox::enqueue;
 use crate::store::{Session, Store, next_hlc};
 use crate::time::ms;
@@ -511,7 +512,9 @@ fn patch_household_in(tx: &Transaction<'_>, id: HouseholdId, patch: HouseholdPat
     if let Some(n) = &head_name {
         fields.insert("head_name".to_string(), serde_json::json!(n));
     }
-    let tags = patch.tags.filter(|t| crate::cache::tags_text(t) != stored);
+    let tags = patch
+        .tags
+        .filter(|t| crate::columns::tags_text(t) != stored);
     if let Some(tags) = &tags {
         fields.insert(
             "tags".to_string(),
@@ -544,7 +547,7 @@ fn patch_household_in(tx: &Transaction<'_>, id: HouseholdId, patch: HouseholdPat
         let vulnerable = tags.iter().any(|t| t.is_vulnerable());
         tx.execute(
             "UPDATE households SET tags = ?2, vulnerable = ?3 WHERE id = ?1",
-            params![id.0, crate::cache::tags_text(tags), vulnerable],
+            params![id.0, crate::columns::tags_text(tags), vulnerable],
         )?;
     }
     if let Some(days) = cadence {

@@ -19,11 +19,9 @@
 //!   conflict log.
 
 use crate::store::scope::may_edit;
-use crate::store::{
-    ConflictRow, OutcomeRow, Principal, PutRecord, Result, StoreError, WriteTx, log,
-};
+use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteTx, log};
 use chrono::{DateTime, Utc};
-use gridmate_model::case_number::{self, CaseKind};
+use gridmate_model::case_number::CaseKind;
 use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
 use gridmate_model::issue::transition_for_roles;
@@ -44,19 +42,9 @@ pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
 mod callups;
 mod commitments;
 mod orders;
+mod records;
 
-/// Why a mutation is refused: its `error.code` and message.
-struct Refusal(&'static str, String);
-
-type Decision = std::result::Result<(PushStatus, Option<ErrorDetail>, u64), Refusal>;
-
-fn refuse<T>(code: &'static str, msg: impl Into<String>) -> std::result::Result<T, Refusal> {
-    Err(Refusal(code, msg.into()))
-}
-
-fn to_value<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
+use records::{Decision, Refusal, case_number, create, refuse, to_value};
 
 /// Apply a batch in order. Database failures abort the batch (the caller rolls back); every
 /// other outcome is a per-mutation result.
@@ -272,56 +260,6 @@ fn decide(
         MutationPayload::CommitmentEvent(e) => commitments::step(tx, p, m, e, now_ms)?,
         MutationPayload::PatrolRecord(pd) => patrol(tx, p, pd, now_ms)?,
     })
-}
-
-/// An immutable creation: a new id is written; the same id again with the same data is the
-/// same record (a replay under a new mutation id); different data under a used id is refused.
-/// The office's number for a new issue or order: the one it already has when this is a copy of
-/// a record received before (so the copy compares equal in [`create`]), else the next of its
-/// community's series for the year it was recorded.
-pub(crate) fn case_number(
-    tx: &mut dyn WriteTx,
-    (entity, id): (Entity, Uuid),
-    grid: Uuid,
-    kind: CaseKind,
-    recorded_at: DateTime<Utc>,
-) -> Result<Option<String>> {
-    if let Some(existing) = tx.record(entity, id)? {
-        return Ok(existing.data["number"].as_str().map(str::to_string));
-    }
-    let Some(grid) = tx.record(Entity::Grid, grid)? else {
-        return Ok(None);
-    };
-    let community: Uuid = serde_json::from_value(grid.data["community_id"].clone())
-        .map_err(|e| StoreError::Corrupt(format!("grid without community: {e}")))?;
-    let year = case_number::year_of(recorded_at);
-    let seq = tx.next_in_series(&case_number::series(kind, community, year))?;
-    Ok(Some(case_number::format(year, seq)))
-}
-
-fn create(
-    tx: &mut dyn WriteTx,
-    record: PutRecord,
-    photos: &[String],
-    now_ms: i64,
-) -> Result<Decision> {
-    if let Some(existing) = tx.record(record.entity, record.id)? {
-        return Ok(if existing.data == record.data {
-            Ok((PushStatus::Applied, None, existing.seq))
-        } else {
-            refuse(
-                "duplicate_id",
-                format!(
-                    "{:?} {} already exists with other content",
-                    record.entity, record.id
-                ),
-            )
-        });
-    }
-    let (entity, id) = (record.entity, record.id);
-    let seq = log::put_over(tx, &record, None, now_ms)?;
-    tx.add_blob_refs(photos, entity, id)?;
-    Ok(Ok((PushStatus::Applied, None, seq)))
 }
 
 fn record_visit(

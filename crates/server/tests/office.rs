@@ -1821,7 +1821,7 @@ async fn a_console_action_and_the_same_api_command_are_one_mutation() {
     let server = Server::start().await;
     let s = &server;
     let http = no_redirects();
-    let cookie = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let cookie = session_cookie(&console_login(s, Role::CommunityAdmin).await);
     let admin = s.login(Role::CommunityAdmin, "office").await;
     let d = demo();
     let accepted: Vec<Uuid> = d

@@ -1,7 +1,7 @@
 //! Photos by content hash: `HEAD`, `GET` and resumable `PUT /blobs/{sha256}`. A photo is served
 //! only to callers who can see a record that references it.
 
-use super::{ApiPath, MAX_BLOB_BYTES};
+use super::extract::{ApiPath, MAX_BLOB_BYTES};
 use crate::app::AppState;
 use crate::app::photos::{self, check_sha};
 use crate::error::ApiError;

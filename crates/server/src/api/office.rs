@@ -9,7 +9,7 @@
 //! What it does change — passwords and devices — goes through [`crate::store::admin`] and is
 //! written to the audit log in the same transaction.
 
-use super::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath};
 use crate::app::commands::{self, Command, IssueStep, NewOrder, OrderStep, Outcome};
 use crate::app::limits::{self, TimeLimitsBody};
 use crate::app::people::{self, NewPerson, must_administer};

@@ -1,7 +1,7 @@
 //! Signing in and out: `POST /session` (Argon2id, the login limiter, a new hashed token) and
 //! `DELETE /session`.
 
-use super::ApiJson;
+use super::extract::ApiJson;
 use crate::app::AppState;
 use crate::app::people::check_credentials;
 use crate::auth;

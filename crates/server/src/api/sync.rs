@@ -1,7 +1,7 @@
 //! The change feed and the outbox's destination: `GET /sync/pull`, `POST /sync/push`, and the
 //! leaders' `GET /conflicts`.
 
-use super::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::ServerStore;

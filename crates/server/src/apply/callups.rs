@@ -3,7 +3,7 @@
 //! answers coming or cannot, and on arrival checks in with a fix, whose distance to the meeting
 //! point the server measures itself. Answers are immutable records; the latest per person counts.
 
-use super::{Decision, create, refuse, to_value};
+use super::records::{Decision, create, refuse, to_value};
 use crate::store::{Principal, PutRecord, Result, WriteTx, log};
 use chrono::{DateTime, Utc};
 use gridmate_model::{Callup, CallupAnswer, GpsFix, Role};

@@ -3,7 +3,7 @@
 //! promised moves the promise; a step on a promise already kept or dropped is refused with
 //! `illegal_transition` (it stays on the phone, failed, with the reason).
 
-use super::{Decision, create, refuse, to_value};
+use super::records::{Decision, create, refuse, to_value};
 use crate::store::{Principal, PutRecord, Result, WriteTx, log};
 use gridmate_model::commitment::next;
 use gridmate_model::{CommitmentAction, CommitmentStatus, Role};

@@ -7,7 +7,7 @@
 //! taking one re-dispatched to someone else while they were offline — is kept as a comment and
 //! answered `merged`; a step the user's roles never allow is refused.
 
-use super::{Decision, refuse, to_value};
+use super::records::{self, Decision, case_number, refuse, to_value};
 use crate::store::{Principal, PutRecord, Result, WriteTx, log};
 use gridmate_model::order::{ORDER_TIME_LIMIT, transition};
 use gridmate_model::{OrderAction, OrderParties, OrderStatus, OrderTransitionError, Role, UserId};
@@ -47,7 +47,7 @@ pub(super) fn create(
             None => return Ok(refuse("unknown_record", format!("no household {h}"))),
         },
     };
-    let number = super::case_number(
+    let number = case_number(
         tx,
         (Entity::Order, o.order_id),
         o.grid_id,
@@ -83,7 +83,7 @@ pub(super) fn create(
         owner_id: Some(p.user_id),
         data: to_value(&record),
     };
-    super::create(tx, put, &o.photos, now_ms)
+    records::create(tx, put, &o.photos, now_ms)
 }
 
 fn uuid_at(data: &Value, field: &str) -> Option<Uuid> {

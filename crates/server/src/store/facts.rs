@@ -26,6 +26,7 @@
 //!
 //! [`ReadTx::tally`]: super::ReadTx::tally
 
+pub use super::rows::{Fact, Tally, TallyQuery};
 use super::{Result, WriteTx};
 use chrono::{DateTime, Duration, Utc};
 use gridmate_protocol::Entity;
@@ -51,75 +52,6 @@ pub const COUNTED: [Entity; 8] = [
     Entity::ServiceRecord,
     Entity::Checkin,
 ];
-
-/// The counting columns of one live record.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fact {
-    pub grid_id: Uuid,
-    pub building_id: Option<Uuid>,
-    pub subject_id: Option<Uuid>,
-    pub actor_id: Option<Uuid>,
-    pub kind: Option<String>,
-    pub status: Option<String>,
-    pub at_ms: i64,
-    pub until_ms: Option<i64>,
-    pub amount: f64,
-}
-
-/// What to count: one entity's facts in these grids whose `at` is in `[from_ms, to_ms)`.
-#[derive(Clone, Copy, Debug)]
-pub struct TallyQuery<'a> {
-    pub entity: Entity,
-    pub grids: &'a [Uuid],
-    pub from_ms: i64,
-    pub to_ms: i64,
-    /// Facts whose `until` is before this are counted late.
-    pub now_ms: i64,
-}
-
-impl<'a> TallyQuery<'a> {
-    /// Every fact of the entity in these grids, whenever it counts.
-    pub fn all(entity: Entity, grids: &'a [Uuid], now: DateTime<Utc>) -> Self {
-        TallyQuery {
-            entity,
-            grids,
-            from_ms: i64::MIN,
-            to_ms: i64::MAX,
-            now_ms: now.timestamp_millis(),
-        }
-    }
-
-    pub fn between(
-        entity: Entity,
-        grids: &'a [Uuid],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        TallyQuery {
-            entity,
-            grids,
-            from_ms: from.timestamp_millis(),
-            to_ms: to.timestamp_millis(),
-            now_ms: now.timestamp_millis(),
-        }
-    }
-}
-
-/// Facts grouped by every column but the times and the amount: how many, how many late, and the
-/// sum of their amounts.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Tally {
-    pub grid_id: Uuid,
-    pub building_id: Option<Uuid>,
-    pub subject_id: Option<Uuid>,
-    pub actor_id: Option<Uuid>,
-    pub kind: Option<String>,
-    pub status: Option<String>,
-    pub count: u64,
-    pub late: u64,
-    pub amount: f64,
-}
 
 /// Whether a household is one the office watches: a tag the model calls vulnerable.
 pub fn vulnerable(h: &HouseholdRecord) -> bool {

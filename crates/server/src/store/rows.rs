@@ -1,0 +1,285 @@
+//! The rows a transaction reads and writes, as plain types: users, sessions, the log's records,
+//! digests, outcomes, conflicts, facts and their tallies. Types only, over the [`Principal`]
+//! alone, so every module of the store may use them.
+
+use super::principal::Principal;
+use chrono::{DateTime, Utc};
+use gridmate_model::{Hlc, Role};
+use gridmate_protocol::{Entity, ErrorDetail, Mutation, PushStatus};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub phone: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+    pub scope_epoch: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignmentRow {
+    pub role: Role,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+}
+
+/// A device a user signed in on (one session), as the office lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub device_name: String,
+    pub signed_in_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// One line of the office's audit log: who did what to whom.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRow {
+    pub at_ms: i64,
+    pub actor_id: Uuid,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// A stored session joined with its user.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub user_id: Uuid,
+    pub device_id: String,
+    pub expires_at_ms: i64,
+    pub revoked: bool,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub scope_epoch: u64,
+}
+
+/// A session to store: the token only as its hash.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: Uuid,
+    pub device_id: String,
+    pub device_name: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+pub enum SessionLookup {
+    Valid(Principal),
+    Revoked,
+    Expired,
+    Unknown,
+}
+
+/// Where a pull resumes. `snapshot_head` is set while a device is still loading its first copy
+/// of the scope: tombstones up to it are of records the device never had, and are skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PullCursor {
+    pub seq: u64,
+    pub snapshot_head: u64,
+}
+
+/// One page of the change feed.
+#[derive(Clone, Debug)]
+pub struct PullOutcome {
+    /// Records pass through as stored (parsing and re-serialising each was most of a page's
+    /// cost).
+    pub changes: Vec<gridmate_protocol::RawChange>,
+    /// Where to resume.
+    pub cursor: PullCursor,
+    pub has_more: bool,
+    pub scope_count: u64,
+    pub scope_digest: String,
+}
+
+/// Why a pull cannot be served from this cursor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PullRefusal {
+    /// Tombstones before this cursor were purged: the device must pull from the start.
+    ResyncRequired,
+}
+
+/// A value overwritten by a later edit, kept for leaders to read.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ConflictEntry {
+    pub seq: i64,
+    pub entity: String,
+    pub id: Uuid,
+    pub field: String,
+    pub kept_value: Value,
+    pub kept_hlc: String,
+    pub kept_device: String,
+    pub lost_value: Value,
+    pub lost_hlc: String,
+    pub lost_device: String,
+    pub mutation_id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A record as stored: where it belongs (for scope), whether it is a tombstone, its data.
+#[derive(Clone, Debug)]
+pub struct StoredRecord {
+    pub seq: u64,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub deleted: bool,
+    pub data: Value,
+}
+
+/// A record's new state, before the log gives it a sequence number.
+#[derive(Clone, Debug)]
+pub struct PutRecord {
+    pub entity: Entity,
+    pub id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub data: Value,
+}
+
+/// One row of the record log as a backend writes it.
+#[derive(Clone, Debug)]
+pub struct LogRow<'a> {
+    pub entity: Entity,
+    pub id: Uuid,
+    pub seq: u64,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub deleted: bool,
+    pub changed_at_ms: i64,
+    pub data: &'a str,
+}
+
+/// A live record with its placement, as the facts' rebuild reads them in seq order.
+#[derive(Clone, Debug)]
+pub struct PlacedRow {
+    pub seq: u64,
+    pub id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub data: String,
+}
+
+/// One row of a pull page as stored (the data text passes through unparsed).
+#[derive(Clone, Debug)]
+pub struct FeedRow {
+    pub seq: u64,
+    pub entity: Entity,
+    pub id: Uuid,
+    pub deleted: bool,
+    pub data: String,
+}
+
+/// The count of a grid's live records and the XOR of their row hashes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GridDigest {
+    pub count: i64,
+    pub digest: [u8; 16],
+}
+
+#[derive(Clone, Debug)]
+pub struct ConflictRow {
+    pub entity: &'static str,
+    pub id: Uuid,
+    pub grid_id: Option<Uuid>,
+    pub field: String,
+    pub kept: (Value, Hlc, String),
+    pub lost: (Value, Hlc, String),
+    pub mutation_id: Uuid,
+}
+
+/// What an earlier push of the same mutation did: its merge note, if any, and its seq.
+#[derive(Clone, Debug)]
+pub struct PriorOutcome {
+    pub error: Option<ErrorDetail>,
+    pub seq: Option<u64>,
+}
+
+/// A pushed mutation's outcome, kept so that a replay answers the same.
+#[derive(Clone, Debug)]
+pub struct OutcomeRow<'a> {
+    pub mutation: &'a Mutation,
+    pub user_id: Uuid,
+    pub device_id: &'a str,
+    pub status: PushStatus,
+    pub error: Option<&'a ErrorDetail>,
+    pub seq: Option<u64>,
+    pub clock_skew_ms: Option<i64>,
+    pub received_at_ms: i64,
+}
+
+/// The counting columns of one live record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fact {
+    pub grid_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub at_ms: i64,
+    pub until_ms: Option<i64>,
+    pub amount: f64,
+}
+
+/// What to count: one entity's facts in these grids whose `at` is in `[from_ms, to_ms)`.
+#[derive(Clone, Copy, Debug)]
+pub struct TallyQuery<'a> {
+    pub entity: Entity,
+    pub grids: &'a [Uuid],
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Facts whose `until` is before this are counted late.
+    pub now_ms: i64,
+}
+
+impl<'a> TallyQuery<'a> {
+    /// Every fact of the entity in these grids, whenever it counts.
+    pub fn all(entity: Entity, grids: &'a [Uuid], now: DateTime<Utc>) -> Self {
+        TallyQuery {
+            entity,
+            grids,
+            from_ms: i64::MIN,
+            to_ms: i64::MAX,
+            now_ms: now.timestamp_millis(),
+        }
+    }
+
+    pub fn between(
+        entity: Entity,
+        grids: &'a [Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        TallyQuery {
+            entity,
+            grids,
+            from_ms: from.timestamp_millis(),
+            to_ms: to.timestamp_millis(),
+            now_ms: now.timestamp_millis(),
+        }
+    }
+}
+
+/// Facts grouped by every column but the times and the amount: how many, how many late, and the
+/// sum of their amounts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub grid_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub count: u64,
+    pub late: u64,
+    pub amount: f64,
+}
