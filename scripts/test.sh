@@ -38,7 +38,7 @@ step() { printf '== [%3d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 step "fmt"
 cargo fmt --all -- --check
 step "the core builds without GUI libraries"
-if cargo tree -e normal -p gridmate-model -p gridmate-protocol -p gridmate-device | grep -Eq 'webkit|gtk|dioxus'; then
+if cargo tree -e normal -p gridmate-model -p gridmate-protocol -p gridmate-device -p gridmate-words | grep -Eq 'webkit|gtk|dioxus'; then
   echo "a core crate depends on a GUI library" >&2
   exit 1
 fi

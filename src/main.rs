@@ -8,7 +8,7 @@
 //! `--features encryption`) stands in for the keystore's database key.
 
 use dioxus::prelude::*;
-use gridmate::i18n::{Lang, Msg};
+use gridmate::i18n::Msg;
 use gridmate::platform::Platform;
 use gridmate::shell::App;
 use gridmate::state::{Services, Startup};
@@ -38,7 +38,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn main() {
-    let lang = Lang::from_env();
+    let lang = gridmate::i18n::lang_from_env();
     // On a phone the system webview gives location, camera, connection and dialer; the Linux
     // desktop stands in for one with sensors from the environment (headless runs, no sensors).
     #[cfg(any(target_os = "android", target_os = "ios"))]

@@ -7,7 +7,7 @@
 //! names every screen's component, and would put every screen in an import circle with every
 //! other).
 
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{ErrorWords, Lang, Msg};
 use crate::platform::Platform;
 use dioxus::prelude::*;
 use gridmate_device::sync::{
@@ -101,7 +101,7 @@ pub struct Ui {
 impl Ui {
     pub fn new(startup: &Startup) -> Ui {
         Ui {
-            lang: Signal::new(startup.lang.unwrap_or_else(Lang::from_env)),
+            lang: Signal::new(startup.lang.unwrap_or_else(crate::i18n::lang_from_env)),
             big_type: Signal::new(startup.big_type),
             refresh: Signal::new(0),
             online: Signal::new(false),

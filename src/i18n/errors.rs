@@ -8,9 +8,22 @@ use gridmate_device::photos::PhotoError;
 use gridmate_device::sync::SyncProblem;
 use gridmate_model::ValidationError;
 
-impl Lang {
+/// The device's and the server's errors in the user's words.
+pub trait ErrorWords: Copy {
     /// A store error, for the screen that caused it.
-    pub fn device_error(self, e: &DeviceError) -> String {
+    fn device_error(self, e: &DeviceError) -> String;
+    fn validation_error(self, e: &ValidationError) -> String;
+    /// A field's name from its wire code; a code with no name here is shown as it is.
+    fn field(self, code: &str) -> String;
+    /// What the sync bar says went wrong.
+    fn sync_problem(self, p: SyncProblem) -> String;
+    /// Why the server refused or merged a record, from its error code; a code this app does
+    /// not know reads as a plain refusal.
+    fn server_refusal(self, code: Option<&str>) -> &'static str;
+}
+
+impl ErrorWords for Lang {
+    fn device_error(self, e: &DeviceError) -> String {
         match e {
             DeviceError::Invalid(v) => self.validation_error(v),
             DeviceError::Photo(p) => self.t(photo_error(p)).to_string(),
@@ -30,7 +43,7 @@ impl Lang {
         }
     }
 
-    pub fn validation_error(self, e: &ValidationError) -> String {
+    fn validation_error(self, e: &ValidationError) -> String {
         let field = |f: &str| self.field(f);
         match e {
             ValidationError::Required { field: f } => self.t1(Msg::ErrRequired, field(f)),
@@ -53,8 +66,7 @@ impl Lang {
         }
     }
 
-    /// A field's name from its wire code; a code with no name here is shown as it is.
-    pub fn field(self, code: &str) -> String {
+    fn field(self, code: &str) -> String {
         let msg = match code {
             "notes" => Msg::FieldNotes,
             "title" => Msg::FieldTitle,
@@ -65,7 +77,7 @@ impl Lang {
             "hours" => Msg::FieldHours,
             "category" => Msg::FieldCategory,
             "lat" | "lon" | "accuracy_m" => Msg::FieldLocation,
-            "visit" => Msg::FieldVisit,
+            "visit" => Msg::Visit,
             "name" => Msg::FieldName,
             "phone" => Msg::FieldPhone,
             other => return other.to_string(),
@@ -73,8 +85,7 @@ impl Lang {
         self.t(msg).to_string()
     }
 
-    /// What the sync bar says went wrong.
-    pub fn sync_problem(self, p: SyncProblem) -> String {
+    fn sync_problem(self, p: SyncProblem) -> String {
         match p {
             SyncProblem::Offline => self.t(Msg::SyncProblemOffline).to_string(),
             SyncProblem::SignedOut => self.t(Msg::SyncProblemSignedOut).to_string(),
@@ -86,12 +97,8 @@ impl Lang {
             SyncProblem::LocalData => self.t(Msg::ErrLocalData).to_string(),
         }
     }
-}
 
-impl Lang {
-    /// Why the server refused or merged a record, from its error code; a code this app does not
-    /// know reads as a plain refusal.
-    pub fn server_refusal(self, code: Option<&str>) -> &'static str {
+    fn server_refusal(self, code: Option<&str>) -> &'static str {
         self.t(match code {
             Some("forbidden") => Msg::RefusedForbidden,
             Some("invalid") => Msg::RefusedInvalid,

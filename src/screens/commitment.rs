@@ -229,7 +229,7 @@ mod tests {
                 "the evidence shows"
             );
             assert!(html.contains("data-action=\"commitment-fulfil\""));
-            assert!(html.contains(lang.t(Msg::CommitmentStatusPromised)));
+            assert!(html.contains(CommitmentStatus::Promised.label(lang)));
         }
 
         StepForm {

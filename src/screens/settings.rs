@@ -2,7 +2,7 @@
 //! was refused, "sync now", language, large type, sign out (warning when unsent items exist), and
 //! wiping this device.
 
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{ErrorWords, Lang, Msg};
 use crate::state::{Services, Ui, use_load};
 use crate::widgets::{TitleBar, china_time};
 use dioxus::prelude::*;

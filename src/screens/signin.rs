@@ -2,7 +2,7 @@
 //! re-render arriving between two keystrokes must never put an older value back. The device is remembered by its install id; errors
 //! say what to do (wrong password, no network, app and server versions apart).
 
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{ErrorWords, Lang, Msg};
 use crate::state::{Services, Ui};
 use crate::widgets::edit;
 use dioxus::prelude::*;

@@ -2,7 +2,7 @@
 //! go up, when it last went, what went wrong), the title bar with its back button, and the tab
 //! bar, whose tabs depend on the user's roles.
 
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{ErrorWords, Lang, Msg};
 use crate::state::Destination;
 use crate::widgets::format::china_time;
 use dioxus::prelude::*;

@@ -1,7 +1,7 @@
 //! Photos in forms: the camera and gallery buttons, the strip of thumbnails, and taking a photo
 //! through the platform into the photo pipeline on the store thread.
 
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{ErrorWords, Lang, Msg};
 use crate::state::Services;
 use dioxus::prelude::*;
 use gridmate_model::PhotoRef;

@@ -38,7 +38,6 @@ pub mod people;
 pub mod records;
 pub mod search_keys;
 pub mod validate;
-pub mod words;
 
 pub use address::RoomAddress;
 pub use basemap::{BaseMap, MapFeature, MapFeatureKind};

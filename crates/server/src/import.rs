@@ -11,10 +11,10 @@ use crate::store::{Backend, PutRecord, StoreError, admin};
 use geo::{Area, BooleanOps, MultiPolygon};
 use gridmate_model::geo_rules::area_m2;
 use gridmate_model::validate::ValidationError;
-use gridmate_model::words::Lang;
 use gridmate_model::{GridKind, HouseholdTag, validate};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
+use gridmate_words::Lang;
 use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -32,7 +32,7 @@ pub struct ImportProblem {
     pub message: Said,
 }
 
-pub use gridmate_model::words::Said;
+pub use gridmate_words::Said;
 
 impl ImportProblem {
     /// The column or part of the file at fault: a ledger's own header as written, else the

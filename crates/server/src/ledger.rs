@@ -18,9 +18,9 @@
 use crate::store::office::{Names, Period, grids_for, records};
 use crate::store::{Principal, ReadTx, Result, StoreError};
 use chrono::{DateTime, FixedOffset, Utc};
-use gridmate_model::words::{Lang, Vocabulary};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
+use gridmate_words::{Lang, Vocabulary};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::io::Write;

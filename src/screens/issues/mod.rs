@@ -3,7 +3,7 @@
 //! roles from the status. Steps the server merged or refused say so, with its reason.
 
 use crate::draft::use_draft;
-use crate::i18n::{Labelled, Lang, Msg};
+use crate::i18n::{ErrorWords, Labelled, Lang, Msg};
 use crate::state::{Destination, Services, Ui, run_store, use_load, use_nav};
 use crate::widgets::{
     CaseNumberLine, ErrorCard, Loading, PhotoButtons, PhotoStrip, StatusChip, TitleBar,

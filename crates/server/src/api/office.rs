@@ -24,8 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use gridmate_model::words::Lang;
 use gridmate_model::{IssueAction, OrderAction, OrderKind, OrderSource, Role, Satisfaction};
+use gridmate_words::Lang;
 use uuid::Uuid;
 
 /// The signed-in caller, holding an office role.

@@ -15,12 +15,12 @@ use super::state::AppState;
 use crate::error::ApiError;
 use crate::store::{Principal, ServerStore};
 use chrono::{DateTime, Utc};
-use gridmate_model::words::{Lang, Said};
 use gridmate_model::{IssueAction, OrderAction, OrderKind, OrderSource, Role, Satisfaction};
 use gridmate_protocol::{
     CallupCloseData, CallupCreateData, IssueEventData, Mutation, MutationPayload, OrderCreateData,
     OrderEventData, PatchData, PushResult, PushStatus,
 };
+use gridmate_words::{Lang, Said};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;

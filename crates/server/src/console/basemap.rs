@@ -5,7 +5,7 @@
 //! as the API's import, so the console decides nothing of its own.
 
 use super::frame::{ConsoleForm, ConsoleUser, layout, refused};
-use super::page::{Projection, grid_drawing, tr};
+use super::page::{Projection, grid_drawing};
 use super::uploads;
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -19,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use gridmate_protocol::records::BaseMapRecord;
+use gridmate_words::Msg;
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -44,15 +45,12 @@ pub fn upload_card(user: &ConsoleUser) -> Markup {
     let lang = user.lang;
     html! {
         section.card {
-            h2 { (tr(lang, "导入底图（GeoJSON）", "Import a base map (GeoJSON)")) }
-            p.hint { (tr(lang,
-                "楼栋轮廓、道路、水面、绿地，WGS-84 坐标（GCJ-02、百度坐标须先转换）。每个要素写 kind（building/road/water/green）或带 OpenStreetMap 标签；楼栋可写 number（如 12）以对上台账的楼栋。按网格裁切，网格外的要素舍弃；每个网格的底图整体替换。",
-                "Building footprints, roads, water and green, in WGS-84 (convert GCJ-02 or Baidu coordinates first). Each feature has a kind (building/road/water/green) or OpenStreetMap tags; a building may carry its number (e.g. 12) to match the roll. Features are cut to each grid and those outside dropped; each grid's base map is replaced whole."
-            )) }
+            h2 { (lang.t(Msg::OfficeImportABase)) }
+            p.hint { (lang.t(Msg::OfficeBuildingFootprintsRoads)) }
             form.stack method="post" action="/console/import/base-map" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(user.csrf);
-                label { (tr(lang, "底图文件", "Base map file")) input type="file" name="file" accept=".geojson,.json" required; }
-                button.primary type="submit" { (tr(lang, "试导入", "Dry run")) }
+                label { (lang.t(Msg::OfficeBaseMapFile)) input type="file" name="file" accept=".geojson,.json" required; }
+                button.primary type="submit" { (lang.t(Msg::OfficeDryRun)) }
             }
         }
     }
@@ -128,15 +126,15 @@ fn plan_page(
         Ok(_) => StatusCode::OK,
         Err(_) => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    layout(user, tr(lang, "导入底图", "Import a base map"), "import").render_status(status, html! {
-        h1 { (tr(lang, "导入底图", "Import a base map")) }
+    layout(user, lang.t(Msg::OfficeImportABaseMap), "import").render_status(status, html! {
+        h1 { (lang.t(Msg::OfficeImportABaseMap)) }
         @match planned {
             Err(problems) => {
-                p.notice.bad role="alert" { (tr(lang, "文件有问题，未写入任何数据：", "The file has problems; nothing was written: ")) (problems.len()) }
+                p.notice.bad role="alert" { (lang.t(Msg::OfficeTheFileHasProblems)) (problems.len()) }
                 section.card {
-                    h2 { (tr(lang, "问题（按要素）", "Problems, by feature")) }
+                    h2 { (lang.t(Msg::OfficeProblemsByFeature)) }
                     table.list {
-                        thead { tr { th { (tr(lang, "要素", "Feature")) } th { (tr(lang, "位置", "Where")) } th { (tr(lang, "问题", "Problem")) } } }
+                        thead { tr { th { (lang.t(Msg::OfficeFeature)) } th { (lang.t(Msg::OfficeWhere)) } th { (lang.t(Msg::OfficeProblem)) } } }
                         tbody { @for p in problems.iter().take(500) {
                             tr { td { @if p.line > 0 { "#" (p.line) } } td { (p.field_in(lang)) } td { (p.message.in_lang(lang)) } }
                         } }
@@ -145,7 +143,7 @@ fn plan_page(
             }
             Ok(plan) => { (plan_body(user, plan, drawn, sha)) }
         }
-        p { a href="/console/import" { (tr(lang, "导入另一个文件", "Import another file")) } }
+        p { a href="/console/import" { (lang.t(Msg::OfficeImportAnotherFile)) } }
     })
 }
 
@@ -161,25 +159,25 @@ fn plan_body(
     };
     html! {
         @if plan.committed {
-            p.notice.good role="status" { (tr(lang, "已导入。网格里的手机下次同步时取得新底图。", "Imported. The grids' phones get the new base map at their next sync.")) }
+            p.notice.good role="status" { (lang.t(Msg::OfficeImportedTheGrids)) }
         } @else if plan.grids.is_empty() {
-            p.notice.bad role="alert" { (tr(lang, "文件里没有落在您网格内的要素，未写入任何数据。", "No feature of the file lies in your grids; nothing was written.")) }
+            p.notice.bad role="alert" { (lang.t(Msg::OfficeNoFeatureOfTheFile)) }
         } @else {
-            p.notice.warn role="status" { (tr(lang, "试导入无误，尚未写入。核对各网格的图后确认导入。", "The dry run is clean; nothing written yet. Check each grid's drawing, then import.")) }
+            p.notice.warn role="status" { (lang.t(Msg::OfficeTheDryRun)) }
         }
         section.tiles {
-            div.tile { div.label { (tr(lang, "读入要素", "Features read")) } div.value { (plan.features_read) } }
-            div.tile { div.label { (tr(lang, "网格外，舍弃", "Outside the grids, dropped")) } div.value { (plan.outside) } }
-            div.tile { div.label { (tr(lang, "跨网格边界，裁切", "Cut at a grid's edge")) } div.value { (plan.clipped) } }
-            div.tile { div.label { (tr(lang, "涉及网格", "Grids")) } div.value { (plan.grids.len()) } }
+            div.tile { div.label { (lang.t(Msg::OfficeFeaturesRead)) } div.value { (plan.features_read) } }
+            div.tile { div.label { (lang.t(Msg::OfficeOutsideTheGrids)) } div.value { (plan.outside) } }
+            div.tile { div.label { (lang.t(Msg::OfficeCutAtAGrid)) } div.value { (plan.clipped) } }
+            div.tile { div.label { (lang.t(Msg::OfficeGridsTouched)) } div.value { (plan.grids.len()) } }
         }
         @if !plan.grids.is_empty() {
             section.card {
                 table.list {
                     thead { tr {
-                        th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "要素", "Features")) }
-                        th { (tr(lang, "楼栋轮廓（对上台账 / 全部）", "Footprints (matching the roll / all)")) }
-                        th { (tr(lang, "顶点", "Vertices")) } th { (tr(lang, "同步大小", "Synced size")) }
+                        th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::OfficeFeatures)) }
+                        th { (lang.t(Msg::OfficeFootprintsMatchingTheRoll)) }
+                        th { (lang.t(Msg::OfficeVertices)) } th { (lang.t(Msg::OfficeSyncedSize)) }
                     } }
                     tbody { @for g in &plan.grids {
                         tr {
@@ -187,7 +185,7 @@ fn plan_body(
                             td { (g.features) }
                             td {
                                 (g.footprints_matched) " / " (g.footprints)
-                                @if offset(g) { " " span.badge.overdue { (tr(lang, "多数对不上", "Most unmatched")) } }
+                                @if offset(g) { " " span.badge.overdue { (lang.t(Msg::OfficeMostUnmatched)) } }
                             }
                             td { (g.vertices) }
                             td { (format!("{:.1} KB", g.bytes as f64 / 1024.0)) }
@@ -195,24 +193,21 @@ fn plan_body(
                     } }
                 }
                 @if plan.grids.iter().any(offset) {
-                    p.hint { (tr(lang,
-                        "多数楼栋轮廓里没有台账上的楼栋：文件很可能是 GCJ-02（火星坐标）或百度坐标，整体偏移了几百米。请转换为 WGS-84 后再导入。",
-                        "Most footprints hold no building of the roll: the file is probably in GCJ-02 or Baidu coordinates, shifted by a few hundred metres. Convert it to WGS-84 and import again."
-                    )) }
+                    p.hint { (lang.t(Msg::OfficeMostFootprintsHold)) }
                 }
             }
             div.previews {
                 @for (name, place) in drawn { (preview(name, place)) }
             }
             @if plan.grids.len() > DRAWN_GRIDS {
-                p.hint { (tr(lang, "只画出前 12 个网格。", "Only the first 12 grids are drawn.")) }
+                p.hint { (lang.t(Msg::OfficeOnlyTheFirst)) }
             }
         }
         @if let Some(sha) = sha.filter(|_| !plan.committed && !plan.grids.is_empty()) {
             form method="post" action="/console/import/base-map/commit" {
                 input type="hidden" name="csrf" value=(user.csrf);
                 input type="hidden" name="sha" value=(sha);
-                button.primary type="submit" { (tr(lang, "确认导入", "Import")) }
+                button.primary type="submit" { (lang.t(Msg::OfficeConfirmImport)) }
             }
         }
     }

@@ -4,7 +4,7 @@
 //! the form carries the mutation's id, so a double-clicked button applies once.
 
 use super::frame::{ConsoleForm, ConsoleUser, act, back_to, layout, notice, refused};
-use super::page::{badge, code_select, grid_select, pager, tr, when, word};
+use super::page::{badge, code_select, grid_select, pager, when, word};
 use crate::app::AppState;
 use crate::app::Params;
 use crate::app::commands::{Command, IssueStep, NewOrder, OrderStep, Outcome, derived_id};
@@ -16,11 +16,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
-use gridmate_model::words::{Lang, Vocabulary};
 use gridmate_model::{
     IssueAction, IssueStatus, OrderAction, OrderKind, OrderSource, OrderStatus, Role, Satisfaction,
     UserId,
 };
+use gridmate_words::{Lang, Msg, Vocabulary};
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -65,18 +65,18 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
     };
     let handlers: Vec<&Person> = people.iter().filter(|m| can_handle(m)).collect();
     let writes = !user.principal.reads_only();
-    layout(&user, tr(lang, "问题调度", "Dispatch board"), "board").render(html! {
-        h1 { (tr(lang, "问题调度", "Dispatch board")) }
+    layout(&user, lang.t(Msg::OfficeDispatchBoard), "board").render(html! {
+        h1 { (lang.t(Msg::OfficeDispatchBoard)) }
         (notice(lang, &q))
         form.filters method="get" action="/console/board" {
             (grid_select(lang, &names, filter.grid))
-            (code_select(lang, "category", Vocabulary::IssueCategory, filter.category.as_deref(), tr(lang, "全部类别", "All categories"), None))
-            (code_select(lang, "status", Vocabulary::IssueStatus, filter.status.as_deref(), tr(lang, "全部状态", "Every status"), Some(("open", tr(lang, "未办结", "Open")))))
-            (code_select(lang, "source", Vocabulary::IssueSource, filter.source.as_deref(), tr(lang, "全部来源", "All sources"), None))
-            label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (tr(lang, "超期", "Overdue")) }
-            label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (tr(lang, "未派单", "Unassigned")) }
-            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "编号、标题或描述", "Number, title or description"));
-            button type="submit" { (tr(lang, "筛选", "Filter")) }
+            (code_select(lang, "category", Vocabulary::IssueCategory, filter.category.as_deref(), lang.t(Msg::OfficeAllCategories), None))
+            (code_select(lang, "status", Vocabulary::IssueStatus, filter.status.as_deref(), lang.t(Msg::OfficeEveryStatus), Some(("open", lang.t(Msg::OfficeNotClosed)))))
+            (code_select(lang, "source", Vocabulary::IssueSource, filter.source.as_deref(), lang.t(Msg::OfficeAllSources), None))
+            label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (lang.t(Msg::OfficeOverdue)) }
+            label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (lang.t(Msg::OfficeUnassigned)) }
+            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(lang.t(Msg::OfficeNumberTitleOrDescription));
+            button type="submit" { (lang.t(Msg::OfficeFilter)) }
         }
         form method="post" action="/console/board/assign" {
             input type="hidden" name="csrf" value=(user.csrf);
@@ -84,11 +84,11 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             table.list {
                 thead { tr {
                     @if writes { th {} }
-                    th { (tr(lang, "编号", "No.")) }
-                    th { (tr(lang, "上报时间", "Reported")) } th { (tr(lang, "网格", "Grid")) }
-                    th { (tr(lang, "类别", "Category")) } th { (tr(lang, "标题", "Title")) }
-                    th { (tr(lang, "状态", "Status")) } th { (tr(lang, "责任人", "Assignee")) }
-                    th { (tr(lang, "办理时限", "Due")) }
+                    th { (lang.t(Msg::OfficeNo)) }
+                    th { (lang.t(Msg::OfficeReportedAt)) } th { (lang.t(Msg::OfficeGrid)) }
+                    th { (lang.t(Msg::FieldCategory)) } th { (lang.t(Msg::FieldTitle)) }
+                    th { (lang.t(Msg::OfficeStatus)) } th { (lang.t(Msg::OfficeAssignee)) }
+                    th { (lang.t(Msg::OfficeTimeLimit)) }
                 } }
                 tbody {
                     @for row in &page.items {
@@ -105,17 +105,17 @@ async fn board(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
                         }
                     }
                     @if page.items.is_empty() {
-                        tr { td colspan="9" .empty { (tr(lang, "没有符合条件的问题。", "No issue matches.")) } }
+                        tr { td colspan="9" .empty { (lang.t(Msg::OfficeNoIssueMatches)) } }
                     }
                 }
             }
             (pager(lang, &q, "/console/board", page.total, page.offset, paging.limit))
             @if writes && !page.items.is_empty() {
                 fieldset.bulk {
-                    legend { (tr(lang, "批量派单", "Assign the ticked issues")) }
+                    legend { (lang.t(Msg::OfficeAssignTheTicked)) }
                     (person_select(lang, "assignee", &handlers))
-                    input type="text" name="note" maxlength="500" placeholder=(tr(lang, "派单说明（可选）", "Note (optional)"));
-                    button.primary type="submit" { (tr(lang, "派单", "Assign")) }
+                    input type="text" name="note" maxlength="500" placeholder=(lang.t(Msg::OfficeNoteOptional));
+                    button.primary type="submit" { (lang.t(Msg::OfficeAssign)) }
                 }
             }
         }
@@ -143,7 +143,7 @@ impl Step<'_> {
                 " " strong { (self.action) }
                 " · " (self.actor)
                 @if !self.note.is_empty() { p { (self.note) } }
-                @if let Some(r) = self.merged_reason { p.merged { (tr(lang, "作为留言保存：", "Kept as a comment: ")) (r) } }
+                @if let Some(r) = self.merged_reason { p.merged { (lang.t(Msg::OfficeKeptAsAComment)) (r) } }
                 @for sha in self.photos {
                     a href=(format!("/console/photos/{sha}")) { img.thumb src=(format!("/console/photos/{sha}")) alt=(self.photo_alt) loading="lazy"; }
                 }
@@ -172,7 +172,7 @@ impl ActionForm<'_> {
                 input type="hidden" name="mid" value=(Uuid::now_v7());
                 input type="hidden" name="action" value=(self.code);
                 (fields)
-                input type="text" name="note" maxlength="2000" required[self.note_required] placeholder=(tr(lang, "说明", "Note"));
+                input type="text" name="note" maxlength="2000" required[self.note_required] placeholder=(lang.t(Msg::FieldNote));
                 button class=(if self.primary { "primary" } else { "" }) type="submit" { (self.label) }
             }
         }
@@ -192,7 +192,7 @@ fn can_handle(m: &Person) -> bool {
 fn person_select(lang: Lang, name: &str, people: &[&Person]) -> Markup {
     html! {
         select name=(name) required {
-            option value="" { (tr(lang, "选择人员", "Choose a person")) }
+            option value="" { (lang.t(Msg::OfficeChooseAPerson)) }
             @for m in people {
                 option value=(m.id) {
                     (m.name) "（"
@@ -220,7 +220,7 @@ async fn bulk_assign(
     let Some(assignee) = posted.get("assignee").and_then(|a| a.parse::<Uuid>().ok()) else {
         return refused(
             lang,
-            ApiError::BadRequest(tr(lang, "请选择派给谁。", "Choose who takes them.").into()),
+            ApiError::BadRequest(lang.t(Msg::OfficeChooseWhoTakes).into()),
         );
     };
     let note = posted.get("note").unwrap_or("").to_string();
@@ -293,14 +293,7 @@ async fn issue_page(
     let Some(d) = detail else {
         return refused(
             lang,
-            ApiError::NotFound(
-                tr(
-                    lang,
-                    "你的网格里没有这个问题。",
-                    "No such issue in your grids.",
-                )
-                .into(),
-            ),
+            ApiError::NotFound(lang.t(Msg::OfficeNoSuchIssue).into()),
         );
     };
     let i = &d.issue.issue;
@@ -311,20 +304,20 @@ async fn issue_page(
     let handlers: Vec<&Person> = people.iter().filter(|m| can_handle(m)).collect();
     let title = i.title.clone();
     layout(&user, &title, "board").render(html! {
-        p.crumbs { a href="/console/board" { (tr(lang, "问题调度", "Dispatch board")) } " › " (i.title) }
+        p.crumbs { a href="/console/board" { (lang.t(Msg::OfficeDispatchBoard)) } " › " (i.title) }
         (notice(lang, &q))
         section.card {
             h1 { @if let Some(n) = &i.number { span.number { (n) } " " } (i.title) " " (badge(lang, Vocabulary::IssueStatus, &i.status, d.issue.overdue)) }
             dl.facts {
-                dt { (tr(lang, "网格", "Grid")) } dd { (d.issue.grid_name) }
-                dt { (tr(lang, "类别", "Category")) } dd { (word(lang, Vocabulary::IssueCategory, &i.category)) " · " (word(lang, Vocabulary::Severity, &i.severity)) }
-                dt { (tr(lang, "来源", "Source")) } dd { (word(lang, Vocabulary::IssueSource, &i.source)) }
-                dt { (tr(lang, "上报", "Reported")) } dd { (when(i.reported_at)) " · " (d.issue.reporter_name.as_deref().unwrap_or("—")) }
-                dt { (tr(lang, "责任人", "Assignee")) } dd { (d.issue.assignee_name.as_deref().unwrap_or("—")) }
-                @if let Some(dep) = &d.issue.department_name { dt { (tr(lang, "转办部门", "Department")) } dd { (dep) } }
-                dt { (tr(lang, "办理时限", "Due")) } dd { (i.due_at.map(when).unwrap_or_else(|| "—".into())) }
+                dt { (lang.t(Msg::OfficeGrid)) } dd { (d.issue.grid_name) }
+                dt { (lang.t(Msg::FieldCategory)) } dd { (word(lang, Vocabulary::IssueCategory, &i.category)) " · " (word(lang, Vocabulary::Severity, &i.severity)) }
+                dt { (lang.t(Msg::OfficeSource)) } dd { (word(lang, Vocabulary::IssueSource, &i.source)) }
+                dt { (lang.t(Msg::OfficeReportedOn)) } dd { (when(i.reported_at)) " · " (d.issue.reporter_name.as_deref().unwrap_or("—")) }
+                dt { (lang.t(Msg::OfficeAssignee)) } dd { (d.issue.assignee_name.as_deref().unwrap_or("—")) }
+                @if let Some(dep) = &d.issue.department_name { dt { (lang.t(Msg::OfficeDepartment)) } dd { (dep) } }
+                dt { (lang.t(Msg::OfficeTimeLimit)) } dd { (i.due_at.map(when).unwrap_or_else(|| "—".into())) }
                 @if let Some(loc) = &i.location {
-                    dt { (tr(lang, "位置", "Location")) } dd { (format!("{:.5}, {:.5}", loc.lat, loc.lon))
+                    dt { (lang.t(Msg::FieldLocation)) } dd { (format!("{:.5}, {:.5}", loc.lat, loc.lon))
                         @if let Some(a) = loc.accuracy_m { " (±" (a.round()) " m)" } }
                 }
             }
@@ -333,13 +326,13 @@ async fn issue_page(
             @if !i.photos.is_empty() {
                 div.photos {
                     @for sha in &i.photos {
-                        a href=(format!("/console/photos/{sha}")) { img src=(format!("/console/photos/{sha}")) alt=(tr(lang, "现场照片", "Photo")) loading="lazy"; }
+                        a href=(format!("/console/photos/{sha}")) { img src=(format!("/console/photos/{sha}")) alt=(lang.t(Msg::OfficeSitePhoto)) loading="lazy"; }
                     }
                 }
             }
         }
         section.card {
-            h2 { (tr(lang, "处理记录", "Timeline")) }
+            h2 { (lang.t(Msg::OfficeTimeline)) }
             ol.timeline {
                 @for e in &d.events {
                     (Step {
@@ -349,15 +342,15 @@ async fn issue_page(
                         note: &e.event.note,
                         merged_reason: e.event.merged_reason.as_deref(),
                         photos: &e.event.photos,
-                        photo_alt: tr(lang, "处理照片", "Photo"),
+                        photo_alt: lang.t(Msg::OfficeWorkPhoto),
                     }.render(lang))
                 }
-                @if d.events.is_empty() { li.empty { (tr(lang, "尚无处理记录。", "Nothing done yet.")) } }
+                @if d.events.is_empty() { li.empty { (lang.t(Msg::OfficeNothingDoneYet)) } }
             }
         }
         @if !user.principal.reads_only() {
             section.card.actions {
-                h2 { (tr(lang, "办理", "Act")) }
+                h2 { (lang.t(Msg::OfficeAct)) }
                 @for action in &actions {
                     (ActionForm {
                         url: format!("/console/issues/{}", i.id),
@@ -373,13 +366,13 @@ async fn issue_page(
                                 IssueAction::Assign => { (person_select(lang, "assignee", &handlers)) }
                                 IssueAction::Escalate => {
                                     select name="department" required {
-                                        option value="" { (tr(lang, "选择部门", "Choose a department")) }
+                                        option value="" { (lang.t(Msg::OfficeChooseADepartment)) }
                                         @for (id, name) in &names.departments { option value=(id) { (name) } }
                                     }
                                 }
                                 IssueAction::RejectDuplicate => {
                                     select name="duplicate_of" required {
-                                        option value="" { (tr(lang, "重复于附近的…", "Duplicate of the nearby…")) }
+                                        option value="" { (lang.t(Msg::OfficeDuplicateOfTheNearby)) }
                                         @for n in &d.nearby { option value=(n.issue.id) { (when(n.issue.reported_at)) " " (n.issue.title) } }
                                     }
                                 }
@@ -392,7 +385,7 @@ async fn issue_page(
         }
         @if !d.nearby.is_empty() {
             section.card {
-                h2 { (tr(lang, "附近未办结的问题", "Open issues nearby")) }
+                h2 { (lang.t(Msg::OfficeOpenIssuesNearby)) }
                 ul { @for n in &d.nearby { li { a href=(format!("/console/issues/{}", n.issue.id)) { (n.issue.title) } " · " (when(n.issue.reported_at)) " · " (badge(lang, Vocabulary::IssueStatus, &n.issue.status, n.overdue)) } } }
             }
         }
@@ -454,27 +447,27 @@ async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
-    layout(&user, tr(lang, "群众点单", "Requests"), "orders").render(html! {
-        h1 { (tr(lang, "群众点单", "Requests")) }
+    layout(&user, lang.t(Msg::OfficeResidentRequests), "orders").render(html! {
+        h1 { (lang.t(Msg::OfficeResidentRequests)) }
         (notice(lang, &q))
         @if !user.principal.reads_only() {
-            p { a.button href="/console/orders/new" { (tr(lang, "登记群众诉求", "Record a request")) } }
+            p { a.button href="/console/orders/new" { (lang.t(Msg::OfficeRecordARequest)) } }
         }
         form.filters method="get" action="/console/orders" {
             (grid_select(lang, &names, filter.grid))
-            (code_select(lang, "kind", Vocabulary::OrderKind, filter.kind.as_deref(), tr(lang, "全部类型", "All kinds"), None))
-            (code_select(lang, "status", Vocabulary::OrderStatus, filter.status.as_deref(), tr(lang, "全部状态", "Every status"), Some(("open", tr(lang, "未办结", "Open")))))
-            label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (tr(lang, "超期", "Overdue")) }
-            label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (tr(lang, "待派单", "Not dispatched")) }
-            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "事项、点单人或地址", "Title, requester or address"));
-            button type="submit" { (tr(lang, "筛选", "Filter")) }
+            (code_select(lang, "kind", Vocabulary::OrderKind, filter.kind.as_deref(), lang.t(Msg::OfficeAllKinds), None))
+            (code_select(lang, "status", Vocabulary::OrderStatus, filter.status.as_deref(), lang.t(Msg::OfficeEveryStatus), Some(("open", lang.t(Msg::OfficeNotClosed)))))
+            label.check { input type="checkbox" name="overdue" value="true" checked[filter.overdue]; (lang.t(Msg::OfficeOverdue)) }
+            label.check { input type="checkbox" name="unassigned" value="true" checked[filter.unassigned]; (lang.t(Msg::OfficeNotDispatched)) }
+            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(lang.t(Msg::OfficeTitleRequesterOrAddress));
+            button type="submit" { (lang.t(Msg::OfficeFilter)) }
         }
         table.list {
             thead { tr {
-                th { (tr(lang, "编号", "No.")) }
-                th { (tr(lang, "登记时间", "Recorded")) } th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "类型", "Kind")) }
-                th { (tr(lang, "事项", "Request")) } th { (tr(lang, "点单人", "Requester")) } th { (tr(lang, "状态", "Status")) }
-                th { (tr(lang, "接单人", "Taken by")) } th { (tr(lang, "办理时限", "Due")) }
+                th { (lang.t(Msg::OfficeNo)) }
+                th { (lang.t(Msg::OfficeRecordedAt)) } th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::OfficeKind)) }
+                th { (lang.t(Msg::OfficeRequest)) } th { (lang.t(Msg::OfficeRequester)) } th { (lang.t(Msg::OfficeStatus)) }
+                th { (lang.t(Msg::OfficeTakenBy)) } th { (lang.t(Msg::OfficeTimeLimit)) }
             } }
             tbody {
                 @for row in &page.items {
@@ -490,7 +483,7 @@ async fn orders(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
                         td { (when(row.order.due_at)) }
                     }
                 }
-                @if page.items.is_empty() { tr { td colspan="9" .empty { (tr(lang, "没有符合条件的点单。", "No request matches.")) } } }
+                @if page.items.is_empty() { tr { td colspan="9" .empty { (lang.t(Msg::OfficeNoRequestMatches)) } } }
             }
         }
         (pager(lang, &q, "/console/orders", page.total, page.offset, paging.limit))
@@ -520,14 +513,7 @@ async fn order_page(
     let Some(d) = detail else {
         return refused(
             lang,
-            ApiError::NotFound(
-                tr(
-                    lang,
-                    "你的网格里没有这个点单。",
-                    "No such request in your grids.",
-                )
-                .into(),
-            ),
+            ApiError::NotFound(lang.t(Msg::OfficeNoSuchRequest).into()),
         );
     };
     let o = &d.order.order;
@@ -542,24 +528,24 @@ async fn order_page(
     let members: Vec<&Person> = d.members.iter().collect();
     let title = o.title.clone();
     layout(&user, &title, "orders").render(html! {
-        p.crumbs { a href="/console/orders" { (tr(lang, "群众点单", "Requests")) } " › " (o.title) }
+        p.crumbs { a href="/console/orders" { (lang.t(Msg::OfficeResidentRequests)) } " › " (o.title) }
         (notice(lang, &q))
         section.card {
             h1 { @if let Some(n) = &o.number { span.number { (n) } " " } (o.title) " " (badge(lang, Vocabulary::OrderStatus, &o.status, d.order.overdue)) }
             dl.facts {
-                dt { (tr(lang, "网格", "Grid")) } dd { (d.order.grid_name) }
-                dt { (tr(lang, "类型", "Kind")) } dd { (word(lang, Vocabulary::OrderKind, &o.kind)) " · " (word(lang, Vocabulary::OrderSource, &o.source)) }
-                dt { (tr(lang, "点单人", "Requester")) } dd { (o.requester) @if !o.address.is_empty() { " · " (o.address) } }
-                dt { (tr(lang, "登记", "Recorded")) } dd { (when(o.recorded_at)) " · " (names.person(Some(o.recorded_by)).unwrap_or_default()) }
-                dt { (tr(lang, "派给", "Sent to")) } dd { (d.order.assignee_name.as_deref().unwrap_or(if o.status == "dispatched" { tr(lang, "本网格党员均可接单", "Open to the grid's party members") } else { "—" })) }
-                dt { (tr(lang, "接单人", "Taken by")) } dd { (d.order.taker_name.as_deref().unwrap_or("—")) }
-                dt { (tr(lang, "办理时限", "Due")) } dd { (when(o.due_at)) }
-                @if let Some(s) = &o.satisfaction { dt { (tr(lang, "回访评价", "Feedback")) } dd { (word(lang, Vocabulary::Satisfaction, s)) } }
+                dt { (lang.t(Msg::OfficeGrid)) } dd { (d.order.grid_name) }
+                dt { (lang.t(Msg::OfficeKind)) } dd { (word(lang, Vocabulary::OrderKind, &o.kind)) " · " (word(lang, Vocabulary::OrderSource, &o.source)) }
+                dt { (lang.t(Msg::OfficeRequester)) } dd { (o.requester) @if !o.address.is_empty() { " · " (o.address) } }
+                dt { (lang.t(Msg::OfficeRecordedOn)) } dd { (when(o.recorded_at)) " · " (names.person(Some(o.recorded_by)).unwrap_or_default()) }
+                dt { (lang.t(Msg::OfficeSentTo)) } dd { (d.order.assignee_name.as_deref().unwrap_or(if o.status == "dispatched" { lang.t(Msg::OfficeOpenToTheGrid) } else { "—" })) }
+                dt { (lang.t(Msg::OfficeTakenBy)) } dd { (d.order.taker_name.as_deref().unwrap_or("—")) }
+                dt { (lang.t(Msg::OfficeTimeLimit)) } dd { (when(o.due_at)) }
+                @if let Some(s) = &o.satisfaction { dt { (lang.t(Msg::OfficeFeedback)) } dd { (word(lang, Vocabulary::Satisfaction, s)) } }
             }
             p.description { (o.description) }
         }
         section.card {
-            h2 { (tr(lang, "办理记录", "Steps")) }
+            h2 { (lang.t(Msg::OfficeOrderSteps)) }
             ol.timeline {
                 @for e in &d.events {
                     (Step {
@@ -569,15 +555,15 @@ async fn order_page(
                         note: &e.note,
                         merged_reason: e.merged_reason.as_deref(),
                         photos: &e.photos,
-                        photo_alt: tr(lang, "服务照片", "Photo"),
+                        photo_alt: lang.t(Msg::OfficeServicePhoto),
                     }.render(lang))
                 }
-                @if d.events.is_empty() { li.empty { (tr(lang, "尚无办理记录。", "No step yet.")) } }
+                @if d.events.is_empty() { li.empty { (lang.t(Msg::OfficeNoStepYet)) } }
             }
         }
         @if !user.principal.reads_only() {
             section.card.actions {
-                h2 { (tr(lang, "办理", "Act")) }
+                h2 { (lang.t(Msg::OfficeAct)) }
                 @for action in &actions {
                     (ActionForm {
                         url: format!("/console/orders/{}", o.id),
@@ -592,13 +578,13 @@ async fn order_page(
                             @match action {
                                 OrderAction::Dispatch => {
                                     select name="assignee" {
-                                        option value="" { (tr(lang, "本网格党员均可接单", "Open to the grid's party members")) }
+                                        option value="" { (lang.t(Msg::OfficeOpenToTheGrid)) }
                                         @for m in &members { option value=(m.id) { (m.name) } }
                                     }
                                 }
                                 OrderAction::Confirm => {
                                     select name="satisfaction" required {
-                                        option value="" { (tr(lang, "群众评价", "The resident's feedback")) }
+                                        option value="" { (lang.t(Msg::OfficeResidentsFeedback)) }
                                         @for code in Vocabulary::Satisfaction.codes() { option value=(code) { (word(lang, Vocabulary::Satisfaction, code)) } }
                                     }
                                 }
@@ -663,29 +649,29 @@ async fn new_order(State(state): State<AppState>, user: ConsoleUser, q: Params) 
         Ok(n) => n,
         Err(e) => return refused(lang, e.into()),
     };
-    layout(&user, tr(lang, "登记群众诉求", "Record a request"), "orders").render(html! {
-        p.crumbs { a href="/console/orders" { (tr(lang, "群众点单", "Requests")) } " › " (tr(lang, "登记", "New")) }
+    layout(&user, lang.t(Msg::OfficeRecordARequest), "orders").render(html! {
+        p.crumbs { a href="/console/orders" { (lang.t(Msg::OfficeResidentRequests)) } " › " (lang.t(Msg::OfficeNew)) }
         (notice(lang, &q))
         section.card {
-            h1 { (tr(lang, "登记群众诉求", "Record a request")) }
+            h1 { (lang.t(Msg::OfficeRecordARequest)) }
             form.stack method="post" action="/console/orders/new" {
                 input type="hidden" name="csrf" value=(user.csrf);
                 input type="hidden" name="mid" value=(Uuid::now_v7());
-                label { (tr(lang, "网格", "Grid"))
+                label { (lang.t(Msg::OfficeGrid))
                     select name="grid" required { @for (id, name) in &names.grids { option value=(id) { (name) } } } }
-                label { (tr(lang, "类型", "Kind"))
+                label { (lang.t(Msg::OfficeKind))
                     select name="kind" required { @for code in Vocabulary::OrderKind.codes() { option value=(code) { (word(lang, Vocabulary::OrderKind, code)) } } } }
-                label { (tr(lang, "渠道", "Taken"))
+                label { (lang.t(Msg::OfficeTaken))
                     select name="source" required {
                         option value="phone" { (word(lang, Vocabulary::OrderSource, "phone")) }
                         option value="desk" { (word(lang, Vocabulary::OrderSource, "desk")) }
                     } }
-                label { (tr(lang, "点单人", "Requester")) input type="text" name="requester" required maxlength="50"; }
-                label { (tr(lang, "住户（楼栋-单元-房号，知道就填）", "Household (building-unit-room, if known)"))
+                label { (lang.t(Msg::OfficeRequester)) input type="text" name="requester" required maxlength="50"; }
+                label { (lang.t(Msg::OfficeHouseholdBuildingUnit))
                     input type="text" name="room" maxlength="40" placeholder="12-2-301"; }
-                label { (tr(lang, "事项", "Request")) input type="text" name="title" required maxlength="100"; }
-                label { (tr(lang, "说明", "Details")) textarea name="description" maxlength="2000" rows="4" {} }
-                button.primary type="submit" { (tr(lang, "登记", "Record")) }
+                label { (lang.t(Msg::OfficeRequest)) input type="text" name="title" required maxlength="100"; }
+                label { (lang.t(Msg::OfficeDetails)) textarea name="description" maxlength="2000" rows="4" {} }
+                button.primary type="submit" { (lang.t(Msg::OfficeRecordIt)) }
             }
         }
     })
@@ -703,7 +689,7 @@ async fn create_order(
     ) else {
         return refused(
             lang,
-            ApiError::BadRequest(tr(lang, "请选择网格。", "Choose a grid.").into()),
+            ApiError::BadRequest(lang.t(Msg::OfficeChooseAGrid).into()),
         );
     };
     // A room named: the request is the household's, or nothing is recorded.
@@ -724,14 +710,7 @@ async fn create_order(
                     lang,
                     ApiError::Unprocessable {
                         code: "invalid",
-                        message: format!(
-                            "{}{room}",
-                            tr(
-                                lang,
-                                "这个网格里没有这一户：",
-                                "No household of that grid at "
-                            )
-                        ),
+                        message: format!("{}{room}", lang.t(Msg::OfficeNoHouseholdOfThat)),
                     },
                 );
             }
@@ -744,14 +723,7 @@ async fn create_order(
     ) else {
         return refused(
             lang,
-            ApiError::BadRequest(
-                tr(
-                    lang,
-                    "请选择类型和渠道。",
-                    "Choose the kind and how it was taken.",
-                )
-                .into(),
-            ),
+            ApiError::BadRequest(lang.t(Msg::OfficeChooseTheKind).into()),
         );
     };
     let order = Command::NewOrder(NewOrder {
@@ -808,9 +780,9 @@ fn place_svg(lang: Lang, d: &office::IssueDetail) -> Markup {
             }
             figcaption {
                 @if here.is_some() {
-                    (tr(lang, "红点：本问题位置；橙点：附近未办结的问题", "Red: this issue; orange: open issues nearby"))
+                    (lang.t(Msg::OfficeRedThisIssue))
                 } @else {
-                    (tr(lang, "本问题未记录位置", "This issue has no recorded place"))
+                    (lang.t(Msg::OfficeThisIssueHasNoRecorded))
                 }
             }
         }

@@ -7,7 +7,7 @@
 
 use super::frame::{ConsoleForm, ConsoleUser, act, back_to, layout, notice, refused};
 use super::page::encode;
-use super::page::{tr, when, word};
+use super::page::{when, word};
 use crate::app::AppState;
 use crate::app::Params;
 use crate::app::commands::{Command, NewCallup, Outcome, derived_id};
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDateTime, TimeZone};
 use gridmate_model::Role;
-use gridmate_model::words::Vocabulary;
+use gridmate_words::{Msg, Vocabulary};
 use maud::html;
 use uuid::Uuid;
 
@@ -58,31 +58,31 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
         Err(e) => return refused(lang, e.into()),
     };
     let writes = !user.principal.reads_only();
-    layout(&user, tr(lang, "一键响应", "Call-ups"), "callups").render(html! {
-        h1 { (tr(lang, "一键响应", "Call-ups")) }
+    layout(&user, lang.t(Msg::OfficeCallUps), "callups").render(html! {
+        h1 { (lang.t(Msg::OfficeCallUps)) }
         (notice(lang, &q))
         @if writes {
             section.card {
-                h2 { (tr(lang, "发起响应", "Call people up")) }
+                h2 { (lang.t(Msg::OfficeCallPeopleUp)) }
                 form.stack method="post" action="/console/callups" {
                     input type="hidden" name="csrf" value=(user.csrf);
                     input type="hidden" name="mid" value=(Uuid::now_v7());
                     fieldset {
-                        legend { (tr(lang, "网格", "Grids")) }
+                        legend { (lang.t(Msg::OfficeGridsHeading)) }
                         @for (id, name) in &names.grids {
                             label.check { input type="checkbox" name="grid" value=(id); (name) }
                         }
                     }
                     fieldset {
-                        legend { (tr(lang, "召集（不选则全部人员）", "Who (none ticked: everyone)")) }
+                        legend { (lang.t(Msg::OfficeWhoNoneTicked)) }
                         @for r in CALLABLE {
                             label.check { input type="checkbox" name="role" value=(r.code()); (word(lang, Vocabulary::Role, r.code())) }
                         }
                     }
-                    label { (tr(lang, "集合地点", "Meeting point")) input type="text" name="place" required maxlength="100"; }
-                    label { (tr(lang, "集合时间", "When")) input type="datetime-local" name="at" required; }
-                    label { (tr(lang, "事由", "Message")) textarea name="message" required maxlength="500" rows="3" {} }
-                    button.primary type="submit" { (tr(lang, "发出", "Send")) }
+                    label { (lang.t(Msg::OfficeMeetingPoint)) input type="text" name="place" required maxlength="100"; }
+                    label { (lang.t(Msg::OfficeMeetingTime)) input type="datetime-local" name="at" required; }
+                    label { (lang.t(Msg::OfficeMessage)) textarea name="message" required maxlength="500" rows="3" {} }
+                    button.primary type="submit" { (lang.t(Msg::OfficeSend)) }
                 }
             }
         }
@@ -90,8 +90,8 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
             section.card {
                 h2 {
                     (c.grid_name) " · " (c.callup.place) " · " (when(c.callup.at))
-                    @if c.callup.closed_at.is_some() { " " span.badge.done { (tr(lang, "已结束", "Closed")) } }
-                    @else { " " span.badge.open { (tr(lang, "进行中", "Open")) } }
+                    @if c.callup.closed_at.is_some() { " " span.badge.done { (lang.t(Msg::OfficeCallUpClosed)) } }
+                    @else { " " span.badge.open { (lang.t(Msg::OfficeCallUpOpen)) } }
                 }
                 p { (c.callup.message) }
                 @let count = |a: &str| c.answers.iter().filter(|x| x.answer == a).count();
@@ -99,26 +99,26 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
                     (word(lang, Vocabulary::CallupAnswer, "arrived")) " " (count("arrived")) " · "
                     (word(lang, Vocabulary::CallupAnswer, "coming")) " " (count("coming")) " · "
                     (word(lang, Vocabulary::CallupAnswer, "cannot")) " " (count("cannot")) " · "
-                    (tr(lang, "未回应", "No answer")) " " (c.silent.len())
+                    (lang.t(Msg::OfficeNoAnswer)) " " (c.silent.len())
                 }
                 table.list { tbody {
                     @for a in &c.answers {
                         tr { td { (a.name) } td { (word(lang, Vocabulary::CallupAnswer, &a.answer)) } td { (when(a.at)) }
                              td { @if let Some(d) = a.distance_m { (format!("{d:.0} m")) } } }
                     }
-                    @for name in &c.silent { tr { td { (name) } td.alarm { (tr(lang, "未回应", "No answer")) } td {} td {} } }
+                    @for name in &c.silent { tr { td { (name) } td.alarm { (lang.t(Msg::OfficeNoAnswer)) } td {} td {} } }
                 } }
                 @if writes && c.callup.closed_at.is_none() {
                     form.inline method="post" action="/console/callups/close" {
                         input type="hidden" name="csrf" value=(user.csrf);
                         input type="hidden" name="mid" value=(Uuid::now_v7());
                         input type="hidden" name="callup" value=(c.callup.id);
-                        button type="submit" { (tr(lang, "结束响应", "Close it")) }
+                        button type="submit" { (lang.t(Msg::OfficeCloseCallUp)) }
                     }
                 }
             }
         }
-        @if rows.is_empty() { p.hint { (tr(lang, "还没有发起过响应。", "No call-up yet.")) } }
+        @if rows.is_empty() { p.hint { (lang.t(Msg::OfficeNoCallUp)) } }
     })
 }
 
@@ -140,15 +140,13 @@ async fn create_callup(
     let (Some(mid), Some(at)) = (posted.get("mid").and_then(|m| m.parse::<Uuid>().ok()), at) else {
         return refused(
             lang,
-            ApiError::BadRequest(tr(lang, "请填写集合时间。", "Give the time.").into()),
+            ApiError::BadRequest(lang.t(Msg::OfficeGiveTheTime).into()),
         );
     };
     if grids.is_empty() {
         return refused(
             lang,
-            ApiError::BadRequest(
-                tr(lang, "请至少选择一个网格。", "Tick at least one grid.").into(),
-            ),
+            ApiError::BadRequest(lang.t(Msg::OfficeTickAtLeast).into()),
         );
     }
     let roles: Vec<Role> = roles.into_iter().filter_map(Role::from_code).collect();
@@ -199,13 +197,13 @@ async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params
         Err(e) => return refused(lang, e.into()),
     };
     let admin = user.principal.has(Role::CommunityAdmin);
-    layout(&user, tr(lang, "部门", "Departments"), "departments").render(html! {
-        h1 { (tr(lang, "转办部门", "Departments")) }
+    layout(&user, lang.t(Msg::OfficeDepartments), "departments").render(html! {
+        h1 { (lang.t(Msg::OfficeEscalationDepartments)) }
         (notice(lang, &q))
-        p.hint { (tr(lang, "问题可转给这些部门办理；手机端同步后即可选择。", "Issues can be sent to these; phones list them after their next sync.")) " "
-            a href="/console/time-limits" { (tr(lang, "处置时限", "Time limits")) } }
+        p.hint { (lang.t(Msg::OfficeIssuesCanBeSent)) " "
+            a href="/console/time-limits" { (lang.t(Msg::OfficeTimeLimits)) } }
         table.list {
-            thead { tr { th { (tr(lang, "名称", "Name")) } th { (tr(lang, "电话", "Phone")) } @if admin { th {} } } }
+            thead { tr { th { (lang.t(Msg::OfficeName)) } th { (lang.t(Msg::FieldPhone)) } @if admin { th {} } } }
             tbody { @for d in &list {
                 tr {
                     @if admin {
@@ -215,7 +213,7 @@ async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params
                                 input type="hidden" name="id" value=(d.id);
                                 input type="text" name="name" value=(d.name) required maxlength="50";
                                 " " input type="text" name="phone" value=[d.phone.as_deref()] maxlength="20";
-                                " " button type="submit" { (tr(lang, "保存", "Save")) }
+                                " " button type="submit" { (lang.t(Msg::ActionSave)) }
                             }
                         }
                     } @else {
@@ -226,13 +224,13 @@ async fn departments(State(state): State<AppState>, user: ConsoleUser, q: Params
         }
         @if admin {
             section.card {
-                h2 { (tr(lang, "新增部门", "Add a department")) }
+                h2 { (lang.t(Msg::OfficeAddADepartment)) }
                 form.stack method="post" action="/console/departments" {
                     input type="hidden" name="csrf" value=(user.csrf);
                     input type="hidden" name="id" value=(Uuid::now_v7());
-                    label { (tr(lang, "名称", "Name")) input type="text" name="name" required maxlength="50"; }
-                    label { (tr(lang, "电话", "Phone")) input type="text" name="phone" maxlength="20"; }
-                    button.primary type="submit" { (tr(lang, "新增", "Add")) }
+                    label { (lang.t(Msg::OfficeName)) input type="text" name="name" required maxlength="50"; }
+                    label { (lang.t(Msg::FieldPhone)) input type="text" name="phone" maxlength="20"; }
+                    button.primary type="submit" { (lang.t(Msg::OfficeAdd)) }
                 }
             }
         }
@@ -248,14 +246,7 @@ async fn save_department(
     if !user.principal.has(Role::CommunityAdmin) {
         return refused(
             lang,
-            ApiError::Forbidden(
-                tr(
-                    lang,
-                    "只有社区管理员可以维护部门。",
-                    "Only the community office keeps the departments.",
-                )
-                .into(),
-            ),
+            ApiError::Forbidden(lang.t(Msg::OfficeOnlyTheCommunity).into()),
         );
     }
     let Some(id) = posted.get("id").and_then(|i| i.parse::<Uuid>().ok()) else {
@@ -288,14 +279,14 @@ async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params
     };
     let entries = crate::app::limits::entries(&limits);
     let admin = user.principal.has(Role::CommunityAdmin);
-    layout(&user, tr(lang, "处置时限", "Time limits"), "departments").render(html! {
-        h1 { (tr(lang, "处置时限（小时）", "Time limits (hours)")) }
+    layout(&user, lang.t(Msg::OfficeTimeLimits), "departments").render(html! {
+        h1 { (lang.t(Msg::OfficeTimeLimitsHours)) }
         (notice(lang, &q))
-        p.hint { (tr(lang, "新上报的问题按此计算办理时限；已上报的不变。括号内为默认值。", "New reports are due after these; reported issues keep theirs. Defaults in brackets.")) }
+        p.hint { (lang.t(Msg::OfficeNewReportsAreDue)) }
         form method="post" action="/console/time-limits" {
             input type="hidden" name="csrf" value=(user.csrf);
             table.list {
-                thead { tr { th { (tr(lang, "类别", "Category")) }
+                thead { tr { th { (lang.t(Msg::FieldCategory)) }
                     @for sev in gridmate_model::Severity::ALL { th { (word(lang, Vocabulary::Severity, sev.code())) } } } }
                 tbody { @for cat in gridmate_model::IssueCategory::ALL {
                     tr {
@@ -312,7 +303,7 @@ async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params
                     }
                 } }
             }
-            @if admin { p { button.primary type="submit" { (tr(lang, "保存", "Save")) } } }
+            @if admin { p { button.primary type="submit" { (lang.t(Msg::ActionSave)) } } }
         }
     })
 }
@@ -330,10 +321,7 @@ async fn save_time_limits(
         let Ok(hours) = value.trim().parse::<u32>() else {
             return refused(
                 lang,
-                ApiError::BadRequest(format!(
-                    "{key}: {}",
-                    tr(lang, "请填小时数", "hours, a whole number")
-                )),
+                ApiError::BadRequest(format!("{key}: {}", lang.t(Msg::OfficeHoursAWhole))),
             );
         };
         entries.push((c.to_string(), s.to_string(), hours));

@@ -3,7 +3,7 @@
 //! found) and the party members' public promises of the year with their progress.
 
 use super::frame::{ConsoleUser, layout, refused};
-use super::page::{Projection, badge, grid_drawing, period_form, tr, when, word};
+use super::page::{Projection, badge, grid_drawing, period_form, when, word};
 use crate::app::AppState;
 use crate::app::Params;
 use crate::error::ApiError;
@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use gridmate_model::words::{Lang, Vocabulary};
+use gridmate_words::{Lang, Msg, Vocabulary};
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -59,38 +59,38 @@ async fn field_page(State(state): State<AppState>, user: ConsoleUser, q: Params)
         .iter()
         .filter(|c| c.commitment.status == "fulfilled")
         .count();
-    layout(&user, tr(lang, "巡查与承诺", "Patrols and promises"), "field").render(html! {
-        h1 { (tr(lang, "巡查与承诺", "Patrols and promises")) }
+    layout(&user, lang.t(Msg::OfficePatrolsAndPromises), "field").render(html! {
+        h1 { (lang.t(Msg::OfficePatrolsAndPromises)) }
         (period_form(lang, &q, "/console/field", &names))
         section.tiles {
-            div.tile { div.label { (tr(lang, "巡查次数", "Patrols")) } div.value { (patrols.rows.len()) } }
-            div.tile { div.label { (tr(lang, "巡查里程（公里）", "Distance (km)")) } div.value { (km(patrols.rows.iter().map(|r| r.distance_m).sum())) } }
-            div.tile { div.label { (tr(lang, "巡查发现问题", "Issues found")) } div.value { (patrols.rows.iter().map(|r| r.issues).sum::<usize>()) } }
-            div.tile { div.label { (year) (tr(lang, " 年承诺 已践诺 / 全部", " promises kept / all")) } div.value { (kept) " / " (promises.len()) } }
+            div.tile { div.label { (lang.t(Msg::OfficePatrolCount)) } div.value { (patrols.rows.len()) } }
+            div.tile { div.label { (lang.t(Msg::OfficePatrolDistance)) } div.value { (km(patrols.rows.iter().map(|r| r.distance_m).sum())) } }
+            div.tile { div.label { (lang.t(Msg::OfficePatrolIssuesFound)) } div.value { (patrols.rows.iter().map(|r| r.issues).sum::<usize>()) } }
+            div.tile { div.label { (year) (lang.t(Msg::OfficePromisesKeptAll)) } div.value { (kept) " / " (promises.len()) } }
         }
         section.card {
-            h2 { (tr(lang, "巡查（按人）", "Patrols by person")) }
+            h2 { (lang.t(Msg::OfficePatrolsByPerson)) }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "巡查人", "Who")) } th { (tr(lang, "次数", "Patrols")) }
-                    th { (tr(lang, "时长（小时）", "Hours")) } th { (tr(lang, "里程（公里）", "km")) }
-                    th { (tr(lang, "发现问题", "Issues found")) }
+                    th { (lang.t(Msg::OfficeWho)) } th { (lang.t(Msg::OfficeTimes)) }
+                    th { (lang.t(Msg::HoursField)) } th { (lang.t(Msg::OfficeKm)) }
+                    th { (lang.t(Msg::OfficeIssuesFoundColumn)) }
                 } }
                 tbody {
                     @for t in &patrols.people {
                         tr { td { (t.person_name) } td { (t.patrols) } td { (hours(t.minutes)) } td { (km(t.distance_m)) } td { (t.issues) } }
                     }
-                    @if patrols.people.is_empty() { tr { td colspan="5" .empty { (tr(lang, "这段时间没有巡查。", "No patrol in this period.")) } } }
+                    @if patrols.people.is_empty() { tr { td colspan="5" .empty { (lang.t(Msg::OfficeNoPatrolInThisPeriod)) } } }
                 }
             }
         }
         section.card {
-            h2 { (tr(lang, "巡查记录", "Patrols")) }
+            h2 { (lang.t(Msg::OfficePatrolList)) }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "开始", "Started")) } th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "巡查人", "Who")) }
-                    th { (tr(lang, "时长（分钟）", "Minutes")) } th { (tr(lang, "里程（公里）", "km")) }
-                    th { (tr(lang, "发现问题", "Issues")) } th { (tr(lang, "记录", "Notes")) }
+                    th { (lang.t(Msg::OfficeStarted)) } th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::OfficeWho)) }
+                    th { (lang.t(Msg::OfficeMinutes)) } th { (lang.t(Msg::OfficeKm)) }
+                    th { (lang.t(Msg::OfficeIssues)) } th { (lang.t(Msg::OfficeRecordNotes)) }
                 } }
                 tbody { @for r in patrols.rows.iter().take(200) {
                     tr {
@@ -102,11 +102,11 @@ async fn field_page(State(state): State<AppState>, user: ConsoleUser, q: Params)
             }
         }
         section.card {
-            h2 { (year) (tr(lang, " 年党员承诺", " party members' promises")) }
+            h2 { (year) (lang.t(Msg::OfficePartyMembersPromises)) }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "党员", "Member")) } th { (tr(lang, "承诺事项", "Promise")) }
-                    th { (tr(lang, "状态", "Status")) } th { (tr(lang, "进展", "Steps")) } th { (tr(lang, "最近进展", "Last step")) }
+                    th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::OfficeMember)) } th { (lang.t(Msg::OfficePromise)) }
+                    th { (lang.t(Msg::OfficeStatus)) } th { (lang.t(Msg::OfficePromiseSteps)) } th { (lang.t(Msg::OfficeLastStep)) }
                 } }
                 tbody {
                     @for c in &promises {
@@ -118,7 +118,7 @@ async fn field_page(State(state): State<AppState>, user: ConsoleUser, q: Params)
                             td { (c.last_step_at.map(when).unwrap_or_else(|| "—".into())) }
                         }
                     }
-                    @if promises.is_empty() { tr { td colspan="6" .empty { (tr(lang, "这一年还没有承诺。", "No promise this year.")) } } }
+                    @if promises.is_empty() { tr { td colspan="6" .empty { (lang.t(Msg::OfficeNoPromiseThisYear)) } } }
                 }
             }
         }
@@ -148,14 +148,7 @@ async fn patrol_page(
         Ok(None) => {
             return refused(
                 lang,
-                ApiError::NotFound(
-                    tr(
-                        lang,
-                        "你的网格中没有这次巡查。",
-                        "No such patrol in your grids.",
-                    )
-                    .into(),
-                ),
+                ApiError::NotFound(lang.t(Msg::OfficeNoSuchPatrol).into()),
             );
         }
         Err(e) => return refused(lang, e.into()),
@@ -163,22 +156,22 @@ async fn patrol_page(
     let r = &d.patrol;
     let title = format!("{} {}", r.person_name, when(r.started_at));
     layout(&user, &title, "field").render(html! {
-        p.crumbs { a href="/console/field" { (tr(lang, "巡查与承诺", "Patrols and promises")) } " › " (title) }
-        h1 { (tr(lang, "巡查", "Patrol")) " · " (r.person_name) }
+        p.crumbs { a href="/console/field" { (lang.t(Msg::OfficePatrolsAndPromises)) } " › " (title) }
+        h1 { (lang.t(Msg::OfficePatrol)) " · " (r.person_name) }
         section.tiles {
-            div.tile { div.label { (tr(lang, "网格", "Grid")) } div.value { (r.grid_name) } }
-            div.tile { div.label { (tr(lang, "时间", "When")) } div.value { (when(r.started_at)) " – " (when(r.ended_at)) } }
-            div.tile { div.label { (tr(lang, "里程（公里）", "Distance (km)")) } div.value { (km(r.distance_m)) } }
-            div.tile { div.label { (tr(lang, "发现问题", "Issues found")) } div.value { (d.issues.len()) } }
+            div.tile { div.label { (lang.t(Msg::OfficeGrid)) } div.value { (r.grid_name) } }
+            div.tile { div.label { (lang.t(Msg::OfficeTime)) } div.value { (when(r.started_at)) " – " (when(r.ended_at)) } }
+            div.tile { div.label { (lang.t(Msg::OfficeDistance)) } div.value { (km(r.distance_m)) } }
+            div.tile { div.label { (lang.t(Msg::OfficeIssuesFoundColumn)) } div.value { (d.issues.len()) } }
         }
         (track_svg(lang, &d))
-        @if !r.notes.is_empty() { section.card { h2 { (tr(lang, "巡查记录", "Notes")) } p { (r.notes) } } }
+        @if !r.notes.is_empty() { section.card { h2 { (lang.t(Msg::OfficePatrolNotes)) } p { (r.notes) } } }
         section.card {
-            h2 { (tr(lang, "途中发现的问题", "Issues found on the way")) }
+            h2 { (lang.t(Msg::OfficeIssuesFoundOnTheWay)) }
             ul { @for i in &d.issues {
                 li { span.number { (i.number.as_deref().unwrap_or("—")) } " " a href=(format!("/console/issues/{}", i.id)) { (i.title) } " " (badge(lang, Vocabulary::IssueStatus, &i.status, false)) }
             } }
-            @if d.issues.is_empty() { p.empty { (tr(lang, "这次巡查没有上报问题。", "No issue was reported on this patrol.")) } }
+            @if d.issues.is_empty() { p.empty { (lang.t(Msg::OfficeNoIssueWas)) } }
         }
     })
 }
@@ -205,7 +198,7 @@ fn track_svg(lang: Lang, d: &PatrolDetail) -> Markup {
                 @if let Some(s) = d.track.first() { circle.start cx=(format!("{:.1}", p.x(s[0]))) cy=(format!("{:.1}", p.y(s[1]))) r="6" {} }
                 @if let Some(e) = d.track.last() { circle.here cx=(format!("{:.1}", p.x(e[0]))) cy=(format!("{:.1}", p.y(e[1]))) r="6" {} }
             }
-            figcaption { (tr(lang, "蓝线：巡查轨迹；绿点：出发；红点：结束", "Blue: the track; green: start; red: end")) }
+            figcaption { (lang.t(Msg::OfficeBlueTheTrack)) }
         }
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Pages ([`super::board`], [`super::roll`], …) use it; it names no page.
 
-use super::page::{self, Layout, tr};
+use super::page::{self, Layout};
 use crate::app::AppState;
 use crate::app::Params;
 use crate::app::commands::{self, Command, Outcome};
@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Request, S
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use gridmate_model::words::Lang;
+use gridmate_words::{Lang, Msg};
 use maud::{Markup, html};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -72,11 +72,7 @@ impl IntoResponse for NotSignedIn {
             NotSignedIn::Forbidden(lang) => page::message(
                 lang,
                 StatusCode::FORBIDDEN,
-                tr(
-                    lang,
-                    "控制台供网格长、社区和街道使用；你的账号请使用手机应用。",
-                    "The console is for grid leaders, the community office and the street; use the phone app with this account.",
-                ),
+                lang.t(Msg::OfficeTheConsoleIsForGrid),
             ),
             NotSignedIn::Failed(e) => e.into_response(),
         }
@@ -123,11 +119,7 @@ impl IntoResponse for Forged {
         page::message(
             self.0,
             StatusCode::FORBIDDEN,
-            tr(
-                self.0,
-                "表单已过期或来源不明，请返回刷新后重试。",
-                "This form expired or did not come from the console; go back, reload and try again.",
-            ),
+            self.0.t(Msg::OfficeFormExpired),
         )
     }
 }
@@ -193,16 +185,9 @@ impl Posted {
     /// The id the form was rendered with (`mid`), which its mutation's ids come from so that a
     /// form sent twice applies once; a form without one is refused in the user's language.
     pub fn form_id(&self, lang: Lang) -> Result<uuid::Uuid, ApiError> {
-        self.get("mid").and_then(|v| v.parse().ok()).ok_or_else(|| {
-            ApiError::BadRequest(
-                tr(
-                    lang,
-                    "表单缺少编号，请刷新页面后重试。",
-                    "The form has no id: reload the page and try again.",
-                )
-                .into(),
-            )
-        })
+        self.get("mid")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| ApiError::BadRequest(lang.t(Msg::OfficeTheFormHasNoId).into()))
     }
 }
 
@@ -225,15 +210,7 @@ pub(super) async fn login(
     };
     let (phone, password) = (field("phone"), field("password"));
     if phone.len() > 32 || password.len() > 256 {
-        return page::login(
-            lang,
-            Some(tr(
-                lang,
-                "手机号或密码过长。",
-                "Phone or password too long.",
-            )),
-            &phone,
-        );
+        return page::login(lang, Some(lang.t(Msg::OfficePhoneOrPassword)), &phone);
     }
     let user = match check_credentials(&state, &phone, &password, addr.ip()).await {
         Ok(u) => u,
@@ -248,11 +225,7 @@ pub(super) async fn login(
             return page::login_status(
                 lang,
                 StatusCode::UNAUTHORIZED,
-                tr(
-                    lang,
-                    "手机号或密码不对。",
-                    "Wrong phone number or password.",
-                ),
+                lang.t(Msg::OfficeWrongPhoneNumber),
                 &phone,
             );
         }
@@ -405,13 +378,13 @@ pub fn back_to(to: &str, outcome: Outcome) -> Response {
 pub fn notice(lang: Lang, q: &Params) -> Markup {
     html! {
         @if q.text("ok").is_some() {
-            p.notice.good role="status" { (tr(lang, "已保存，手机端同步后即可看到。", "Saved; the phones see it at their next sync.")) }
+            p.notice.good role="status" { (lang.t(Msg::OfficeSavedThePhones)) }
         }
         @if let Some(m) = q.text("merged") {
-            p.notice.warn role="status" { (tr(lang, "状态已变，此操作已作为留言保存：", "The status had changed; kept as a comment: ")) (m) }
+            p.notice.warn role="status" { (lang.t(Msg::OfficeTheStatusHad)) (m) }
         }
         @if let Some(m) = q.text("refused") {
-            p.notice.bad role="alert" { (tr(lang, "未能保存：", "Not saved: ")) (m) }
+            p.notice.bad role="alert" { (lang.t(Msg::OfficeNotSaved)) (m) }
         }
     }
 }

@@ -9,10 +9,11 @@
 //! build step, no framework to ship and nothing to fetch; every action is an HTML form that
 //! works without JavaScript. The one stylesheet is compiled into the binary. The console holds
 //! no rules of its own: its lists are [`crate::store::office`]'s, and every change it makes to a
-//! record is a mutation pushed through [`crate::apply`], exactly as a phone's.
+//! record is a typed command of [`crate::app::commands`], a mutation pushed through
+//! [`crate::apply`] exactly as a phone's, stamped by the server's one clock.
 //!
 //! **Sessions.** Signing in runs the same credential check and login limiter as the phones
-//! ([`crate::api::session`]); the session token lives in a cookie that is `HttpOnly` (no script
+//! ([`crate::app::people::check_credentials`]); the session token lives in a cookie that is `HttpOnly` (no script
 //! reads it), `SameSite=Strict` (no other site's page sends it), scoped to `/console` and gone
 //! after [`SESSION_HOURS`]. Every form carries a CSRF token derived from the session token, so
 //! a forged form from elsewhere fails even where SameSite is not honoured. Signing out revokes

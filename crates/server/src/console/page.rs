@@ -7,17 +7,9 @@ use crate::store::office;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
-use gridmate_model::words::{Lang, Vocabulary};
+use gridmate_words::{Lang, Msg, Vocabulary};
 use maud::{DOCTYPE, Markup, html};
 use uuid::Uuid;
-
-/// The zh-CN or English text.
-pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
 
 pub fn word(lang: Lang, v: Vocabulary, code: &str) -> &str {
     v.word(code, lang)
@@ -60,24 +52,24 @@ impl Layout<'_> {
     pub fn render_status(&self, status: StatusCode, body: Markup) -> Response {
         let l = self.lang;
         let nav = [
+            ("board", "/console/board", l.t(Msg::OfficeDispatchBoard)),
             (
-                "board",
-                "/console/board",
-                tr(l, "问题调度", "Dispatch board"),
+                "orders",
+                "/console/orders",
+                l.t(Msg::OfficeResidentRequests),
             ),
-            ("orders", "/console/orders", tr(l, "群众点单", "Requests")),
-            ("roll", "/console/roll", tr(l, "居民户", "Households")),
-            ("field", "/console/field", tr(l, "巡查与承诺", "Patrols")),
-            ("stats", "/console/stats", tr(l, "统计", "Statistics")),
-            ("ledgers", "/console/ledgers", tr(l, "台账导出", "Ledgers")),
-            ("callups", "/console/callups", tr(l, "一键响应", "Call-ups")),
+            ("roll", "/console/roll", l.t(Msg::OfficeHouseholds)),
+            ("field", "/console/field", l.t(Msg::OfficeNavPatrols)),
+            ("stats", "/console/stats", l.t(Msg::OfficeStatistics)),
+            ("ledgers", "/console/ledgers", l.t(Msg::OfficeLedgers)),
+            ("callups", "/console/callups", l.t(Msg::OfficeCallUps)),
             (
                 "departments",
                 "/console/departments",
-                tr(l, "部门", "Departments"),
+                l.t(Msg::OfficeDepartments),
             ),
-            ("people", "/console/people", tr(l, "人员与设备", "People")),
-            ("import", "/console/import", tr(l, "导入", "Import")),
+            ("people", "/console/people", l.t(Msg::OfficeNavPeople)),
+            ("import", "/console/import", l.t(Msg::OfficeNavImport)),
         ];
         let markup = html! {
             (DOCTYPE)
@@ -85,12 +77,12 @@ impl Layout<'_> {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (self.title) " · " (tr(l, "网格通 社区工作台", "Gridmate office")) }
+                    title { (self.title) " · " (l.t(Msg::OfficeTitle)) }
                     link rel="stylesheet" href="/console/console.css";
                 }
                 body {
                     header.top {
-                        span.brand { (tr(l, "网格通 · 社区工作台", "Gridmate · Office")) }
+                        span.brand { (l.t(Msg::OfficeBrand)) }
                         @if self.user.is_some() {
                             nav {
                                 @for (key, href, label) in nav {
@@ -110,7 +102,7 @@ impl Layout<'_> {
                                 span { (name) }
                                 form.inline method="post" action="/console/logout" {
                                     input type="hidden" name="csrf" value=(csrf);
-                                    button.link { (tr(l, "退出", "Sign out")) }
+                                    button.link { (l.t(Msg::OfficeSignOut)) }
                                 }
                             }
                         }
@@ -143,7 +135,7 @@ impl Layout<'_> {
 pub fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
     Layout {
         lang,
-        title: tr(lang, "提示", "Notice"),
+        title: lang.t(Msg::OfficeNotice),
         active: "",
         user: None,
     }
@@ -152,7 +144,7 @@ pub fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
         html! {
             section.card {
                 p.notice.bad { (text) }
-                p { a href="/console/board" { (tr(lang, "返回工作台", "Back to the console")) } }
+                p { a href="/console/board" { (lang.t(Msg::OfficeBackToTheConsole)) } }
             }
         },
     )
@@ -169,7 +161,7 @@ pub fn login_status(lang: Lang, status: StatusCode, error: &str, phone: &str) ->
 fn login_page(lang: Lang, status: StatusCode, error: Option<&str>, phone: &str) -> Response {
     Layout {
         lang,
-        title: tr(lang, "登录", "Sign in"),
+        title: lang.t(Msg::SignIn),
         active: "",
         user: None,
     }
@@ -177,14 +169,14 @@ fn login_page(lang: Lang, status: StatusCode, error: Option<&str>, phone: &str) 
         status,
         html! {
             section.card.login {
-                h1 { (tr(lang, "社区工作台登录", "Sign in to the office console")) }
+                h1 { (lang.t(Msg::OfficeSignInToTheOffice)) }
                 @if let Some(e) = error { p.notice.bad role="alert" { (e) } }
                 form method="post" action="/console/login" {
-                    label { (tr(lang, "手机号", "Phone number"))
+                    label { (lang.t(Msg::PhoneNumber))
                         input type="tel" name="phone" value=(phone) autocomplete="username" required maxlength="32"; }
-                    label { (tr(lang, "密码", "Password"))
+                    label { (lang.t(Msg::Password))
                         input type="password" name="password" autocomplete="current-password" required maxlength="256"; }
-                    button.primary type="submit" { (tr(lang, "登录", "Sign in")) }
+                    button.primary type="submit" { (lang.t(Msg::SignIn)) }
                 }
             }
         },
@@ -205,7 +197,7 @@ pub fn badge(lang: Lang, v: Vocabulary, code: &str, overdue: bool) -> Markup {
     };
     html! {
         span class=(class) { (word(lang, v, code)) }
-        @if overdue { " " span.badge.overdue { (tr(lang, "超期", "Overdue")) } }
+        @if overdue { " " span.badge.overdue { (lang.t(Msg::OfficeOverdue)) } }
     }
 }
 
@@ -295,7 +287,7 @@ pub fn encode(s: &str) -> String {
 pub fn grid_select(lang: Lang, names: &office::Names, chosen: Option<Uuid>) -> Markup {
     html! {
         select name="grid" {
-            option value="" { (tr(lang, "全部网格", "All grids")) }
+            option value="" { (lang.t(Msg::OfficeAllGrids)) }
             @for (id, name) in &names.grids {
                 option value=(id) selected[chosen == Some(*id)] { (name) }
             }
@@ -339,10 +331,10 @@ pub fn period_form(lang: Lang, q: &Params, action: &str, names: &office::Names) 
     };
     html! {
         form.filters method="get" action=(action) {
-            label { (tr(lang, "从", "From")) input type="date" name="from" value=[from]; }
-            label { (tr(lang, "到", "To")) input type="date" name="to" value=[to]; }
+            label { (lang.t(Msg::OfficeFrom)) input type="date" name="from" value=[from]; }
+            label { (lang.t(Msg::OfficeTo)) input type="date" name="to" value=[to]; }
             (grid_select(lang, names, q.uuid("grid").ok().flatten()))
-            button type="submit" { (tr(lang, "查看", "Show")) }
+            button type="submit" { (lang.t(Msg::OfficeShow)) }
         }
     }
 }
@@ -371,10 +363,10 @@ pub fn pager(lang: Lang, q: &Params, base: &str, total: usize, offset: u32, limi
                 Lang::En => { (total) " in all, showing " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) }
             }
             @if offset > 0 {
-                " " a href=(link(offset.saturating_sub(limit))) { (tr(lang, "上一页", "Previous")) }
+                " " a href=(link(offset.saturating_sub(limit))) { (lang.t(Msg::OfficePrevious)) }
             }
             @if shown_to < total {
-                " " a href=(link(offset + limit)) { (tr(lang, "下一页", "Next")) }
+                " " a href=(link(offset + limit)) { (lang.t(Msg::OfficeNext)) }
             }
         }
     }

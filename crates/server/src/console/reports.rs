@@ -4,7 +4,7 @@
 //! audit log.
 
 use super::frame::{ConsoleForm, ConsoleUser, layout, refused};
-use super::page::{period_form, tr, when, when_ms, word};
+use super::page::{period_form, when, when_ms, word};
 use super::uploads;
 use crate::app::AppState;
 use crate::app::Params;
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use gridmate_model::Role;
-use gridmate_model::words::{Lang, Vocabulary};
+use gridmate_words::{Lang, Msg, Vocabulary};
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -168,42 +168,42 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             )
         })
         .collect();
-    layout(&user, tr(lang, "统计", "Statistics"), "stats").render(html! {
-        h1 { (tr(lang, "统计", "Statistics")) " " small { (shown) } }
+    layout(&user, lang.t(Msg::OfficeStatistics), "stats").render(html! {
+        h1 { (lang.t(Msg::OfficeStatistics)) " " small { (shown) } }
         (period_form(lang, &q, "/console/stats", &names))
         section.tiles {
-            (tile(tr(lang, "住户", "Households"), t.households.to_string(), None))
-            (tile(tr(lang, "本期走访覆盖", "Visited this period"), percent(t.visited, t.due), Some(format!("{} {} / {} {}", tr(lang, "已访", "visited"), t.visited, tr(lang, "应访", "due"), t.due))))
-            (tile(tr(lang, "重点户走访超期", "Vulnerable, visit overdue"), t.vulnerable_overdue.to_string(), None))
-            (tile(tr(lang, "新上报问题", "Issues reported"), t.issues_reported.to_string(), Some(format!("{} {}", tr(lang, "销号", "closed"), t.issues_closed))))
-            (tile(tr(lang, "未办结 / 超期", "Open / overdue"), format!("{} / {}", t.issues_open, t.issues_overdue), None))
-            (tile(tr(lang, "群众点单", "Requests"), t.orders.to_string(), Some(satisfaction_line(lang, t))))
-            (tile(tr(lang, "党员服务时长", "Service hours"), format_number(t.service_hours), Some(format!("{} {}", t.checkins, tr(lang, "次报到", "check-ins")))))
-            (tile(tr(lang, "一键响应到场率", "Call-up attendance"), percent(t.callup_arrived, t.callup_called), Some(format!("{} {} · {} {}", t.callups, tr(lang, "次", "call-ups"), t.callup_coming, tr(lang, "人响应", "answered coming")))))
+            (tile(lang.t(Msg::Households), t.households.to_string(), None))
+            (tile(lang.t(Msg::OfficeVisitedThisPeriod), percent(t.visited, t.due), Some(format!("{} {} / {} {}", lang.t(Msg::OfficeVisitedCount), t.visited, lang.t(Msg::OfficeDueCount), t.due))))
+            (tile(lang.t(Msg::OfficeVulnerableVisitOverdue), t.vulnerable_overdue.to_string(), None))
+            (tile(lang.t(Msg::OfficeIssuesReported), t.issues_reported.to_string(), Some(format!("{} {}", lang.t(Msg::OfficeClosedCount), t.issues_closed))))
+            (tile(lang.t(Msg::OfficeOpenOverdue), format!("{} / {}", t.issues_open, t.issues_overdue), None))
+            (tile(lang.t(Msg::OfficeResidentRequests), t.orders.to_string(), Some(satisfaction_line(lang, t))))
+            (tile(lang.t(Msg::OfficeServiceHours), format_number(t.service_hours), Some(format!("{} {}", t.checkins, lang.t(Msg::OfficeCheckInCount)))))
+            (tile(lang.t(Msg::OfficeCallUpAttendance), percent(t.callup_arrived, t.callup_called), Some(format!("{} {} · {} {}", t.callups, lang.t(Msg::OfficeCallUpCount), t.callup_coming, lang.t(Msg::OfficeAnsweredComing)))))
         }
         section.card {
-            h2 { (tr(lang, "走访覆盖地图", "Coverage map")) }
-            p.hint { (tr(lang, "每个圆点是一栋楼：应访住户（本期走访过的，和按走访周期现已到期的）中，绿色本期已访八成以上，橙色过半，红色不足一半，灰色无住户。", "Each dot a building: of its households due (visited this period, or due now by their visit cadence), green, 80 % or more visited this period; amber, over half; red, under half; grey, no households.")) }
+            h2 { (lang.t(Msg::OfficeCoverageMap)) }
+            p.hint { (lang.t(Msg::OfficeEachDotABuilding)) }
             (coverage_svg(&s.map))
         }
         section.card {
-            h2 { (tr(lang, "各网格走访覆盖率", "Visit coverage by grid")) }
-            p.hint { (tr(lang, "红色：有重点户走访超期。", "Red: vulnerable households overdue for a visit.")) }
+            h2 { (lang.t(Msg::OfficeVisitCoverageByGrid)) }
+            p.hint { (lang.t(Msg::OfficeRedVulnerableHouseholds)) }
             (bars(&coverage, "%"))
         }
         @if !categories.is_empty() {
             section.card {
-                h2 { (tr(lang, "问题类别", "Issues by category")) }
+                h2 { (lang.t(Msg::OfficeIssuesByCategory)) }
                 (bars(&categories, ""))
             }
         }
         section.card {
-            h2 { (tr(lang, "各网格", "By grid")) }
+            h2 { (lang.t(Msg::OfficeByGrid)) }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "住户", "Households")) } th { (tr(lang, "应访", "Due")) } th { (tr(lang, "已走访", "Visited")) }
-                    th { (tr(lang, "重点户超期", "Vulnerable overdue")) } th { (tr(lang, "新问题", "Reported")) } th { (tr(lang, "未办结", "Open")) }
-                    th { (tr(lang, "超期", "Overdue")) } th { (tr(lang, "点单", "Requests")) } th { (tr(lang, "服务时长", "Service h")) } th { (tr(lang, "报到", "Check-ins")) }
+                    th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::Households)) } th { (lang.t(Msg::OfficeDueColumn)) } th { (lang.t(Msg::OfficeVisitedColumn)) }
+                    th { (lang.t(Msg::OfficeVulnerableOverdue)) } th { (lang.t(Msg::OfficeNewIssues)) } th { (lang.t(Msg::OfficeNotClosed)) }
+                    th { (lang.t(Msg::OfficeOverdue)) } th { (lang.t(Msg::OfficeRequestsColumn)) } th { (lang.t(Msg::OfficeServiceH)) } th { (lang.t(Msg::OfficeCheckInsColumn)) }
                 } }
                 tbody { @for g in &s.grids {
                     tr {
@@ -217,12 +217,12 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             }
         }
         section.card {
-            h2 { (tr(lang, "各人员", "By person")) }
+            h2 { (lang.t(Msg::OfficeByPerson)) }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "角色", "Roles")) } th { (tr(lang, "走访", "Visits")) }
-                    th { (tr(lang, "上报问题", "Reported")) } th { (tr(lang, "办结问题", "Handled")) } th { (tr(lang, "完成点单", "Requests done")) }
-                    th { (tr(lang, "服务时长", "Service h")) } th { (tr(lang, "报到", "Check-ins")) }
+                    th { (lang.t(Msg::FieldName)) } th { (lang.t(Msg::OfficeRoles)) } th { (lang.t(Msg::OfficeVisits)) }
+                    th { (lang.t(Msg::OfficeIssuesReportedColumn)) } th { (lang.t(Msg::OfficeHandled)) } th { (lang.t(Msg::OfficeRequestsDone)) }
+                    th { (lang.t(Msg::OfficeServiceH)) } th { (lang.t(Msg::OfficeCheckInsColumn)) }
                 } }
                 tbody { @for m in &s.people {
                     tr {
@@ -243,11 +243,7 @@ fn satisfaction_line(lang: Lang, t: &Figures) -> String {
             .get("basically_satisfied")
             .copied()
             .unwrap_or(0);
-    format!(
-        "{} {}",
-        tr(lang, "满意率", "satisfied"),
-        percent(happy, rated)
-    )
+    format!("{} {}", lang.t(Msg::OfficeSatisfied), percent(happy, rated))
 }
 
 fn tile(label: &str, value: String, sub: Option<String>) -> Markup {
@@ -279,9 +275,9 @@ async fn ledgers(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
         }
     }
     let query = query.join("&");
-    layout(&user, tr(lang, "台账导出", "Ledgers"), "ledgers").render(html! {
-        h1 { (tr(lang, "台账导出", "Ledgers")) }
-        p.hint { (tr(lang, "按时间段和网格导出，表头为中文；未选时间段时为最近 30 天。住户台账为当前全部住户。", "By period and grid, with Chinese headers; without a period, the last 30 days. The household ledger is every household as it stands.")) }
+    layout(&user, lang.t(Msg::OfficeLedgers), "ledgers").render(html! {
+        h1 { (lang.t(Msg::OfficeLedgers)) }
+        p.hint { (lang.t(Msg::OfficeByPeriodAndGrid)) }
         (period_form(lang, &q, "/console/ledgers", &names))
         table.list {
             tbody {
@@ -348,11 +344,11 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         Ok(a) => a,
         Err(e) => return refused(lang, e.into()),
     };
-    layout(&user, tr(lang, "人员与设备", "People"), "people").render(html! {
-        h1 { (tr(lang, "人员与设备", "People and devices")) }
+    layout(&user, lang.t(Msg::OfficeNavPeople), "people").render(html! {
+        h1 { (lang.t(Msg::OfficePeopleAndDevices)) }
         (super::frame::notice(lang, &q))
         table.list {
-            thead { tr { th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "手机", "Phone")) } th { (tr(lang, "角色", "Roles")) } th { (tr(lang, "网格", "Grids")) } } }
+            thead { tr { th { (lang.t(Msg::FieldName)) } th { (lang.t(Msg::OfficeMobile)) } th { (lang.t(Msg::OfficeRoles)) } th { (lang.t(Msg::OfficeGridsHeading)) } } }
             tbody { @for m in &people {
                 tr {
                     td { a href=(format!("/console/people/{}", m.id)) { (m.name) } }
@@ -364,38 +360,38 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         }
         @if admin {
             section.card {
-                h2 { (tr(lang, "新增人员", "Add a person")) }
+                h2 { (lang.t(Msg::OfficeAddAPerson)) }
                 form.stack method="post" action="/console/people" {
                     input type="hidden" name="csrf" value=(user.csrf);
-                    label { (tr(lang, "姓名", "Name")) input type="text" name="name" required maxlength="50"; }
-                    label { (tr(lang, "手机号（登录用）", "Mobile (to sign in)")) input type="tel" name="phone" required maxlength="20"; }
-                    label { (tr(lang, "角色", "Role"))
+                    label { (lang.t(Msg::FieldName)) input type="text" name="name" required maxlength="50"; }
+                    label { (lang.t(Msg::OfficeMobileToSign)) input type="tel" name="phone" required maxlength="20"; }
+                    label { (lang.t(Msg::OfficeRole))
                         select name="role" required {
                             @for r in [Role::GridWorker, Role::GridLeader, Role::BuildingLeader, Role::PartyMember] {
                                 option value=(r.code()) { (word(lang, Vocabulary::Role, r.code())) }
                             }
                         } }
                     fieldset {
-                        legend { (tr(lang, "网格（楼栋长可不选，选楼栋）", "Grids (a building leader: choose a building instead)")) }
+                        legend { (lang.t(Msg::OfficeGridsABuilding)) }
                         @for (id, name) in &names.grids { label.check { input type="checkbox" name="grid" value=(id); (name) } }
                     }
-                    label { (tr(lang, "楼栋（楼栋长）", "Building (building leaders)"))
+                    label { (lang.t(Msg::OfficeBuildingBuildingLeaders))
                         select name="building" {
                             option value="" { "—" }
                             @for b in &buildings { option value=(b.id) { (names.grid(b.grid_id)) " " (b.estate) (b.number) "栋" } }
                         } }
-                    label { (tr(lang, "初始密码（至少 8 位）", "First password (8 characters or more)"))
+                    label { (lang.t(Msg::OfficeFirstPassword))
                         input type="password" name="password" minlength="8" maxlength="256" required autocomplete="new-password"; }
-                    button.primary type="submit" { (tr(lang, "新增", "Add")) }
+                    button.primary type="submit" { (lang.t(Msg::OfficeAdd)) }
                 }
             }
         }
         @if !conflicts.is_empty() {
             section.card {
-                h2 { (tr(lang, "同步冲突记录", "Values overwritten by sync")) }
-                p.hint { (tr(lang, "两台手机离线改了同一项，保留了较晚的一次；被覆盖的值记在这里。", "Two phones changed the same field offline; the later one was kept, and the one it overwrote is kept here.")) }
+                h2 { (lang.t(Msg::OfficeValuesOverwrittenBySync)) }
+                p.hint { (lang.t(Msg::OfficeTwoPhonesChanged)) }
                 table.list {
-                    thead { tr { th { (tr(lang, "时间", "When")) } th { (tr(lang, "记录", "Record")) } th { (tr(lang, "字段", "Field")) } th { (tr(lang, "保留", "Kept")) } th { (tr(lang, "被覆盖", "Overwritten")) } } }
+                    thead { tr { th { (lang.t(Msg::OfficeTime)) } th { (lang.t(Msg::OfficeConflictRecord)) } th { (lang.t(Msg::OfficeField)) } th { (lang.t(Msg::OfficeKept)) } th { (lang.t(Msg::OfficeOverwritten)) } } }
                     tbody { @for c in &conflicts {
                         tr {
                             td { (when(c.at)) }
@@ -410,7 +406,7 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
         }
         @if admin {
             section.card {
-                h2 { (tr(lang, "操作日志", "Audit log")) }
+                h2 { (lang.t(Msg::OfficeAuditLog)) }
                 table.list {
                     tbody { @for a in &audit {
                         tr { td { (when_ms(a.at_ms)) } td { (names.person(Some(a.actor_id)).unwrap_or_default()) } td { (audit_words(lang, &a.action)) } td { (people.iter().find(|m| m.id.to_string() == a.target).map(|m| m.name.clone()).unwrap_or_else(|| a.target.clone())) } td { (a.detail) } }
@@ -423,21 +419,21 @@ async fn people(State(state): State<AppState>, user: ConsoleUser, q: Params) -> 
 
 fn conflict_record(lang: Lang, entity: &str) -> &str {
     match entity {
-        "household" => tr(lang, "住户", "Household"),
-        "resident" => tr(lang, "居民", "Resident"),
+        "household" => lang.t(Msg::OfficeHousehold),
+        "resident" => lang.t(Msg::OfficeResident),
         other => other,
     }
 }
 
 fn conflict_field(lang: Lang, field: &str) -> &str {
     match field {
-        "phone" => tr(lang, "电话", "Phone"),
-        "tags" => tr(lang, "标签", "Tags"),
-        "moved_out" => tr(lang, "已迁出", "Moved out"),
-        "head_name" => tr(lang, "户主", "Head"),
-        "visit_cadence_days" => tr(lang, "走访周期", "Visit cadence"),
-        "name" => tr(lang, "姓名", "Name"),
-        "relation" => tr(lang, "与户主关系", "Relation"),
+        "phone" => lang.t(Msg::FieldPhone),
+        "tags" => lang.t(Msg::TagsField),
+        "moved_out" => lang.t(Msg::OfficeMovedOut),
+        "head_name" => lang.t(Msg::OfficeHead),
+        "visit_cadence_days" => lang.t(Msg::OfficeVisitCadence),
+        "name" => lang.t(Msg::FieldName),
+        "relation" => lang.t(Msg::OfficeRelation),
         other => other,
     }
 }
@@ -454,13 +450,13 @@ fn conflict_value(field: &str, v: &serde_json::Value) -> String {
 
 fn audit_words(lang: Lang, action: &str) -> &str {
     match action {
-        "add_person" => tr(lang, "新增人员", "Added a person"),
-        "reset_password" => tr(lang, "重置密码", "Reset a password"),
-        "revoke_device" => tr(lang, "注销设备", "Signed a device out"),
-        "import_people" => tr(lang, "导入人口台账", "Imported the roll"),
-        "import_base_map" => tr(lang, "导入底图", "Imported the base map"),
-        "put_department" => tr(lang, "维护部门", "Changed a department"),
-        "set_time_limits" => tr(lang, "调整处置时限", "Changed time limits"),
+        "add_person" => lang.t(Msg::OfficeAddedAPerson),
+        "reset_password" => lang.t(Msg::OfficeResetAPassword),
+        "revoke_device" => lang.t(Msg::OfficeSignedADevice),
+        "import_people" => lang.t(Msg::OfficeImportedTheRoll),
+        "import_base_map" => lang.t(Msg::OfficeImportedTheBase),
+        "put_department" => lang.t(Msg::OfficeChangedADepartment),
+        "set_time_limits" => lang.t(Msg::OfficeChangedTimeLimits),
         other => other,
     }
 }
@@ -491,28 +487,28 @@ async fn person(
     let (Some(who), Some(devices)) = (who, devices) else {
         return refused(
             lang,
-            ApiError::NotFound(tr(lang, "不是你网格的人员。", "Not one of your people.").into()),
+            ApiError::NotFound(lang.t(Msg::OfficeNotOneOfYourPeople).into()),
         );
     };
     let admin = user.principal.has(Role::CommunityAdmin);
     let now = Utc::now().timestamp_millis();
     let name = who.name.clone();
     layout(&user, &name, "people").render(html! {
-        p.crumbs { a href="/console/people" { (tr(lang, "人员与设备", "People")) } " › " (who.name) }
+        p.crumbs { a href="/console/people" { (lang.t(Msg::OfficeNavPeople)) } " › " (who.name) }
         (super::frame::notice(lang, &q))
         section.card {
             h1 { (who.name) " " small { (who.phone_masked) } }
-            h2 { (tr(lang, "登录设备", "Devices")) }
+            h2 { (lang.t(Msg::OfficeDevices)) }
             table.list {
                 tbody { @for d in &devices {
                     tr {
                         td { (d.device_name) } td { (when_ms(d.signed_in_at_ms)) }
-                        td { @if d.revoked_at_ms.is_some() { (tr(lang, "已注销", "Signed out")) } @else if d.expires_at_ms < now { (tr(lang, "已过期", "Expired")) } @else { (tr(lang, "在用", "Active")) } }
+                        td { @if d.revoked_at_ms.is_some() { (lang.t(Msg::OfficeSignedOut)) } @else if d.expires_at_ms < now { (lang.t(Msg::OfficeExpired)) } @else { (lang.t(Msg::OfficeActive)) } }
                         td { @if admin && d.revoked_at_ms.is_none() && d.expires_at_ms >= now {
                             form.inline method="post" action=(format!("/console/people/{}/revoke", who.id)) {
                                 input type="hidden" name="csrf" value=(user.csrf);
                                 input type="hidden" name="device" value=(d.device_id);
-                                button type="submit" { (tr(lang, "注销此设备", "Sign this device out")) }
+                                button type="submit" { (lang.t(Msg::OfficeSignThisDevice)) }
                             }
                         } }
                     }
@@ -521,12 +517,12 @@ async fn person(
         }
         @if admin {
             section.card {
-                h2 { (tr(lang, "重置密码", "Set a new password")) }
+                h2 { (lang.t(Msg::OfficeSetANew)) }
                 form.stack method="post" action=(format!("/console/people/{}/password", who.id)) {
                     input type="hidden" name="csrf" value=(user.csrf);
-                    label { (tr(lang, "新密码（至少 8 位）", "New password (8 characters or more)"))
+                    label { (lang.t(Msg::OfficeNewPassword))
                         input type="password" name="password" minlength="8" maxlength="256" required autocomplete="new-password"; }
-                    button.primary type="submit" { (tr(lang, "保存", "Save")) }
+                    button.primary type="submit" { (lang.t(Msg::ActionSave)) }
                 }
             }
         }
@@ -563,27 +559,17 @@ async fn import_page(user: ConsoleUser) -> Response {
     if !user.principal.has(Role::CommunityAdmin) {
         return refused(
             lang,
-            ApiError::Forbidden(
-                tr(
-                    lang,
-                    "只有社区管理员可以导入台账。",
-                    "Only the community office imports the roll.",
-                )
-                .into(),
-            ),
+            ApiError::Forbidden(lang.t(Msg::OfficeOnlyTheCommunityOffice).into()),
         );
     }
-    layout(&user, tr(lang, "导入人口台账", "Import the roll"), "import").render(html! {
-        h1 { (tr(lang, "导入实有人口台账", "Import the community's roll")) }
+    layout(&user, lang.t(Msg::OfficeImportTheRoll), "import").render(html! {
+        h1 { (lang.t(Msg::OfficeImportTheCommunity)) }
         section.card {
-            p.hint { (tr(lang,
-                "每行一人：姓名、性别、与户主关系、身份证号、联系电话、人员类别、所属网格、地址（如 联和花园12栋2单元301室）。XLSX 或 CSV（UTF-8 或 GBK）均可。先试导入，核对无误后再正式导入；同一文件导入两次不会重复。",
-                "One row per person: name, gender, relation to the head, ID number, phone, category, grid, address (e.g. 联和花园12栋2单元301室). XLSX or CSV (UTF-8 or GBK). A dry run first; import once it is clean. The same file twice adds nothing."
-            )) }
+            p.hint { (lang.t(Msg::OfficeOneRowPerPerson)) }
             form.stack method="post" action="/console/import" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(user.csrf);
-                label { (tr(lang, "台账文件", "Ledger file")) input type="file" name="file" accept=".xlsx,.csv" required; }
-                button.primary type="submit" { (tr(lang, "试导入", "Dry run")) }
+                label { (lang.t(Msg::OfficeLedgerFile)) input type="file" name="file" accept=".xlsx,.csv" required; }
+                button.primary type="submit" { (lang.t(Msg::OfficeDryRun)) }
             }
         }
         (super::basemap::upload_card(&user))
@@ -640,43 +626,43 @@ fn plan_page(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    layout(user, tr(lang, "导入人口台账", "Import the roll"), "import").render_status(status, html! {
-        h1 { (tr(lang, "导入实有人口台账", "Import the community's roll")) }
+    layout(user, lang.t(Msg::OfficeImportTheRoll), "import").render_status(status, html! {
+        h1 { (lang.t(Msg::OfficeImportTheCommunity)) }
         @if plan.committed {
-            p.notice.good role="status" { (tr(lang, "已导入。", "Imported.")) }
+            p.notice.good role="status" { (lang.t(Msg::OfficeImported)) }
         } @else if clean {
-            p.notice.warn role="status" { (tr(lang, "试导入无误，尚未写入。核对下面的列和前几行后确认导入。", "The dry run is clean; nothing written yet. Check the columns and first rows, then import.")) }
+            p.notice.warn role="status" { (lang.t(Msg::OfficeTheDryRunIsClean)) }
         } @else {
-            p.notice.bad role="alert" { (tr(lang, "文件有问题，未写入任何数据：", "The file has problems; nothing was written: ")) (plan.problems.len()) }
+            p.notice.bad role="alert" { (lang.t(Msg::OfficeTheFileHasProblems)) (plan.problems.len()) }
         }
         @if !plan.problems.is_empty() {
             section.card {
-                h2 { (tr(lang, "问题（按行）", "Problems, by row")) }
+                h2 { (lang.t(Msg::OfficeProblemsByRow)) }
                 table.list {
-                    thead { tr { th { (tr(lang, "行", "Row")) } th { (tr(lang, "列", "Column")) } th { (tr(lang, "问题", "Problem")) } } }
+                    thead { tr { th { (lang.t(Msg::OfficeRow)) } th { (lang.t(Msg::OfficeColumn)) } th { (lang.t(Msg::OfficeProblem)) } } }
                     tbody { @for p in plan.problems.iter().take(500) { tr { td { (p.line) } td { (p.field_in(lang)) } td { (p.message.in_lang(lang)) } } } }
                 }
             }
         }
         @if !plan.mapping.is_empty() {
             section.card {
-                h2 { (tr(lang, "列的对应", "Columns")) }
+                h2 { (lang.t(Msg::OfficeColumns)) }
                 table.list { tbody { @for (header, field) in &plan.mapping {
-                    tr { td { (header) } td { @match field { Some(f) => { "→ " (f.label()) } None => { (tr(lang, "（不导入）", "(not imported)")) } } } }
+                    tr { td { (header) } td { @match field { Some(f) => { "→ " (f.label()) } None => { (lang.t(Msg::OfficeNotImported)) } } } }
                 } } }
             }
         }
         @if clean {
             section.tiles {
-                div.tile { div.label { (tr(lang, "人数", "People")) } div.value { (plan.people) } }
-                div.tile { div.label { (tr(lang, "新增住户 / 已有", "Households new / existing")) } div.value { (plan.households_new) " / " (plan.households_existing) } }
-                div.tile { div.label { (tr(lang, "新增居民 / 已有", "Residents new / existing")) } div.value { (plan.residents_new) " / " (plan.residents_existing) } }
-                div.tile { div.label { (tr(lang, "新增楼栋", "New buildings")) } div.value { (plan.buildings_new) } }
+                div.tile { div.label { (lang.t(Msg::OfficePeopleCount)) } div.value { (plan.people) } }
+                div.tile { div.label { (lang.t(Msg::OfficeHouseholdsNewExisting)) } div.value { (plan.households_new) " / " (plan.households_existing) } }
+                div.tile { div.label { (lang.t(Msg::OfficeResidentsNewExisting)) } div.value { (plan.residents_new) " / " (plan.residents_existing) } }
+                div.tile { div.label { (lang.t(Msg::OfficeNewBuildings)) } div.value { (plan.buildings_new) } }
             }
             section.card {
-                h2 { (tr(lang, "前几行", "First rows")) }
+                h2 { (lang.t(Msg::OfficeFirstRows)) }
                 table.list {
-                    thead { tr { th { (tr(lang, "行", "Row")) } th { "姓名" } th { "与户主关系" } th { "网格" } th { "楼栋-单元-房号" } th { "身份证号" } th { "联系电话" } th { "标签" } } }
+                    thead { tr { th { (lang.t(Msg::OfficeRow)) } th { "姓名" } th { "与户主关系" } th { "网格" } th { "楼栋-单元-房号" } th { "身份证号" } th { "联系电话" } th { "标签" } } }
                     tbody { @for p in &plan.preview {
                         tr { td { (p.line) } td { (p.name) } td { (p.relation) } td { (p.grid) } td { (p.estate) " " (p.building) "-" (p.unit) "-" (p.room) }
                              td { (p.id_number_masked.as_deref().unwrap_or("")) } td { (p.phone.as_deref().unwrap_or("")) }
@@ -688,11 +674,11 @@ fn plan_page(
                 form method="post" action="/console/import/commit" {
                     input type="hidden" name="csrf" value=(user.csrf);
                     input type="hidden" name="sha" value=(sha);
-                    button.primary type="submit" { (tr(lang, "确认导入", "Import")) }
+                    button.primary type="submit" { (lang.t(Msg::OfficeConfirmImport)) }
                 }
             }
         }
-        p { a href="/console/import" { (tr(lang, "导入另一个文件", "Import another file")) } }
+        p { a href="/console/import" { (lang.t(Msg::OfficeImportAnotherFile)) } }
     })
 }
 
@@ -705,7 +691,7 @@ async fn add_person(
     let Some(role) = posted.get("role").and_then(Role::from_code) else {
         return refused(
             lang,
-            ApiError::BadRequest(tr(lang, "请选择角色。", "Choose a role.").into()),
+            ApiError::BadRequest(lang.t(Msg::OfficeChooseARole).into()),
         );
     };
     let person = crate::app::people::NewPerson {

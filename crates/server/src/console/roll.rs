@@ -5,7 +5,7 @@
 //! one write path, as a phone's is.
 
 use super::frame::{ConsoleForm, ConsoleUser, act, back_to, layout, notice, refused};
-use super::page::{badge, grid_select, pager, tr, when, word};
+use super::page::{badge, grid_select, pager, when, word};
 use crate::app::AppState;
 use crate::app::Params;
 use crate::app::commands::Command;
@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Utc;
 use gridmate_model::HouseholdTag;
-use gridmate_model::words::{Lang, Vocabulary};
+use gridmate_words::{Lang, Msg, Vocabulary};
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -42,11 +42,11 @@ fn coverage_table(lang: Lang, months: &[MonthCoverage]) -> Markup {
     html! {
         table.list {
             thead { tr {
-                th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "户数", "Households")) }
-                th { (tr(lang, "本月应访", "Due this month")) }
-                th { (tr(lang, "本月已走访", "Visited this month")) }
-                th { (tr(lang, "本月未走访", "Not yet this month")) }
-                th { (tr(lang, "其中重点户", "Of them vulnerable")) }
+                th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::OfficeHouseholdCount)) }
+                th { (lang.t(Msg::OfficeDueThisMonth)) }
+                th { (lang.t(Msg::OfficeVisitedThisMonth)) }
+                th { (lang.t(Msg::OfficeNotYetThisMonth)) }
+                th { (lang.t(Msg::OfficeOfThemVulnerable)) }
             } }
             tbody { @for m in months {
                 tr {
@@ -90,26 +90,26 @@ async fn roll(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Re
             Ok(a) => a,
             Err(e) => return refused(lang, e.into()),
         };
-    layout(&user, tr(lang, "居民户", "Households"), "roll").render(html! {
-        h1 { (tr(lang, "居民户", "Households")) }
+    layout(&user, lang.t(Msg::OfficeHouseholds), "roll").render(html! {
+        h1 { (lang.t(Msg::OfficeHouseholds)) }
         section.card {
-            h2 { (tr(lang, "本月走访进度", "This month's visits")) }
-            p.muted { (tr(lang, "本月应访：本月已走访，或按走访周期在月底前到期（含从未走访）的住户。", "Due this month: visited since the first, or due by the visit cadence before the month ends (or never visited).")) }
+            h2 { (lang.t(Msg::OfficeThisMonthsVisits)) }
+            p.muted { (lang.t(Msg::OfficeDueThisMonthVisited)) }
             (coverage_table(lang, &months))
         }
         form.filters method="get" action="/console/roll" {
             (grid_select(lang, &names, filter.grid))
-            label.check { input type="checkbox" name="unvisited_this_month" value="true" checked[filter.unvisited_this_month]; (tr(lang, "本月未走访", "Not yet this month")) }
-            label.check { input type="checkbox" name="vulnerable" value="true" checked[filter.vulnerable]; (tr(lang, "重点户", "Vulnerable")) }
-            label.check { input type="checkbox" name="visit_overdue" value="true" checked[filter.visit_overdue]; (tr(lang, "走访超期", "Visit overdue")) }
-            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(tr(lang, "地址、姓名或拼音（如 zs）", "Address, name or pinyin (e.g. zs)"));
-            button type="submit" { (tr(lang, "查找", "Find")) }
+            label.check { input type="checkbox" name="unvisited_this_month" value="true" checked[filter.unvisited_this_month]; (lang.t(Msg::OfficeNotYetThisMonth)) }
+            label.check { input type="checkbox" name="vulnerable" value="true" checked[filter.vulnerable]; (lang.t(Msg::OfficeVulnerable)) }
+            label.check { input type="checkbox" name="visit_overdue" value="true" checked[filter.visit_overdue]; (lang.t(Msg::OfficeVisitOverdue)) }
+            input type="search" name="q" value=[filter.q.as_deref()] placeholder=(lang.t(Msg::OfficeAddressNameOrPinyin));
+            button type="submit" { (lang.t(Msg::OfficeFind)) }
         }
         table.list {
             thead { tr {
-                th { (tr(lang, "地址", "Address")) } th { (tr(lang, "户主", "Head")) }
-                th { (tr(lang, "网格", "Grid")) } th { (tr(lang, "标签", "Tags")) }
-                th { (tr(lang, "最近走访", "Last visit")) } th { (tr(lang, "走访", "Visits")) }
+                th { (lang.t(Msg::OfficeAddress)) } th { (lang.t(Msg::OfficeHead)) }
+                th { (lang.t(Msg::OfficeGrid)) } th { (lang.t(Msg::TagsField)) }
+                th { (lang.t(Msg::OfficeLastVisit)) } th { (lang.t(Msg::OfficeVisits)) }
             } }
             tbody {
                 @for row in &page.items {
@@ -119,12 +119,12 @@ async fn roll(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Re
                         td { (h.head_name) }
                         td { (row.grid_name) }
                         td { (tags(lang, &h.tags)) }
-                        td { (h.last_visit_at.map(when).unwrap_or_else(|| tr(lang, "从未走访", "Never").into())) }
-                        td { @if row.visit_overdue { span.badge.overdue { (tr(lang, "超期", "Overdue")) } } @else { span.badge.done { (tr(lang, "按期", "On time")) } } }
+                        td { (h.last_visit_at.map(when).unwrap_or_else(|| lang.t(Msg::OfficeNever).into())) }
+                        td { @if row.visit_overdue { span.badge.overdue { (lang.t(Msg::OfficeOverdue)) } } @else { span.badge.done { (lang.t(Msg::OfficeOnTime)) } } }
                     }
                 }
                 @if page.items.is_empty() {
-                    tr { td colspan="6" .empty { (tr(lang, "没有符合条件的住户。", "No household matches.")) } }
+                    tr { td colspan="6" .empty { (lang.t(Msg::OfficeNoHouseholdMatches)) } }
                 }
             }
         }
@@ -155,29 +155,29 @@ async fn household(
     let h = &d.household.household;
     let writes = !user.principal.reads_only();
     layout(&user, &h.address, "roll").render(html! {
-        p.crumbs { a href="/console/roll" { (tr(lang, "居民户", "Households")) } " › " (h.address) }
+        p.crumbs { a href="/console/roll" { (lang.t(Msg::OfficeHouseholds)) } " › " (h.address) }
         (notice(lang, &q))
         h1 { (h.address) " " (tags(lang, &h.tags)) }
         section.tiles {
-            div.tile { div.label { (tr(lang, "户主", "Head")) } div.value { (h.head_name) } }
-            div.tile { div.label { (tr(lang, "网格", "Grid")) } div.value { (d.household.grid_name) } }
-            div.tile { div.label { (tr(lang, "走访周期", "Visit every")) } div.value { (h.visit_cadence_days) (tr(lang, " 天", " days")) } }
+            div.tile { div.label { (lang.t(Msg::OfficeHead)) } div.value { (h.head_name) } }
+            div.tile { div.label { (lang.t(Msg::OfficeGrid)) } div.value { (d.household.grid_name) } }
+            div.tile { div.label { (lang.t(Msg::OfficeVisitEvery)) } div.value { (h.visit_cadence_days) (lang.t(Msg::OfficeDays)) } }
             div.tile class=[d.household.visit_overdue.then_some("warn")] {
-                div.label { (tr(lang, "下次走访", "Next visit due")) }
-                div.value { (d.next_visit_due.map(when).unwrap_or_else(|| tr(lang, "现在（从未走访）", "Now (never visited)").into())) }
+                div.label { (lang.t(Msg::OfficeNextVisitDue)) }
+                div.value { (d.next_visit_due.map(when).unwrap_or_else(|| lang.t(Msg::OfficeNowNeverVisited).into())) }
             }
         }
         section.card {
-            h2 { (tr(lang, "家庭成员", "Residents")) " " span.count { (d.residents.len()) } }
+            h2 { (lang.t(Msg::OfficeResidents)) " " span.count { (d.residents.len()) } }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "姓名", "Name")) } th { (tr(lang, "与户主关系", "Relation")) }
-                    th { (tr(lang, "出生年份", "Born")) } th { (tr(lang, "联系电话", "Phone")) }
-                    th { (tr(lang, "身份证号", "ID number")) } th { (tr(lang, "标签", "Tags")) }
+                    th { (lang.t(Msg::FieldName)) } th { (lang.t(Msg::OfficeRelation)) }
+                    th { (lang.t(Msg::OfficeBorn)) } th { (lang.t(Msg::OfficeContactPhone)) }
+                    th { (lang.t(Msg::OfficeIDNumber)) } th { (lang.t(Msg::TagsField)) }
                 } }
                 tbody { @for r in &d.residents {
                     tr class=[r.moved_out.then_some("gone")] {
-                        td { (r.name) @if r.moved_out { " " span.badge.done { (tr(lang, "已迁出", "Moved out")) } } }
+                        td { (r.name) @if r.moved_out { " " span.badge.done { (lang.t(Msg::OfficeMovedOut)) } } }
                         td { (r.relation) }
                         td { (r.birth_year.map(|y| y.to_string()).unwrap_or_default()) }
                         td { (r.phone_masked.as_deref().unwrap_or("")) }
@@ -189,11 +189,11 @@ async fn household(
         }
         @if writes { (correction_form(&user, &d)) }
         section.card {
-            h2 { (tr(lang, "走访记录", "Visits")) " " span.count { (d.visits.len()) } }
+            h2 { (lang.t(Msg::Visits)) " " span.count { (d.visits.len()) } }
             table.list {
                 thead { tr {
-                    th { (tr(lang, "时间", "When")) } th { (tr(lang, "走访人", "By")) }
-                    th { (tr(lang, "类型", "Kind")) } th { (tr(lang, "结果", "Outcome")) } th { (tr(lang, "情况", "Notes")) }
+                    th { (lang.t(Msg::OfficeTime)) } th { (lang.t(Msg::OfficeBy)) }
+                    th { (lang.t(Msg::OfficeKind)) } th { (lang.t(Msg::OfficeOutcome)) } th { (lang.t(Msg::OfficeVisitNotes)) }
                 } }
                 tbody {
                     @for v in d.visits.iter().take(50) {
@@ -205,12 +205,12 @@ async fn household(
                             td { (v.visit.notes) }
                         }
                     }
-                    @if d.visits.is_empty() { tr { td colspan="5" .empty { (tr(lang, "还没有走访记录。", "Not visited yet.")) } } }
+                    @if d.visits.is_empty() { tr { td colspan="5" .empty { (lang.t(Msg::OfficeNotVisitedYet)) } } }
                 }
             }
         }
         section.card {
-            h2 { (tr(lang, "问题", "Issues")) " " span.count { (d.issues.len()) } }
+            h2 { (lang.t(Msg::IssuesTitle)) " " span.count { (d.issues.len()) } }
             ul { @for i in &d.issues {
                 li {
                     span.number { (i.number.as_deref().unwrap_or("—")) } " "
@@ -218,7 +218,7 @@ async fn household(
                     (badge(lang, Vocabulary::IssueStatus, &i.status, false))
                 }
             } }
-            @if d.issues.is_empty() { p.empty { (tr(lang, "这一户没有上报过问题。", "No issue was reported for this household.")) } }
+            @if d.issues.is_empty() { p.empty { (lang.t(Msg::OfficeNoIssueWasReported)) } }
         }
     })
 }
@@ -227,14 +227,7 @@ async fn household(
 fn not_yours(lang: Lang) -> Response {
     refused(
         lang,
-        ApiError::NotFound(
-            tr(
-                lang,
-                "你的网格中没有这一户。",
-                "No such household in your grids.",
-            )
-            .into(),
-        ),
+        ApiError::NotFound(lang.t(Msg::OfficeNoSuchHousehold).into()),
     )
 }
 
@@ -243,19 +236,19 @@ fn correction_form(user: &ConsoleUser, d: &HouseholdDetail) -> Markup {
     let h = &d.household.household;
     html! {
         section.card {
-            h2 { (tr(lang, "更正住户信息", "Correct the household")) }
+            h2 { (lang.t(Msg::OfficeCorrectTheHousehold)) }
             form.stack method="post" action=(format!("/console/roll/{}", h.id)) {
                 input type="hidden" name="csrf" value=(user.csrf);
                 input type="hidden" name="mid" value=(Uuid::now_v7());
-                label { (tr(lang, "户主姓名", "Head of household")) input type="text" name="head_name" value=(h.head_name) required maxlength="30"; }
-                label { (tr(lang, "走访周期（天）", "Visit every (days)")) input type="number" name="visit_cadence_days" value=(h.visit_cadence_days) min="1" max="365" required; }
+                label { (lang.t(Msg::FieldHeadName)) input type="text" name="head_name" value=(h.head_name) required maxlength="30"; }
+                label { (lang.t(Msg::CadenceField)) input type="number" name="visit_cadence_days" value=(h.visit_cadence_days) min="1" max="365" required; }
                 fieldset {
-                    legend { (tr(lang, "标签", "Tags")) }
+                    legend { (lang.t(Msg::TagsField)) }
                     @for t in HouseholdTag::ALL {
                         label.check { input type="checkbox" name="tag" value=(t.code()) checked[h.tags.iter().any(|c| c == t.code())]; (word(lang, Vocabulary::HouseholdTag, t.code())) }
                     }
                 }
-                button.primary type="submit" { (tr(lang, "保存更正", "Save the correction")) }
+                button.primary type="submit" { (lang.t(Msg::OfficeSaveTheCorrection)) }
             }
         }
     }
@@ -296,9 +289,7 @@ async fn correct(
         _ => {
             return refused(
                 lang,
-                ApiError::BadRequest(
-                    tr(lang, "走访周期应为 1–365 天。", "Visit every 1–365 days.").into(),
-                ),
+                ApiError::BadRequest(lang.t(Msg::OfficeVisitEveryRange).into()),
             );
         }
     };

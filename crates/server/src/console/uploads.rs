@@ -4,12 +4,11 @@
 //! Kept uploads live in the server's upload folder until their import commits.
 
 use super::frame::{ConsoleForm, ConsoleUser, refused};
-use super::page::tr;
 use crate::app::AppState;
 use crate::error::ApiError;
 use axum::extract::Multipart;
 use axum::response::{IntoResponse, Response};
-use gridmate_model::words::Lang;
+use gridmate_words::{Lang, Msg};
 use sha2::Digest;
 use std::path::PathBuf;
 
@@ -40,7 +39,7 @@ pub async fn posted_file(user: &ConsoleUser, mut form: Multipart) -> Result<Vec<
         Some(b) => Ok(b.to_vec()),
         None => Err(refused(
             lang,
-            ApiError::BadRequest(tr(lang, "请选择文件。", "Choose a file.").into()),
+            ApiError::BadRequest(lang.t(Msg::OfficeChooseAFile).into()),
         )),
     }
 }
@@ -70,14 +69,7 @@ pub async fn kept(state: &AppState, form: &ConsoleForm) -> Result<(PathBuf, Vec<
         Ok(bytes) => Ok((path, bytes)),
         Err(_) => Err(refused(
             lang,
-            ApiError::NotFound(
-                tr(
-                    lang,
-                    "上传的文件已不在，请重新上传。",
-                    "The upload is gone; upload it again.",
-                )
-                .into(),
-            ),
+            ApiError::NotFound(lang.t(Msg::OfficeTheUploadIsGone).into()),
         )),
     }
 }

@@ -1,88 +1,7 @@
-//! The domain's words as people say them, in zh-CN and English, by code: what the office
-//! console and the ledgers (台账) print for a category, a status or a tag. The phone's screens
-//! have their own message catalogue with the same words; these are for whoever renders codes
-//! outside the app.
+//! The domain's words by code: what a category, a status or a tag is called, for whoever renders
+//! a code (the console, the ledgers, the phone's labels of the model's enums).
 
-use crate::validate::ValidationError;
-
-/// The language of an answer: zh-CN first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }
-    }
-}
-
-/// A sentence in zh-CN and in English.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Said {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Said {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Said {
-        Said {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn in_lang(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
-    }
-
-    /// What a rule of `crate::validate` says about a cell; the column is named beside
-    /// it, so the sentence does not repeat it.
-    pub fn invalid(e: &ValidationError) -> Said {
-        match e {
-            ValidationError::Required { .. } => Said::new("必填", "required"),
-            ValidationError::TooLong { len, max, .. } => Said::new(
-                format!("太长：{len} 个字，最多 {max} 个"),
-                format!("too long: {len} characters, at most {max}"),
-            ),
-            ValidationError::ControlCharacter { .. } => Said::new(
-                "含有控制字符（从别处粘贴时带入），请重新输入",
-                "contains a control character (pasted from elsewhere): type it again",
-            ),
-            ValidationError::Phone => Said::new(
-                "不是大陆手机号（13–19 开头的 11 位数字）",
-                "not a mainland mobile number (11 digits starting with 13–19)",
-            ),
-            ValidationError::IdNumber => Said::new(
-                "不是有效的 18 位公民身份号码（校验位不符或日期不对）",
-                "not a valid 18-character resident ID number (check digit or date wrong)",
-            ),
-            ValidationError::Room => Said::new(
-                "房号应为 1–8 位字母或数字",
-                "a room is 1–8 letters or digits",
-            ),
-            ValidationError::OutOfRange { value, .. } => Said::new(
-                format!("超出范围：{value}"),
-                format!("out of range: {value}"),
-            ),
-            ValidationError::TooMany { len, max, .. } => Said::new(
-                format!("太多：{len} 项，最多 {max} 项"),
-                format!("too many: {len}, at most {max}"),
-            ),
-            ValidationError::EndsBeforeStart { .. } => {
-                Said::new("结束早于开始", "the end is before the start")
-            }
-        }
-    }
-}
+use crate::Lang;
 
 /// Which list a code belongs to (the same code, `other` or `visit`, means different things in
 /// different lists).
@@ -133,7 +52,7 @@ const ISSUE_ACTION: &[Entry] = &[
     ("resolve", "办结", "Resolve"),
     ("close", "核查销号", "Verify and close"),
     ("reopen", "重新打开", "Reopen"),
-    ("escalate", "转部门", "Send to a department"),
+    ("escalate", "上报部门", "Send to a department"),
     ("reject_duplicate", "判为重复", "Reject as duplicate"),
     ("resolve_on_spot", "现场解决", "Handled on the spot"),
 ];
@@ -284,7 +203,7 @@ impl Vocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::*;
+    use gridmate_model::*;
 
     /// Every code of every enum has its words, and no list names a code the enum lacks.
     #[test]
@@ -370,10 +289,7 @@ mod tests {
         );
         same(
             Vocabulary::CommitmentStatus,
-            crate::CommitmentStatus::ALL
-                .iter()
-                .map(|c| c.code())
-                .collect(),
+            CommitmentStatus::ALL.iter().map(|c| c.code()).collect(),
         );
     }
 
