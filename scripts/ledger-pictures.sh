@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Look at the ledgers (台账) as an office prints them: seed the living demo, export this month's
-# visits and issues and the household roll as XLSX through the office API, turn each workbook into
+# visits and issues (also in English) and the household roll as XLSX through the office API, turn each workbook into
 # a PDF with LibreOffice headless, and render its first page to docs/screenshots/ledger-*.png.
 #   usage: ledger-pictures.sh            (needs the server built: cargo build -p gridmate-server)
 set -euo pipefail
@@ -26,10 +26,12 @@ token=$(curl -fsS -X POST "$base/api/v1/session" -H 'content-type: application/j
   -d "{\"phone\":\"$phone\",\"password\":\"$password\",\"device_id\":\"ledger-pictures\",\"device_name\":\"office PC\"}" | jq -r .token)
 from=$(TZ=Asia/Shanghai date +%Y-%m-01)
 to=$(TZ=Asia/Shanghai date -d "$from +1 month -1 day" +%Y-%m-%d)
-for ledger in visits issues households; do
-  curl -fsS -H "Authorization: Bearer $token" -H 'Gridmate-Protocol: 1' \
-    "$base/api/v1/office/export/$ledger.xlsx?from=$from&to=$to" -o "$work/$ledger.xlsx"
-  soffice --headless --convert-to pdf --outdir "$work" "$work/$ledger.xlsx" >/dev/null 2>&1
-  echo "$ledger: $(pdfinfo "$work/$ledger.pdf" | awk '/^Pages:/ { print $2 }') pages"
-  pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$work/$ledger.pdf" "docs/screenshots/ledger-$ledger"
+# name ledger language: the issues ledger also as an English-reading office asks for it.
+for ask in "visits visits zh-CN" "issues issues zh-CN" "households households zh-CN" "issues-en issues en"; do
+  read -r name ledger lang <<<"$ask"
+  curl -fsS -H "Authorization: Bearer $token" -H 'Gridmate-Protocol: 1' -H "Accept-Language: $lang" \
+    "$base/api/v1/office/export/$ledger.xlsx?from=$from&to=$to" -o "$work/$name.xlsx"
+  soffice --headless --convert-to pdf --outdir "$work" "$work/$name.xlsx" >/dev/null 2>&1
+  echo "$name: $(pdfinfo "$work/$name.pdf" | awk '/^Pages:/ { print $2 }') pages"
+  pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$work/$name.pdf" "docs/screenshots/ledger-$name"
 done

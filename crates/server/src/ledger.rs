@@ -1,6 +1,7 @@
 //! The ledgers (台账) the community hands up to the street: visits, issues, orders, service,
 //! check-ins, households, patrols and party members' promises of a period and grid, one row per
-//! record, Chinese headers, codes written as words, photos as links, as an XLSX workbook or a
+//! record, headers and codes written as words in the office's language (zh-CN unless the reader
+//! chose English; every word from `gridmate_words`), photos as links, as an XLSX workbook or a
 //! CSV file Excel opens (UTF-8 with a BOM).
 //!
 //! A year of visits is 100,000 rows, so no ledger is held whole as cells: records are stepped
@@ -20,7 +21,7 @@ use crate::store::{Principal, ReadTx, Result, StoreError};
 use chrono::{DateTime, FixedOffset, Utc};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
-use gridmate_words::{Lang, Vocabulary};
+use gridmate_words::{Lang, Msg, Vocabulary};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::io::Write;
@@ -68,17 +69,17 @@ impl LedgerKind {
     }
 
     /// The sheet's and the file's name, as the street files it.
-    pub fn title(self) -> &'static str {
-        match self {
-            LedgerKind::Visits => "入户走访台账",
-            LedgerKind::Issues => "问题台账",
-            LedgerKind::Orders => "群众点单台账",
-            LedgerKind::Service => "党员服务台账",
-            LedgerKind::Checkins => "党员报到台账",
-            LedgerKind::Households => "住户台账",
-            LedgerKind::Patrols => "网格巡查台账",
-            LedgerKind::Commitments => "党员承诺践诺台账",
-        }
+    pub fn title(self, lang: Lang) -> &'static str {
+        lang.t(match self {
+            LedgerKind::Visits => Msg::LedgerVisits,
+            LedgerKind::Issues => Msg::LedgerIssues,
+            LedgerKind::Orders => Msg::LedgerOrders,
+            LedgerKind::Service => Msg::LedgerServiceRecords,
+            LedgerKind::Checkins => Msg::LedgerCheckins,
+            LedgerKind::Households => Msg::LedgerHouseholds,
+            LedgerKind::Patrols => Msg::LedgerPatrols,
+            LedgerKind::Commitments => Msg::LedgerCommitments,
+        })
     }
 
     /// The ledger's columns: the header the street knows, and the width it prints at (in
@@ -87,133 +88,133 @@ impl LedgerKind {
         match self {
             LedgerKind::Visits => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("走访时间", TIME_WIDTH),
-                    c("结束时间", TIME_WIDTH),
-                    c("网格", 12.0),
-                    c("地址", 30.0),
-                    c("户主", 8.0),
-                    c("走访人", 8.0),
-                    c("走访类型", 10.0),
-                    c("走访结果", 10.0),
-                    c("服务人数", 8.0),
-                    c("情况记录", 34.0),
-                    c("照片", 24.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::LedgerVisitedAt, TIME_WIDTH),
+                    c(Msg::LedgerEndedAt, TIME_WIDTH),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::OfficeAddress, 30.0),
+                    c(Msg::OfficeHead, 8.0),
+                    c(Msg::LedgerVisitor, 8.0),
+                    c(Msg::LedgerVisitKind, 10.0),
+                    c(Msg::Outcome, 10.0),
+                    c(Msg::PeopleServedField, 8.0),
+                    c(Msg::Notes, 34.0),
+                    c(Msg::FieldPhotos, 24.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Issues => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("编号", 12.0),
-                    c("上报时间", TIME_WIDTH),
-                    c("网格", 12.0),
-                    c("类别", 10.0),
-                    c("紧急程度", 6.0),
-                    c("来源", 8.0),
-                    c("标题", 20.0),
-                    c("描述", 24.0),
-                    c("状态", 8.0),
-                    c("上报人", 8.0),
-                    c("责任人", 8.0),
-                    c("转办部门", 12.0),
-                    c("办理时限", TIME_WIDTH),
-                    c("是否超期", 6.0),
-                    c("办结时间", TIME_WIDTH),
-                    c("处理结果", 24.0),
-                    c("照片", 14.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::OfficeNo, 12.0),
+                    c(Msg::OfficeReportedAt, TIME_WIDTH),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::FieldCategory, 10.0),
+                    c(Msg::LedgerSeverity, 6.0),
+                    c(Msg::OfficeSource, 8.0),
+                    c(Msg::FieldTitle, 20.0),
+                    c(Msg::FieldDescription, 24.0),
+                    c(Msg::OfficeStatus, 8.0),
+                    c(Msg::LedgerReporter, 8.0),
+                    c(Msg::OfficeAssignee, 8.0),
+                    c(Msg::OfficeDepartment, 12.0),
+                    c(Msg::OfficeTimeLimit, TIME_WIDTH),
+                    c(Msg::LedgerOverdue, 6.0),
+                    c(Msg::LedgerClosedAt, TIME_WIDTH),
+                    c(Msg::LedgerResult, 24.0),
+                    c(Msg::FieldPhotos, 14.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Orders => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("编号", 12.0),
-                    c("登记时间", TIME_WIDTH),
-                    c("网格", 12.0),
-                    c("类型", 8.0),
-                    c("来源", 8.0),
-                    c("事项", 22.0),
-                    c("说明", 26.0),
-                    c("点单人", 8.0),
-                    c("地址", 30.0),
-                    c("状态", 8.0),
-                    c("派给", 8.0),
-                    c("接单人", 8.0),
-                    c("办理时限", TIME_WIDTH),
-                    c("是否超期", 8.0),
-                    c("回访评价", 10.0),
-                    c("照片", 24.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::OfficeNo, 12.0),
+                    c(Msg::OfficeRecordedAt, TIME_WIDTH),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::OfficeKind, 8.0),
+                    c(Msg::OfficeSource, 8.0),
+                    c(Msg::OfficeRequest, 22.0),
+                    c(Msg::OfficeDetails, 26.0),
+                    c(Msg::OfficeRequester, 8.0),
+                    c(Msg::OfficeAddress, 30.0),
+                    c(Msg::OfficeStatus, 8.0),
+                    c(Msg::OfficeSentTo, 8.0),
+                    c(Msg::OfficeTakenBy, 8.0),
+                    c(Msg::OfficeTimeLimit, TIME_WIDTH),
+                    c(Msg::LedgerOverdue, 8.0),
+                    c(Msg::OfficeFeedback, 10.0),
+                    c(Msg::FieldPhotos, 24.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Service => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("服务时间", TIME_WIDTH),
-                    c("网格", 12.0),
-                    c("服务人", 8.0),
-                    c("服务内容", 26.0),
-                    c("时长(小时)", 10.0),
-                    c("服务人数", 8.0),
-                    c("关联问题", 12.0),
-                    c("关联点单", 12.0),
-                    c("照片", 24.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::LedgerServedAt, TIME_WIDTH),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::LedgerServedBy, 8.0),
+                    c(Msg::LedgerService, 26.0),
+                    c(Msg::LedgerHours, 10.0),
+                    c(Msg::PeopleServedField, 8.0),
+                    c(Msg::LedgerLinkedIssue, 12.0),
+                    c(Msg::LedgerLinkedRequest, 12.0),
+                    c(Msg::FieldPhotos, 24.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Checkins => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("报到时间", TIME_WIDTH),
-                    c("网格", 12.0),
-                    c("报到人", 8.0),
-                    c("手机判定", 12.0),
-                    c("服务器判定", 12.0),
-                    c("距网格边界(米)", 14.0),
-                    c("模拟定位", 8.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::LedgerCheckedInAt, TIME_WIDTH),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::LedgerCheckedInBy, 8.0),
+                    c(Msg::LedgerPhoneVerdict, 12.0),
+                    c(Msg::LedgerServerVerdict, 12.0),
+                    c(Msg::LedgerEdgeDistance, 14.0),
+                    c(Msg::LedgerMockLocation, 8.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Households => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("网格", 12.0),
-                    c("地址", 34.0),
-                    c("户主", 8.0),
-                    c("标签", 24.0),
-                    c("走访周期(天)", 12.0),
-                    c("最近走访", TIME_WIDTH),
-                    c("走访是否超期", 12.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::OfficeAddress, 34.0),
+                    c(Msg::OfficeHead, 8.0),
+                    c(Msg::TagsField, 24.0),
+                    c(Msg::LedgerCadenceDays, 12.0),
+                    c(Msg::OfficeLastVisit, TIME_WIDTH),
+                    c(Msg::LedgerVisitOverdue, 12.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Patrols => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("开始时间", TIME_WIDTH),
-                    c("结束时间", TIME_WIDTH),
-                    c("网格", 12.0),
-                    c("巡查人", 8.0),
-                    c("时长(分钟)", 10.0),
-                    c("里程(公里)", 10.0),
-                    c("发现问题", 8.0),
-                    c("问题编号", 26.0),
-                    c("巡查记录", 34.0),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::LedgerStartedAt, TIME_WIDTH),
+                    c(Msg::LedgerEndedAt, TIME_WIDTH),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::LedgerPatroller, 8.0),
+                    c(Msg::LedgerMinutes, 10.0),
+                    c(Msg::LedgerKm, 10.0),
+                    c(Msg::OfficeIssuesFoundColumn, 8.0),
+                    c(Msg::LedgerIssueNumbers, 26.0),
+                    c(Msg::OfficePatrolNotes, 34.0),
                 ];
                 COLUMNS
             }
             LedgerKind::Commitments => {
                 const COLUMNS: &[Column] = &[
-                    c("序号", 6.0),
-                    c("年度", 6.0),
-                    c("网格", 12.0),
-                    c("党员", 8.0),
-                    c("承诺事项", 24.0),
-                    c("具体内容", 34.0),
-                    c("状态", 8.0),
-                    c("进展次数", 8.0),
-                    c("承诺时间", TIME_WIDTH),
+                    c(Msg::LedgerRow, 6.0),
+                    c(Msg::LedgerYearColumn, 6.0),
+                    c(Msg::OfficeGrid, 12.0),
+                    c(Msg::OfficeMember, 8.0),
+                    c(Msg::OfficePromise, 24.0),
+                    c(Msg::LedgerPromiseDetails, 34.0),
+                    c(Msg::OfficeStatus, 8.0),
+                    c(Msg::LedgerSteps, 8.0),
+                    c(Msg::LedgerPromisedAt, TIME_WIDTH),
                 ];
                 COLUMNS
             }
@@ -221,8 +222,8 @@ impl LedgerKind {
     }
 
     /// The column headers, in order.
-    pub fn headers(self) -> Vec<&'static str> {
-        self.columns().iter().map(|c| c.header).collect()
+    pub fn headers(self, lang: Lang) -> Vec<&'static str> {
+        self.columns().iter().map(|c| lang.t(c.header)).collect()
     }
 
     fn entity(self) -> Entity {
@@ -242,7 +243,7 @@ impl LedgerKind {
 /// One column of a ledger.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Column {
-    pub header: &'static str,
+    pub header: Msg,
     /// Printed width, in characters of the default font.
     pub width: f64,
     /// Long text: wrapped inside the column instead of spilling over the next.
@@ -250,7 +251,7 @@ pub struct Column {
 }
 
 /// A column `width` characters wide; from 14 (addresses, notes, links) its text wraps.
-const fn c(header: &'static str, width: f64) -> Column {
+const fn c(header: Msg, width: f64) -> Column {
     Column {
         header,
         width,
@@ -273,6 +274,8 @@ pub enum Cell {
 /// What heads a ledger: its title (community and ledger), the line under it (period, grid, when
 /// it was exported), and its columns.
 pub struct Heading<'a> {
+    /// The language of the headers, the times and the footer.
+    pub lang: Lang,
     /// The sheet's name: the ledger's.
     pub sheet: &'a str,
     pub title: String,
@@ -305,12 +308,13 @@ pub fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn word(v: Vocabulary, code: &str) -> String {
-    v.word(code, Lang::Zh).to_string()
+fn word(lang: Lang, v: Vocabulary, code: &str) -> String {
+    v.word(code, lang).to_string()
 }
 
-fn yes_no(b: bool) -> String {
-    if b { "是" } else { "否" }.into()
+fn yes_no(lang: Lang, b: bool) -> String {
+    lang.t(if b { Msg::LedgerYes } else { Msg::LedgerNo })
+        .into()
 }
 
 /// Photos as links a reader opens on the office network (the console's photo route: it asks for
@@ -343,10 +347,10 @@ fn year_span(period: &Period) -> (i32, i32) {
     )
 }
 
-fn years(period: &Period) -> String {
+fn years(lang: Lang, period: &Period) -> String {
     match year_span(period) {
-        (a, b) if a == b => format!("{a} 年"),
-        (a, b) => format!("{a}–{b} 年"),
+        (a, b) if a == b => lang.t1(Msg::LedgerOneYear, a),
+        (a, b) => lang.fill(Msg::LedgerYears, &[&a, &b]),
     }
 }
 
@@ -413,12 +417,14 @@ fn handlings(tx: &mut dyn ReadTx, grids: &[Uuid]) -> Result<HashMap<Uuid, Handli
 }
 
 /// "2026-12-01 至 2026-12-31": the days a period covers, Beijing time (its end is exclusive).
-fn period_words(period: &Period) -> String {
+fn period_words(lang: Lang, period: &Period) -> String {
     let day = |t: DateTime<Utc>| t.with_timezone(&beijing()).format("%Y-%m-%d").to_string();
-    format!(
-        "{} 至 {}",
-        day(period.from),
-        day(period.to - chrono::Duration::seconds(1))
+    lang.fill(
+        Msg::LedgerDays,
+        &[
+            &day(period.from),
+            &day(period.to - chrono::Duration::seconds(1)),
+        ],
     )
 }
 
@@ -431,6 +437,7 @@ pub fn write(
     grid: Option<Uuid>,
     period: Period,
     base: &str,
+    lang: Lang,
     sink: &mut dyn Sink,
 ) -> Result<u64> {
     let grids = grids_for(p, grid)?;
@@ -444,20 +451,27 @@ pub fn write(
     communities.dedup();
     let grid_words = match grid {
         Some(g) => names.grid(g),
-        None => "全部网格".into(),
+        None => lang.t(Msg::OfficeAllGrids).into(),
     };
     let period_words = match kind {
         // The roll is a state, not events: every household as it stands, whatever the period.
-        LedgerKind::Households => format!("截至 {}", local(now)),
-        LedgerKind::Commitments => format!("年度：{}", years(&period)),
-        _ => format!("期间：{}", period_words(&period)),
+        LedgerKind::Households => lang.t1(Msg::LedgerAsOf, local(now)),
+        LedgerKind::Commitments => lang.t1(Msg::LedgerYearOf, years(lang, &period)),
+        _ => lang.t1(Msg::LedgerPeriod, period_words(lang, &period)),
     };
     sink.header(&Heading {
-        sheet: kind.title(),
-        title: format!("{} {}", communities.join("、"), kind.title()),
-        subtitle: format!(
-            "{period_words}　网格：{grid_words}　导出时间：{}",
-            local(now)
+        lang,
+        sheet: kind.title(lang),
+        title: lang.fill(
+            Msg::LedgerTitle,
+            &[
+                &communities.join(lang.t(Msg::LedgerListSeparator)),
+                &kind.title(lang),
+            ],
+        ),
+        subtitle: lang.fill(
+            Msg::LedgerSubtitle,
+            &[&period_words, &grid_words, &local(now)],
         ),
         columns: kind.columns(),
     })?;
@@ -499,8 +513,8 @@ pub fn write(
                         Cell::text(h.map(|h| h.address.clone()).unwrap_or_default()),
                         Cell::text(h.map(|h| h.head_name.clone()).unwrap_or_default()),
                         Cell::text(person(Some(v.visitor_id))),
-                        Cell::text(word(Vocabulary::VisitKind, &v.kind)),
-                        Cell::text(word(Vocabulary::VisitOutcome, &v.outcome)),
+                        Cell::text(word(lang, Vocabulary::VisitKind, &v.kind)),
+                        Cell::text(word(lang, Vocabulary::VisitOutcome, &v.outcome)),
                         Cell::Number(f64::from(v.people_served)),
                         Cell::text(v.notes),
                         Cell::text(photo_links(base, &v.photos)),
@@ -536,12 +550,12 @@ pub fn write(
                         Cell::text(case_number(i.number, i.id)),
                         Cell::Time(i.reported_at),
                         Cell::text(names.grid(i.grid_id)),
-                        Cell::text(word(Vocabulary::IssueCategory, &i.category)),
-                        Cell::text(word(Vocabulary::Severity, &i.severity)),
-                        Cell::text(word(Vocabulary::IssueSource, &i.source)),
+                        Cell::text(word(lang, Vocabulary::IssueCategory, &i.category)),
+                        Cell::text(word(lang, Vocabulary::Severity, &i.severity)),
+                        Cell::text(word(lang, Vocabulary::IssueSource, &i.source)),
                         Cell::text(i.title),
                         Cell::text(i.description),
-                        Cell::text(word(Vocabulary::IssueStatus, &i.status)),
+                        Cell::text(word(lang, Vocabulary::IssueStatus, &i.status)),
                         Cell::text(person(Some(i.reported_by))),
                         Cell::text(person(i.assignee_id)),
                         Cell::text(
@@ -550,7 +564,7 @@ pub fn write(
                                 .unwrap_or_default(),
                         ),
                         time(i.due_at),
-                        Cell::text(yes_no(open && i.due_at.is_some_and(|d| d < now))),
+                        Cell::text(yes_no(lang, open && i.due_at.is_some_and(|d| d < now))),
                         time(closed_at),
                         Cell::text(
                             h.and_then(|h| h.result.as_ref())
@@ -574,20 +588,20 @@ pub fn write(
                     Cell::text(case_number(o.number, o.id)),
                     Cell::Time(o.recorded_at),
                     Cell::text(names.grid(o.grid_id)),
-                    Cell::text(word(Vocabulary::OrderKind, &o.kind)),
-                    Cell::text(word(Vocabulary::OrderSource, &o.source)),
+                    Cell::text(word(lang, Vocabulary::OrderKind, &o.kind)),
+                    Cell::text(word(lang, Vocabulary::OrderSource, &o.source)),
                     Cell::text(o.title),
                     Cell::text(o.description),
                     Cell::text(o.requester),
                     Cell::text(o.address),
-                    Cell::text(word(Vocabulary::OrderStatus, &o.status)),
+                    Cell::text(word(lang, Vocabulary::OrderStatus, &o.status)),
                     Cell::text(person(o.assignee_id)),
                     Cell::text(person(o.taker_id)),
                     Cell::Time(o.due_at),
-                    Cell::text(yes_no(open && o.due_at < now)),
+                    Cell::text(yes_no(lang, open && o.due_at < now)),
                     Cell::text(
                         o.satisfaction
-                            .map(|s| word(Vocabulary::Satisfaction, &s))
+                            .map(|s| word(lang, Vocabulary::Satisfaction, &s))
                             .unwrap_or_default(),
                     ),
                     Cell::text(photo_links(base, &o.photos)),
@@ -630,14 +644,14 @@ pub fn write(
                     Cell::Time(c.at),
                     Cell::text(names.grid(c.grid_id)),
                     Cell::text(person(Some(c.user_id))),
-                    Cell::text(word(Vocabulary::GeoVerdict, &c.verdict)),
+                    Cell::text(word(lang, Vocabulary::GeoVerdict, &c.verdict)),
                     Cell::text(
                         c.server_verdict
-                            .map(|v| word(Vocabulary::GeoVerdict, &v))
+                            .map(|v| word(lang, Vocabulary::GeoVerdict, &v))
                             .unwrap_or_default(),
                     ),
                     Cell::Number((c.boundary_distance_m * 10.0).round() / 10.0),
-                    Cell::text(yes_no(c.mock_location)),
+                    Cell::text(yes_no(lang, c.mock_location)),
                 ],
             )
         })?,
@@ -684,7 +698,7 @@ pub fn write(
                         Cell::text(c.user_name),
                         Cell::text(c.title),
                         Cell::text(c.description),
-                        Cell::text(word(Vocabulary::CommitmentStatus, &c.status)),
+                        Cell::text(word(lang, Vocabulary::CommitmentStatus, &c.status)),
                         Cell::Number(f64::from(c.progress)),
                         Cell::Time(c.created_at),
                     ],
@@ -704,13 +718,13 @@ pub fn write(
                     Cell::text(
                         h.tags
                             .iter()
-                            .map(|t| word(Vocabulary::HouseholdTag, t))
+                            .map(|t| word(lang, Vocabulary::HouseholdTag, t))
                             .collect::<Vec<_>>()
                             .join("、"),
                     ),
                     Cell::Number(f64::from(h.visit_cadence_days)),
                     time(h.last_visit_at),
-                    Cell::text(yes_no(overdue)),
+                    Cell::text(yes_no(lang, overdue)),
                 ],
             )
         })?,
@@ -753,7 +767,7 @@ fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
 impl<W: Write> Sink for CsvSink<W> {
     fn header(&mut self, heading: &Heading) -> Result<()> {
         self.out
-            .write_record(heading.columns.iter().map(|c| c.header))
+            .write_record(heading.columns.iter().map(|c| heading.lang.t(c.header)))
             .map_err(csv_error)
     }
 
@@ -844,7 +858,7 @@ impl Sink for XlsxSink {
             number: cell.clone().set_align(FormatAlign::Center),
             time: cell
                 .clone()
-                .set_num_format("yyyy\"年\"m\"月\"d\"日\" hh:mm")
+                .set_num_format(heading.lang.t(Msg::LedgerTimeFormat))
                 .set_align(FormatAlign::Left),
             wrap: heading.columns.iter().map(|c| c.wrap).collect(),
         };
@@ -878,7 +892,12 @@ impl Sink for XlsxSink {
             .map_err(xlsx_error)?;
         for (c, col) in heading.columns.iter().enumerate() {
             sheet
-                .write_string_with_format(XLSX_HEADER_ROW, c as u16, col.header, &header)
+                .write_string_with_format(
+                    XLSX_HEADER_ROW,
+                    c as u16,
+                    heading.lang.t(col.header),
+                    &header,
+                )
                 .map_err(xlsx_error)?;
             sheet
                 .set_column_width(c as u16, col.width)
@@ -897,7 +916,7 @@ impl Sink for XlsxSink {
             .set_print_fit_to_pages(1, 0)
             .set_print_center_horizontally(true)
             .set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3)
-            .set_footer("&C第 &P 页，共 &N 页");
+            .set_footer(heading.lang.t(Msg::LedgerFooter));
         self.columns = columns;
         self.formats = Some(formats);
         self.row = XLSX_HEADER_ROW + 1;

@@ -9,6 +9,7 @@ use calamine::{Data, Reader, Xlsx};
 use common::server::*;
 use gridmate_model::Role;
 use gridmate_server::ledger::LedgerKind;
+use gridmate_words::Lang;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -396,7 +397,9 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
     );
     let bytes = r.bytes().await.unwrap();
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let sheet = book.worksheet_range(LedgerKind::Issues.title()).unwrap();
+    let sheet = book
+        .worksheet_range(LedgerKind::Issues.title(Lang::Zh))
+        .unwrap();
     let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
     // A title with the community, a line with the period, the grids and the time of export,
     // then the headers.
@@ -407,7 +410,7 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
         "{covers}"
     );
     let headers: Vec<String> = rows[2].iter().map(|c| c.to_string()).collect();
-    assert_eq!(headers, LedgerKind::Issues.headers());
+    assert_eq!(headers, LedgerKind::Issues.headers(Lang::Zh));
     let records = &rows[3..];
     assert_eq!(
         records.len(),
@@ -417,6 +420,35 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
     let serials: Vec<String> = records.iter().map(|r| r[0].to_string()).collect();
     let expected: Vec<String> = (1..=records.len()).map(|n| n.to_string()).collect();
     assert_eq!(serials, expected, "序号 counts the rows");
+    // The same ledger asked for in English: every word from the same catalogue, the rows alike.
+    let english = s
+        .http
+        .get(format!("{}/office/export/issues.xlsx?{period}", s.base))
+        .bearer_auth(&leader)
+        .header(gridmate_protocol::PROTOCOL_HEADER, "1")
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status(), StatusCode::OK);
+    let disposition = english.headers()["content-disposition"].to_str().unwrap();
+    assert!(disposition.contains("Issues%20ledger_"), "{disposition}");
+    let bytes_en = english.bytes().await.unwrap();
+    let mut book_en: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes_en.to_vec())).unwrap();
+    let sheet_en = book_en
+        .worksheet_range(LedgerKind::Issues.title(Lang::En))
+        .unwrap();
+    let rows_en: Vec<Vec<Data>> = sheet_en.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(rows_en[0][0].to_string(), "联和社区: Issues ledger");
+    assert!(
+        rows_en[1][0]
+            .to_string()
+            .starts_with("Period: 2024-01-01 to ")
+    );
+    let headers_en: Vec<String> = rows_en[2].iter().map(|c| c.to_string()).collect();
+    assert_eq!(headers_en, LedgerKind::Issues.headers(Lang::En));
+    assert_eq!(headers_en[1], "No.");
+    assert_eq!(rows_en.len(), rows.len());
     // 编号 is the office's number, not the record's id.
     let numbers: HashSet<String> = records.iter().map(|r| r[1].to_string()).collect();
     for i in demo()
@@ -474,7 +506,9 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
         titles.contains(&hostile.to_string()),
         "the title is kept as text"
     );
-    let formulas = book.worksheet_formula(LedgerKind::Issues.title()).unwrap();
+    let formulas = book
+        .worksheet_formula(LedgerKind::Issues.title(Lang::Zh))
+        .unwrap();
     assert!(
         formulas.used_cells().all(|(_, _, f)| f.is_empty()),
         "no formula in a ledger"
@@ -489,7 +523,7 @@ async fn the_ledgers_read_back_with_their_headers_and_rows() {
         .unwrap();
     assert!(csv.starts_with("\u{feff}".as_bytes()));
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
-    assert!(text.starts_with(&LedgerKind::Issues.headers().join(",")));
+    assert!(text.starts_with(&LedgerKind::Issues.headers(Lang::Zh).join(",")));
     assert!(text.contains("'=HYPERLINK"), "a formula is written as text");
     assert!(text.contains("'-1+1"));
 
@@ -1700,10 +1734,10 @@ async fn the_office_reads_the_roll_and_the_field() {
         assert_eq!(r.status(), StatusCode::OK);
         let bytes = r.bytes().await.unwrap();
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-        let sheet = book.worksheet_range(kind.title()).unwrap();
+        let sheet = book.worksheet_range(kind.title(Lang::Zh)).unwrap();
         let cells: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
         let headers: Vec<String> = cells[2].iter().map(|c| c.to_string()).collect();
-        assert_eq!(headers, kind.headers());
+        assert_eq!(headers, kind.headers(Lang::Zh));
         assert_eq!(cells.len() - 3, rows, "{kind:?}");
     }
     let r = s.get(&admin, "/office/commitments?year=两千").await;

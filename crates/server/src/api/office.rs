@@ -383,7 +383,7 @@ pub(crate) async fn stats(
 #[utoipa::path(get, path = "/office/export/{file}", tag = "office",
     params(("file" = String, Path, description = "visits|issues|orders|service|checkins|households, then .xlsx or .csv"),
         ("from" = Option<String>, Query), ("to" = Option<String>, Query), ("grid" = Option<String>, Query)),
-    responses((status = 200, description = "the ledger (台账): XLSX with Chinese headers, or CSV in UTF-8 with a BOM", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, description = "the ledger (台账): XLSX with headers in the Accept-Language (zh-CN unless en), or CSV in UTF-8 with a BOM", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 404, description = "no such ledger", body = gridmate_protocol::ErrorBody)))]
 pub(crate) async fn export(
     State(state): State<AppState>,
@@ -392,19 +392,9 @@ pub(crate) async fn export(
     headers: axum::http::HeaderMap,
     q: Params,
 ) -> Result<Response, ApiError> {
-    let (kind, xlsx) = ledgers::ledger_name(&file)?;
-    let (period, grid) = (q.period()?, q.uuid("grid")?);
-    let file = ledgers::ledger_file(
-        &state,
-        p,
-        kind,
-        xlsx,
-        grid,
-        period,
-        ledgers::base_url(&headers),
-    )
-    .await?;
-    Ok(ledgers::ledger_response(file, kind, xlsx, period))
+    let ask = ledgers::LedgerRequest::parse(&file, &q, lang_of(&headers))?;
+    let file = ledgers::ledger_file(&state, p, ask, ledgers::base_url(&headers)).await?;
+    Ok(ledgers::ledger_response(file, ask))
 }
 
 #[utoipa::path(post, path = "/office/import/people", tag = "office",

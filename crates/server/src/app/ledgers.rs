@@ -1,6 +1,7 @@
 //! The ledgers (台账) as files: written inside one read snapshot into a temporary file, then
 //! streamed to the browser under a name that says the ledger and its period.
 
+use super::params::Params;
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::ledger::{CsvSink, LedgerKind, XlsxSink, beijing};
@@ -10,30 +11,60 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
+use gridmate_words::Lang;
 use std::io::{Seek, SeekFrom};
 use uuid::Uuid;
+
+/// A ledger as asked for: which, as XLSX or CSV, of which grid (or all the caller's) and period,
+/// in which language.
+#[derive(Clone, Copy, Debug)]
+pub struct LedgerRequest {
+    pub kind: LedgerKind,
+    pub xlsx: bool,
+    pub grid: Option<Uuid>,
+    pub period: Period,
+    pub lang: Lang,
+}
+
+impl LedgerRequest {
+    /// `visits.xlsx` and the query's period and grid, in the asker's language.
+    pub fn parse(file: &str, q: &Params, lang: Lang) -> Result<LedgerRequest, ApiError> {
+        let (kind, xlsx) = ledger_name(file)?;
+        Ok(LedgerRequest {
+            kind,
+            xlsx,
+            grid: q.uuid("grid")?,
+            period: q.period()?,
+            lang,
+        })
+    }
+}
 
 /// Write a ledger into a temporary file inside one read snapshot; the caller streams the file.
 pub async fn ledger_file(
     state: &AppState,
     p: Principal,
-    kind: LedgerKind,
-    xlsx: bool,
-    grid: Option<Uuid>,
-    period: Period,
+    ask: LedgerRequest,
     base: String,
 ) -> Result<std::fs::File, ApiError> {
+    let LedgerRequest {
+        kind,
+        xlsx,
+        grid,
+        period,
+        lang,
+    } = ask;
     state
         .store
         .read(move |tx| {
             let mut file = tempfile::tempfile()?;
             if xlsx {
                 let mut sink = XlsxSink::new();
-                crate::ledger::write(tx, &p, kind, grid, period, &base, &mut sink)?;
+                crate::ledger::write(tx, &p, kind, grid, period, &base, lang, &mut sink)?;
                 sink.finish(&mut file)?;
             } else {
                 let mut sink = CsvSink::new(std::io::BufWriter::new(&mut file))?;
-                crate::ledger::write(tx, &p, kind, grid, period, &base, &mut sink)?;
+                crate::ledger::write(tx, &p, kind, grid, period, &base, lang, &mut sink)?;
                 sink.finish()?;
             }
             file.seek(SeekFrom::Start(0))?;
@@ -44,17 +75,15 @@ pub async fn ledger_file(
 }
 
 /// The response that streams a ledger file to the browser, named for the period.
-pub fn ledger_response(
-    file: std::fs::File,
-    kind: LedgerKind,
-    xlsx: bool,
-    period: Period,
-) -> Response {
+pub fn ledger_response(file: std::fs::File, ask: LedgerRequest) -> Response {
+    let LedgerRequest {
+        kind, xlsx, period, ..
+    } = ask;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
     let last_day = (period.to - Duration::days(1)).with_timezone(&beijing());
     let name = format!(
         "{}_{}_{}.{}",
-        kind.title(),
+        kind.title(ask.lang),
         period.from.with_timezone(&beijing()).format("%Y%m%d"),
         last_day.format("%Y%m%d"),
         if xlsx { "xlsx" } else { "csv" }

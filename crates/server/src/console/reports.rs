@@ -8,7 +8,7 @@ use super::page::{period_form, when, when_ms, word};
 use super::uploads;
 use crate::app::AppState;
 use crate::app::Params;
-use crate::app::ledgers::{base_url, ledger_file, ledger_name, ledger_response};
+use crate::app::ledgers::{LedgerRequest, base_url, ledger_file, ledger_response};
 use crate::app::people::{reset_password, revoke_device};
 use crate::error::ApiError;
 use crate::ledger::LedgerKind;
@@ -283,7 +283,7 @@ async fn ledgers(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
             tbody {
                 @for kind in LedgerKind::ALL {
                     tr {
-                        td { (kind.title()) }
+                        td { (kind.title(lang)) }
                         td { a href=(format!("/console/export/{}.xlsx?{query}", kind.code())) { "Excel (XLSX)" } }
                         td { a href=(format!("/console/export/{}.csv?{query}", kind.code())) { "CSV" } }
                     }
@@ -302,19 +302,9 @@ async fn export(
 ) -> Response {
     let lang = user.lang;
     let go = async {
-        let (kind, xlsx) = ledger_name(&file)?;
-        let (period, grid) = (q.period()?, q.uuid("grid")?);
-        let f = ledger_file(
-            &state,
-            user.principal.clone(),
-            kind,
-            xlsx,
-            grid,
-            period,
-            base_url(&headers),
-        )
-        .await?;
-        Ok::<_, ApiError>(ledger_response(f, kind, xlsx, period))
+        let ask = LedgerRequest::parse(&file, &q, lang)?;
+        let f = ledger_file(&state, user.principal.clone(), ask, base_url(&headers)).await?;
+        Ok::<_, ApiError>(ledger_response(f, ask))
     };
     go.await.unwrap_or_else(|e| refused(lang, e))
 }
