@@ -240,6 +240,17 @@ impl LedgerKind {
     }
 }
 
+/// A ledger as asked for: which, as XLSX or CSV, of which grid (or all the caller's) and period,
+/// in which language.
+#[derive(Clone, Copy, Debug)]
+pub struct LedgerRequest {
+    pub kind: LedgerKind,
+    pub xlsx: bool,
+    pub grid: Option<Uuid>,
+    pub period: Period,
+    pub lang: Lang,
+}
+
 /// One column of a ledger.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Column {
@@ -428,18 +439,22 @@ fn period_words(lang: Lang, period: &Period) -> String {
     )
 }
 
-/// Write the ledger of `kind` for the caller's grids (or one of them) and `period` to `sink`;
-/// returns the number of rows. `base` is the server's address for photo links.
+/// Write the ledger asked for (of the caller's grids, or one of them, and a period, in a language)
+/// to `sink`; returns the number of rows. `base` is the server's address for photo links.
 pub fn write(
     tx: &mut dyn ReadTx,
     p: &Principal,
-    kind: LedgerKind,
-    grid: Option<Uuid>,
-    period: Period,
+    ask: &LedgerRequest,
     base: &str,
-    lang: Lang,
     sink: &mut dyn Sink,
 ) -> Result<u64> {
+    let LedgerRequest {
+        kind,
+        grid,
+        period,
+        lang,
+        ..
+    } = *ask;
     let grids = grids_for(p, grid)?;
     let names = Names::load(tx, p)?;
     let now = Utc::now();

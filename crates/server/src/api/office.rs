@@ -392,7 +392,7 @@ pub(crate) async fn export(
     headers: axum::http::HeaderMap,
     q: Params,
 ) -> Result<Response, ApiError> {
-    let ask = ledgers::LedgerRequest::parse(&file, &q, lang_of(&headers))?;
+    let ask = ledgers::ledger_request(&file, &q, lang_of(&headers))?;
     let file = ledgers::ledger_file(&state, p, ask, ledgers::base_url(&headers)).await?;
     Ok(ledgers::ledger_response(file, ask))
 }

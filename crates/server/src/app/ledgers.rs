@@ -4,8 +4,7 @@
 use super::params::Params;
 use super::state::AppState;
 use crate::error::ApiError;
-use crate::ledger::{CsvSink, LedgerKind, XlsxSink, beijing};
-use crate::store::office::Period;
+use crate::ledger::{CsvSink, LedgerKind, LedgerRequest, XlsxSink, beijing};
 use crate::store::{Backend, Principal};
 use axum::body::Body;
 use axum::http::header;
@@ -13,31 +12,17 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use gridmate_words::Lang;
 use std::io::{Seek, SeekFrom};
-use uuid::Uuid;
 
-/// A ledger as asked for: which, as XLSX or CSV, of which grid (or all the caller's) and period,
-/// in which language.
-#[derive(Clone, Copy, Debug)]
-pub struct LedgerRequest {
-    pub kind: LedgerKind,
-    pub xlsx: bool,
-    pub grid: Option<Uuid>,
-    pub period: Period,
-    pub lang: Lang,
-}
-
-impl LedgerRequest {
-    /// `visits.xlsx` and the query's period and grid, in the asker's language.
-    pub fn parse(file: &str, q: &Params, lang: Lang) -> Result<LedgerRequest, ApiError> {
-        let (kind, xlsx) = ledger_name(file)?;
-        Ok(LedgerRequest {
-            kind,
-            xlsx,
-            grid: q.uuid("grid")?,
-            period: q.period()?,
-            lang,
-        })
-    }
+/// `visits.xlsx` and the query's period and grid, in the asker's language.
+pub fn ledger_request(file: &str, q: &Params, lang: Lang) -> Result<LedgerRequest, ApiError> {
+    let (kind, xlsx) = ledger_name(file)?;
+    Ok(LedgerRequest {
+        kind,
+        xlsx,
+        grid: q.uuid("grid")?,
+        period: q.period()?,
+        lang,
+    })
 }
 
 /// Write a ledger into a temporary file inside one read snapshot; the caller streams the file.
@@ -47,24 +32,18 @@ pub async fn ledger_file(
     ask: LedgerRequest,
     base: String,
 ) -> Result<std::fs::File, ApiError> {
-    let LedgerRequest {
-        kind,
-        xlsx,
-        grid,
-        period,
-        lang,
-    } = ask;
+    let xlsx = ask.xlsx;
     state
         .store
         .read(move |tx| {
             let mut file = tempfile::tempfile()?;
             if xlsx {
                 let mut sink = XlsxSink::new();
-                crate::ledger::write(tx, &p, kind, grid, period, &base, lang, &mut sink)?;
+                crate::ledger::write(tx, &p, &ask, &base, &mut sink)?;
                 sink.finish(&mut file)?;
             } else {
                 let mut sink = CsvSink::new(std::io::BufWriter::new(&mut file))?;
-                crate::ledger::write(tx, &p, kind, grid, period, &base, lang, &mut sink)?;
+                crate::ledger::write(tx, &p, &ask, &base, &mut sink)?;
                 sink.finish()?;
             }
             file.seek(SeekFrom::Start(0))?;

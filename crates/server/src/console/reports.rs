@@ -8,7 +8,7 @@ use super::page::{period_form, when, when_ms, word};
 use super::uploads;
 use crate::app::AppState;
 use crate::app::Params;
-use crate::app::ledgers::{LedgerRequest, base_url, ledger_file, ledger_response};
+use crate::app::ledgers::{base_url, ledger_file, ledger_request, ledger_response};
 use crate::app::people::{reset_password, revoke_device};
 use crate::error::ApiError;
 use crate::ledger::LedgerKind;
@@ -302,7 +302,7 @@ async fn export(
 ) -> Response {
     let lang = user.lang;
     let go = async {
-        let ask = LedgerRequest::parse(&file, &q, lang)?;
+        let ask = ledger_request(&file, &q, lang)?;
         let f = ledger_file(&state, user.principal.clone(), ask, base_url(&headers)).await?;
         Ok::<_, ApiError>(ledger_response(f, ask))
     };
