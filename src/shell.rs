@@ -8,17 +8,18 @@
 //! shell provides, which keeps the module graph free of circles.
 
 use crate::i18n::{Lang, Msg};
+use crate::screens::add_resident::AddResidentScreen;
 use crate::screens::commitment::CommitmentScreen;
+use crate::screens::correct_resident::CorrectResidentScreen;
+use crate::screens::edit_household::EditHouseholdScreen;
 use crate::screens::home::HomeScreen;
 use crate::screens::household::HouseholdScreen;
 use crate::screens::households::{BuildingScreen, HouseholdsScreen};
 use crate::screens::issues::{IssueScreen, IssuesScreen};
 use crate::screens::orders::{OrderScreen, RequestScreen};
 use crate::screens::party::PartyScreen;
+use crate::screens::register_household::RegisterHouseholdScreen;
 use crate::screens::report::ReportScreen;
-use crate::screens::roll::{
-    AddResidentScreen, CorrectResidentScreen, EditHouseholdScreen, RegisterHouseholdScreen,
-};
 use crate::screens::service::ServiceScreen;
 use crate::screens::settings::SettingsScreen;
 use crate::screens::signin::SignInScreen;

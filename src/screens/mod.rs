@@ -2,15 +2,18 @@
 //! component tests render with fixture data) and a `...Screen` component that loads those props
 //! from the store thread and turns taps into typed store calls.
 
+pub mod add_resident;
 pub mod commitment;
+pub mod correct_resident;
+pub mod edit_household;
 pub mod home;
 pub mod household;
 pub mod households;
 pub mod issues;
 pub mod orders;
 pub mod party;
+pub mod register_household;
 pub mod report;
-pub mod roll;
 pub mod service;
 pub mod settings;
 pub mod signin;

@@ -4,6 +4,7 @@
 
 pub mod bars;
 pub mod fix;
+pub mod form;
 pub mod format;
 pub mod map;
 pub mod orders;
