@@ -2,10 +2,12 @@
 //! the notice, the tab bar), and the background loops that keep the sync bar true (the sync
 //! worker's status, the server's reachability).
 //!
-//! This is the one module that names screens. [`Route`] is the router's URL map: each variant
-//! draws a screen, so back, deep links ("/issue/<id>" from a notice) and tabs are the router's.
-//! Screens never see `Route`; they ask for a [`Destination`] through the [`Nav`] context this
-//! shell provides, which keeps the module graph free of circles.
+//! This is the one module that names screens: its `Screen` draws each [`Destination`] (the one
+//! list of screens and their URLs, in `state`). [`Route`] is a single catch-all route under the
+//! signed-in layout, so back, deep links ("/issue/<id>" from a notice) and tabs are the
+//! router's while the URLs are the destinations'. Screens never see `Route`; they ask for a
+//! [`Destination`] through the [`Nav`] context this shell provides, which keeps the module
+//! graph free of circles.
 
 use crate::i18n::{Lang, Msg};
 use crate::screens::add_resident::AddResidentScreen;
@@ -28,226 +30,109 @@ use crate::state::{Destination, Nav, NavOp, Notice, Services, Startup, Ui};
 use crate::widgets::bars::{SyncBar, SyncBarState, TabBar};
 use dioxus::prelude::*;
 use gridmate_device::sync::Trigger;
-use gridmate_model::{BuildingId, CommitmentId, HouseholdId, IssueId, OrderId, ResidentId, Role};
+use gridmate_model::Role;
 use std::time::Duration;
 
-/// Every screen of the signed-in app, by URL.
+/// The router's URL map: the root and one catch-all route inside the signed-in layout. Which
+/// screen a URL shows is [`Destination::from_path`]'s (the one list of screens, in `state`), so
+/// a new screen adds no route here. (The root has its own route because a catch-all with no
+/// segment is written as an empty URL.)
 #[derive(Routable, Clone, Debug, PartialEq)]
 #[rustfmt::skip]
 pub enum Route {
     #[layout(Shell)]
         #[route("/")]
-        Home {},
-        #[route("/households")]
-        Households {},
-        #[route("/building/:building")]
-        Building { building: BuildingId },
-        #[route("/household/:household")]
-        Household { household: HouseholdId },
-        #[route("/household/:household/visit")]
-        RecordVisit { household: HouseholdId },
-        #[route("/report")]
-        Report {},
-        #[route("/building/:building/report")]
-        ReportInBuilding { building: BuildingId },
-        #[route("/household/:household/report")]
-        ReportForHousehold { household: HouseholdId },
-        #[route("/household/:household/request")]
-        RecordRequest { household: HouseholdId },
-        #[route("/building/:building/register")]
-        RegisterHousehold { building: BuildingId },
-        #[route("/household/:household/add")]
-        AddResident { household: HouseholdId },
-        #[route("/household/:household/resident/:resident")]
-        CorrectResident { household: HouseholdId, resident: ResidentId },
-        #[route("/household/:household/edit")]
-        EditHousehold { household: HouseholdId },
-        #[route("/issues")]
-        Issues {},
-        #[route("/issue/:issue")]
-        Issue { issue: IssueId },
-        #[route("/order/:order")]
-        Order { order: OrderId },
-        #[route("/party")]
-        Party {},
-        #[route("/party/commitment/:commitment")]
-        Commitment { commitment: CommitmentId },
-        #[route("/party/service")]
-        Service {},
-        #[route("/sync")]
-        Sync {},
-    #[end_layout]
-    // A link from an older app version, or a mistyped one: home, not an error page.
-    #[route("/:..rest")]
-    Unknown { rest: Vec<String> },
+        Root {},
+        #[route("/:..segments")]
+        Screen { segments: Vec<String> },
 }
 
 impl From<Destination> for Route {
     fn from(d: Destination) -> Route {
-        match d {
-            Destination::Home => Route::Home {},
-            Destination::Households => Route::Households {},
-            Destination::Building(building) => Route::Building { building },
-            Destination::Household(household) => Route::Household { household },
-            Destination::RecordVisit(household) => Route::RecordVisit { household },
-            Destination::Report {
-                household: Some(household),
-                ..
-            } => Route::ReportForHousehold { household },
-            Destination::Report {
-                building: Some(building),
-                household: None,
-            } => Route::ReportInBuilding { building },
-            Destination::Report { .. } => Route::Report {},
-            Destination::Issues => Route::Issues {},
-            Destination::Issue(issue) => Route::Issue { issue },
-            Destination::Order(order) => Route::Order { order },
-            Destination::RecordRequest(household) => Route::RecordRequest { household },
-            Destination::RegisterHousehold(building) => Route::RegisterHousehold { building },
-            Destination::AddResident(household) => Route::AddResident { household },
-            Destination::CorrectResident(household, resident) => Route::CorrectResident {
-                household,
-                resident,
-            },
-            Destination::EditHousehold(household) => Route::EditHousehold { household },
-            Destination::Party => Route::Party {},
-            Destination::Commitment(commitment) => Route::Commitment { commitment },
-            Destination::Service => Route::Service {},
-            Destination::Sync => Route::Sync {},
+        let segments: Vec<String> = d
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if segments.is_empty() {
+            Route::Root {}
+        } else {
+            Route::Screen { segments }
         }
     }
 }
 
 impl Route {
-    /// The destination a URL shows (for the tab bar's highlight).
-    pub fn destination(&self) -> Destination {
-        match *self {
-            Route::Home {} => Destination::Home,
-            Route::Households {} => Destination::Households,
-            Route::Building { building } => Destination::Building(building),
-            Route::Household { household } => Destination::Household(household),
-            Route::RecordVisit { household } => Destination::RecordVisit(household),
-            Route::Report {} => Destination::Report {
-                building: None,
-                household: None,
-            },
-            Route::ReportInBuilding { building } => Destination::Report {
-                building: Some(building),
-                household: None,
-            },
-            Route::ReportForHousehold { household } => Destination::Report {
-                building: None,
-                household: Some(household),
-            },
-            Route::Issues {} => Destination::Issues,
-            Route::Issue { issue } => Destination::Issue(issue),
-            Route::Order { order } => Destination::Order(order),
-            Route::RecordRequest { household } => Destination::RecordRequest(household),
-            Route::RegisterHousehold { building } => Destination::RegisterHousehold(building),
-            Route::AddResident { household } => Destination::AddResident(household),
-            Route::CorrectResident {
-                household,
-                resident,
-            } => Destination::CorrectResident(household, resident),
-            Route::EditHousehold { household } => Destination::EditHousehold(household),
-            Route::Party {} => Destination::Party,
-            Route::Commitment { commitment } => Destination::Commitment(commitment),
-            Route::Service {} => Destination::Service,
-            Route::Sync {} => Destination::Sync,
-            Route::Unknown { .. } => Destination::Home,
+    /// The destination a URL shows; a URL no screen has (an older app's link, a mistyped one)
+    /// is none.
+    pub fn destination(&self) -> Option<Destination> {
+        match self {
+            Route::Root {} => Some(Destination::Home),
+            Route::Screen { segments } => {
+                Destination::from_path(&format!("/{}", segments.join("/")))
+            }
         }
     }
 }
 
-// A screen for an id is keyed by it, so going from one household to another starts it afresh
-// (its loads and drafts belong to the id).
 #[component]
-fn Building(building: BuildingId) -> Element {
-    rsx! { BuildingScreen { key: "{building}", building } }
+fn Root() -> Element {
+    rsx! { Screen { segments: Vec::new() } }
 }
+
+/// The screen a URL names. A screen for an id is keyed by it, so going from one household to
+/// another starts it afresh (its loads and drafts belong to the id). A URL no screen has lands
+/// on the home screen, not on an error page.
 #[component]
-fn Household(household: HouseholdId) -> Element {
-    rsx! { HouseholdScreen { key: "{household}", household } }
-}
-#[component]
-fn RecordVisit(household: HouseholdId) -> Element {
-    rsx! { VisitScreen { key: "{household}", household } }
-}
-#[component]
-fn Report() -> Element {
-    rsx! { ReportScreen { building: None, household: None } }
-}
-#[component]
-fn ReportInBuilding(building: BuildingId) -> Element {
-    rsx! { ReportScreen { key: "{building}", building, household: None } }
-}
-#[component]
-fn ReportForHousehold(household: HouseholdId) -> Element {
-    rsx! { ReportScreen { key: "{household}", building: None, household } }
-}
-#[component]
-fn Issue(issue: IssueId) -> Element {
-    rsx! { IssueScreen { key: "{issue}", issue } }
-}
-#[component]
-fn Order(order: OrderId) -> Element {
-    rsx! { OrderScreen { key: "{order}", order } }
-}
-#[component]
-fn RecordRequest(household: HouseholdId) -> Element {
-    rsx! { RequestScreen { key: "{household}", household } }
-}
-#[component]
-fn RegisterHousehold(building: BuildingId) -> Element {
-    rsx! { RegisterHouseholdScreen { key: "{building}", building } }
-}
-#[component]
-fn AddResident(household: HouseholdId) -> Element {
-    rsx! { AddResidentScreen { key: "{household}", household } }
-}
-#[component]
-fn CorrectResident(household: HouseholdId, resident: ResidentId) -> Element {
-    rsx! { CorrectResidentScreen { key: "{resident}", household, resident } }
-}
-#[component]
-fn Commitment(commitment: CommitmentId) -> Element {
-    rsx! { CommitmentScreen { key: "{commitment}", commitment } }
-}
-#[component]
-fn EditHousehold(household: HouseholdId) -> Element {
-    rsx! { EditHouseholdScreen { key: "{household}", household } }
-}
-#[component]
-fn Home() -> Element {
-    rsx! { HomeScreen {} }
-}
-#[component]
-fn Households() -> Element {
-    rsx! { HouseholdsScreen {} }
-}
-#[component]
-fn Issues() -> Element {
-    rsx! { IssuesScreen {} }
-}
-#[component]
-fn Party() -> Element {
-    rsx! { PartyScreen {} }
-}
-#[component]
-fn Service() -> Element {
-    rsx! { ServiceScreen {} }
-}
-#[component]
-fn Sync() -> Element {
-    rsx! { SettingsScreen {} }
-}
-#[component]
-fn Unknown(rest: Vec<String>) -> Element {
+fn Screen(segments: Vec<String>) -> Element {
     let navigator = use_navigator();
-    use_hook(move || {
-        navigator.replace(Route::Home {});
-    });
-    rsx! {}
+    let Some(here) = (Route::Screen { segments }).destination() else {
+        navigator.replace(Route::from(Destination::Home));
+        return rsx! {};
+    };
+    match here {
+        Destination::Home => rsx! { HomeScreen {} },
+        Destination::Households => rsx! { HouseholdsScreen {} },
+        Destination::Building(building) => rsx! { BuildingScreen { key: "{building}", building } },
+        Destination::Household(household) => {
+            rsx! { HouseholdScreen { key: "{household}", household } }
+        }
+        Destination::RecordVisit(household) => {
+            rsx! { VisitScreen { key: "{household}", household } }
+        }
+        Destination::Report => rsx! { ReportScreen { building: None, household: None } },
+        Destination::ReportInBuilding(building) => {
+            rsx! { ReportScreen { key: "{building}", building, household: None } }
+        }
+        Destination::ReportForHousehold(household) => {
+            rsx! { ReportScreen { key: "{household}", building: None, household } }
+        }
+        Destination::Issues => rsx! { IssuesScreen {} },
+        Destination::Issue(issue) => rsx! { IssueScreen { key: "{issue}", issue } },
+        Destination::Order(order) => rsx! { OrderScreen { key: "{order}", order } },
+        Destination::RecordRequest(household) => {
+            rsx! { RequestScreen { key: "{household}", household } }
+        }
+        Destination::RegisterHousehold(building) => {
+            rsx! { RegisterHouseholdScreen { key: "{building}", building } }
+        }
+        Destination::AddResident(household) => {
+            rsx! { AddResidentScreen { key: "{household}", household } }
+        }
+        Destination::CorrectResident(household, resident) => {
+            rsx! { CorrectResidentScreen { key: "{resident}", household, resident } }
+        }
+        Destination::EditHousehold(household) => {
+            rsx! { EditHouseholdScreen { key: "{household}", household } }
+        }
+        Destination::Party => rsx! { PartyScreen {} },
+        Destination::Commitment(commitment) => {
+            rsx! { CommitmentScreen { key: "{commitment}", commitment } }
+        }
+        Destination::Service => rsx! { ServiceScreen {} },
+        Destination::Sync => rsx! { SettingsScreen {} },
+    }
 }
 
 #[component]
@@ -446,12 +331,14 @@ fn Shell() -> Element {
             }
             NavOp::Back if navigator.can_go_back() => navigator.go_back(),
             NavOp::Back => {
-                navigator.replace(Route::Home {});
+                navigator.replace(Route::from(Destination::Home));
             }
         }))
     });
     let lang: Lang = (ui.lang)();
-    let here = use_route::<Route>().destination();
+    let here = use_route::<Route>()
+        .destination()
+        .unwrap_or(Destination::Home);
     let roles: Vec<Role> = ui
         .session
         .read()
@@ -506,14 +393,15 @@ fn Shell() -> Element {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridmate_model::{BuildingId, HouseholdId, IssueId};
+    use gridmate_model::{BuildingId, CommitmentId, HouseholdId, IssueId, OrderId, ResidentId};
 
     #[test]
     fn every_destination_is_a_url_the_router_reads_back() {
-        let (b, h, i) = (
+        let (b, h, i, r) = (
             BuildingId::new_v7(),
             HouseholdId::new_v7(),
             IssueId::new_v7(),
+            ResidentId::new_v7(),
         );
         let all = [
             Destination::Home,
@@ -521,42 +409,50 @@ mod tests {
             Destination::Building(b),
             Destination::Household(h),
             Destination::RecordVisit(h),
-            Destination::Report {
-                building: None,
-                household: None,
-            },
-            Destination::Report {
-                building: Some(b),
-                household: None,
-            },
-            Destination::Report {
-                building: None,
-                household: Some(h),
-            },
+            Destination::Report,
+            Destination::ReportInBuilding(b),
+            Destination::ReportForHousehold(h),
             Destination::Issues,
             Destination::Issue(i),
+            Destination::Order(OrderId::new_v7()),
+            Destination::RecordRequest(h),
+            Destination::RegisterHousehold(b),
+            Destination::AddResident(h),
+            Destination::CorrectResident(h, r),
+            Destination::EditHousehold(h),
             Destination::Party,
+            Destination::Commitment(CommitmentId::new_v7()),
             Destination::Service,
             Destination::Sync,
         ];
+        assert_eq!(all.len(), Destination::PATTERNS.len(), "one of each");
+        let mut urls = std::collections::HashSet::new();
         for d in all {
             let url = Route::from(d).to_string();
+            assert!(urls.insert(url.clone()), "{url} twice");
             let back: Route = url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
-            assert_eq!(back.destination(), d, "{url}");
+            assert_eq!(back.destination(), Some(d), "{url}");
         }
+        assert_eq!(Route::from(Destination::Home).to_string(), "/");
         // A notice's deep link is a plain URL.
         assert_eq!(
             format!("/issue/{i}")
                 .parse::<Route>()
                 .unwrap()
                 .destination(),
-            Destination::Issue(i)
+            Some(Destination::Issue(i))
         );
-        // Unknown or stale links land on the home screen, not on an error page.
-        for stale in ["/app", "/issue/not-an-id/x", "/patrols/2026"] {
+        // Unknown or stale links are no screen (the shell shows home).
+        for stale in [
+            "/app",
+            "/issue/not-an-id",
+            "/issue/not-an-id/x",
+            "/patrols/2026",
+        ] {
             assert_eq!(
                 stale.parse::<Route>().unwrap().destination(),
-                Destination::Home
+                None,
+                "{stale}"
             );
         }
     }

@@ -131,32 +131,113 @@ impl Ui {
     }
 }
 
-/// Where a screen can send the user. The shell maps each to a URL route, so back, deep links
-/// and tabs are the router's.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Destination {
-    Home,
-    Households,
-    Building(BuildingId),
-    Household(HouseholdId),
-    RecordVisit(HouseholdId),
-    Report {
-        building: Option<BuildingId>,
-        household: Option<HouseholdId>,
-    },
-    Issues,
-    Issue(IssueId),
-    Order(OrderId),
+/// Every screen a user can be sent to, with its URL: the one list of the app's screens. Each
+/// line makes a variant of [`Destination`] and its URL pattern (`:name` for each field, in
+/// order), read both ways by [`Destination::path`] and [`Destination::from_path`]. A new screen
+/// is one line here; the compiler then asks for its arm in [`Destination::tab`] and in the
+/// shell's `Screen`, which draws it.
+macro_rules! destinations {
+    ($( $(#[$doc:meta])* $name:ident $( ( $($field:ident : $ty:ty),+ ) )? => $pattern:literal, )*) => {
+        /// Where a screen can send the user. The shell's router shows each at its URL, so back,
+        /// deep links and tabs are the router's.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub enum Destination {
+            $( $(#[$doc])* $name $( ( $($ty),+ ) )?, )*
+        }
+
+        impl Destination {
+            /// Every URL pattern, in the order they are tried.
+            pub const PATTERNS: &'static [&'static str] = &[$($pattern),*];
+
+            /// Its URL: `/household/0190…/visit`.
+            pub fn path(self) -> String {
+                match self {
+                    $( Destination::$name $( ( $($field),+ ) )? => {
+                        fill_path($pattern, &[ $( $( &$field as &dyn std::fmt::Display ),+ )? ])
+                    } )*
+                }
+            }
+
+            /// The destination a URL names, or `None` for one no screen has (an older app's
+            /// link, a mistyped one, an id that does not parse).
+            pub fn from_path(path: &str) -> Option<Destination> {
+                $(
+                    #[allow(unused_mut, unused_variables)]
+                    if let Some(mut values) = match_path($pattern, path) {
+                        let mut parse = || -> Option<Destination> {
+                            Some(Destination::$name $( ( $( values.next()?.parse::<$ty>().ok()? ),+ ) )?)
+                        };
+                        let found = parse();
+                        if found.is_some() {
+                            return found;
+                        }
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+
+destinations! {
+    Home => "/",
+    Households => "/households",
+    Building(building: BuildingId) => "/building/:building",
+    Household(household: HouseholdId) => "/household/:household",
+    RecordVisit(household: HouseholdId) => "/household/:household/visit",
+    /// Report a problem with no place chosen yet.
+    Report => "/report",
+    ReportInBuilding(building: BuildingId) => "/building/:building/report",
+    ReportForHousehold(household: HouseholdId) => "/household/:household/report",
+    Issues => "/issues",
+    Issue(issue: IssueId) => "/issue/:issue",
+    Order(order: OrderId) => "/order/:order",
     /// Record a resident's request (群众点单) on a household.
-    RecordRequest(HouseholdId),
-    RegisterHousehold(BuildingId),
-    AddResident(HouseholdId),
-    CorrectResident(HouseholdId, ResidentId),
-    EditHousehold(HouseholdId),
-    Party,
-    Commitment(CommitmentId),
-    Service,
-    Sync,
+    RecordRequest(household: HouseholdId) => "/household/:household/request",
+    RegisterHousehold(building: BuildingId) => "/building/:building/register",
+    AddResident(household: HouseholdId) => "/household/:household/add",
+    CorrectResident(household: HouseholdId, resident: ResidentId) => "/household/:household/resident/:resident",
+    EditHousehold(household: HouseholdId) => "/household/:household/edit",
+    Party => "/party",
+    Commitment(commitment: CommitmentId) => "/party/commitment/:commitment",
+    Service => "/party/service",
+    Sync => "/sync",
+}
+
+/// A URL pattern with its `:field` segments replaced by `values`, in order.
+fn fill_path(pattern: &str, values: &[&dyn std::fmt::Display]) -> String {
+    let mut values = values.iter();
+    let segments: Vec<String> = pattern
+        .split('/')
+        .map(|segment| match segment.strip_prefix(':') {
+            Some(_) => values.next().map(|v| v.to_string()).unwrap_or_default(),
+            None => segment.to_string(),
+        })
+        .collect();
+    segments.join("/")
+}
+
+/// The values of a URL's `:field` segments if it has the pattern's shape, in order.
+fn match_path<'a>(pattern: &str, path: &'a str) -> Option<std::vec::IntoIter<&'a str>> {
+    let split = |p: &'a str| {
+        p.split('/')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<&'a str>>()
+    };
+    let wanted: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    let got = split(path);
+    if wanted.len() != got.len() {
+        return None;
+    }
+    let mut values = Vec::new();
+    for (w, g) in wanted.iter().zip(got) {
+        if w.starts_with(':') {
+            values.push(g);
+        } else if *w != g {
+            return None;
+        }
+    }
+    Some(values.into_iter())
 }
 
 impl Destination {
@@ -173,9 +254,11 @@ impl Destination {
             | Destination::AddResident(_)
             | Destination::CorrectResident(..)
             | Destination::EditHousehold(_) => Destination::Households,
-            Destination::Report { .. } | Destination::Issues | Destination::Issue(_) => {
-                Destination::Issues
-            }
+            Destination::Report
+            | Destination::ReportInBuilding(_)
+            | Destination::ReportForHousehold(_)
+            | Destination::Issues
+            | Destination::Issue(_) => Destination::Issues,
             Destination::Party
             | Destination::Service
             | Destination::Order(_)

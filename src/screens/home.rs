@@ -138,7 +138,7 @@ pub fn Home(
                 }
             }
             button { class: "quick-action", "data-action": "report",
-                onclick: move |_| on_go.call(Destination::Report { building: None, household: None }),
+                onclick: move |_| on_go.call(Destination::Report),
                 span { class: "icon", "报" }
                 {lang.t(Msg::ReportAProblem)}
             }

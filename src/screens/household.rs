@@ -166,7 +166,7 @@ pub fn HouseholdScreen(household: HouseholdId) -> Element {
                 HouseholdView {
                     detail: d.clone(), lang,
                     on_visit: move |_| nav.go(Destination::RecordVisit(household)),
-                    on_report: move |_| nav.go(Destination::Report { building: Some(building), household: Some(household) }),
+                    on_report: move |_| nav.go(Destination::ReportForHousehold(household)),
                     on_request: community_side.then_some(EventHandler::new(move |_| nav.go(Destination::RecordRequest(household)))),
                     on_add: move |_| nav.go(Destination::AddResident(household)),
                     on_edit: move |_| nav.go(Destination::EditHousehold(household)),

@@ -215,7 +215,7 @@ pub fn BuildingScreen(building: BuildingId) -> Element {
             BuildingHouseholds {
                 view: v.clone(), lang,
                 on_open: move |h| nav.go(Destination::Household(h)),
-                on_report: move |b| nav.go(Destination::Report { building: Some(b), household: None }),
+                on_report: move |b| nav.go(Destination::ReportInBuilding(b)),
                 on_register: move |b| nav.go(Destination::RegisterHousehold(b)),
             }
         },

@@ -14,7 +14,7 @@ use gridmate_model::validate::ValidationError;
 use gridmate_model::{GridKind, HouseholdTag, validate};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
-use gridmate_words::Lang;
+use gridmate_words::{Lang, Msg};
 use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -87,16 +87,11 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-pub(crate) fn problem(
-    line: usize,
-    field: &str,
-    zh: impl Into<String>,
-    en: impl Into<String>,
-) -> ImportProblem {
+pub(crate) fn problem(line: usize, field: &str, message: Said) -> ImportProblem {
     ImportProblem {
         line,
         field: field.into(),
-        message: Said::new(zh, en),
+        message,
     }
 }
 
@@ -139,16 +134,14 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
         ImportError::Problems(vec![problem(
             e.line(),
             "json",
-            format!("不是有效的 JSON：{e}"),
-            format!("not JSON: {e}"),
+            Said::fill(Msg::ImportNotJSON, &[&e]),
         )])
     })?;
     if doc["type"] != "FeatureCollection" {
         return Err(ImportError::Problems(vec![problem(
             1,
             "type",
-            "应为 GeoJSON FeatureCollection",
-            "expected a GeoJSON FeatureCollection",
+            Said::of(Msg::ImportExpectedAGeoJSON),
         )]));
     }
     let features = doc["features"].as_array().cloned().unwrap_or_default();
@@ -177,7 +170,7 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
         let community = prop("community");
         for (field, v) in [("code", &code), ("name", &name), ("community", &community)] {
             if v.is_none() {
-                problems.push(problem(n, field, "必填", "required"));
+                problems.push(problem(n, field, Said::of(Msg::Required)));
             }
         }
         let kind = match prop("kind").as_deref() {
@@ -190,8 +183,7 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
                 problems.push(problem(
                     n,
                     "kind",
-                    format!("不认识的网格类型 {other:?}（居民、预留、专属）"),
-                    format!("unknown grid kind {other:?} (resident, reserved, dedicated)"),
+                    Said::fill(Msg::ImportUnknownGridKind, &[&format!("{:?}", other)]),
                 ));
                 None
             }
@@ -206,8 +198,10 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
                 problems.push(problem(
                     n,
                     "geometry",
-                    format!("应为 Polygon 或 MultiPolygon，实为 {other:?}"),
-                    format!("expected Polygon or MultiPolygon, got {other:?}"),
+                    Said::fill(
+                        Msg::ImportExpectedPolygonOrMultiPolygon,
+                        &[&format!("{:?}", other)],
+                    ),
                 ));
                 None
             }
@@ -215,15 +209,18 @@ pub fn import_grids(store: &impl Backend, text: &str) -> Result<usize, ImportErr
         let boundary = match coords.map(|c| boundary_to_geo(&c)) {
             Some(Ok(b)) => Some(b),
             Some(Err(e)) => {
-                problems.push(problem(n, "geometry", format!("边界不可用（{e}）"), e));
+                problems.push(problem(
+                    n,
+                    "geometry",
+                    Said::fill(Msg::ImportUnusableBoundary, &[&e]),
+                ));
                 None
             }
             None if matches!(geometry["type"].as_str(), Some("Polygon" | "MultiPolygon")) => {
                 problems.push(problem(
                     n,
                     "geometry",
-                    "坐标不是 [[[经度, 纬度], ...]]",
-                    "coordinates are not [[[lon, lat], ...]]",
+                    Said::of(Msg::ImportCoordinatesAreNotLon),
                 ));
                 None
             }
@@ -307,8 +304,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
             ImportError::Problems(vec![problem(
                 1,
                 "header",
-                format!("表头读不出：{e}"),
-                format!("unreadable header: {e}"),
+                Said::fill(Msg::ImportUnreadableHeader, &[&e]),
             )])
         })?
         .iter()
@@ -318,7 +314,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
     let missing: Vec<ImportProblem> = REQUIRED
         .iter()
         .filter(|h| col(h).is_none())
-        .map(|h| problem(1, h, "缺少这一列", "column missing"))
+        .map(|h| problem(1, h, Said::of(Msg::ImportColumnMissing)))
         .collect();
     if !missing.is_empty() {
         return Err(ImportError::Problems(missing));
@@ -342,8 +338,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 problems.push(problem(
                     line,
                     "row",
-                    format!("这一行读不出：{e}"),
-                    format!("unreadable row: {e}"),
+                    Said::fill(Msg::ImportUnreadableRow, &[&e]),
                 ));
                 continue;
             }
@@ -360,13 +355,19 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
             row_problems.push(problem(
                 line,
                 "网格编码",
-                format!("没有编码为 {:?} 的网格", get("网格编码")),
-                format!("no grid with code {:?}", get("网格编码")),
+                Said::fill(
+                    Msg::ImportNoGridWithCode,
+                    &[&format!("{:?}", get("网格编码"))],
+                ),
             ));
         }
         let building = get("楼栋").trim_end_matches(['栋', '幢', '座']).to_string();
         if building.is_empty() || building.chars().count() > 8 {
-            row_problems.push(problem(line, "楼栋", "应为 1–8 个字", "1–8 characters"));
+            row_problems.push(problem(
+                line,
+                "楼栋",
+                Said::of(Msg::ImportOneToEightCharacters),
+            ));
         }
         let unit = get("单元")
             .trim_end_matches("单元")
@@ -374,12 +375,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
             .ok()
             .filter(|u| (1..=99).contains(u));
         if unit.is_none() {
-            row_problems.push(problem(
-                line,
-                "单元",
-                "应为 1–99 的数字",
-                "a number from 1 to 99",
-            ));
+            row_problems.push(problem(line, "单元", Said::of(Msg::ImportUnitRange)));
         }
         let room = validate::room(get("房号").trim_end_matches('室'));
         if let Err(e) = &room {
@@ -399,8 +395,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 None => row_problems.push(problem(
                     line,
                     "标签",
-                    format!("不认识的标签 {label:?}"),
-                    format!("unknown tag {label:?}"),
+                    Said::fill(Msg::ImportUnknownTag, &[&format!("{:?}", label)]),
                 )),
             }
         }
@@ -413,12 +408,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 .filter(|d| (1..=365).contains(d)),
         };
         if cadence.is_none() {
-            row_problems.push(problem(
-                line,
-                "走访周期",
-                "应为 1–365 天",
-                "days from 1 to 365",
-            ));
+            row_problems.push(problem(line, "走访周期", Said::of(Msg::ImportCadenceRange)));
         }
         let phone = match get("户主电话") {
             "" => Ok(None),
@@ -437,12 +427,7 @@ pub fn import_households(store: &impl Backend, text: &str) -> Result<usize, Impo
                 phone.unwrap_or(None),
             );
             if !seen.insert((grid, building.clone(), unit, room.clone())) {
-                problems.push(problem(
-                    line,
-                    "房号",
-                    "同一房间在文件中出现两次",
-                    "the same room appears twice in the file",
-                ));
+                problems.push(problem(line, "房号", Said::of(Msg::ImportTheSameRoom)));
                 continue;
             }
             let address = match get("地址") {

@@ -322,6 +322,7 @@ catalogue! {
     NeedFoundOnVisit => "入户走访发现：{}", "Found on a home visit: {}";
 
     // The office console.
+    OfficeChooseFirst => "请先选择（派给谁、哪个部门或重复的是哪一件）。", "Choose first: who takes it, which department, or which issue it repeats.";
     OfficeFormExpired => "表单已过期或来源不明，请返回刷新后重试。", "This form expired or did not come from the console; go back, reload and try again.";
     OfficeImportABase => "导入底图（GeoJSON）", "Import a base map (GeoJSON)";
     OfficeBuildingFootprintsRoads => "楼栋轮廓、道路、水面、绿地，WGS-84 坐标（GCJ-02、百度坐标须先转换）。每个要素写 kind（building/road/water/green）或带 OpenStreetMap 标签；楼栋可写 number（如 12）以对上台账的楼栋。按网格裁切，网格外的要素舍弃；每个网格的底图整体替换。", "Building footprints, roads, water and green, in WGS-84 (convert GCJ-02 or Baidu coordinates first). Each feature has a kind (building/road/water/green) or OpenStreetMap tags; a building may carry its number (e.g. 12) to match the roll. Features are cut to each grid and those outside dropped; each grid's base map is replaced whole.";
@@ -672,4 +673,79 @@ catalogue! {
     LedgerTimeFormat => "yyyy\"年\"m\"月\"d\"日\" hh:mm", "yyyy-mm-dd hh:mm";
     LedgerListSeparator => "、", ", ";
     LedgerTitle => "{} {}", "{}: {}";
+
+    // Imports (the roll, grids and households, the base map).
+    ImportUnusableBoundary => "边界不可用（{}）", "unusable boundary: {}";
+    ImportBaseMapTooLarge => "这个网格的底图太大（最多 {} 个要素、简化后 {} 个顶点）：{}", "this grid's base map is too large (at most {} features and {} vertices once simplified): {}";
+    ImportNotJSON => "不是有效的 JSON：{}", "not JSON: {}";
+    ImportExpectedAGeoJSON => "应为 GeoJSON FeatureCollection", "expected a GeoJSON FeatureCollection";
+    Required => "必填", "required";
+    ImportUnknownGridKind => "不认识的网格类型 {}（居民、预留、专属）", "unknown grid kind {} (resident, reserved, dedicated)";
+    ImportExpectedPolygonOrMultiPolygon => "应为 Polygon 或 MultiPolygon，实为 {}", "expected Polygon or MultiPolygon, got {}";
+    ImportCoordinatesAreNotLon => "坐标不是 [[[经度, 纬度], ...]]", "coordinates are not [[[lon, lat], ...]]";
+    ImportUnreadableHeader => "表头读不出：{}", "unreadable header: {}";
+    ImportColumnMissing => "缺少这一列", "column missing";
+    ImportUnreadableRow => "这一行读不出：{}", "unreadable row: {}";
+    ImportNoGridWithCode => "没有编码为 {} 的网格", "no grid with code {}";
+    ImportOneToEightCharacters => "应为 1–8 个字", "1–8 characters";
+    ImportUnitRange => "应为 1–99 的数字", "a number from 1 to 99";
+    ImportUnknownTag => "不认识的标签 {}", "unknown tag {}";
+    ImportCadenceRange => "应为 1–365 天", "days from 1 to 365";
+    ImportTheSameRoom => "同一房间在文件中出现两次", "the same room appears twice in the file";
+    ImportUnknownKindBuilding => "不认识的类型 {}：建筑/道路/水系/绿地（building/road/water/green）", "unknown kind {}: building/road/water/green (建筑/道路/水系/绿地)";
+    ImportNoKindGive => "没有类型：给出 kind（建筑/道路/水系/绿地）或 OpenStreetMap 标签", "no kind: give `kind` (building/road/water/green) or OpenStreetMap tags";
+    ImportAPolygonNeeds => "多边形缺少外环", "a polygon needs an exterior ring";
+    ImportARingNeeds => "每个环至少 4 个点，且首尾闭合", "a ring needs at least 4 positions and must be closed";
+    ImportARoadIsALine => "道路是线，不是多边形", "a road is a line, not a polygon";
+    ImportAreaNotLine => "{} 是面：请给多边形（Polygon），不是线", "a {} is an area: give a Polygon, not a line";
+    ImportALineNeeds => "一条线至少两个点", "a line needs at least two positions";
+    ImportInvalidPolygon => "多边形无效（边自相交或洞在外）：{}", "invalid polygon: {}";
+    ImportNoPositions => "没有坐标点", "no positions";
+    ImportCoordinatesAreNotLongitude => "坐标 ({}, {}) 不是经纬度：是投影坐标（米）吗？请导出为 WGS-84（EPSG:4326）", "coordinates ({}, {}) are not longitude/latitude degrees: a projected file (metres)? export it as WGS-84 (EPSG:4326)";
+    ImportLargerThanMB => "文件超过 {} MB", "larger than {} MB";
+    ImportGeoJSONIsUTF => "GeoJSON 应为 UTF-8 编码，这个文件不是", "GeoJSON is UTF-8; this file is not";
+    ImportNotAGeoJSON => "不是 GeoJSON FeatureCollection（第 {} 行）：{}", "not a GeoJSON FeatureCollection (line {}): {}";
+    ImportTheFileSays => "文件声明坐标系为 {}；只接受 WGS-84 经纬度（EPSG:4326）：GCJ-02、BD-09 或投影坐标的文件请先转换", "the file says its coordinates are in {}; only WGS-84 longitude/latitude (EPSG:4326) is taken: convert GCJ-02, BD-09 or projected files first";
+    ImportNotAFeature => "读不懂的要素：{}", "not a feature we read: {}";
+    ImportNoGeometry => "缺少几何", "missing";
+    ImportMoreThanVertices => "文件超过 {} 个顶点：请按网格拆分或先简化", "more than {} vertices in the file: split it by grid or simplify it";
+    ImportVerticesInOneFeature => "一个要素有 {} 个顶点（最多 {}）", "{} vertices in one feature (at most {})";
+    ImportAnOldXls => "这是旧的 .xls 工作簿：请另存为 .xlsx 或 CSV", "an old .xls workbook: save it as .xlsx or CSV";
+    ImportMoreThanPeople => "超过 {} 人：请按网格拆分", "more than {} people: split it by grid";
+    ImportTheFileIsEmpty => "文件是空的", "the file is empty";
+    ImportADamagedPart => "工作簿有损坏的部分：{}", "a damaged part: {}";
+    ImportAPartInflates => "工作簿的一部分解压后膨胀 200 倍以上（压缩炸弹）：拒收", "a part inflates more than 200-fold: refused";
+    ImportTheWorkbookInflates => "工作簿解压后超过 {} MB", "the workbook inflates past {} MB";
+    ImportTheWorkbookHasNoSheet => "工作簿里没有工作表", "the workbook has no sheet";
+    ImportTheFirstSheet => "第一个工作表读不出：{}", "the first sheet cannot be read: {}";
+    ImportTheSheetIsDamaged => "工作表已损坏：{}", "the sheet is damaged: {}";
+    ImportAFormulaType => "是公式：请直接填写值", "a formula: type the value itself";
+    ImportAnErrorCell => "单元格是错误值（{}）", "an error cell ({})";
+    ImportNotAReadable => "不是可读的工作簿（文件损坏或不完整）：{}", "not a readable workbook: {}";
+    ImportUnknownCategory => "不认识的人员类别 {}", "unknown category {}";
+    ImportNoBuildingUnit => "地址里没有楼栋、单元和房号", "no building, unit and room in the address";
+    ImportCannotReadAsBuilding => "读不出 {} 的楼栋、单元和房号（例：12栋2单元301室，或 12-2-301）", "cannot read {} as building, unit and room (e.g. 12栋2单元301室, 12-2-301)";
+    ImportTheAddressHasNoRoom => "地址里没有房号", "the address has no room";
+    ImportBuildingLength => "楼栋应为 1–8 个字", "a building is 1–8 characters";
+    ImportUnitNumber => "单元应为 1–99 的数字，不是 {}", "a unit is a number from 1 to 99, not {}";
+    ImportColumnMissingAlso => "缺少这一列（也认：{}）", "column missing (also read as: {})";
+    ImportNoAddressGive => "缺少地址：需要一列地址（也认：{}），或分开的 楼栋、单元、房号 列", "no address: give one address column (also read as: {}), or separate 楼栋, 单元 and 房号 columns";
+    ImportASecondColumn => "第二个“{}”列", "a second {} column";
+    ImportSexMaleOrFemale => "应为 男 或 女，不是 {}", "男 or 女, not {}";
+    ImportAtMost10 => "最多 10 个字", "at most 10 characters";
+    ImportStoredAsANumber => "存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写", "stored as a number, which loses its last digits: format the column as text and type it again";
+    ImportIsAnotherRoom => "户号 {} 在第 {} 行是另一个房间：同一户号应为同一房间", "户号 {} is another room on row {}: one household, one room";
+    ImportRequiredOrOnARow => "必填（或与同户号的行写在一起）", "required (or on a row of the same 户号)";
+    ImportNoGridOfYours => "您的网格中没有叫 {} 的", "no grid of yours is called {}";
+    ImportTheSameName => "同一房间两次出现同名的人（第 {} 行）：若是两个人，请填写各自的身份证号", "the same name twice in one room (row {}): if they are two people, give each their ID number";
+
+    // A cell a rule of the model refused (gridmate_model::validate), said beside its column.
+    InvalidTooLong => "太长：{} 个字，最多 {} 个", "too long: {} characters, at most {}";
+    InvalidControlCharacter => "含有控制字符（从别处粘贴时带入），请重新输入", "contains a control character (pasted from elsewhere): type it again";
+    InvalidPhone => "不是大陆手机号（13–19 开头的 11 位数字）", "not a mainland mobile number (11 digits starting with 13–19)";
+    InvalidIdNumber => "不是有效的 18 位公民身份号码（校验位不符或日期不对）", "not a valid 18-character resident ID number (check digit or date wrong)";
+    InvalidRoom => "房号应为 1–8 位字母或数字", "a room is 1–8 letters or digits";
+    InvalidOutOfRange => "超出范围：{}", "out of range: {}";
+    InvalidTooMany => "太多：{} 项，最多 {} 项", "too many: {}, at most {}";
+    InvalidEndsBeforeStart => "结束早于开始", "the end is before the start";
 }

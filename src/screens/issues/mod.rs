@@ -120,7 +120,7 @@ pub fn IssuesScreen() -> Element {
     rsx! {
         TitleBar { title: lang.t(Msg::IssueLedger).to_string(), lang, on_back: None }
         button { class: "primary wide", "data-action": "report",
-            onclick: move |_| nav.go(Destination::Report { building: None, household: None }),
+            onclick: move |_| nav.go(Destination::Report),
             {lang.t(Msg::ReportAProblem)} }
         match &*rows.read() {
             None => rsx! { Loading { lang } },

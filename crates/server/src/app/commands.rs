@@ -20,7 +20,7 @@ use gridmate_protocol::{
     CallupCloseData, CallupCreateData, IssueEventData, Mutation, MutationPayload, OrderCreateData,
     OrderEventData, PatchData, PushResult, PushStatus,
 };
-use gridmate_words::{Lang, Said};
+use gridmate_words::{Lang, Msg, Said};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -127,10 +127,7 @@ impl Command {
                     _ => false,
                 };
                 if lacking {
-                    return Err(Said::new(
-                        "请先选择（派给谁、哪个部门或重复的是哪一件）。",
-                        "Choose first: who takes it, which department, or which issue it repeats.",
-                    ));
+                    return Err(Said::of(Msg::OfficeChooseFirst));
                 }
                 MutationPayload::IssueEvent(IssueEventData {
                     event_id,

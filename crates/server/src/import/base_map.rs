@@ -23,6 +23,7 @@ use gridmate_model::GridId;
 use gridmate_model::basemap::{self, BaseMap, BuildingPoint, MapFeature, MapFeatureKind, Shape};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::{BaseMapRecord, BuildingRecord, GridRecord, boundary_to_geo};
+use gridmate_words::Msg;
 use serde::Deserialize;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -142,9 +143,9 @@ fn kind_of(props: &Map<String, Value>) -> Result<MapFeatureKind, Said> {
             "road" | "道路" | "路" => Ok(MapFeatureKind::Road),
             "water" | "水系" | "水体" => Ok(MapFeatureKind::Water),
             "green" | "绿地" | "广场" => Ok(MapFeatureKind::Green),
-            other => Err(Said::new(
-                format!("不认识的类型 {other:?}：建筑/道路/水系/绿地（building/road/water/green）"),
-                format!("unknown kind {other:?}: building/road/water/green (建筑/道路/水系/绿地)"),
+            other => Err(Said::fill(
+                Msg::ImportUnknownKindBuilding,
+                &[&format!("{:?}", other)],
             )),
         };
     }
@@ -166,10 +167,7 @@ fn kind_of(props: &Map<String, Value>) -> Result<MapFeatureKind, Said> {
     {
         Ok(MapFeatureKind::Green)
     } else {
-        Err(Said::new(
-            "没有类型：给出 kind（建筑/道路/水系/绿地）或 OpenStreetMap 标签",
-            "no kind: give `kind` (building/road/water/green) or OpenStreetMap tags",
-        ))
+        Err(Said::of(Msg::ImportNoKindGive))
     }
 }
 
@@ -181,13 +179,10 @@ fn polygon(rings: &[Vec<Position>]) -> Result<Polygon<f64>, Said> {
     let mut it = rings.iter();
     let exterior = it
         .next()
-        .ok_or_else(|| Said::new("多边形缺少外环", "a polygon needs an exterior ring"))?;
+        .ok_or_else(|| Said::of(Msg::ImportAPolygonNeeds))?;
     for r in rings {
         if r.len() < 4 || r.first().map(|p| (p.0, p.1)) != r.last().map(|p| (p.0, p.1)) {
-            return Err(Said::new(
-                "每个环至少 4 个点，且首尾闭合",
-                "a ring needs at least 4 positions and must be closed",
-            ));
+            return Err(Said::of(Msg::ImportARingNeeds));
         }
     }
     Ok(Polygon::new(ring(exterior), it.map(|r| ring(r)).collect()))
@@ -206,34 +201,20 @@ fn shape_of(kind: MapFeatureKind, g: &Geometry) -> Result<Shape, Said> {
     };
     match (&shape, kind.is_area()) {
         (Shape::Area(_), false) => {
-            return Err(Said::new(
-                "道路是线，不是多边形",
-                "a road is a line, not a polygon",
-            ));
+            return Err(Said::of(Msg::ImportARoadIsALine));
         }
         (Shape::Line(_), true) => {
-            return Err(Said::new(
-                format!("{} 是面：请给多边形（Polygon），不是线", kind.code()),
-                format!("a {} is an area: give a Polygon, not a line", kind.code()),
-            ));
+            return Err(Said::fill(Msg::ImportAreaNotLine, &[&kind.code()]));
         }
         _ => {}
     }
     if let Shape::Line(l) = &shape
         && l.iter().any(|l| l.0.len() < 2)
     {
-        return Err(Said::new(
-            "一条线至少两个点",
-            "a line needs at least two positions",
-        ));
+        return Err(Said::of(Msg::ImportALineNeeds));
     }
     if let Shape::Area(a) = &shape {
-        basemap::check_area(a).map_err(|e| {
-            Said::new(
-                format!("多边形无效（边自相交或洞在外）：{e}"),
-                format!("invalid polygon: {e}"),
-            )
-        })?;
+        basemap::check_area(a).map_err(|e| Said::fill(Msg::ImportInvalidPolygon, &[&e]))?;
     }
     Ok(shape)
 }
@@ -241,17 +222,12 @@ fn shape_of(kind: MapFeatureKind, g: &Geometry) -> Result<Shape, Said> {
 /// Longitude and latitude in degrees, or a message saying what they look like instead.
 fn check_degrees(shape: &Shape) -> Result<(), Said> {
     let Some((min_x, min_y, max_x, max_y)) = shape.bounds() else {
-        return Err(Said::new("没有坐标点", "no positions"));
+        return Err(Said::of(Msg::ImportNoPositions));
     };
     if min_x < -180.0 || max_x > 180.0 || min_y < -90.0 || max_y > 90.0 {
-        return Err(Said::new(
-            format!(
-                "坐标 ({min_x:.1}, {min_y:.1}) 不是经纬度：是投影坐标（米）吗？请导出为 WGS-84（EPSG:4326）"
-            ),
-            format!(
-                "coordinates ({min_x:.1}, {min_y:.1}) are not longitude/latitude degrees: \
-                 a projected file (metres)? export it as WGS-84 (EPSG:4326)"
-            ),
+        return Err(Said::fill(
+            Msg::ImportCoordinatesAreNotLongitude,
+            &[&format!("{:.1}", min_x), &format!("{:.1}", min_y)],
         ));
     }
     Ok(())
@@ -271,34 +247,23 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
         return Err(one(problem(
             0,
             "file",
-            format!("文件超过 {} MB", MAX_FILE_BYTES >> 20),
-            format!("larger than {} MB", MAX_FILE_BYTES >> 20),
+            Said::fill(Msg::ImportLargerThanMB, &[&(MAX_FILE_BYTES >> 20)]),
         )));
     }
-    let json = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(
-        |_| {
-            one(problem(
-                0,
-                "file",
-                "GeoJSON 应为 UTF-8 编码，这个文件不是",
-                "GeoJSON is UTF-8; this file is not",
-            ))
-        },
-    )?;
+    let json = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| one(problem(0, "file", Said::of(Msg::ImportGeoJSONIsUTF))))?;
     let doc: Collection = serde_json::from_str(json).map_err(|e| {
         one(problem(
             0,
             "json",
-            format!("不是 GeoJSON FeatureCollection（第 {} 行）：{e}", e.line()),
-            format!("not a GeoJSON FeatureCollection (line {}): {e}", e.line()),
+            Said::fill(Msg::ImportNotAGeoJSON, &[&e.line(), &e]),
         ))
     })?;
     if doc.kind != "FeatureCollection" {
         return Err(one(problem(
             0,
             "type",
-            "应为 GeoJSON FeatureCollection",
-            "expected a GeoJSON FeatureCollection",
+            Said::of(Msg::ImportExpectedAGeoJSON),
         )));
     }
     if let Some(crs) = &doc.crs {
@@ -307,13 +272,7 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
             return Err(one(problem(
                 0,
                 "crs",
-                format!(
-                    "文件声明坐标系为 {name:?}；只接受 WGS-84 经纬度（EPSG:4326）：GCJ-02、BD-09 或投影坐标的文件请先转换"
-                ),
-                format!(
-                    "the file says its coordinates are in {name:?}; only WGS-84 longitude/latitude \
-                     (EPSG:4326) is taken: convert GCJ-02, BD-09 or projected files first"
-                ),
+                Said::fill(Msg::ImportTheFileSays, &[&format!("{:?}", name)]),
             )));
         }
     }
@@ -328,8 +287,7 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
                 problems.push(problem(
                     n,
                     "geometry",
-                    format!("读不懂的要素：{e}"),
-                    format!("not a feature we read: {e}"),
+                    Said::fill(Msg::ImportNotAFeature, &[&e]),
                 ));
                 continue;
             }
@@ -347,7 +305,7 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
             }
         };
         let Some(geometry) = f.geometry else {
-            problems.push(problem(n, "geometry", "缺少几何", "missing"));
+            problems.push(problem(n, "geometry", Said::of(Msg::ImportNoGeometry)));
             continue;
         };
         let count = match &geometry {
@@ -360,23 +318,16 @@ fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, usize), ImportError> {
             return Err(one(problem(
                 n,
                 "file",
-                format!("文件超过 {MAX_VERTICES} 个顶点：请按网格拆分或先简化"),
-                format!(
-                    "more than {MAX_VERTICES} vertices in the file: split it by grid or simplify it"
-                ),
+                Said::fill(Msg::ImportMoreThanVertices, &[&MAX_VERTICES]),
             )));
         }
         if count > basemap::MAX_FEATURE_VERTICES {
             problems.push(problem(
                 n,
                 "geometry",
-                format!(
-                    "一个要素有 {count} 个顶点（最多 {}）",
-                    basemap::MAX_FEATURE_VERTICES
-                ),
-                format!(
-                    "{count} vertices in one feature (at most {})",
-                    basemap::MAX_FEATURE_VERTICES
+                Said::fill(
+                    Msg::ImportVerticesInOneFeature,
+                    &[&count, &basemap::MAX_FEATURE_VERTICES],
                 ),
             ));
             continue;
@@ -498,12 +449,10 @@ fn plan_checked(
             problems.push(problem(
                 0,
                 &g.name,
-                format!(
-                    "这个网格的底图太大（最多 {} 个要素、简化后 {} 个顶点）：{e}",
-                    basemap::MAX_FEATURES,
-                    basemap::MAX_VERTICES
+                Said::fill(
+                    Msg::ImportBaseMapTooLarge,
+                    &[&basemap::MAX_FEATURES, &basemap::MAX_VERTICES, &e],
                 ),
-                e,
             ));
             continue;
         }

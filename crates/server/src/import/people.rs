@@ -28,6 +28,7 @@ use crate::store::{PutRecord, Result as StoreResult, WriteTx, admin};
 use gridmate_model::{HouseholdTag, address, validate};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
+use gridmate_words::Msg;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -176,19 +177,13 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
         return Err(vec![problem(
             0,
             "file",
-            format!("文件超过 {} MB", MAX_FILE_BYTES >> 20),
-            format!("larger than {} MB", MAX_FILE_BYTES >> 20),
+            Said::fill(Msg::ImportLargerThanMB, &[&(MAX_FILE_BYTES >> 20)]),
         )]);
     }
     if bytes.starts_with(b"PK\x03\x04") {
         read_xlsx(bytes)
     } else if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-        Err(vec![problem(
-            0,
-            "file",
-            "这是旧的 .xls 工作簿：请另存为 .xlsx 或 CSV",
-            "an old .xls workbook: save it as .xlsx or CSV",
-        )])
+        Err(vec![problem(0, "file", Said::of(Msg::ImportAnOldXls))])
     } else {
         read_csv(bytes)
     }
@@ -207,8 +202,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
             vec![problem(
                 line,
                 "row",
-                format!("这一行读不出：{e}"),
-                format!("unreadable row: {e}"),
+                Said::fill(Msg::ImportUnreadableRow, &[&e]),
             )]
         })?;
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
@@ -217,8 +211,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
             return Err(vec![problem(
                 line,
                 "file",
-                format!("超过 {MAX_ROWS} 人：请按网格拆分"),
-                format!("more than {MAX_ROWS} people: split it by grid"),
+                Said::fill(Msg::ImportMoreThanPeople, &[&MAX_ROWS]),
             )]);
         }
         rows.push((line, cells.into_iter().map(Value::Text).collect()));
@@ -249,14 +242,13 @@ fn with_header(rows: Vec<(usize, Vec<Value>)>) -> Result<Sheet, Vec<ImportProble
     let header = rows
         .next()
         .map(|(_, h)| h.iter().map(Value::text).collect())
-        .ok_or_else(|| vec![problem(1, "header", "文件是空的", "the file is empty")])?;
+        .ok_or_else(|| vec![problem(1, "header", Said::of(Msg::ImportTheFileIsEmpty))])?;
     let rows: Vec<_> = rows.collect();
     if let Some((line, _)) = rows.get(MAX_ROWS) {
         return Err(vec![problem(
             *line,
             "file",
-            format!("超过 {MAX_ROWS} 人：请按网格拆分"),
-            format!("more than {MAX_ROWS} people: split it by grid"),
+            Said::fill(Msg::ImportMoreThanPeople, &[&MAX_ROWS]),
         )]);
     }
     Ok(Sheet { header, rows })
@@ -267,30 +259,22 @@ fn check_zip(bytes: &[u8]) -> Result<(), ImportProblem> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let part = zip.by_index_raw(i).map_err(|e| {
-            problem(
-                0,
-                "file",
-                format!("工作簿有损坏的部分：{e}"),
-                format!("a damaged part: {e}"),
-            )
-        })?;
+        let part = zip
+            .by_index_raw(i)
+            .map_err(|e| problem(0, "file", Said::fill(Msg::ImportADamagedPart, &[&e])))?;
         total = total.saturating_add(part.size());
         if part.size() > 1_000_000 && part.size() / part.compressed_size().max(1) > 200 {
-            return Err(problem(
-                0,
-                "file",
-                "工作簿的一部分解压后膨胀 200 倍以上（压缩炸弹）：拒收",
-                "a part inflates more than 200-fold: refused",
-            ));
+            return Err(problem(0, "file", Said::of(Msg::ImportAPartInflates)));
         }
     }
     if total > MAX_INFLATED_BYTES {
         return Err(problem(
             0,
             "file",
-            format!("工作簿解压后超过 {} MB", MAX_INFLATED_BYTES >> 20),
-            format!("the workbook inflates past {} MB", MAX_INFLATED_BYTES >> 20),
+            Said::fill(
+                Msg::ImportTheWorkbookInflates,
+                &[&(MAX_INFLATED_BYTES >> 20)],
+            ),
         ));
     }
     Ok(())
@@ -304,16 +288,14 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
         vec![problem(
             0,
             "file",
-            "工作簿里没有工作表",
-            "the workbook has no sheet",
+            Said::of(Msg::ImportTheWorkbookHasNoSheet),
         )]
     })?;
     let mut cells = book.worksheet_cells_reader(&first).map_err(|e| {
         vec![problem(
             0,
             "file",
-            format!("第一个工作表读不出：{e}"),
-            format!("the first sheet cannot be read: {e}"),
+            Said::fill(Msg::ImportTheFirstSheet, &[&e]),
         )]
     })?;
     let mut rows: Vec<(usize, Vec<Value>)> = Vec::new();
@@ -326,8 +308,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
                 return Err(vec![problem(
                     rows.last().map_or(0, |r| r.0),
                     "file",
-                    format!("工作表已损坏：{e}"),
-                    format!("the sheet is damaged: {e}"),
+                    Said::fill(Msg::ImportTheSheetIsDamaged, &[&e]),
                 )]);
             }
         };
@@ -340,8 +321,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
                 return Err(vec![problem(
                     r,
                     "file",
-                    format!("超过 {MAX_ROWS} 人：请按网格拆分"),
-                    format!("more than {MAX_ROWS} people: split it by grid"),
+                    Said::fill(Msg::ImportMoreThanPeople, &[&MAX_ROWS]),
                 )]);
             }
             rows.push((r, Vec::new()));
@@ -350,8 +330,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
             problems.push(problem(
                 r,
                 &column_name(c),
-                "是公式：请直接填写值",
-                "a formula: type the value itself",
+                Said::of(Msg::ImportAFormulaType),
             ));
             continue;
         }
@@ -366,8 +345,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
                 problems.push(problem(
                     r,
                     &column_name(c),
-                    format!("单元格是错误值（{e}）"),
-                    format!("an error cell ({e})"),
+                    Said::fill(Msg::ImportAnErrorCell, &[&e]),
                 ));
                 continue;
             }
@@ -388,12 +366,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Vec<ImportProblem>> {
 
 /// A file that is not a workbook at all (or a truncated one).
 fn unreadable(e: &dyn std::fmt::Display) -> ImportProblem {
-    problem(
-        0,
-        "file",
-        format!("不是可读的工作簿（文件损坏或不完整）：{e}"),
-        format!("not a readable workbook: {e}"),
-    )
+    problem(0, "file", Said::fill(Msg::ImportNotAReadable, &[&e]))
 }
 
 /// "A", "B", … "AA": the column as Excel names it, for the problem list.
@@ -469,10 +442,7 @@ fn category_tags(value: &str) -> Result<Vec<HouseholdTag>, Said> {
             "残疾人员" => tags.push(HouseholdTag::Disabled),
             "低保对象" | "低保人员" => tags.push(HouseholdTag::LowIncome),
             other => tags.push(tag_from_label(other).ok_or_else(|| {
-                Said::new(
-                    format!("不认识的人员类别 {other:?}"),
-                    format!("unknown category {other:?}"),
-                )
+                Said::fill(Msg::ImportUnknownCategory, &[&format!("{:?}", other)])
             })?),
         }
     }
@@ -490,26 +460,15 @@ fn split_address(value: &str) -> Result<Place, Said> {
         .char_indices()
         .find(|(_, c)| c.is_ascii_alphanumeric())
         .map(|(i, _)| i)
-        .ok_or_else(|| {
-            Said::new(
-                "地址里没有楼栋、单元和房号",
-                "no building, unit and room in the address",
-            )
-        })?;
+        .ok_or_else(|| Said::of(Msg::ImportNoBuildingUnit))?;
     let (estate, rest) = normal.split_at(start);
-    let parsed = address::parse(rest).ok_or_else(|| {
-        Said::new(
-            format!("读不出 {rest:?} 的楼栋、单元和房号（例：12栋2单元301室，或 12-2-301）"),
-            format!(
-                "cannot read {rest:?} as building, unit and room (e.g. 12栋2单元301室, 12-2-301)"
-            ),
-        )
-    })?;
+    let parsed = address::parse(rest)
+        .ok_or_else(|| Said::fill(Msg::ImportCannotReadAsBuilding, &[&format!("{:?}", rest)]))?;
     match (parsed.unit, parsed.room) {
         (Some(unit), Some(room)) => Ok((estate.to_string(), parsed.building, unit, room)),
         // Bungalows and small blocks have no unit: unit 1.
         (None, Some(room)) => Ok((estate.to_string(), parsed.building, 1, room)),
-        _ => Err(Said::new("地址里没有房号", "the address has no room")),
+        _ => Err(Said::of(Msg::ImportTheAddressHasNoRoom)),
     }
 }
 
@@ -528,10 +487,7 @@ fn place_of_parts(
         .trim()
         .to_string();
     if building.is_empty() || building.chars().count() > 8 {
-        return Err((
-            Field::Building,
-            Said::new("楼栋应为 1–8 个字", "a building is 1–8 characters"),
-        ));
+        return Err((Field::Building, Said::of(Msg::ImportBuildingLength)));
     }
     let unit = address::normalize(unit);
     let unit = match unit.trim_end_matches("单元").trim() {
@@ -543,16 +499,13 @@ fn place_of_parts(
             .ok_or_else(|| {
                 (
                     Field::Unit,
-                    Said::new(
-                        format!("单元应为 1–99 的数字，不是 {u:?}"),
-                        format!("a unit is a number from 1 to 99, not {u:?}"),
-                    ),
+                    Said::fill(Msg::ImportUnitNumber, &[&format!("{:?}", u)]),
                 )
             })?,
     };
     let room = address::normalize(room);
     let room = match room.trim_end_matches('室').trim() {
-        "" => return Err((Field::Room, Said::new("必填", "required"))),
+        "" => return Err((Field::Room, Said::of(Msg::Required))),
         r => validate::room(r).map_err(|e| (Field::Room, Said::invalid(&e)))?,
     };
     Ok((estate.trim().to_string(), building, unit, room))
@@ -593,8 +546,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
             problems.push(problem(
                 1,
                 f.label(),
-                format!("缺少这一列（也认：{also}）"),
-                format!("column missing (also read as: {also})"),
+                Said::fill(Msg::ImportColumnMissingAlso, &[&also]),
             ));
         }
     }
@@ -604,10 +556,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
         problems.push(problem(
             1,
             Field::Address.label(),
-            format!("缺少地址：需要一列地址（也认：{also}），或分开的 楼栋、单元、房号 列"),
-            format!(
-                "no address: give one address column (also read as: {also}), or separate 楼栋, 单元 and 房号 columns"
-            ),
+            Said::fill(Msg::ImportNoAddressGive, &[&also]),
         ));
     }
     for (i, f) in fields.iter().enumerate() {
@@ -617,8 +566,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
             problems.push(problem(
                 1,
                 &sheet.header[i],
-                format!("第二个“{}”列", f.label()),
-                format!("a second {} column", f.label()),
+                Said::fill(Msg::ImportASecondColumn, &[&f.label()]),
             ));
         }
     }
@@ -682,31 +630,19 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
             other => {
                 bad(
                     Field::Gender,
-                    Said::new(
-                        format!("应为 男 或 女，不是 {other:?}"),
-                        format!("男 or 女, not {other:?}"),
-                    ),
+                    Said::fill(Msg::ImportSexMaleOrFemale, &[&format!("{:?}", other)]),
                 );
                 String::new()
             }
         };
         let relation = text(Field::Relation);
         if relation.chars().count() > 10 {
-            bad(
-                Field::Relation,
-                Said::new("最多 10 个字", "at most 10 characters"),
-            );
+            bad(Field::Relation, Said::of(Msg::ImportAtMost10));
         }
         let id = match cell(Field::IdNumber) {
             None => None,
             Some(Value::Number(_)) => {
-                bad(
-                    Field::IdNumber,
-                    Said::new(
-                        "存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写",
-                        "stored as a number, which loses its last digits: format the column as text and type it again",
-                    ),
-                );
+                bad(Field::IdNumber, Said::of(Msg::ImportStoredAsANumber));
                 None
             }
             Some(v) if v.text().is_empty() => None,
@@ -751,14 +687,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
                     problems.push(problem(
                         d.line,
                         Field::HouseholdNo.label(),
-                        format!(
-                            "户号 {} 在第 {} 行是另一个房间：同一户号应为同一房间",
-                            d.household_no, entry.2
-                        ),
-                        format!(
-                            "户号 {} is another room on row {}: one household, one room",
-                            d.household_no, entry.2
-                        ),
+                        Said::fill(Msg::ImportIsAnotherRoom, &[&d.household_no, &entry.2]),
                     ));
                 }
                 Some(_) => {}
@@ -778,15 +707,18 @@ pub fn parse(bytes: &[u8]) -> Result<(Mapping, Vec<PersonRow>), Vec<ImportProble
             d.grid.clone()
         };
         if grid.is_empty() {
-            problems.push(problem(d.line, Field::Grid.label(), "必填", "required"));
+            problems.push(problem(
+                d.line,
+                Field::Grid.label(),
+                Said::of(Msg::Required),
+            ));
         }
         let Some((estate, building, unit, room)) = place else {
             if !d.address_written {
                 problems.push(problem(
                     d.line,
                     Field::Address.label(),
-                    "必填（或与同户号的行写在一起）",
-                    "required (or on a row of the same 户号)",
+                    Said::of(Msg::ImportRequiredOrOnARow),
                 ));
             }
             continue;
@@ -890,8 +822,7 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
             out.problems.push(problem(
                 p.line,
                 Field::Grid.label(),
-                format!("您的网格中没有叫 {:?} 的", p.grid),
-                format!("no grid of yours is called {:?}", p.grid),
+                Said::fill(Msg::ImportNoGridOfYours, &[&format!("{:?}", p.grid)]),
             ));
             continue;
         };
@@ -911,14 +842,7 @@ pub fn plan(tx: &mut dyn WriteTx, grids: &[Uuid], bytes: &[u8], commit: bool) ->
                 out.problems.push(problem(
                     p.line,
                     Field::Name.label(),
-                    format!(
-                        "同一房间两次出现同名的人（第 {} 行）：若是两个人，请填写各自的身份证号",
-                        first.line
-                    ),
-                    format!(
-                        "the same name twice in one room (row {}): if they are two people, give each their ID number",
-                        first.line
-                    ),
+                    Said::fill(Msg::ImportTheSameName, &[&first.line]),
                 ));
             }
         }
