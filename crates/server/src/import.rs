@@ -38,21 +38,17 @@ impl ImportProblem {
     /// The column or part of the file at fault: a ledger's own header as written, else the
     /// part's name in the reader's language.
     pub fn field_in(&self, lang: Lang) -> &str {
-        let (zh, en) = match self.field.as_str() {
-            "file" => ("文件", "file"),
-            "header" => ("表头", "header"),
-            "row" => ("整行", "row"),
-            "geometry" => ("几何", "geometry"),
-            "kind" => ("类型", "kind"),
-            "type" => ("类型", "type"),
-            "crs" => ("坐标系", "coordinate system"),
-            "json" => ("JSON", "JSON"),
+        lang.t(match self.field.as_str() {
+            "file" => Msg::ImportFieldFile,
+            "header" => Msg::ImportFieldHeader,
+            "row" => Msg::ImportFieldRow,
+            "geometry" => Msg::ImportFieldGeometry,
+            "kind" => Msg::ImportFieldKind,
+            "type" => Msg::ImportFieldType,
+            "crs" => Msg::ImportFieldCrs,
+            "json" => Msg::ImportFieldJson,
             other => return other,
-        };
-        match lang {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
+        })
     }
 }
 

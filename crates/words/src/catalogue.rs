@@ -322,6 +322,10 @@ catalogue! {
     NeedFoundOnVisit => "入户走访发现：{}", "Found on a home visit: {}";
 
     // The office console.
+    OfficeAssignedSome => "{} 件已派单，{} 件未派：{}", "{} assigned, {} not: {}";
+    OfficeSemicolon => "；", "; ";
+    OfficeTooManySignIns => "登录失败次数过多，请 {} 秒后再试。", "Too many failed sign-ins; try again in {} s.";
+    OfficePagerRange => "共 {} 条，第 {}–{} 条", "{} in all, showing {}–{}";
     OfficeChooseFirst => "请先选择（派给谁、哪个部门或重复的是哪一件）。", "Choose first: who takes it, which department, or which issue it repeats.";
     OfficeFormExpired => "表单已过期或来源不明，请返回刷新后重试。", "This form expired or did not come from the console; go back, reload and try again.";
     OfficeImportABase => "导入底图（GeoJSON）", "Import a base map (GeoJSON)";
@@ -675,6 +679,14 @@ catalogue! {
     LedgerTitle => "{} {}", "{}: {}";
 
     // Imports (the roll, grids and households, the base map).
+    ImportFieldFile => "文件", "file";
+    ImportFieldHeader => "表头", "header";
+    ImportFieldRow => "整行", "row";
+    ImportFieldGeometry => "几何", "geometry";
+    ImportFieldKind => "类型", "kind";
+    ImportFieldType => "类型", "type";
+    ImportFieldCrs => "坐标系", "coordinate system";
+    ImportFieldJson => "JSON", "JSON";
     ImportUnusableBoundary => "边界不可用（{}）", "unusable boundary: {}";
     ImportBaseMapTooLarge => "这个网格的底图太大（最多 {} 个要素、简化后 {} 个顶点）：{}", "this grid's base map is too large (at most {} features and {} vertices once simplified): {}";
     ImportNotJSON => "不是有效的 JSON：{}", "not JSON: {}";

@@ -248,18 +248,14 @@ async fn bulk_assign(
     if not_done.is_empty() {
         back_to("/console/board", Outcome::Done)
     } else {
-        let summary = match lang {
-            Lang::Zh => format!(
-                "{done} 件已派单，{} 件未派：{}",
-                not_done.len(),
-                not_done.join("；")
-            ),
-            Lang::En => format!(
-                "{done} assigned, {} not: {}",
-                not_done.len(),
-                not_done.join("; ")
-            ),
-        };
+        let summary = lang.fill(
+            Msg::OfficeAssignedSome,
+            &[
+                &done,
+                &not_done.len(),
+                &not_done.join(lang.t(Msg::OfficeSemicolon)),
+            ],
+        );
         back_to("/console/board", Outcome::Refused(summary))
     }
 }

@@ -215,10 +215,7 @@ pub(super) async fn login(
     let user = match check_credentials(&state, &phone, &password, addr.ip()).await {
         Ok(u) => u,
         Err(ApiError::RateLimited { retry_after_s }) => {
-            let msg = match lang {
-                Lang::Zh => format!("登录失败次数过多，请 {retry_after_s} 秒后再试。"),
-                Lang::En => format!("Too many failed sign-ins; try again in {retry_after_s} s."),
-            };
+            let msg = lang.t1(Msg::OfficeTooManySignIns, retry_after_s);
             return page::login_status(lang, StatusCode::TOO_MANY_REQUESTS, &msg, &phone);
         }
         Err(ApiError::Unauthorized { .. }) => {

@@ -358,10 +358,7 @@ pub fn pager(lang: Lang, q: &Params, base: &str, total: usize, offset: u32, limi
     let shown_to = (offset as usize + limit as usize).min(total);
     html! {
         p.pager {
-            @match lang {
-                Lang::Zh => { "共 " (total) " 条，第 " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) " 条" }
-                Lang::En => { (total) " in all, showing " (if total == 0 { 0 } else { offset + 1 }) "–" (shown_to) }
-            }
+            (lang.fill(Msg::OfficePagerRange, &[&total, &(if total == 0 { 0 } else { offset + 1 }), &shown_to]))
             @if offset > 0 {
                 " " a href=(link(offset.saturating_sub(limit))) { (lang.t(Msg::OfficePrevious)) }
             }
