@@ -23,6 +23,7 @@ mod desktop;
 mod field;
 mod netem;
 mod office;
+mod peer;
 mod postgres;
 mod server;
 mod sync;

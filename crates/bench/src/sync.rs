@@ -58,7 +58,13 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
     let households = if quick { 1_000 } else { 5_000 };
     let dir = tempfile::tempdir()?;
     let (d, server_store) = seeded_server(&dir.path().join("server"), households, PHONE, PASSWORD)?;
-    let dump = canonical_dump(&dir.path().join("server").join("gridmate-server.sqlite"))?;
+    let db = dir.path().join("server").join("gridmate-server.sqlite");
+    let dump = canonical_dump(&db)?;
+    // The same records for the peer, as they are before anything else is written.
+    let peer_records = dir.path().join("records.ndjson");
+    if !quick {
+        crate::peer::export_records(&db, &peer_records)?;
+    }
     let dump_zstd = zstd::encode_all(dump.as_bytes(), 3)?.len();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -153,6 +159,20 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
         target: "< 1 s".into(),
         pass: Some(incremental.as_secs_f64() < 1.0),
     });
+    // The peer takes a minute and needs Node.js: the full run only.
+    if !quick {
+        let ours = crate::peer::Ours {
+            initial,
+            wire,
+            push: incremental,
+        };
+        rows.extend(crate::peer::run(
+            &rt,
+            &peer_records,
+            &dir.path().join("peer"),
+            &ours,
+        )?);
+    }
     Ok(rows)
 }
 
