@@ -9,6 +9,7 @@
 //! cargo run --release -p gridmate-bench -- --only burst    # the server's 200-device burst alone
 //! cargo run --release -p gridmate-bench -- --only at-once  # 50 phones pushing at once, SQLite and PostgreSQL
 //! cargo run --release -p gridmate-bench -- --only office   # the office at a year's size
+//! cargo run --release -p gridmate-bench -- --only street   # the street: 247 grids, 1M visits
 //! cargo run --release -p gridmate-bench -- --only field    # my tasks, a 2-hour patrol
 //! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
 //! cargo run --release -p gridmate-bench -- --only netem    # a first sync over 1.6 Mbit/s (root)
@@ -107,6 +108,7 @@ fn main() -> Result<()> {
             "burst" => server::run_burst(quick)?,
             "at-once" => server::run_at_once(quick)?,
             "office" => office::run(quick)?,
+            "street" => office::run_street(quick)?,
             "sync" => sync::run(quick)?,
             "app" => app::run(quick)?,
             "field" => field::run(quick)?,
@@ -114,7 +116,7 @@ fn main() -> Result<()> {
             "netem" => netem::run_bench(quick)?,
             other => {
                 anyhow::bail!(
-                    "no part {other:?}: server, burst, at-once, office, sync, app, field, city or netem"
+                    "no part {other:?}: server, burst, at-once, office, street, sync, app, field, city or netem"
                 )
             }
         };

@@ -10,11 +10,15 @@ use crate::{Row, ms, percentile};
 use anyhow::{Result, ensure};
 use chrono::Duration;
 use gridmate_demo::{DemoConfig, generate};
+use gridmate_model::Role;
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::VisitRecord;
 use gridmate_server::database::Database;
 use gridmate_server::store::{Backend, PutRecord, admin};
 use std::time::{Duration as StdDuration, Instant};
+
+/// The street's account, at the street's scale.
+const STREET: &str = "13900030000";
 
 /// This process's peak resident memory so far, in MB (Linux).
 fn peak_rss_mb() -> f64 {
@@ -55,23 +59,65 @@ fn raw_scan(db: &std::path::Path, entities: &[&str]) -> Result<StdDuration> {
     Ok(t.elapsed())
 }
 
+/// How big the office is, who reads it, and what its figures must stay under.
+struct Size {
+    grids: usize,
+    households: usize,
+    visits: usize,
+    issues: usize,
+    /// Who reads: the community office (over its grids) or the street (over every grid).
+    reader: Role,
+    runs: usize,
+    ledger_target_s: f64,
+}
+
 pub fn run(quick: bool) -> Result<Vec<Row>> {
+    let (households, visits, issues): (usize, usize, usize) = if quick {
+        (1_000, 10_000, 1_000)
+    } else {
+        (10_000, 100_000, 10_000)
+    };
+    at_size(&Size {
+        grids: 20,
+        households,
+        visits,
+        issues,
+        reader: Role::CommunityAdmin,
+        runs: if quick { 5 } else { 30 },
+        ledger_target_s: 5.0,
+    })
+}
+
+/// The street's view at the seeds' own scale (济阳: 247 grids, ~100,000 households, a million
+/// visits a year): its statistics for a year, its board, and the year's visits ledger, read by a
+/// `street_viewer` over every grid. Minutes of seeding: `--only street`.
+pub fn run_street(quick: bool) -> Result<Vec<Row>> {
+    let scale = if quick { 10 } else { 1 };
+    at_size(&Size {
+        grids: 247,
+        households: 100_000 / scale,
+        visits: 1_000_000 / scale,
+        issues: 20_000 / scale,
+        reader: Role::StreetViewer,
+        runs: if quick { 5 } else { 20 },
+        ledger_target_s: 10.0,
+    })
+}
+
+fn at_size(size: &Size) -> Result<Vec<Row>> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let (households, visits, issues): (usize, usize, usize) = if quick {
-            (1_000, 10_000, 1_000)
-        } else {
-            (10_000, 100_000, 10_000)
-        };
+        let (households, visits, issues) = (size.households, size.visits, size.issues);
         let cfg = DemoConfig {
-            grids: 20,
+            grids: size.grids,
             buildings: households / 70,
             households,
             issues,
             ..DemoConfig::lianhe()
         };
+        let seeding = Instant::now();
         let d = generate(&cfg);
         let s = start_with(&d, None).await?;
         // The rest of the year's visits: every household seen about ten times, by its grid's
@@ -109,10 +155,33 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
                     },
                 )?;
             }
+            // The street's account reads every grid of its communities and changes nothing.
+            if size.reader == Role::StreetViewer {
+                admin::add_user(
+                    tx,
+                    uuid::Uuid::now_v7(),
+                    STREET,
+                    "街道压测",
+                    &[Role::StreetViewer],
+                    PASSWORD,
+                )?;
+                for g in &d.grids {
+                    admin::assign(tx, STREET, Role::StreetViewer, Some(g.id.0), None)?;
+                }
+            }
             Ok(())
         })?;
         drop(store);
-        let token = s.login("bench-office").await?;
+        eprintln!(
+            "office bench: {households} households, {visits} visits seeded in {:.0} s",
+            seeding.elapsed().as_secs_f64()
+        );
+        let reader = if size.reader == Role::StreetViewer {
+            STREET
+        } else {
+            PHONE
+        };
+        let token = s.login_as(reader, "bench-office").await?;
         let bearer = format!("Bearer {token}");
         let console = s.base.trim_end_matches("/api/v1").to_string() + "/console";
         let session = {
@@ -120,7 +189,7 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?
                 .post(format!("{console}/login"))
-                .form(&[("phone", PHONE), ("password", PASSWORD)])
+                .form(&[("phone", reader), ("password", PASSWORD)])
                 .send()
                 .await?;
             let set = r
@@ -131,7 +200,7 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
                 .to_string();
             set.split(';').next().unwrap_or_default().to_string()
         };
-        let runs = if quick { 5 } else { 30 };
+        let runs = size.runs;
         let db = s.data.join("gridmate-server.sqlite");
         let board_floor = {
             let mut v = (0..5).map(|_| raw_scan(&db, &["issue"])).collect::<Result<Vec<_>>>()?;
@@ -143,7 +212,9 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
                 .collect::<Result<Vec<_>>>()?;
             percentile(&mut v, 0.5)
         };
-        let size = format!("{} grids, {households} households, {visits} visits, {issues} issues", cfg.grids);
+        let who = if size.reader == Role::StreetViewer { "the street" } else { "the community office" };
+        let ledger_target_s = size.ledger_target_s;
+        let size = format!("{} grids, {households} households, {visits} visits, {issues} issues, read by {who}", cfg.grids);
         let mut rows = Vec::new();
         let target_ms = 200.0;
         for (name, url, auth, floor) in [
@@ -191,8 +262,8 @@ pub fn run(quick: bool) -> Result<Vec<Row>> {
             value: format!("{:.2} s", export.as_secs_f64()),
             floor: format!("{:.0} ms raw SQLite read + parse of the visits", ms(visits_floor)),
             ratio: Some(ms(export) / ms(visits_floor).max(0.001)),
-            target: "< 5 s, streamed".into(),
-            pass: Some(export.as_secs_f64() < 5.0),
+            target: format!("< {ledger_target_s:.0} s, streamed"),
+            pass: Some(export.as_secs_f64() < ledger_target_s),
         });
         Ok(rows)
     })
