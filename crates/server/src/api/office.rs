@@ -640,7 +640,8 @@ fn code<T>(what: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result
 pub struct IssueStepBody {
     /// The command's idempotency key: the same id again is the same step.
     pub mutation_id: Uuid,
-    /// accept, assign, escalate, verify_close, reopen, reject_duplicate, comment, …
+    /// An `issue_event` action code: accept, assign, escalate, close (verify and close), reopen,
+    /// reject_duplicate, comment, …
     pub action: String,
     #[serde(default)]
     pub note: String,
