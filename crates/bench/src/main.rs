@@ -26,6 +26,7 @@ mod netem;
 mod office;
 mod peer;
 mod postgres;
+mod relay;
 mod server;
 mod sync;
 

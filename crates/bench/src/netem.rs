@@ -183,7 +183,7 @@ pub fn run_bench(quick: bool) -> Result<Vec<Row>> {
         )
     };
     let received = Arc::new(AtomicU64::new(0));
-    let to = crate::sync::relay(&rt, SERVER.parse()?, delay, received.clone())?;
+    let to = crate::relay::relay(&rt, SERVER.parse()?, delay, received.clone())?;
     let client =
         SyncClient::new(&format!("http://{to}/api/v1")).map_err(|e| anyhow::anyhow!("{e}"))?;
 

@@ -85,7 +85,7 @@ pub(crate) fn run(
     let bulk_ms = ready["bulk_ms"].as_f64().unwrap_or(f64::NAN);
 
     let received = Arc::new(AtomicU64::new(0));
-    let relay = crate::sync::relay(
+    let relay = crate::relay::relay(
         rt,
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         Duration::ZERO,

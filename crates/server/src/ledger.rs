@@ -833,8 +833,13 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> StoreError {
 
 impl XlsxSink {
     pub fn new() -> Self {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        // Most of a big ledger's time is deflating its sheet's XML. Level 3 — Excel 365's own —
+        // saves in ~70 % of the default level's time for a file ~5 % larger
+        // (rust_xlsxwriter's performance notes).
+        book.set_zip_compression_level(3);
         XlsxSink {
-            book: rust_xlsxwriter::Workbook::new(),
+            book,
             row: 0,
             columns: 0,
             formats: None,
