@@ -162,6 +162,8 @@ macro_rules! destinations {
             /// link, a mistyped one, an id that does not parse).
             pub fn from_path(path: &str) -> Option<Destination> {
                 $(
+                    // A destination without fields reads no value from its URL, so for it
+                    // `values` is never advanced and `parse` captures nothing mutably.
                     #[allow(unused_mut, unused_variables)]
                     if let Some(mut values) = match_path($pattern, path) {
                         let mut parse = || -> Option<Destination> {
