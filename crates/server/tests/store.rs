@@ -427,6 +427,32 @@ proptest! {
                 .unwrap()
         };
         let maintained = tallies(&store);
+        // The visits per grid, person and month, kept as they were written, are what the live
+        // visits hold.
+        let months = |store: &gridmate_server::database::Database| {
+            let mut m: Vec<(Uuid, Uuid, i64, i64)> = store
+                .admin(|tx| tx.visit_months(&grids, i64::MIN, i64::MAX))
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.grid_id, m.actor_id, m.month_ms, m.visits))
+                .collect();
+            m.sort();
+            m
+        };
+        let mut expected: std::collections::BTreeMap<(Uuid, Uuid, i64), i64> = Default::default();
+        for ((entity, _), (grid, data)) in &live {
+            if *entity == Entity::Visit {
+                let at: chrono::DateTime<chrono::Utc> =
+                    data["started_at"].as_str().unwrap().parse().unwrap();
+                let month = gridmate_model::calendar::month_start(at).timestamp_millis();
+                let visitor: Uuid = data["visitor_id"].as_str().unwrap().parse().unwrap();
+                *expected.entry((*grid, visitor, month)).or_default() += 1;
+            }
+        }
+        let expected: Vec<(Uuid, Uuid, i64, i64)> =
+            expected.into_iter().map(|((g, a, m), n)| (g, a, m, n)).collect();
+        let kept = months(&store);
+        prop_assert_eq!(&kept, &expected, "visit months follow the visits");
         // What the live records hold, counted here from the records themselves.
         for (entity, got) in facts::COUNTED.iter().zip(&maintained) {
             for g in &grids {
@@ -457,6 +483,7 @@ proptest! {
         }
         store.admin(|tx| facts::rebuild(tx)).unwrap();
         prop_assert_eq!(maintained, tallies(&store), "maintained facts equal rebuilt ones");
+        prop_assert_eq!(kept, months(&store), "kept visit months equal rebuilt ones");
     }
 }
 

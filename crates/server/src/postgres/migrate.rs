@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "case_numbers",
         sql: include_str!("../../migrations/postgres/0004_case_numbers.sql"),
     },
+    Migration {
+        version: 7,
+        name: "visit_months",
+        sql: include_str!("../../migrations/postgres/0005_visit_months.sql"),
+    },
 ];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).

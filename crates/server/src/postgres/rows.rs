@@ -50,6 +50,8 @@ pub struct PgTx<'a> {
     digests: HashMap<Uuid, GridDigest>,
     dirty: HashSet<Uuid>,
     facts: HashMap<(Entity, Uuid), Option<facts::Fact>>,
+    /// Changes to the visit counts, by (grid, month, person): added up here, sent as one upsert.
+    visit_months: HashMap<(Uuid, i64, Uuid), i64>,
     /// Records as stored, read or prefetched (`None`: there is none).
     known: HashMap<(Entity, Uuid), Option<StoredRecord>>,
     written: HashMap<(Entity, Uuid), WrittenRecord>,
@@ -130,6 +132,7 @@ impl<'a> PgTx<'a> {
             digests: HashMap::new(),
             dirty: HashSet::new(),
             facts: HashMap::new(),
+            visit_months: HashMap::new(),
             known: HashMap::new(),
             written: HashMap::new(),
             outcomes: HashMap::new(),
@@ -149,11 +152,13 @@ impl<'a> PgTx<'a> {
             + self.conflicts.len()
             + self.blob_refs.len()
             + self.facts.len()
+            + self.visit_months.len()
     }
 
     /// Write the facts this transaction changed: one upsert of every new fact, one delete of
     /// every dropped one.
     fn flush_facts(&mut self) -> Result<()> {
+        self.flush_visit_months()?;
         if self.facts.is_empty() {
             return Ok(());
         }
@@ -171,6 +176,7 @@ impl<'a> PgTx<'a> {
             status: Vec<Option<String>>,
             until: Vec<Option<i64>>,
             amount: Vec<f64>,
+            seen: Vec<Option<i64>>,
         }
         let mut c = Columns::default();
         for ((entity, id), fact) in std::mem::take(&mut self.facts) {
@@ -191,6 +197,7 @@ impl<'a> PgTx<'a> {
                     c.status.push(f.status);
                     c.until.push(f.until_ms);
                     c.amount.push(f.amount);
+                    c.seen.push(f.seen_ms);
                 }
             }
         }
@@ -203,19 +210,42 @@ impl<'a> PgTx<'a> {
         }
         if !c.id.is_empty() {
             self.send(
-                "INSERT INTO facts (entity, id, grid_id, at, building_id, subject_id, actor_id, kind, status, until, amount)
+                "INSERT INTO facts (entity, id, grid_id, at, building_id, subject_id, actor_id, kind, status, until, amount, seen)
                  SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::uuid[], $4::int8[], $5::uuid[], $6::uuid[],
-                                      $7::uuid[], $8::text[], $9::text[], $10::int8[], $11::float8[])
+                                      $7::uuid[], $8::text[], $9::text[], $10::int8[], $11::float8[], $12::int8[])
                  ON CONFLICT (entity, id) DO UPDATE SET grid_id = excluded.grid_id, at = excluded.at,
                      building_id = excluded.building_id, subject_id = excluded.subject_id,
                      actor_id = excluded.actor_id, kind = excluded.kind, status = excluded.status,
-                     until = excluded.until, amount = excluded.amount",
+                     until = excluded.until, amount = excluded.amount, seen = excluded.seen",
                 &[
                     &c.entity, &c.id, &c.grid, &c.at, &c.building, &c.subject, &c.actor, &c.kind,
-                    &c.status, &c.until, &c.amount,
+                    &c.status, &c.until, &c.amount, &c.seen,
                 ],
             )?;
         }
+        Ok(())
+    }
+
+    /// Add the visit counts' changes this transaction made, in one upsert.
+    fn flush_visit_months(&mut self) -> Result<()> {
+        let changed: Vec<_> = std::mem::take(&mut self.visit_months)
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let grid: Vec<Uuid> = changed.iter().map(|((g, _, _), _)| *g).collect();
+        let month: Vec<i64> = changed.iter().map(|((_, m, _), _)| *m).collect();
+        let actor: Vec<Uuid> = changed.iter().map(|((_, _, a), _)| *a).collect();
+        let visits: Vec<i64> = changed.iter().map(|(_, d)| *d).collect();
+        self.send(
+            "INSERT INTO visit_months (grid_id, month, actor_id, visits)
+             SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::int8[])
+             ON CONFLICT (grid_id, month, actor_id)
+                 DO UPDATE SET visits = visit_months.visits + excluded.visits",
+            &[&grid, &month, &actor, &visits],
+        )?;
         Ok(())
     }
 
@@ -763,11 +793,19 @@ impl ReadTx for PgTx<'_> {
         Ok(self
             .query(
                 "SELECT grid_id, building_id, subject_id, actor_id, kind, status, COUNT(*),
-                        COUNT(*) FILTER (WHERE until < $5), COALESCE(SUM(amount), 0)
+                        COUNT(*) FILTER (WHERE until < $5), COALESCE(SUM(amount), 0),
+                        COUNT(*) FILTER (WHERE seen >= $6)
                  FROM facts
                  WHERE entity = $1 AND grid_id = ANY($2) AND at >= $3 AND at < $4
                  GROUP BY grid_id, building_id, subject_id, actor_id, kind, status",
-                &[&q.entity.code(), &q.grids, &q.from_ms, &q.to_ms, &q.now_ms],
+                &[
+                    &q.entity.code(),
+                    &q.grids,
+                    &q.from_ms,
+                    &q.to_ms,
+                    &q.now_ms,
+                    &q.seen_from_ms,
+                ],
             )?
             .iter()
             .map(|r| facts::Tally {
@@ -780,6 +818,29 @@ impl ReadTx for PgTx<'_> {
                 count: r.get::<_, i64>(6) as u64,
                 late: r.get::<_, i64>(7) as u64,
                 amount: r.get(8),
+                seen: r.get::<_, i64>(9) as u64,
+            })
+            .collect())
+    }
+
+    fn visit_months(
+        &mut self,
+        grids: &[Uuid],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<facts::VisitMonth>> {
+        Ok(self
+            .query(
+                "SELECT grid_id, actor_id, month, visits FROM visit_months
+                 WHERE grid_id = ANY($1) AND month >= $2 AND month < $3 AND visits != 0",
+                &[&grids, &from_ms, &to_ms],
+            )?
+            .iter()
+            .map(|r| facts::VisitMonth {
+                grid_id: r.get(0),
+                actor_id: r.get(1),
+                month_ms: r.get(2),
+                visits: r.get(3),
             })
             .collect())
     }
@@ -1081,8 +1142,18 @@ impl WriteTx for PgTx<'_> {
 
     fn clear_facts(&mut self) -> Result<()> {
         self.facts.clear();
+        self.visit_months.clear();
         self.exec("DELETE FROM facts", &[])?;
+        self.exec("DELETE FROM visit_months", &[])?;
         Ok(())
+    }
+
+    fn count_visits(&mut self, m: &facts::VisitMonth) -> Result<()> {
+        *self
+            .visit_months
+            .entry((m.grid_id, m.month_ms, m.actor_id))
+            .or_default() += m.visits;
+        self.spill()
     }
 
     fn set_grid_digest(&mut self, grid: Uuid, d: &GridDigest) -> Result<()> {

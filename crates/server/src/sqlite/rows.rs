@@ -293,7 +293,7 @@ impl ReadTx for SqliteTx<'_> {
         // Grouped here, by hashing, rather than by SQL's GROUP BY: SQLite groups by sorting,
         // and sorting a year's visits on four uuid columns took 10× the scan itself.
         let mut st = self.conn.prepare_cached(
-            "SELECT grid_id, building_id, subject_id, actor_id, kind, status, until, amount
+            "SELECT grid_id, building_id, subject_id, actor_id, kind, status, until, amount, seen
              FROM facts
              WHERE entity = ?1 AND grid_id IN (SELECT unhex(value, '-') FROM json_each(?2))
                AND at >= ?3 AND at < ?4",
@@ -348,8 +348,41 @@ impl ReadTx for SqliteTx<'_> {
                 t.late += 1;
             }
             t.amount += r.get::<_, f64>(7)?;
+            if r.get::<_, Option<i64>>(8)?
+                .is_some_and(|seen| seen >= q.seen_from_ms)
+            {
+                t.seen += 1;
+            }
         }
         Ok(groups.into_values().collect())
+    }
+
+    fn visit_months(
+        &mut self,
+        grids: &[Uuid],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<facts::VisitMonth>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT grid_id, actor_id, month, visits FROM visit_months
+             WHERE grid_id IN (SELECT unhex(value, '-') FROM json_each(?1))
+               AND month >= ?2 AND month < ?3 AND visits != 0",
+        )?;
+        let uuid = |b: &[u8]| {
+            Uuid::from_slice(b)
+                .map_err(|_| StoreError::Corrupt("a month's id is not 16 bytes".into()))
+        };
+        let mut rows = st.query(params![json_list(grids), from_ms, to_ms])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(facts::VisitMonth {
+                grid_id: uuid(r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?)?,
+                actor_id: uuid(r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)?,
+                month_ms: r.get(2)?,
+                visits: r.get(3)?,
+            });
+        }
+        Ok(out)
     }
 
     fn for_each_live_in_grids(
@@ -753,6 +786,7 @@ impl WriteTx for SqliteTx<'_> {
             f.status,
             f.until_ms,
             f.amount,
+            f.seen_ms,
         ];
         // A fact that stays where it is (same grid and time: a household's next visit due, an
         // issue's status) is updated in place. The upsert below assigns the key columns, and
@@ -762,19 +796,19 @@ impl WriteTx for SqliteTx<'_> {
             .conn
             .prepare_cached(
                 "UPDATE facts SET building_id = ?5, subject_id = ?6, actor_id = ?7, kind = ?8,
-                     status = ?9, until = ?10, amount = ?11
+                     status = ?9, until = ?10, amount = ?11, seen = ?12
                  WHERE entity = ?1 AND grid_id = ?2 AND at = ?3 AND id = ?4",
             )?
             .execute(values)?;
         if in_place == 0 {
             self.conn
                 .prepare_cached(
-                    "INSERT INTO facts (entity, grid_id, at, id, building_id, subject_id, actor_id, kind, status, until, amount)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                    "INSERT INTO facts (entity, grid_id, at, id, building_id, subject_id, actor_id, kind, status, until, amount, seen)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                      ON CONFLICT(entity, id) DO UPDATE SET grid_id = excluded.grid_id, at = excluded.at,
                          building_id = excluded.building_id, subject_id = excluded.subject_id,
                          actor_id = excluded.actor_id, kind = excluded.kind, status = excluded.status,
-                         until = excluded.until, amount = excluded.amount",
+                         until = excluded.until, amount = excluded.amount, seen = excluded.seen",
                 )?
                 .execute(values)?;
         }
@@ -782,7 +816,23 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn clear_facts(&mut self) -> Result<()> {
-        self.conn.execute("DELETE FROM facts", [])?;
+        self.conn
+            .execute_batch("DELETE FROM facts; DELETE FROM visit_months;")?;
+        Ok(())
+    }
+
+    fn count_visits(&mut self, m: &facts::VisitMonth) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO visit_months (grid_id, month, actor_id, visits) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (grid_id, month, actor_id) DO UPDATE SET visits = visits + excluded.visits",
+            )?
+            .execute(params![
+                m.grid_id.as_bytes().as_slice(),
+                m.month_ms,
+                m.actor_id.as_bytes().as_slice(),
+                m.visits
+            ])?;
         Ok(())
     }
 

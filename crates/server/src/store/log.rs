@@ -79,7 +79,15 @@ pub fn put_over(
     if let Some(grid) = r.grid_id {
         fold_digest(tx, grid, &row_hash(r.entity.code(), &r.id, seq), 1)?;
     }
-    facts::record_changed(tx, r.entity, r.id, r.grid_id, r.building_id, Some(&r.data))?;
+    facts::record_changed(
+        tx,
+        r.entity,
+        r.id,
+        old,
+        r.grid_id,
+        r.building_id,
+        Some(&r.data),
+    )?;
     Ok(seq)
 }
 
@@ -105,7 +113,7 @@ pub fn remove(tx: &mut dyn WriteTx, entity: Entity, id: Uuid, now_ms: i64) -> Re
     if let Some(grid) = old.grid_id {
         fold_digest(tx, grid, &row_hash(entity.code(), &id, old.seq), -1)?;
     }
-    facts::record_changed(tx, entity, id, None, None, None)?;
+    facts::record_changed(tx, entity, id, Some(&old), None, None, None)?;
     Ok(true)
 }
 

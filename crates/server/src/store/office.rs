@@ -782,13 +782,14 @@ pub fn stats(
     let grids = grids_for(p, grid)?;
     let names = Names::load(tx, p)?;
     let now_tally = |tx: &mut dyn ReadTx, e| tx.tally(&TallyQuery::all(e, &grids, now));
-    let households = now_tally(tx, Entity::Household)?;
+    let households =
+        tx.tally(&TallyQuery::all(Entity::Household, &grids, now).seen_since(period.from))?;
     let issues_now = now_tally(tx, Entity::Issue)?;
     let orders_now = now_tally(tx, Entity::Order)?;
     let in_period = |tx: &mut dyn ReadTx, e| {
         tx.tally(&TallyQuery::between(e, &grids, period.from, period.to, now))
     };
-    let visits = in_period(tx, Entity::Visit)?;
+    let visits = PeriodVisits::count(tx, &grids, period, now, &households)?;
     let issues_reported = in_period(tx, Entity::Issue)?;
     let events = in_period(tx, Entity::IssueEvent)?;
     let orders_recorded = in_period(tx, Entity::Order)?;
@@ -802,7 +803,7 @@ pub fn stats(
         records(tx, Entity::Grid, &grids)?,
         records(tx, Entity::Building, &grids)?,
         &households,
-        &visits,
+        &visits.by_building,
     );
 
     let mut by_grid: BTreeMap<Uuid, Figures> =
@@ -817,15 +818,11 @@ pub fn stats(
             f.vulnerable_overdue += t.late;
         }
     }
-    let mut visited: HashSet<Uuid> = HashSet::new();
-    for t in &visits {
-        let f = by_grid.entry(t.grid_id).or_default();
-        f.visits += t.count;
-        if let Some(h) = t.subject_id
-            && visited.insert(h)
-        {
-            f.visited += 1;
-        }
+    for ((g, _), n) in &visits.made {
+        by_grid.entry(*g).or_default().visits += n;
+    }
+    for (g, n) in &visits.by_grid {
+        by_grid.entry(*g).or_default().visited += n;
     }
     for b in &map.buildings {
         by_grid.entry(b.grid_id).or_default().due += u64::from(b.due);
@@ -927,14 +924,16 @@ pub fn stats(
             )
         })
         .collect();
+    for ((_, person), n) in &visits.made {
+        if let Some(f) = per_person.get_mut(person) {
+            f.visits += n;
+        }
+    }
     let mut credit = |t: &Tally, add: &dyn Fn(&mut PersonFigures, &Tally)| {
         if let Some(f) = t.actor_id.and_then(|a| per_person.get_mut(&a)) {
             add(f, t);
         }
     };
-    for t in &visits {
-        credit(t, &|f, t| f.visits += t.count);
-    }
     for t in &issues_reported {
         credit(t, &|f, t| f.issues_reported += t.count);
     }
@@ -1101,12 +1100,12 @@ pub struct BuildingCoverage {
 }
 
 /// The map from the period's tallies: households per building, those overdue now, and the
-/// households visited in the period per building (where the visit was made).
+/// households visited in the period per building.
 fn coverage_map(
     outlines: Vec<GridRecord>,
     buildings: Vec<BuildingRecord>,
     households: &[Tally],
-    visits: &[Tally],
+    visited: &HashMap<Uuid, u64>,
 ) -> CoverageMap {
     // (households, overdue now, visited in the period)
     let mut per_building: HashMap<Uuid, (u32, u32, u32)> = HashMap::new();
@@ -1117,13 +1116,8 @@ fn coverage_map(
             e.1 += t.late as u32;
         }
     }
-    let mut visited: HashSet<Uuid> = HashSet::new();
-    for t in visits {
-        if let (Some(b), Some(h)) = (t.building_id, t.subject_id)
-            && visited.insert(h)
-        {
-            per_building.entry(b).or_default().2 += 1;
-        }
+    for (b, n) in visited {
+        per_building.entry(*b).or_default().2 += *n as u32;
     }
     CoverageMap {
         grids: outlines
@@ -1157,5 +1151,86 @@ fn coverage_map(
                 }
             })
             .collect(),
+    }
+}
+
+/// The period's visits as the statistics count them: how many each person made in each grid,
+/// and how many households were visited, per grid and per building.
+struct PeriodVisits {
+    made: HashMap<(Uuid, Uuid), u64>,
+    by_grid: HashMap<Uuid, u64>,
+    by_building: HashMap<Uuid, u64>,
+}
+
+impl PeriodVisits {
+    /// For a period reaching today, households visited are those whose last visit is in it
+    /// (`households` tallied with [`TallyQuery::seen_since`] the period's start: a last visit
+    /// only moves forward), and the visits made are the whole months' counts plus the facts of
+    /// the days at the period's edges — a read of the households and a few thousand rows, not of
+    /// every visit. A period that ended before today groups its visit facts per household.
+    fn count(
+        tx: &mut dyn ReadTx,
+        grids: &[Uuid],
+        period: Period,
+        now: DateTime<Utc>,
+        households: &[Tally],
+    ) -> Result<PeriodVisits> {
+        let mut out = PeriodVisits {
+            made: HashMap::new(),
+            by_grid: HashMap::new(),
+            by_building: HashMap::new(),
+        };
+        let add_made = |out: &mut PeriodVisits, t: &Tally| {
+            if let Some(a) = t.actor_id {
+                *out.made.entry((t.grid_id, a)).or_default() += t.count;
+            }
+        };
+        if period.to < now {
+            let mut visited: HashSet<Uuid> = HashSet::new();
+            for t in tx.tally(&TallyQuery::between(
+                Entity::Visit,
+                grids,
+                period.from,
+                period.to,
+                now,
+            ))? {
+                add_made(&mut out, &t);
+                if let Some(h) = t.subject_id
+                    && visited.insert(h)
+                {
+                    *out.by_grid.entry(t.grid_id).or_default() += 1;
+                    if let Some(b) = t.building_id {
+                        *out.by_building.entry(b).or_default() += 1;
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        for t in households.iter().filter(|t| t.seen > 0) {
+            *out.by_grid.entry(t.grid_id).or_default() += t.seen;
+            if let Some(b) = t.building_id {
+                *out.by_building.entry(b).or_default() += t.seen;
+            }
+        }
+        let calendar = |t| gridmate_model::calendar::month_start(t);
+        let first = if calendar(period.from) == period.from {
+            period.from
+        } else {
+            gridmate_model::calendar::next_month_start(period.from)
+        };
+        let last = calendar(period.to);
+        let mut edges = vec![(period.from, period.to)];
+        if first < last {
+            for m in tx.visit_months(grids, first.timestamp_millis(), last.timestamp_millis())? {
+                *out.made.entry((m.grid_id, m.actor_id)).or_default() += m.visits.max(0) as u64;
+            }
+            edges = vec![(period.from, first), (last, period.to)];
+        }
+        for (from, to) in edges.into_iter().filter(|(from, to)| from < to) {
+            for t in tx.tally(&TallyQuery::between(Entity::Visit, grids, from, to, now))? {
+                add_made(&mut out, &t);
+            }
+        }
+        Ok(out)
     }
 }

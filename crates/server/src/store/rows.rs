@@ -227,6 +227,9 @@ pub struct Fact {
     pub at_ms: i64,
     pub until_ms: Option<i64>,
     pub amount: f64,
+    /// When it was last seen to (a household: its last visit); counted by
+    /// [`TallyQuery::seen_since`].
+    pub seen_ms: Option<i64>,
 }
 
 /// What to count: one entity's facts in these grids whose `at` is in `[from_ms, to_ms)`.
@@ -238,6 +241,8 @@ pub struct TallyQuery<'a> {
     pub to_ms: i64,
     /// Facts whose `until` is before this are counted late.
     pub now_ms: i64,
+    /// Facts seen to at or after this are counted in [`Tally::seen`] (`i64::MAX`: none).
+    pub seen_from_ms: i64,
 }
 
 impl<'a> TallyQuery<'a> {
@@ -249,6 +254,15 @@ impl<'a> TallyQuery<'a> {
             from_ms: i64::MIN,
             to_ms: i64::MAX,
             now_ms: now.timestamp_millis(),
+            seen_from_ms: i64::MAX,
+        }
+    }
+
+    /// Also count the facts seen to since `from` ([`Tally::seen`]).
+    pub fn seen_since(self, from: DateTime<Utc>) -> Self {
+        TallyQuery {
+            seen_from_ms: from.timestamp_millis(),
+            ..self
         }
     }
 
@@ -265,6 +279,7 @@ impl<'a> TallyQuery<'a> {
             from_ms: from.timestamp_millis(),
             to_ms: to.timestamp_millis(),
             now_ms: now.timestamp_millis(),
+            seen_from_ms: i64::MAX,
         }
     }
 }
@@ -282,4 +297,17 @@ pub struct Tally {
     pub count: u64,
     pub late: u64,
     pub amount: f64,
+    /// How many were seen to since the query's [`TallyQuery::seen_from_ms`].
+    pub seen: u64,
+}
+
+/// Visits made by one person in one grid in one month (China time), kept as they are written:
+/// a year's visit counts are a few thousand of these, not a million facts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VisitMonth {
+    pub grid_id: Uuid,
+    pub actor_id: Uuid,
+    /// The month's first instant, in ms.
+    pub month_ms: i64,
+    pub visits: i64,
 }

@@ -54,6 +54,14 @@ pub trait ReadTx {
     fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>>;
     /// Facts grouped and counted ([`facts`]).
     fn tally(&mut self, q: &facts::TallyQuery<'_>) -> Result<Vec<facts::Tally>>;
+    /// The visit counts of these grids for the months starting in `[from_ms, to_ms)`, one row
+    /// per grid, person and month.
+    fn visit_months(
+        &mut self,
+        grids: &[Uuid],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<facts::VisitMonth>>;
     /// One page of [`ReadTx::live_in_grids`] in seq order after `after`, with each row's seq
     /// (the ledgers stream a year of records this way).
     /// Hand every live record of one entity in these grids to `f`, in one pass over one
@@ -120,7 +128,10 @@ pub trait WriteTx: ReadTx {
     fn write_record(&mut self, row: &LogRow<'_>) -> Result<()>;
     /// Store a record's fact, or drop it (`None`).
     fn set_fact(&mut self, entity: Entity, id: Uuid, fact: Option<&facts::Fact>) -> Result<()>;
+    /// Drop every fact and every month count.
     fn clear_facts(&mut self) -> Result<()>;
+    /// Add `m.visits` (negative: take away) to one grid's, person's and month's visit count.
+    fn count_visits(&mut self, m: &facts::VisitMonth) -> Result<()>;
     fn set_grid_digest(&mut self, grid: Uuid, digest: &GridDigest) -> Result<()>;
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
     /// The next number of a series of the office's numbers (`gridmate_model::case_number`):
