@@ -8,7 +8,7 @@
 use crate::server::{PASSWORD, PHONE, start_with};
 use crate::{Row, ms, percentile};
 use anyhow::{Result, ensure};
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 use gridmate_demo::{DemoConfig, generate};
 use gridmate_model::Role;
 use gridmate_protocol::Entity;
@@ -110,13 +110,23 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
         .build()?;
     rt.block_on(async {
         let (households, visits, issues) = (size.households, size.visits, size.issues);
+        // The office's history lies behind today, so "the last twelve months" is what an office
+        // asks at the end of its year, and a closed year is the twelve months before this one.
         let cfg = DemoConfig {
             grids: size.grids,
             buildings: households / 70,
             households,
             issues,
-            ..DemoConfig::lianhe()
+            ..DemoConfig::lianhe_at(chrono::Utc::now())
         };
+        let today = cfg.as_of.with_timezone(&gridmate_model::calendar::china()).date_naive();
+        let twelve_months = format!("from={}&to={today}", today - Duration::days(364));
+        let month = today.with_day(1).unwrap_or(today);
+        let closed_year = format!(
+            "from={}&to={}",
+            month.with_year(month.year() - 1).unwrap_or(month),
+            month - Duration::days(1)
+        );
         let seeding = Instant::now();
         let d = generate(&cfg);
         let s = start_with(&d, None).await?;
@@ -222,7 +232,8 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
             ("office API: board, one grid's overdue", format!("{}/office/issues?overdue=true&grid={}", s.base, d.grids[0].id.0), ("authorization", bearer.as_str()), board_floor),
             ("console: the board page (HTML)", format!("{console}/board"), ("cookie", session.as_str()), board_floor),
             ("office API: statistics, last 30 days", format!("{}/office/stats", s.base), ("authorization", bearer.as_str()), stats_floor),
-            ("office API: statistics, the whole year", format!("{}/office/stats?from=2025-11-21&to=2026-11-20", s.base), ("authorization", bearer.as_str()), stats_floor),
+            ("office API: statistics, the last twelve months to today", format!("{}/office/stats?{twelve_months}", s.base), ("authorization", bearer.as_str()), stats_floor),
+            ("office API: statistics, a closed year (the twelve months before this one)", format!("{}/office/stats?{closed_year}", s.base), ("authorization", bearer.as_str()), stats_floor),
             ("console: the statistics page (HTML, SVG charts)", format!("{console}/stats"), ("cookie", session.as_str()), stats_floor),
         ] {
             let p95 = p95_of(&s.http, &url, auth, runs).await?;
@@ -241,7 +252,7 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
         let t = Instant::now();
         let r = s
             .http
-            .get(format!("{}/office/export/visits.xlsx?from=2025-11-21&to=2026-11-20", s.base))
+            .get(format!("{}/office/export/visits.xlsx?{twelve_months}", s.base))
             .bearer_auth(&token)
             .send()
             .await?;

@@ -50,6 +50,16 @@ pub trait ReadTx {
         grids: &[Uuid],
         statuses: &[&str],
     ) -> Result<Vec<String>>;
+    /// The live records of one entity in these grids whose fact counts at a time in
+    /// `[from_ms, to_ms)`, in no particular order (a ledger reads a long period a week at a
+    /// time).
+    fn live_between(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>>;
     /// Live records of one entity after `after` in seq order, with their placement.
     fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>>;
     /// Facts grouped and counted ([`facts`]).
