@@ -135,11 +135,23 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
         let extra = visits.saturating_sub(d.visits.len());
         let store = Database::open(None, &s.data)?;
         let visitor = d.visits.first().map(|v| v.visitor.0).unwrap_or_default();
+        // In the order they were made, as a year of syncs writes them.
+        let mut made: Vec<(chrono::DateTime<chrono::Utc>, usize)> = (0..extra)
+            .map(|i| {
+                let ago = Duration::minutes((i as i64 * 5_237) % (365 * 24 * 60));
+                (cfg.as_of - ago, i)
+            })
+            .collect();
+        made.sort();
         store.admin(|tx| {
-            for i in 0..extra {
+            for &(at, i) in &made {
                 let h = &d.households[i % d.households.len()];
-                let at = cfg.as_of - Duration::minutes((i as i64 * 5_237) % (365 * 24 * 60));
-                let id = uuid::Uuid::now_v7();
+                // Minted when the visit was made, as the phone does.
+                let id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+                    uuid::NoContext,
+                    at.timestamp() as u64,
+                    at.timestamp_subsec_nanos(),
+                ));
                 let rec = VisitRecord {
                     id,
                     household_id: h.id.0,

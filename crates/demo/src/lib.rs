@@ -990,7 +990,7 @@ fn make_visit(h: &Household, visitor: UserId, started_at: DateTime<Utc>, rng: &m
         _ => VisitOutcome::Met,
     };
     Visit {
-        id: VisitId(rng.uuid()),
+        id: VisitId(rng.uuid_at(started_at.timestamp_millis().max(0) as u64)),
         household_id: h.id,
         visitor,
         started_at,

@@ -32,6 +32,13 @@ impl Rng {
     /// timestamp prefix so ids still sort like device-made ones.
     pub fn uuid(&mut self) -> Uuid {
         let ms: u64 = 1_790_000_000_000 + self.below(1_000_000);
+        self.uuid_at(ms)
+    }
+
+    /// A UUIDv7 minted at `ms` (Unix milliseconds), as a phone mints a record's id when the
+    /// record is made: a year of visits then lies in the database in about the order it was
+    /// made, as a real one does.
+    pub fn uuid_at(&mut self, ms: u64) -> Uuid {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&self.next_u64().to_be_bytes());
         b[8..].copy_from_slice(&self.next_u64().to_be_bytes());
