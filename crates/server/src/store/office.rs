@@ -1157,6 +1157,7 @@ fn coverage_map(
 /// The period's visits as the statistics count them: how many each person made in each grid,
 /// and how many households were visited, per grid and per building.
 struct PeriodVisits {
+    /// (grid, person) → visits.
     made: HashMap<(Uuid, Uuid), u64>,
     by_grid: HashMap<Uuid, u64>,
     by_building: HashMap<Uuid, u64>,
@@ -1212,13 +1213,13 @@ impl PeriodVisits {
                 *out.by_building.entry(b).or_default() += t.seen;
             }
         }
-        let calendar = |t| gridmate_model::calendar::month_start(t);
-        let first = if calendar(period.from) == period.from {
+        use gridmate_model::calendar::{month_start, next_month_start};
+        let first = if month_start(period.from) == period.from {
             period.from
         } else {
-            gridmate_model::calendar::next_month_start(period.from)
+            next_month_start(period.from)
         };
-        let last = calendar(period.to);
+        let last = month_start(period.to);
         let mut edges = vec![(period.from, period.to)];
         if first < last {
             for m in tx.visit_months(grids, first.timestamp_millis(), last.timestamp_millis())? {
