@@ -1,0 +1,24 @@
+//! The one thing the providers are asked to send, and the few encodings both need.
+
+/// One message as the providers take it: a template approved in the provider's console, its
+/// parameters in the template's order, and the signature name shown before the text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateMessage {
+    /// Mainland mobile number, 11 digits.
+    pub phone: String,
+    pub sign_name: String,
+    pub template: String,
+    /// (name, value), in the template's order: Alibaba names them, Tencent numbers them.
+    pub params: Vec<(String, String)>,
+}
+
+/// Lowercase hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
