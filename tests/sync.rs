@@ -1425,11 +1425,17 @@ fn saves_are_never_refused_while_the_worker_syncs_on_a_starved_cpu() {
     )
     .unwrap();
     let mut saved = Vec::with_capacity(SAVES);
+    // Saves made while a run was under way: what this test is about. (Not how many runs: a run
+    // pulls until the head, and while the colleague keeps pushing on a starved CPU one run can
+    // span most of the saves — CI saw 3 runs on a slow day.)
+    let mut during_a_run = 0;
     for (n, h) in households.iter().cycle().take(SAVES).enumerate() {
+        let running = worker.status().running;
         match phone.store.record_visit(visit(*h, vec![])) {
             Ok(id) => saved.push(id),
             Err(e) => panic!("save {n} of {SAVES} refused while the worker synced: {e}"),
         }
+        during_a_run += usize::from(running && worker.status().running);
         worker.trigger(Trigger::LocalWrite);
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -1460,8 +1466,8 @@ fn saves_are_never_refused_while_the_worker_syncs_on_a_starved_cpu() {
         assert_eq!(n, 1, "visit {} on the server", id.0);
     }
     assert!(
-        runs > 10,
-        "the worker synced while the user saved ({runs} runs)"
+        during_a_run >= SAVES / 20 && runs >= 1,
+        "the worker synced while the user saved: {during_a_run} of {SAVES} saves during a run, {runs} runs"
     );
     assert!(
         colleague_pushed >= 1_000,
