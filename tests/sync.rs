@@ -1427,7 +1427,8 @@ fn saves_are_never_refused_while_the_worker_syncs_on_a_starved_cpu() {
     let mut saved = Vec::with_capacity(SAVES);
     // Saves made while a run was under way: what this test is about. (Not how many runs: a run
     // pulls until the head, and while the colleague keeps pushing on a starved CPU one run can
-    // span most of the saves — CI saw 3 runs on a slow day.)
+    // span all the saves and still be pulling when the outbox has drained — CI saw 3 runs, then
+    // 0 finished, on a slow day.)
     let mut during_a_run = 0;
     for (n, h) in households.iter().cycle().take(SAVES).enumerate() {
         let running = worker.status().running;
@@ -1466,8 +1467,8 @@ fn saves_are_never_refused_while_the_worker_syncs_on_a_starved_cpu() {
         assert_eq!(n, 1, "visit {} on the server", id.0);
     }
     assert!(
-        during_a_run >= SAVES / 20 && runs >= 1,
-        "the worker synced while the user saved: {during_a_run} of {SAVES} saves during a run, {runs} runs"
+        during_a_run >= SAVES / 20,
+        "the worker synced while the user saved: {during_a_run} of {SAVES} saves during a run, {runs} runs done"
     );
     assert!(
         colleague_pushed >= 1_000,
