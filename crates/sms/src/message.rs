@@ -11,14 +11,3 @@ pub struct TemplateMessage {
     /// (name, value), in the template's order: Alibaba names them, Tencent numbers them.
     pub params: Vec<(String, String)>,
 }
-
-/// Lowercase hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}

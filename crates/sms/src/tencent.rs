@@ -9,7 +9,8 @@
 //! 3. the key: HMAC-SHA256 chained over `"TC3" + secret`, the date, the service and
 //!    `tc3_request`; the signature is the hex HMAC of step 2 under it.
 
-use crate::message::{TemplateMessage, hex};
+use crate::message::TemplateMessage;
+use gridmate_model::hex::encode as hex;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -38,18 +39,9 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
 
 /// The UTC date (`2019-02-25`) of a Unix timestamp: the credential scope's date.
 pub fn date_of(timestamp: i64) -> String {
-    let days = timestamp.div_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    chrono::DateTime::from_timestamp(timestamp, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// A POST of a JSON body, signing `content-type` and `host` as the documentation's example does.
