@@ -413,7 +413,7 @@ fn the_server_is_layered() {
         "server",
         &g,
         &[
-            &["auth", "blobs", "logging", "metrics"],
+            &["auth", "blobs", "body_limit", "logging", "metrics"],
             &["store"],
             &["apply"],
             &["sqlite", "postgres"],

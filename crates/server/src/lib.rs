@@ -32,6 +32,7 @@ pub mod app;
 pub mod apply;
 pub mod auth;
 pub mod blobs;
+pub mod body_limit;
 pub mod console;
 pub mod database;
 pub mod demo;

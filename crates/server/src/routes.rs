@@ -21,7 +21,6 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest(API_BASE, crate::api::router(&state, openapi))
         .merge(crate::console::router())
-
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
@@ -31,6 +30,8 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
+        // Whatever a handler left unread is read before its answer goes out (`body_limit`).
+        .layer(axum::middleware::from_fn(crate::body_limit::hear_out))
         // The fastest level: a first sync is CPU-bound on the server's compression, and pages
         // of repetitive JSON compress almost as well at level 1 (measured: 1.39 MB against
         // 1.49 MB at the default, 7 % faster initial sync).

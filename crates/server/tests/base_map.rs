@@ -350,7 +350,19 @@ async fn hostile_base_maps_are_refused_with_the_feature_at_fault_and_change_noth
     ];
     let mut huge = b"{\"type\": \"FeatureCollection\", \"features\": []}".to_vec();
     huge.resize(21 * 1024 * 1024, b' ');
-    cases.push(("over 20 MB", huge, StatusCode::PAYLOAD_TOO_LARGE, 0, "", ""));
+    // Well over: a client still has 28 MB to send when the server has read its 20, and hears
+    // the refusal only because the server reads the rest before answering.
+    let mut far_over = huge.clone();
+    far_over.resize(48 * 1024 * 1024, b' ');
+    cases.push(("48 MB", far_over, StatusCode::PAYLOAD_TOO_LARGE, 0, "", ""));
+    cases.push((
+        "over 20 MB",
+        huge.clone(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        0,
+        "",
+        "",
+    ));
     let before = s.dump();
     for (what, bytes, status, line, field, words) in cases {
         let (got, body) = import(&s, &office, bytes, true).await;
@@ -367,12 +379,19 @@ async fn hostile_base_maps_are_refused_with_the_feature_at_fault_and_change_noth
     }
     assert_eq!(s.dump(), before, "nothing written");
 
-    // Only the community office imports a base map.
+    // Only the community office imports a base map; a refusal that reads none of a 21 MB body
+    // is still heard by the client sending it (no broken pipe).
     for role in [Role::GridLeader, Role::GridWorker, Role::StreetViewer] {
         let token = s.login(role, "other").await;
         let (got, _) = import(&s, &token, collection(vec![good.clone()]), true).await;
         assert_eq!(got, StatusCode::FORBIDDEN, "{role:?}");
     }
+    // A grid worker is refused before a byte of the body is read (office roles meet the size
+    // limit first).
+    let token = s.login(Role::GridWorker, "other").await;
+    let (got, body) = import(&s, &token, huge, true).await;
+    assert_eq!(got, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden", "{body}");
     assert_eq!(s.dump(), before);
 }
 

@@ -1,7 +1,7 @@
 //! Photos by content hash: `HEAD`, `GET` and resumable `PUT /blobs/{sha256}`. A photo is served
 //! only to callers who can see a record that references it.
 
-use super::extract::{ApiPath, MAX_BLOB_BYTES};
+use super::extract::{ApiBytes, ApiPath, MAX_BLOB_BYTES};
 use crate::app::AppState;
 use crate::app::photos::{self, check_sha};
 use crate::error::ApiError;
@@ -104,7 +104,7 @@ pub(crate) async fn blob_put(
     _p: Principal,
     ApiPath(sha): ApiPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let sha = check_sha(&sha)?;
     if state.store.blob_known(sha.clone()).await? {

@@ -1,5 +1,5 @@
 //! What an API handler takes from a request, each refusal the protocol's error body with the
-//! right status: JSON bodies, query strings and paths, and the bearer token's [`Principal`].
+//! right status: JSON and raw bodies, query strings and paths, and the bearer token's [`Principal`].
 //! The handlers of [`super`]'s children use these; nothing here names a handler.
 
 use crate::app::AppState;
@@ -36,6 +36,26 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                     "the body is larger than {MAX_JSON_BYTES} bytes"
                 )))
             }
+            Err(e) => Err(ApiError::BadRequest(
+                e.body_text().chars().take(300).collect(),
+            )),
+        }
+    }
+}
+
+/// The raw body (a photo, an uploaded file) whose every rejection is the protocol's error body:
+/// axum's own says "Failed to buffer the request body" in plain text.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(ApiBytes(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge(
+                "the body is larger than this route takes".into(),
+            )),
             Err(e) => Err(ApiError::BadRequest(
                 e.body_text().chars().take(300).collect(),
             )),

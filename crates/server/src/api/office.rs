@@ -9,7 +9,7 @@
 //! What it does change — passwords and devices — goes through [`crate::store::admin`] and is
 //! written to the audit log in the same transaction.
 
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiBytes, ApiJson, ApiPath};
 use crate::app::commands::{self, Command, IssueStep, NewOrder, OrderStep, Outcome};
 use crate::app::limits::{self, TimeLimitsBody};
 use crate::app::people::{self, NewPerson, must_administer};
@@ -407,7 +407,7 @@ pub(crate) async fn import_people(
     State(state): State<AppState>,
     OfficeUser(p): OfficeUser,
     q: Params,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let commit = q.flag("commit")?;
     let plan = imports::people_file(&state, p, body.to_vec(), commit).await?;
@@ -438,7 +438,7 @@ pub(crate) async fn import_base_map(
     State(state): State<AppState>,
     OfficeUser(p): OfficeUser,
     q: Params,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let commit = q.flag("commit")?;
     match imports::base_map_file(&state, p, body.to_vec(), commit).await? {
