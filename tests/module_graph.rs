@@ -418,7 +418,7 @@ fn the_server_is_layered() {
             &["apply"],
             &["sqlite", "postgres"],
             &["database"],
-            &["import", "ledger", "error"],
+            &["import", "ledger", "error", "reach"],
             &["demo"],
             &["app"],
             // The two faces: siblings, neither imports the other.

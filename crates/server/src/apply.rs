@@ -16,7 +16,9 @@
 //!   commitments in `apply::commitments`;
 //! - `household.patch`/`resident.patch` are last-writer-wins per field by HLC (ties by device
 //!   id), the HLC clamped to 5 minutes ahead of the server clock; the losing value goes to the
-//!   conflict log.
+//!   conflict log;
+//! - an applied call-up, assignment or dispatch queues its messages in the same transaction
+//!   (`apply::notices`).
 
 use crate::store::scope::may_edit;
 use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteTx, log};
@@ -41,6 +43,7 @@ pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
 
 mod callups;
 mod commitments;
+mod notices;
 mod orders;
 mod records;
 
@@ -193,7 +196,14 @@ fn apply_one(
             "the street's account reads; it changes nothing".to_string(),
         ),
         (Err(e), _) | (_, Err(e)) => refuse(e.code(), e.to_string()),
-        (Ok(payload), Ok(hlc)) => decide(tx, p, m, payload, hlc, now)?,
+        (Ok(payload), Ok(hlc)) => {
+            let intent = notices::intent(&payload);
+            let decision = decide(tx, p, m, payload, hlc, now)?;
+            if let (Some(intent), Ok((PushStatus::Applied, _, _))) = (intent, &decision) {
+                notices::queue(tx, p, intent, now)?;
+            }
+            decision
+        }
     };
     Ok(match decision {
         Ok((status, error, seq)) => {

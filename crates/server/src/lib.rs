@@ -43,6 +43,7 @@ pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod postgres;
+pub mod reach;
 pub mod routes;
 pub mod sqlite;
 pub mod store;

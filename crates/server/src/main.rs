@@ -7,10 +7,12 @@ use gridmate_model::Role;
 use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
 use gridmate_server::import::ImportError;
+use gridmate_server::reach::{Courier, LogProvider};
 use gridmate_server::routes::router;
 use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -205,6 +207,17 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
         .context("opening the photo store")?;
     tracing::info!(photos = %blobs.describe(), "photo store open");
     let state = AppState::with_blobs(store, blobs, &db.data)?;
+    // No provider is configured yet in this release: messages go to the log and the outbox.
+    let courier = Courier::new(
+        state.store.clone(),
+        Arc::new(LogProvider),
+        state.outbox.clone(),
+    );
+    tracing::warn!(
+        provider = courier.provider_name(),
+        "no SMS credentials: messages are written to this log (numbers masked) and kept in the outbox, none is sent"
+    );
+    courier.spawn();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -123,6 +123,7 @@ pub(crate) async fn push(
         state.store.push(p, req.mutations).await?
     };
     state.metrics.pushed(&results);
+    state.outbox.notify_one();
     Ok(Json(PushResponse { results }))
 }
 

@@ -1,5 +1,5 @@
 //! What every request handler holds: the database, the photos, the upload folder, the counters
-//! and the server's clock.
+//! the server's clock, and the bell of its courier.
 
 use super::clock::ServerClock;
 use crate::blobs::{BlobFolder, BlobStore};
@@ -7,6 +7,7 @@ use crate::database::Database;
 use crate::metrics::Metrics;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The stamps of the mutations the office makes on this server.
     pub clock: Arc<ServerClock>,
+    /// Wakes this process's courier (`crate::reach`): a push may have queued messages.
+    pub outbox: Arc<Notify>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             upload_dir,
             metrics: Arc::new(Metrics::default()),
             clock: Arc::new(ServerClock::default()),
+            outbox: Arc::new(Notify::new()),
         })
     }
 }

@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visit_months",
         sql: include_str!("../../migrations/postgres/0005_visit_months.sql"),
     },
+    Migration {
+        version: 8,
+        name: "messages",
+        sql: include_str!("../../migrations/postgres/0006_messages.sql"),
+    },
 ];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).

@@ -65,6 +65,41 @@ pub struct PgTx<'a> {
 
 type Params<'p> = [&'p (dyn ToSql + Sync)];
 
+/// The columns [`message_row`] reads, in its order.
+const MESSAGE_COLUMNS: &str =
+    "id, trigger_key, recipient_id, address, notice, params, link, urgent,
+     grid_id, created_at, state, attempts, next_at, claimed_by, provider, provider_ref, words,
+     settled_at";
+
+fn message_row(r: &Row) -> Result<MessageRow> {
+    let id: Uuid = r.get(0);
+    let params: String = r.get(5);
+    let state: String = r.get(10);
+    let attempts: i32 = r.get(11);
+    Ok(MessageRow {
+        id,
+        trigger_key: r.get(1),
+        recipient_id: r.get(2),
+        address: r.get(3),
+        notice: r.get(4),
+        params: MessageRow::params_from_json(&params)
+            .ok_or_else(|| StoreError::Corrupt(format!("message {id}: parameters")))?,
+        link: r.get(6),
+        urgent: r.get(7),
+        grid_id: r.get(8),
+        created_at_ms: r.get(9),
+        state: MessageState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("message {id}: state {state}")))?,
+        attempts: attempts.max(0) as u32,
+        next_at_ms: r.get(12),
+        claimed_by: r.get(13),
+        provider: r.get(14),
+        provider_ref: r.get(15),
+        words: r.get(16),
+        settled_at_ms: r.get(17),
+    })
+}
+
 /// Held writes are sent once this many rows wait, whatever comes next: an import of two million
 /// households in one transaction must not become one statement of a gigabyte (PostgreSQL closes
 /// the connection), and a few thousand rows a statement already make the round trip negligible.
@@ -1132,9 +1167,109 @@ impl ReadTx for PgTx<'_> {
             .map(|r| r.get(0))
             .collect())
     }
+
+    fn messages(&mut self, f: &MessageFilter) -> Result<Vec<MessageRow>> {
+        // One statement for every filter: an absent condition is a NULL parameter.
+        let state = f.state.map(MessageState::as_str);
+        self.query(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE ($1::uuid[] IS NULL OR grid_id = ANY($1))
+                   AND ($2::uuid IS NULL OR recipient_id = $2) AND ($3::text IS NULL OR state = $3)
+                 ORDER BY created_at DESC, id DESC LIMIT $4"
+            ),
+            &[&f.grids, &f.recipient, &state, &i64::from(f.limit)],
+        )?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
+    fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64> {
+        let n: i64 = self.query(
+            "SELECT count(*) FROM messages WHERE recipient_id = $1 AND NOT urgent
+                 AND state IN ('sent', 'delivered') AND settled_at >= $2",
+            &[&recipient, &since_ms],
+        )?[0]
+            .get(0);
+        Ok(n as u64)
+    }
 }
 
 impl WriteTx for PgTx<'_> {
+    fn insert_message(&mut self, m: &MessageRow) -> Result<bool> {
+        let n = self.exec(
+            "INSERT INTO messages (id, trigger_key, recipient_id, address, notice, params, link, urgent,
+                 grid_id, created_at, state, attempts, next_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (trigger_key) DO NOTHING",
+            &[
+                &m.id,
+                &m.trigger_key,
+                &m.recipient_id,
+                &m.address,
+                &m.notice,
+                &m.params_json(),
+                &m.link,
+                &m.urgent,
+                &m.grid_id,
+                &m.created_at_ms,
+                &m.state.as_str(),
+                &(m.attempts as i32),
+                &m.next_at_ms,
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn claim_messages(
+        &mut self,
+        worker: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        // The writer lock makes this the only claim running, so no row can be taken twice; the
+        // rows are read as they were, then marked, in one transaction.
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                     WHERE state IN ('queued', 'sending') AND next_at <= $1
+                     ORDER BY urgent DESC, next_at LIMIT $2"
+                ),
+                &[&now_ms, &i64::from(limit)],
+            )?
+            .iter()
+            .map(message_row)
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+        self.exec(
+            "UPDATE messages SET state = 'sending', claimed_by = $2, next_at = $3,
+                 attempts = attempts + 1 WHERE id = ANY($1)",
+            &[&ids, &worker, &lease_until_ms],
+        )?;
+        Ok(rows)
+    }
+
+    fn settle_message(&mut self, s: &MessageSettlement) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE messages SET state = $2, next_at = $3, provider = coalesce($4, provider),
+                 provider_ref = $5, words = $6, settled_at = $7
+             WHERE id = $1 AND state = 'sending'",
+            &[
+                &s.id,
+                &s.state.as_str(),
+                &s.next_at_ms,
+                &s.provider,
+                &s.provider_ref,
+                &s.words,
+                &s.settled_at_ms,
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
     fn write_record(&mut self, row: &LogRow<'_>) -> Result<()> {
         self.head = self.head.map(|h| h.max(row.seq));
         self.known.remove(&(row.entity, row.id));

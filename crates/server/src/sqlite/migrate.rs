@@ -1,7 +1,7 @@
 //! The server's SQLite schema: numbered, embedded, append-only migrations applied by
 //! `gridmate_schema` (the one runner of every Gridmate schema), each in its own transaction and
 //! recorded in `schema_migrations` with its name. The versions are the server's, the same on
-//! PostgreSQL (`crate::postgres::migrate`): a database at version 7 has the same tables on both.
+//! PostgreSQL (`crate::postgres::migrate`): a database at version 8 has the same tables on both.
 
 use super::rows::SqliteTx;
 use crate::store::{ReadTx, Result, StoreError, WriteTx, facts, log};
@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "visit_months",
         sql: include_str!("../../migrations/0007_visit_months.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "messages",
+        sql: include_str!("../../migrations/0008_messages.sql"),
     },
 ];
 

@@ -33,6 +33,71 @@ fn uuid(s: &str, what: &str) -> Result<Uuid> {
         .map_err(|_| StoreError::Corrupt(format!("{what} is not a uuid")))
 }
 
+/// The columns [`message_columns`] reads, in its order.
+const MESSAGE_COLUMNS: &str =
+    "id, trigger_key, recipient_id, address, notice, params, link, urgent,
+     grid_id, created_at, state, attempts, next_at, claimed_by, provider, provider_ref, words,
+     settled_at";
+
+/// A message's columns as SQLite holds them, to be checked by [`message_row`].
+type MessageColumns = (
+    (String, String, String, String, String, String, String, bool),
+    (Option<String>, i64, String, u32, i64, Option<String>),
+    (Option<String>, Option<String>, Option<String>, Option<i64>),
+);
+
+fn message_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageColumns> {
+    Ok((
+        (
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        ),
+        (
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+            r.get(11)?,
+            r.get(12)?,
+            r.get(13)?,
+        ),
+        (r.get(14)?, r.get(15)?, r.get(16)?, r.get(17)?),
+    ))
+}
+
+fn message_row(c: MessageColumns) -> Result<MessageRow> {
+    let ((id, trigger_key, recipient, address, notice, params, link, urgent), more, last) = c;
+    let (grid, created_at_ms, state, attempts, next_at_ms, claimed_by) = more;
+    let (provider, provider_ref, words, settled_at_ms) = last;
+    Ok(MessageRow {
+        id: uuid(&id, "message id")?,
+        trigger_key,
+        recipient_id: uuid(&recipient, "message recipient")?,
+        address,
+        notice,
+        params: MessageRow::params_from_json(&params)
+            .ok_or_else(|| StoreError::Corrupt(format!("message {id}: parameters")))?,
+        link,
+        urgent,
+        grid_id: uuid_opt(grid),
+        created_at_ms,
+        state: MessageState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("message {id}: state {state}")))?,
+        attempts,
+        next_at_ms,
+        claimed_by,
+        provider,
+        provider_ref,
+        words,
+        settled_at_ms,
+    })
+}
+
 fn roles_from(s: &str) -> Vec<Role> {
     s.split(',').filter_map(Role::from_code).collect()
 }
@@ -754,9 +819,116 @@ impl ReadTx for SqliteTx<'_> {
         let rows = st.query_map(params![key, since_ms], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    fn messages(&mut self, f: &MessageFilter) -> Result<Vec<MessageRow>> {
+        // One statement for every filter: an absent condition is a NULL parameter.
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE (?1 IS NULL OR grid_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR recipient_id = ?2) AND (?3 IS NULL OR state = ?3)
+             ORDER BY created_at DESC, id DESC LIMIT ?4"
+        ))?;
+        let rows = st
+            .query_map(
+                params![
+                    f.grids.as_deref().map(json_list),
+                    f.recipient.map(|r| r.to_string()),
+                    f.state.map(MessageState::as_str),
+                    f.limit
+                ],
+                message_columns,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(message_row).collect()
+    }
+
+    fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM messages WHERE recipient_id = ?1 AND NOT urgent
+                 AND state IN ('sent', 'delivered') AND settled_at >= ?2",
+            )?
+            .query_row(params![recipient.to_string(), since_ms], |r| r.get(0))?;
+        Ok(n as u64)
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
+    fn insert_message(&mut self, m: &MessageRow) -> Result<bool> {
+        let n = self.conn.prepare_cached(
+            "INSERT INTO messages (id, trigger_key, recipient_id, address, notice, params, link, urgent,
+                 grid_id, created_at, state, attempts, next_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT(trigger_key) DO NOTHING",
+        )?
+        .execute(params![
+            m.id.to_string(),
+            m.trigger_key,
+            m.recipient_id.to_string(),
+            m.address,
+            m.notice,
+            m.params_json(),
+            m.link,
+            m.urgent,
+            m.grid_id.map(|g| g.to_string()),
+            m.created_at_ms,
+            m.state.as_str(),
+            m.attempts,
+            m.next_at_ms
+        ])?;
+        Ok(n == 1)
+    }
+
+    fn claim_messages(
+        &mut self,
+        worker: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE state IN ('queued', 'sending') AND next_at <= ?1
+             ORDER BY urgent DESC, next_at LIMIT ?2"
+        ))?;
+        let rows = st
+            .query_map(params![now_ms, limit], message_columns)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = rows
+            .into_iter()
+            .map(message_row)
+            .collect::<Result<Vec<_>>>()?;
+        let mut take = self.conn.prepare_cached(
+            "UPDATE messages SET state = 'sending', claimed_by = ?2, next_at = ?3,
+                 attempts = attempts + 1 WHERE id = ?1",
+        )?;
+        for m in &rows {
+            take.execute(params![m.id.to_string(), worker, lease_until_ms])?;
+        }
+        Ok(rows)
+    }
+
+    fn settle_message(&mut self, s: &MessageSettlement) -> Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE messages SET state = ?2, next_at = ?3, provider = coalesce(?4, provider),
+                     provider_ref = ?5, words = ?6, settled_at = ?7
+                 WHERE id = ?1 AND state = 'sending'",
+            )?
+            .execute(params![
+                s.id.to_string(),
+                s.state.as_str(),
+                s.next_at_ms,
+                s.provider,
+                s.provider_ref,
+                s.words,
+                s.settled_at_ms
+            ])?;
+        Ok(n == 1)
+    }
+
     fn write_record(&mut self, row: &LogRow<'_>) -> Result<()> {
         self.conn
             .prepare_cached(

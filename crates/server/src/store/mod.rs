@@ -12,6 +12,8 @@
 //!   change them, with the office's audit log;
 //! - [`office`]: what the office reads: the board's lists, timelines, people, statistics;
 //! - [`limits`]: the office's time limits per issue category and severity;
+//! - [`outbox`]: the messages the server sends: queued with the fact that caused them, quiet
+//!   hours, the daily cap, claims by one worker at a time, retries with backoff;
 //! - [`crate::apply`]: the rules of pushed mutations (a backend's `push` calls them; the store
 //!   modules never do).
 //!
@@ -41,6 +43,7 @@ pub mod limits;
 pub mod log;
 pub mod office;
 mod operations;
+pub mod outbox;
 mod principal;
 pub mod roll;
 mod rows;
@@ -53,7 +56,8 @@ pub use operations::ServerStore;
 pub use principal::Principal;
 pub use rows::{
     AssignmentRow, AuditRow, ConflictEntry, ConflictRow, DeviceRow, FeedRow, GridDigest, LogRow,
-    NewSession, OutcomeRow, PlacedRow, PriorOutcome, PullCursor, PullOutcome, PullRefusal,
-    PutRecord, SessionLookup, SessionRow, StoredRecord, UserRow,
+    MessageFilter, MessageRow, MessageSettlement, MessageState, NewSession, OutcomeRow, PlacedRow,
+    PriorOutcome, PullCursor, PullOutcome, PullRefusal, PutRecord, SessionLookup, SessionRow,
+    StoredRecord, UserRow,
 };
 pub use transaction::{Backend, ReadTx, STREAM_PAGE, WriteTx};

@@ -1,5 +1,5 @@
 //! The rows a transaction reads and writes, as plain types: users, sessions, the log's records,
-//! digests, outcomes, conflicts, facts and their tallies. Types only, over the [`Principal`]
+//! digests, outcomes, conflicts, facts and their tallies, the outbox's messages. Types only, over the [`Principal`]
 //! alone, so every module of the store may use them.
 
 use super::principal::Principal;
@@ -310,4 +310,115 @@ pub struct VisitMonth {
     /// The month's first instant, in ms.
     pub month_ms: i64,
     pub visits: i64,
+}
+
+/// Where a message of the outbox stands ([`super::outbox`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageState {
+    /// Waiting for its due time (quiet hours, a retry's backoff) or for a worker.
+    Queued,
+    /// Taken by a worker until its lease ends; past that, in doubt.
+    Sending,
+    /// The provider took it (its reference kept).
+    Sent,
+    /// The provider reported it on the phone.
+    Delivered,
+    /// The provider refused it for good (an invalid number, a template not approved), or the
+    /// retries ran out; its words kept.
+    Failed,
+    /// Never sent, by the server's own rule (the person's daily cap, no number).
+    Skipped,
+}
+
+impl MessageState {
+    pub const ALL: [MessageState; 6] = [
+        MessageState::Queued,
+        MessageState::Sending,
+        MessageState::Sent,
+        MessageState::Delivered,
+        MessageState::Failed,
+        MessageState::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Queued => "queued",
+            MessageState::Sending => "sending",
+            MessageState::Sent => "sent",
+            MessageState::Delivered => "delivered",
+            MessageState::Failed => "failed",
+            MessageState::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MessageState> {
+        MessageState::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// One message of the outbox, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageRow {
+    /// The provider's idempotency key (Alibaba's `OutId`, Tencent's `SessionContext`).
+    pub id: Uuid,
+    /// The rule and its subject (`callup:<callup>:<person>`): one message per key, ever.
+    pub trigger_key: String,
+    pub recipient_id: Uuid,
+    /// The mobile number it goes to, as it was when queued.
+    pub address: String,
+    /// What it says: a notice whose provider template the server's configuration names.
+    pub notice: String,
+    /// The template's parameters, in its order.
+    pub params: Vec<(String, String)>,
+    /// The app's page it opens.
+    pub link: String,
+    /// Sent at night and over the daily cap (a call-up).
+    pub urgent: bool,
+    /// The grid it concerns: the console shows a grid's messages to those who see the grid.
+    pub grid_id: Option<Uuid>,
+    pub created_at_ms: i64,
+    pub state: MessageState,
+    pub attempts: u32,
+    /// A queued row's due time; a sending row's lease end.
+    pub next_at_ms: i64,
+    pub claimed_by: Option<String>,
+    pub provider: Option<String>,
+    pub provider_ref: Option<String>,
+    /// The provider's words on the last attempt, or the server's reason for skipping it.
+    pub words: Option<String>,
+    pub settled_at_ms: Option<i64>,
+}
+
+impl MessageRow {
+    /// The parameters as stored: a JSON list of `[name, value]` pairs.
+    pub fn params_json(&self) -> String {
+        serde_json::to_string(&self.params).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub fn params_from_json(s: &str) -> Option<Vec<(String, String)>> {
+        serde_json::from_str(s).ok()
+    }
+}
+
+/// How a worker's attempt at one message ended, as [`super::WriteTx::settle_message`] stores it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageSettlement {
+    pub id: Uuid,
+    pub state: MessageState,
+    /// For a retry: when it is due again.
+    pub next_at_ms: i64,
+    pub provider: Option<String>,
+    pub provider_ref: Option<String>,
+    pub words: Option<String>,
+    pub settled_at_ms: Option<i64>,
+}
+
+/// Which messages the office's log lists: those of some grids, or of one person; newest first.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFilter {
+    /// `None`: every grid (the community office).
+    pub grids: Option<Vec<Uuid>>,
+    pub recipient: Option<Uuid>,
+    pub state: Option<MessageState>,
+    pub limit: u32,
 }

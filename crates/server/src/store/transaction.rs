@@ -130,6 +130,11 @@ pub trait ReadTx {
     fn schema_version(&mut self) -> Result<u32>;
     /// When this key failed to sign in since `since_ms`.
     fn login_failures(&mut self, key: &str, since_ms: i64) -> Result<Vec<i64>>;
+    /// The outbox's messages `filter` names, newest first.
+    fn messages(&mut self, filter: &MessageFilter) -> Result<Vec<MessageRow>>;
+    /// How many non-urgent messages to this person were handed to a provider at or after
+    /// `since_ms` (the daily cap).
+    fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64>;
 }
 
 /// The rows one write transaction changes. Only [`log`] writes records and digests.
@@ -178,6 +183,20 @@ pub trait WriteTx: ReadTx {
     fn add_audit(&mut self, row: &AuditRow) -> Result<()>;
     fn clear_login_failures(&mut self, key: &str) -> Result<()>;
     fn forget_login_failures_before(&mut self, before_ms: i64) -> Result<()>;
+    /// Queue a message unless one with its trigger key exists; returns whether it was queued.
+    fn insert_message(&mut self, m: &MessageRow) -> Result<bool>;
+    /// Up to `limit` messages due at `now_ms` (queued, or sending with a lapsed lease), urgent
+    /// first then oldest due: each is marked sending by `worker` until `lease_until_ms`, its
+    /// attempts counted. Returned as they were before the claim (a `Sending` one is in doubt).
+    fn claim_messages(
+        &mut self,
+        worker: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>>;
+    /// Store how an attempt ended, if the message is still being sent; returns whether it was.
+    fn settle_message(&mut self, s: &MessageSettlement) -> Result<bool>;
 }
 
 /// How a backend runs a transaction. Writes must be serialised (one writer at a time): the

@@ -1,0 +1,204 @@
+//! Who is told what when a pushed mutation is applied. Each rule here queues messages in the
+//! outbox (`store::outbox`) inside the mutation's own transaction, so a fact and its messages
+//! commit together; the trigger key makes a rule fire once per fact whatever retries the push.
+//!
+//! The rules:
+//! - **call-up** (`callup.create`): everyone of the grid it calls (all, or the roles chosen) but
+//!   the caller and the street's read-only accounts, urgent — sent at night and over the daily cap;
+//! - **issue assigned** (`issue.event` assign): the assignee, unless they assigned it themselves;
+//! - **order dispatched** (`order.event` dispatch to a member): that member, unless themselves.
+//!
+//! A message says what happened through an approved template's parameters — never free text —
+//! and links to the app's page for it. Parameters are cut to [`PARAM_CHARS`]: the providers
+//! refuse longer variables.
+
+use crate::store::outbox::{self, Notice};
+use crate::store::{Principal, Result, WriteTx};
+use chrono::{DateTime, Utc};
+use gridmate_model::Role;
+use gridmate_model::calendar::china;
+use gridmate_protocol::{Entity, MutationPayload};
+use uuid::Uuid;
+
+/// The longest a template parameter may be, in characters (Alibaba's limit for a variable).
+pub const PARAM_CHARS: usize = 20;
+
+/// What an applied mutation may set off, taken from its payload before the rules consume it.
+pub(super) enum Intent {
+    Callup {
+        callup: Uuid,
+        grid: Uuid,
+        roles: Vec<String>,
+        place: String,
+        at: DateTime<Utc>,
+    },
+    IssueAssigned {
+        event: Uuid,
+        issue: Uuid,
+        assignee: Uuid,
+    },
+    OrderDispatched {
+        event: Uuid,
+        order: Uuid,
+        assignee: Uuid,
+    },
+}
+
+pub(super) fn intent(payload: &MutationPayload) -> Option<Intent> {
+    match payload {
+        MutationPayload::CallupCreate(c) => Some(Intent::Callup {
+            callup: c.callup_id,
+            grid: c.grid_id,
+            roles: c.roles.clone(),
+            place: c.place.clone(),
+            at: c.at,
+        }),
+        MutationPayload::IssueEvent(e) if e.action == "assign" => {
+            e.assignee_id.map(|assignee| Intent::IssueAssigned {
+                event: e.event_id,
+                issue: e.issue_id,
+                assignee,
+            })
+        }
+        MutationPayload::OrderEvent(e) if e.action == "dispatch" => {
+            e.assignee_id.map(|assignee| Intent::OrderDispatched {
+                event: e.event_id,
+                order: e.order_id,
+                assignee,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Queue the messages `intent` calls for, now that its mutation was applied by `p`.
+pub(super) fn queue(
+    tx: &mut dyn WriteTx,
+    p: &Principal,
+    intent: Intent,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match intent {
+        Intent::Callup {
+            callup,
+            grid,
+            roles,
+            place,
+            at,
+        } => {
+            let time = at
+                .with_timezone(&china())
+                .format("%m月%d日%H:%M")
+                .to_string();
+            for (person, assignments) in tx.people()? {
+                // The street's read-only accounts are never called: they cannot answer.
+                let called = assignments.iter().any(|a| {
+                    a.grid_id == Some(grid)
+                        && a.role != Role::StreetViewer
+                        && (roles.is_empty() || roles.iter().any(|r| r == a.role.code()))
+                });
+                if !called || person.id == p.user_id {
+                    continue;
+                }
+                let notice = Notice {
+                    trigger_key: format!("callup:{callup}:{}", person.id),
+                    recipient_id: person.id,
+                    address: person.phone,
+                    notice: "callup",
+                    params: vec![param("place", &place), param("time", &time)],
+                    link: "/".into(),
+                    urgent: true,
+                    grid_id: Some(grid),
+                };
+                outbox::queue(tx, notice, now)?;
+            }
+        }
+        Intent::IssueAssigned {
+            event,
+            issue,
+            assignee,
+        } => {
+            if let Some(record) = tx.record(Entity::Issue, issue)? {
+                let title = record.data["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let number = record.data["number"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                to_one(
+                    tx,
+                    p,
+                    assignee,
+                    Notice {
+                        trigger_key: format!("issue_assigned:{event}"),
+                        recipient_id: assignee,
+                        address: String::new(),
+                        notice: "issue_assigned",
+                        params: vec![param("number", &number), param("title", &title)],
+                        link: format!("/issue/{issue}"),
+                        urgent: false,
+                        grid_id: record.grid_id,
+                    },
+                    now,
+                )?;
+            }
+        }
+        Intent::OrderDispatched {
+            event,
+            order,
+            assignee,
+        } => {
+            if let Some(record) = tx.record(Entity::Order, order)? {
+                let title = record.data["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let number = record.data["number"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                to_one(
+                    tx,
+                    p,
+                    assignee,
+                    Notice {
+                        trigger_key: format!("order_dispatched:{event}"),
+                        recipient_id: assignee,
+                        address: String::new(),
+                        notice: "order_dispatched",
+                        params: vec![param("number", &number), param("title", &title)],
+                        link: format!("/order/{order}"),
+                        urgent: false,
+                        grid_id: record.grid_id,
+                    },
+                    now,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Queue `notice` to one person, with their number, unless they did it themselves.
+fn to_one(
+    tx: &mut dyn WriteTx,
+    p: &Principal,
+    person: Uuid,
+    mut notice: Notice,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if person == p.user_id {
+        return Ok(());
+    }
+    let Some((user, _)) = tx.people()?.into_iter().find(|(u, _)| u.id == person) else {
+        return Ok(());
+    };
+    notice.address = user.phone;
+    outbox::queue(tx, notice, now).map(|_| ())
+}
+
+fn param(name: &str, value: &str) -> (String, String) {
+    (name.to_string(), value.chars().take(PARAM_CHARS).collect())
+}

@@ -1,0 +1,483 @@
+//! The outbox (issue 25) on a real database, through real pushes over HTTP: a call-up queues one
+//! urgent message to each person it calls, in the call-up's own transaction and once however
+//! often the push is retried; an assignment tells its assignee; the courier delivers each message
+//! exactly once — across two couriers racing, a provider that is busy then recovers, a process
+//! that died mid-delivery — keeps the provider's words when it refuses, holds non-urgent messages
+//! through quiet hours and skips those over a person's daily cap.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::server::*;
+use gridmate_model::Role;
+use gridmate_protocol::PushStatus;
+use gridmate_server::reach::{Answer, Courier, Outgoing, SmsProvider};
+use gridmate_server::store::outbox::{self, Notice};
+use gridmate_server::store::{Backend, MessageFilter, MessageRow, MessageState};
+use serde_json::json;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// A provider in the test's hands: it counts what it was given per idempotency key and answers
+/// from a script (then "accepted").
+#[derive(Default)]
+struct Provider {
+    taken: Mutex<HashMap<Uuid, u32>>,
+    script: Mutex<VecDeque<Answer>>,
+    asked: Mutex<Vec<Uuid>>,
+}
+
+impl Provider {
+    fn taken(&self) -> HashMap<Uuid, u32> {
+        self.taken.lock().unwrap().clone()
+    }
+}
+
+impl SmsProvider for Provider {
+    fn name(&self) -> &str {
+        "stand-in"
+    }
+
+    fn send<'a>(
+        &'a self,
+        m: Outgoing<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send + 'a>> {
+        Box::pin(async move {
+            let answer = self.script.lock().unwrap().pop_front();
+            let answer = answer.unwrap_or(Answer::Accepted {
+                reference: format!("ref-{}", m.key),
+            });
+            if matches!(answer, Answer::Accepted { .. }) {
+                *self.taken.lock().unwrap().entry(m.key).or_default() += 1;
+            }
+            answer
+        })
+    }
+
+    fn find<'a>(
+        &'a self,
+        m: Outgoing<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Answer>> + Send + 'a>> {
+        Box::pin(async move {
+            self.asked.lock().unwrap().push(m.key);
+            self.taken
+                .lock()
+                .unwrap()
+                .contains_key(&m.key)
+                .then(|| Answer::Accepted {
+                    reference: format!("ref-{}", m.key),
+                })
+        })
+    }
+}
+
+fn courier(s: &Server, provider: &Arc<Provider>) -> Courier {
+    Courier::new(s.store(), provider.clone(), Arc::new(Notify::new()))
+}
+
+async fn messages(s: &Server) -> Vec<MessageRow> {
+    s.store()
+        .read(|tx| {
+            tx.messages(&MessageFilter {
+                limit: 10_000,
+                ..Default::default()
+            })
+        })
+        .await
+        .unwrap()
+}
+
+/// The people a call-up of grid 0 for party members calls: by their assignments, not the caller.
+async fn party_members_of_grid_0(s: &Server) -> Vec<Uuid> {
+    let grid = demo().grids[0].id.0;
+    let mut people: Vec<Uuid> = s
+        .store()
+        .read(|tx| tx.people())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, a)| {
+            a.iter()
+                .any(|a| a.grid_id == Some(grid) && a.role == Role::PartyMember)
+        })
+        .map(|(u, _)| u.id)
+        .collect();
+    people.sort();
+    people
+}
+
+fn call_up(roles: &[&str]) -> gridmate_protocol::Mutation {
+    let d = demo();
+    mutation(
+        "callup.create",
+        json!({"callup_id": Uuid::now_v7(), "grid_id": d.grids[0].id.0, "roles": roles,
+               "place": "北门广场（近3号楼东侧小花园旁边的路灯下）集合点", "at": Utc::now(), "message": "防汛集合"}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_up_queues_one_urgent_message_per_person_called_once_however_often_pushed() {
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "l").await;
+    let called = party_members_of_grid_0(&s).await;
+    assert!(!called.is_empty(), "the demo's grid has a party member");
+
+    let call = call_up(&["party_member"]);
+    let first = s.push_ok(&leader, "l", std::slice::from_ref(&call)).await;
+    assert_eq!(first[0].status, PushStatus::Applied);
+    // The same push again (a phone that never heard the answer) queues nothing more.
+    let again = s.push_ok(&leader, "l", std::slice::from_ref(&call)).await;
+    assert_eq!(again[0].status, PushStatus::Duplicate);
+
+    let queued = messages(&s).await;
+    let mut to: Vec<Uuid> = queued.iter().map(|m| m.recipient_id).collect();
+    to.sort();
+    assert_eq!(to, called, "exactly the party members of the grid");
+    for m in &queued {
+        assert_eq!(m.notice, "callup");
+        assert!(m.urgent, "a call-up goes at night too");
+        assert_eq!(m.state, MessageState::Queued);
+        assert_eq!(m.grid_id, Some(demo().grids[0].id.0));
+        assert_eq!(m.address.len(), 11, "a mobile number");
+        // Template parameters only, each within the providers' limit.
+        assert_eq!(m.params[0].0, "place");
+        assert_eq!(m.params[0].1.chars().count(), 20, "cut to 20");
+        assert_eq!(m.params[1].0, "time");
+    }
+
+    // A call-up refused (a party member may not call one) queues nothing, and a call-up for
+    // everyone of the grid reaches more people than the party members alone.
+    let member = s.login(Role::PartyMember, "p").await;
+    let refused = s.push_ok(&member, "p", &[call_up(&[])]).await;
+    assert_eq!(refused[0].status, PushStatus::Rejected);
+    assert_eq!(messages(&s).await.len(), called.len());
+    s.push_ok(&leader, "l", &[call_up(&[])]).await;
+    let everyone = messages(&s).await.len() - called.len();
+    assert!(everyone > called.len(), "{everyone} called");
+    let street = s
+        .store()
+        .read(|tx| tx.user_by_phone(&template_phone(Role::StreetViewer)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        messages(&s)
+            .await
+            .iter()
+            .all(|m| m.recipient_id != street.id),
+        "the street's read-only account is never called"
+    );
+
+    // The courier hands every one to the provider once.
+    let provider = Arc::new(Provider::default());
+    let c = courier(&s, &provider);
+    assert_eq!(c.round(Utc::now()).await.unwrap(), called.len() + everyone);
+    assert_eq!(c.round(Utc::now()).await.unwrap(), 0, "nothing left");
+    let taken = provider.taken();
+    assert_eq!(taken.len(), called.len() + everyone);
+    assert!(taken.values().all(|&n| n == 1));
+    for m in messages(&s).await {
+        assert_eq!(m.state, MessageState::Sent, "{m:?}");
+        assert_eq!(m.provider.as_deref(), Some("stand-in"));
+        assert_eq!(m.provider_ref, Some(format!("ref-{}", m.id)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assignment_tells_its_assignee_and_nobody_is_told_of_their_own() {
+    let s = Server::start().await;
+    let d = demo();
+    let leader = s.login(Role::GridLeader, "l").await;
+    let worker = s
+        .store()
+        .read(|tx| tx.user_by_phone(&template_phone(Role::GridWorker)))
+        .await
+        .unwrap()
+        .unwrap();
+    let issue_id = Uuid::now_v7();
+    let report = mutation(
+        "issue.report",
+        json!({"issue_id": issue_id, "grid_id": d.grids[0].id.0, "category": "fire_safety",
+               "title": "楼道堆放电动车，住户电话13812345678", "description": "", "severity": "low", "photos": []}),
+    );
+    let assign = |to: Uuid| {
+        mutation(
+            "issue.event",
+            json!({"event_id": Uuid::now_v7(), "issue_id": issue_id, "action": "assign",
+                   "note": "", "assignee_id": to}),
+        )
+    };
+    let r = s.push_ok(&leader, "l", &[report, assign(worker.id)]).await;
+    assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
+    let queued = messages(&s).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let m = &queued[0];
+    assert_eq!(
+        (m.recipient_id, m.notice.as_str(), m.urgent),
+        (worker.id, "issue_assigned", false)
+    );
+    assert_eq!(m.link, format!("/issue/{issue_id}"));
+    assert_eq!(m.address, worker.phone);
+    assert_eq!(m.params[1].1.chars().count(), 20, "the title cut to 20");
+
+    // A leader who takes an issue themselves is not told of their own doing.
+    let me = s
+        .store()
+        .read(|tx| tx.user_by_phone(&template_phone(Role::GridLeader)))
+        .await
+        .unwrap()
+        .unwrap();
+    let own = Uuid::now_v7();
+    let r = s
+        .push_ok(
+            &leader,
+            "l",
+            &[
+                mutation(
+                    "issue.report",
+                    json!({"issue_id": own, "grid_id": d.grids[0].id.0, "category": "sanitation",
+                           "title": "垃圾满溢", "description": "", "severity": "low", "photos": []}),
+                ),
+                mutation(
+                    "issue.event",
+                    json!({"event_id": Uuid::now_v7(), "issue_id": own, "action": "assign",
+                           "note": "", "assignee_id": me.id}),
+                ),
+            ],
+        )
+        .await;
+    assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
+    assert_eq!(messages(&s).await.len(), 1);
+}
+
+fn template_phone(role: Role) -> String {
+    template()
+        .accounts
+        .iter()
+        .find(|a| a.role == role.code())
+        .unwrap()
+        .phone
+        .clone()
+}
+
+/// A notice to one person, queued straight into the outbox at `at` (the rules' times are
+/// arguments, so quiet hours and a day's cap are tried at the hours they are about).
+async fn queue(s: &Server, key: &str, to: Uuid, urgent: bool, at: DateTime<Utc>) {
+    let notice = Notice {
+        trigger_key: key.into(),
+        recipient_id: to,
+        address: "13800000000".into(),
+        notice: "issue_assigned",
+        params: vec![("title".into(), "测试".into())],
+        link: "/".into(),
+        urgent,
+        grid_id: None,
+    };
+    s.store()
+        .write(move |tx| outbox::queue(tx, notice, at))
+        .await
+        .unwrap();
+}
+
+fn china(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_hold_what_can_wait_and_a_day_has_a_cap() {
+    let s = Server::start().await;
+    let provider = Arc::new(Provider::default());
+    let c = courier(&s, &provider);
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    // Queued at 23:00: the urgent one goes at once, the other waits for 07:00.
+    let night = china("2031-03-04T23:00:00+08:00");
+    queue(&s, "night", a, false, night).await;
+    queue(&s, "night-urgent", a, true, night).await;
+    assert_eq!(c.round(night + Duration::minutes(1)).await.unwrap(), 1);
+    assert_eq!(
+        c.round(china("2031-03-05T06:59:00+08:00")).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        c.round(china("2031-03-05T07:00:00+08:00")).await.unwrap(),
+        1
+    );
+    // Twelve that can wait to one person in a day: ten go, two are skipped with the reason; an
+    // urgent one still goes, and another person is not held by the first's cap.
+    let day = china("2031-03-05T10:00:00+08:00");
+    for i in 0..12 {
+        queue(&s, &format!("day-{i}"), b, false, day).await;
+    }
+    queue(&s, "day-urgent", b, true, day).await;
+    queue(&s, "day-other", a, false, day).await;
+    assert_eq!(c.round(day).await.unwrap(), 14);
+    let all = messages(&s).await;
+    let of_b: Vec<_> = all.iter().filter(|m| m.recipient_id == b).collect();
+    let sent = of_b
+        .iter()
+        .filter(|m| m.state == MessageState::Sent && !m.urgent)
+        .count();
+    let skipped: Vec<_> = of_b
+        .iter()
+        .filter(|m| m.state == MessageState::Skipped)
+        .collect();
+    assert_eq!((sent, skipped.len()), (10, 2));
+    assert!(skipped[0].words.as_deref().unwrap().contains("daily cap"));
+    assert!(
+        of_b.iter()
+            .any(|m| m.urgent && m.state == MessageState::Sent)
+    );
+    assert_eq!(provider.taken().len(), 2 + 10 + 1 + 1);
+    // The next day the cap starts afresh.
+    queue(&s, "next-day", b, false, day + Duration::days(1)).await;
+    assert_eq!(c.round(day + Duration::days(1)).await.unwrap(), 1);
+    assert_eq!(provider.taken().len(), 15);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_provider_is_tried_again_later_and_a_refusal_keeps_its_words() {
+    let s = Server::start().await;
+    let provider = Arc::new(Provider::default());
+    let c = courier(&s, &provider);
+    let t = china("2031-03-05T10:00:00+08:00");
+    queue(&s, "busy", Uuid::now_v7(), true, t).await;
+    provider.script.lock().unwrap().extend([
+        Answer::Busy {
+            words: "isv.BUSINESS_LIMIT_CONTROL: 触发流控".into(),
+        },
+        Answer::Busy {
+            words: "connection refused".into(),
+        },
+    ]);
+    assert_eq!(c.round(t).await.unwrap(), 1);
+    let m = messages(&s).await.remove(0);
+    assert_eq!(m.state, MessageState::Queued);
+    assert_eq!(m.attempts, 1);
+    assert_eq!(
+        m.words.as_deref(),
+        Some("isv.BUSINESS_LIMIT_CONTROL: 触发流控")
+    );
+    // Not before its backoff (30 s), then 60 s after the second.
+    assert_eq!(c.round(t + Duration::seconds(29)).await.unwrap(), 0);
+    assert_eq!(c.round(t + Duration::seconds(30)).await.unwrap(), 1);
+    assert_eq!(c.round(t + Duration::seconds(89)).await.unwrap(), 0);
+    assert_eq!(c.round(t + Duration::seconds(90)).await.unwrap(), 1);
+    let m = messages(&s).await.remove(0);
+    assert_eq!((m.state, m.attempts), (MessageState::Sent, 3));
+    assert_eq!(provider.taken()[&m.id], 1);
+
+    // A provider outage throughout: failed after the last attempt, never lost before.
+    queue(&s, "outage", Uuid::now_v7(), true, t).await;
+    let mut at = t;
+    for attempt in 1..=outbox::MAX_ATTEMPTS {
+        provider.script.lock().unwrap().push_back(Answer::Busy {
+            words: "outage".into(),
+        });
+        assert_eq!(c.round(at).await.unwrap(), 1, "attempt {attempt}");
+        let m = messages(&s)
+            .await
+            .into_iter()
+            .find(|m| m.trigger_key == "outage")
+            .unwrap();
+        if attempt < outbox::MAX_ATTEMPTS {
+            assert_eq!(m.state, MessageState::Queued, "attempt {attempt}");
+            at = DateTime::from_timestamp_millis(m.next_at_ms).unwrap();
+        } else {
+            assert_eq!(m.state, MessageState::Failed);
+            assert!(m.words.unwrap().contains("12 attempts"));
+        }
+    }
+
+    // Refused for good: failed at once, in the provider's words.
+    queue(&s, "refused", Uuid::now_v7(), true, t).await;
+    provider.script.lock().unwrap().push_back(Answer::Refused {
+        words: "isv.MOBILE_NUMBER_ILLEGAL: 非法手机号".into(),
+    });
+    assert_eq!(c.round(t).await.unwrap(), 1);
+    let m = messages(&s)
+        .await
+        .into_iter()
+        .find(|m| m.trigger_key == "refused")
+        .unwrap();
+    assert_eq!(m.state, MessageState::Failed);
+    assert_eq!(
+        m.words.as_deref(),
+        Some("isv.MOBILE_NUMBER_ILLEGAL: 非法手机号")
+    );
+    assert_eq!(
+        c.round(t + Duration::days(1)).await.unwrap(),
+        0,
+        "never again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_couriers_racing_send_each_message_once() {
+    let s = Server::start().await;
+    let provider = Arc::new(Provider::default());
+    // Two processes' couriers, each with its own connection to the database.
+    let (one, two) = (courier(&s, &provider), courier(&s, &provider));
+    let t = china("2031-03-05T10:00:00+08:00");
+    for i in 0..300 {
+        queue(&s, &format!("race-{i}"), Uuid::now_v7(), true, t).await;
+    }
+    let mut settled = 0;
+    while settled < 300 {
+        let (a, b) = tokio::join!(one.round(t), two.round(t));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a + b > 0, "a round with messages due settles some");
+        settled += a + b;
+    }
+    assert_eq!(settled, 300);
+    let taken = provider.taken();
+    assert_eq!(taken.len(), 300);
+    assert!(taken.values().all(|&n| n == 1), "each handed over once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_in_doubt_after_a_crash_is_asked_about_before_it_is_sent_again() {
+    let s = Server::start().await;
+    let provider = Arc::new(Provider::default());
+    let t = china("2031-03-05T10:00:00+08:00");
+    queue(&s, "reached", Uuid::now_v7(), true, t).await;
+    queue(&s, "not-reached", Uuid::now_v7(), true, t).await;
+    // A process claims both and dies: it had handed one to the provider, not the other.
+    let claimed = s
+        .store()
+        .write(move |tx| outbox::claim(tx, "dead-process", t, 10))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let reached = claimed
+        .iter()
+        .find(|c| c.message.trigger_key == "reached")
+        .unwrap()
+        .message
+        .id;
+    provider.taken.lock().unwrap().insert(reached, 1);
+
+    let c = courier(&s, &provider);
+    // Within the lease they are the dead process's.
+    assert_eq!(
+        c.round(t + Duration::milliseconds(outbox::LEASE_MS - 1))
+            .await
+            .unwrap(),
+        0
+    );
+    // After it, both are in doubt: the provider is asked about each, and only the one it never
+    // had is sent.
+    let after = t + Duration::milliseconds(outbox::LEASE_MS);
+    assert_eq!(c.round(after).await.unwrap(), 2);
+    assert_eq!(provider.asked.lock().unwrap().len(), 2);
+    let taken = provider.taken();
+    assert_eq!(taken.len(), 2);
+    assert!(taken.values().all(|&n| n == 1), "{taken:?}");
+    assert!(
+        messages(&s)
+            .await
+            .iter()
+            .all(|m| m.state == MessageState::Sent && m.attempts == 2)
+    );
+}
