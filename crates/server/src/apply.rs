@@ -43,7 +43,7 @@ pub const SKEW_FLAG_MS: i64 = 5 * 60 * 1000;
 
 mod callups;
 mod commitments;
-mod notices;
+pub mod notices;
 mod orders;
 mod records;
 

@@ -7,7 +7,7 @@ use gridmate_model::Role;
 use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
 use gridmate_server::import::ImportError;
-use gridmate_server::reach::{Courier, LogProvider};
+use gridmate_server::reach::{Courier, LogProvider, SmsConfig, SmsProvider};
 use gridmate_server::routes::router;
 use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
@@ -40,6 +40,11 @@ struct Db {
     /// AWS_SECRET_ACCESS_KEY). Absent: DATA/blobs.
     #[arg(long, env = "GRIDMATE_BLOBS")]
     blobs: Option<String>,
+    /// The SMS provider's configuration (TOML: provider, keys, signature name, a template per
+    /// notice). Absent: GRIDMATE_SMS_* from the environment, or else no SMS is sent and
+    /// messages go to the log.
+    #[arg(long, env = "GRIDMATE_SMS_CONFIG")]
+    sms: Option<PathBuf>,
 }
 
 impl Db {
@@ -207,16 +212,25 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
         .context("opening the photo store")?;
     tracing::info!(photos = %blobs.describe(), "photo store open");
     let state = AppState::with_blobs(store, blobs, &db.data)?;
-    // No provider is configured yet in this release: messages go to the log and the outbox.
-    let courier = Courier::new(
-        state.store.clone(),
-        Arc::new(LogProvider),
-        state.outbox.clone(),
-    );
-    tracing::warn!(
-        provider = courier.provider_name(),
-        "no SMS credentials: messages are written to this log (numbers masked) and kept in the outbox, none is sent"
-    );
+    let config = match &db.sms {
+        Some(file) => Some(SmsConfig::from_file(file)?),
+        None => SmsConfig::from_env(|name| std::env::var(name).ok())?,
+    };
+    let provider: Arc<dyn SmsProvider> = match &config {
+        Some(config) => config.provider()?,
+        None => Arc::new(LogProvider),
+    };
+    let courier = Courier::new(state.store.clone(), provider, state.outbox.clone());
+    match config {
+        Some(_) => tracing::info!(
+            provider = courier.provider_name(),
+            "SMS provider configured"
+        ),
+        None => tracing::warn!(
+            provider = courier.provider_name(),
+            "no SMS credentials: messages are written to this log (numbers masked) and kept in the outbox, none is sent"
+        ),
+    }
     courier.spawn();
     let listener = tokio::net::TcpListener::bind(addr)
         .await

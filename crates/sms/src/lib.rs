@@ -16,4 +16,4 @@ pub mod aliyun;
 mod message;
 pub mod tencent;
 
-pub use message::TemplateMessage;
+pub use message::{TemplateMessage, Verdict};

@@ -11,3 +11,15 @@ pub struct TemplateMessage {
     /// (name, value), in the template's order: Alibaba names them, Tencent numbers them.
     pub params: Vec<(String, String)>,
 }
+
+/// What a provider's answer code means for the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Taken.
+    Taken,
+    /// Not now (throttled, the provider's fault, the account's balance): try again later.
+    Later,
+    /// Never as it stands (a bad number, a template or signature not approved, bad credentials):
+    /// sending it again changes nothing.
+    Never,
+}

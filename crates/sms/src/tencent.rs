@@ -9,9 +9,10 @@
 //! 3. the key: HMAC-SHA256 chained over `"TC3" + secret`, the date, the service and
 //!    `tc3_request`; the signature is the hex HMAC of step 2 under it.
 
-use crate::message::TemplateMessage;
+use crate::message::{TemplateMessage, Verdict};
 use gridmate_model::hex::encode as hex;
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The endpoint of the SMS API.
@@ -98,6 +99,98 @@ pub fn send_sms_body(app_id: &str, message: &TemplateMessage, session: &str) -> 
         "SessionContext": session,
     })
     .to_string()
+}
+
+/// The JSON body of a `PullSmsSendStatusByPhoneNumber` call: the receipts of one number between
+/// two Unix times — how the outbox asks whether a message left in doubt by a crash was taken
+/// (each receipt carries the `SessionContext` it was sent with).
+pub fn pull_status_body(app_id: &str, phone: &str, begin: i64, end: i64) -> String {
+    serde_json::json!({
+        "BeginTime": begin,
+        "EndTime": end,
+        "Offset": 0,
+        "Limit": 100,
+        "PhoneNumber": format!("+86{phone}"),
+        "SmsSdkAppId": app_id,
+    })
+    .to_string()
+}
+
+/// Every API 3.0 answer is `{"Response": …}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Envelope<T> {
+    pub response: T,
+}
+
+/// A call refused as a whole (bad signature, a throttled account…).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CallError {
+    pub code: String,
+    pub message: String,
+}
+
+/// The answer to `SendSms`: one status per number, or the call's error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendAnswer {
+    #[serde(default)]
+    pub send_status_set: Vec<SendStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<CallError>,
+    #[serde(default)]
+    pub request_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendStatus {
+    #[serde(default)]
+    pub serial_no: String,
+    pub phone_number: String,
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub session_context: String,
+}
+
+/// The answer to `PullSmsSendStatusByPhoneNumber`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PullAnswer {
+    #[serde(default)]
+    pub pull_sms_send_status_set: Vec<Receipt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<CallError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Receipt {
+    pub phone_number: String,
+    #[serde(default)]
+    pub session_context: String,
+    /// `SUCCESS` or `FAIL`.
+    pub report_status: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// What a code means (Tencent Cloud SMS's error code list), for a number's status or a call.
+pub fn verdict(code: &str) -> Verdict {
+    match code {
+        "Ok" => Verdict::Taken,
+        c if c.starts_with("LimitExceeded")
+            || c.starts_with("InternalError")
+            || c == "RequestLimitExceeded"
+            || c == "FailedOperation.InsufficientBalanceInSmsPackage" =>
+        {
+            Verdict::Later
+        }
+        _ => Verdict::Never,
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ use gridmate_model::calendar::china;
 use gridmate_protocol::{Entity, MutationPayload};
 use uuid::Uuid;
 
+/// Every notice a rule here sends: the SMS configuration names an approved template for each.
+pub const NOTICES: &[&str] = &["callup", "issue_assigned", "order_dispatched"];
+
 /// The longest a template parameter may be, in characters (Alibaba's limit for a variable).
 pub const PARAM_CHARS: usize = 20;
 

@@ -129,6 +129,8 @@ async fn attempt(provider: &dyn SmsProvider, c: &Claimed) -> Attempt {
         notice: &m.notice,
         params: &m.params,
         link: &m.link,
+        attempt: m.attempts + 1,
+        queued_at_ms: m.created_at_ms,
     };
     let name = provider.name().to_string();
     let answer = match c.in_doubt {

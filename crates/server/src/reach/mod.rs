@@ -5,15 +5,25 @@
 //! provider's idempotency key, and settles the answer. Every server process runs one; the
 //! outbox's claims make each message one courier's at a time.
 //!
-//! Without credentials the server sends through [`LogProvider`]: a line in the server's log (the
+//! The adapters speak each provider's real protocol ([`Aliyun`]: `SendSms` and
+//! `QuerySendDetails`; [`Tencent`]: `SendSms` and `PullSmsSendStatusByPhoneNumber`, whose
+//! receipts come seconds after delivery, so a message in doubt for less than that may be sent
+//! twice), configured by [`SmsConfig`]. Without credentials the server sends through
+//! [`LogProvider`]: a line in the server's log (the
 //! number masked) and the message's row in the outbox, which the console reads; the server says
 //! so when it starts.
 //!
 //! This module never decides who is told what (`apply::notices` does, in the fact's
 //! transaction) nor when (`store::outbox`).
 
+mod aliyun;
+mod config;
 mod courier;
 mod provider;
+mod tencent;
 
+pub use aliyun::Aliyun;
+pub use config::{ConfigError, SmsConfig};
 pub use courier::{BATCH, Courier, IDLE_POLL};
-pub use provider::{Answer, LogProvider, Outgoing, SmsProvider};
+pub use provider::{Answer, LogProvider, Outgoing, Reply, SmsProvider};
+pub use tencent::Tencent;

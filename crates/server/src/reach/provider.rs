@@ -17,6 +17,11 @@ pub struct Outgoing<'a> {
     pub notice: &'a str,
     pub params: &'a [(String, String)],
     pub link: &'a str,
+    /// 1 for the first attempt: a request's nonce is the key and the attempt, so a provider that
+    /// refuses a replayed nonce (Alibaba, 15 minutes) sees each attempt once.
+    pub attempt: u32,
+    /// When the message was queued: where a provider's records of it begin.
+    pub queued_at_ms: i64,
 }
 
 /// A provider's answer to one message.

@@ -1,0 +1,330 @@
+//! The SMS adapters end to end: the courier sends the outbox's messages over HTTP to a local
+//! stand-in of Alibaba Cloud SMS and of Tencent Cloud SMS that checks each request's signature,
+//! clock, nonce, number, signature name and template as the provider does, and answers as it
+//! does. Each provider: messages taken once per key with the template's parameters; throttling
+//! and an outage retried until they pass; an invalid number, a template not approved and a wrong
+//! secret failed with the provider's words; a message in doubt after a crash looked up (Alibaba
+//! `QuerySendDetails`, Tencent `PullSmsSendStatusByPhoneNumber`) and not sent twice.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::server::*;
+use gridmate_server::reach::{Courier, Outgoing, SmsConfig, SmsProvider};
+use gridmate_server::store::outbox::{self, Notice};
+use gridmate_server::store::{Backend, MessageFilter, MessageRow, MessageState};
+use gridmate_sms_standin::{Account, Mode, StandIn};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+fn account() -> Account {
+    Account {
+        key_id: "LTAI5tStandInKeyId".into(),
+        key_secret: "standin-secret-of-thirty-chars".into(),
+        app_id: "1400006666".into(),
+        sign_name: "网格通".into(),
+        templates: BTreeMap::from([
+            (
+                "SMS_CALLUP".to_string(),
+                vec!["place".into(), "time".into()],
+            ),
+            (
+                "SMS_ASSIGNED".to_string(),
+                vec!["number".into(), "title".into()],
+            ),
+            (
+                "SMS_DISPATCHED".to_string(),
+                vec!["number".into(), "title".into()],
+            ),
+        ]),
+    }
+}
+
+fn config(provider: &str, endpoint: String, secret: &str) -> SmsConfig {
+    let a = account();
+    SmsConfig {
+        provider: provider.into(),
+        key_id: a.key_id,
+        key_secret: secret.into(),
+        sign_name: a.sign_name,
+        app_id: Some(a.app_id),
+        endpoint: Some(endpoint),
+        templates: BTreeMap::from([
+            ("callup".to_string(), "SMS_CALLUP".to_string()),
+            ("issue_assigned".to_string(), "SMS_ASSIGNED".to_string()),
+            ("order_dispatched".to_string(), "SMS_DISPATCHED".to_string()),
+        ]),
+    }
+}
+
+async fn queue(s: &Server, key: &str, phone: &str, notice: &'static str) {
+    let notice = Notice {
+        trigger_key: key.into(),
+        recipient_id: Uuid::now_v7(),
+        address: phone.into(),
+        notice,
+        params: vec![
+            ("place".into(), "北门广场".into()),
+            ("time".into(), "12月07日18:30".into()),
+        ],
+        link: "/".into(),
+        urgent: true,
+        grid_id: None,
+    };
+    let now = Utc::now();
+    s.store()
+        .write(move |tx| outbox::queue(tx, notice, now))
+        .await
+        .unwrap();
+}
+
+async fn message(s: &Server, key: &str) -> MessageRow {
+    s.store()
+        .read(|tx| {
+            tx.messages(&MessageFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.trigger_key == key)
+        .unwrap()
+}
+
+fn courier(s: &Server, provider: Arc<dyn SmsProvider>) -> Courier {
+    Courier::new(s.store(), provider, Arc::new(Notify::new()))
+}
+
+async fn each_provider_end_to_end(name: &str) {
+    let s = Server::start().await;
+    let stand = StandIn::start(account()).await.unwrap();
+    let endpoint = match name {
+        "aliyun" => stand.aliyun_endpoint(),
+        _ => stand.tencent_endpoint(),
+    };
+    let provider = config(name, endpoint.clone(), &account().key_secret)
+        .provider()
+        .unwrap();
+    let c = courier(&s, provider.clone());
+    // Rounds run at the wall clock (the stand-in checks each request's time against it), later
+    // by the backoff where a retry is due.
+    let now = Utc::now;
+
+    // Taken, once per key, with the template's parameters in order.
+    queue(&s, "a", "13800138000", "callup").await;
+    queue(&s, "b", "13900139000", "callup").await;
+    assert_eq!(c.round(now()).await.unwrap(), 2);
+    let (a, b) = (message(&s, "a").await, message(&s, "b").await);
+    for m in [&a, &b] {
+        assert_eq!(m.state, MessageState::Sent, "{m:?}");
+        assert_eq!(m.provider.as_deref(), Some(name));
+    }
+    let delivered = stand.delivered();
+    assert_eq!(delivered.len(), 2);
+    let of_a = delivered
+        .iter()
+        .find(|d| d.key == a.id.to_string())
+        .unwrap();
+    assert_eq!(
+        (of_a.phone.as_str(), of_a.template.as_str()),
+        ("13800138000", "SMS_CALLUP")
+    );
+    assert_eq!(of_a.params, ["北门广场", "12月07日18:30"]);
+    assert_eq!(a.provider_ref.as_deref(), Some(of_a.reference.as_str()));
+    assert!(stand.refusals().is_empty(), "{:?}", stand.refusals());
+
+    // Throttled, then out of service: kept and tried again, with the provider's words.
+    queue(&s, "c", "13700137000", "callup").await;
+    stand.set_mode(Mode::Throttled);
+    assert_eq!(c.round(now()).await.unwrap(), 1);
+    let m = message(&s, "c").await;
+    assert_eq!(m.state, MessageState::Queued);
+    let throttled = match name {
+        "aliyun" => "isv.BUSINESS_LIMIT_CONTROL",
+        _ => "LimitExceeded.PhoneNumberOneHourLimit",
+    };
+    assert!(m.words.as_deref().unwrap().starts_with(throttled), "{m:?}");
+    stand.set_mode(Mode::Outage);
+    assert_eq!(c.round(now() + Duration::seconds(30)).await.unwrap(), 1);
+    let m = message(&s, "c").await;
+    assert_eq!(m.state, MessageState::Queued);
+    assert!(m.words.as_deref().unwrap().starts_with("HTTP 503"), "{m:?}");
+    stand.set_mode(Mode::Normal);
+    assert_eq!(c.round(now() + Duration::seconds(90)).await.unwrap(), 1);
+    assert_eq!(message(&s, "c").await.state, MessageState::Sent);
+
+    // Refused for good: a number that is not a mainland mobile, a template not approved, a
+    // wrong secret. Each failed at once, in the provider's words, and never sent.
+    queue(&s, "bad-number", "12345", "callup").await;
+    assert_eq!(c.round(now()).await.unwrap(), 1);
+    let m = message(&s, "bad-number").await;
+    assert_eq!(m.state, MessageState::Failed);
+    let words = m.words.unwrap();
+    assert!(
+        words.starts_with("isv.MOBILE_NUMBER_ILLEGAL")
+            || words.starts_with("InvalidParameterValue.IncorrectPhoneNumber"),
+        "{words}"
+    );
+    let mut unapproved = config(name, endpoint.clone(), &account().key_secret);
+    unapproved
+        .templates
+        .insert("callup".into(), "SMS_NOT_APPROVED".into());
+    let c2 = courier(&s, unapproved.provider().unwrap());
+    queue(&s, "bad-template", "13600136000", "callup").await;
+    assert_eq!(c2.round(now()).await.unwrap(), 1);
+    let words = message(&s, "bad-template").await.words.unwrap();
+    assert!(
+        words.starts_with("isv.SMS_TEMPLATE_ILLEGAL")
+            || words.starts_with("FailedOperation.TemplateIncorrectOrUnapproved"),
+        "{words}"
+    );
+    let forged = courier(
+        &s,
+        config(name, endpoint.clone(), "not-the-secret")
+            .provider()
+            .unwrap(),
+    );
+    queue(&s, "bad-secret", "13500135000", "callup").await;
+    assert_eq!(forged.round(now()).await.unwrap(), 1);
+    let m = message(&s, "bad-secret").await;
+    assert_eq!(m.state, MessageState::Failed);
+    let words = m.words.unwrap();
+    assert!(
+        words.starts_with("SignatureDoesNotMatch")
+            || words.starts_with("AuthFailure.SignatureFailure"),
+        "{words}"
+    );
+    assert_eq!(stand.delivered().len(), 3, "no refused message was taken");
+
+    // A process claims two messages, hands one to the provider and dies. After its lease the
+    // provider is asked about each: the one it has is settled, the other sent; once each.
+    queue(&s, "doubt-sent", "13800000001", "callup").await;
+    queue(&s, "doubt-lost", "13800000002", "callup").await;
+    let claimed = s
+        .store()
+        .write(move |tx| outbox::claim(tx, "dead", now(), 10))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let sent = &claimed
+        .iter()
+        .find(|c| c.message.trigger_key == "doubt-sent")
+        .unwrap()
+        .message;
+    let answer = provider
+        .send(Outgoing {
+            key: sent.id,
+            phone: &sent.address,
+            notice: &sent.notice,
+            params: &sent.params,
+            link: &sent.link,
+            attempt: 1,
+            queued_at_ms: sent.created_at_ms,
+        })
+        .await;
+    assert!(
+        matches!(answer, gridmate_server::reach::Answer::Accepted { .. }),
+        "{answer:?}"
+    );
+    let after = now() + Duration::milliseconds(outbox::LEASE_MS);
+    assert_eq!(c.round(after).await.unwrap(), 2);
+    let per_key = stand.per_key();
+    for key in ["doubt-sent", "doubt-lost"] {
+        let m = message(&s, key).await;
+        assert_eq!(m.state, MessageState::Sent, "{m:?}");
+        assert_eq!(per_key.get(&m.id.to_string()), Some(&1), "{key}");
+    }
+    assert!(
+        message(&s, "doubt-sent")
+            .await
+            .provider_ref
+            .unwrap()
+            .contains("(")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alibaba_cloud_sms_end_to_end_against_its_stand_in() {
+    each_provider_end_to_end("aliyun").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_cloud_sms_end_to_end_against_its_stand_in() {
+    each_provider_end_to_end("tencent").await;
+}
+
+#[test]
+fn a_configuration_is_checked_whole_at_start() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    assert!(
+        SmsConfig::from_env(env(&[])).unwrap().is_none(),
+        "no provider: none"
+    );
+    let full: &'static [(&str, &str)] = &[
+        ("GRIDMATE_SMS_PROVIDER", "aliyun"),
+        ("GRIDMATE_SMS_KEY_ID", "id"),
+        ("GRIDMATE_SMS_KEY_SECRET", "secret"),
+        ("GRIDMATE_SMS_SIGN_NAME", "网格通"),
+        (
+            "GRIDMATE_SMS_TEMPLATES",
+            "callup=SMS_1, issue_assigned=SMS_2,order_dispatched=SMS_3",
+        ),
+    ];
+    let c = SmsConfig::from_env(env(full)).unwrap().unwrap();
+    assert_eq!(c.templates["issue_assigned"], "SMS_2");
+    assert_eq!(c.provider().unwrap().name(), "aliyun");
+    // A notice without its template is refused at start, naming it.
+    let short: &'static [(&str, &str)] = &[
+        ("GRIDMATE_SMS_PROVIDER", "aliyun"),
+        ("GRIDMATE_SMS_KEY_ID", "id"),
+        ("GRIDMATE_SMS_KEY_SECRET", "secret"),
+        ("GRIDMATE_SMS_SIGN_NAME", "网格通"),
+        ("GRIDMATE_SMS_TEMPLATES", "callup=SMS_1"),
+    ];
+    let e = SmsConfig::from_env(env(short))
+        .unwrap()
+        .unwrap()
+        .provider()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("issue_assigned"), "{e}");
+    let missing: &'static [(&str, &str)] = &[("GRIDMATE_SMS_PROVIDER", "tencent")];
+    let e = SmsConfig::from_env(env(missing)).err().unwrap().to_string();
+    assert!(e.contains("GRIDMATE_SMS_"), "{e}");
+    // Tencent without its application, an unknown provider.
+    let mut c = SmsConfig::from_env(env(full)).unwrap().unwrap();
+    c.provider = "tencent".into();
+    assert!(c.provider().err().unwrap().to_string().contains("app_id"));
+    c.provider = "unicom".into();
+    assert!(c.provider().err().unwrap().to_string().contains("unicom"));
+    // From a file, as an operator writes it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sms.toml");
+    std::fs::write(
+        &file,
+        "provider = \"tencent\"\nkey_id = \"AKID\"\nkey_secret = \"k\"\nsign_name = \"网格通\"\napp_id = \"1400\"\n[templates]\ncallup = \"1\"\nissue_assigned = \"2\"\norder_dispatched = \"3\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        SmsConfig::from_file(&file)
+            .unwrap()
+            .provider()
+            .unwrap()
+            .name(),
+        "tencent"
+    );
+    std::fs::write(&file, "provider = \"tencent\"\nkey = 1\n").unwrap();
+    assert!(SmsConfig::from_file(&file).is_err());
+}
