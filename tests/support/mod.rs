@@ -86,6 +86,12 @@ impl Server {
             .unwrap();
         let store = SqliteStore::open(data.path()).unwrap();
         let state = AppState::new(store, data.path()).unwrap();
+        // Its courier, as `gridmate-server serve` runs one without SMS credentials.
+        let courier = state.courier(std::sync::Arc::new(gridmate_server::reach::LogProvider));
+        {
+            let _in_runtime = rt.enter();
+            courier.spawn();
+        }
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();

@@ -7,7 +7,7 @@ use gridmate_model::Role;
 use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
 use gridmate_server::import::ImportError;
-use gridmate_server::reach::{Courier, LogProvider, SmsConfig, SmsProvider};
+use gridmate_server::reach::{LogProvider, SmsConfig, SmsProvider};
 use gridmate_server::routes::router;
 use gridmate_server::store::{Backend, admin, log};
 use std::net::SocketAddr;
@@ -220,7 +220,7 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
         Some(config) => config.provider()?,
         None => Arc::new(LogProvider),
     };
-    let courier = Courier::new(state.store.clone(), provider, state.outbox.clone());
+    let courier = state.courier(provider);
     match config {
         Some(_) => tracing::info!(
             provider = courier.provider_name(),

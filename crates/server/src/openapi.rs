@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi};
         api::blobs::blob_put, api::office::issues, api::office::issue, api::office::orders,
         api::office::order, api::office::households, api::office::household, api::office::patrols, api::office::patrol, api::office::commitments, api::office::people, api::office::devices,
         api::office::revoke_device, api::office::reset_password, api::office::audit,
-        api::office::stats, api::office::export, api::office::import_people, api::office::import_base_map, api::office::callups,
+        api::office::stats, api::office::export, api::office::import_people, api::office::import_base_map, api::office::callups, api::office::messages,
         api::office::departments, api::office::put_department, api::office::time_limits,
         api::office::set_time_limits, api::office::post_person, api::office::issue_step,
         api::office::order_step, api::office::new_order

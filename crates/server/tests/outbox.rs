@@ -14,6 +14,7 @@ use gridmate_protocol::PushStatus;
 use gridmate_server::reach::{Answer, Courier, Outgoing, SmsProvider};
 use gridmate_server::store::outbox::{self, Notice};
 use gridmate_server::store::{Backend, MessageFilter, MessageRow, MessageState};
+use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -260,6 +261,124 @@ fn template_phone(role: Role) -> String {
         .unwrap()
         .phone
         .clone()
+}
+
+/// A notice about a grid, to a person with a real-looking number, queued now.
+async fn queue_in_grid(s: &Server, key: &str, grid: Uuid, phone: &str) {
+    let notice = Notice {
+        trigger_key: key.into(),
+        recipient_id: Uuid::now_v7(),
+        address: phone.into(),
+        notice: "callup",
+        params: vec![
+            ("place".into(), "北门".into()),
+            ("time".into(), "18:30".into()),
+        ],
+        link: "/".into(),
+        urgent: true,
+        grid_id: Some(grid),
+    };
+    let now = Utc::now();
+    s.store()
+        .write(move |tx| outbox::queue(tx, notice, now))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_log_is_the_offices_scoped_by_grid_with_numbers_masked() {
+    let s = Server::start().await;
+    let leader_grids: Vec<Uuid> = s
+        .account(Role::GridLeader)
+        .grids
+        .iter()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    let outside = demo()
+        .grids
+        .iter()
+        .map(|g| g.id.0)
+        .find(|g| !leader_grids.contains(g))
+        .expect("a grid the leader does not lead");
+    queue_in_grid(&s, "mine", leader_grids[0], "13812345678").await;
+    queue_in_grid(&s, "theirs", outside, "13987654321").await;
+
+    let lines = |token: String, query: &'static str| {
+        let s = &s;
+        async move {
+            let r = s.get(&token, &format!("/office/messages{query}")).await;
+            let status = r.status();
+            (status, r.text().await.unwrap())
+        }
+    };
+    let leader = s.login(Role::GridLeader, "l").await;
+    let (status, body) = lines(leader.clone(), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let seen: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen.len(), 1, "{body}");
+    assert_eq!(seen[0]["phone"], "138****5678");
+    assert_eq!(seen[0]["state"], "queued");
+    assert!(
+        !body.contains("13812345678") && !body.contains("13987654321"),
+        "{body}"
+    );
+    let admin = s.login(Role::CommunityAdmin, "a").await;
+    let (_, body) = lines(admin.clone(), "").await;
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&body)
+            .unwrap()
+            .len(),
+        2
+    );
+    let (_, body) = lines(admin.clone(), "?state=sent").await;
+    assert_eq!(body, "[]");
+    let (status, body) = lines(admin, "?state=lost").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Not an office role: nobody's messages.
+    for role in [Role::GridWorker, Role::PartyMember, Role::BuildingLeader] {
+        let token = s.login(role, "x").await;
+        let (status, _) = lines(token, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}");
+    }
+
+    // The console's page: the leader's one message, masked, in Chinese.
+    let cookie = session_cookie(&console_login(&s, Role::GridLeader).await);
+    let page = no_redirects()
+        .get(format!("{}/messages", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("消息记录") && html.contains("138****5678"),
+        "{html}"
+    );
+    assert!(
+        html.contains("一键响应召集") && html.contains("待发送"),
+        "{html}"
+    );
+    assert!(!html.contains("13812345678") && !html.contains("139****4321"));
+}
+
+#[test]
+fn every_state_and_notice_has_its_words_in_both_languages() {
+    use gridmate_words::{Lang, Vocabulary};
+    for s in MessageState::ALL {
+        for lang in [Lang::Zh, Lang::En] {
+            assert_ne!(
+                Vocabulary::MessageState.word(s.as_str(), lang),
+                s.as_str(),
+                "{s:?}"
+            );
+        }
+    }
+    for n in gridmate_server::apply::notices::NOTICES {
+        for lang in [Lang::Zh, Lang::En] {
+            assert_ne!(Vocabulary::Notice.word(n, lang), *n, "{n}");
+        }
+    }
 }
 
 /// A notice to one person, queued straight into the outbox at `at` (the rules' times are

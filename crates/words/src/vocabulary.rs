@@ -24,6 +24,10 @@ pub enum Vocabulary {
     GeoVerdict,
     CallupAnswer,
     CommitmentStatus,
+    /// Where a message of the server's outbox stands.
+    MessageState,
+    /// What a message of the outbox is about (the rule that sent it).
+    Notice,
 }
 
 type Entry = (&'static str, &'static str, &'static str);
@@ -159,6 +163,19 @@ const COMMITMENT_STATUS: &[Entry] = &[
     ("fulfilled", "已践诺", "Kept"),
     ("dropped", "已放弃", "Dropped"),
 ];
+const MESSAGE_STATE: &[Entry] = &[
+    ("queued", "待发送", "Queued"),
+    ("sending", "发送中", "Sending"),
+    ("sent", "已发送", "Sent"),
+    ("delivered", "已送达", "Delivered"),
+    ("failed", "发送失败", "Failed"),
+    ("skipped", "未发送", "Not sent"),
+];
+const NOTICE: &[Entry] = &[
+    ("callup", "一键响应召集", "Call-up"),
+    ("issue_assigned", "问题派单", "Issue assigned"),
+    ("order_dispatched", "点单派单", "Request dispatched"),
+];
 
 impl Vocabulary {
     fn entries(self) -> &'static [Entry] {
@@ -180,6 +197,8 @@ impl Vocabulary {
             Vocabulary::GeoVerdict => GEO_VERDICT,
             Vocabulary::CallupAnswer => CALLUP_ANSWER,
             Vocabulary::CommitmentStatus => COMMITMENT_STATUS,
+            Vocabulary::MessageState => MESSAGE_STATE,
+            Vocabulary::Notice => NOTICE,
         }
     }
 

@@ -15,8 +15,8 @@ use crate::app::limits::{self, TimeLimitsBody};
 use crate::app::people::{self, NewPerson, must_administer};
 use crate::app::{AppState, Params, imports, ledgers};
 use crate::error::ApiError;
-use crate::store::office;
 use crate::store::{Backend, Principal, admin};
+use crate::store::{office, outbox};
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/office/people/{id}/password", post(reset_password))
         .route("/office/audit", get(audit))
         .route("/office/callups", get(callups))
+        .route("/office/messages", get(messages))
         .route("/office/time-limits", get(time_limits).put(set_time_limits))
         .route("/office/departments", get(departments).post(put_department))
         .route("/office/stats", get(stats))
@@ -458,6 +459,25 @@ pub(crate) async fn callups(
     OfficeUser(p): OfficeUser,
 ) -> Result<Response, ApiError> {
     let rows = state.store.read(move |tx| office::callups(tx, &p)).await?;
+    Ok(Json(rows).into_response())
+}
+
+#[utoipa::path(get, path = "/office/messages", tag = "office",
+    params(("state" = Option<String>, Query, description = "queued, sending, sent, delivered, failed or skipped"),
+        ("limit" = Option<u32>, Query, description = "1–500, default 200")),
+    responses((status = 200, description = "the messages sent to the people of your grids (call-ups, assignments, dispatches), newest first: to whom (the number masked), the notice, its state, attempts, the provider and its words"),
+        (status = 400, description = "an unknown state or a limit that is not a number", body = gridmate_protocol::ErrorBody),
+        (status = 403, description = "not an office role", body = gridmate_protocol::ErrorBody)))]
+pub(crate) async fn messages(
+    State(state): State<AppState>,
+    OfficeUser(p): OfficeUser,
+    q: Params,
+) -> Result<Response, ApiError> {
+    let (which, limit) = (q.message_state()?, q.number("limit", 200)?);
+    let rows = state
+        .store
+        .read(move |tx| outbox::log(tx, &p, which, limit))
+        .await?;
     Ok(Json(rows).into_response())
 }
 

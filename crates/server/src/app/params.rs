@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::ledger::beijing;
+use crate::store::MessageState;
 use crate::store::office::{HouseholdFilter, IssueFilter, OrderFilter, Paging, Period};
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
@@ -45,6 +46,19 @@ impl Params {
             v.parse()
                 .map_err(|_| ApiError::BadRequest(format!("{key} must be a whole number")))
         })
+    }
+
+    /// `state`: one of the outbox's states (queued, sending, sent, delivered, failed, skipped).
+    pub fn message_state(&self) -> Result<Option<MessageState>, ApiError> {
+        self.get("state")
+            .map(|v| {
+                MessageState::parse(v).ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "state must be queued, sending, sent, delivered, failed or skipped".into(),
+                    )
+                })
+            })
+            .transpose()
     }
 
     pub fn paging(&self) -> Result<Paging, ApiError> {

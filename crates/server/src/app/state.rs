@@ -5,8 +5,9 @@ use super::clock::ServerClock;
 use crate::blobs::{BlobFolder, BlobStore};
 use crate::database::Database;
 use crate::metrics::Metrics;
+use crate::reach::{Courier, SmsProvider};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
 
 #[derive(Clone)]
@@ -23,6 +24,9 @@ pub struct AppState {
     pub clock: Arc<ServerClock>,
     /// Wakes this process's courier (`crate::reach`): a push may have queued messages.
     pub outbox: Arc<Notify>,
+    /// The name of the SMS provider this process's courier sends through ("log" without
+    /// credentials), once it has one.
+    pub sms_provider: Arc<OnceLock<String>>,
 }
 
 impl AppState {
@@ -47,6 +51,14 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             clock: Arc::new(ServerClock::default()),
             outbox: Arc::new(Notify::new()),
+            sms_provider: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// This process's courier over this state's database, woken by its pushes (start it with
+    /// [`Courier::spawn`] inside the runtime).
+    pub fn courier(&self, provider: Arc<dyn SmsProvider>) -> Courier {
+        let _ = self.sms_provider.set(provider.name().to_string());
+        Courier::new(self.store.clone(), provider, self.outbox.clone())
     }
 }

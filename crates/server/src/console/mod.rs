@@ -1,7 +1,8 @@
 //! The office console at `/console/`: the community office's and the grid leaders' half of the
 //! loop — the dispatch board, one issue or request with its timeline and actions, the roll
 //! (households, who is not yet visited this month, one household whole and its correction), the
-//! field's patrols and promises, statistics with charts, the ledgers, people and devices.
+//! field's patrols and promises, statistics with charts, the ledgers, people and devices, and
+//! the messages the server sent (消息记录).
 //!
 //! **Why server-rendered HTML.** An office PC on a closed network runs whatever browser it was
 //! given, often years old, and nothing may load from outside the server. Pages rendered here
@@ -24,6 +25,7 @@ mod board;
 mod callups;
 mod field;
 mod frame;
+mod messages;
 mod page;
 mod reports;
 mod roll;
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/photos/{sha}", get(frame::photo))
         .merge(board::routes())
         .merge(callups::routes())
+        .merge(messages::routes())
         .merge(reports::routes())
         .merge(basemap::routes())
         .merge(roll::routes())

@@ -63,6 +63,7 @@ impl Layout<'_> {
             ("stats", "/console/stats", l.t(Msg::OfficeStatistics)),
             ("ledgers", "/console/ledgers", l.t(Msg::OfficeLedgers)),
             ("callups", "/console/callups", l.t(Msg::OfficeCallUps)),
+            ("messages", "/console/messages", l.t(Msg::OfficeMessages)),
             (
                 "departments",
                 "/console/departments",

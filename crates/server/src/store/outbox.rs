@@ -22,13 +22,20 @@
 //!   ten-minute outage loses nothing; a refusal for good (an invalid number, a template not
 //!   approved) fails at once with the provider's words.
 //!
+//! [`log`] is what the office reads of it: the messages of its grids, newest first, each with
+//! its state and the provider's words, numbers masked.
+//!
 //! This module never talks to a provider and never reads a clock: times are arguments.
 
 use super::error::Result;
-use super::rows::{MessageRow, MessageSettlement, MessageState};
-use super::transaction::WriteTx;
+use super::office::Names;
+use super::principal::Principal;
+use super::rows::{MessageFilter, MessageRow, MessageSettlement, MessageState};
+use super::transaction::{ReadTx, WriteTx};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use gridmate_model::calendar::{china, day_start};
+use gridmate_model::validate::mask_phone;
+use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -222,6 +229,68 @@ pub fn settle(
         },
     };
     tx.settle_message(&s)
+}
+
+/// One message as the office's log shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageLine {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub recipient_id: Uuid,
+    pub recipient: String,
+    /// Masked: 138****8000.
+    pub phone: String,
+    pub notice: String,
+    pub urgent: bool,
+    pub grid: String,
+    pub state: &'static str,
+    /// A queued message's due time (the end of quiet hours, a retry's backoff).
+    pub due_at: Option<DateTime<Utc>>,
+    pub attempts: u32,
+    pub provider: Option<String>,
+    /// The provider's words on the last attempt, or the server's reason for skipping it.
+    pub words: Option<String>,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// The longest page of the log.
+pub const LOG_PAGE: u32 = 500;
+
+/// The messages of the office user's grids, newest first: all, or those in `state`.
+pub fn log(
+    tx: &mut dyn ReadTx,
+    p: &Principal,
+    state: Option<MessageState>,
+    limit: u32,
+) -> Result<Vec<MessageLine>> {
+    let names = Names::load(tx, p)?;
+    let rows = tx.messages(&MessageFilter {
+        grids: Some(p.grids.clone()),
+        recipient: None,
+        state,
+        limit: limit.clamp(1, LOG_PAGE),
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|m| MessageLine {
+            id: m.id,
+            created_at: DateTime::from_timestamp_millis(m.created_at_ms).unwrap_or_default(),
+            recipient: names.person(Some(m.recipient_id)).unwrap_or_default(),
+            recipient_id: m.recipient_id,
+            phone: mask_phone(&m.address),
+            notice: m.notice,
+            urgent: m.urgent,
+            grid: m.grid_id.map(|g| names.grid(g)).unwrap_or_default(),
+            state: m.state.as_str(),
+            due_at: (m.state == MessageState::Queued)
+                .then(|| DateTime::from_timestamp_millis(m.next_at_ms))
+                .flatten(),
+            attempts: m.attempts,
+            provider: m.provider,
+            words: m.words,
+            settled_at: m.settled_at_ms.and_then(DateTime::from_timestamp_millis),
+        })
+        .collect())
 }
 
 #[cfg(test)]
