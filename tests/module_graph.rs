@@ -448,7 +448,7 @@ fn the_device_store_is_layered() {
         "device",
         &g,
         &[
-            &["time", "columns", "encryption", "migrate", "thread"],
+            &["time", "columns", "encryption", "migrate", "thread", "wake"],
             &["store", "due"],
             &["photos", "outbox", "search", "basemaps", "sync"],
             &["error"],

@@ -1143,6 +1143,81 @@ fn sync_child() {
     }
 }
 
+/// An open app hears of a call-up within seconds, with no sync tapped and its timer an hour
+/// away: the wake channel says pull and the worker pulls.
+#[test]
+fn an_open_phone_gets_a_call_up_within_seconds_with_no_sync_tapped() {
+    use gridmate_device::sync::{SyncWorker, WorkerConfig};
+    let server = Server::start();
+    let mut phone = Device::new(server.addr);
+    phone.sign_in(&server, Role::PartyMember);
+    phone.sync().unwrap();
+    let worker = SyncWorker::start(
+        phone.dir.path().to_path_buf(),
+        support::client(server.addr),
+        WorkerConfig {
+            debounce: std::time::Duration::from_millis(200),
+            period: std::time::Duration::from_secs(3600),
+            listen: true,
+        },
+    )
+    .unwrap();
+    // The channel's `ready` makes one run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while worker.status().runs == 0 {
+        assert!(std::time::Instant::now() < deadline, "no run on ready");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The office calls the member's grid up, from elsewhere.
+    let grid: uuid::Uuid = server.account(Role::PartyMember).grids[0].parse().unwrap();
+    let office = server.account(Role::CommunityAdmin);
+    let http = reqwest::blocking::Client::new();
+    let base = format!("http://{}/api/v1", server.addr);
+    let login: serde_json::Value = http
+        .post(format!("{base}/session"))
+        .json(
+            &serde_json::json!({"phone": office.phone, "password": office.password,
+                                  "device_id": "office-desk", "device_name": "办公室"}),
+        )
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let callup = uuid::Uuid::now_v7();
+    let called_at = std::time::Instant::now();
+    let pushed = http
+        .post(format!("{base}/sync/push"))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .json(
+            &serde_json::json!({"device_id": "office-desk", "mutations": [{
+            "id": uuid::Uuid::now_v7(), "kind": "callup.create", "recorded_at": chrono::Utc::now(),
+            "hlc": format!("{}-0", chrono::Utc::now().timestamp_millis()),
+            "data": {"callup_id": callup, "grid_id": grid, "roles": [], "place": "北门",
+                     "at": chrono::Utc::now(), "message": "防汛集合"}}]}),
+        )
+        .send()
+        .unwrap();
+    assert!(pushed.status().is_success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !phone
+        .store
+        .open_callups()
+        .unwrap()
+        .iter()
+        .any(|c| c.callup.id.0 == callup)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the call-up never reached the open phone"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let took = called_at.elapsed();
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    assert!(worker.status().runs >= 2, "{:?}", worker.status());
+    worker.stop();
+}
+
 #[test]
 fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
     use gridmate_device::sync::{SyncWorker, Trigger, WorkerConfig};
@@ -1150,9 +1225,11 @@ fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
     let mut phone = Device::new(server.addr);
     phone.sign_in(&server, Role::GridWorker);
     phone.sync().unwrap();
+    // Runs are counted below: only what this test triggers may start one.
     let config = WorkerConfig {
         debounce: std::time::Duration::from_millis(200),
         period: std::time::Duration::from_secs(3600),
+        listen: false,
     };
     let worker = SyncWorker::start(
         phone.dir.path().to_path_buf(),
@@ -1421,6 +1498,7 @@ fn saves_are_never_refused_while_the_worker_syncs_on_a_starved_cpu() {
         WorkerConfig {
             debounce: std::time::Duration::from_millis(20),
             period: std::time::Duration::from_millis(100),
+            listen: false,
         },
     )
     .unwrap();

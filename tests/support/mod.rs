@@ -91,6 +91,7 @@ impl Server {
         {
             let _in_runtime = rt.enter();
             courier.spawn();
+            state.bell.watch(state.store.clone());
         }
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

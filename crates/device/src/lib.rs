@@ -42,6 +42,7 @@ mod store;
 pub mod sync;
 mod thread;
 mod time;
+mod wake;
 mod writes;
 
 pub use cache::{LoadStats, ScopeData};

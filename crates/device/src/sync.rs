@@ -160,6 +160,8 @@ pub struct SyncReport {
 }
 
 /// The HTTP side: the server's base URL (`http://host:port/api/v1`) and a client with timeouts.
+/// A clone shares the cancel handle.
+#[derive(Clone)]
 pub struct SyncClient {
     http: Client,
     base: String,
@@ -195,6 +197,11 @@ impl SyncClient {
     /// A handle that stops a run between steps (push batches, photos, pages) when set.
     pub fn cancel_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
         self.cancel.clone()
+    }
+
+    /// `GET /sync/wake` on this token (the wake listener reads it as a stream).
+    pub(crate) fn wake_request(&self, token: &str) -> RequestBuilder {
+        self.req(reqwest::Method::GET, "/sync/wake", Some(token))
     }
 
     fn check_cancel(&self) -> Result<()> {
@@ -675,6 +682,9 @@ pub enum Trigger {
     /// The user asked ("sync now", pull to refresh): at once, or within a couple of seconds
     /// while backing off after a failure.
     Now,
+    /// The server said something changed in the user's grids (the wake channel): at once,
+    /// unless backing off or without network.
+    ServerSaid,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -683,6 +693,8 @@ pub struct WorkerConfig {
     pub debounce: Duration,
     /// Sync at least this often while the app runs.
     pub period: Duration,
+    /// Hold the server's wake channel and sync when it says so (`crate::wake`).
+    pub listen: bool,
 }
 
 impl Default for WorkerConfig {
@@ -690,6 +702,7 @@ impl Default for WorkerConfig {
         Self {
             debounce: Duration::from_secs(3),
             period: Duration::from_secs(5 * 60),
+            listen: true,
         }
     }
 }
@@ -732,6 +745,33 @@ impl SyncWorker {
         let status = std::sync::Arc::new(std::sync::Mutex::new(WorkerStatus::default()));
         let cancel = client.cancel_handle();
         let shared = status.clone();
+        if config.listen {
+            // Its own connection for the token; it ends with the worker (the shared cancel
+            // flag), within a keep-alive of the server's.
+            let (client, tx, dir) = (client.clone(), tx.clone(), data_dir.clone());
+            std::thread::Builder::new()
+                .name("gridmate-wake".into())
+                .spawn(move || {
+                    let Ok(store) = Store::open(&dir) else { return };
+                    let stop = client.cancel_handle();
+                    crate::wake::listen(
+                        |token| {
+                            client
+                                .wake_request(token)
+                                .timeout(crate::wake::STREAM_TIMEOUT)
+                                .send()
+                                .ok()
+                                .filter(|r| r.status().is_success())
+                        },
+                        || store.sync_value("token").ok().flatten(),
+                        || {
+                            let _ = tx.send(Msg::Trigger(Trigger::ServerSaid));
+                        },
+                        &stop,
+                    );
+                })
+                .map_err(DeviceError::Io)?;
+        }
         let thread = std::thread::Builder::new()
             .name("gridmate-sync".into())
             .spawn(move || worker_loop(&mut store, &client, config, &rx, &shared))

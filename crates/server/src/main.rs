@@ -232,6 +232,7 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
         ),
     }
     courier.spawn();
+    state.bell.watch(state.store.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

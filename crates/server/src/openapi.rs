@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
     servers((url = "/api/v1")),
     paths(
         api::health, api::session::login, api::session::logout, api::sync::pull,
-        api::sync::push, api::sync::conflicts, api::blobs::blob_head, api::blobs::blob_get,
+        api::sync::push, api::sync::wake, api::sync::conflicts, api::blobs::blob_head, api::blobs::blob_get,
         api::blobs::blob_put, api::office::issues, api::office::issue, api::office::orders,
         api::office::order, api::office::households, api::office::household, api::office::patrols, api::office::patrol, api::office::commitments, api::office::people, api::office::devices,
         api::office::revoke_device, api::office::reset_password, api::office::audit,

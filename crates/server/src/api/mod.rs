@@ -54,6 +54,7 @@ pub fn router(state: &AppState, extra: Router<AppState>) -> Router<AppState> {
         .route("/session", post(login).delete(logout))
         .route("/sync/pull", get(pull))
         .route("/sync/push", post(push))
+        .route("/sync/wake", get(sync::wake))
         .route("/conflicts", get(conflicts))
         .route(
             "/blobs/{sha256}",

@@ -8,9 +8,14 @@ use crate::store::ServerStore;
 use crate::store::{Principal, PullCursor, PullRefusal};
 use axum::Json;
 use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
 use gridmate_protocol::*;
 use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -123,7 +128,7 @@ pub(crate) async fn push(
         state.store.push(p, req.mutations).await?
     };
     state.metrics.pushed(&results);
-    state.outbox.notify_one();
+    state.pushed();
     Ok(Json(PushResponse { results }))
 }
 
@@ -177,4 +182,40 @@ pub(crate) async fn conflicts(
         )
         .await?;
     Ok(Json(serde_json::json!({ "conflicts": rows })).into_response())
+}
+
+/// How long one wake stream lasts before the app reconnects (and its token is checked again).
+pub const WAKE_STREAM_FOR: Duration = Duration::from_secs(60 * 60);
+/// A comment line this often keeps proxies from closing an idle stream.
+pub const WAKE_KEEPALIVE: Duration = Duration::from_secs(25);
+
+#[utoipa::path(get, path = "/sync/wake", tag = "sync",
+    responses(
+        (status = 200, description = "Server-Sent Events: `ready` at once (pull once), then `pull` (data: the log's head) whenever records of your grids were committed by any server process, within about a second; a comment every 25 s; the stream ends after an hour (reconnect). `pull` only says pull now: what changed comes by /sync/pull", content_type = "text/event-stream"),
+        (status = 401, description = "no valid token", body = ErrorBody)))]
+pub(crate) async fn wake(
+    State(state): State<AppState>,
+    p: Principal,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let heard = state.bell.subscribe();
+    let ends = tokio::time::Instant::now() + WAKE_STREAM_FOR;
+    let ready = stream::once(async { Ok(Event::default().event("ready").data("")) });
+    let pulls = stream::unfold((heard, p), move |(mut heard, p)| async move {
+        loop {
+            match tokio::time::timeout_at(ends, heard.recv()).await {
+                Err(_elapsed) => return None,
+                Ok(Ok(moved)) if moved.concerns(&p) => {
+                    let event = Event::default().event("pull").data(moved.head.to_string());
+                    return Some((Ok(event), (heard, p)));
+                }
+                Ok(Ok(_)) => {}
+                // Fell behind the bell: something may be missing, so pull.
+                Ok(Err(RecvError::Lagged(_))) => {
+                    return Some((Ok(Event::default().event("pull").data("")), (heard, p)));
+                }
+                Ok(Err(RecvError::Closed)) => return None,
+            }
+        }
+    });
+    Sse::new(ready.chain(pulls)).keep_alive(KeepAlive::new().interval(WAKE_KEEPALIVE))
 }

@@ -223,7 +223,7 @@ pub async fn run(
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::Internal("a push of one gave no result".into()))?;
-    state.outbox.notify_one();
+    state.pushed();
     Ok(Outcome::of(result))
 }
 

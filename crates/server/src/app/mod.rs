@@ -9,7 +9,8 @@
 //! - [`people`], [`limits`], [`imports`]: the office's administration, each audited in the
 //!   transaction that makes the change;
 //! - [`ledgers`], [`photos`]: files as their readers get them;
-//! - [`state`]: [`AppState`], what every handler holds.
+//! - [`state`]: [`AppState`], what every handler holds;
+//! - [`wake`]: the bell open phones listen to (`GET /sync/wake`): the log's new records' grids.
 //!
 //! It must never render a page or choose a status code for a face's own errors: it answers
 //! typed values and [`crate::error::ApiError`], and each face says them in its own form.
@@ -23,6 +24,7 @@ pub mod params;
 pub mod people;
 pub mod photos;
 pub mod state;
+pub mod wake;
 
 pub use params::Params;
 pub use state::AppState;

@@ -2,6 +2,7 @@
 //! the server's clock, and the bell of its courier.
 
 use super::clock::ServerClock;
+use super::wake::Bell;
 use crate::blobs::{BlobFolder, BlobStore};
 use crate::database::Database;
 use crate::metrics::Metrics;
@@ -27,6 +28,8 @@ pub struct AppState {
     /// The name of the SMS provider this process's courier sends through ("log" without
     /// credentials), once it has one.
     pub sms_provider: Arc<OnceLock<String>>,
+    /// Rung when the log moves; open phones listen (`super::wake`).
+    pub bell: Bell,
 }
 
 impl AppState {
@@ -52,7 +55,15 @@ impl AppState {
             clock: Arc::new(ServerClock::default()),
             outbox: Arc::new(Notify::new()),
             sms_provider: Arc::new(OnceLock::new()),
+            bell: Bell::default(),
         })
+    }
+
+    /// A push was committed in this process: wake its courier (the push may have queued
+    /// messages) and its bell (open phones of the grids it touched pull at once).
+    pub fn pushed(&self) {
+        self.outbox.notify_one();
+        self.bell.ring();
     }
 
     /// This process's courier over this state's database, woken by its pushes (start it with

@@ -635,6 +635,17 @@ impl ReadTx for PgTx<'_> {
         Ok(())
     }
 
+    fn grids_changed_after(&mut self, after: u64) -> Result<Vec<Option<Uuid>>> {
+        Ok(self
+            .query(
+                "SELECT DISTINCT grid_id FROM records WHERE seq > $1",
+                &[&(after as i64)],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     fn head(&mut self) -> Result<u64> {
         if let Some(head) = self.head {
             return Ok(head);

@@ -155,6 +155,16 @@ impl ReadTx for SqliteTx<'_> {
         .transpose()
     }
 
+    fn grids_changed_after(&mut self, after: u64) -> Result<Vec<Option<Uuid>>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT grid_id FROM records WHERE seq > ?1")?;
+        let rows = st
+            .query_map([after as i64], |r| r.get::<_, Option<String>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows.into_iter().map(uuid_opt).collect())
+    }
+
     fn head(&mut self) -> Result<u64> {
         Ok(self
             .conn

@@ -25,6 +25,8 @@ pub trait ReadTx {
     }
     /// The highest sequence number in the log (0 when empty).
     fn head(&mut self) -> Result<u64>;
+    /// The grids of the records changed after `after` (`None`: a record of no grid), each once.
+    fn grids_changed_after(&mut self, after: u64) -> Result<Vec<Option<Uuid>>>;
     fn meta(&mut self, key: &str) -> Result<Option<String>>;
     /// Records `scope` admits with a seq above `after`, in seq order, leaving out tombstones at
     /// or below `hide_tombstones_through`; at most `limit`.

@@ -72,15 +72,27 @@ pub struct Server {
     pub http: reqwest::Client,
 }
 
+/// A task aborted when this is dropped.
+struct StopWith(tokio::task::JoinHandle<()>);
+
+impl Drop for StopWith {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub async fn start_on(
     data: &Path,
     database: Option<&str>,
 ) -> (String, tokio::task::JoinHandle<()>) {
     let store = Database::open(database, data).unwrap();
     let state = AppState::new(store, data).unwrap();
+    let watcher = StopWith(state.bell.watch(state.store.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
+        // The wake watcher lives as long as this server (a restart starts another).
+        let _watcher = watcher;
         axum::serve(
             listener,
             router(state).into_make_service_with_connect_info::<SocketAddr>(),
