@@ -10,7 +10,7 @@
 //!
 //! A message says what happened through an approved template's parameters — never free text —
 //! and links to the app's page for it. Parameters are cut to [`PARAM_CHARS`]: the providers
-//! refuse longer variables.
+//! refuse a variable over their limit.
 
 use crate::store::outbox::{self, Notice};
 use crate::store::{Principal, Result, WriteTx};
@@ -23,7 +23,8 @@ use uuid::Uuid;
 /// Every notice a rule here sends: the SMS configuration names an approved template for each.
 pub const NOTICES: &[&str] = &["callup", "issue_assigned", "order_dispatched"];
 
-/// The longest a template parameter may be, in characters (Alibaba's limit for a variable).
+/// The longest a template parameter may be, in characters: well within what the providers take
+/// for a variable (Alibaba 35), and short enough to read on a lock screen.
 pub const PARAM_CHARS: usize = 20;
 
 /// What an applied mutation may set off, taken from its payload before the rules consume it.
