@@ -50,7 +50,8 @@ cargo test --workspace 2>&1 | tee "$log"
 step "the server's tests again, on PostgreSQL (a throwaway cluster)"
 pg="$(mktemp -d)"
 pg_url="$(bash scripts/postgres.sh start "$pg")"
-trap 'bash scripts/postgres.sh stop "$pg" 2>/dev/null || true' EXIT
+# The cluster's folder goes too: each run's holds gigabytes, on a disk the runs share.
+trap 'bash scripts/postgres.sh stop "$pg" 2>/dev/null || true; rm -rf "$pg"' EXIT
 # The server's test binaries as the workspace run built them: `cargo test -p gridmate-server`
 # would resolve the crates' features on their own and build them all again.
 server_tests=$(cargo test --workspace --no-run --message-format=json 2>/dev/null | jq -r \
