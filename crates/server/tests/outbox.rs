@@ -368,8 +368,8 @@ fn every_state_and_notice_has_its_words_in_both_languages() {
     for s in MessageState::ALL {
         for lang in [Lang::Zh, Lang::En] {
             assert_ne!(
-                Vocabulary::MessageState.word(s.as_str(), lang),
-                s.as_str(),
+                Vocabulary::MessageState.word(s.code(), lang),
+                s.code(),
                 "{s:?}"
             );
         }

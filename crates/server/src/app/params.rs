@@ -52,7 +52,7 @@ impl Params {
     pub fn message_state(&self) -> Result<Option<MessageState>, ApiError> {
         self.get("state")
             .map(|v| {
-                MessageState::parse(v).ok_or_else(|| {
+                MessageState::from_code(v).ok_or_else(|| {
                     ApiError::BadRequest(
                         "state must be queued, sending, sent, delivered, failed or skipped".into(),
                     )

@@ -44,8 +44,8 @@ async fn messages_page(State(state): State<AppState>, user: ConsoleUser, q: Para
             select name="state" {
                 option value="" { (lang.t(Msg::OfficeEveryStatus)) }
                 @for s in MessageState::ALL {
-                    option value=(s.as_str()) selected[which == Some(s)] {
-                        (word(lang, Vocabulary::MessageState, s.as_str()))
+                    option value=(s.code()) selected[which == Some(s)] {
+                        (word(lang, Vocabulary::MessageState, s.code()))
                     }
                 }
             }

@@ -88,7 +88,7 @@ fn message_row(r: &Row) -> Result<MessageRow> {
         urgent: r.get(7),
         grid_id: r.get(8),
         created_at_ms: r.get(9),
-        state: MessageState::parse(&state)
+        state: MessageState::from_code(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("message {id}: state {state}")))?,
         attempts: attempts.max(0) as u32,
         next_at_ms: r.get(12),
@@ -1181,7 +1181,7 @@ impl ReadTx for PgTx<'_> {
 
     fn messages(&mut self, f: &MessageFilter) -> Result<Vec<MessageRow>> {
         // One statement for every filter: an absent condition is a NULL parameter.
-        let state = f.state.map(MessageState::as_str);
+        let state = f.state.map(MessageState::code);
         self.query(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
@@ -1225,7 +1225,7 @@ impl WriteTx for PgTx<'_> {
                 &m.urgent,
                 &m.grid_id,
                 &m.created_at_ms,
-                &m.state.as_str(),
+                &m.state.code(),
                 &(m.attempts as i32),
                 &m.next_at_ms,
             ],
@@ -1270,7 +1270,7 @@ impl WriteTx for PgTx<'_> {
              WHERE id = $1 AND state = 'sending'",
             &[
                 &s.id,
-                &s.state.as_str(),
+                &s.state.code(),
                 &s.next_at_ms,
                 &s.provider,
                 &s.provider_ref,

@@ -86,7 +86,7 @@ fn message_row(c: MessageColumns) -> Result<MessageRow> {
         urgent,
         grid_id: uuid_opt(grid),
         created_at_ms,
-        state: MessageState::parse(&state)
+        state: MessageState::from_code(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("message {id}: state {state}")))?,
         attempts,
         next_at_ms,
@@ -843,7 +843,7 @@ impl ReadTx for SqliteTx<'_> {
                 params![
                     f.grids.as_deref().map(json_list),
                     f.recipient.map(|r| r.to_string()),
-                    f.state.map(MessageState::as_str),
+                    f.state.map(MessageState::code),
                     f.limit
                 ],
                 message_columns,
@@ -883,7 +883,7 @@ impl WriteTx for SqliteTx<'_> {
             m.urgent,
             m.grid_id.map(|g| g.to_string()),
             m.created_at_ms,
-            m.state.as_str(),
+            m.state.code(),
             m.attempts,
             m.next_at_ms
         ])?;
@@ -929,7 +929,7 @@ impl WriteTx for SqliteTx<'_> {
             )?
             .execute(params![
                 s.id.to_string(),
-                s.state.as_str(),
+                s.state.code(),
                 s.next_at_ms,
                 s.provider,
                 s.provider_ref,

@@ -281,7 +281,7 @@ pub fn log(
             notice: m.notice,
             urgent: m.urgent,
             grid: m.grid_id.map(|g| names.grid(g)).unwrap_or_default(),
-            state: m.state.as_str(),
+            state: m.state.code(),
             due_at: (m.state == MessageState::Queued)
                 .then(|| DateTime::from_timestamp_millis(m.next_at_ms))
                 .flatten(),

@@ -312,47 +312,22 @@ pub struct VisitMonth {
     pub visits: i64,
 }
 
-/// Where a message of the outbox stands ([`super::outbox`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MessageState {
-    /// Waiting for its due time (quiet hours, a retry's backoff) or for a worker.
-    Queued,
-    /// Taken by a worker until its lease ends; past that, in doubt.
-    Sending,
-    /// The provider took it (its reference kept).
-    Sent,
-    /// The provider reported it on the phone.
-    Delivered,
-    /// The provider refused it for good (an invalid number, a template not approved), or the
-    /// retries ran out; its words kept.
-    Failed,
-    /// Never sent, by the server's own rule (the person's daily cap, no number).
-    Skipped,
-}
-
-impl MessageState {
-    pub const ALL: [MessageState; 6] = [
-        MessageState::Queued,
-        MessageState::Sending,
-        MessageState::Sent,
-        MessageState::Delivered,
-        MessageState::Failed,
-        MessageState::Skipped,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageState::Queued => "queued",
-            MessageState::Sending => "sending",
-            MessageState::Sent => "sent",
-            MessageState::Delivered => "delivered",
-            MessageState::Failed => "failed",
-            MessageState::Skipped => "skipped",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MessageState> {
-        MessageState::ALL.into_iter().find(|m| m.as_str() == s)
+gridmate_model::code_enum! {
+    /// Where a message of the outbox stands ([`super::outbox`]); its code is what is stored.
+    pub enum MessageState {
+        /// Waiting for its due time (quiet hours, a retry's backoff) or for a worker.
+        Queued = "queued",
+        /// Taken by a worker until its lease ends; past that, in doubt.
+        Sending = "sending",
+        /// The provider took it (its reference kept).
+        Sent = "sent",
+        /// The provider reported it on the phone.
+        Delivered = "delivered",
+        /// The provider refused it for good (an invalid number, a template not approved), or
+        /// the retries ran out; its words kept.
+        Failed = "failed",
+        /// Never sent, by the server's own rule (the person's daily cap, no number).
+        Skipped = "skipped",
     }
 }
 
