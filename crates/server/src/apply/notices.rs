@@ -36,14 +36,14 @@ pub(super) enum Intent {
         place: String,
         at: DateTime<Utc>,
     },
-    IssueAssigned {
+    /// An issue assigned or an order dispatched to a person: one rule, told apart by these.
+    Assigned {
+        notice: &'static str,
+        entity: Entity,
+        /// The app's page: `/{page}/{record}`.
+        page: &'static str,
         event: Uuid,
-        issue: Uuid,
-        assignee: Uuid,
-    },
-    OrderDispatched {
-        event: Uuid,
-        order: Uuid,
+        record: Uuid,
         assignee: Uuid,
     },
 }
@@ -58,16 +58,22 @@ pub(super) fn intent(payload: &MutationPayload) -> Option<Intent> {
             at: c.at,
         }),
         MutationPayload::IssueEvent(e) if e.action == "assign" => {
-            e.assignee_id.map(|assignee| Intent::IssueAssigned {
+            e.assignee_id.map(|assignee| Intent::Assigned {
+                notice: "issue_assigned",
+                entity: Entity::Issue,
+                page: "issue",
                 event: e.event_id,
-                issue: e.issue_id,
+                record: e.issue_id,
                 assignee,
             })
         }
         MutationPayload::OrderEvent(e) if e.action == "dispatch" => {
-            e.assignee_id.map(|assignee| Intent::OrderDispatched {
+            e.assignee_id.map(|assignee| Intent::Assigned {
+                notice: "order_dispatched",
+                entity: Entity::Order,
+                page: "order",
                 event: e.event_id,
-                order: e.order_id,
+                record: e.order_id,
                 assignee,
             })
         }
@@ -117,90 +123,41 @@ pub(super) fn queue(
                 outbox::queue(tx, notice, now)?;
             }
         }
-        Intent::IssueAssigned {
+        Intent::Assigned {
+            notice,
+            entity,
+            page,
             event,
-            issue,
+            record,
             assignee,
         } => {
-            if let Some(record) = tx.record(Entity::Issue, issue)? {
-                let title = record.data["title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let number = record.data["number"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                to_one(
-                    tx,
-                    p,
-                    assignee,
-                    Notice {
-                        trigger_key: format!("issue_assigned:{event}"),
-                        recipient_id: assignee,
-                        address: String::new(),
-                        notice: "issue_assigned",
-                        params: vec![param("number", &number), param("title", &title)],
-                        link: format!("/issue/{issue}"),
-                        urgent: false,
-                        grid_id: record.grid_id,
-                    },
-                    now,
-                )?;
+            if assignee == p.user_id {
+                return Ok(());
             }
-        }
-        Intent::OrderDispatched {
-            event,
-            order,
-            assignee,
-        } => {
-            if let Some(record) = tx.record(Entity::Order, order)? {
-                let title = record.data["title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let number = record.data["number"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                to_one(
-                    tx,
-                    p,
-                    assignee,
-                    Notice {
-                        trigger_key: format!("order_dispatched:{event}"),
-                        recipient_id: assignee,
-                        address: String::new(),
-                        notice: "order_dispatched",
-                        params: vec![param("number", &number), param("title", &title)],
-                        link: format!("/order/{order}"),
-                        urgent: false,
-                        grid_id: record.grid_id,
-                    },
-                    now,
-                )?;
-            }
+            let Some(stored) = tx.record(entity, record)? else {
+                return Ok(());
+            };
+            let Some((user, _)) = tx.people()?.into_iter().find(|(u, _)| u.id == assignee) else {
+                return Ok(());
+            };
+            let field = |name: &str| stored.data[name].as_str().unwrap_or_default().to_string();
+            let notice = Notice {
+                trigger_key: format!("{notice}:{event}"),
+                recipient_id: assignee,
+                address: user.phone,
+                notice,
+                params: vec![
+                    param("number", &field("number")),
+                    param("title", &field("title")),
+                ],
+                link: format!("/{page}/{record}"),
+                urgent: false,
+                grid_id: stored.grid_id,
+            };
+            outbox::queue(tx, notice, now)?;
         }
     }
     Ok(())
-}
-
-/// Queue `notice` to one person, with their number, unless they did it themselves.
-fn to_one(
-    tx: &mut dyn WriteTx,
-    p: &Principal,
-    person: Uuid,
-    mut notice: Notice,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if person == p.user_id {
-        return Ok(());
-    }
-    let Some((user, _)) = tx.people()?.into_iter().find(|(u, _)| u.id == person) else {
-        return Ok(());
-    };
-    notice.address = user.phone;
-    outbox::queue(tx, notice, now).map(|_| ())
 }
 
 fn param(name: &str, value: &str) -> (String, String) {
