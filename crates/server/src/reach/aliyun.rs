@@ -1,11 +1,11 @@
 //! Alibaba Cloud SMS over HTTPS: `SendSms` and, for a message in doubt, `QuerySendDetails`,
 //! each a signed GET (`gridmate_sms::aliyun` builds and signs the query).
 
-use super::provider::{Answer, Outgoing, Reply, SmsProvider};
+use super::provider::{Answer, Outgoing, Reply, SmsProvider, Templates, read_json};
 use chrono::{DateTime, Duration, Utc};
 use gridmate_model::calendar::china;
+use gridmate_sms::Verdict;
 use gridmate_sms::aliyun::{self, Credentials, DetailsAnswer, SendAnswer};
-use gridmate_sms::{TemplateMessage, Verdict};
 use std::collections::BTreeMap;
 
 pub struct Aliyun {
@@ -13,9 +13,7 @@ pub struct Aliyun {
     /// `gridmate_sms::aliyun::ENDPOINT`, or a stand-in's.
     pub endpoint: String,
     pub creds: Credentials,
-    pub sign_name: String,
-    /// Notice → approved template code.
-    pub templates: BTreeMap<String, String>,
+    pub templates: Templates,
 }
 
 impl Aliyun {
@@ -28,17 +26,8 @@ impl Aliyun {
             self.endpoint,
             aliyun::signed_query(params, &self.creds.access_key_secret)
         );
-        let r = self.http.get(url).send().await.map_err(|e| e.to_string())?;
-        let status = r.status();
-        let body = r.text().await.map_err(|e| e.to_string())?;
-        // Alibaba answers a refused call with a 4xx and the same JSON body; a 5xx or a body
-        // that is not its JSON is the platform failing.
-        serde_json::from_str(&body).map_err(|_| {
-            format!(
-                "HTTP {status}: {}",
-                body.chars().take(120).collect::<String>()
-            )
-        })
+        // Alibaba answers a refused call with a 4xx and the same JSON body.
+        read_json(self.http.get(url).send().await.map_err(|e| e.to_string())?).await
     }
 }
 
@@ -53,16 +42,9 @@ impl SmsProvider for Aliyun {
 
     fn send<'a>(&'a self, m: Outgoing<'a>) -> Reply<'a, Answer> {
         Box::pin(async move {
-            let Some(template) = self.templates.get(m.notice) else {
-                return Answer::Refused {
-                    words: format!("no template configured for {}", m.notice),
-                };
-            };
-            let message = TemplateMessage {
-                phone: m.phone.to_string(),
-                sign_name: self.sign_name.clone(),
-                template: template.clone(),
-                params: m.params.to_vec(),
+            let message = match self.templates.message(&m) {
+                Ok(message) => message,
+                Err(refused) => return refused,
             };
             let params = aliyun::send_sms_params(
                 &self.creds,
@@ -73,16 +55,11 @@ impl SmsProvider for Aliyun {
             );
             match self.call::<SendAnswer>(&params).await {
                 Err(words) => Answer::Busy { words },
-                Ok(a) => {
-                    let words = format!("{}: {}", a.code, a.message);
-                    match aliyun::verdict(&a.code) {
-                        Verdict::Taken => Answer::Accepted {
-                            reference: a.biz_id.unwrap_or_default(),
-                        },
-                        Verdict::Later => Answer::Busy { words },
-                        Verdict::Never => Answer::Refused { words },
-                    }
-                }
+                Ok(a) => Answer::of(
+                    aliyun::verdict(&a.code),
+                    format!("{}: {}", a.code, a.message),
+                    a.biz_id,
+                ),
             }
         })
     }
@@ -118,9 +95,7 @@ impl SmsProvider for Aliyun {
                 }
                 day += Duration::days(1);
             }
-            Some(Answer::Busy {
-                words: "not among the number's messages".into(),
-            })
+            None
         })
     }
 }

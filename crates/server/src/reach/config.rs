@@ -19,7 +19,7 @@
 //! template for a notice is refused at start, not at the first call-up.
 
 use super::aliyun::Aliyun;
-use super::provider::SmsProvider;
+use super::provider::{SmsProvider, Templates};
 use super::tencent::Tencent;
 use crate::apply::notices::NOTICES;
 use serde::Deserialize;
@@ -101,6 +101,13 @@ impl SmsConfig {
         }))
     }
 
+    fn templates(&self) -> Templates {
+        Templates {
+            sign_name: self.sign_name.clone(),
+            by_notice: self.templates.clone(),
+        }
+    }
+
     /// The provider this configuration names, checked whole.
     pub fn provider(&self) -> Result<Arc<dyn SmsProvider>, ConfigError> {
         for notice in NOTICES {
@@ -131,8 +138,7 @@ impl SmsConfig {
                     access_key_id: self.key_id.clone(),
                     access_key_secret: self.key_secret.clone(),
                 },
-                sign_name: self.sign_name.clone(),
-                templates: self.templates.clone(),
+                templates: self.templates(),
             })),
             "tencent" => Ok(Arc::new(Tencent {
                 http,
@@ -146,8 +152,7 @@ impl SmsConfig {
                     secret_key: self.key_secret.clone(),
                 },
                 app_id: self.app_id.clone().ok_or(ConfigError::NoAppId)?,
-                sign_name: self.sign_name.clone(),
-                templates: self.templates.clone(),
+                templates: self.templates(),
             })),
             other => Err(ConfigError::UnknownProvider(other.to_string())),
         }

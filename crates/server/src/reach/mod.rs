@@ -25,5 +25,5 @@ mod tencent;
 pub use aliyun::Aliyun;
 pub use config::{ConfigError, SmsConfig};
 pub use courier::{BATCH, Courier, IDLE_POLL};
-pub use provider::{Answer, LogProvider, Outgoing, Reply, SmsProvider};
+pub use provider::{Answer, LogProvider, Outgoing, Reply, SmsProvider, Templates};
 pub use tencent::Tencent;

@@ -2,6 +2,8 @@
 
 use crate::logging::mask_numbers;
 use gridmate_model::validate::mask_phone;
+use gridmate_sms::{TemplateMessage, Verdict};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use uuid::Uuid;
@@ -35,6 +37,59 @@ pub enum Answer {
     Refused { words: String },
 }
 
+impl Answer {
+    /// What a provider's answer code means (`verdict`), with its words and, if taken, the
+    /// provider's reference.
+    pub fn of(verdict: Verdict, words: String, reference: Option<String>) -> Answer {
+        match verdict {
+            Verdict::Taken => Answer::Accepted {
+                reference: reference.unwrap_or_default(),
+            },
+            Verdict::Later => Answer::Busy { words },
+            Verdict::Never => Answer::Refused { words },
+        }
+    }
+}
+
+/// What every provider account holds: its registered signature name and the approved template
+/// of each notice.
+pub struct Templates {
+    pub sign_name: String,
+    /// Notice → approved template code (Alibaba) or id (Tencent).
+    pub by_notice: BTreeMap<String, String>,
+}
+
+impl Templates {
+    /// `m` as a provider takes it; refused when no template is configured for its notice.
+    pub fn message(&self, m: &Outgoing<'_>) -> Result<TemplateMessage, Answer> {
+        let template = self
+            .by_notice
+            .get(m.notice)
+            .ok_or_else(|| Answer::Refused {
+                words: format!("no template configured for {}", m.notice),
+            })?;
+        Ok(TemplateMessage {
+            phone: m.phone.to_string(),
+            sign_name: self.sign_name.clone(),
+            template: template.clone(),
+            params: m.params.to_vec(),
+        })
+    }
+}
+
+/// A provider's answer read as its JSON. A body that is not (a gateway's error page, a 5xx) is
+/// the platform failing, said by its status and first words.
+pub async fn read_json<T: serde::de::DeserializeOwned>(r: reqwest::Response) -> Result<T, String> {
+    let status = r.status();
+    let body = r.text().await.map_err(|e| e.to_string())?;
+    serde_json::from_str(&body).map_err(|_| {
+        format!(
+            "HTTP {status}: {}",
+            body.chars().take(120).collect::<String>()
+        )
+    })
+}
+
 pub type Reply<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// An SMS provider.
@@ -42,8 +97,8 @@ pub trait SmsProvider: Send + Sync {
     /// Its name in the outbox's rows and the console ("aliyun", "tencent", "log").
     fn name(&self) -> &str;
     fn send<'a>(&'a self, m: Outgoing<'a>) -> Reply<'a, Answer>;
-    /// After a crash mid-delivery: did the provider take a message with this key? `None` when
-    /// it cannot tell (the courier then sends it again).
+    /// After a crash mid-delivery: did the provider take a message with this key? `None` when it
+    /// did not or cannot tell; either way the courier sends it again.
     fn find<'a>(&'a self, m: Outgoing<'a>) -> Reply<'a, Option<Answer>>;
 }
 

@@ -2,11 +2,9 @@
 //! `PullSmsSendStatusByPhoneNumber`, each a JSON POST signed with TC3-HMAC-SHA256
 //! (`gridmate_sms::tencent` builds and signs it).
 
-use super::provider::{Answer, Outgoing, Reply, SmsProvider};
+use super::provider::{Answer, Outgoing, Reply, SmsProvider, Templates, read_json};
 use chrono::Utc;
 use gridmate_sms::tencent::{self, Credentials, Envelope, PullAnswer, SendAnswer};
-use gridmate_sms::{TemplateMessage, Verdict};
-use std::collections::BTreeMap;
 
 /// The API version both calls are made in.
 pub const VERSION: &str = "2021-01-11";
@@ -21,9 +19,7 @@ pub struct Tencent {
     pub creds: Credentials,
     /// The SMS application (`SmsSdkAppId`).
     pub app_id: String,
-    pub sign_name: String,
-    /// Notice → approved template id.
-    pub templates: BTreeMap<String, String>,
+    pub templates: Templates,
 }
 
 impl Tencent {
@@ -48,16 +44,7 @@ impl Tencent {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        let status = r.status();
-        let body = r.text().await.map_err(|e| e.to_string())?;
-        serde_json::from_str::<Envelope<T>>(&body)
-            .map(|e| e.response)
-            .map_err(|_| {
-                format!(
-                    "HTTP {status}: {}",
-                    body.chars().take(120).collect::<String>()
-                )
-            })
+        read_json::<Envelope<T>>(r).await.map(|e| e.response)
     }
 }
 
@@ -68,16 +55,9 @@ impl SmsProvider for Tencent {
 
     fn send<'a>(&'a self, m: Outgoing<'a>) -> Reply<'a, Answer> {
         Box::pin(async move {
-            let Some(template) = self.templates.get(m.notice) else {
-                return Answer::Refused {
-                    words: format!("no template configured for {}", m.notice),
-                };
-            };
-            let message = TemplateMessage {
-                phone: m.phone.to_string(),
-                sign_name: self.sign_name.clone(),
-                template: template.clone(),
-                params: m.params.to_vec(),
+            let message = match self.templates.message(&m) {
+                Ok(message) => message,
+                Err(refused) => return refused,
             };
             let body = tencent::send_sms_body(&self.app_id, &message, &m.key.to_string());
             let answer = match self.call::<SendAnswer>("SendSms", body).await {
@@ -98,13 +78,7 @@ impl SmsProvider for Tencent {
                     };
                 }
             };
-            match tencent::verdict(&code) {
-                Verdict::Taken => Answer::Accepted {
-                    reference: reference.unwrap_or_default(),
-                },
-                Verdict::Later => Answer::Busy { words },
-                Verdict::Never => Answer::Refused { words },
-            }
+            Answer::of(tencent::verdict(&code), words, reference)
         })
     }
 
