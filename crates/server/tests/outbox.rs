@@ -13,7 +13,7 @@ use gridmate_model::Role;
 use gridmate_protocol::PushStatus;
 use gridmate_server::reach::{Answer, Courier, Outgoing, SmsProvider};
 use gridmate_server::store::outbox::{self, Notice};
-use gridmate_server::store::{Backend, MessageFilter, MessageRow, MessageState};
+use gridmate_server::store::{Backend, MessageState};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
@@ -78,18 +78,6 @@ fn courier(s: &Server, provider: &Arc<Provider>) -> Courier {
     Courier::new(s.store(), provider.clone(), Arc::new(Notify::new()))
 }
 
-async fn messages(s: &Server) -> Vec<MessageRow> {
-    s.store()
-        .read(|tx| {
-            tx.messages(&MessageFilter {
-                limit: 10_000,
-                ..Default::default()
-            })
-        })
-        .await
-        .unwrap()
-}
-
 /// The people a call-up of grid 0 for party members calls: by their assignments, not the caller.
 async fn party_members_of_grid_0(s: &Server) -> Vec<Uuid> {
     let grid = demo().grids[0].id.0;
@@ -132,7 +120,7 @@ async fn a_call_up_queues_one_urgent_message_per_person_called_once_however_ofte
     let again = s.push_ok(&leader, "l", std::slice::from_ref(&call)).await;
     assert_eq!(again[0].status, PushStatus::Duplicate);
 
-    let queued = messages(&s).await;
+    let queued = s.messages().await;
     let mut to: Vec<Uuid> = queued.iter().map(|m| m.recipient_id).collect();
     to.sort();
     assert_eq!(to, called, "exactly the party members of the grid");
@@ -153,9 +141,9 @@ async fn a_call_up_queues_one_urgent_message_per_person_called_once_however_ofte
     let member = s.login(Role::PartyMember, "p").await;
     let refused = s.push_ok(&member, "p", &[call_up(&[])]).await;
     assert_eq!(refused[0].status, PushStatus::Rejected);
-    assert_eq!(messages(&s).await.len(), called.len());
+    assert_eq!(s.messages().await.len(), called.len());
     s.push_ok(&leader, "l", &[call_up(&[])]).await;
-    let everyone = messages(&s).await.len() - called.len();
+    let everyone = s.messages().await.len() - called.len();
     assert!(everyone > called.len(), "{everyone} called");
     let street = s
         .store()
@@ -164,7 +152,7 @@ async fn a_call_up_queues_one_urgent_message_per_person_called_once_however_ofte
         .unwrap()
         .unwrap();
     assert!(
-        messages(&s)
+        s.messages()
             .await
             .iter()
             .all(|m| m.recipient_id != street.id),
@@ -179,7 +167,7 @@ async fn a_call_up_queues_one_urgent_message_per_person_called_once_however_ofte
     let taken = provider.taken();
     assert_eq!(taken.len(), called.len() + everyone);
     assert!(taken.values().all(|&n| n == 1));
-    for m in messages(&s).await {
+    for m in s.messages().await {
         assert_eq!(m.state, MessageState::Sent, "{m:?}");
         assert_eq!(m.provider.as_deref(), Some("stand-in"));
         assert_eq!(m.provider_ref, Some(format!("ref-{}", m.id)));
@@ -212,7 +200,7 @@ async fn an_assignment_tells_its_assignee_and_nobody_is_told_of_their_own() {
     };
     let r = s.push_ok(&leader, "l", &[report, assign(worker.id)]).await;
     assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
-    let queued = messages(&s).await;
+    let queued = s.messages().await;
     assert_eq!(queued.len(), 1, "{queued:?}");
     let m = &queued[0];
     assert_eq!(
@@ -250,7 +238,7 @@ async fn an_assignment_tells_its_assignee_and_nobody_is_told_of_their_own() {
         )
         .await;
     assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
-    assert_eq!(messages(&s).await.len(), 1);
+    assert_eq!(s.messages().await.len(), 1);
 }
 
 fn template_phone(role: Role) -> String {
@@ -263,26 +251,13 @@ fn template_phone(role: Role) -> String {
         .clone()
 }
 
-/// A notice about a grid, to a person with a real-looking number, queued now.
+/// A call-up notice about a grid, to a person with a real-looking number, queued now.
 async fn queue_in_grid(s: &Server, key: &str, grid: Uuid, phone: &str) {
     let notice = Notice {
-        trigger_key: key.into(),
-        recipient_id: Uuid::now_v7(),
-        address: phone.into(),
-        notice: "callup",
-        params: vec![
-            ("place".into(), "北门".into()),
-            ("time".into(), "18:30".into()),
-        ],
-        link: "/".into(),
-        urgent: true,
         grid_id: Some(grid),
+        ..call_up_notice(key, phone)
     };
-    let now = Utc::now();
-    s.store()
-        .write(move |tx| outbox::queue(tx, notice, now))
-        .await
-        .unwrap();
+    s.queue(notice, Utc::now()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -381,23 +356,14 @@ fn every_state_and_notice_has_its_words_in_both_languages() {
     }
 }
 
-/// A notice to one person, queued straight into the outbox at `at` (the rules' times are
-/// arguments, so quiet hours and a day's cap are tried at the hours they are about).
+/// A notice to one person, queued straight into the outbox at `at`.
 async fn queue(s: &Server, key: &str, to: Uuid, urgent: bool, at: DateTime<Utc>) {
     let notice = Notice {
-        trigger_key: key.into(),
         recipient_id: to,
-        address: "13800000000".into(),
-        notice: "issue_assigned",
-        params: vec![("title".into(), "测试".into())],
-        link: "/".into(),
         urgent,
-        grid_id: None,
+        ..call_up_notice(key, "13800000000")
     };
-    s.store()
-        .write(move |tx| outbox::queue(tx, notice, at))
-        .await
-        .unwrap();
+    s.queue(notice, at).await;
 }
 
 fn china(s: &str) -> DateTime<Utc> {
@@ -432,7 +398,7 @@ async fn quiet_hours_hold_what_can_wait_and_a_day_has_a_cap() {
     queue(&s, "day-urgent", b, true, day).await;
     queue(&s, "day-other", a, false, day).await;
     assert_eq!(c.round(day).await.unwrap(), 14);
-    let all = messages(&s).await;
+    let all = s.messages().await;
     let of_b: Vec<_> = all.iter().filter(|m| m.recipient_id == b).collect();
     let sent = of_b
         .iter()
@@ -471,7 +437,7 @@ async fn a_busy_provider_is_tried_again_later_and_a_refusal_keeps_its_words() {
         },
     ]);
     assert_eq!(c.round(t).await.unwrap(), 1);
-    let m = messages(&s).await.remove(0);
+    let m = s.messages().await.remove(0);
     assert_eq!(m.state, MessageState::Queued);
     assert_eq!(m.attempts, 1);
     assert_eq!(
@@ -483,7 +449,7 @@ async fn a_busy_provider_is_tried_again_later_and_a_refusal_keeps_its_words() {
     assert_eq!(c.round(t + Duration::seconds(30)).await.unwrap(), 1);
     assert_eq!(c.round(t + Duration::seconds(89)).await.unwrap(), 0);
     assert_eq!(c.round(t + Duration::seconds(90)).await.unwrap(), 1);
-    let m = messages(&s).await.remove(0);
+    let m = s.messages().await.remove(0);
     assert_eq!((m.state, m.attempts), (MessageState::Sent, 3));
     assert_eq!(provider.taken()[&m.id], 1);
 
@@ -495,7 +461,8 @@ async fn a_busy_provider_is_tried_again_later_and_a_refusal_keeps_its_words() {
             words: "outage".into(),
         });
         assert_eq!(c.round(at).await.unwrap(), 1, "attempt {attempt}");
-        let m = messages(&s)
+        let m = s
+            .messages()
             .await
             .into_iter()
             .find(|m| m.trigger_key == "outage")
@@ -515,7 +482,8 @@ async fn a_busy_provider_is_tried_again_later_and_a_refusal_keeps_its_words() {
         words: "isv.MOBILE_NUMBER_ILLEGAL: 非法手机号".into(),
     });
     assert_eq!(c.round(t).await.unwrap(), 1);
-    let m = messages(&s)
+    let m = s
+        .messages()
         .await
         .into_iter()
         .find(|m| m.trigger_key == "refused")
@@ -594,7 +562,7 @@ async fn a_message_in_doubt_after_a_crash_is_asked_about_before_it_is_sent_again
     assert_eq!(taken.len(), 2);
     assert!(taken.values().all(|&n| n == 1), "{taken:?}");
     assert!(
-        messages(&s)
+        s.messages()
             .await
             .iter()
             .all(|m| m.state == MessageState::Sent && m.attempts == 2)

@@ -11,13 +11,12 @@ mod common;
 use chrono::{Duration, Utc};
 use common::server::*;
 use gridmate_server::reach::{Courier, Outgoing, SmsConfig, SmsProvider};
-use gridmate_server::store::outbox::{self, Notice};
-use gridmate_server::store::{Backend, MessageFilter, MessageRow, MessageState};
+use gridmate_server::store::outbox;
+use gridmate_server::store::{Backend, MessageRow, MessageState};
 use gridmate_sms_standin::{Account, Mode, StandIn};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Notify;
-use uuid::Uuid;
 
 fn account() -> Account {
     Account {
@@ -59,37 +58,13 @@ fn config(provider: &str, endpoint: String, secret: &str) -> SmsConfig {
     }
 }
 
-async fn queue(s: &Server, key: &str, phone: &str, notice: &'static str) {
-    let notice = Notice {
-        trigger_key: key.into(),
-        recipient_id: Uuid::now_v7(),
-        address: phone.into(),
-        notice,
-        params: vec![
-            ("place".into(), "北门广场".into()),
-            ("time".into(), "12月07日18:30".into()),
-        ],
-        link: "/".into(),
-        urgent: true,
-        grid_id: None,
-    };
-    let now = Utc::now();
-    s.store()
-        .write(move |tx| outbox::queue(tx, notice, now))
-        .await
-        .unwrap();
+async fn queue(s: &Server, key: &str, phone: &str) {
+    s.queue(call_up_notice(key, phone), Utc::now()).await;
 }
 
 async fn message(s: &Server, key: &str) -> MessageRow {
-    s.store()
-        .read(|tx| {
-            tx.messages(&MessageFilter {
-                limit: 1000,
-                ..Default::default()
-            })
-        })
+    s.messages()
         .await
-        .unwrap()
         .into_iter()
         .find(|m| m.trigger_key == key)
         .unwrap()
@@ -115,8 +90,8 @@ async fn each_provider_end_to_end(name: &str) {
     let now = Utc::now;
 
     // Taken, once per key, with the template's parameters in order.
-    queue(&s, "a", "13800138000", "callup").await;
-    queue(&s, "b", "13900139000", "callup").await;
+    queue(&s, "a", "13800138000").await;
+    queue(&s, "b", "13900139000").await;
     assert_eq!(c.round(now()).await.unwrap(), 2);
     let (a, b) = (message(&s, "a").await, message(&s, "b").await);
     for m in [&a, &b] {
@@ -138,7 +113,7 @@ async fn each_provider_end_to_end(name: &str) {
     assert!(stand.refusals().is_empty(), "{:?}", stand.refusals());
 
     // Throttled, then out of service: kept and tried again, with the provider's words.
-    queue(&s, "c", "13700137000", "callup").await;
+    queue(&s, "c", "13700137000").await;
     stand.set_mode(Mode::Throttled);
     assert_eq!(c.round(now()).await.unwrap(), 1);
     let m = message(&s, "c").await;
@@ -159,7 +134,7 @@ async fn each_provider_end_to_end(name: &str) {
 
     // Refused for good: a number that is not a mainland mobile, a template not approved, a
     // wrong secret. Each failed at once, in the provider's words, and never sent.
-    queue(&s, "bad-number", "12345", "callup").await;
+    queue(&s, "bad-number", "12345").await;
     assert_eq!(c.round(now()).await.unwrap(), 1);
     let m = message(&s, "bad-number").await;
     assert_eq!(m.state, MessageState::Failed);
@@ -174,7 +149,7 @@ async fn each_provider_end_to_end(name: &str) {
         .templates
         .insert("callup".into(), "SMS_NOT_APPROVED".into());
     let c2 = courier(&s, unapproved.provider().unwrap());
-    queue(&s, "bad-template", "13600136000", "callup").await;
+    queue(&s, "bad-template", "13600136000").await;
     assert_eq!(c2.round(now()).await.unwrap(), 1);
     let words = message(&s, "bad-template").await.words.unwrap();
     assert!(
@@ -188,7 +163,7 @@ async fn each_provider_end_to_end(name: &str) {
             .provider()
             .unwrap(),
     );
-    queue(&s, "bad-secret", "13500135000", "callup").await;
+    queue(&s, "bad-secret", "13500135000").await;
     assert_eq!(forged.round(now()).await.unwrap(), 1);
     let m = message(&s, "bad-secret").await;
     assert_eq!(m.state, MessageState::Failed);
@@ -202,8 +177,8 @@ async fn each_provider_end_to_end(name: &str) {
 
     // A process claims two messages, hands one to the provider and dies. After its lease the
     // provider is asked about each: the one it has is settled, the other sent; once each.
-    queue(&s, "doubt-sent", "13800000001", "callup").await;
-    queue(&s, "doubt-lost", "13800000002", "callup").await;
+    queue(&s, "doubt-sent", "13800000001").await;
+    queue(&s, "doubt-lost", "13800000002").await;
     let claimed = s
         .store()
         .write(move |tx| outbox::claim(tx, "dead", now(), 10))

@@ -13,6 +13,8 @@ use gridmate_server::demo::{DemoAccount, seed};
 use gridmate_server::postgres::{PostgresStore, scratch_database};
 use gridmate_server::routes::router;
 use gridmate_server::sqlite::SqliteStore;
+use gridmate_server::store::outbox::{self, Notice};
+use gridmate_server::store::{Backend, MessageFilter, MessageRow};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -261,6 +263,28 @@ impl Server {
         }
     }
 
+    /// Queue `notice` straight into the outbox at `at` (the rules' times are arguments, so quiet
+    /// hours and a day's cap are tried at the hours they are about).
+    pub async fn queue(&self, notice: Notice, at: chrono::DateTime<Utc>) {
+        self.store()
+            .write(move |tx| outbox::queue(tx, notice, at))
+            .await
+            .unwrap();
+    }
+
+    /// Every message of the outbox, newest first.
+    pub async fn messages(&self) -> Vec<MessageRow> {
+        self.store()
+            .read(|tx| {
+                tx.messages(&MessageFilter {
+                    limit: 10_000,
+                    ..Default::default()
+                })
+            })
+            .await
+            .unwrap()
+    }
+
     /// A canonical dump of the database's content, to prove a refused request changed nothing.
     pub fn dump(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -281,6 +305,24 @@ impl Server {
         let sum = self.number("SELECT COALESCE(SUM(length(data)), 0) FROM records");
         out.push(format!("max_seq:{max} bytes:{sum}"));
         out
+    }
+}
+
+/// An urgent call-up notice under `key` to a made-up person at `phone`, of no grid; a test sets
+/// what it is about over it.
+pub fn call_up_notice(key: &str, phone: &str) -> Notice {
+    Notice {
+        trigger_key: key.into(),
+        recipient_id: uuid::Uuid::now_v7(),
+        address: phone.into(),
+        notice: "callup",
+        params: vec![
+            ("place".into(), "北门广场".into()),
+            ("time".into(), "12月07日18:30".into()),
+        ],
+        link: "/".into(),
+        urgent: true,
+        grid_id: None,
     }
 }
 
