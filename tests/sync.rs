@@ -1253,6 +1253,17 @@ fn the_worker_syncs_after_writes_backs_off_on_failure_and_stops() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The run that pushed still pulls afterwards: on a starved CPU that outlasts any fixed
+    // pause, so wait for it to end; then past the debounce, where a second run of the burst
+    // would have begun.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while worker.status().running || worker.status().runs == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     std::thread::sleep(std::time::Duration::from_millis(300));
     let s = worker.status();
     assert_eq!(
