@@ -308,6 +308,7 @@ async fn tell_news(services: &Services, mut ui: Ui) {
     ui.notice.set(Some(Notice {
         text,
         link: Some(Destination::Home),
+        until_tapped: true,
     }));
 }
 
@@ -357,7 +358,7 @@ fn Shell() -> Element {
     };
     let notice = (ui.notice)();
     use_effect(move || {
-        if let Some(n) = (ui.notice)() {
+        if let Some(n) = (ui.notice)().filter(|n| !n.until_tapped) {
             let mut slot = ui.notice;
             spawn(async move {
                 tokio::time::sleep(NOTICE_FOR).await;

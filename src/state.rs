@@ -82,6 +82,10 @@ impl Services {
 pub struct Notice {
     pub text: String,
     pub link: Option<Destination>,
+    /// News from the server ("1 件新任务") stays until tapped: it may arrive through the wake
+    /// channel while the phone lies in a pocket, and a notice gone in four seconds would be
+    /// news nobody saw. What the user just did ("已保存") goes by itself.
+    pub until_tapped: bool,
 }
 
 /// The signals every screen reads.
@@ -118,7 +122,11 @@ impl Ui {
 
     pub fn say(mut self, msg: Msg) {
         let text = self.lang.peek().t(msg).to_string();
-        self.notice.set(Some(Notice { text, link: None }));
+        self.notice.set(Some(Notice {
+            text,
+            link: None,
+            until_tapped: false,
+        }));
     }
 
     /// A user's write is on the phone: wake the sync worker, re-read what screens show, and say
@@ -127,7 +135,11 @@ impl Ui {
         services.trigger(Trigger::LocalWrite);
         self.changed();
         let text = self.lang.peek().t(msg).to_string();
-        self.notice.set(Some(Notice { text, link }));
+        self.notice.set(Some(Notice {
+            text,
+            link,
+            until_tapped: false,
+        }));
     }
 }
 

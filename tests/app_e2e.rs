@@ -667,7 +667,8 @@ fn a_party_member_checks_in_takes_a_request_does_it_and_logs_service() {
     assert_eq!(service["hours"], 1.5, "1 typed then .5: {service}");
 
     // 社区派单: the leader, on their own phone, sends a posted request to this member; the
-    // member's next sync tells them, on screen and as a notification.
+    // server's wake channel makes the member's phone pull at once, with nobody tapping sync,
+    // and it tells them on screen (until tapped) and as a notification.
     let mut leader = support::Device::new(server.addr);
     leader.sign_in(&server, Role::GridLeader);
     leader.sync().unwrap();
@@ -687,8 +688,6 @@ fn a_party_member_checks_in_takes_a_request_does_it_and_logs_service() {
         )
         .unwrap();
     leader.sync().unwrap();
-    b.click("[data-tab=Sync]");
-    b.click("[data-action=sync-now]");
     b.wait_text("1 件新任务", 20);
     phone.shot(&b, "08-new-task");
     assert!(
