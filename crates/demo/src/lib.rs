@@ -343,6 +343,7 @@ fn make_callups(
         message: "台风预警：请到集合点参加防汛巡查，清理排水口、转移低洼住户".into(),
         created_by: leader.user.id,
         closed_at: Some(at + Duration::hours(4)),
+        recall_after_minutes: Some(15),
     };
     let mut responses = Vec::new();
     let mut answer = |user: &DemoUser, answer: CallupAnswer, minutes: i64, rng: &mut Rng| {

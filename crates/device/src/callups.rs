@@ -44,6 +44,8 @@ fn callup_row(r: &Row<'_>) -> rusqlite::Result<Callup> {
         message: r.get(7)?,
         created_by: UserId(r.get(8)?),
         closed_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        // Only the server calls again; the phone does not keep when.
+        recall_after_minutes: None,
     })
 }
 

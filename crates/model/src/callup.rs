@@ -36,6 +36,8 @@ pub struct Callup {
     pub message: String,
     pub created_by: UserId,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Those silent this many minutes after the call-up are called again (by SMS).
+    pub recall_after_minutes: Option<u32>,
 }
 
 impl Callup {
@@ -88,6 +90,7 @@ mod tests {
             message: "防汛巡查集合".into(),
             created_by: UserId(Uuid::nil()),
             closed_at: None,
+            recall_after_minutes: None,
         }
     }
 

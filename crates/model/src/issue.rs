@@ -142,11 +142,36 @@ pub fn time_limit(category: IssueCategory, severity: Severity) -> Duration {
 /// The longest limit an office may set: a quarter.
 pub const MAX_TIME_LIMIT_HOURS: u32 = 24 * 90;
 
-/// The office's own time limits, in hours per category and severity; where it set none, the
-/// default [`time_limit`] holds.
+/// Who is chased when an issue runs past its time limit (超时督办): its assignee at once, the
+/// grid leader `leader_after_hours` later, the community office `office_after_hours` after the
+/// due time. Hours after the due time, the leader's never after the office's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Escalation {
+    pub leader_after_hours: u32,
+    pub office_after_hours: u32,
+}
+
+/// The ladder the server climbs where the office set none: a fire hazard or a high-severity
+/// issue reaches the leader in 2 hours and the office in 8; a medium one in a day and three; a
+/// low one in two days and a week.
+pub fn escalation(category: IssueCategory, severity: Severity) -> Escalation {
+    let (leader, office) = match (category, severity) {
+        (IssueCategory::FireSafety, _) | (_, Severity::High) => (2, 8),
+        (_, Severity::Medium) => (24, 72),
+        (_, Severity::Low) => (48, 168),
+    };
+    Escalation {
+        leader_after_hours: leader,
+        office_after_hours: office,
+    }
+}
+
+/// The office's own time limits, in hours per category and severity, and its escalation
+/// ladders; where it set none, the defaults [`time_limit`] and [`escalation`] hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TimeLimits {
     pub hours: std::collections::BTreeMap<(IssueCategory, Severity), u32>,
+    pub ladders: std::collections::BTreeMap<(IssueCategory, Severity), Escalation>,
 }
 
 impl TimeLimits {
@@ -171,6 +196,42 @@ impl TimeLimits {
             });
         }
         self.hours.insert((category, severity), hours);
+        Ok(())
+    }
+
+    pub fn escalation(&self, category: IssueCategory, severity: Severity) -> Escalation {
+        self.ladders
+            .get(&(category, severity))
+            .copied()
+            .unwrap_or_else(|| escalation(category, severity))
+    }
+
+    /// Set one ladder: each rung 0 hours to [`MAX_TIME_LIMIT_HOURS`] after the due time, the
+    /// leader's no later than the office's.
+    pub fn set_escalation(
+        &mut self,
+        category: IssueCategory,
+        severity: Severity,
+        ladder: Escalation,
+    ) -> Result<(), crate::ValidationError> {
+        for (field, hours) in [
+            ("leader after (hours)", ladder.leader_after_hours),
+            ("office after (hours)", ladder.office_after_hours),
+        ] {
+            if hours > MAX_TIME_LIMIT_HOURS {
+                return Err(crate::ValidationError::OutOfRange {
+                    field,
+                    value: f64::from(hours),
+                });
+            }
+        }
+        if ladder.leader_after_hours > ladder.office_after_hours {
+            return Err(crate::ValidationError::OutOfRange {
+                field: "leader after (hours), later than the office",
+                value: f64::from(ladder.leader_after_hours),
+            });
+        }
+        self.ladders.insert((category, severity), ladder);
         Ok(())
     }
 }

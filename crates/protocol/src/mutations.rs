@@ -281,6 +281,10 @@ pub struct CallupCreateData {
     pub location: Option<Location>,
     pub at: DateTime<Utc>,
     pub message: String,
+    /// Call again, by SMS, those who have not answered this many minutes after the call-up
+    /// (1–1440); absent: once only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall_after_minutes: Option<u32>,
 }
 
 /// `callup.close` (office roles): the call-up is over.
@@ -642,6 +646,11 @@ impl MutationPayload {
                         "unknown role {:?}",
                         r.chars().take(40).collect::<String>()
                     )));
+                }
+                if c.recall_after_minutes
+                    .is_some_and(|m| !(1..=1440).contains(&m))
+                {
+                    return Err(bad("recall_after_minutes must be 1–1440".into()));
                 }
                 location(&c.location)
             }

@@ -251,6 +251,12 @@ pub struct CallupRecord {
     pub created_by: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
+    /// Those silent this many minutes after the call-up are called again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall_after_minutes: Option<u32>,
+    /// When the server received it and sent the call (absent on call-ups from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called_at: Option<DateTime<Utc>>,
 }
 
 /// One person's answer to a call-up; the latest per person counts.
@@ -734,6 +740,8 @@ impl CallupRecord {
             message: c.message.clone(),
             created_by: c.created_by.0,
             closed_at: c.closed_at,
+            recall_after_minutes: c.recall_after_minutes,
+            called_at: None,
         }
     }
 
@@ -753,6 +761,7 @@ impl CallupRecord {
             message: self.message.clone(),
             created_by: self.created_by.into(),
             closed_at: self.closed_at,
+            recall_after_minutes: self.recall_after_minutes,
         }
     }
 }

@@ -18,7 +18,8 @@
 //!   id), the HLC clamped to 5 minutes ahead of the server clock; the losing value goes to the
 //!   conflict log;
 //! - an applied call-up, assignment or dispatch queues its messages in the same transaction
-//!   (`apply::notices`).
+//!   (`apply::notices`); what time sets off (a call-up's silent, a late issue, a vulnerable
+//!   household unseen, a leader's digest) is the sweep's (`apply::sweep`).
 
 use crate::store::scope::may_edit;
 use crate::store::{ConflictRow, OutcomeRow, Principal, PutRecord, Result, WriteTx, log};
@@ -46,6 +47,7 @@ mod commitments;
 pub mod notices;
 mod orders;
 mod records;
+pub mod sweep;
 
 use records::{Decision, Refusal, case_number, create, refuse, to_value};
 

@@ -568,3 +568,410 @@ async fn a_message_in_doubt_after_a_crash_is_asked_about_before_it_is_sent_again
             .all(|m| m.state == MessageState::Sent && m.attempts == 2)
     );
 }
+
+// The sweep: what time sets off. The demo holds late issues and households of its own, so each
+// test follows its own subject's trigger keys.
+
+async fn sweep(s: &Server, at: DateTime<Utc>) -> usize {
+    s.store()
+        .write(move |tx| gridmate_server::apply::sweep::sweep(tx, at))
+        .await
+        .unwrap()
+}
+
+/// The messages whose trigger key starts with `prefix`, as (rung-and-person part, recipient).
+async fn keyed(s: &Server, prefix: &str) -> Vec<(String, Uuid)> {
+    let mut v: Vec<(String, Uuid)> = s
+        .messages()
+        .await
+        .into_iter()
+        .filter_map(|m| {
+            m.trigger_key
+                .strip_prefix(prefix)
+                .map(|rest| (rest.to_string(), m.recipient_id))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn people_holding(s: &Server, role: Role, grid: Uuid) -> Vec<Uuid> {
+    let mut v: Vec<Uuid> = s
+        .store()
+        .read(|tx| tx.people())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, a)| a.iter().any(|a| a.role == role && a.grid_id == Some(grid)))
+        .map(|(u, _)| u.id)
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn those_silent_after_the_minutes_a_call_up_set_are_called_again_once() {
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "l").await;
+    let member = s.login(Role::PartyMember, "p").await;
+    let grid = demo().grids[0].id.0;
+    let caller = s.account(Role::GridLeader);
+    let caller = s
+        .store()
+        .read(move |tx| tx.user_by_phone(&caller.phone))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Everyone of the grid is called but the caller and the street's read-only accounts.
+    let mut called: Vec<Uuid> = s
+        .store()
+        .read(|tx| tx.people())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(u, a)| {
+            u.id != caller
+                && a.iter()
+                    .any(|a| a.grid_id == Some(grid) && a.role != Role::StreetViewer)
+        })
+        .map(|(u, _)| u.id)
+        .collect();
+    called.sort();
+    assert!(called.len() >= 2, "the demo's grid has people: {called:?}");
+    let callup = Uuid::now_v7();
+    let call = mutation(
+        "callup.create",
+        json!({"callup_id": callup, "grid_id": grid, "roles": [],
+               "place": "北门广场", "at": Utc::now() + Duration::minutes(30), "message": "防汛集合",
+               "recall_after_minutes": 10}),
+    );
+    let r = s.push_ok(&leader, "l", &[call]).await;
+    assert_eq!(r[0].status, PushStatus::Applied, "{r:?}");
+    // One member answers at once.
+    let answered = s
+        .push_ok(
+            &member,
+            "p",
+            &[mutation(
+                "callup.respond",
+                json!({"response_id": Uuid::now_v7(), "callup_id": callup, "answer": "coming"}),
+            )],
+        )
+        .await;
+    assert_eq!(answered[0].status, PushStatus::Applied, "{answered:?}");
+    let me = s.account(Role::PartyMember);
+    let me = s
+        .store()
+        .read(move |tx| tx.user_by_phone(&me.phone))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    let prefix = format!("callup-recall:{callup}:");
+    let now = Utc::now();
+    sweep(&s, now + Duration::minutes(9)).await;
+    assert!(
+        keyed(&s, &prefix).await.is_empty(),
+        "not yet: 9 of 10 minutes"
+    );
+    sweep(&s, now + Duration::minutes(11)).await;
+    let recalled: Vec<Uuid> = keyed(&s, &prefix)
+        .await
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    let silent: Vec<Uuid> = called.iter().copied().filter(|u| *u != me).collect();
+    assert_eq!(recalled, silent, "everyone called but the one who answered");
+    for m in s
+        .messages()
+        .await
+        .iter()
+        .filter(|m| m.trigger_key.starts_with(&prefix))
+    {
+        assert_eq!(m.notice, "callup_recall");
+        assert!(m.urgent, "a recall goes at night too");
+    }
+    // Swept again (a minute later, or by a second process): nobody is called a third time.
+    assert_eq!(sweep(&s, now + Duration::minutes(12)).await, 0);
+    assert_eq!(keyed(&s, &prefix).await.len(), silent.len());
+}
+
+/// A low-severity sanitation issue in grid 0 reported by the leader and assigned to the worker.
+async fn late_issue(s: &Server, leader: &str) -> (Uuid, Uuid) {
+    let d = demo();
+    let worker = s.account(Role::GridWorker);
+    let worker = s
+        .store()
+        .read(move |tx| tx.user_by_phone(&worker.phone))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let issue = Uuid::now_v7();
+    let r = s
+        .push_ok(
+            leader,
+            "l",
+            &[
+                mutation(
+                    "issue.report",
+                    json!({"issue_id": issue, "grid_id": d.grids[0].id.0, "category": "sanitation",
+                           "title": "垃圾站满溢", "description": "", "severity": "low", "photos": []}),
+                ),
+                mutation(
+                    "issue.event",
+                    json!({"event_id": Uuid::now_v7(), "issue_id": issue, "action": "assign",
+                           "note": "", "assignee_id": worker}),
+                ),
+            ],
+        )
+        .await;
+    assert!(r.iter().all(|r| r.status == PushStatus::Applied), "{r:?}");
+    (issue, worker)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_issue_climbs_the_offices_ladder_one_rung_at_a_time_and_stops_when_handled() {
+    use gridmate_model::issue::Escalation;
+    use gridmate_model::{IssueCategory, Severity};
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "l").await;
+    // The office's ladder for low sanitation issues: the leader 5 hours late, the office 30.
+    s.store()
+        .write(|tx| {
+            let mut limits = gridmate_server::store::limits::load(tx)?;
+            let ladder = Escalation {
+                leader_after_hours: 5,
+                office_after_hours: 30,
+            };
+            limits
+                .set_escalation(IssueCategory::Sanitation, Severity::Low, ladder)
+                .unwrap();
+            gridmate_server::store::limits::save(tx, &limits)
+        })
+        .await
+        .unwrap();
+    let (issue, worker) = late_issue(&s, &leader).await;
+    let due = Utc::now() + Duration::days(7);
+    let grid = demo().grids[0].id.0;
+    let leaders = people_holding(&s, Role::GridLeader, grid).await;
+    let office = people_holding(&s, Role::CommunityAdmin, grid).await;
+    assert!(!leaders.is_empty() && !office.is_empty());
+    let prefix = format!("overdue:{issue}:");
+    let rungs = |v: &[(String, Uuid)], rung: &str| -> Vec<Uuid> {
+        v.iter()
+            .filter(|(k, _)| k.contains(&format!(":{rung}:")))
+            .map(|(_, u)| *u)
+            .collect()
+    };
+
+    sweep(&s, due - Duration::minutes(5)).await;
+    assert!(keyed(&s, &prefix).await.is_empty(), "not late yet");
+    sweep(&s, due + Duration::minutes(5)).await;
+    let v = keyed(&s, &prefix).await;
+    assert_eq!(
+        v.iter().map(|(_, u)| *u).collect::<Vec<_>>(),
+        vec![worker],
+        "the assignee first"
+    );
+    sweep(&s, due + Duration::hours(4)).await;
+    assert_eq!(
+        keyed(&s, &prefix).await.len(),
+        1,
+        "the leader's rung is at 5 hours"
+    );
+    sweep(&s, due + Duration::hours(5) + Duration::minutes(1)).await;
+    let v = keyed(&s, &prefix).await;
+    assert_eq!(rungs(&v, "leader"), leaders);
+    assert!(rungs(&v, "office").is_empty());
+    sweep(&s, due + Duration::hours(31)).await;
+    let v = keyed(&s, &prefix).await;
+    assert_eq!(rungs(&v, "office"), office);
+    assert_eq!(
+        v.len(),
+        1 + leaders.len() + office.len(),
+        "each rung once: {v:?}"
+    );
+    for m in s
+        .messages()
+        .await
+        .iter()
+        .filter(|m| m.trigger_key.starts_with(&prefix))
+    {
+        assert_eq!(m.notice, "issue_overdue");
+        assert_eq!(m.link, format!("/issue/{issue}"));
+        assert_eq!(m.params.len(), 3, "{:?}", m.params);
+    }
+
+    // Resolved by the worker, it is no longer chased: a second issue late as long is.
+    let worker_token = s.login(Role::GridWorker, "w").await;
+    let r = s
+        .push_ok(
+            &worker_token,
+            "w",
+            &[mutation(
+                "issue.event",
+                json!({"event_id": Uuid::now_v7(), "issue_id": issue, "action": "resolve",
+                       "note": "已清运"}),
+            )],
+        )
+        .await;
+    assert!(matches!(r[0].status, PushStatus::Applied), "resolve: {r:?}");
+    let (second, _) = late_issue(&s, &leader).await;
+    let before = keyed(&s, &prefix).await.len();
+    sweep(&s, Utc::now() + Duration::days(30)).await;
+    assert_eq!(
+        keyed(&s, &prefix).await.len(),
+        before,
+        "a resolved issue is left alone"
+    );
+    assert!(!keyed(&s, &format!("overdue:{second}:")).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vulnerable_household_unseen_twice_its_cadence_tells_its_workers_then_its_leaders() {
+    let s = Server::start().await;
+    let visited: Vec<gridmate_protocol::records::HouseholdRecord> = s
+        .store()
+        .read(|tx| tx.live_data(gridmate_protocol::Entity::Household))
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let worker = s.account(Role::GridWorker);
+    let worker_grids: Vec<Uuid> = s
+        .store()
+        .read(move |tx| {
+            let u = tx.user_by_phone(&worker.phone)?.unwrap();
+            tx.assignments(u.id)
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|a| a.grid_id)
+        .collect();
+    let h = visited
+        .iter()
+        .filter(|h| {
+            worker_grids.contains(&h.grid_id)
+                && h.last_visit_at.is_some()
+                && h.tags.iter().any(|t| {
+                    gridmate_model::HouseholdTag::from_code(t).is_some_and(|t| t.is_vulnerable())
+                })
+        })
+        .max_by_key(|h| h.last_visit_at)
+        .expect("the demo worker's grids have a vulnerable household they visited");
+    let last = h.last_visit_at.unwrap();
+    let cadence = Duration::days(i64::from(h.visit_cadence_days));
+    let workers = people_holding(&s, Role::GridWorker, h.grid_id).await;
+    let leaders = people_holding(&s, Role::GridLeader, h.grid_id).await;
+    let prefix = format!("unseen:{}:{}:", h.id, last.timestamp_millis());
+
+    sweep(&s, last + cadence * 2 - Duration::hours(1)).await;
+    assert!(
+        keyed(&s, &prefix).await.is_empty(),
+        "one cadence late is the list's, not an alarm"
+    );
+    sweep(&s, last + cadence * 2 + Duration::hours(1)).await;
+    let v = keyed(&s, &prefix).await;
+    assert_eq!(
+        v.iter().map(|(_, u)| *u).collect::<Vec<_>>(),
+        workers,
+        "its workers first"
+    );
+    sweep(&s, last + cadence * 3 + Duration::hours(1)).await;
+    let v = keyed(&s, &prefix).await;
+    assert_eq!(
+        v.len(),
+        workers.len() + leaders.len(),
+        "then its leaders, once: {v:?}"
+    );
+    let m = s
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.trigger_key.starts_with(&prefix))
+        .unwrap();
+    assert_eq!(m.notice, "household_unseen");
+    assert_eq!(m.link, format!("/household/{}", h.id));
+
+    // A visit moves its last visit: the old alarm is not raised again.
+    let worker = s.login(Role::GridWorker, "w").await;
+    let r = s.push_ok(&worker, "w", &[visit(h.id)]).await;
+    assert!(
+        matches!(r[0].status, PushStatus::Applied),
+        "the worker visits: {r:?}"
+    );
+    let before = keyed(&s, &prefix).await.len();
+    sweep(&s, Utc::now() + Duration::hours(1)).await;
+    assert_eq!(keyed(&s, &prefix).await.len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_grid_leader_gets_one_digest_a_morning_when_something_waits() {
+    let s = Server::start().await;
+    let leader = s.login(Role::GridLeader, "l").await;
+    let (_issue, _) = late_issue(&s, &leader).await;
+    let in_ten_days = Utc::now() + Duration::days(10);
+    // 07:59 and 08:00 China time on that day.
+    let day = in_ten_days
+        .with_timezone(&gridmate_model::calendar::china())
+        .date_naive();
+    let at = |h: u32, m: u32| {
+        day.and_hms_opt(h, m, 0)
+            .unwrap()
+            .and_local_timezone(gridmate_model::calendar::china())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let grid = demo().grids[0].id.0;
+    let me = people_holding(&s, Role::GridLeader, grid).await[0];
+    let prefix = format!("digest:{me}:");
+    sweep(&s, at(7, 59)).await;
+    assert!(keyed(&s, &prefix).await.is_empty(), "before eight");
+    sweep(&s, at(8, 0)).await;
+    sweep(&s, at(9, 30)).await;
+    let v = keyed(&s, &prefix).await;
+    assert_eq!(v.len(), 1, "one a day: {v:?}");
+    let m = s
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.trigger_key.starts_with(&prefix))
+        .unwrap();
+    assert_eq!(m.notice, "leader_digest");
+    let overdue: u32 = m.params[1].1.parse().unwrap();
+    assert!(
+        overdue >= 1,
+        "at least the test's own late issue: {:?}",
+        m.params
+    );
+    assert!(!m.urgent);
+    sweep(&s, at(8, 0) + Duration::days(1)).await;
+    assert_eq!(
+        keyed(&s, &prefix).await.len(),
+        2,
+        "and the next morning another"
+    );
+    // Nobody but grid leaders gets a digest.
+    let digests: Vec<Uuid> = s
+        .messages()
+        .await
+        .into_iter()
+        .filter(|m| m.notice == "leader_digest")
+        .map(|m| m.recipient_id)
+        .collect();
+    let all_leaders: Vec<Uuid> = s
+        .store()
+        .read(|tx| tx.people())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, a)| a.iter().any(|a| a.role == Role::GridLeader))
+        .map(|(u, _)| u.id)
+        .collect();
+    assert!(digests.iter().all(|u| all_leaders.contains(u)));
+}

@@ -37,6 +37,22 @@ fn account() -> Account {
                 "SMS_DISPATCHED".to_string(),
                 vec!["number".into(), "title".into()],
             ),
+            (
+                "SMS_RECALL".to_string(),
+                vec!["place".into(), "time".into()],
+            ),
+            (
+                "SMS_OVERDUE".to_string(),
+                vec!["number".into(), "title".into(), "due".into()],
+            ),
+            (
+                "SMS_UNSEEN".to_string(),
+                vec!["address".into(), "days".into()],
+            ),
+            (
+                "SMS_DIGEST".to_string(),
+                vec!["date".into(), "overdue".into(), "unseen".into()],
+            ),
         ]),
     }
 }
@@ -54,6 +70,10 @@ fn config(provider: &str, endpoint: String, secret: &str) -> SmsConfig {
             ("callup".to_string(), "SMS_CALLUP".to_string()),
             ("issue_assigned".to_string(), "SMS_ASSIGNED".to_string()),
             ("order_dispatched".to_string(), "SMS_DISPATCHED".to_string()),
+            ("callup_recall".to_string(), "SMS_RECALL".to_string()),
+            ("issue_overdue".to_string(), "SMS_OVERDUE".to_string()),
+            ("household_unseen".to_string(), "SMS_UNSEEN".to_string()),
+            ("leader_digest".to_string(), "SMS_DIGEST".to_string()),
         ]),
     }
 }
@@ -253,7 +273,8 @@ fn a_configuration_is_checked_whole_at_start() {
         ("GRIDMATE_SMS_SIGN_NAME", "网格通"),
         (
             "GRIDMATE_SMS_TEMPLATES",
-            "callup=SMS_1, issue_assigned=SMS_2,order_dispatched=SMS_3",
+            "callup=SMS_1, issue_assigned=SMS_2,order_dispatched=SMS_3,callup_recall=SMS_4,\
+             issue_overdue=SMS_5,household_unseen=SMS_6,leader_digest=SMS_7",
         ),
     ];
     let c = SmsConfig::from_env(env(full)).unwrap().unwrap();
@@ -289,7 +310,7 @@ fn a_configuration_is_checked_whole_at_start() {
     let file = dir.path().join("sms.toml");
     std::fs::write(
         &file,
-        "provider = \"tencent\"\nkey_id = \"AKID\"\nkey_secret = \"k\"\nsign_name = \"网格通\"\napp_id = \"1400\"\n[templates]\ncallup = \"1\"\nissue_assigned = \"2\"\norder_dispatched = \"3\"\n",
+        "provider = \"tencent\"\nkey_id = \"AKID\"\nkey_secret = \"k\"\nsign_name = \"网格通\"\napp_id = \"1400\"\n[templates]\ncallup = \"1\"\nissue_assigned = \"2\"\norder_dispatched = \"3\"\ncallup_recall = \"4\"\nissue_overdue = \"5\"\nhousehold_unseen = \"6\"\nleader_digest = \"7\"\n",
     )
     .unwrap();
     assert_eq!(

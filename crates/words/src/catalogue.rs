@@ -456,6 +456,11 @@ catalogue! {
     OfficeTimeLimitsHours => "处置时限（小时）", "Time limits (hours)";
     OfficeNewReportsAreDue => "新上报的问题按此计算办理时限；已上报的不变。括号内为默认值。", "New reports are due after these; reported issues keep theirs. Defaults in brackets.";
     OfficeHoursAWhole => "请填小时数", "hours, a whole number";
+    OfficeEscalationLadder => "超时督办：逾期即提醒承办人；逾期后再过以下小时数提醒网格长、社区。", "When late: the assignee is told at once; the grid leader and the office this many hours after the due time.";
+    OfficeRecallAfter => "未答复者几分钟后短信再通知（留空不再通知）", "Text again those silent after (minutes; blank: never)";
+    OfficeLimitHours => "时限", "Limit";
+    OfficeLeaderAfter => "网格长+", "Leader +";
+    OfficeOfficeAfter => "社区+", "Office +";
     OfficePatrolsAndPromises => "巡查与承诺", "Patrols and promises";
     OfficePatrolCount => "巡查次数", "Patrols";
     OfficePatrolDistance => "巡查里程（公里）", "Distance (km)";

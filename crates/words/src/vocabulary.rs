@@ -175,6 +175,14 @@ const NOTICE: &[Entry] = &[
     ("callup", "一键响应召集", "Call-up"),
     ("issue_assigned", "问题派单", "Issue assigned"),
     ("order_dispatched", "点单派单", "Request dispatched"),
+    ("callup_recall", "召集未答复再通知", "Call-up, called again"),
+    ("issue_overdue", "超时督办", "Issue overdue"),
+    (
+        "household_unseen",
+        "重点户久未走访",
+        "Vulnerable household unseen",
+    ),
+    ("leader_digest", "网格长每日提要", "Leader's daily digest"),
 ];
 
 impl Vocabulary {

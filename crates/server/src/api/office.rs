@@ -537,18 +537,13 @@ pub(crate) async fn time_limits(
 #[utoipa::path(put, path = "/office/time-limits", tag = "office", request_body = TimeLimitsBody,
     responses((status = 200, description = "the limits now in force", body = TimeLimitsBody),
         (status = 403, description = "only the community office sets them", body = gridmate_protocol::ErrorBody),
-        (status = 422, description = "an unknown code, or hours outside 1–2160; nothing changed", body = gridmate_protocol::ErrorBody)))]
+        (status = 422, description = "an unknown code, hours outside 1–2160, or a ladder out of order (the leader after the office); nothing changed", body = gridmate_protocol::ErrorBody)))]
 pub(crate) async fn set_time_limits(
     State(state): State<AppState>,
     OfficeUser(p): OfficeUser,
     ApiJson(body): ApiJson<TimeLimitsBody>,
 ) -> Result<Response, ApiError> {
-    let entries = body
-        .limits
-        .into_iter()
-        .map(|e| (e.category, e.severity, e.hours))
-        .collect();
-    limits::set(&state, p, entries).await?;
+    limits::set(&state, p, body.limits).await?;
     let limits = state.store.read(crate::store::limits::load).await?;
     Ok(Json(TimeLimitsBody {
         limits: limits::entries(&limits),

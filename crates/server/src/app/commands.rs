@@ -70,6 +70,8 @@ pub struct NewCallup {
     pub place: String,
     pub at: DateTime<Utc>,
     pub message: String,
+    /// Call again those silent this many minutes after.
+    pub recall_after_minutes: Option<u32>,
 }
 
 /// What the office can do to a record.
@@ -171,6 +173,7 @@ impl Command {
                 location: None,
                 at: c.at,
                 message: c.message,
+                recall_after_minutes: c.recall_after_minutes,
             }),
             Command::CloseCallup(callup) => {
                 MutationPayload::CallupClose(CallupCloseData { callup_id: callup })

@@ -41,6 +41,8 @@ pub(super) fn open(
         message: c.message,
         created_by: p.user_id,
         closed_at: None,
+        recall_after_minutes: c.recall_after_minutes,
+        called_at: DateTime::from_timestamp_millis(now_ms),
     };
     let put = PutRecord {
         entity: Entity::Callup,

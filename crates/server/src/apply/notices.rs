@@ -13,15 +13,24 @@
 //! refuse a variable over their limit.
 
 use crate::store::outbox::{self, Notice};
-use crate::store::{Principal, Result, WriteTx};
+use crate::store::{AssignmentRow, Principal, Result, UserRow, WriteTx};
 use chrono::{DateTime, Utc};
 use gridmate_model::Role;
 use gridmate_model::calendar::china;
 use gridmate_protocol::{Entity, MutationPayload};
 use uuid::Uuid;
 
-/// Every notice a rule here sends: the SMS configuration names an approved template for each.
-pub const NOTICES: &[&str] = &["callup", "issue_assigned", "order_dispatched"];
+/// Every notice the server sends, by a rule here or by the sweep (`apply::sweep`): the SMS
+/// configuration names an approved template for each.
+pub const NOTICES: &[&str] = &[
+    "callup",
+    "issue_assigned",
+    "order_dispatched",
+    "callup_recall",
+    "issue_overdue",
+    "household_unseen",
+    "leader_digest",
+];
 
 /// The longest a template parameter may be, in characters: well within what the providers take
 /// for a variable (Alibaba 35), and short enough to read on a lock screen.
@@ -100,20 +109,11 @@ pub(super) fn queue(
                 .with_timezone(&china())
                 .format("%m月%d日%H:%M")
                 .to_string();
-            for (person, assignments) in tx.people()? {
-                // The street's read-only accounts are never called: they cannot answer.
-                let called = assignments.iter().any(|a| {
-                    a.grid_id == Some(grid)
-                        && a.role != Role::StreetViewer
-                        && (roles.is_empty() || roles.iter().any(|r| r == a.role.code()))
-                });
-                if !called || person.id == p.user_id {
-                    continue;
-                }
+            for person in called(&tx.people()?, grid, &roles, p.user_id) {
                 let notice = Notice {
                     trigger_key: format!("callup:{callup}:{}", person.id),
                     recipient_id: person.id,
-                    address: person.phone,
+                    address: person.phone.clone(),
                     notice: "callup",
                     params: vec![param("place", &place), param("time", &time)],
                     link: "/".into(),
@@ -160,6 +160,25 @@ pub(super) fn queue(
     Ok(())
 }
 
-fn param(name: &str, value: &str) -> (String, String) {
+/// Who a call-up of `grid` for `roles` (none: everyone) by `caller` calls: the grid's people in
+/// those roles, but the caller and the street's read-only accounts, who cannot answer.
+pub(super) fn called<'a>(
+    people: &'a [(UserRow, Vec<AssignmentRow>)],
+    grid: Uuid,
+    roles: &'a [String],
+    caller: Uuid,
+) -> impl Iterator<Item = &'a UserRow> + 'a {
+    people.iter().filter_map(move |(person, assignments)| {
+        let called = assignments.iter().any(|a| {
+            a.grid_id == Some(grid)
+                && a.role != Role::StreetViewer
+                && (roles.is_empty() || roles.iter().any(|r| r == a.role.code()))
+        });
+        (called && person.id != caller).then_some(person)
+    })
+}
+
+/// A template parameter, cut to [`PARAM_CHARS`].
+pub(super) fn param(name: &str, value: &str) -> (String, String) {
     (name.to_string(), value.chars().take(PARAM_CHARS).collect())
 }

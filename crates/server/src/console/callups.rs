@@ -82,6 +82,8 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
                     label { (lang.t(Msg::OfficeMeetingPoint)) input type="text" name="place" required maxlength="100"; }
                     label { (lang.t(Msg::OfficeMeetingTime)) input type="datetime-local" name="at" required; }
                     label { (lang.t(Msg::OfficeMessage)) textarea name="message" required maxlength="500" rows="3" {} }
+                    label { (lang.t(Msg::OfficeRecallAfter))
+                        input type="number" name="recall" min="1" max="1440" value="15" style="width:6em"; }
                     button.primary type="submit" { (lang.t(Msg::OfficeSend)) }
                 }
             }
@@ -150,6 +152,19 @@ async fn create_callup(
         );
     }
     let roles: Vec<Role> = roles.into_iter().filter_map(Role::from_code).collect();
+    // Blank: call once only. The protocol refuses a number outside 1–1440 in the user's words.
+    let recall_after_minutes = match posted.get("recall").map(str::trim).unwrap_or("") {
+        "" => None,
+        text => match text.parse::<u32>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                return refused(
+                    lang,
+                    ApiError::BadRequest(lang.t(Msg::OfficeRecallAfter).into()),
+                );
+            }
+        },
+    };
     let mut refusals = Vec::new();
     for (i, grid) in grids.iter().enumerate() {
         // One mutation per grid, its id derived from the form's so a second click is a duplicate.
@@ -160,6 +175,7 @@ async fn create_callup(
             place: posted.get("place").unwrap_or("").to_string(),
             at: at.with_timezone(&chrono::Utc),
             message: posted.get("message").unwrap_or("").to_string(),
+            recall_after_minutes,
         });
         match act(&state, &user, id, callup).await {
             Ok(Outcome::Done) => {}
@@ -283,6 +299,7 @@ async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params
         h1 { (lang.t(Msg::OfficeTimeLimitsHours)) }
         (notice(lang, &q))
         p.hint { (lang.t(Msg::OfficeNewReportsAreDue)) }
+        p.hint { (lang.t(Msg::OfficeEscalationLadder)) }
         form method="post" action="/console/time-limits" {
             input type="hidden" name="csrf" value=(user.csrf);
             table.list {
@@ -292,12 +309,24 @@ async fn time_limits(State(state): State<AppState>, user: ConsoleUser, q: Params
                     tr {
                         td { (word(lang, Vocabulary::IssueCategory, cat.code())) }
                         @for e in entries.iter().filter(|e| e.category == cat.code()) {
+                            @let key = format!("{}/{}", e.category, e.severity);
+                            @let max = gridmate_model::issue::MAX_TIME_LIMIT_HOURS;
                             td {
+                                (lang.t(Msg::OfficeLimitHours)) " "
                                 @if admin {
-                                    input type="number" name=(format!("{}/{}", e.category, e.severity)) value=(e.hours)
-                                        min="1" max=(gridmate_model::issue::MAX_TIME_LIMIT_HOURS) required style="width:6em";
+                                    input type="number" name=(key) value=(e.hours)
+                                        min="1" max=(max) required style="width:5em";
                                 } @else { (e.hours) }
                                 " (" (e.default_hours) ")"
+                                br;
+                                @for (rung, word, hours) in [("leader", Msg::OfficeLeaderAfter, e.leader_after_hours), ("office", Msg::OfficeOfficeAfter, e.office_after_hours)] {
+                                    span.hint { (lang.t(word)) }
+                                    @if admin {
+                                        input type="number" name=(format!("{key}/{rung}")) value=(hours.unwrap_or_default())
+                                            min="0" max=(max) required style="width:4em";
+                                    } @else { (hours.unwrap_or_default()) }
+                                    " "
+                                }
                             }
                         }
                     }
@@ -313,9 +342,14 @@ async fn save_time_limits(
     ConsoleForm { user, form: posted }: ConsoleForm,
 ) -> Response {
     let lang = user.lang;
-    let mut entries = Vec::new();
+    // `cat/sev` is the limit, `cat/sev/leader` and `cat/sev/office` its ladder's rungs.
+    let mut entries: std::collections::BTreeMap<
+        (String, String),
+        crate::app::limits::TimeLimitEntry,
+    > = std::collections::BTreeMap::new();
     for (key, value) in &posted.0 {
-        let Some((c, s)) = key.split_once('/') else {
+        let mut parts = key.split('/');
+        let (Some(c), Some(s)) = (parts.next(), parts.next()) else {
             continue;
         };
         let Ok(hours) = value.trim().parse::<u32>() else {
@@ -324,8 +358,24 @@ async fn save_time_limits(
                 ApiError::BadRequest(format!("{key}: {}", lang.t(Msg::OfficeHoursAWhole))),
             );
         };
-        entries.push((c.to_string(), s.to_string(), hours));
+        let entry = entries
+            .entry((c.to_string(), s.to_string()))
+            .or_insert_with(|| crate::app::limits::TimeLimitEntry {
+                category: c.to_string(),
+                severity: s.to_string(),
+                hours: 0,
+                default_hours: 0,
+                leader_after_hours: None,
+                office_after_hours: None,
+            });
+        match parts.next() {
+            None => entry.hours = hours,
+            Some("leader") => entry.leader_after_hours = Some(hours),
+            Some("office") => entry.office_after_hours = Some(hours),
+            Some(_) => {}
+        }
     }
+    let entries = entries.into_values().collect();
     match crate::app::limits::set(&state, user.principal.clone(), entries).await {
         Ok(()) => Redirect::to("/console/time-limits?ok=1").into_response(),
         Err(e) => refused(lang, e),

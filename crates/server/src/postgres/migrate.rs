@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "messages",
         sql: include_str!("../../migrations/postgres/0006_messages.sql"),
     },
+    Migration {
+        version: 9,
+        name: "late_facts",
+        sql: include_str!("../../migrations/postgres/0007_late_facts.sql"),
+    },
 ];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).

@@ -817,6 +817,26 @@ impl ReadTx for PgTx<'_> {
             .collect())
     }
 
+    fn late(
+        &mut self,
+        entity: Entity,
+        kind: Option<&str>,
+        statuses: &[&str],
+        before_ms: i64,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .query(
+                "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+                 WHERE f.entity = $1 AND f.until < $2 AND ($3::text IS NULL OR f.kind = $3)
+                   AND (cardinality($4::text[]) = 0 OR f.status = ANY($4))
+                 ORDER BY r.seq",
+                &[&entity.code(), &before_ms, &kind, &statuses],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     fn live_between(
         &mut self,
         entity: Entity,

@@ -7,9 +7,13 @@
 //! sign_name = "网格通"          # the registered signature (签名)
 //! app_id = "1400…"             # Tencent's SmsSdkAppId (Tencent only)
 //! [templates]                  # every notice the server sends → its approved template
-//! callup = "SMS_4623…"
-//! issue_assigned = "SMS_4623…"
-//! order_dispatched = "SMS_4623…"
+//! callup = "SMS_4623…"           # ${place} ${time}
+//! issue_assigned = "SMS_4623…"   # ${number} ${title}
+//! order_dispatched = "SMS_4623…" # ${number} ${title}
+//! callup_recall = "SMS_4623…"    # ${place} ${time}
+//! issue_overdue = "SMS_4623…"    # ${number} ${title} ${due}
+//! household_unseen = "SMS_4623…" # ${address} ${days}
+//! leader_digest = "SMS_4623…"    # ${date} ${overdue} ${unseen}
 //! ```
 //!
 //! or `GRIDMATE_SMS_PROVIDER`, `GRIDMATE_SMS_KEY_ID`, `GRIDMATE_SMS_KEY_SECRET`,

@@ -5,6 +5,8 @@
 //! claimed messages `sending`; when their lease ends another round finds them in doubt and asks
 //! the provider whether it has each before sending it again.
 //!
+//! Once a minute it also runs the sweep (`apply::sweep`), which queues what time sets off.
+//!
 //! Between rounds the courier sleeps until it is woken (a push that may have queued messages)
 //! or [`IDLE_POLL`] passes (messages queued by another process, or falling due after quiet
 //! hours or a backoff).
@@ -23,6 +25,8 @@ use tokio::task::JoinSet;
 pub const BATCH: u32 = 100;
 /// The longest a courier sleeps when nobody wakes it.
 pub const IDLE_POLL: Duration = Duration::from_secs(2);
+/// How often a courier runs the sweep: a late issue or a silent person is told within a minute.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Courier {
@@ -91,11 +95,26 @@ impl Courier {
         Ok(settled)
     }
 
+    /// Run the sweep (`apply::sweep`: the rules time sets off) at `now`; returns how many
+    /// messages it queued.
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<usize> {
+        self.db
+            .write(move |tx| crate::apply::sweep::sweep(tx, now))
+            .await
+    }
+
     /// Deliver until the process ends: a round whenever woken or every [`IDLE_POLL`], at once
-    /// again after a full batch.
+    /// again after a full batch; the sweep every [`SWEEP_EVERY`].
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut swept: Option<tokio::time::Instant> = None;
             loop {
+                if swept.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+                    swept = Some(tokio::time::Instant::now());
+                    if let Err(e) = self.sweep(Utc::now()).await {
+                        tracing::warn!(error = %e, "the sweep failed");
+                    }
+                }
                 match self.round(Utc::now()).await {
                     Ok(n) if n as u32 >= BATCH => continue,
                     Ok(_) => {}

@@ -14,7 +14,8 @@
 //! so when it starts.
 //!
 //! This module never decides who is told what (`apply::notices` does, in the fact's
-//! transaction) nor when (`store::outbox`).
+//! transaction, and `apply::sweep` for what time sets off, which the courier runs each minute)
+//! nor when (`store::outbox`).
 
 mod aliyun;
 mod config;
@@ -24,6 +25,6 @@ mod tencent;
 
 pub use aliyun::Aliyun;
 pub use config::{ConfigError, SmsConfig};
-pub use courier::{BATCH, Courier, IDLE_POLL};
+pub use courier::{BATCH, Courier, IDLE_POLL, SWEEP_EVERY};
 pub use provider::{Answer, LogProvider, Outgoing, Reply, SmsProvider, Templates};
 pub use tencent::Tencent;

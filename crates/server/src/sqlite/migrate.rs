@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "messages",
         sql: include_str!("../../migrations/0008_messages.sql"),
     },
+    Migration {
+        version: 9,
+        name: "late_facts",
+        sql: include_str!("../../migrations/0009_late_facts.sql"),
+    },
 ];
 
 /// Set by a migration that added digests to a database with records: they are computed once,

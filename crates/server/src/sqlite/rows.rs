@@ -337,6 +337,26 @@ impl ReadTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn late(
+        &mut self,
+        entity: Entity,
+        kind: Option<&str>,
+        statuses: &[&str],
+        before_ms: i64,
+    ) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+             WHERE f.entity = ?1 AND f.until < ?2 AND (?3 IS NULL OR f.kind = ?3)
+               AND (?4 = '[]' OR f.status IN (SELECT value FROM json_each(?4)))
+             ORDER BY r.seq",
+        )?;
+        let statuses = serde_json::to_string(statuses).unwrap_or_default();
+        let rows = st.query_map(params![entity.code(), before_ms, kind, statuses], |r| {
+            r.get::<_, String>(0)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn live_between(
         &mut self,
         entity: Entity,

@@ -52,6 +52,16 @@ pub trait ReadTx {
         grids: &[Uuid],
         statuses: &[&str],
     ) -> Result<Vec<String>>;
+    /// The live records of one entity, in every grid, whose fact fell due (`until`) before
+    /// `before_ms`: of this kind when one is given, in one of these statuses unless none is.
+    /// The sweep's late issues and unseen households.
+    fn late(
+        &mut self,
+        entity: Entity,
+        kind: Option<&str>,
+        statuses: &[&str],
+        before_ms: i64,
+    ) -> Result<Vec<String>>;
     /// The live records of one entity in these grids whose fact counts at a time in
     /// `[from_ms, to_ms)`, in no particular order (a ledger reads a long period a week at a
     /// time).
