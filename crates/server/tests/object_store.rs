@@ -213,7 +213,7 @@ async fn the_folder_and_the_bucket_assemble_keep_and_drop_uploads_alike() {
 
 async fn serve(db_url: &str, weed: &Seaweed, data: &std::path::Path) -> (Process, String) {
     let blobs = weed.address();
-    common::process::serve(db_url, data, &["--blobs", &blobs], &KEYS).await
+    common::process::serve(Some(db_url), data, &["--blobs", &blobs], &KEYS).await
 }
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {

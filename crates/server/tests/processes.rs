@@ -88,8 +88,8 @@ async fn two_processes_on_one_postgres_are_one_server() {
         .map(|h| h.id.0)
         .collect();
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (_a, a) = serve(&url, dirs.0.path(), &[], &[]).await;
-    let (_b, b) = serve(&url, dirs.1.path(), &[], &[]).await;
+    let (_a, a) = serve(Some(&url), dirs.0.path(), &[], &[]).await;
+    let (_b, b) = serve(Some(&url), dirs.1.path(), &[], &[]).await;
     let http = reqwest::Client::new();
 
     // One session, valid on both processes.

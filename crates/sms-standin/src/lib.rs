@@ -23,8 +23,9 @@
 //!
 //! A [`Mode`] makes it answer as a provider in trouble does: throttled (Alibaba
 //! `isv.BUSINESS_LIMIT_CONTROL`, Tencent `LimitExceeded.PhoneNumberOneHourLimit`), or out of
-//! service (HTTP 503 with a gateway's HTML). It keeps every message it took, so a test counts
-//! what was really sent, per idempotency key.
+//! service (HTTP 503 with a gateway's HTML); an answer delay holds each send's answer after the
+//! message is taken, so a test can kill a sender between the two. It keeps every message it
+//! took, so a test counts what was really sent, per idempotency key.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -84,6 +85,9 @@ struct Shared {
     nonces: HashMap<String, DateTime<Utc>>,
     /// Every refusal's code, in order: a test proves a check fired.
     refusals: Vec<String>,
+    /// How long a send waits, after the message is taken, before it is answered: a sender
+    /// killed in that time has a message the provider holds and it never heard of.
+    answer_delay: std::time::Duration,
 }
 
 pub struct StandIn {
@@ -113,6 +117,7 @@ impl StandIn {
             delivered: Vec::new(),
             nonces: HashMap::new(),
             refusals: Vec::new(),
+            answer_delay: std::time::Duration::ZERO,
         }));
         let app = Router::new()
             .route("/aliyun/", get(aliyun_call))
@@ -136,6 +141,11 @@ impl StandIn {
 
     pub fn set_mode(&self, mode: Mode) {
         lock(&self.shared).mode = mode;
+    }
+
+    /// Answer every send this long after taking it (see `Shared::answer_delay`).
+    pub fn set_answer_delay(&self, delay: std::time::Duration) {
+        lock(&self.shared).answer_delay = delay;
     }
 
     pub fn delivered(&self) -> Vec<Delivered> {
@@ -283,16 +293,22 @@ async fn aliyun_call(State(s): State<Guarded>, RawQuery(query): RawQuery) -> Res
         }
     }
     match p("Action").as_str() {
-        "SendSms" => aliyun_send(
-            &s,
-            &account,
-            &p("PhoneNumbers"),
-            &p("SignName"),
-            &p("TemplateCode"),
-            &p("TemplateParam"),
-            &p("OutId"),
-            mode,
-        ),
+        "SendSms" => {
+            answer_late(
+                &s,
+                aliyun_send(
+                    &s,
+                    &account,
+                    &p("PhoneNumbers"),
+                    &p("SignName"),
+                    &p("TemplateCode"),
+                    &p("TemplateParam"),
+                    &p("OutId"),
+                    mode,
+                ),
+            )
+            .await
+        }
         "QuerySendDetails" => aliyun_details(&s, &p("PhoneNumber"), &p("SendDate")),
         other => aliyun_error(
             &s,
@@ -301,6 +317,15 @@ async fn aliyun_call(State(s): State<Guarded>, RawQuery(query): RawQuery) -> Res
             &format!("no action {other}"),
         ),
     }
+}
+
+/// `answer` once the answer delay has passed.
+async fn answer_late(s: &Guarded, answer: Response) -> Response {
+    let delay = lock(s).answer_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    answer
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -458,7 +483,7 @@ async fn tencent_call(State(s): State<Guarded>, headers: HeaderMap, body: Bytes)
         );
     }
     match h("x-tc-action").as_str() {
-        "SendSms" => tencent_send(&s, &account, &call, mode),
+        "SendSms" => answer_late(&s, tencent_send(&s, &account, &call, mode)).await,
         "PullSmsSendStatusByPhoneNumber" => tencent_pull(&s, &call),
         other => tencent_error(&s, "InvalidAction", &format!("no action {other}")),
     }

@@ -16,6 +16,9 @@
 //! - [`digest`] — **a grid leader's morning digest**: from [`DIGEST_HOUR`] China time, once a
 //!   day, how many of their grids' issues are late and vulnerable households unseen, when any is.
 //!
+//! An alarm is news for [`NEWS_FOR`] after its moment; older ones are left to the digest, so a
+//! backlog is counted, not texted item by item.
+//!
 //! The sweep reads the facts' due times (`ReadTx::late`), never a whole ledger, and never reads a
 //! clock: `now` is an argument, so tests run a day in a loop.
 
@@ -34,6 +37,17 @@ use uuid::Uuid;
 
 /// China-time hour from which a leader's digest for the day goes.
 pub const DIGEST_HOUR: u32 = 8;
+
+/// How long a rung's moment stays news: an alarm whose moment passed longer ago is not sent
+/// (the leader's digest counts it). A server down for a day still catches up; a server first
+/// started on years of records, or an office that just shortened a ladder, does not text
+/// everyone about the whole backlog at once.
+pub const NEWS_FOR: Duration = Duration::days(2);
+
+/// Whether the moment `at` has come by `now` and is still news.
+fn fresh(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    at <= now && now - at <= NEWS_FOR
+}
 
 /// The statuses in which an issue waits on someone: late in these, it is chased.
 pub const CHASED: [IssueStatus; 5] = [
@@ -159,15 +173,16 @@ pub fn overdue(
         let ladder = limits.escalation(cat, sev);
         let after = |hours: u32| due + Duration::hours(i64::from(hours));
         let mut told: Vec<(&str, &UserRow)> = Vec::new();
-        if let Some(assignee) = issue.assignee_id
+        if fresh(due, now)
+            && let Some(assignee) = issue.assignee_id
             && let Some((u, _)) = people.iter().find(|(u, _)| u.id == assignee)
         {
             told.push(("assignee", u));
         }
-        if now >= after(ladder.leader_after_hours) {
+        if fresh(after(ladder.leader_after_hours), now) {
             told.extend(holding(people, Role::GridLeader, issue.grid_id).map(|u| ("leader", u)));
         }
-        if now >= after(ladder.office_after_hours) {
+        if fresh(after(ladder.office_after_hours), now) {
             told.extend(
                 holding(people, Role::CommunityAdmin, issue.grid_id).map(|u| ("office", u)),
             );
@@ -232,10 +247,12 @@ pub fn unseen(
         let Some(last) = h.last_visit_at else {
             continue;
         };
-        let mut told: Vec<(&str, &UserRow)> = holding(people, Role::GridWorker, h.grid_id)
-            .map(|u| ("worker", u))
-            .collect();
-        if cadences_unseen(h, now) >= 3 {
+        let cadence = Duration::days(i64::from(h.visit_cadence_days.max(1)));
+        let mut told: Vec<(&str, &UserRow)> = Vec::new();
+        if fresh(last + cadence * 2, now) {
+            told.extend(holding(people, Role::GridWorker, h.grid_id).map(|u| ("worker", u)));
+        }
+        if fresh(last + cadence * 3, now) {
             told.extend(holding(people, Role::GridLeader, h.grid_id).map(|u| ("leader", u)));
         }
         let days = (now - last).num_days().to_string();

@@ -13,10 +13,11 @@ impl Drop for Process {
     }
 }
 
-/// Serve the records of `database_url` with `--data data` and any `extra` arguments and
-/// environment; returns the process and its API base URL once it answers.
+/// Serve the records of `database_url` (none: the SQLite file in `data`) with `--data data` and
+/// any `extra` arguments and environment; returns the process and its API base URL once it
+/// answers.
 pub async fn serve(
-    database_url: &str,
+    database_url: Option<&str>,
     data: &std::path::Path,
     extra: &[&str],
     env: &[(&str, &str)],
@@ -26,18 +27,19 @@ pub async fn serve(
         .local_addr()
         .unwrap()
         .port();
-    let process = Process(
-        Command::new(env!("CARGO_BIN_EXE_gridmate-server"))
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .envs(env.iter().copied())
-            .env("GRIDMATE_DATABASE", database_url)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gridmate-server"));
+    command
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .envs(env.iter().copied())
+        .stderr(Stdio::null());
+    match database_url {
+        Some(url) => command.env("GRIDMATE_DATABASE", url),
+        None => command.env_remove("GRIDMATE_DATABASE"),
+    };
+    let process = Process(command.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let http = reqwest::Client::new();
     for _ in 0..200 {
