@@ -1039,7 +1039,7 @@ async fn the_office_calls_people_up_from_the_console_and_watches_them_answer() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n == member.name.as_str())
+            .any(|n| n["name"] == member.name.as_str())
     );
 
     // The party member answers from their phone; the office sees it.

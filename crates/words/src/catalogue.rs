@@ -458,6 +458,14 @@ catalogue! {
     OfficeHoursAWhole => "请填小时数", "hours, a whole number";
     OfficeEscalationLadder => "超时督办：逾期即提醒承办人；逾期后再过以下小时数提醒网格长、社区。", "When late: the assignee is told at once; the grid leader and the office this many hours after the due time.";
     OfficeRecallAfter => "未答复者几分钟后短信再通知（留空不再通知）", "Text again those silent after (minutes; blank: never)";
+    OfficeRecallsAfter => "未答复者 {} 分钟后短信再通知", "Those silent are texted again after {} minutes";
+    OfficeBySms => "短信", "SMS";
+    OfficeRecalled => "再通知", "Again";
+    OfficeCalledPerson => "人员", "Person";
+    OfficeCallAnswer => "答复", "Answer";
+    OfficeAnsweredAt => "时间", "When";
+    OfficeFromMeetingPoint => "距集合点", "From the point";
+    OfficeReached => "通知", "Reached";
     OfficeLimitHours => "时限", "Limit";
     OfficeLeaderAfter => "网格长+", "Leader +";
     OfficeOfficeAfter => "社区+", "Office +";

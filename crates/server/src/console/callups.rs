@@ -103,12 +103,27 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
                     (word(lang, Vocabulary::CallupAnswer, "cannot")) " " (count("cannot")) " · "
                     (lang.t(Msg::OfficeNoAnswer)) " " (c.silent.len())
                 }
-                table.list { tbody {
+                @if let Some(m) = c.callup.recall_after_minutes {
+                    p.hint { (lang.t1(Msg::OfficeRecallsAfter, m)) }
+                }
+                @let text = |user: Uuid| {
+                    let t = c.texts.iter().find(|t| t.user_id == user);
+                    html! { @if let Some(t) = t {
+                        span.badge { (lang.t(Msg::OfficeBySms)) " " (word(lang, Vocabulary::MessageState, &t.state)) }
+                        @if let Some(w) = &t.words { " " span.hint { (w) } }
+                        @if let Some(r) = &t.recall {
+                            " " span.badge.open { (lang.t(Msg::OfficeRecalled)) " " (word(lang, Vocabulary::MessageState, r)) }
+                        }
+                    } }
+                };
+                table.list {
+                    thead { tr { th { (lang.t(Msg::OfficeCalledPerson)) } th { (lang.t(Msg::OfficeCallAnswer)) } th { (lang.t(Msg::OfficeAnsweredAt)) } th { (lang.t(Msg::OfficeFromMeetingPoint)) } th { (lang.t(Msg::OfficeReached)) } } }
+                    tbody {
                     @for a in &c.answers {
                         tr { td { (a.name) } td { (word(lang, Vocabulary::CallupAnswer, &a.answer)) } td { (when(a.at)) }
-                             td { @if let Some(d) = a.distance_m { (format!("{d:.0} m")) } } }
+                             td { @if let Some(d) = a.distance_m { (format!("{d:.0} m")) } } td { (text(a.user_id)) } }
                     }
-                    @for name in &c.silent { tr { td { (name) } td.alarm { (lang.t(Msg::OfficeNoAnswer)) } td {} td {} } }
+                    @for p in &c.silent { tr { td { (p.name) } td.alarm { (lang.t(Msg::OfficeNoAnswer)) } td {} td {} td { (text(p.user_id)) } } }
                 } }
                 @if writes && c.callup.closed_at.is_none() {
                     form.inline method="post" action="/console/callups/close" {

@@ -1216,6 +1216,16 @@ impl ReadTx for PgTx<'_> {
         .collect()
     }
 
+    fn messages_keyed(&mut self, keys: &[String]) -> Result<Vec<MessageRow>> {
+        self.query(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE trigger_key = ANY($1)"),
+            &[&keys],
+        )?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
     fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64> {
         let n: i64 = self.query(
             "SELECT count(*) FROM messages WHERE recipient_id = $1 AND NOT urgent

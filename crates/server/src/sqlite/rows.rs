@@ -872,6 +872,18 @@ impl ReadTx for SqliteTx<'_> {
         rows.into_iter().map(message_row).collect()
     }
 
+    fn messages_keyed(&mut self, keys: &[String]) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE trigger_key IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let keys = serde_json::to_string(keys).unwrap_or_default();
+        let rows = st
+            .query_map(params![keys], message_columns)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(message_row).collect()
+    }
+
     fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64> {
         let n: i64 = self
             .conn

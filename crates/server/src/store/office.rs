@@ -1012,7 +1012,29 @@ pub struct CallupRow {
     pub grid_name: String,
     pub answers: Vec<CallupAnswerRow>,
     /// Called people who have not answered.
-    pub silent: Vec<String>,
+    pub silent: Vec<CalledPerson>,
+    /// How each person the call-up texted was reached: the call's SMS and, for those silent
+    /// after its `recall_after_minutes`, the second one.
+    pub texts: Vec<CallupText>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CalledPerson {
+    pub user_id: Uuid,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallupText {
+    pub user_id: Uuid,
+    /// The call's text: queued, sending, sent, delivered, failed or skipped.
+    pub state: String,
+    /// The provider's words when it failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub words: Option<String>,
+    /// The second text to the silent, once queued: its state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recall: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -1054,21 +1076,68 @@ pub fn callups(tx: &mut dyn ReadTx, p: &Principal) -> Result<Vec<CallupRow>> {
             rows.sort_by(|a, b| a.name.cmp(&b.name));
             let silent = people
                 .iter()
+                // Called as `apply::notices` calls: not the caller, not the street's
+                // read-only accounts.
                 .filter(|m| {
                     m.grids.contains(&c.grid_id)
-                        && (c.roles.is_empty() || m.roles.iter().any(|r| c.roles.contains(r)))
+                        && m.id != c.created_by
+                        && m.roles.iter().any(|r| {
+                            r != Role::StreetViewer.code()
+                                && (c.roles.is_empty() || c.roles.contains(r))
+                        })
                         && !latest.contains_key(&m.id)
                 })
-                .map(|m| m.name.clone())
+                .map(|m| CalledPerson {
+                    user_id: m.id,
+                    name: m.name.clone(),
+                })
                 .collect();
             CallupRow {
                 grid_name: names.grid(c.grid_id),
                 answers: rows,
                 silent,
+                texts: Vec::new(),
                 callup: c,
             }
         })
-        .collect())
+        .map(|mut row| {
+            row.texts = texts(tx, &row.callup, &people)?;
+            Ok(row)
+        })
+        .collect::<Result<Vec<_>>>()?)
+}
+
+/// The call-up's texts to each of `people`, by the trigger keys `apply::notices` and
+/// `apply::sweep` give them.
+fn texts(tx: &mut dyn ReadTx, c: &CallupRecord, people: &[Person]) -> Result<Vec<CallupText>> {
+    let keys: Vec<String> = people
+        .iter()
+        .filter(|m| m.grids.contains(&c.grid_id))
+        .flat_map(|m| {
+            [
+                format!("callup:{}:{}", c.id, m.id),
+                format!("callup-recall:{}:{}", c.id, m.id),
+            ]
+        })
+        .collect();
+    let messages = tx.messages_keyed(&keys)?;
+    let mut texts: Vec<CallupText> = messages
+        .iter()
+        .filter(|m| m.trigger_key.starts_with("callup:"))
+        .map(|m| CallupText {
+            user_id: m.recipient_id,
+            state: m.state.code().to_string(),
+            words: m.words.clone(),
+            recall: messages
+                .iter()
+                .find(|r| {
+                    r.trigger_key.starts_with("callup-recall:") && r.recipient_id == m.recipient_id
+                })
+                .map(|r| r.state.code().to_string()),
+        })
+        .collect();
+    texts.sort_by_key(|t| t.user_id);
+    Ok(texts)
 }
 
 /// The community's departments, by name.

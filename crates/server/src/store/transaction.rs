@@ -147,6 +147,8 @@ pub trait ReadTx {
     /// How many non-urgent messages to this person were handed to a provider at or after
     /// `since_ms` (the daily cap).
     fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64>;
+    /// The messages queued under these trigger keys (those queued so far), in no order.
+    fn messages_keyed(&mut self, keys: &[String]) -> Result<Vec<MessageRow>>;
 }
 
 /// The rows one write transaction changes. Only [`log`] writes records and digests.
