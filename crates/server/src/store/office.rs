@@ -1054,8 +1054,7 @@ pub fn callups(tx: &mut dyn ReadTx, p: &Principal) -> Result<Vec<CallupRow>> {
     let answers: Vec<CallupResponseRecord> = records(tx, Entity::CallupResponse, &p.grids)?;
     let people = people(tx, p, None)?;
     all.sort_by_key(|c| (c.closed_at.is_some(), std::cmp::Reverse(c.at)));
-    Ok(all
-        .into_iter()
+    all.into_iter()
         .map(|c| {
             let mut latest: HashMap<Uuid, &CallupResponseRecord> = HashMap::new();
             for a in answers.iter().filter(|a| a.callup_id == c.id) {
@@ -1104,7 +1103,7 @@ pub fn callups(tx: &mut dyn ReadTx, p: &Principal) -> Result<Vec<CallupRow>> {
             row.texts = texts(tx, &row.callup, &people)?;
             Ok(row)
         })
-        .collect::<Result<Vec<_>>>()?)
+        .collect()
 }
 
 /// The call-up's texts to each of `people`, by the trigger keys `apply::notices` and
