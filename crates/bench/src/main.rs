@@ -13,6 +13,7 @@
 //! cargo run --release -p gridmate-bench -- --only field    # my tasks, a 2-hour patrol
 //! cargo run --release -p gridmate-bench -- --only city     # 5,000 grids, 2,000,000 households
 //! cargo run --release -p gridmate-bench -- --only netem    # a first sync over 1.6 Mbit/s (root)
+//! cargo run --release -p gridmate-bench -- --only reach    # a call-up to 500 by SMS, 2,000 phones woken
 //! ```
 //!
 //! The floors use raw SQLite on purpose: they measure what the machine can do at best, which is
@@ -26,6 +27,7 @@ mod netem;
 mod office;
 mod peer;
 mod postgres;
+mod reach;
 mod relay;
 mod server;
 mod sync;
@@ -115,9 +117,10 @@ fn main() -> Result<()> {
             "field" => field::run(quick)?,
             "city" => city::run(quick)?,
             "netem" => netem::run_bench(quick)?,
+            "reach" => reach::run(quick)?,
             other => {
                 anyhow::bail!(
-                    "no part {other:?}: server, burst, at-once, office, street, sync, app, field, city or netem"
+                    "no part {other:?}: server, burst, at-once, office, street, sync, app, field, city, netem or reach"
                 )
             }
         };
@@ -165,6 +168,8 @@ fn main() -> Result<()> {
     let app_rows = rows.len();
     rows.extend(field::run(quick)?);
     let field_rows = rows.len();
+    rows.extend(reach::run(quick)?);
+    let reach_rows = rows.len();
     // A city and a slow link take minutes and need root: the full run only.
     if !quick {
         rows.extend(city::run(quick)?);
@@ -180,7 +185,8 @@ fn main() -> Result<()> {
     let sync_table = render(&rows[office_rows..sync_rows]);
     let app_table = render(&rows[sync_rows..app_rows]);
     let field_table = render(&rows[app_rows..field_rows]);
-    let city_table = render(&rows[field_rows..city_rows]);
+    let reach_table = render(&rows[field_rows..reach_rows]);
+    let city_table = render(&rows[reach_rows..city_rows]);
     let netem_table = render(&rows[city_rows..]);
     let all_table = render(&rows);
     println!("{all_table}");
@@ -197,6 +203,7 @@ fn main() -> Result<()> {
         write_section("sync", &format!("{header}{sync_table}"))?;
         write_section("app", &format!("{header}{app_table}"))?;
         write_section("field", &format!("{header}{field_table}"))?;
+        write_section("reach", &format!("{header}{reach_table}"))?;
         write_section("city", &format!("{header}{city_table}"))?;
         write_section("netem", &format!("{header}{netem_table}"))?;
         write_section("all", &format!("{header}{all_table}"))?;
