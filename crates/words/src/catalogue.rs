@@ -463,7 +463,6 @@ catalogue! {
     OfficeRecalled => "再通知", "Again";
     OfficeCalledPerson => "人员", "Person";
     OfficeCallAnswer => "答复", "Answer";
-    OfficeAnsweredAt => "时间", "When";
     OfficeFromMeetingPoint => "距集合点", "From the point";
     OfficeReached => "通知", "Reached";
     OfficeLimitHours => "时限", "Limit";

@@ -117,7 +117,7 @@ async fn callups(State(state): State<AppState>, user: ConsoleUser, q: Params) ->
                     } }
                 };
                 table.list {
-                    thead { tr { th { (lang.t(Msg::OfficeCalledPerson)) } th { (lang.t(Msg::OfficeCallAnswer)) } th { (lang.t(Msg::OfficeAnsweredAt)) } th { (lang.t(Msg::OfficeFromMeetingPoint)) } th { (lang.t(Msg::OfficeReached)) } } }
+                    thead { tr { th { (lang.t(Msg::OfficeCalledPerson)) } th { (lang.t(Msg::OfficeCallAnswer)) } th { (lang.t(Msg::OfficeTime)) } th { (lang.t(Msg::OfficeFromMeetingPoint)) } th { (lang.t(Msg::OfficeReached)) } } }
                     tbody {
                     @for a in &c.answers {
                         tr { td { (a.name) } td { (word(lang, Vocabulary::CallupAnswer, &a.answer)) } td { (when(a.at)) }
