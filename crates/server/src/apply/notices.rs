@@ -13,6 +13,7 @@
 //! refuse a variable over their limit.
 
 use crate::store::outbox::{self, Notice};
+use crate::store::trigger_keys;
 use crate::store::{AssignmentRow, Principal, Result, UserRow, WriteTx};
 use chrono::{DateTime, Utc};
 use gridmate_model::Role;
@@ -111,7 +112,7 @@ pub(super) fn queue(
                 .to_string();
             for person in called(&tx.people()?, grid, &roles, p.user_id) {
                 let notice = Notice {
-                    trigger_key: format!("callup:{callup}:{}", person.id),
+                    trigger_key: trigger_keys::callup(callup, person.id),
                     recipient_id: person.id,
                     address: person.phone.clone(),
                     notice: "callup",

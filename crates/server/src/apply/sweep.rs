@@ -24,6 +24,7 @@
 
 use super::notices::{called, param};
 use crate::store::outbox::{self, Notice};
+use crate::store::trigger_keys;
 use crate::store::{AssignmentRow, Result, UserRow, WriteTx};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use gridmate_model::calendar::china;
@@ -128,7 +129,7 @@ pub fn recall(
                 continue;
             }
             out.push(Notice {
-                trigger_key: format!("callup-recall:{}:{}", c.id, person.id),
+                trigger_key: trigger_keys::callup_recall(c.id, person.id),
                 recipient_id: person.id,
                 address: person.phone.clone(),
                 notice: "callup_recall",

@@ -50,6 +50,7 @@ mod rows;
 pub mod scope;
 pub mod sessions;
 mod transaction;
+pub mod trigger_keys;
 
 pub use error::{Result, StoreError};
 pub use operations::ServerStore;

@@ -12,7 +12,10 @@
 //! time and never stored.
 
 use super::facts::{Tally, TallyQuery, next_visit_due, vulnerable};
-use super::{AssignmentRow, AuditRow, DeviceRow, Principal, ReadTx, Result, StoreError};
+use super::trigger_keys;
+use super::{
+    AssignmentRow, AuditRow, DeviceRow, MessageRow, Principal, ReadTx, Result, StoreError,
+};
 use chrono::{DateTime, Duration, Utc};
 use gridmate_model::{IssueStatus, OrderStatus, Role};
 use gridmate_protocol::Entity;
@@ -1109,30 +1112,37 @@ pub fn callups(tx: &mut dyn ReadTx, p: &Principal) -> Result<Vec<CallupRow>> {
 /// The call-up's texts to each of `people`, by the trigger keys `apply::notices` and
 /// `apply::sweep` give them.
 fn texts(tx: &mut dyn ReadTx, c: &CallupRecord, people: &[Person]) -> Result<Vec<CallupText>> {
-    let keys: Vec<String> = people
+    let called: Vec<Uuid> = people
         .iter()
         .filter(|m| m.grids.contains(&c.grid_id))
-        .flat_map(|m| {
+        .map(|m| m.id)
+        .collect();
+    let keys: Vec<String> = called
+        .iter()
+        .flat_map(|&m| {
             [
-                format!("callup:{}:{}", c.id, m.id),
-                format!("callup-recall:{}:{}", c.id, m.id),
+                trigger_keys::callup(c.id, m),
+                trigger_keys::callup_recall(c.id, m),
             ]
         })
         .collect();
-    let messages = tx.messages_keyed(&keys)?;
-    let mut texts: Vec<CallupText> = messages
+    let messages: HashMap<String, MessageRow> = tx
+        .messages_keyed(&keys)?
+        .into_iter()
+        .map(|m| (m.trigger_key.clone(), m))
+        .collect();
+    let mut texts: Vec<CallupText> = called
         .iter()
-        .filter(|m| m.trigger_key.starts_with("callup:"))
-        .map(|m| CallupText {
-            user_id: m.recipient_id,
-            state: m.state.code().to_string(),
-            words: m.words.clone(),
-            recall: messages
-                .iter()
-                .find(|r| {
-                    r.trigger_key.starts_with("callup-recall:") && r.recipient_id == m.recipient_id
-                })
-                .map(|r| r.state.code().to_string()),
+        .filter_map(|&m| {
+            let first = messages.get(&trigger_keys::callup(c.id, m))?;
+            Some(CallupText {
+                user_id: m,
+                state: first.state.code().to_string(),
+                words: first.words.clone(),
+                recall: messages
+                    .get(&trigger_keys::callup_recall(c.id, m))
+                    .map(|r| r.state.code().to_string()),
+            })
         })
         .collect();
     texts.sort_by_key(|t| t.user_id);
