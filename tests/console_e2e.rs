@@ -237,16 +237,7 @@ fn a_request_goes_from_the_desk_to_a_party_member_and_back() {
     // (A dispatch made across 07:00 or 22:00 may have gone either way.)
     let hour = Some(hour_before).filter(|h| *h == china_hour());
     if hour.is_some_and(|h| (7..22).contains(&h)) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !b.text().contains("已发送") {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "not sent by day: {}",
-                b.text()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            b.open(&format!("{base}/messages"));
-        }
+        b.wait_text_reopening(&format!("{base}/messages"), "已发送", 20);
     } else if hour.is_some() {
         b.wait_text("07:00 发送", 10);
     }
@@ -456,16 +447,7 @@ fn the_office_sets_an_escalation_ladder_and_calls_a_grid_up_with_a_recall() {
     b.wait_text("未答复者 10 分钟后短信再通知", 10);
     // Each person called is texted at once (urgent: by night too); the page says how each was
     // reached. This server has no SMS credentials: its log provider "sends".
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !b.text().contains("短信 已发送") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no text sent: {}",
-            b.text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        b.open(&format!("{base}/callups"));
-    }
+    b.wait_text_reopening(&format!("{base}/callups"), "短信 已发送", 20);
     b.script("document.querySelectorAll('section.card')[1].scrollIntoView(); return null");
     b.screenshot(&shots.join("console-callups.png"));
     let data: String = server

@@ -160,6 +160,21 @@ impl Browser {
         }
     }
 
+    /// Open `url` again and again until its text contains `needle`: for what the server
+    /// changes on its own (a message the courier sends), which no page shows without a reload.
+    pub fn wait_text_reopening(&self, url: &str, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.text().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {needle:?} at {url}; the page says:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            self.open(url);
+        }
+    }
+
     fn find(&self, css: &str, secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {

@@ -80,21 +80,7 @@ fn courier(s: &Server, provider: &Arc<Provider>) -> Courier {
 
 /// The people a call-up of grid 0 for party members calls: by their assignments, not the caller.
 async fn party_members_of_grid_0(s: &Server) -> Vec<Uuid> {
-    let grid = demo().grids[0].id.0;
-    let mut people: Vec<Uuid> = s
-        .store()
-        .read(|tx| tx.people())
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|(_, a)| {
-            a.iter()
-                .any(|a| a.grid_id == Some(grid) && a.role == Role::PartyMember)
-        })
-        .map(|(u, _)| u.id)
-        .collect();
-    people.sort();
-    people
+    people_holding(s, Role::PartyMember, demo().grids[0].id.0).await
 }
 
 fn call_up(roles: &[&str]) -> gridmate_protocol::Mutation {
@@ -145,12 +131,7 @@ async fn a_call_up_queues_one_urgent_message_per_person_called_once_however_ofte
     s.push_ok(&leader, "l", &[call_up(&[])]).await;
     let everyone = s.messages().await.len() - called.len();
     assert!(everyone > called.len(), "{everyone} called");
-    let street = s
-        .store()
-        .read(|tx| tx.user_by_phone(&template_phone(Role::StreetViewer)))
-        .await
-        .unwrap()
-        .unwrap();
+    let street = user_of(&s, Role::StreetViewer).await;
     assert!(
         s.messages()
             .await
@@ -179,12 +160,7 @@ async fn an_assignment_tells_its_assignee_and_nobody_is_told_of_their_own() {
     let s = Server::start().await;
     let d = demo();
     let leader = s.login(Role::GridLeader, "l").await;
-    let worker = s
-        .store()
-        .read(|tx| tx.user_by_phone(&template_phone(Role::GridWorker)))
-        .await
-        .unwrap()
-        .unwrap();
+    let worker = user_of(&s, Role::GridWorker).await;
     let issue_id = Uuid::now_v7();
     let report = mutation(
         "issue.report",
@@ -212,12 +188,7 @@ async fn an_assignment_tells_its_assignee_and_nobody_is_told_of_their_own() {
     assert_eq!(m.params[1].1.chars().count(), 20, "the title cut to 20");
 
     // A leader who takes an issue themselves is not told of their own doing.
-    let me = s
-        .store()
-        .read(|tx| tx.user_by_phone(&template_phone(Role::GridLeader)))
-        .await
-        .unwrap()
-        .unwrap();
+    let me = user_of(&s, Role::GridLeader).await;
     let own = Uuid::now_v7();
     let r = s
         .push_ok(
@@ -249,6 +220,15 @@ fn template_phone(role: Role) -> String {
         .unwrap()
         .phone
         .clone()
+}
+
+/// The demo's account of `role`, as the server stores it.
+async fn user_of(s: &Server, role: Role) -> gridmate_server::store::UserRow {
+    s.store()
+        .read(move |tx| tx.user_by_phone(&template_phone(role)))
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// A call-up notice about a grid, to a person with a real-looking number, queued now.
@@ -615,14 +595,7 @@ async fn those_silent_after_the_minutes_a_call_up_set_are_called_again_once() {
     let leader = s.login(Role::GridLeader, "l").await;
     let member = s.login(Role::PartyMember, "p").await;
     let grid = demo().grids[0].id.0;
-    let caller = s.account(Role::GridLeader);
-    let caller = s
-        .store()
-        .read(move |tx| tx.user_by_phone(&caller.phone))
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let caller = user_of(&s, Role::GridLeader).await.id;
     // Everyone of the grid is called but the caller and the street's read-only accounts.
     let mut called: Vec<Uuid> = s
         .store()
@@ -660,14 +633,7 @@ async fn those_silent_after_the_minutes_a_call_up_set_are_called_again_once() {
         )
         .await;
     assert_eq!(answered[0].status, PushStatus::Applied, "{answered:?}");
-    let me = s.account(Role::PartyMember);
-    let me = s
-        .store()
-        .read(move |tx| tx.user_by_phone(&me.phone))
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let me = user_of(&s, Role::PartyMember).await.id;
 
     let prefix = format!("callup-recall:{callup}:");
     let now = Utc::now();
@@ -701,14 +667,7 @@ async fn those_silent_after_the_minutes_a_call_up_set_are_called_again_once() {
 /// A low-severity sanitation issue in grid 0 reported by the leader and assigned to the worker.
 async fn late_issue(s: &Server, leader: &str) -> (Uuid, Uuid) {
     let d = demo();
-    let worker = s.account(Role::GridWorker);
-    let worker = s
-        .store()
-        .read(move |tx| tx.user_by_phone(&worker.phone))
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let worker = user_of(s, Role::GridWorker).await.id;
     let issue = Uuid::now_v7();
     let r = s
         .push_ok(
@@ -849,13 +808,10 @@ async fn a_vulnerable_household_unseen_twice_its_cadence_tells_its_workers_then_
         .iter()
         .map(|d| serde_json::from_str(d).unwrap())
         .collect();
-    let worker = s.account(Role::GridWorker);
+    let worker = user_of(&s, Role::GridWorker).await.id;
     let worker_grids: Vec<Uuid> = s
         .store()
-        .read(move |tx| {
-            let u = tx.user_by_phone(&worker.phone)?.unwrap();
-            tx.assignments(u.id)
-        })
+        .read(move |tx| tx.assignments(worker))
         .await
         .unwrap()
         .into_iter()
