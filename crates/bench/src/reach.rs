@@ -13,16 +13,12 @@ use crate::{Row, ms, percentile};
 use anyhow::{Context, Result, ensure};
 use chrono::Utc;
 use gridmate_demo::{DemoConfig, generate};
-use gridmate_model::Role;
-use gridmate_server::app::AppState;
 use gridmate_server::database::Database;
 use gridmate_server::reach::{Courier, Outgoing, SmsConfig, SmsProvider};
-use gridmate_server::routes::router;
+use gridmate_server::store::Backend;
 use gridmate_server::store::outbox::{self, Notice};
-use gridmate_server::store::{Backend, admin};
 use gridmate_sms_standin::{Account, StandIn};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -193,66 +189,18 @@ async fn call_up(people: usize) -> Result<Row> {
     })
 }
 
-/// A server with the demo community and a bell watcher, as `gridmate-server serve` runs.
-async fn serve(dir: &std::path::Path) -> Result<(String, Database)> {
-    let d = generate(&DemoConfig::scaled(500));
-    let store = Database::open(None, dir)?;
-    gridmate_server::demo::seed(&store, &d)?;
-    let grid = d.grids[0].id.0;
-    store.admin(|tx| {
-        for (phone, role) in [
-            (crate::server::PHONE, Role::GridLeader),
-            ("13900000002", Role::GridWorker),
-        ] {
-            admin::add_user(
-                tx,
-                uuid::Uuid::now_v7(),
-                phone,
-                "压测",
-                &[role],
-                crate::server::PASSWORD,
-            )?;
-            admin::assign(tx, phone, role, Some(grid), None)?;
-        }
-        Ok(())
-    })?;
-    let state = AppState::new(Database::clone(&store), dir)?;
-    state.bell.watch(Database::clone(&store));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    Ok((format!("http://{addr}/api/v1"), store))
-}
-
-async fn login(http: &reqwest::Client, base: &str, phone: &str, device: &str) -> Result<String> {
-    let r: serde_json::Value = http
-        .post(format!("{base}/session"))
-        .json(
-            &serde_json::json!({"phone": phone, "password": crate::server::PASSWORD,
-                                  "device_id": device, "device_name": "压测"}),
-        )
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(r["token"].as_str().context("no token")?.to_string())
-}
-
 /// `phones` wake streams held open, `rounds` visits pushed; each stream's delay from the push to
 /// its `pull`, all rounds together.
 async fn told(phones: usize, rounds: usize) -> Result<Vec<Duration>> {
-    let dir = tempfile::tempdir()?;
-    let (base, _store) = serve(dir.path()).await?;
+    let d = generate(&DemoConfig::scaled(500));
+    // The community admin over every grid holds the streams; grid 0's worker pushes.
+    let server = crate::server::start_with(&d, None).await?;
+    let base = server.base.clone();
     let http = reqwest::Client::new();
-    let leader = login(&http, &base, crate::server::PHONE, "bench-leader").await?;
-    let worker = login(&http, &base, "13900000002", "bench-worker").await?;
+    let leader = server.login("bench-phones").await?;
+    let worker = server
+        .login_as(&crate::server::worker_phone(0), "bench-worker")
+        .await?;
     let (heard, mut hearing) = tokio::sync::mpsc::unbounded_channel::<Instant>();
     let (ready, mut readying) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut streams = tokio::task::JoinSet::new();
@@ -287,7 +235,6 @@ async fn told(phones: usize, rounds: usize) -> Result<Vec<Duration>> {
             .await
             .context("a wake stream did not open")?;
     }
-    let d = generate(&DemoConfig::scaled(500));
     let household = d
         .households
         .iter()

@@ -32,7 +32,7 @@ pub(crate) struct Running {
     database_url: Option<String>,
 }
 
-fn worker_phone(grid: usize) -> String {
+pub(crate) fn worker_phone(grid: usize) -> String {
     format!("1390001{grid:04}")
 }
 
@@ -103,6 +103,8 @@ pub(crate) async fn start_with(
 pub(crate) async fn start_on(store: Database, dir: &std::path::Path) -> Result<Running> {
     let store = Arc::new(store);
     let state = AppState::new(Database::clone(&store), dir)?;
+    // As `gridmate-server serve` runs: open phones are told of each change.
+    state.bell.watch(Database::clone(&store));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
