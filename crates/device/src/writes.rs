@@ -283,6 +283,7 @@ fn act_on_issue_in(
         department: None,
         department_id: department.map(|d| d.0),
         duplicate_of: None,
+        satisfaction: None,
     });
     enqueue_checked(tx, payload, issue_id.0, now)?;
     Ok((id, to))

@@ -62,6 +62,11 @@ code_enum! {
         Escalate = "escalate",
         RejectDuplicate = "reject_duplicate",
         ResolveOnSpot = "resolve_on_spot",
+        /// The resident who reported it says they are satisfied (or mostly) with how it ended.
+        Rate = "rate",
+        /// The resident who reported it is not satisfied: it goes back for handling and a
+        /// return visit (回访), as the 12345 hotline sends back a 不满意 work order.
+        SendBack = "send_back",
     }
 }
 
@@ -96,6 +101,8 @@ code_enum! {
         BuildingLeader = "building_leader",
         ResidentOrder = "resident_order",
         PartyMember = "party_member",
+        /// 居民自报: a resident on the resident page.
+        Resident = "resident",
     }
 }
 
@@ -270,7 +277,8 @@ fn role_may(role: Role, action: IssueAction) -> bool {
     use IssueAction::*;
     use Role::*;
     match action {
-        // The street reads; it writes nothing, not even a comment.
+        // The street reads; it writes nothing, not even a comment. A resident may ask after
+        // their own report (the server lets them reach only those).
         Comment => role != StreetViewer,
         // 接单: a worker or leader takes a report on; a party member takes a dispatched task.
         Accept => matches!(role, GridWorker | GridLeader | PartyMember),
@@ -282,6 +290,16 @@ fn role_may(role: Role, action: IssueAction) -> bool {
         Escalate => matches!(role, GridWorker | GridLeader | CommunityAdmin),
         // Anyone in the field may fix a small thing on the spot; a leader still verifies it.
         ResolveOnSpot => matches!(role, GridWorker | GridLeader | BuildingLeader | PartyMember),
+        // 群众评议: only the resident's own word counts as a rating.
+        Rate | SendBack => role == Resident,
+    }
+}
+
+/// The action a resident's rating is: 不满意 sends the issue back, any other word rates it.
+pub fn rating(satisfaction: crate::order::Satisfaction) -> IssueAction {
+    match satisfaction {
+        crate::order::Satisfaction::Dissatisfied => IssueAction::SendBack,
+        _ => IssueAction::Rate,
     }
 }
 
@@ -304,6 +322,8 @@ fn next_status(from: IssueStatus, action: IssueAction) -> Option<IssueStatus> {
         }
         (A::RejectDuplicate, S::Reported | S::Accepted | S::Reopened) => S::RejectedDuplicate,
         (A::ResolveOnSpot, S::Reported) => S::ResolvedOnSpot,
+        (A::Rate, s @ (S::Resolved | S::ResolvedOnSpot | S::Closed)) => s,
+        (A::SendBack, S::Resolved | S::ResolvedOnSpot | S::Closed) => S::Reopened,
         _ => return None,
     };
     Some(to)
@@ -364,7 +384,7 @@ mod tests {
     /// A admin.
     const TABLE: &str = "
         action           roles   reported  accepted  assigned  in_progress escalated resolved  resolved_on_spot closed   reopened rejected_duplicate
-        comment          WLBPA   =         =         =         =           =         =         =                =        =        =
+        comment          WLBPAR  =         =         =         =           =         =         =                =        =        =
         accept           WLP     accepted  -         -         -           -         -         -                -        accepted -
         assign           LA      assigned  assigned  -         -           assigned  -         -                -        assigned -
         start            WLP     -         in_progress in_progress -       -         -         -                -        in_progress -
@@ -374,6 +394,8 @@ mod tests {
         escalate         WLA     escalated escalated escalated escalated   -         -         -                -        escalated -
         reject_duplicate LA      rejected_duplicate rejected_duplicate - - -         -         -                -        rejected_duplicate -
         resolve_on_spot  WLBP    resolved_on_spot - -      -           -         -         -                -        -        -
+        rate             R       -         -         -         -           -         =         =                =        -        -
+        send_back        R       -         -         -         -           -         reopened  reopened         reopened -        -
     ";
 
     fn role_letter(r: Role) -> char {
@@ -384,6 +406,7 @@ mod tests {
             Role::PartyMember => 'P',
             Role::CommunityAdmin => 'A',
             Role::StreetViewer => 'V',
+            Role::Resident => 'R',
         }
     }
 

@@ -243,7 +243,7 @@ mod tests {
     /// or `-`. Roles: W worker, L leader, B building leader, P party member, A admin.
     const TABLE: &str = "
         action   roles  posted     dispatched taken      done      confirmed cancelled
-        comment  WLBPA  =          =          =          =         =         =
+        comment  WLBPAR =          =          =          =         =         =
         dispatch LA     dispatched dispatched -          -         -         -
         take     WP     -          taken      -          -         -         -
         release  WP     -          -          dispatched -         -         -
@@ -260,6 +260,7 @@ mod tests {
             Role::PartyMember => 'P',
             Role::CommunityAdmin => 'A',
             Role::StreetViewer => 'V',
+            Role::Resident => 'R',
         }
     }
 

@@ -19,6 +19,9 @@ code_enum! {
         CommunityAdmin = "community_admin",
         /// 街道: reads every community of the street (statistics, ledgers); changes nothing.
         StreetViewer = "street_viewer",
+        /// 居民: signed in on the resident page with a text-message code, never on a phone's
+        /// app or the console; asks, follows and rates their own items and nothing else.
+        Resident = "resident",
     }
 }
 

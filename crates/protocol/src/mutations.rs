@@ -147,6 +147,9 @@ pub struct IssueEventData {
     /// For `reject_duplicate`: the issue this one duplicates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<Uuid>,
+    /// For `rate` and `send_back`: the resident's word (`send_back` is `dissatisfied`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<String>,
 }
 
 /// `household.patch` and `resident.patch`: named fields and their new values. Every field carries
@@ -552,6 +555,28 @@ impl MutationPayload {
                 }
                 if let Some(d) = &e.department {
                     validate::text("department", d, limits::TITLE, true).map_err(invalid)?;
+                }
+                let rates = matches!(action, IssueAction::Rate | IssueAction::SendBack);
+                match (&e.satisfaction, rates) {
+                    (None, true) => {
+                        return Err(invalid(ValidationError::Required {
+                            field: "satisfaction",
+                        }));
+                    }
+                    (Some(_), false) => {
+                        return Err(bad("satisfaction goes with rate and send_back only".into()));
+                    }
+                    (Some(code), true) => {
+                        let said = Satisfaction::from_code(code)
+                            .ok_or_else(|| bad(format!("unknown satisfaction {code:?}")))?;
+                        if gridmate_model::issue::rating(said) != action {
+                            return Err(bad(format!(
+                                "{} does not go with {code:?}",
+                                action.code()
+                            )));
+                        }
+                    }
+                    (None, false) => {}
                 }
                 photos(&e.photos)
             }

@@ -105,6 +105,12 @@ pub struct IssueRecord {
     /// Reported time + the category's and severity's time limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
+    /// The reporting resident's latest rating (`rate`, `send_back`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<String>,
+    /// Reported on the resident page by someone not yet matched to the community's roll.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +127,9 @@ pub struct IssueEventRecord {
     /// transition: the action the user meant, and why it did not apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_reason: Option<String>,
+    /// A resident's rating (`rate`, `send_back`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -549,6 +558,8 @@ impl IssueRecord {
             assignee_id: i.assignee.map(|a| a.0),
             department_id: i.department_id.map(|d| d.0),
             due_at: i.due_at,
+            satisfaction: None,
+            unverified: false,
         }
     }
 }

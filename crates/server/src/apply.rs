@@ -29,7 +29,7 @@ use gridmate_model::geo_rules::locate_in_grid;
 use gridmate_model::hlc::wins;
 use gridmate_model::issue::transition_for_roles;
 use gridmate_model::{
-    GpsFix, Hlc, IssueAction, IssueCategory, IssueStatus, Severity, TransitionError,
+    GpsFix, Hlc, IssueAction, IssueCategory, IssueSource, IssueStatus, Severity, TransitionError,
 };
 use gridmate_protocol::mutations::*;
 use gridmate_protocol::records::*;
@@ -370,11 +370,21 @@ fn report_issue(
             None => return Ok(refuse("unknown_record", format!("no household {h}"))),
         }
     }
-    // Party members report in the grids they serve; building leaders in their buildings.
+    // Party members report in the grids they serve; building leaders in their buildings; a
+    // resident anywhere in the community (a public spot), but of households only their own, and
+    // always as a resident's report.
+    let resident = p.has(gridmate_model::Role::Resident);
     let allowed = may_edit(p, Some(r.grid_id), r.building_id)
-        || (p.has(gridmate_model::Role::PartyMember) && p.grids.contains(&r.grid_id));
+        || (p.has(gridmate_model::Role::PartyMember) && p.grids.contains(&r.grid_id))
+        || (resident && r.household_id.is_none_or(|h| p.household == Some(h)));
     if !allowed {
         return Ok(refuse("forbidden", "you cannot report issues there"));
+    }
+    if resident != (r.source == IssueSource::Resident.code()) {
+        return Ok(refuse(
+            "forbidden",
+            "only a resident's own report is a resident's report",
+        ));
     }
     // Codes were validated with the payload; the office's limit counts from when it was seen.
     let limits = crate::store::limits::load(tx)?;
@@ -407,6 +417,8 @@ fn report_issue(
         assignee_id: None,
         department_id: None,
         due_at,
+        satisfaction: None,
+        unverified: resident && p.household.is_none(),
     };
     let put = PutRecord {
         entity: Entity::Issue,
@@ -482,6 +494,7 @@ fn issue_event(
         at: m.recorded_at,
         photos: e.photos.clone(),
         merged_reason,
+        satisfaction: e.satisfaction.clone().filter(|_| status == PushStatus::Applied),
     };
     let seq = log::put_over(
         tx,
@@ -497,7 +510,11 @@ fn issue_event(
         now_ms,
     )?;
     tx.add_blob_refs(&e.photos, Entity::IssueEvent, e.event_id)?;
-    if let Some(to) = new_status.filter(|to| *to != from || action == IssueAction::Assign) {
+    let rewrites = matches!(
+        action,
+        IssueAction::Assign | IssueAction::Rate | IssueAction::SendBack
+    );
+    if let Some(to) = new_status.filter(|to| *to != from || rewrites) {
         let mut data = issue.data.clone();
         data["status"] = json!(to.code());
         if action == IssueAction::Assign {
@@ -505,6 +522,9 @@ fn issue_event(
         }
         if action == IssueAction::Escalate && e.department_id.is_some() {
             data["department_id"] = json!(e.department_id);
+        }
+        if matches!(action, IssueAction::Rate | IssueAction::SendBack) {
+            data["satisfaction"] = json!(e.satisfaction);
         }
         log::put_over(
             tx,

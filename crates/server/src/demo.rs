@@ -187,6 +187,7 @@ pub fn seed(store: &impl Backend, d: &DemoCommunity) -> Result<Vec<DemoAccount>>
                 at: e.at,
                 photos: vec![],
                 merged_reason: None,
+                satisfaction: None,
             };
             put(
                 tx,

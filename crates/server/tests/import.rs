@@ -275,6 +275,7 @@ fn a_large_import_lands_whole_with_its_digest() {
                 buildings: vec![],
                 scope_epoch: 1,
                 device_id: String::new(),
+                household: None,
             };
             let scope = gridmate_server::store::scope::Scope::of(&p);
             let head = tx.head()?;

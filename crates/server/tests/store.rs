@@ -71,6 +71,7 @@ fn principal() -> impl Strategy<Value = Principal> {
             buildings,
             scope_epoch: 1,
             device_id: "d".into(),
+            household: None,
         })
 }
 
@@ -599,6 +600,7 @@ async fn a_push_the_database_refuses_fails_alone_in_its_group() {
         buildings: vec![],
         scope_epoch: 1,
         device_id: "d".into(),
+        household: None,
     };
     let visit = |notes: &str| {
         let mut m = common::server::visit(household);

@@ -59,6 +59,8 @@ const ISSUE_ACTION: &[Entry] = &[
     ("escalate", "上报部门", "Send to a department"),
     ("reject_duplicate", "判为重复", "Reject as duplicate"),
     ("resolve_on_spot", "现场解决", "Handled on the spot"),
+    ("rate", "居民评价", "Rated by the resident"),
+    ("send_back", "不满意退回", "Sent back as unsatisfactory"),
 ];
 const ISSUE_CATEGORY: &[Entry] = &[
     ("fire_safety", "消防安全", "Fire safety"),
@@ -82,6 +84,7 @@ const ISSUE_SOURCE: &[Entry] = &[
     ("building_leader", "楼栋长上报", "Building leader"),
     ("resident_order", "群众点单", "Resident request"),
     ("party_member", "党员发现", "Party member"),
+    ("resident", "居民自报", "Reported by a resident"),
 ];
 const ORDER_STATUS: &[Entry] = &[
     ("posted", "待派单", "Waiting for dispatch"),
@@ -147,6 +150,7 @@ const ROLE: &[Entry] = &[
     ("party_member", "报到党员", "Party member"),
     ("community_admin", "社区管理员", "Community admin"),
     ("street_viewer", "街道查看", "Street viewer"),
+    ("resident", "居民", "Resident"),
 ];
 const GEO_VERDICT: &[Entry] = &[
     ("inside", "网格内", "Inside the grid"),

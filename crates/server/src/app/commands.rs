@@ -15,10 +15,13 @@ use super::state::AppState;
 use crate::error::ApiError;
 use crate::store::{Principal, ServerStore};
 use chrono::{DateTime, Utc};
-use gridmate_model::{IssueAction, OrderAction, OrderKind, OrderSource, Role, Satisfaction};
+use gridmate_model::{
+    IssueAction, IssueCategory, IssueSource, OrderAction, OrderKind, OrderSource, Role,
+    Satisfaction, Severity,
+};
 use gridmate_protocol::{
-    CallupCloseData, CallupCreateData, IssueEventData, Mutation, MutationPayload, OrderCreateData,
-    OrderEventData, PatchData, PushResult, PushStatus,
+    CallupCloseData, CallupCreateData, IssueEventData, IssueReportData, Mutation,
+    MutationPayload, OrderCreateData, OrderEventData, PatchData, PushResult, PushStatus,
 };
 use gridmate_words::{Lang, Msg, Said};
 use serde_json::Value;
@@ -61,6 +64,19 @@ pub struct NewOrder {
     pub requester: String,
 }
 
+/// A problem a resident reports on the resident page (居民自报).
+#[derive(Clone, Debug)]
+pub struct ResidentReport {
+    pub grid: Uuid,
+    pub building: Option<Uuid>,
+    /// Their own room, when the problem is there.
+    pub household: Option<Uuid>,
+    pub category: IssueCategory,
+    pub title: String,
+    pub description: String,
+    pub photos: Vec<String>,
+}
+
 /// A call-up (一键响应) of one grid's people to a place at a time.
 #[derive(Clone, Debug)]
 pub struct NewCallup {
@@ -83,6 +99,14 @@ pub enum Command {
     NewOrder(NewOrder),
     Callup(NewCallup),
     CloseCallup(Uuid),
+    /// The resident's report; named by the command's mutation id, as a new order is.
+    ResidentReport(ResidentReport),
+    /// The resident's rating of how their issue ended (不满意 sends it back).
+    Rate {
+        issue: Uuid,
+        satisfaction: Satisfaction,
+        comment: String,
+    },
     /// A household's record corrected from the roll: the changed fields only.
     CorrectHousehold {
         household: Uuid,
@@ -143,8 +167,39 @@ impl Command {
                     duplicate_of: s
                         .duplicate_of
                         .filter(|_| s.action == IssueAction::RejectDuplicate),
+                    satisfaction: None,
                 })
             }
+            Command::ResidentReport(r) => MutationPayload::IssueReport(IssueReportData {
+                issue_id: mutation,
+                grid_id: r.grid,
+                category: r.category.code().into(),
+                title: r.title,
+                description: r.description,
+                // A resident's word on urgency is the office's to weigh: it comes in as 一般.
+                severity: Severity::Low.code().into(),
+                building_id: r.building,
+                household_id: r.household,
+                location: None,
+                photos: r.photos,
+                source: IssueSource::Resident.code().into(),
+            }),
+            Command::Rate {
+                issue,
+                satisfaction,
+                comment,
+            } => MutationPayload::IssueEvent(IssueEventData {
+                event_id,
+                issue_id: issue,
+                action: gridmate_model::issue::rating(satisfaction).code().into(),
+                note: comment,
+                photos: Vec::new(),
+                assignee_id: None,
+                department: None,
+                department_id: None,
+                duplicate_of: None,
+                satisfaction: Some(satisfaction.code().into()),
+            }),
             Command::Order(s) => MutationPayload::OrderEvent(OrderEventData {
                 event_id,
                 order_id: s.order,

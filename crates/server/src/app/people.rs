@@ -84,6 +84,12 @@ pub async fn add_person(state: &AppState, p: Principal, n: NewPerson) -> Result<
             "office accounts are made by the server's operator".into(),
         ));
     }
+    // A resident is nobody's account to make: they sign themselves in on the resident page.
+    if n.role == Role::Resident {
+        return Err(ApiError::Forbidden(
+            "residents sign themselves in on the resident page".into(),
+        ));
+    }
     state
         .store
         .write(move |tx| {

@@ -13,6 +13,9 @@ pub struct Principal {
     pub buildings: Vec<Uuid>,
     pub scope_epoch: u64,
     pub device_id: String,
+    /// A resident's own household, once matched to the roll (`None` for everyone else). Never
+    /// among `buildings`, which would let them edit the building's records.
+    pub household: Option<Uuid>,
 }
 
 impl Principal {

@@ -65,5 +65,6 @@ pub fn lookup(tx: &mut dyn ReadTx, token_hash: &[u8], now: DateTime<Utc>) -> Res
         buildings: assignments.iter().filter_map(|a| a.building_id).collect(),
         scope_epoch: s.scope_epoch,
         device_id: s.device_id,
+        household: None,
     }))
 }
