@@ -47,6 +47,8 @@ fn account() -> Account {
                 "issue_overdue" => &["number", "title", "due"],
                 "household_unseen" => &["address", "days"],
                 "leader_digest" => &["date", "overdue", "unseen"],
+                "resident_code" => &["code"],
+                "resident_update" => &["number", "status"],
                 _ => &["number", "title"],
             };
             (

@@ -198,6 +198,16 @@ fn apply_one(
             "the street's account reads; it changes nothing".to_string(),
         ),
         (Err(e), _) | (_, Err(e)) => refuse(e.code(), e.to_string()),
+        // A resident reports and rates (and asks after) their own issues; nothing else.
+        (Ok(payload), _)
+            if p.has(gridmate_model::Role::Resident)
+                && !matches!(
+                    payload,
+                    MutationPayload::IssueReport(_) | MutationPayload::IssueEvent(_)
+                ) =>
+        {
+            refuse("forbidden", "a resident reports and rates their own issues")
+        }
         (Ok(payload), Ok(hlc)) => {
             let intent = notices::intent(&payload);
             let decision = decide(tx, p, m, payload, hlc, now)?;

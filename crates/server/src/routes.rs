@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest(API_BASE, crate::api::router(&state, openapi))
         .merge(crate::console::router())
+        .merge(crate::resident::router())
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {

@@ -58,7 +58,7 @@ fn a_sqlite_database_of_the_previous_release_is_brought_up_to_date_and_a_newer_o
     let versions = sqlite_versions(dir.path());
     assert_eq!(
         versions.iter().map(|v| v.0).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     );
     assert_eq!(versions[5].1, "case_numbers", "named from now on");
     assert_eq!(versions[6].1, "visit_months");
@@ -90,7 +90,7 @@ fn a_sqlite_database_of_the_previous_release_is_brought_up_to_date_and_a_newer_o
     assert!(
         refused
             .to_string()
-            .contains("schema version 99, newer than this build knows (9)"),
+            .contains("schema version 99, newer than this build knows (10)"),
         "{refused}"
     );
     assert_eq!(
@@ -132,7 +132,7 @@ fn a_postgres_database_of_the_previous_release_is_renumbered_like_sqlites_and_a_
     });
     assert_eq!(
         versions.iter().map(|v| v.0).collect::<Vec<_>>(),
-        vec![3, 4, 5, 6, 7, 8, 9],
+        vec![3, 4, 5, 6, 7, 8, 9, 10],
         "the server's numbers: the first file is SQLite's 1–3"
     );
     assert_eq!(versions[3].1, "case_numbers");

@@ -56,6 +56,11 @@ fn account() -> Account {
                 "SMS_DIGEST".to_string(),
                 vec!["date".into(), "overdue".into(), "unseen".into()],
             ),
+            ("SMS_CODE".to_string(), vec!["code".into()]),
+            (
+                "SMS_UPDATE".to_string(),
+                vec!["number".into(), "status".into()],
+            ),
         ]),
     }
 }
@@ -77,6 +82,8 @@ fn config(provider: &str, endpoint: String, secret: &str) -> SmsConfig {
             ("issue_overdue".to_string(), "SMS_OVERDUE".to_string()),
             ("household_unseen".to_string(), "SMS_UNSEEN".to_string()),
             ("leader_digest".to_string(), "SMS_DIGEST".to_string()),
+            ("resident_code".to_string(), "SMS_CODE".to_string()),
+            ("resident_update".to_string(), "SMS_UPDATE".to_string()),
         ]),
     }
 }
@@ -277,7 +284,8 @@ fn a_configuration_is_checked_whole_at_start() {
         (
             "GRIDMATE_SMS_TEMPLATES",
             "callup=SMS_1, issue_assigned=SMS_2,order_dispatched=SMS_3,callup_recall=SMS_4,\
-             issue_overdue=SMS_5,household_unseen=SMS_6,leader_digest=SMS_7",
+             issue_overdue=SMS_5,household_unseen=SMS_6,leader_digest=SMS_7,resident_code=SMS_8,\
+             resident_update=SMS_9",
         ),
     ];
     let c = SmsConfig::from_env(env(full)).unwrap().unwrap();
@@ -313,7 +321,7 @@ fn a_configuration_is_checked_whole_at_start() {
     let file = dir.path().join("sms.toml");
     std::fs::write(
         &file,
-        "provider = \"tencent\"\nkey_id = \"AKID\"\nkey_secret = \"k\"\nsign_name = \"网格通\"\napp_id = \"1400\"\n[templates]\ncallup = \"1\"\nissue_assigned = \"2\"\norder_dispatched = \"3\"\ncallup_recall = \"4\"\nissue_overdue = \"5\"\nhousehold_unseen = \"6\"\nleader_digest = \"7\"\n",
+        "provider = \"tencent\"\nkey_id = \"AKID\"\nkey_secret = \"k\"\nsign_name = \"网格通\"\napp_id = \"1400\"\n[templates]\ncallup = \"1\"\nissue_assigned = \"2\"\norder_dispatched = \"3\"\ncallup_recall = \"4\"\nissue_overdue = \"5\"\nhousehold_unseen = \"6\"\nleader_digest = \"7\"\nresident_code = \"8\"\nresident_update = \"9\"\n",
     )
     .unwrap();
     assert_eq!(

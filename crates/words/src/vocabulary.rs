@@ -187,6 +187,8 @@ const NOTICE: &[Entry] = &[
         "Vulnerable household unseen",
     ),
     ("leader_digest", "网格长每日提要", "Leader's daily digest"),
+    ("resident_code", "居民登录验证码", "Resident's sign-in code"),
+    ("resident_update", "居民诉求进展", "Resident's request moved"),
 ];
 
 impl Vocabulary {

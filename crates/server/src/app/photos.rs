@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::store::{Principal, ServerStore};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use gridmate_protocol::photo::PhotoProblem;
 
 /// The photo's name checked: 64 hex digits of its SHA-256, lower-cased.
 pub fn check_sha(sha: &str) -> Result<String, ApiError> {
@@ -44,4 +45,31 @@ pub async fn serve(state: &AppState, p: Principal, sha: &str) -> Result<Response
         bytes,
     )
         .into_response())
+}
+
+/// Keep a whole photo sent in one request (the resident page's form), checked as the API's
+/// uploads are: the contract's JPEG or nothing. Its name, the SHA-256 of its bytes.
+pub async fn receive_whole(state: &AppState, bytes: &[u8]) -> Result<String, ApiError> {
+    use sha2::Digest;
+    let problem = |p: PhotoProblem| match p {
+        PhotoProblem::NotJpeg => ApiError::UnsupportedMedia(p.to_string()),
+        _ => ApiError::Unprocessable {
+            code: p.code(),
+            message: p.to_string(),
+        },
+    };
+    gridmate_protocol::photo::check_jpeg(bytes).map_err(problem)?;
+    let sha = gridmate_model::hex::encode(&sha2::Sha256::digest(bytes));
+    if state.store.blob_known(sha.clone()).await? {
+        return Ok(sha);
+    }
+    // A half-kept earlier attempt under the same name starts again.
+    state.blobs.discard(&sha).await?;
+    state
+        .blobs
+        .append(&sha, axum::body::Bytes::copy_from_slice(bytes))
+        .await?;
+    state.blobs.keep(&sha).await?;
+    state.store.blob_received(sha.clone(), bytes.len() as u64).await?;
+    Ok(sha)
 }

@@ -66,6 +66,11 @@ impl AppState {
         self.bell.ring();
     }
 
+    /// A message was queued outside a push (a resident's sign-in code): wake the courier only.
+    pub fn queued(&self) {
+        self.outbox.notify_one();
+    }
+
     /// This process's courier over this state's database, woken by its pushes (start it with
     /// [`Courier::spawn`] inside the runtime).
     pub fn courier(&self, provider: Arc<dyn SmsProvider>) -> Courier {

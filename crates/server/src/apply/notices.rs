@@ -6,7 +6,10 @@
 //! - **call-up** (`callup.create`): everyone of the grid it calls (all, or the roles chosen) but
 //!   the caller and the street's read-only accounts, urgent — sent at night and over the daily cap;
 //! - **issue assigned** (`issue.event` assign): the assignee, unless they assigned it themselves;
-//! - **order dispatched** (`order.event` dispatch to a member): that member, unless themselves.
+//! - **order dispatched** (`order.event` dispatch to a member): that member, unless themselves;
+//! - **a resident's report moved** (`issue.event` accept, assign, escalate, resolve, close,
+//!   reject as duplicate, on an issue a resident reported): that resident, with the new status
+//!   in Chinese words — 件件有回音. (Their sign-in codes are `store::residents`'.)
 //!
 //! A message says what happened through an approved template's parameters — never free text —
 //! and links to the app's page for it. Parameters are cut to [`PARAM_CHARS`]: the providers
@@ -16,7 +19,8 @@ use crate::store::outbox::{self, Notice};
 use crate::store::trigger_keys;
 use crate::store::{AssignmentRow, Principal, Result, UserRow, WriteTx};
 use chrono::{DateTime, Utc};
-use gridmate_model::Role;
+use gridmate_model::{IssueSource, Role};
+use gridmate_words::{Lang, Vocabulary};
 use gridmate_model::calendar::china;
 use gridmate_protocol::{Entity, MutationPayload};
 use uuid::Uuid;
@@ -31,6 +35,18 @@ pub const NOTICES: &[&str] = &[
     "issue_overdue",
     "household_unseen",
     "leader_digest",
+    "resident_code",
+    "resident_update",
+];
+
+/// The steps of an issue a resident who reported it hears of.
+const RESIDENT_HEARS: &[&str] = &[
+    "accept",
+    "assign",
+    "escalate",
+    "resolve",
+    "close",
+    "reject_duplicate",
 ];
 
 /// The longest a template parameter may be, in characters: well within what the providers take
@@ -56,6 +72,8 @@ pub(super) enum Intent {
         record: Uuid,
         assignee: Uuid,
     },
+    /// An issue moved a step its reporter, if a resident, hears of.
+    IssueStep { event: Uuid, issue: Uuid },
 }
 
 pub(super) fn intent(payload: &MutationPayload) -> Option<Intent> {
@@ -75,6 +93,12 @@ pub(super) fn intent(payload: &MutationPayload) -> Option<Intent> {
                 event: e.event_id,
                 record: e.issue_id,
                 assignee,
+            })
+        }
+        MutationPayload::IssueEvent(e) if RESIDENT_HEARS.contains(&e.action.as_str()) => {
+            Some(Intent::IssueStep {
+                event: e.event_id,
+                issue: e.issue_id,
             })
         }
         MutationPayload::OrderEvent(e) if e.action == "dispatch" => {
@@ -98,7 +122,18 @@ pub(super) fn queue(
     intent: Intent,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    // An assignment is a step the resident hears of too.
+    if let Intent::Assigned {
+        entity: Entity::Issue,
+        event,
+        record,
+        ..
+    } = &intent
+    {
+        tell_resident(tx, *event, *record, now)?;
+    }
     match intent {
+        Intent::IssueStep { event, issue } => tell_resident(tx, event, issue, now)?,
         Intent::Callup {
             callup,
             grid,
@@ -159,6 +194,42 @@ pub(super) fn queue(
         }
     }
     Ok(())
+}
+
+/// Tell the resident who reported `issue`, if one did, where it stands after `event`.
+fn tell_resident(tx: &mut dyn WriteTx, event: Uuid, issue: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let Some(stored) = tx.record(Entity::Issue, issue)? else {
+        return Ok(());
+    };
+    if stored.data["source"].as_str() != Some(IssueSource::Resident.code()) {
+        return Ok(());
+    }
+    let Some(account) = stored
+        .owner_id
+        .map(|o| tx.resident_account(o))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let status = stored.data["status"].as_str().unwrap_or_default();
+    let notice = Notice {
+        trigger_key: format!("resident_update:{event}"),
+        recipient_id: account.id,
+        address: account.phone,
+        notice: "resident_update",
+        params: vec![
+            param(
+                "number",
+                stored.data["number"].as_str().unwrap_or_default(),
+            ),
+            param("status", Vocabulary::IssueStatus.word(status, Lang::Zh)),
+        ],
+        link: format!("/resident/items/{issue}"),
+        urgent: false,
+        grid_id: stored.grid_id,
+    };
+    outbox::queue(tx, notice, now).map(drop)
 }
 
 /// Who a call-up of `grid` for `roles` (none: everyone) by `caller` calls: the grid's people in

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "late_facts",
         sql: include_str!("../../migrations/postgres/0007_late_facts.sql"),
     },
+    Migration {
+        version: 10,
+        name: "residents",
+        sql: include_str!("../../migrations/postgres/0008_residents.sql"),
+    },
 ];
 
 /// Held while migrating (an arbitrary constant beside the writer lock).

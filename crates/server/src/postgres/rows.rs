@@ -1235,6 +1235,55 @@ impl ReadTx for PgTx<'_> {
             .get(0);
         Ok(n as u64)
     }
+    fn resident_account(&mut self, id: Uuid) -> Result<Option<ResidentAccountRow>> {
+        Ok(self
+            .opt(
+                &format!("SELECT {RESIDENT_ACCOUNT_COLUMNS} FROM resident_accounts WHERE id = $1"),
+                &[&id],
+            )?
+            .map(|r| resident_account(&r)))
+    }
+
+    fn resident_account_by_phone(&mut self, phone: &str) -> Result<Option<ResidentAccountRow>> {
+        Ok(self
+            .opt(
+                &format!(
+                    "SELECT {RESIDENT_ACCOUNT_COLUMNS} FROM resident_accounts WHERE phone = $1"
+                ),
+                &[&phone],
+            )?
+            .map(|r| resident_account(&r)))
+    }
+
+    fn resident_code(&mut self, phone_key: &str) -> Result<Option<ResidentCodeRow>> {
+        Ok(self
+            .opt(
+                "SELECT code_hash, expires_at, tries FROM resident_codes WHERE phone_key = $1",
+                &[&phone_key],
+            )?
+            .map(|r| ResidentCodeRow {
+                phone_key: phone_key.to_string(),
+                code_hash: r.get(0),
+                expires_at_ms: r.get(1),
+                tries: r.get::<_, i32>(2) as u32,
+            }))
+    }
+
+    fn resident_session(&mut self, token_hash: &str) -> Result<Option<ResidentSessionRow>> {
+        Ok(self
+            .opt(
+                "SELECT account_id, created_at, expires_at, revoked_at
+                   FROM resident_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )?
+            .map(|r| ResidentSessionRow {
+                token_hash: token_hash.to_string(),
+                account_id: r.get(0),
+                created_at_ms: r.get(1),
+                expires_at_ms: r.get(2),
+                revoked: r.get::<_, Option<i64>>(3).is_some(),
+            }))
+    }
 }
 
 impl WriteTx for PgTx<'_> {
@@ -1580,5 +1629,96 @@ impl WriteTx for PgTx<'_> {
     fn forget_login_failures_before(&mut self, before_ms: i64) -> Result<()> {
         self.exec("DELETE FROM login_failures WHERE at <= $1", &[&before_ms])?;
         Ok(())
+    }
+    fn put_resident_account(&mut self, a: &ResidentAccountRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO resident_accounts (id, phone, household_id, resident_id, grid_id,
+                                            verified_at, blocked_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (id) DO UPDATE SET phone = excluded.phone,
+               household_id = excluded.household_id, resident_id = excluded.resident_id,
+               grid_id = excluded.grid_id, verified_at = excluded.verified_at,
+               blocked_at = excluded.blocked_at",
+            &[
+                &a.id,
+                &a.phone,
+                &a.household_id,
+                &a.resident_id,
+                &a.grid_id,
+                &a.verified_at_ms,
+                &a.blocked_at_ms,
+                &a.created_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_resident_code(&mut self, c: &ResidentCodeRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO resident_codes (phone_key, code_hash, expires_at, tries)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (phone_key) DO UPDATE SET code_hash = excluded.code_hash,
+               expires_at = excluded.expires_at, tries = excluded.tries",
+            &[
+                &c.phone_key,
+                &c.code_hash,
+                &c.expires_at_ms,
+                &(c.tries as i32),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_resident_code(&mut self, phone_key: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM resident_codes WHERE phone_key = $1",
+            &[&phone_key],
+        )?;
+        Ok(())
+    }
+
+    fn insert_resident_session(&mut self, s: &ResidentSessionRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO resident_sessions (token_hash, account_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+            &[
+                &s.token_hash,
+                &s.account_id,
+                &s.created_at_ms,
+                &s.expires_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_resident_sessions(
+        &mut self,
+        account: Uuid,
+        token_hash: Option<&str>,
+        now_ms: i64,
+    ) -> Result<usize> {
+        Ok(self.exec(
+            "UPDATE resident_sessions SET revoked_at = $3
+              WHERE account_id = $1 AND revoked_at IS NULL
+                AND ($2::TEXT IS NULL OR token_hash = $2)",
+            &[&account, &token_hash, &now_ms],
+        )? as usize)
+    }
+}
+
+/// The columns [`resident_account`] reads, in its order.
+const RESIDENT_ACCOUNT_COLUMNS: &str =
+    "id, phone, household_id, resident_id, grid_id, verified_at, blocked_at, created_at";
+
+fn resident_account(r: &Row) -> ResidentAccountRow {
+    ResidentAccountRow {
+        id: r.get(0),
+        phone: r.get(1),
+        household_id: r.get(2),
+        resident_id: r.get(3),
+        grid_id: r.get(4),
+        verified_at_ms: r.get(5),
+        blocked_at_ms: r.get(6),
+        created_at_ms: r.get(7),
     }
 }

@@ -14,6 +14,8 @@
 //! issue_overdue = "SMS_4623…"    # ${number} ${title} ${due}
 //! household_unseen = "SMS_4623…" # ${address} ${days}
 //! leader_digest = "SMS_4623…"    # ${date} ${overdue} ${unseen}
+//! resident_code = "SMS_4623…"    # ${code}            (a resident's sign-in code)
+//! resident_update = "SMS_4623…"  # ${number} ${status} (a resident's report moved)
 //! ```
 //!
 //! or `GRIDMATE_SMS_PROVIDER`, `GRIDMATE_SMS_KEY_ID`, `GRIDMATE_SMS_KEY_SECRET`,

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "late_facts",
         sql: include_str!("../../migrations/0009_late_facts.sql"),
     },
+    Migration {
+        version: 10,
+        name: "residents",
+        sql: include_str!("../../migrations/0010_residents.sql"),
+    },
 ];
 
 /// Set by a migration that added digests to a database with records: they are computed once,

@@ -894,9 +894,179 @@ impl ReadTx for SqliteTx<'_> {
             .query_row(params![recipient.to_string(), since_ms], |r| r.get(0))?;
         Ok(n as u64)
     }
+
+    fn resident_account(&mut self, id: Uuid) -> Result<Option<ResidentAccountRow>> {
+        self.resident_account_where("id", &id.to_string())
+    }
+
+    fn resident_account_by_phone(&mut self, phone: &str) -> Result<Option<ResidentAccountRow>> {
+        self.resident_account_where("phone", phone)
+    }
+
+    fn resident_code(&mut self, phone_key: &str) -> Result<Option<ResidentCodeRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT code_hash, expires_at, tries FROM resident_codes WHERE phone_key = ?1",
+            )?
+            .query_row([phone_key], |r| {
+                Ok(ResidentCodeRow {
+                    phone_key: phone_key.to_string(),
+                    code_hash: r.get(0)?,
+                    expires_at_ms: r.get(1)?,
+                    tries: r.get::<_, i64>(2)? as u32,
+                })
+            })
+            .optional()?)
+    }
+
+    fn resident_session(&mut self, token_hash: &str) -> Result<Option<ResidentSessionRow>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT account_id, created_at, expires_at, revoked_at
+                   FROM resident_sessions WHERE token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(account, created, expires, revoked)| {
+            Ok(ResidentSessionRow {
+                token_hash: token_hash.to_string(),
+                account_id: uuid(&account, "resident session account")?,
+                created_at_ms: created,
+                expires_at_ms: expires,
+                revoked: revoked.is_some(),
+            })
+        })
+        .transpose()
+    }
+}
+
+impl SqliteTx<'_> {
+    /// The resident account whose `column` (`id` or `phone`, never user input) is `value`.
+    fn resident_account_where(
+        &mut self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<ResidentAccountRow>> {
+        let row = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, phone, household_id, resident_id, grid_id, verified_at, blocked_at,
+                        created_at
+                   FROM resident_accounts WHERE {column} = ?1"
+            ))?
+            .query_row([value], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            })
+            .optional()?;
+        let opt = |s: Option<String>, what| s.map(|s| uuid(&s, what)).transpose();
+        row.map(
+            |(id, phone, household, resident, grid, verified, blocked, created)| {
+                Ok(ResidentAccountRow {
+                    id: uuid(&id, "resident account id")?,
+                    phone,
+                    household_id: opt(household, "resident account household")?,
+                    resident_id: opt(resident, "resident account resident")?,
+                    grid_id: opt(grid, "resident account grid")?,
+                    verified_at_ms: verified,
+                    blocked_at_ms: blocked,
+                    created_at_ms: created,
+                })
+            },
+        )
+        .transpose()
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
+    fn put_resident_account(&mut self, a: &ResidentAccountRow) -> Result<()> {
+        let text = |u: Option<Uuid>| u.map(|u| u.to_string());
+        self.conn.execute(
+            "INSERT INTO resident_accounts (id, phone, household_id, resident_id, grid_id,
+                                            verified_at, blocked_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET phone = excluded.phone,
+               household_id = excluded.household_id, resident_id = excluded.resident_id,
+               grid_id = excluded.grid_id, verified_at = excluded.verified_at,
+               blocked_at = excluded.blocked_at",
+            params![
+                a.id.to_string(),
+                a.phone,
+                text(a.household_id),
+                text(a.resident_id),
+                text(a.grid_id),
+                a.verified_at_ms,
+                a.blocked_at_ms,
+                a.created_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_resident_code(&mut self, c: &ResidentCodeRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO resident_codes (phone_key, code_hash, expires_at, tries)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (phone_key) DO UPDATE SET code_hash = excluded.code_hash,
+               expires_at = excluded.expires_at, tries = excluded.tries",
+            params![c.phone_key, c.code_hash, c.expires_at_ms, c.tries],
+        )?;
+        Ok(())
+    }
+
+    fn delete_resident_code(&mut self, phone_key: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM resident_codes WHERE phone_key = ?1",
+            [phone_key],
+        )?;
+        Ok(())
+    }
+
+    fn insert_resident_session(&mut self, s: &ResidentSessionRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO resident_sessions (token_hash, account_id, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                s.token_hash,
+                s.account_id.to_string(),
+                s.created_at_ms,
+                s.expires_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_resident_sessions(
+        &mut self,
+        account: Uuid,
+        token_hash: Option<&str>,
+        now_ms: i64,
+    ) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE resident_sessions SET revoked_at = ?3
+              WHERE account_id = ?1 AND revoked_at IS NULL
+                AND (?2 IS NULL OR token_hash = ?2)",
+            params![account.to_string(), token_hash, now_ms],
+        )?)
+    }
+
     fn insert_message(&mut self, m: &MessageRow) -> Result<bool> {
         let n = self.conn.prepare_cached(
             "INSERT INTO messages (id, trigger_key, recipient_id, address, notice, params, link, urgent,

@@ -19,14 +19,20 @@ pub fn key_digest(key: &str) -> String {
 pub fn check(tx: &mut dyn ReadTx, keys: &[String], now_ms: i64) -> Result<Option<u64>> {
     let mut wait = None;
     for key in keys {
-        let times = tx.login_failures(&key_digest(key), now_ms - WINDOW_MS)?;
-        if times.len() >= MAX_FAILURES {
-            let oldest = times.iter().copied().min().unwrap_or(now_ms);
-            let seconds = ((oldest + WINDOW_MS - now_ms) / 1000).max(1) as u64;
-            wait = wait.max(Some(seconds));
-        }
+        wait = wait.max(wait_over(tx, key, MAX_FAILURES, now_ms)?);
     }
     Ok(wait)
+}
+
+/// Seconds to wait if `key` was counted `max` times in the window (the same counter serves
+/// other limits than the login's: the resident page's codes and roll matches).
+pub fn wait_over(tx: &mut dyn ReadTx, key: &str, max: usize, now_ms: i64) -> Result<Option<u64>> {
+    let times = tx.login_failures(&key_digest(key), now_ms - WINDOW_MS)?;
+    if times.len() < max {
+        return Ok(None);
+    }
+    let oldest = times.iter().copied().min().unwrap_or(now_ms);
+    Ok(Some(((oldest + WINDOW_MS - now_ms) / 1000).max(1) as u64))
 }
 
 /// Count a failure against every key; forget failures that left the window.

@@ -45,6 +45,7 @@ pub mod office;
 mod operations;
 pub mod outbox;
 mod principal;
+pub mod residents;
 pub mod roll;
 mod rows;
 pub mod scope;
@@ -58,7 +59,7 @@ pub use principal::Principal;
 pub use rows::{
     AssignmentRow, AuditRow, ConflictEntry, ConflictRow, DeviceRow, FeedRow, GridDigest, LogRow,
     MessageFilter, MessageRow, MessageSettlement, MessageState, NewSession, OutcomeRow, PlacedRow,
-    PriorOutcome, PullCursor, PullOutcome, PullRefusal, PutRecord, SessionLookup, SessionRow,
-    StoredRecord, UserRow,
+    PriorOutcome, PullCursor, PullOutcome, PullRefusal, PutRecord, ResidentAccountRow,
+    ResidentCodeRow, ResidentSessionRow, SessionLookup, SessionRow, StoredRecord, UserRow,
 };
 pub use transaction::{Backend, ReadTx, STREAM_PAGE, WriteTx};

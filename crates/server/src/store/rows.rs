@@ -397,3 +397,40 @@ pub struct MessageFilter {
     pub state: Option<MessageState>,
     pub limit: u32,
 }
+
+/// A resident who signed in on the resident page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResidentAccountRow {
+    pub id: Uuid,
+    /// The full number, which only the outbox reads (to send their codes and news).
+    pub phone: String,
+    /// Set when they were matched to the roll: their household, the resident record they are,
+    /// and its grid.
+    pub household_id: Option<Uuid>,
+    pub resident_id: Option<Uuid>,
+    pub grid_id: Option<Uuid>,
+    pub verified_at_ms: Option<i64>,
+    /// Blocked by the office (an abusive number): signs in to nothing.
+    pub blocked_at_ms: Option<i64>,
+    pub created_at_ms: i64,
+}
+
+/// The live sign-in code of one phone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResidentCodeRow {
+    /// The phone's digest ([`super::limiter::key_digest`]).
+    pub phone_key: String,
+    pub code_hash: String,
+    pub expires_at_ms: i64,
+    pub tries: u32,
+}
+
+/// A resident page's session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResidentSessionRow {
+    pub token_hash: String,
+    pub account_id: Uuid,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked: bool,
+}

@@ -6,7 +6,7 @@
 //! grids; building leaders their buildings, their grid's outline and the issues they reported;
 //! party members their grid's outline, issues and orders, and their own check-ins and service;
 //! building leaders and party members their grid's call-ups and the answers to them; party
-//! members their grid's public commitments;
+//! members their grid's public commitments; residents the issues they reported and their steps;
 //! everyone the shared lists (departments, filed under the [`SHARED`] grid id).
 //! Households and residents reach nobody outside those. [`Scope::admits`] is the rule in Rust;
 //! a backend's translation is tested against it.
@@ -74,6 +74,8 @@ const GRID_LEDGER: &[Entity] = &[
     Entity::CommitmentEvent,
 ];
 const OWN_SERVICE: &[Entity] = &[Entity::Checkin, Entity::ServiceRecord, Entity::Patrol];
+/// What a resident sees: the issues they reported and each step of them.
+pub const OWN_REPORTS: &[Entity] = &[Entity::Issue, Entity::IssueEvent];
 
 impl Scope {
     pub fn of(p: &Principal) -> Scope {
@@ -89,6 +91,9 @@ impl Scope {
         if p.has(Role::PartyMember) {
             rules.push(Rule::EntitiesInGrids(GRID_LEDGER));
             rules.push(Rule::EntitiesOwned(OWN_SERVICE));
+        }
+        if p.has(Role::Resident) {
+            rules.push(Rule::EntitiesOwned(OWN_REPORTS));
         }
         Scope {
             grids: p.grids.iter().copied().chain([SHARED]).collect(),

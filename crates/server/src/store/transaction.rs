@@ -149,6 +149,10 @@ pub trait ReadTx {
     fn messages_sent_since(&mut self, recipient: Uuid, since_ms: i64) -> Result<u64>;
     /// The messages queued under these trigger keys (those queued so far), in no order.
     fn messages_keyed(&mut self, keys: &[String]) -> Result<Vec<MessageRow>>;
+    fn resident_account(&mut self, id: Uuid) -> Result<Option<ResidentAccountRow>>;
+    fn resident_account_by_phone(&mut self, phone: &str) -> Result<Option<ResidentAccountRow>>;
+    fn resident_code(&mut self, phone_key: &str) -> Result<Option<ResidentCodeRow>>;
+    fn resident_session(&mut self, token_hash: &str) -> Result<Option<ResidentSessionRow>>;
 }
 
 /// The rows one write transaction changes. Only [`log`] writes records and digests.
@@ -211,6 +215,19 @@ pub trait WriteTx: ReadTx {
     ) -> Result<Vec<MessageRow>>;
     /// Store how an attempt ended, if the message is still being sent; returns whether it was.
     fn settle_message(&mut self, s: &MessageSettlement) -> Result<bool>;
+    /// Insert a resident's account, or replace the one with its id.
+    fn put_resident_account(&mut self, a: &ResidentAccountRow) -> Result<()>;
+    /// Set a phone's live code, replacing any earlier one.
+    fn put_resident_code(&mut self, c: &ResidentCodeRow) -> Result<()>;
+    fn delete_resident_code(&mut self, phone_key: &str) -> Result<()>;
+    fn insert_resident_session(&mut self, s: &ResidentSessionRow) -> Result<()>;
+    /// Revoke one session, or (`None`) every session of the account; returns how many.
+    fn revoke_resident_sessions(
+        &mut self,
+        account: Uuid,
+        token_hash: Option<&str>,
+        now_ms: i64,
+    ) -> Result<usize>;
 }
 
 /// How a backend runs a transaction. Writes must be serialised (one writer at a time): the
