@@ -149,7 +149,7 @@ fn a_postgres_database_of_the_previous_release_is_renumbered_like_sqlites_and_a_
     // The same version as a SQLite file made afresh.
     let dir = tempfile::tempdir().unwrap();
     drop(SqliteStore::open(dir.path()).unwrap());
-    assert_eq!(sqlite_versions(dir.path()).last().unwrap().0, 9);
+    assert_eq!(sqlite_versions(dir.path()).last().unwrap().0, 10);
 
     common::on_postgres(&url, |c| async move {
         c.batch_execute(
@@ -161,7 +161,7 @@ fn a_postgres_database_of_the_previous_release_is_renumbered_like_sqlites_and_a_
     assert!(
         refused
             .to_string()
-            .contains("schema version 99, newer than this build knows (9)"),
+            .contains("schema version 99, newer than this build knows (10)"),
         "{refused}"
     );
 }
