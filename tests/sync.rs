@@ -1227,7 +1227,10 @@ fn an_open_phone_gets_a_call_up_within_seconds_with_no_sync_tapped() {
     };
     // Nothing else syncs this phone; a third run (another wake) may have pulled nothing.
     if status.runs == 2 {
-        let report = status.last_report.as_ref().expect("the second run's report");
+        let report = status
+            .last_report
+            .as_ref()
+            .expect("the second run's report");
         assert!(report.pulled >= 1, "{status:?}");
     }
     worker.stop();

@@ -504,7 +504,10 @@ fn issue_event(
         at: m.recorded_at,
         photos: e.photos.clone(),
         merged_reason,
-        satisfaction: e.satisfaction.clone().filter(|_| status == PushStatus::Applied),
+        satisfaction: e
+            .satisfaction
+            .clone()
+            .filter(|_| status == PushStatus::Applied),
     };
     let seq = log::put_over(
         tx,

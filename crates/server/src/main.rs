@@ -204,7 +204,9 @@ enum UserCommand {
 
 fn role(code: &str) -> Result<Role> {
     if code == Role::Resident.code() {
-        anyhow::bail!("residents sign themselves in on the resident page; no account is made for them");
+        anyhow::bail!(
+            "residents sign themselves in on the resident page; no account is made for them"
+        );
     }
     Role::from_code(code).with_context(|| format!("unknown role {code:?}; one of grid_worker, grid_leader, building_leader, party_member, community_admin"))
 }

@@ -90,7 +90,11 @@ impl Browser {
 
 /// The code most recently queued for `phone`.
 async fn last_code(s: &Server, phone: &str) -> String {
-    let m = codes_to(s, phone).await.into_iter().next().expect("a code was queued");
+    let m = codes_to(s, phone)
+        .await
+        .into_iter()
+        .next()
+        .expect("a code was queued");
     assert!(m.urgent, "a code is wanted now, at any hour");
     m.params[0].1.clone()
 }
@@ -176,7 +180,9 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
 
     // A wrong code first: refused with the tries left, nothing signed in.
     let token = b.form_token().await;
-    let r = b.post("/code", &[("form", &token), ("phone", &phone)]).await;
+    let r = b
+        .post("/code", &[("form", &token), ("phone", &phone)])
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
     assert!(page.contains(&gridmate_model::validate::mask_phone(&phone)));
@@ -185,39 +191,66 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
     assert_eq!(code.len(), 6);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let r = b
-        .post("/sign-in", &[("form", &token), ("phone", &phone), ("code", wrong)])
+        .post(
+            "/sign-in",
+            &[("form", &token), ("phone", &phone), ("code", wrong)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("还可以再试 4 次"));
 
     // The right one signs in (HttpOnly, SameSite) and, not yet matched, asks for the roll.
     let r = b
-        .post("/sign-in", &[("form", &token), ("phone", &phone), ("code", &code)])
+        .post(
+            "/sign-in",
+            &[("form", &token), ("phone", &phone), ("code", &code)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/resident/verify");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     // The code is spent: replayed, it signs nobody in.
     let replay = Browser::new(&s);
     let t2 = replay.form_token().await;
     let r = replay
-        .post("/sign-in", &[("form", &t2), ("phone", &phone), ("code", &code)])
+        .post(
+            "/sign-in",
+            &[("form", &t2), ("phone", &phone), ("code", &code)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // A wrong name says only that it did not match; the right name with the proven phone does.
     let csrf = b.csrf("/verify").await;
     let r = b
-        .post("/verify", &[("csrf", &csrf), ("name", "查无此人"), ("id_last_four", "")])
+        .post(
+            "/verify",
+            &[("csrf", &csrf), ("name", "查无此人"), ("id_last_four", "")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let said = r.text().await.unwrap();
     assert!(said.contains("没有核对上"), "{said}");
     let r = b
-        .post("/verify", &[("csrf", &csrf), ("name", &person.name), ("id_last_four", "")])
+        .post(
+            "/verify",
+            &[
+                ("csrf", &csrf),
+                ("name", &person.name),
+                ("id_last_four", ""),
+            ],
+        )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     let account = residents::account_id(&phone);
     let row = s
         .store()
@@ -232,8 +265,20 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
     let csrf = b.csrf("/ask").await;
     let mid = Uuid::now_v7();
     let photo = jpeg_of(1200, 900);
-    let form = report_form(&csrf, mid, "room", Uuid::nil(), "楼道灯坏了<script>alert(1)</script>")
-        .part("photo", Part::bytes(photo).file_name("a.jpg").mime_str("image/jpeg").unwrap());
+    let form = report_form(
+        &csrf,
+        mid,
+        "room",
+        Uuid::nil(),
+        "楼道灯坏了<script>alert(1)</script>",
+    )
+    .part(
+        "photo",
+        Part::bytes(photo)
+            .file_name("a.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
     let r = b
         .http
         .post(format!("{}/ask", b.base))
@@ -241,7 +286,12 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     assert_eq!(location(&r), format!("/resident/items/{mid}?sent=1"));
     let (rec, owner) = issue(&s, mid).await;
     assert_eq!(owner, Some(account));
@@ -278,7 +328,10 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
     let told = updates(s.messages().await);
     assert_eq!(told.len(), 1, "{told:?}");
     assert_eq!(told[0].address, phone);
-    assert!(told[0].params.contains(&("status".into(), "已派单".into())), "{told:?}");
+    assert!(
+        told[0].params.contains(&("status".into(), "已派单".into())),
+        "{told:?}"
+    );
     assert_eq!(told[0].link, format!("/resident/items/{mid}"));
 
     // The worker starts and resolves it from the phone; the resident hears of the end.
@@ -289,15 +342,30 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
             json!({"event_id": Uuid::now_v7(), "issue_id": mid, "action": action,
                    "note": "换了灯泡"}),
         );
-        let r: PushResponse = s.push(&worker, "worker-phone", &[m]).await.json().await.unwrap();
+        let r: PushResponse = s
+            .push(&worker, "worker-phone", &[m])
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(r.results[0].status, PushStatus::Applied, "{r:?}");
     }
     let told = updates(s.messages().await);
-    assert_eq!(told.len(), 2, "started is not texted, resolved is: {told:?}");
+    assert_eq!(
+        told.len(),
+        2,
+        "started is not texted, resolved is: {told:?}"
+    );
     let (status, page) = b.get(&format!("/items/{mid}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("已办结") && page.contains("换了灯泡"), "{page}");
-    assert!(page.contains("name=\"satisfaction\""), "the rating is offered");
+    assert!(
+        page.contains("已办结") && page.contains("换了灯泡"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"satisfaction\""),
+        "the rating is offered"
+    );
 
     // 不满意: it goes back for handling, with the resident's words on the record.
     let csrf = csrf_in(&page);
@@ -313,7 +381,12 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     let (rec, _) = issue(&s, mid).await;
     assert_eq!(rec.status, "reopened");
     assert_eq!(rec.satisfaction.as_deref(), Some("dissatisfied"));
@@ -329,7 +402,11 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
             ],
         )
         .await;
-    assert_eq!(again.status(), StatusCode::CONFLICT, "not rateable while reopened");
+    assert_eq!(
+        again.status(),
+        StatusCode::CONFLICT,
+        "not rateable while reopened"
+    );
     let board: serde_json::Value = s
         .get(&office, &format!("/office/issues/{mid}"))
         .await
@@ -337,7 +414,10 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
         .await
         .unwrap();
     let steps = board.to_string();
-    assert!(steps.contains("send_back") && steps.contains("灯还是不亮"), "{steps}");
+    assert!(
+        steps.contains("send_back") && steps.contains("灯还是不亮"),
+        "{steps}"
+    );
 }
 
 #[tokio::test]
@@ -359,31 +439,48 @@ async fn the_door_refuses_forged_forms_guessed_codes_and_a_flood_of_texts() {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("11 位手机号"));
     }
-    assert!(s.messages().await.iter().all(|m| m.notice != "resident_code"));
+    assert!(
+        s.messages()
+            .await
+            .iter()
+            .all(|m| m.notice != "resident_code")
+    );
 
     // Five wrong guesses and the code is gone, right or not.
-    let r = b.post("/code", &[("form", &token), ("phone", &phone)]).await;
+    let r = b
+        .post("/code", &[("form", &token), ("phone", &phone)])
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let code = last_code(&s, &phone).await;
     let wrong = if code == "999999" { "888888" } else { "999999" };
     for _ in 0..residents::CODE_TRIES {
         let r = b
-            .post("/sign-in", &[("form", &token), ("phone", &phone), ("code", wrong)])
+            .post(
+                "/sign-in",
+                &[("form", &token), ("phone", &phone), ("code", wrong)],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     let r = b
-        .post("/sign-in", &[("form", &token), ("phone", &phone), ("code", &code)])
+        .post(
+            "/sign-in",
+            &[("form", &token), ("phone", &phone), ("code", &code)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("验证码已失效"));
 
     // Codes to one phone are limited: the next ones wait, and nothing more is texted.
     for _ in 1..residents::SENDS_PER_PHONE {
-        let r = b.post("/code", &[("form", &token), ("phone", &phone)]).await;
+        let r = b
+            .post("/code", &[("form", &token), ("phone", &phone)])
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let r = b.post("/code", &[("form", &token), ("phone", &phone)]).await;
+    let r = b
+        .post("/code", &[("form", &token), ("phone", &phone)])
+        .await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().await.unwrap().contains("秒后再试"));
     assert_eq!(codes_to(&s, &phone).await.len(), residents::SENDS_PER_PHONE);
@@ -397,12 +494,21 @@ async fn a_resident_reaches_only_their_own_and_hostile_reports_change_nothing() 
     let matched = roll_resident(&s, 2);
     let a = Browser::new(&s);
     assert_eq!(
-        a.sign_in(&s, matched.phone.as_deref().unwrap()).await.status(),
+        a.sign_in(&s, matched.phone.as_deref().unwrap())
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     let csrf = a.csrf("/verify").await;
     let r = a
-        .post("/verify", &[("csrf", &csrf), ("name", &matched.name), ("id_last_four", "")])
+        .post(
+            "/verify",
+            &[
+                ("csrf", &csrf),
+                ("name", &matched.name),
+                ("id_last_four", ""),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let newcomer = Browser::new(&s);
@@ -417,15 +523,26 @@ async fn a_resident_reaches_only_their_own_and_hostile_reports_change_nothing() 
             .multipart(form)
             .send()
     };
-    let r = post(&newcomer, report_form(&csrf_n, Uuid::now_v7(), "room", grid, "我家漏水"))
-        .await
-        .unwrap();
+    let r = post(
+        &newcomer,
+        report_form(&csrf_n, Uuid::now_v7(), "room", grid, "我家漏水"),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let public = Uuid::now_v7();
-    let r = post(&newcomer, report_form(&csrf_n, public, "public", grid, "小区门口井盖松动"))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let r = post(
+        &newcomer,
+        report_form(&csrf_n, public, "public", grid, "小区门口井盖松动"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     let (rec, _) = issue(&s, public).await;
     assert!(rec.unverified && rec.household_id.is_none() && rec.building_id.is_none());
 
@@ -444,9 +561,7 @@ async fn a_resident_reaches_only_their_own_and_hostile_reports_change_nothing() 
     assert_eq!(made_up, theirs, "another's item and no item look the same");
     assert_eq!(garbage, StatusCode::NOT_FOUND);
     assert!(!newcomer.get("/").await.1.contains("电梯异响"));
-    let (photo, _) = newcomer
-        .get(&format!("/photos/{}", "ab".repeat(32)))
-        .await;
+    let (photo, _) = newcomer.get(&format!("/photos/{}", "ab".repeat(32))).await;
     assert_ne!(photo, StatusCode::OK);
     let before = s.dump();
     let r = newcomer
@@ -465,33 +580,58 @@ async fn a_resident_reaches_only_their_own_and_hostile_reports_change_nothing() 
     let r = a
         .post(
             &format!("/items/{mine}/rate"),
-            &[("csrf", &csrf_n), ("mid", &Uuid::now_v7().to_string()), ("satisfaction", "satisfied")],
+            &[
+                ("csrf", &csrf_n),
+                ("mid", &Uuid::now_v7().to_string()),
+                ("satisfaction", "satisfied"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = post(&a, report_form("x".repeat(32).as_str(), Uuid::now_v7(), "room", grid, "伪造"))
-        .await
-        .unwrap();
+    let r = post(
+        &a,
+        report_form(
+            "x".repeat(32).as_str(),
+            Uuid::now_v7(),
+            "room",
+            grid,
+            "伪造",
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = post(&a, report_of("arson", &csrf_a, Uuid::now_v7(), "room", grid, "t"))
-        .await
-        .unwrap();
+    let r = post(
+        &a,
+        report_of("arson", &csrf_a, Uuid::now_v7(), "room", grid, "t"),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let big = Part::bytes(vec![0xFF; 9 * 1024 * 1024]).file_name("big.jpg");
-    let r = post(&a, report_form(&csrf_a, Uuid::now_v7(), "room", grid, "大").part("photo", big))
-        .await
-        .unwrap();
+    let r = post(
+        &a,
+        report_form(&csrf_a, Uuid::now_v7(), "room", grid, "大").part("photo", big),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let png = Part::bytes(b"\x89PNG\r\n\x1a\n....".to_vec()).file_name("a.png");
-    let r = post(&a, report_form(&csrf_a, Uuid::now_v7(), "room", grid, "图").part("photo", png))
-        .await
-        .unwrap();
+    let r = post(
+        &a,
+        report_form(&csrf_a, Uuid::now_v7(), "room", grid, "图").part("photo", png),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("1600"));
     let huge = Part::bytes(jpeg_of(2000, 1000)).file_name("big.jpg");
-    let r = post(&a, report_form(&csrf_a, Uuid::now_v7(), "room", grid, "大图").part("photo", huge))
-        .await
-        .unwrap();
+    let r = post(
+        &a,
+        report_form(&csrf_a, Uuid::now_v7(), "room", grid, "大图").part("photo", huge),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let mut four = report_form(&csrf_a, Uuid::now_v7(), "room", grid, "四张");
     for _ in 0..4 {
@@ -509,7 +649,11 @@ async fn a_resident_reaches_only_their_own_and_hostile_reports_change_nothing() 
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "to the console's own sign-in");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "to the console's own sign-in"
+    );
     let r = a
         .http
         .get(format!("{}/sync/pull", s.base))
@@ -524,7 +668,10 @@ async fn a_resident_reaches_only_their_own_and_hostile_reports_change_nothing() 
 async fn the_resident_pages_carry_their_security_headers_and_stay_small() {
     let s = Server::start().await;
     let r = reqwest::get(format!("{}/", site(&s))).await.unwrap();
-    let policy = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let policy = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let page = r.bytes().await.unwrap().len();

@@ -855,4 +855,5 @@ catalogue! {
     ResidentWrongCode => "验证码不对，还可以再试 {} 次。", "Wrong code; {} tries left.";
     ResidentYourMobile => "手机号", "Mobile number";
     ResidentYourName => "姓名", "Your name";
+    OfficeUnverifiedResident => "未核实住户身份", "not matched to the roll";
 }

@@ -188,7 +188,11 @@ const NOTICE: &[Entry] = &[
     ),
     ("leader_digest", "网格长每日提要", "Leader's daily digest"),
     ("resident_code", "居民登录验证码", "Resident's sign-in code"),
-    ("resident_update", "居民诉求进展", "Resident's request moved"),
+    (
+        "resident_update",
+        "居民诉求进展",
+        "Resident's request moved",
+    ),
 ];
 
 impl Vocabulary {

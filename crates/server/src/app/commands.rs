@@ -20,8 +20,8 @@ use gridmate_model::{
     Satisfaction, Severity,
 };
 use gridmate_protocol::{
-    CallupCloseData, CallupCreateData, IssueEventData, IssueReportData, Mutation,
-    MutationPayload, OrderCreateData, OrderEventData, PatchData, PushResult, PushStatus,
+    CallupCloseData, CallupCreateData, IssueEventData, IssueReportData, Mutation, MutationPayload,
+    OrderCreateData, OrderEventData, PatchData, PushResult, PushStatus,
 };
 use gridmate_words::{Lang, Msg, Said};
 use serde_json::Value;

@@ -70,6 +70,9 @@ pub async fn receive_whole(state: &AppState, bytes: &[u8]) -> Result<String, Api
         .append(&sha, axum::body::Bytes::copy_from_slice(bytes))
         .await?;
     state.blobs.keep(&sha).await?;
-    state.store.blob_received(sha.clone(), bytes.len() as u64).await?;
+    state
+        .store
+        .blob_received(sha.clone(), bytes.len() as u64)
+        .await?;
     Ok(sha)
 }

@@ -19,10 +19,10 @@ use crate::store::outbox::{self, Notice};
 use crate::store::trigger_keys;
 use crate::store::{AssignmentRow, Principal, Result, UserRow, WriteTx};
 use chrono::{DateTime, Utc};
-use gridmate_model::{IssueSource, Role};
-use gridmate_words::{Lang, Vocabulary};
 use gridmate_model::calendar::china;
+use gridmate_model::{IssueSource, Role};
 use gridmate_protocol::{Entity, MutationPayload};
+use gridmate_words::{Lang, Vocabulary};
 use uuid::Uuid;
 
 /// Every notice the server sends, by a rule here or by the sweep (`apply::sweep`): the SMS
@@ -219,10 +219,7 @@ fn tell_resident(tx: &mut dyn WriteTx, event: Uuid, issue: Uuid, now: DateTime<U
         address: account.phone,
         notice: "resident_update",
         params: vec![
-            param(
-                "number",
-                stored.data["number"].as_str().unwrap_or_default(),
-            ),
+            param("number", stored.data["number"].as_str().unwrap_or_default()),
             param("status", Vocabulary::IssueStatus.word(status, Lang::Zh)),
         ],
         link: format!("/resident/items/{issue}"),

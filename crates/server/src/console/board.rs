@@ -307,7 +307,9 @@ async fn issue_page(
             dl.facts {
                 dt { (lang.t(Msg::OfficeGrid)) } dd { (d.issue.grid_name) }
                 dt { (lang.t(Msg::FieldCategory)) } dd { (word(lang, Vocabulary::IssueCategory, &i.category)) " · " (word(lang, Vocabulary::Severity, &i.severity)) }
-                dt { (lang.t(Msg::OfficeSource)) } dd { (word(lang, Vocabulary::IssueSource, &i.source)) }
+                dt { (lang.t(Msg::OfficeSource)) } dd { (word(lang, Vocabulary::IssueSource, &i.source))
+                    @if i.unverified { " · " span.badge.open { (lang.t(Msg::OfficeUnverifiedResident)) } } }
+                @if let Some(s) = &i.satisfaction { dt { (lang.t(Msg::OfficeFeedback)) } dd { (word(lang, Vocabulary::Satisfaction, s)) } }
                 dt { (lang.t(Msg::OfficeReportedOn)) } dd { (when(i.reported_at)) " · " (d.issue.reporter_name.as_deref().unwrap_or("—")) }
                 dt { (lang.t(Msg::OfficeAssignee)) } dd { (d.issue.assignee_name.as_deref().unwrap_or("—")) }
                 @if let Some(dep) = &d.issue.department_name { dt { (lang.t(Msg::OfficeDepartment)) } dd { (dep) } }

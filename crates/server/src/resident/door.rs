@@ -151,7 +151,11 @@ pub async fn send_code(
     let lang = lang_of(&headers);
     let token = field(&form, "form").to_string();
     if !form_checks(&headers, &form) {
-        return refusal(lang, StatusCode::FORBIDDEN, lang.t(Msg::ResidentFormExpired));
+        return refusal(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(Msg::ResidentFormExpired),
+        );
     }
     let phone = field(&form, "phone");
     if phone.chars().count() > FIELD_CHARS {
@@ -187,7 +191,11 @@ pub async fn sign_in(
     let lang = lang_of(&headers);
     let token = field(&form, "form").to_string();
     if !form_checks(&headers, &form) {
-        return refusal(lang, StatusCode::FORBIDDEN, lang.t(Msg::ResidentFormExpired));
+        return refusal(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(Msg::ResidentFormExpired),
+        );
     }
     let (phone, code) = (field(&form, "phone").to_string(), field(&form, "code"));
     if phone.chars().count() > FIELD_CHARS || code.chars().count() > FIELD_CHARS {
@@ -263,7 +271,11 @@ pub async fn verify_page(r: Resident) -> Response {
 pub async fn verify(State(state): State<AppState>, r: Resident, Form(form): Fields) -> Response {
     let lang = r.lang;
     if !r.checks(Some(field(&form, "csrf"))) {
-        return refusal(lang, StatusCode::FORBIDDEN, lang.t(Msg::ResidentFormExpired));
+        return refusal(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(Msg::ResidentFormExpired),
+        );
     }
     let claim = RollClaim {
         name: field(&form, "name").chars().take(FIELD_CHARS).collect(),
@@ -308,4 +320,3 @@ pub async fn sign_out(State(state): State<AppState>, r: Resident, Form(form): Fi
     set_cookie(&mut resp, SESSION_COOKIE, "", 0);
     resp
 }
-

@@ -7,9 +7,9 @@
 use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
+use crate::store::Backend;
 use crate::store::ResidentAccountRow;
 use crate::store::residents;
-use crate::store::Backend;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

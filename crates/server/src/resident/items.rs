@@ -76,7 +76,6 @@ async fn load(state: &AppState, r: &Resident) -> Result<Vec<ResidentItem>, ApiEr
     Ok(state.store.read(move |tx| residents::items(tx, &p)).await?)
 }
 
-
 fn status_badge(lang: Lang, item: &ResidentItem) -> Markup {
     let open = is_open(item);
     html! {
@@ -191,7 +190,10 @@ fn ask_form(
 
 async fn places(state: &AppState, r: &Resident) -> Result<residents::Places, ApiError> {
     let p = residents::principal(&r.account);
-    Ok(state.store.read(move |tx| residents::places(tx, &p)).await?)
+    Ok(state
+        .store
+        .read(move |tx| residents::places(tx, &p))
+        .await?)
 }
 
 /// `GET /resident/ask`.
@@ -253,8 +255,8 @@ async fn read_form(lang: Lang, mut form: Multipart) -> Result<Posted, (StatusCod
                 posted.photos.push(bytes.to_vec());
             }
         } else if posted.fields.len() < 32 {
-            let text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| said(lang, Msg::ResidentNotText))?;
+            let text =
+                String::from_utf8(bytes.to_vec()).map_err(|_| said(lang, Msg::ResidentNotText))?;
             posted.fields.push((name, text));
         }
     }
@@ -268,13 +270,24 @@ pub async fn ask(State(state): State<AppState>, r: Resident, form: Multipart) ->
         Err((status, text)) => return refusal(lang, status, &text),
     };
     if !r.checks(Some(posted.get("csrf"))) {
-        return refusal(lang, StatusCode::FORBIDDEN, lang.t(Msg::ResidentFormExpired));
+        return refusal(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(Msg::ResidentFormExpired),
+        );
     }
     let places = match places(&state, &r).await {
         Ok(p) => p,
         Err(e) => return frame::failed(lang, e),
     };
-    let again = |msg: Msg| ask_form(&r, &places, StatusCode::UNPROCESSABLE_ENTITY, Some(lang.t(msg)));
+    let again = |msg: Msg| {
+        ask_form(
+            &r,
+            &places,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(lang.t(msg)),
+        )
+    };
     let Ok(mid) = posted.get("mid").parse::<Uuid>() else {
         return again(Msg::ResidentFormExpired);
     };
@@ -426,7 +439,11 @@ pub async fn rate(
             .unwrap_or("")
     };
     if !r.checks(Some(get("csrf"))) {
-        return refusal(lang, StatusCode::FORBIDDEN, lang.t(Msg::ResidentFormExpired));
+        return refusal(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(Msg::ResidentFormExpired),
+        );
     }
     let items = match load(&state, &r).await {
         Ok(i) => i,
@@ -451,10 +468,18 @@ pub async fn rate(
     };
     let comment = get("comment");
     if gridmate_model::validate::text("note", comment, limits::TEXT, false).is_err() {
-        return refusal(lang, StatusCode::UNPROCESSABLE_ENTITY, lang.t(Msg::ResidentTooLong));
+        return refusal(
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t(Msg::ResidentTooLong),
+        );
     }
     if !rateable(&item) {
-        return refusal(lang, StatusCode::CONFLICT, lang.t(Msg::ResidentNotToRateNow));
+        return refusal(
+            lang,
+            StatusCode::CONFLICT,
+            lang.t(Msg::ResidentNotToRateNow),
+        );
     }
     let command = Command::Rate {
         issue: item.issue.id,
@@ -466,15 +491,21 @@ pub async fn rate(
         Ok(Outcome::Done) => {
             Redirect::to(&format!("/resident/items/{}?rated=1", item.issue.id)).into_response()
         }
-        Ok(Outcome::KeptAsComment(_) | Outcome::Refused(_)) => {
-            refusal(lang, StatusCode::CONFLICT, lang.t(Msg::ResidentNotToRateNow))
-        }
+        Ok(Outcome::KeptAsComment(_) | Outcome::Refused(_)) => refusal(
+            lang,
+            StatusCode::CONFLICT,
+            lang.t(Msg::ResidentNotToRateNow),
+        ),
         Err(e) => frame::failed(lang, e),
     }
 }
 
 /// `GET /resident/photos/{sha}`: a photo of one of their own items.
-pub async fn photo(State(state): State<AppState>, r: Resident, Path(sha): Path<String>) -> Response {
+pub async fn photo(
+    State(state): State<AppState>,
+    r: Resident,
+    Path(sha): Path<String>,
+) -> Response {
     crate::app::photos::serve(&state, residents::principal(&r.account), &sha)
         .await
         .unwrap_or_else(|e| frame::failed(r.lang, e))

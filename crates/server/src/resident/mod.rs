@@ -31,7 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/resident/code", post(door::send_code))
         .route("/resident/sign-in", post(door::sign_in))
         .route("/resident/sign-out", post(door::sign_out))
-        .route("/resident/verify", get(door::verify_page).post(door::verify))
+        .route(
+            "/resident/verify",
+            get(door::verify_page).post(door::verify),
+        )
         .route(
             "/resident/ask",
             get(items::ask_page)

@@ -379,10 +379,19 @@ pub fn issue(
     }
     let issue: IssueRecord =
         serde_json::from_value(stored.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let names = Names::load(tx, p)?;
+    let mut names = Names::load(tx, p)?;
     let grid = [issue.grid_id];
     let mut events: Vec<IssueEventRecord> = records(tx, Entity::IssueEvent, &grid)?;
     events.retain(|e| e.issue_id == id);
+    // A resident who reported it is named by their masked number (the office calls them back
+    // from the roll, never from this page).
+    if issue.source == gridmate_model::IssueSource::Resident.code()
+        && let Some(a) = tx.resident_account(issue.reported_by)?
+    {
+        names
+            .people
+            .insert(a.id, gridmate_model::validate::mask_phone(&a.phone));
+    }
     events.sort_by_key(|e| e.at);
     let mut nearby: Vec<IssueRecord> = records(tx, Entity::Issue, &grid)?;
     nearby.retain(|o| {

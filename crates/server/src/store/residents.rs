@@ -23,11 +23,11 @@ use super::limiter;
 use super::outbox::{self, Notice};
 use super::principal::Principal;
 use super::rows::{ResidentAccountRow, ResidentCodeRow, ResidentSessionRow};
+use super::scope::Scope;
 use super::transaction::{ReadTx, WriteTx};
 use chrono::{DateTime, Utc};
 use gridmate_model::Role;
 use gridmate_protocol::Entity;
-use super::scope::Scope;
 use gridmate_protocol::records::{
     GridRecord, HouseholdRecord, IssueEventRecord, IssueRecord, ResidentRecord,
 };
@@ -57,7 +57,9 @@ pub enum Refusal {
     /// Too many codes asked for, or matches tried: wait this many seconds.
     Wait(u64),
     /// The code is wrong (this many tries left), lapsed, used, or was never sent.
-    WrongCode { tries_left: u32 },
+    WrongCode {
+        tries_left: u32,
+    },
     NoCode,
     /// The office blocked this number.
     Blocked,
@@ -67,7 +69,10 @@ pub enum Refusal {
 
 /// The account a phone signs in to.
 pub fn account_id(phone: &str) -> Uuid {
-    Uuid::new_v5(&ACCOUNT_NS, limiter::key_digest(&format!("resident:{phone}")).as_bytes())
+    Uuid::new_v5(
+        &ACCOUNT_NS,
+        limiter::key_digest(&format!("resident:{phone}")).as_bytes(),
+    )
 }
 
 fn code_hash(phone_key: &str, code: &str) -> String {
@@ -256,8 +261,7 @@ pub fn match_roll(
                 continue;
             }
             let by_id = four_ok
-                && r
-                    .id_number_masked
+                && r.id_number_masked
                     .as_deref()
                     .is_some_and(|m| m.to_uppercase().ends_with(&four));
             let by_phone = four.is_empty() && r.phone.as_deref() == Some(row.phone.as_str());
@@ -316,12 +320,12 @@ pub fn items(tx: &mut dyn ReadTx, p: &Principal) -> Result<Vec<ResidentItem>> {
     let mut steps = Vec::new();
     for row in rows.into_iter().filter(|r| !r.deleted) {
         match row.entity {
-            Entity::Issue => issues.push(
-                serde_json::from_str::<IssueRecord>(&row.data).map_err(corrupt)?,
-            ),
-            Entity::IssueEvent => steps.push(
-                serde_json::from_str::<IssueEventRecord>(&row.data).map_err(corrupt)?,
-            ),
+            Entity::Issue => {
+                issues.push(serde_json::from_str::<IssueRecord>(&row.data).map_err(corrupt)?)
+            }
+            Entity::IssueEvent => {
+                steps.push(serde_json::from_str::<IssueEventRecord>(&row.data).map_err(corrupt)?)
+            }
             _ => {}
         }
     }
