@@ -21,6 +21,7 @@ curl -fsS "http://$addr/api/v1/health"; echo
 echo "demo accounts (phone / password per role): $work/server/demo-accounts.json"
 accounts="$work/server/demo-accounts.json"
 echo "office console: http://$addr/console/ — community office $(jq -r 'first(.[] | select(.role == "community_admin")) | "\(.phone) / \(.password)"' "$accounts"), street $(jq -r 'first(.[] | select(.role == "street_viewer")) | "\(.phone) / \(.password)"' "$accounts")"
+echo "resident page: http://$addr/resident/ — residents of the demo sign in with their phone ($(jq -r '[.[] | select(.role == "resident") | .phone] | join(", ")' "$accounts")) and the code the page shows (no SMS is sent in the demo)"
 role="${GRIDMATE_ROLE:-grid_worker}"
 export GRIDMATE_SERVER="http://$addr"
 export GRIDMATE_PHONE=$(jq -r --arg r "$role" 'first(.[] | select(.role == $r)) | .phone' "$accounts")

@@ -1,12 +1,18 @@
 //! Seeding the demo community (the shared generator's Lianhe community) and its accounts (one per
 //! role, and a full-time worker for each grid), for `gridmate-server demo` and the tests.
 
-use crate::store::{Backend, PutRecord, Result, StoreError, WriteTx, admin};
+use crate::store::residents;
+use crate::store::{
+    Backend, Principal, PutRecord, ResidentAccountRow, Result, StoreError, WriteTx, admin,
+};
+use chrono::{DateTime, Duration, Utc};
 use gridmate_demo::{DemoCommunity, DemoUser};
 use gridmate_model::case_number::{self, CaseKind};
 use gridmate_model::validate::{mask_id_number, mask_phone};
+use gridmate_model::{IssueAction, IssueCategory, IssueSource, Role, Satisfaction, Severity};
 use gridmate_protocol::Entity;
 use gridmate_protocol::records::*;
+use gridmate_protocol::{IssueEventData, IssueReportData, Mutation, MutationPayload};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -403,3 +409,232 @@ fn add_account(tx: &mut dyn WriteTx, u: &DemoUser) -> Result<DemoAccount> {
             .collect(),
     })
 }
+
+/// The demo's residents: people of the first grid's roll who signed in on the resident page
+/// and were matched, each with a report at another stage — just sent, given to the grid worker,
+/// handled and waiting for their rating, closed and rated 满意, sent back as 不满意 — made
+/// through the write path as the people themselves would make them. They sign in with their
+/// phone and a code (shown on the page by the demo server, which texts nothing).
+pub fn seed_residents(
+    store: &impl Backend,
+    d: &DemoCommunity,
+    now: DateTime<Utc>,
+) -> Result<Vec<DemoAccount>> {
+    let grid = d.grids[0].id;
+    let staff = |role: Role| -> Option<Principal> {
+        let u = d.users.iter().find(|u| {
+            u.user.roles.contains(&role)
+                && (role == Role::CommunityAdmin
+                    || u.assignments.iter().any(|a| a.grid_id == Some(grid)))
+        })?;
+        Some(Principal {
+            user_id: u.user.id.0,
+            name: u.user.name.clone(),
+            roles: u.user.roles.clone(),
+            grids: if role == Role::CommunityAdmin {
+                d.grids.iter().map(|g| g.id.0).collect()
+            } else {
+                vec![grid.0]
+            },
+            buildings: Vec::new(),
+            scope_epoch: 1,
+            device_id: "demo".into(),
+            household: None,
+        })
+    };
+    let (Some(office), Some(worker)) = (staff(Role::CommunityAdmin), staff(Role::GridWorker))
+    else {
+        return Ok(Vec::new());
+    };
+    let households: HashMap<_, _> = d.households.iter().map(|h| (h.id, h)).collect();
+    let people: Vec<_> = d
+        .residents
+        .iter()
+        .filter(|r| {
+            !r.moved_out && r.phone.is_some() && households[&r.household_id].grid_id == grid
+        })
+        .take(STAGES.len())
+        .collect();
+    store.admin(|tx| {
+        let mut clock = gridmate_model::HlcClock::default();
+        let mut accounts = Vec::new();
+        for (stage, person) in STAGES.iter().zip(people) {
+            let hh = households[&person.household_id];
+            let phone = person.phone.clone().unwrap_or_default();
+            let reported = now - Duration::hours(stage.hours_ago);
+            let account = ResidentAccountRow {
+                id: residents::account_id(&phone),
+                phone: phone.clone(),
+                household_id: Some(hh.id.0),
+                resident_id: Some(person.id.0),
+                grid_id: Some(grid.0),
+                verified_at_ms: Some((reported - Duration::hours(1)).timestamp_millis()),
+                blocked_at_ms: None,
+                created_at_ms: (reported - Duration::hours(1)).timestamp_millis(),
+            };
+            tx.put_resident_account(&account)?;
+            let me = residents::principal(&account);
+            let issue = uuid::Uuid::new_v5(&person.id.0, b"demo resident report");
+            let mut step = |p: &Principal, at: DateTime<Utc>, payload: MutationPayload| {
+                let m = Mutation {
+                    id: uuid::Uuid::new_v5(&issue, at.to_rfc3339().as_bytes()),
+                    kind: payload.kind().into(),
+                    recorded_at: at,
+                    hlc: clock.tick(at.timestamp_millis()).to_string(),
+                    data: payload.to_json(),
+                };
+                // A demo the rules refuse is a broken demo: say so rather than seed half of it.
+                match crate::apply::push(&mut *tx, p, &[m], now)?.pop() {
+                    Some(r) if r.status == gridmate_protocol::PushStatus::Applied => Ok(()),
+                    other => Err(StoreError::Invalid(format!(
+                        "the demo's resident report was refused: {other:?}"
+                    ))),
+                }
+            };
+            step(
+                &me,
+                reported,
+                MutationPayload::IssueReport(IssueReportData {
+                    issue_id: issue,
+                    grid_id: grid.0,
+                    category: stage.category.code().into(),
+                    title: stage.title.into(),
+                    description: stage.description.into(),
+                    severity: Severity::Low.code().into(),
+                    building_id: Some(hh.building_id.0),
+                    household_id: stage.at_home.then_some(hh.id.0),
+                    location: None,
+                    photos: Vec::new(),
+                    source: IssueSource::Resident.code().into(),
+                }),
+            )?;
+            let event = |action: IssueAction, note: &str| IssueEventData {
+                event_id: uuid::Uuid::new_v5(&issue, action.code().as_bytes()),
+                issue_id: issue,
+                action: action.code().into(),
+                note: note.into(),
+                photos: Vec::new(),
+                assignee_id: (action == IssueAction::Assign).then_some(worker.user_id),
+                department: None,
+                department_id: None,
+                duplicate_of: None,
+                satisfaction: None,
+            };
+            let mut at = reported;
+            for (who, action, note) in stage.steps {
+                at += Duration::hours(2);
+                let p = match who {
+                    Who::Office => &office,
+                    Who::Worker => &worker,
+                    Who::Resident => &me,
+                };
+                let mut e = event(*action, note);
+                if let Some(s) = stage.rating.filter(|_| *who == Who::Resident) {
+                    e.satisfaction = Some(s.code().into());
+                }
+                step(p, at, MutationPayload::IssueEvent(e))?;
+            }
+            accounts.push(DemoAccount {
+                role: Role::Resident.code().into(),
+                phone,
+                password: String::new(),
+                name: person.name.clone(),
+                grids: vec![grid.0.to_string()],
+                buildings: vec![hh.building_id.0.to_string()],
+            });
+        }
+        Ok(accounts)
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Who {
+    Office,
+    Worker,
+    Resident,
+}
+
+/// One demo resident's report and how far it went.
+struct Stage {
+    hours_ago: i64,
+    category: IssueCategory,
+    title: &'static str,
+    description: &'static str,
+    at_home: bool,
+    steps: &'static [(Who, IssueAction, &'static str)],
+    rating: Option<Satisfaction>,
+}
+
+const HANDLED: &[(Who, IssueAction, &str)] = &[
+    (Who::Office, IssueAction::Assign, "请上门查看"),
+    (Who::Worker, IssueAction::Start, "已联系住户，约好下午上门"),
+    (
+        Who::Worker,
+        IssueAction::Resolve,
+        "已更换灯具，现场试亮正常",
+    ),
+];
+
+const STAGES: &[Stage] = &[
+    Stage {
+        hours_ago: 2,
+        category: IssueCategory::Sanitation,
+        title: "楼下垃圾桶满了没人清",
+        description: "两天没清运，有异味",
+        at_home: false,
+        steps: &[],
+        rating: None,
+    },
+    Stage {
+        hours_ago: 26,
+        category: IssueCategory::BrokenFacility,
+        title: "单元门禁坏了",
+        description: "刷卡没反应，门关不上",
+        at_home: false,
+        steps: &[(Who::Office, IssueAction::Assign, "请联系物业一起看")],
+        rating: None,
+    },
+    Stage {
+        hours_ago: 72,
+        category: IssueCategory::BrokenFacility,
+        title: "楼道灯不亮",
+        description: "三楼到四楼的声控灯坏了",
+        at_home: false,
+        steps: HANDLED,
+        rating: None,
+    },
+    Stage {
+        hours_ago: 150,
+        category: IssueCategory::Noise,
+        title: "楼上装修中午也施工",
+        description: "每天十二点到两点电钻声很大",
+        at_home: true,
+        steps: &[
+            (Who::Office, IssueAction::Assign, "请协调装修时间"),
+            (Who::Worker, IssueAction::Start, "已找到施工队"),
+            (
+                Who::Worker,
+                IssueAction::Resolve,
+                "约定午休时间停工，已贴告示",
+            ),
+            (Who::Office, IssueAction::Close, "回访确认"),
+            (Who::Resident, IssueAction::Rate, "现在中午安静了，谢谢"),
+        ],
+        rating: Some(Satisfaction::Satisfied),
+    },
+    Stage {
+        hours_ago: 200,
+        category: IssueCategory::BrokenFacility,
+        title: "小区路灯不亮",
+        description: "东门进来第二盏路灯",
+        at_home: false,
+        steps: &[
+            (Who::Office, IssueAction::Assign, "请上门查看"),
+            (Who::Worker, IssueAction::Start, "已报物业电工"),
+            (Who::Worker, IssueAction::Resolve, "已更换灯泡"),
+            (Who::Office, IssueAction::Close, ""),
+            (Who::Resident, IssueAction::SendBack, "修好第二天又不亮了"),
+        ],
+        rating: Some(Satisfaction::Dissatisfied),
+    },
+];

@@ -211,16 +211,22 @@ fn role(code: &str) -> Result<Role> {
     Role::from_code(code).with_context(|| format!("unknown role {code:?}; one of grid_worker, grid_leader, building_leader, party_member, community_admin"))
 }
 
-async fn serve(store: Database, db: &Db, addr: SocketAddr) -> Result<()> {
+/// Serve `store`; a `demo` server without SMS credentials shows residents their sign-in code on
+/// the page, since nothing can text it.
+async fn serve(store: Database, db: &Db, addr: SocketAddr, demo: bool) -> Result<()> {
     tracing::info!(backend = store.kind(), "database open");
     let blobs = gridmate_server::blobs::open(db.blobs.as_deref(), db.data.join("blobs"))
         .context("opening the photo store")?;
     tracing::info!(photos = %blobs.describe(), "photo store open");
-    let state = AppState::with_blobs(store, blobs, &db.data)?;
+    let mut state = AppState::with_blobs(store, blobs, &db.data)?;
     let config = match &db.sms {
         Some(file) => Some(SmsConfig::from_file(file)?),
         None => SmsConfig::from_env(|name| std::env::var(name).ok())?,
     };
+    state.demo_codes = demo && config.is_none();
+    if state.demo_codes {
+        tracing::warn!("demo: residents' sign-in codes are shown on the resident page");
+    }
     let provider: Arc<dyn SmsProvider> = match &config {
         Some(config) => config.provider()?,
         None => Arc::new(LogProvider),
@@ -281,7 +287,7 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { addr, db } => serve(db.open()?, &db, addr).await,
+        Command::Serve { addr, db } => serve(db.open()?, &db, addr, false).await,
         Command::Migrate { db } => {
             db.open()?;
             eprintln!("database ({}) is up to date", db.describe());
@@ -440,8 +446,11 @@ async fn main() -> Result<()> {
                 }
             }
             if fresh {
-                let accounts =
-                    gridmate_server::demo::seed(&store, &generate(&DemoConfig::lianhe_at(now)))?;
+                let community = generate(&DemoConfig::lianhe_at(now));
+                let mut accounts = gridmate_server::demo::seed(&store, &community)?;
+                accounts.extend(gridmate_server::demo::seed_residents(
+                    &store, &community, now,
+                )?);
                 let path = db.data.join("demo-accounts.json");
                 std::fs::write(&path, serde_json::to_string_pretty(&accounts)?)?;
                 std::fs::write(&marker, &today)?;
@@ -453,7 +462,7 @@ async fn main() -> Result<()> {
             if seed_only {
                 return Ok(());
             }
-            serve(store, &db, addr).await
+            serve(store, &db, addr, true).await
         }
     }
 }

@@ -856,4 +856,5 @@ catalogue! {
     ResidentYourMobile => "手机号", "Mobile number";
     ResidentYourName => "姓名", "Your name";
     OfficeUnverifiedResident => "未核实住户身份", "not matched to the roll";
+    ResidentDemoCode => "演示环境未接短信：验证码是 {}", "Demo without SMS: the code is {}";
 }

@@ -30,6 +30,9 @@ pub struct AppState {
     pub sms_provider: Arc<OnceLock<String>>,
     /// Rung when the log moves; open phones listen (`super::wake`).
     pub bell: Bell,
+    /// The demo without an SMS provider: the resident page shows a sign-in code it texted
+    /// nowhere. Never set by `serve`.
+    pub demo_codes: bool,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             outbox: Arc::new(Notify::new()),
             sms_provider: Arc::new(OnceLock::new()),
             bell: Bell::default(),
+            demo_codes: false,
         })
     }
 

@@ -91,6 +91,7 @@ fn code_form(
     token: &str,
     phone: &str,
     error: Option<&str>,
+    demo_code: Option<&str>,
 ) -> Response {
     page(
         lang,
@@ -99,6 +100,7 @@ fn code_form(
         html! {
             p { (lang.t1(Msg::ResidentCodeSentTo, gridmate_model::validate::mask_phone(phone))) }
             @if let Some(e) = error { p.bad role="alert" { (e) } }
+            @if let Some(c) = demo_code { p.notice { (lang.t1(Msg::ResidentDemoCode, c)) } }
             form method="post" action="/resident/sign-in" {
                 input type="hidden" name="form" value=(token);
                 input type="hidden" name="phone" value=(phone);
@@ -164,6 +166,7 @@ pub async fn send_code(
     }
     let phone = gridmate_model::validate::phone(phone).unwrap_or_else(|_| phone.to_string());
     let code = format!("{:06}", OsRng.next_u32() % 1_000_000);
+    let shown = code.clone();
     let (p, ip, now) = (phone.clone(), addr.ip().to_string(), chrono::Utc::now());
     match state
         .store
@@ -172,7 +175,8 @@ pub async fn send_code(
     {
         Ok(Ok(())) => {
             state.queued();
-            code_form(lang, StatusCode::OK, &token, &phone, None)
+            let shown = state.demo_codes.then_some(shown.as_str());
+            code_form(lang, StatusCode::OK, &token, &phone, None, shown)
         }
         Ok(Err(r)) => {
             let (status, text) = words(lang, &r);
@@ -200,7 +204,7 @@ pub async fn sign_in(
     let (phone, code) = (field(&form, "phone").to_string(), field(&form, "code"));
     if phone.chars().count() > FIELD_CHARS || code.chars().count() > FIELD_CHARS {
         let (status, text) = words(lang, &Refusal::NoCode);
-        return code_form(lang, status, &token, &phone, Some(&text));
+        return code_form(lang, status, &token, &phone, Some(&text), None);
     }
     let (session, hash) = auth::new_token();
     let hash = gridmate_model::hex::encode(&hash);
@@ -228,7 +232,7 @@ pub async fn sign_in(
         }
         Ok(Err(r)) => {
             let (status, text) = words(lang, &r);
-            code_form(lang, status, &token, &phone, Some(&text))
+            code_form(lang, status, &token, &phone, Some(&text), None)
         }
         Err(e) => frame::failed(lang, e.into()),
     }
