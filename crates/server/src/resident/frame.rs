@@ -23,6 +23,7 @@ pub const SESSION_COOKIE: &str = "gm_resident";
 /// Before sign-in, a form is tied to the browser by this cookie (double submit): a page on
 /// another site cannot read it to forge the field.
 pub const FORM_COOKIE: &str = "gm_rform";
+const LANG_COOKIE: &str = "gm_rlang";
 
 /// Nothing but this server's own files, no frames, forms only to here.
 const POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
@@ -60,18 +61,20 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The page's language: the browser's first choice if it is English, else Chinese.
+/// The page's language: Chinese unless the resident switched to English (a cookie of theirs).
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    let first = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .unwrap_or("");
-    if first.trim().starts_with("en") {
-        Lang::En
-    } else {
-        Lang::Zh
+    match cookie(headers, LANG_COOKIE) {
+        Some("en") => Lang::En,
+        _ => Lang::Zh,
     }
+}
+
+/// `GET /resident/lang/{zh|en}`: the switch, back to the resident's own page.
+pub async fn set_lang(axum::extract::Path(lang): axum::extract::Path<String>) -> Response {
+    let lang = if lang == "en" { "en" } else { "zh" };
+    let mut r = Redirect::to("/resident/").into_response();
+    set_cookie(&mut r, LANG_COOKIE, lang, 365 * 24 * 3600);
+    r
 }
 
 /// The token a signed-in resident's forms carry: derived from the session, revealing nothing of
@@ -173,7 +176,15 @@ pub fn page(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Respon
                 script src="/resident/shrink.js" defer {}
             }
             body {
-                header { a href="/resident/" { (lang.t(Msg::ResidentPageName)) } }
+                header {
+                    a href="/resident/" { (lang.t(Msg::ResidentPageName)) }
+                    // Each language's name in itself, as a switch shows it.
+                    @if lang == Lang::Zh {
+                        a.lang href="/resident/lang/en" lang="en" { "English" }
+                    } @else {
+                        a.lang href="/resident/lang/zh" lang="zh-CN" { "中文" }
+                    }
+                }
                 main {
                     h1 { (title) }
                     (body)

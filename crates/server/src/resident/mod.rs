@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/resident/items/{id}", get(items::item))
         .route("/resident/items/{id}/rate", post(items::rate))
         .route("/resident/photos/{sha}", get(items::photo))
+        .route("/resident/lang/{lang}", get(frame::set_lang))
         .route("/resident/style.css", get(frame::stylesheet))
         .route("/resident/shrink.js", get(frame::script))
         .layer(axum::middleware::from_fn(frame::headers))
