@@ -413,7 +413,7 @@ fn the_server_is_layered() {
         "server",
         &g,
         &[
-            &["auth", "blobs", "body_limit", "logging", "metrics"],
+            &["auth", "blobs", "body_limit", "logging", "metrics", "proxy"],
             &["store"],
             &["apply"],
             &["sqlite", "postgres"],

@@ -34,6 +34,7 @@ pub mod auth;
 pub mod blobs;
 pub mod body_limit;
 pub mod console;
+pub mod proxy;
 pub mod database;
 pub mod demo;
 pub mod error;

@@ -45,6 +45,11 @@ struct Db {
     /// messages go to the log.
     #[arg(long, env = "GRIDMATE_SMS_CONFIG")]
     sms: Option<PathBuf>,
+    /// The addresses of the TLS terminators in front of this server (nginx), comma-separated:
+    /// their `X-Forwarded-Proto: https` marks cookies Secure and sends HSTS. Absent: none is
+    /// believed (docs/deployment.md).
+    #[arg(long, env = "GRIDMATE_TRUSTED_PROXY", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl Db {
@@ -224,6 +229,7 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr, demo: bool) -> Result
         None => SmsConfig::from_env(|name| std::env::var(name).ok())?,
     };
     state.demo_codes = demo && config.is_none();
+    state.trusted_proxies = gridmate_server::proxy::TrustedProxies(db.trusted_proxy.clone().into());
     if state.demo_codes {
         tracing::warn!("demo: residents' sign-in codes are shown on the resident page");
     }

@@ -31,6 +31,11 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
+        // Cookies marked Secure, and HSTS, for what came over HTTPS through a trusted proxy.
+        .layer(axum::middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            crate::proxy::mark_secure,
+        ))
         // Whatever a handler left unread is read before its answer goes out (`body_limit`).
         .layer(axum::middleware::from_fn(crate::body_limit::hear_out))
         // The fastest level: a first sync is CPU-bound on the server's compression, and pages

@@ -691,3 +691,52 @@ async fn the_resident_pages_carry_their_security_headers_and_stay_small() {
         .len();
     assert!(page + css + js < 60 * 1024, "{page} + {css} + {js} bytes");
 }
+
+/// Behind the community's TLS terminator: cookies Secure and HSTS only when the trusted proxy
+/// says the browser used HTTPS; the same header from anyone else changes nothing.
+#[tokio::test]
+async fn cookies_are_secure_over_https_through_a_trusted_proxy_only() {
+    use gridmate_server::app::AppState;
+    use gridmate_server::database::Database;
+    async fn serve(trusted: &[std::net::IpAddr]) -> (String, tempfile::TempDir) {
+        let data = tempfile::tempdir().unwrap();
+        let mut state = AppState::new(Database::open(None, data.path()).unwrap(), data.path())
+            .unwrap();
+        state.trusted_proxies = gridmate_server::proxy::TrustedProxies(trusted.into());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                gridmate_server::routes::router(state)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        (format!("http://{addr}"), data)
+    }
+    let get = |base: String, proto: Option<&'static str>| async move {
+        let mut req = reqwest::Client::new().get(format!("{base}/resident/"));
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        req.send().await.unwrap()
+    };
+    let (behind, _a) = serve(&["127.0.0.1".parse().unwrap()]).await;
+    let r = get(behind.clone(), Some("https")).await;
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.ends_with("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(r.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age=31536000"));
+    let r = get(behind, None).await;
+    assert!(!r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(r.headers().get("strict-transport-security").is_none());
+    // Nobody trusted: a client saying "https" is only a client saying it.
+    let (open, _b) = serve(&[]).await;
+    let r = get(open, Some("https")).await;
+    assert!(!r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(r.headers().get("strict-transport-security").is_none());
+}

@@ -33,6 +33,8 @@ pub struct AppState {
     /// The demo without an SMS provider: the resident page shows a sign-in code it texted
     /// nowhere. Never set by `serve`.
     pub demo_codes: bool,
+    /// The TLS terminators whose `X-Forwarded-Proto` is believed (`crate::proxy`).
+    pub trusted_proxies: crate::proxy::TrustedProxies,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             sms_provider: Arc::new(OnceLock::new()),
             bell: Bell::default(),
             demo_codes: false,
+            trusted_proxies: Default::default(),
         })
     }
 
