@@ -194,6 +194,9 @@ fn a_resident_reports_with_a_photo_follows_it_and_sends_it_back_as_unsatisfactor
     b.open(&format!("{site}/"));
     b.wait_text(title, 10);
     b.screenshot(&shots.join("resident-home.png"));
+    b.open(&format!("{site}/board?grid={grid}"));
+    b.wait_text("网格员公示牌", 10);
+    b.screenshot(&shots.join("resident-board.png"));
 
     // Back on the office's board, with the resident's words.
     let record = server.record("issue", issue);

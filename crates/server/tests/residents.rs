@@ -740,3 +740,75 @@ async fn cookies_are_secure_over_https_through_a_trusted_proxy_only() {
     assert!(!r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
     assert!(r.headers().get("strict-transport-security").is_none());
 }
+
+/// 公示: anyone reads each grid's sign and the month's handled problems, rated — and nothing
+/// of who reported them or what they wrote.
+#[tokio::test]
+async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
+    let s = Server::start().await;
+    let grid: Uuid = s.account(Role::GridWorker).grids[0].parse().unwrap();
+    let person = roll_resident(&s, 3);
+    let phone = person.phone.clone().unwrap();
+    let b = Browser::new(&s);
+    b.sign_in(&s, &phone).await;
+    let csrf = b.csrf("/verify").await;
+    b.post("/verify", &[("csrf", &csrf), ("name", &person.name), ("id_last_four", "")])
+        .await;
+    let csrf = b.csrf("/ask").await;
+    let mid = Uuid::now_v7();
+    let title = "二单元门口积水很深";
+    let r = b
+        .http
+        .post(format!("{}/ask", b.base))
+        .multipart(report_form(&csrf, mid, "building", grid, title))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let office = s.login(Role::CommunityAdmin, "office").await;
+    let worker_id = user_id(&s, Role::GridWorker).await;
+    let worker = s.login(Role::GridWorker, "worker-phone").await;
+    let step = |action: &str, assignee: Option<Uuid>| {
+        json!({"mutation_id": Uuid::now_v7(), "action": action, "note": "已处理",
+               "assignee_id": assignee})
+    };
+    let r = s
+        .post_json(&office, &format!("/office/issues/{mid}/steps"), step("assign", Some(worker_id)))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let m = mutation(
+        "issue.event",
+        json!({"event_id": Uuid::now_v7(), "issue_id": mid, "action": "resolve", "note": "已疏通"}),
+    );
+    s.push(&worker, "worker-phone", &[m]).await;
+    let r = s
+        .post_json(&office, &format!("/office/issues/{mid}/steps"), step("close", None))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = b.get(&format!("/items/{mid}")).await.1;
+    let csrf = csrf_in(&page);
+    let r = b
+        .post(
+            &format!("/items/{mid}/rate"),
+            &[("csrf", &csrf), ("mid", &Uuid::now_v7().to_string()), ("satisfaction", "satisfied")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Nobody signed in reads it.
+    let anyone = Browser::new(&s);
+    let (status, board) = anyone.get(&format!("/board?grid={grid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let worker_account = s.account(Role::GridWorker);
+    assert!(board.contains(&worker_account.name) && board.contains(&worker_account.phone));
+    assert!(board.contains("满意 1 件"), "{board}");
+    assert!(board.contains("设施损坏") && board.contains("居民自报"));
+    for secret in [title, person.name.as_str(), phone.as_str(), "已疏通"] {
+        assert!(!board.contains(secret), "the board shows {secret:?}");
+    }
+    let (status, _) = anyone.get(&format!("/board?grid={}", Uuid::now_v7())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, all) = anyone.get("/board").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(all.matches("<section class=\"grid\"").count(), demo().grids.len());
+}

@@ -857,4 +857,13 @@ catalogue! {
     ResidentYourName => "姓名", "Your name";
     OfficeUnverifiedResident => "未核实住户身份", "not matched to the roll";
     ResidentDemoCode => "演示环境未接短信：验证码是 {}", "Demo without SMS: the code is {}";
+    ResidentPublicBoard => "社区公示", "The community's board";
+    ResidentGridSign => "网格员公示牌", "Who serves this grid";
+    ResidentHandledThisMonth => "本月办结", "Handled this month";
+    ResidentHandledCount => "已办结 {} 件", "{} handled";
+    ResidentRatings => "居民评价：满意 {} 件，不满意 {} 件", "Residents' ratings: {} satisfied, {} dissatisfied";
+    ResidentNothingHandledYet => "本月还没有办结的问题。", "Nothing handled yet this month.";
+    ResidentBuildingNo => "{}栋", "building {}";
+    ResidentDaysTaken => "用时 {} 天", "{} days";
+    ResidentNoSuchGrid => "没有这个网格。", "No such grid.";
 }

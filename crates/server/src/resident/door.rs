@@ -81,6 +81,7 @@ fn phone_form(lang: Lang, status: StatusCode, token: &str, error: Option<&str>) 
                 }
                 button type="submit" { (lang.t(Msg::ResidentSendCode)) }
             }
+            p { a href="/resident/board" { (lang.t(Msg::ResidentPublicBoard)) } }
         },
     )
 }

@@ -178,11 +178,10 @@ pub fn page(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Respon
             body {
                 header {
                     a href="/resident/" { (lang.t(Msg::ResidentPageName)) }
-                    // Each language's name in itself, as a switch shows it.
                     @if lang == Lang::Zh {
-                        a.lang href="/resident/lang/en" lang="en" { "English" }
+                        a.lang href="/resident/lang/en" lang="en" { (Lang::En.native_name()) }
                     } @else {
-                        a.lang href="/resident/lang/zh" lang="zh-CN" { "中文" }
+                        a.lang href="/resident/lang/zh" lang="zh-CN" { (Lang::Zh.native_name()) }
                     }
                 }
                 main {

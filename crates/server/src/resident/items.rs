@@ -122,6 +122,7 @@ pub async fn mine(state: &AppState, r: Resident) -> Response {
                     }
                 }
             }
+            p { a href="/resident/board" { (lang.t(Msg::ResidentPublicBoard)) } }
             form method="post" action="/resident/sign-out" {
                 input type="hidden" name="csrf" value=(r.csrf);
                 button.link type="submit" { (lang.t(Msg::SignOut)) }

@@ -13,6 +13,7 @@
 //! Never: a roll's record, a phone or ID number of anyone but the resident themselves, a
 //! staff route's data.
 
+mod board;
 mod door;
 mod frame;
 mod items;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/resident/items/{id}", get(items::item))
         .route("/resident/items/{id}/rate", post(items::rate))
         .route("/resident/photos/{sha}", get(items::photo))
+        .route("/resident/board", get(board::board))
         .route("/resident/lang/{lang}", get(frame::set_lang))
         .route("/resident/style.css", get(frame::stylesheet))
         .route("/resident/shrink.js", get(frame::script))

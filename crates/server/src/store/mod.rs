@@ -44,6 +44,7 @@ pub mod log;
 pub mod office;
 mod operations;
 pub mod outbox;
+pub mod public_board;
 mod principal;
 pub mod residents;
 pub mod roll;

@@ -1,0 +1,155 @@
+//! 公示: what the community shows everyone, signed in or not — each grid's workers and leader
+//! with their work phone (网格员公示牌), and the month's handled problems (category, building,
+//! days taken; never who reported them or what they wrote), with the month's counts and the
+//! residents' ratings.
+//!
+//! Read from the facts of the month (the events that closed issues, the ratings), so a year of
+//! records costs this page nothing more than its month.
+
+use super::error::{Result, StoreError};
+use super::transaction::ReadTx;
+use chrono::{DateTime, Utc};
+use gridmate_model::calendar::month_start;
+use gridmate_model::{IssueAction, Role};
+use gridmate_protocol::Entity;
+use gridmate_protocol::records::{BuildingRecord, GridRecord, IssueEventRecord, IssueRecord};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A person on a grid's sign: their role, name and work phone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnDuty {
+    pub role: Role,
+    pub name: String,
+    pub phone: String,
+}
+
+/// One problem handled this month, as the public sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handled {
+    pub category: String,
+    /// The building's number, when it was in a building.
+    pub building: Option<String>,
+    pub days: i64,
+    pub closed_at: DateTime<Utc>,
+    /// A resident reported it on the resident page.
+    pub by_resident: bool,
+}
+
+/// One grid's part of the board.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridBoard {
+    pub id: Uuid,
+    pub name: String,
+    pub on_duty: Vec<OnDuty>,
+    /// Closed this month, newest first.
+    pub handled: Vec<Handled>,
+    /// Residents' ratings this month: satisfied (or mostly), and sent back.
+    pub rated: u32,
+    pub sent_back: u32,
+}
+
+/// The board of every grid (or one), for the month `now` falls in.
+pub fn read(
+    tx: &mut dyn ReadTx,
+    only: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<GridBoard>> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let mut grids: Vec<GridRecord> = tx
+        .live_data(Entity::Grid)?
+        .iter()
+        .map(|d| serde_json::from_str(d))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(corrupt)?;
+    grids.retain(|g| only.is_none_or(|o| o == g.id));
+    grids.sort_by(|a, b| a.code.cmp(&b.code));
+    let ids: Vec<Uuid> = grids.iter().map(|g| g.id).collect();
+    let people = tx.people()?;
+    let buildings: HashMap<Uuid, String> = tx
+        .live_in_grids(Entity::Building, &ids)?
+        .iter()
+        .map(|d| serde_json::from_str::<BuildingRecord>(d).map(|b| (b.id, b.number)))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(corrupt)?;
+    let from = month_start(now).timestamp_millis();
+    let events: Vec<IssueEventRecord> = tx
+        .live_between(Entity::IssueEvent, &ids, from, now.timestamp_millis() + 1)?
+        .iter()
+        .map(|d| serde_json::from_str(d))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(corrupt)?;
+    let mut boards: HashMap<Uuid, GridBoard> = grids
+        .iter()
+        .map(|g| {
+            let mut on_duty: Vec<OnDuty> = people
+                .iter()
+                .flat_map(|(u, assignments)| {
+                    assignments
+                        .iter()
+                        .filter(|a| {
+                            a.grid_id == Some(g.id)
+                                && matches!(a.role, Role::GridWorker | Role::GridLeader)
+                        })
+                        .map(|a| OnDuty {
+                            role: a.role,
+                            name: u.name.clone(),
+                            phone: u.phone.clone(),
+                        })
+                })
+                .collect();
+            // The leader first, then the workers by name.
+            on_duty.sort_by(|a, b| {
+                (a.role != Role::GridLeader, &a.name).cmp(&(b.role != Role::GridLeader, &b.name))
+            });
+            let board = GridBoard {
+                id: g.id,
+                name: g.name.clone(),
+                on_duty,
+                handled: Vec::new(),
+                rated: 0,
+                sent_back: 0,
+            };
+            (g.id, board)
+        })
+        .collect();
+    for e in events {
+        let Some(action) = IssueAction::from_code(&e.action) else {
+            continue;
+        };
+        if !matches!(
+            action,
+            IssueAction::Close | IssueAction::Rate | IssueAction::SendBack
+        ) {
+            continue;
+        }
+        let Some(stored) = tx.record(Entity::Issue, e.issue_id)?.filter(|r| !r.deleted) else {
+            continue;
+        };
+        let issue: IssueRecord = serde_json::from_value(stored.data).map_err(corrupt)?;
+        let Some(board) = boards.get_mut(&issue.grid_id) else {
+            continue;
+        };
+        match action {
+            IssueAction::Rate => board.rated += 1,
+            IssueAction::SendBack => board.sent_back += 1,
+            _ => board.handled.push(Handled {
+                category: issue.category.clone(),
+                building: issue
+                    .building_id
+                    .and_then(|b| buildings.get(&b).cloned()),
+                days: (e.at - issue.reported_at).num_days().max(0),
+                closed_at: e.at,
+                by_resident: issue.source == gridmate_model::IssueSource::Resident.code(),
+            }),
+        }
+    }
+    Ok(grids
+        .iter()
+        .filter_map(|g| boards.remove(&g.id))
+        .map(|mut b| {
+            b.handled.sort_by_key(|h| std::cmp::Reverse(h.closed_at));
+            b
+        })
+        .collect())
+}
