@@ -206,4 +206,28 @@ fn a_resident_reports_with_a_photo_follows_it_and_sends_it_back_as_unsatisfactor
     desk.wait_text("不满意退回", 10);
     desk.wait_text("还在滴水，请再来看看", 10);
     desk.screenshot(&shots.join("console-sent-back.png"));
+
+    // The posters to put up by each building's door: printed, the QR code reads back as the
+    // resident page of that building.
+    desk.open(&format!("{console}/posters?grid={grid}"));
+    desk.wait_text("扫码反映问题", 10);
+    let poster = shots.join("console-poster.png");
+    desk.screenshot(&poster);
+    let picture = image::open(&poster).unwrap().to_luma8();
+    let (w, h) = picture.dimensions();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+        picture.get_pixel(x as u32, y as u32).0[0]
+    });
+    let grids = prepared.detect_grids();
+    assert!(!grids.is_empty(), "no QR code on the printed poster");
+    let (_, read) = grids[0].decode().unwrap();
+    let first = desk
+        .script("return document.querySelector('.poster p.url').textContent")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(read, first);
+    assert!(read.starts_with(&format!("{site}/?b=")), "{read}");
+    b.open(&read);
+    b.wait_text("我的诉求", 10);
 }

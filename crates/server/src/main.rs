@@ -50,6 +50,10 @@ struct Db {
     /// believed (docs/deployment.md).
     #[arg(long, env = "GRIDMATE_TRUSTED_PROXY", value_delimiter = ',')]
     trusted_proxy: Vec<std::net::IpAddr>,
+    /// The address residents reach this server at (https://wgt.example.gov.cn), printed in the
+    /// buildings' QR codes. Absent: the address the console is opened at.
+    #[arg(long, env = "GRIDMATE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 impl Db {
@@ -230,6 +234,7 @@ async fn serve(store: Database, db: &Db, addr: SocketAddr, demo: bool) -> Result
     };
     state.demo_codes = demo && config.is_none();
     state.trusted_proxies = gridmate_server::proxy::TrustedProxies(db.trusted_proxy.clone().into());
+    state.public_url = db.public_url.clone();
     if state.demo_codes {
         tracing::warn!("demo: residents' sign-in codes are shown on the resident page");
     }

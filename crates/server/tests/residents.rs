@@ -812,3 +812,48 @@ async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(all.matches("<section class=\"grid\"").count(), demo().grids.len());
 }
+
+/// The posters: one per building of the office's grids, each with the resident page's address
+/// for that building and who serves it; another grid's posters are not the office's.
+#[tokio::test]
+async fn the_console_prints_a_poster_per_building_with_its_qr_code() {
+    let s = Server::start().await;
+    let leader = console_login(&s, Role::GridLeader).await;
+    let cookie = session_cookie(&leader);
+    let grid: Uuid = s.account(Role::GridLeader).grids[0].parse().unwrap();
+    let r = no_redirects()
+        .get(format!("{}/posters?grid={grid}", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let buildings: Vec<_> = demo()
+        .buildings
+        .iter()
+        .filter(|b| b.grid_id.0 == grid)
+        .collect();
+    assert_eq!(html.matches("<section class=\"poster\"").count(), buildings.len());
+    assert_eq!(html.matches("<svg").count(), buildings.len());
+    let host = s.base.trim_start_matches("http://").trim_end_matches("/api/v1");
+    for b in &buildings {
+        assert!(html.contains(&format!("http://{host}/resident/?b={}", b.id.0)));
+    }
+    assert!(html.contains(&s.account(Role::GridWorker).phone), "who serves it");
+    // (tests/resident_e2e.rs prints one in Chromium and decodes its QR code from the picture.)
+    let leader_grids = &s.account(Role::GridLeader).grids;
+    let other = demo()
+        .grids
+        .iter()
+        .map(|g| g.id.0)
+        .find(|g| !leader_grids.contains(&g.to_string()))
+        .unwrap_or_else(Uuid::now_v7);
+    let r = no_redirects()
+        .get(format!("{}/posters?grid={other}", console(&s)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -866,4 +866,9 @@ catalogue! {
     ResidentBuildingNo => "{}栋", "building {}";
     ResidentDaysTaken => "用时 {} 天", "{} days";
     ResidentNoSuchGrid => "没有这个网格。", "No such grid.";
+    OfficeNotYourGrid => "这个网格不在您的管辖范围内。", "That grid is not one of yours.";
+    OfficeBuildingPosters => "楼栋二维码海报", "Building QR posters";
+    OfficePostersHowToPrint => "共 {} 张，每栋一张 A4。用浏览器的“打印”（可存为 PDF）即可，本行不会打印出来。", "{} posters, one A4 page per building. Print them with the browser's Print (or save as PDF); this line is not printed.";
+    OfficePosterCall => "扫码反映问题、查看办理进度、评价办理结果", "Scan to report a problem, follow it and rate how it was handled";
+    OfficePosterFinePrint => "用手机号登录，无需下载应用。紧急情况请拨打 110、119、120。", "Sign in with your mobile number; nothing to install. In an emergency call 110, 119 or 120.";
 }

@@ -35,6 +35,9 @@ pub struct AppState {
     pub demo_codes: bool,
     /// The TLS terminators whose `X-Forwarded-Proto` is believed (`crate::proxy`).
     pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// Where residents' phones reach this server (`https://wgt.example.gov.cn`), for the QR
+    /// codes the console prints; absent, the address the console was asked on.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             bell: Bell::default(),
             demo_codes: false,
             trusted_proxies: Default::default(),
+            public_url: None,
         })
     }
 

@@ -27,6 +27,7 @@ mod field;
 mod frame;
 mod messages;
 mod page;
+mod posters;
 mod reports;
 mod roll;
 mod uploads;
@@ -55,4 +56,5 @@ pub fn router() -> Router<AppState> {
         .merge(basemap::routes())
         .merge(roll::routes())
         .merge(field::routes())
+        .merge(posters::routes())
 }

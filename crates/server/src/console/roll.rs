@@ -92,6 +92,7 @@ async fn roll(State(state): State<AppState>, user: ConsoleUser, q: Params) -> Re
         };
     layout(&user, lang.t(Msg::OfficeHouseholds), "roll").render(html! {
         h1 { (lang.t(Msg::OfficeHouseholds)) }
+        p { a href="/console/posters" target="_blank" { (lang.t(Msg::OfficeBuildingPosters)) } }
         section.card {
             h2 { (lang.t(Msg::OfficeThisMonthsVisits)) }
             p.muted { (lang.t(Msg::OfficeDueThisMonthVisited)) }

@@ -153,3 +153,61 @@ pub fn read(
         })
         .collect())
 }
+
+/// One building's poster: where the QR code hangs and who answers for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Poster {
+    pub building: Uuid,
+    pub number: String,
+    pub estate: String,
+    pub grid_id: Uuid,
+    pub grid_name: String,
+    pub community: String,
+    pub on_duty: Vec<OnDuty>,
+}
+
+/// A poster for every building of these grids, by grid then building number.
+pub fn posters(tx: &mut dyn ReadTx, grids: &[Uuid], now: DateTime<Utc>) -> Result<Vec<Poster>> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let mut out = Vec::new();
+    for g in read(tx, None, now)?
+        .into_iter()
+        .filter(|g| grids.contains(&g.id))
+    {
+        let community = tx
+            .record(Entity::Grid, g.id)?
+            .map(|r| serde_json::from_value::<GridRecord>(r.data))
+            .transpose()
+            .map_err(corrupt)?
+            .map(|r| r.community_name)
+            .unwrap_or_default();
+        let mut buildings: Vec<BuildingRecord> = tx
+            .live_in_grids(Entity::Building, &[g.id])?
+            .iter()
+            .map(|d| serde_json::from_str(d))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(corrupt)?;
+        // 2栋 before 10栋: by the number's digits first.
+        buildings.sort_by_key(|b| {
+            (
+                b.number
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse::<u32>()
+                    .unwrap_or(u32::MAX),
+                b.number.clone(),
+            )
+        });
+        out.extend(buildings.into_iter().map(|b| Poster {
+            building: b.id,
+            number: b.number,
+            estate: b.estate,
+            grid_id: g.id,
+            grid_name: g.name.clone(),
+            community: community.clone(),
+            on_duty: g.on_duty.clone(),
+        }));
+    }
+    Ok(out)
+}
