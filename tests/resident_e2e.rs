@@ -215,9 +215,10 @@ fn a_resident_reports_with_a_photo_follows_it_and_sends_it_back_as_unsatisfactor
     desk.screenshot(&poster);
     let picture = image::open(&poster).unwrap().to_luma8();
     let (w, h) = picture.dimensions();
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
-        picture.get_pixel(x as u32, y as u32).0[0]
-    });
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+            picture.get_pixel(x as u32, y as u32).0[0]
+        });
     let grids = prepared.detect_grids();
     assert!(!grids.is_empty(), "no QR code on the printed poster");
     let (_, read) = grids[0].decode().unwrap();

@@ -700,8 +700,8 @@ async fn cookies_are_secure_over_https_through_a_trusted_proxy_only() {
     use gridmate_server::database::Database;
     async fn serve(trusted: &[std::net::IpAddr]) -> (String, tempfile::TempDir) {
         let data = tempfile::tempdir().unwrap();
-        let mut state = AppState::new(Database::open(None, data.path()).unwrap(), data.path())
-            .unwrap();
+        let mut state =
+            AppState::new(Database::open(None, data.path()).unwrap(), data.path()).unwrap();
         state.trusted_proxies = gridmate_server::proxy::TrustedProxies(trusted.into());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -726,18 +726,33 @@ async fn cookies_are_secure_over_https_through_a_trusted_proxy_only() {
     let (behind, _a) = serve(&["127.0.0.1".parse().unwrap()]).await;
     let r = get(behind.clone(), Some("https")).await;
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.ends_with("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
-    assert!(r.headers()["strict-transport-security"]
-        .to_str()
-        .unwrap()
-        .contains("max-age=31536000"));
+    assert!(
+        cookie.ends_with("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert!(
+        r.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000")
+    );
     let r = get(behind, None).await;
-    assert!(!r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(
+        !r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
     assert!(r.headers().get("strict-transport-security").is_none());
     // Nobody trusted: a client saying "https" is only a client saying it.
     let (open, _b) = serve(&[]).await;
     let r = get(open, Some("https")).await;
-    assert!(!r.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(
+        !r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
     assert!(r.headers().get("strict-transport-security").is_none());
 }
 
@@ -752,8 +767,15 @@ async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
     let b = Browser::new(&s);
     b.sign_in(&s, &phone).await;
     let csrf = b.csrf("/verify").await;
-    b.post("/verify", &[("csrf", &csrf), ("name", &person.name), ("id_last_four", "")])
-        .await;
+    b.post(
+        "/verify",
+        &[
+            ("csrf", &csrf),
+            ("name", &person.name),
+            ("id_last_four", ""),
+        ],
+    )
+    .await;
     let csrf = b.csrf("/ask").await;
     let mid = Uuid::now_v7();
     let title = "二单元门口积水很深";
@@ -773,7 +795,11 @@ async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
                "assignee_id": assignee})
     };
     let r = s
-        .post_json(&office, &format!("/office/issues/{mid}/steps"), step("assign", Some(worker_id)))
+        .post_json(
+            &office,
+            &format!("/office/issues/{mid}/steps"),
+            step("assign", Some(worker_id)),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let m = mutation(
@@ -782,7 +808,11 @@ async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
     );
     s.push(&worker, "worker-phone", &[m]).await;
     let r = s
-        .post_json(&office, &format!("/office/issues/{mid}/steps"), step("close", None))
+        .post_json(
+            &office,
+            &format!("/office/issues/{mid}/steps"),
+            step("close", None),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = b.get(&format!("/items/{mid}")).await.1;
@@ -790,7 +820,11 @@ async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
     let r = b
         .post(
             &format!("/items/{mid}/rate"),
-            &[("csrf", &csrf), ("mid", &Uuid::now_v7().to_string()), ("satisfaction", "satisfied")],
+            &[
+                ("csrf", &csrf),
+                ("mid", &Uuid::now_v7().to_string()),
+                ("satisfaction", "satisfied"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -810,7 +844,10 @@ async fn the_public_board_shows_the_month_without_a_residents_name_or_words() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, all) = anyone.get("/board").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(all.matches("<section class=\"grid\"").count(), demo().grids.len());
+    assert_eq!(
+        all.matches("<section class=\"grid\"").count(),
+        demo().grids.len()
+    );
 }
 
 /// The posters: one per building of the office's grids, each with the resident page's address
@@ -834,13 +871,22 @@ async fn the_console_prints_a_poster_per_building_with_its_qr_code() {
         .iter()
         .filter(|b| b.grid_id.0 == grid)
         .collect();
-    assert_eq!(html.matches("<section class=\"poster\"").count(), buildings.len());
+    assert_eq!(
+        html.matches("<section class=\"poster\"").count(),
+        buildings.len()
+    );
     assert_eq!(html.matches("<svg").count(), buildings.len());
-    let host = s.base.trim_start_matches("http://").trim_end_matches("/api/v1");
+    let host = s
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches("/api/v1");
     for b in &buildings {
         assert!(html.contains(&format!("http://{host}/resident/?b={}", b.id.0)));
     }
-    assert!(html.contains(&s.account(Role::GridWorker).phone), "who serves it");
+    assert!(
+        html.contains(&s.account(Role::GridWorker).phone),
+        "who serves it"
+    );
     // (tests/resident_e2e.rs prints one in Chromium and decodes its QR code from the picture.)
     let leader_grids = &s.account(Role::GridLeader).grids;
     let other = demo()
@@ -856,4 +902,80 @@ async fn the_console_prints_a_poster_per_building_with_its_qr_code() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The office blocks an abusive number from the report it made: its session ends at once, no
+/// code is sent to it again, the audit log has it; a grid leader may not, nor for a staff report.
+#[tokio::test]
+async fn the_office_blocks_an_abusive_number_and_its_door_shuts() {
+    let s = Server::start().await;
+    let grid: Uuid = s.account(Role::GridWorker).grids[0].parse().unwrap();
+    let b = Browser::new(&s);
+    b.sign_in(&s, "13700001111").await;
+    let csrf = b.csrf("/ask").await;
+    let mid = Uuid::now_v7();
+    let r = b
+        .http
+        .post(format!("{}/ask", b.base))
+        .multipart(report_form(&csrf, mid, "public", grid, "骂人的话"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let block = |cookie: String, issue: Uuid| {
+        let base = console(&s);
+        async move {
+            let page = no_redirects()
+                .get(format!("{base}/board"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            no_redirects()
+                .post(format!("{base}/issues/{issue}/block-reporter"))
+                .header("cookie", &cookie)
+                .form(&[("csrf", csrf_in(&page))])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let leader = session_cookie(&console_login(&s, Role::GridLeader).await);
+    assert_eq!(block(leader, mid).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(b.get("/").await.0, StatusCode::OK, "still signed in");
+    let office = session_cookie(&console_login(&s, Role::CommunityAdmin).await);
+    let staff_report = demo()
+        .issues
+        .iter()
+        .find(|i| i.grid_id.0 == grid)
+        .unwrap()
+        .id
+        .0;
+    assert_eq!(
+        block(office.clone(), staff_report).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(block(office, mid).await.status(), StatusCode::SEE_OTHER);
+
+    // Signed out at once, and the door stays shut.
+    let (status, page) = b.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("获取验证码"), "back at the door");
+    let token = b.form_token().await;
+    let r = b
+        .post("/code", &[("form", &token), ("phone", "13700001111")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("停用"));
+    assert_eq!(
+        codes_to(&s, "13700001111").await.len(),
+        1,
+        "no new code sent"
+    );
+    let audit = s.number("SELECT COUNT(*) FROM audit_log WHERE action = 'block_resident'");
+    assert_eq!(audit, 1);
 }

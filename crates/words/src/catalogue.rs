@@ -871,4 +871,6 @@ catalogue! {
     OfficePostersHowToPrint => "共 {} 张，每栋一张 A4。用浏览器的“打印”（可存为 PDF）即可，本行不会打印出来。", "{} posters, one A4 page per building. Print them with the browser's Print (or save as PDF); this line is not printed.";
     OfficePosterCall => "扫码反映问题、查看办理进度、评价办理结果", "Scan to report a problem, follow it and rate how it was handled";
     OfficePosterFinePrint => "用手机号登录，无需下载应用。紧急情况请拨打 110、119、120。", "Sign in with your mobile number; nothing to install. In an emergency call 110, 119 or 120.";
+    OfficeBlockThisNumber => "停用该居民号码（恶意骚扰时）", "Block this resident's number (abuse)";
+    OfficeNotAResidentsReport => "这不是您网格内居民自报的问题。", "This is not a resident's report in your grids.";
 }

@@ -17,8 +17,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
 use gridmate_model::{
-    IssueAction, IssueStatus, OrderAction, OrderKind, OrderSource, OrderStatus, Role, Satisfaction,
-    UserId,
+    IssueAction, IssueSource, IssueStatus, OrderAction, OrderKind, OrderSource, OrderStatus, Role,
+    Satisfaction, UserId,
 };
 use gridmate_words::{Lang, Msg, Vocabulary};
 use maud::{Markup, html};
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/board", get(board))
         .route("/console/board/assign", post(bulk_assign))
         .route("/console/issues/{id}", get(issue_page).post(issue_act))
+        .route("/console/issues/{id}/block-reporter", post(block_reporter))
         .route("/console/orders", get(orders))
         .route("/console/orders/new", get(new_order).post(create_order))
         .route("/console/orders/{id}", get(order_page).post(order_act))
@@ -310,6 +311,14 @@ async fn issue_page(
                 dt { (lang.t(Msg::OfficeSource)) } dd { (word(lang, Vocabulary::IssueSource, &i.source))
                     @if i.unverified { " · " span.badge.open { (lang.t(Msg::OfficeUnverifiedResident)) } } }
                 @if let Some(s) = &i.satisfaction { dt { (lang.t(Msg::OfficeFeedback)) } dd { (word(lang, Vocabulary::Satisfaction, s)) } }
+                @if i.source == IssueSource::Resident.code() && user.principal.has(Role::CommunityAdmin) {
+                    dt {} dd {
+                        form.inline method="post" action=(format!("/console/issues/{}/block-reporter", i.id)) {
+                            input type="hidden" name="csrf" value=(user.csrf);
+                            button.link type="submit" { (lang.t(Msg::OfficeBlockThisNumber)) }
+                        }
+                    }
+                }
                 dt { (lang.t(Msg::OfficeReportedOn)) } dd { (when(i.reported_at)) " · " (d.issue.reporter_name.as_deref().unwrap_or("—")) }
                 dt { (lang.t(Msg::OfficeAssignee)) } dd { (d.issue.assignee_name.as_deref().unwrap_or("—")) }
                 @if let Some(dep) = &d.issue.department_name { dt { (lang.t(Msg::OfficeDepartment)) } dd { (dep) } }
@@ -416,6 +425,32 @@ async fn issue_act(
     match act(&state, &user, mid, step).await {
         Ok(o) => back_to(&format!("/console/issues/{id}"), o),
         Err(e) => refused(lang, e),
+    }
+}
+
+/// `POST /console/issues/{id}/block-reporter`: the community office stops an abusive number that
+/// reported this issue from signing in on the resident page again (audited).
+async fn block_reporter(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    ConsoleForm { user, .. }: ConsoleForm,
+) -> Response {
+    let lang = user.lang;
+    if let Err(e) = crate::app::people::must_administer(&user.principal) {
+        return refused(lang, e);
+    }
+    let (p, now) = (user.principal.clone(), Utc::now());
+    match state
+        .store
+        .write(move |tx| crate::store::residents::block_reporter(tx, &p, id, now))
+        .await
+    {
+        Ok(Some(_)) => back_to(&format!("/console/issues/{id}"), Outcome::Done),
+        Ok(None) => refused(
+            lang,
+            ApiError::NotFound(lang.t(Msg::OfficeNotAResidentsReport).into()),
+        ),
+        Err(e) => refused(lang, e.into()),
     }
 }
 

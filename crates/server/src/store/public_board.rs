@@ -50,11 +50,7 @@ pub struct GridBoard {
 }
 
 /// The board of every grid (or one), for the month `now` falls in.
-pub fn read(
-    tx: &mut dyn ReadTx,
-    only: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<Vec<GridBoard>> {
+pub fn read(tx: &mut dyn ReadTx, only: Option<Uuid>, now: DateTime<Utc>) -> Result<Vec<GridBoard>> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
     let mut grids: Vec<GridRecord> = tx
         .live_data(Entity::Grid)?
@@ -135,9 +131,7 @@ pub fn read(
             IssueAction::SendBack => board.sent_back += 1,
             _ => board.handled.push(Handled {
                 category: issue.category.clone(),
-                building: issue
-                    .building_id
-                    .and_then(|b| buildings.get(&b).cloned()),
+                building: issue.building_id.and_then(|b| buildings.get(&b).cloned()),
                 days: (e.at - issue.reported_at).num_days().max(0),
                 closed_at: e.at,
                 by_resident: issue.source == gridmate_model::IssueSource::Resident.code(),

@@ -372,3 +372,43 @@ pub fn places(tx: &mut dyn ReadTx, p: &Principal) -> Result<Places> {
     grids.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(Places { household, grids })
 }
+
+/// The office blocks the number that reported `issue` (abuse): it signs in to nothing any more,
+/// its sessions end, and it is noted in the audit log. `None` when the issue is not a resident's
+/// report in the office's grids.
+pub fn block_reporter(
+    tx: &mut dyn WriteTx,
+    office: &Principal,
+    issue: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<ResidentAccountRow>> {
+    let Some(stored) = tx.record(Entity::Issue, issue)?.filter(|r| !r.deleted) else {
+        return Ok(None);
+    };
+    let theirs = stored.grid_id.is_some_and(|g| office.grids.contains(&g));
+    let by_resident =
+        stored.data["source"].as_str() == Some(gridmate_model::IssueSource::Resident.code());
+    let Some(mut account) = stored
+        .owner_id
+        .filter(|_| theirs && by_resident)
+        .map(|o| tx.resident_account(o))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let now_ms = now.timestamp_millis();
+    if account.blocked_at_ms.is_none() {
+        account.blocked_at_ms = Some(now_ms);
+        tx.put_resident_account(&account)?;
+        tx.revoke_resident_sessions(account.id, None, now_ms)?;
+        super::admin::audit(
+            tx,
+            office.user_id,
+            "block_resident",
+            &gridmate_model::validate::mask_phone(&account.phone),
+            &format!("issue {issue}"),
+        )?;
+    }
+    Ok(Some(account))
+}
