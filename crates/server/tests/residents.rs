@@ -418,6 +418,10 @@ async fn a_resident_signs_in_is_matched_reports_hears_each_step_and_sends_it_bac
         steps.contains("send_back") && steps.contains("灯还是不亮"),
         "{steps}"
     );
+    // The rating counts in the office's statistics.
+    let stats: serde_json::Value = s.get(&office, "/office/stats").await.json().await.unwrap();
+    assert_eq!(stats["total"]["issues_sent_back"], 1, "{}", stats["total"]);
+    assert_eq!(stats["total"]["issues_rated"], 0);
 }
 
 #[tokio::test]

@@ -873,4 +873,5 @@ catalogue! {
     OfficePosterFinePrint => "用手机号登录，无需下载应用。紧急情况请拨打 110、119、120。", "Sign in with your mobile number; nothing to install. In an emergency call 110, 119 or 120.";
     OfficeBlockThisNumber => "停用该居民号码（恶意骚扰时）", "Block this resident's number (abuse)";
     OfficeNotAResidentsReport => "这不是您网格内居民自报的问题。", "This is not a resident's report in your grids.";
+    OfficeResidentsRatings => "居民评价满意率", "Residents' ratings: satisfied";
 }

@@ -177,6 +177,7 @@ async fn stats(State(state): State<AppState>, user: ConsoleUser, q: Params) -> R
             (tile(lang.t(Msg::OfficeVulnerableVisitOverdue), t.vulnerable_overdue.to_string(), None))
             (tile(lang.t(Msg::OfficeIssuesReported), t.issues_reported.to_string(), Some(format!("{} {}", lang.t(Msg::OfficeClosedCount), t.issues_closed))))
             (tile(lang.t(Msg::OfficeOpenOverdue), format!("{} / {}", t.issues_open, t.issues_overdue), None))
+            (tile(lang.t(Msg::OfficeResidentsRatings), percent(t.issues_rated, t.issues_rated + t.issues_sent_back), Some(lang.fill(Msg::ResidentRatings, &[&t.issues_rated, &t.issues_sent_back]))))
             (tile(lang.t(Msg::OfficeResidentRequests), t.orders.to_string(), Some(satisfaction_line(lang, t))))
             (tile(lang.t(Msg::OfficeServiceHours), format_number(t.service_hours), Some(format!("{} {}", t.checkins, lang.t(Msg::OfficeCheckInCount)))))
             (tile(lang.t(Msg::OfficeCallUpAttendance), percent(t.callup_arrived, t.callup_called), Some(format!("{} {} · {} {}", t.callups, lang.t(Msg::OfficeCallUpCount), t.callup_coming, lang.t(Msg::OfficeAnsweredComing)))))

@@ -734,6 +734,10 @@ pub struct Figures {
     pub issues_open: u64,
     pub issues_overdue: u64,
     pub issues_closed: u64,
+    /// Residents' ratings of their reports in the period: satisfied or mostly (`rate`), and
+    /// not satisfied (`send_back`, which reopened them).
+    pub issues_rated: u64,
+    pub issues_sent_back: u64,
     pub issues_by_category: BTreeMap<String, u64>,
     pub issues_by_status: BTreeMap<String, u64>,
     pub orders: u64,
@@ -858,6 +862,12 @@ pub fn stats(
     }
     for t in events.iter().filter(|t| unmerged(t, &["close"])) {
         by_grid.entry(t.grid_id).or_default().issues_closed += t.count;
+    }
+    for t in events.iter().filter(|t| unmerged(t, &["rate"])) {
+        by_grid.entry(t.grid_id).or_default().issues_rated += t.count;
+    }
+    for t in events.iter().filter(|t| unmerged(t, &["send_back"])) {
+        by_grid.entry(t.grid_id).or_default().issues_sent_back += t.count;
     }
     for t in &orders_now {
         let f = by_grid.entry(t.grid_id).or_default();
@@ -993,6 +1003,8 @@ fn add_figures(total: &mut Figures, f: &Figures) {
     total.issues_open += f.issues_open;
     total.issues_overdue += f.issues_overdue;
     total.issues_closed += f.issues_closed;
+    total.issues_rated += f.issues_rated;
+    total.issues_sent_back += f.issues_sent_back;
     for (k, v) in &f.issues_by_category {
         *total.issues_by_category.entry(k.clone()).or_default() += v;
     }
