@@ -193,6 +193,8 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
             }
             Ok(())
         })?;
+        // Residents who reported through the resident page, their reports at every stage.
+        let residents = gridmate_server::demo::seed_residents(&store, &d, cfg.as_of)?;
         drop(store);
         eprintln!(
             "office bench: {households} households, {visits} visits seeded in {:.0} s",
@@ -237,7 +239,8 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
         let who = if size.reader == Role::StreetViewer { "the street" } else { "the community office" };
         let ledger_target_s = size.ledger_target_s;
         let size = format!("{} grids, {households} households, {visits} visits, {issues} issues, read by {who}", cfg.grids);
-        let mut rows = Vec::new();
+        let scale = format!("{} grids, {households} households, {visits} visits, {issues} issues", cfg.grids);
+        let mut rows = resident_pages(&s, &db, &residents, runs, &scale).await?;
         let target_ms = 200.0;
         for (name, url, auth, floor) in [
             ("office API: board, open issues, first page", format!("{}/office/issues?status=open", s.base), ("authorization", bearer.as_str()), board_floor),
@@ -290,4 +293,139 @@ fn at_size(size: &Size) -> Result<Vec<Row>> {
         });
         Ok(rows)
     })
+}
+
+/// The resident's own page and the public board, each at p95 beside a floor: the rows they show
+/// read straight from the SQLite file and parsed (the resident's records by owner; the grids,
+/// the month's closes and ratings by their facts).
+async fn resident_pages(
+    s: &crate::server::Running,
+    db: &std::path::Path,
+    residents: &[gridmate_server::demo::DemoAccount],
+    runs: usize,
+    size: &str,
+) -> Result<Vec<Row>> {
+    let resident = residents
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no demo resident"))?;
+    let site = s.base.trim_end_matches("/api/v1").to_string() + "/resident";
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let door = browser.get(format!("{site}/")).send().await?.text().await?;
+    let at = door.find("name=\"form\" value=\"").map(|i| i + 19);
+    let token = at.map(|i| door[i..i + 32].to_string()).unwrap_or_default();
+    let sent = browser
+        .post(format!("{site}/code"))
+        .form(&[("form", token.as_str()), ("phone", resident.phone.as_str())])
+        .send()
+        .await?;
+    ensure!(sent.status().is_success(), "code: {}", sent.status());
+    let code: String = {
+        let conn = rusqlite::Connection::open(db)?;
+        let params: String = conn.query_row(
+            "SELECT params FROM messages WHERE notice = 'resident_code' AND address = ?1
+             ORDER BY created_at DESC LIMIT 1",
+            [&resident.phone],
+            |r| r.get(0),
+        )?;
+        let params: Vec<(String, String)> = serde_json::from_str(&params)?;
+        params.into_iter().next().map(|p| p.1).unwrap_or_default()
+    };
+    let signed = browser
+        .post(format!("{site}/sign-in"))
+        .form(&[
+            ("form", token.as_str()),
+            ("phone", resident.phone.as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await?;
+    ensure!(
+        signed.status().is_redirection(),
+        "sign-in: {}",
+        signed.status()
+    );
+    let account = gridmate_server::store::residents::account_id(&resident.phone).to_string();
+    let mine_floor = {
+        let conn = rusqlite::Connection::open(db)?;
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let mut st =
+                conn.prepare("SELECT data FROM records WHERE owner_id = ?1 AND deleted = 0")?;
+            let mut rows = st.query([&account])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let v: serde_json::Value = serde_json::from_str(r.get_ref(0)?.as_str()?)?;
+                n += usize::from(v.is_object());
+            }
+            ensure!(n > 0, "the resident's floor read nothing");
+            v.push(t.elapsed());
+        }
+        percentile(&mut v, 0.5)
+    };
+    let board_floor =
+        {
+            let conn = rusqlite::Connection::open(db)?;
+            let month =
+                gridmate_model::calendar::month_start(chrono::Utc::now()).timestamp_millis();
+            let mut v = Vec::new();
+            for _ in 0..5 {
+                let t = Instant::now();
+                let mut n = 0usize;
+                for sql in [
+                "SELECT data FROM records WHERE entity IN ('grid', 'building') AND deleted = 0",
+                "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+                  WHERE f.entity = 'issue_event' AND f.at >= ?1
+                    AND f.kind IN ('close', 'rate', 'send_back')",
+            ] {
+                let mut st = conn.prepare(sql)?;
+                let mut rows = if sql.contains("?1") { st.query([month])? } else { st.query([])? };
+                while let Some(r) = rows.next()? {
+                    let v: serde_json::Value = serde_json::from_str(r.get_ref(0)?.as_str()?)?;
+                    n += usize::from(v.is_object());
+                }
+            }
+                ensure!(n > 0, "the board's floor read nothing");
+                v.push(t.elapsed());
+            }
+            percentile(&mut v, 0.5)
+        };
+    let target_ms = 50.0;
+    let mut rows = Vec::new();
+    for (name, url, floor, what) in [
+        (
+            "resident page: my requests (signed in)",
+            format!("{site}/"),
+            mine_floor,
+            "the resident's own records by owner",
+        ),
+        (
+            "resident page: the public board, every grid",
+            format!("{site}/board"),
+            board_floor,
+            "the grids, buildings and the month's closes and ratings",
+        ),
+    ] {
+        let mut samples = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let r = browser.get(&url).send().await?;
+            ensure!(r.status().is_success(), "{url}: {}", r.status());
+            r.bytes().await?;
+            samples.push(t.elapsed());
+        }
+        let p95 = percentile(&mut samples, 0.95);
+        rows.push(Row {
+            name: format!("{name}: p95 of {runs}, {size}"),
+            value: format!("{:.1} ms", ms(p95)),
+            floor: format!("{:.1} ms raw SQLite read + parse of {what}", ms(floor)),
+            ratio: Some(ms(p95) / ms(floor).max(0.001)),
+            target: format!("< {target_ms:.0} ms"),
+            pass: Some(ms(p95) < target_ms),
+        });
+    }
+    Ok(rows)
 }

@@ -855,6 +855,26 @@ impl ReadTx for PgTx<'_> {
             .collect())
     }
 
+    fn live_between_kinds(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        kinds: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .query(
+                "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+                 WHERE f.entity = $1 AND f.grid_id = ANY($2) AND f.at >= $3 AND f.at < $4
+                   AND f.kind = ANY($5)",
+                &[&entity.code(), &grids, &from_ms, &to_ms, &kinds],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>> {
         Ok(self
             .query(

@@ -376,6 +376,27 @@ impl ReadTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn live_between_kinds(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        kinds: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.data FROM facts f JOIN records r ON r.entity = f.entity AND r.id = f.id
+             WHERE f.entity = ?1 AND f.grid_id IN (SELECT unhex(value, '-') FROM json_each(?2))
+               AND f.at >= ?3 AND f.at < ?4 AND f.kind IN (SELECT value FROM json_each(?5))",
+        )?;
+        let kinds = serde_json::to_string(kinds).unwrap_or_default();
+        let rows = st.query_map(
+            params![entity.code(), json_list(grids), from_ms, to_ms, kinds],
+            |r| r.get::<_, String>(0),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT seq, id, grid_id, building_id, data FROM records

@@ -16,6 +16,14 @@ use gridmate_protocol::records::{BuildingRecord, GridRecord, IssueEventRecord, I
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// What the board needs of a grid: not its boundary, the bulk of the record.
+#[derive(serde::Deserialize)]
+struct GridName {
+    id: Uuid,
+    code: String,
+    name: String,
+}
+
 /// A person on a grid's sign: their role, name and work phone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnDuty {
@@ -52,7 +60,7 @@ pub struct GridBoard {
 /// The board of every grid (or one), for the month `now` falls in.
 pub fn read(tx: &mut dyn ReadTx, only: Option<Uuid>, now: DateTime<Utc>) -> Result<Vec<GridBoard>> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
-    let mut grids: Vec<GridRecord> = tx
+    let mut grids: Vec<GridName> = tx
         .live_data(Entity::Grid)?
         .iter()
         .map(|d| serde_json::from_str(d))
@@ -69,8 +77,19 @@ pub fn read(tx: &mut dyn ReadTx, only: Option<Uuid>, now: DateTime<Utc>) -> Resu
         .collect::<std::result::Result<_, _>>()
         .map_err(corrupt)?;
     let from = month_start(now).timestamp_millis();
+    let kinds = [
+        IssueAction::Close.code(),
+        IssueAction::Rate.code(),
+        IssueAction::SendBack.code(),
+    ];
     let events: Vec<IssueEventRecord> = tx
-        .live_between(Entity::IssueEvent, &ids, from, now.timestamp_millis() + 1)?
+        .live_between_kinds(
+            Entity::IssueEvent,
+            &ids,
+            &kinds,
+            from,
+            now.timestamp_millis() + 1,
+        )?
         .iter()
         .map(|d| serde_json::from_str(d))
         .collect::<std::result::Result<_, _>>()

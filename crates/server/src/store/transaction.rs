@@ -72,6 +72,16 @@ pub trait ReadTx {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<String>>;
+    /// [`ReadTx::live_between`] of the facts of these kinds only (an event's kind is its
+    /// action: the public board reads the month's closes and ratings, not every comment).
+    fn live_between_kinds(
+        &mut self,
+        entity: Entity,
+        grids: &[Uuid],
+        kinds: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>>;
     /// Live records of one entity after `after` in seq order, with their placement.
     fn live_page(&mut self, entity: Entity, after: u64, limit: u32) -> Result<Vec<PlacedRow>>;
     /// Facts grouped and counted ([`facts`]).
