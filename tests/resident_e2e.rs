@@ -231,4 +231,10 @@ fn a_resident_reports_with_a_photo_follows_it_and_sends_it_back_as_unsatisfactor
     assert!(read.starts_with(&format!("{site}/?b=")), "{read}");
     b.open(&read);
     b.wait_text("我的诉求", 10);
+    // A neighbour who scans it is told which building and grid they are at.
+    let neighbour = Browser::start();
+    neighbour.open(&read);
+    neighbour.wait_text("居民登录", 10);
+    neighbour.wait_text("联和花园", 10);
+    neighbour.screenshot(&shots.join("resident-scanned.png"));
 }

@@ -52,9 +52,10 @@ proptest! {
     #[test]
     fn accepted_actions_enqueue_exactly_one_mutation_refused_ones_none(
         actions in proptest::collection::vec(action(), 1..40),
-        role in 0usize..Role::ALL.len(),
+        // Every role that signs in on a phone (a resident uses the resident page, never the app).
+        role in 0usize..Role::ALL.len() - 1,
     ) {
-        let role = Role::ALL[role];
+        let role = Role::ALL.into_iter().filter(|r| *r != Role::Resident).nth(role).unwrap();
         let (_dir, mut store) = common::demo_store(role);
         let d = common::demo();
         let grid = &d.grids[0];

@@ -7,8 +7,8 @@
 //!   the caller and the street's read-only accounts, urgent — sent at night and over the daily cap;
 //! - **issue assigned** (`issue.event` assign): the assignee, unless they assigned it themselves;
 //! - **order dispatched** (`order.event` dispatch to a member): that member, unless themselves;
-//! - **a resident's report moved** (`issue.event` accept, assign, escalate, resolve, close,
-//!   reject as duplicate, on an issue a resident reported): that resident, with the new status
+//! - **a resident's report moved** (`issue.event` accept, assign, escalate, resolve, resolve on
+//!   the spot, close, reject as duplicate, on an issue a resident reported): that resident, with the new status
 //!   in Chinese words — 件件有回音. (Their sign-in codes are `store::residents`'.)
 //!
 //! A message says what happened through an approved template's parameters — never free text —
@@ -45,6 +45,7 @@ const RESIDENT_HEARS: &[&str] = &[
     "assign",
     "escalate",
     "resolve",
+    "resolve_on_spot",
     "close",
     "reject_duplicate",
 ];

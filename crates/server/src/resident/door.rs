@@ -9,8 +9,9 @@ use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::store::Backend;
+use crate::store::public_board::{self, Poster};
 use crate::store::residents::{self, Refusal, RollClaim};
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridmate_words::{Lang, Msg};
@@ -64,13 +65,24 @@ fn words(lang: Lang, r: &Refusal) -> (StatusCode, String) {
     }
 }
 
-/// The phone form; `error` above it when a try failed.
-fn phone_form(lang: Lang, status: StatusCode, token: &str, error: Option<&str>) -> Response {
+/// The phone form; `error` above it when a try failed; `scanned`, the building whose poster
+/// brought them here.
+fn phone_form(
+    lang: Lang,
+    status: StatusCode,
+    token: &str,
+    error: Option<&str>,
+    scanned: Option<&Poster>,
+) -> Response {
     page(
         lang,
         status,
         lang.t(Msg::ResidentSignIn),
         html! {
+            @if let Some(p) = scanned {
+                p.notice { (p.community) " · " (p.estate) " " (lang.t1(Msg::ResidentBuildingNo, &p.number)) " · " (p.grid_name) " "
+                    a href={ "/resident/board?grid=" (p.grid_id) } { (lang.t(Msg::ResidentPublicBoard)) } }
+            }
             p { (lang.t(Msg::ResidentWhatThisPageIs)) }
             @if let Some(e) = error { p.bad role="alert" { (e) } }
             form method="post" action="/resident/code" {
@@ -128,13 +140,32 @@ fn form_token(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-/// `GET /resident/`: the resident's own page when signed in, else the door.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `GET /resident/?b=BUILDING`: the resident's own page when signed in, else the door (with the
+/// building whose poster was scanned, when the link names one).
+pub async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     match frame::signed_in(&headers, &state).await {
         Ok(Some(r)) => super::items::mine(&state, r).await,
         Ok(None) => {
+            let building = q
+                .iter()
+                .find(|(k, _)| k == "b")
+                .and_then(|(_, v)| v.parse::<uuid::Uuid>().ok());
+            let scanned = match building {
+                Some(b) => state
+                    .store
+                    .read(move |tx| public_board::where_scanned(tx, b))
+                    .await
+                    .ok()
+                    .flatten(),
+                None => None,
+            };
             let (token, new) = form_token(&headers);
-            let mut r = phone_form(lang_of(&headers), StatusCode::OK, &token, None);
+            let lang = lang_of(&headers);
+            let mut r = phone_form(lang, StatusCode::OK, &token, None, scanned.as_ref());
             if new {
                 set_cookie(&mut r, FORM_COOKIE, &token, 3600);
             }
@@ -163,7 +194,7 @@ pub async fn send_code(
     let phone = field(&form, "phone");
     if phone.chars().count() > FIELD_CHARS {
         let (status, text) = words(lang, &Refusal::BadPhone);
-        return phone_form(lang, status, &token, Some(&text));
+        return phone_form(lang, status, &token, Some(&text), None);
     }
     let phone = gridmate_model::validate::phone(phone).unwrap_or_else(|_| phone.to_string());
     let code = format!("{:06}", OsRng.next_u32() % 1_000_000);
@@ -181,7 +212,7 @@ pub async fn send_code(
         }
         Ok(Err(r)) => {
             let (status, text) = words(lang, &r);
-            phone_form(lang, status, &token, Some(&text))
+            phone_form(lang, status, &token, Some(&text), None)
         }
         Err(e) => frame::failed(lang, e.into()),
     }

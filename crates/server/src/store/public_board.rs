@@ -224,3 +224,28 @@ pub fn posters(tx: &mut dyn ReadTx, grids: &[Uuid], now: DateTime<Utc>) -> Resul
     }
     Ok(out)
 }
+
+/// Where a poster hangs, as its QR code names it: the building and its grid, if it exists.
+pub fn where_scanned(tx: &mut dyn ReadTx, building: Uuid) -> Result<Option<Poster>> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let Some(b) = tx
+        .record(Entity::Building, building)?
+        .filter(|r| !r.deleted)
+    else {
+        return Ok(None);
+    };
+    let b: BuildingRecord = serde_json::from_value(b.data).map_err(corrupt)?;
+    let Some(g) = tx.record(Entity::Grid, b.grid_id)?.filter(|r| !r.deleted) else {
+        return Ok(None);
+    };
+    let g: GridRecord = serde_json::from_value(g.data).map_err(corrupt)?;
+    Ok(Some(Poster {
+        building: b.id,
+        number: b.number,
+        estate: b.estate,
+        grid_id: g.id,
+        grid_name: g.name,
+        community: g.community_name,
+        on_duty: Vec::new(),
+    }))
+}
