@@ -26,5 +26,5 @@ pub mod photos;
 pub mod state;
 pub mod wake;
 
-pub use params::Params;
+pub use params::{Params, cookie};
 pub use state::AppState;

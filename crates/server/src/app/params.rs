@@ -1,5 +1,6 @@
 //! The query string of a list, a statistic or a ledger, read the same way by the JSON API and
-//! the console: filters, paging, a year, a period of days in China time.
+//! the console: filters, paging, a year, a period of days in China time; and a request's
+//! cookie by name, which the console and the resident pages both read.
 
 use crate::error::ApiError;
 use crate::ledger::beijing;
@@ -7,9 +8,22 @@ use crate::store::MessageState;
 use crate::store::office::{HouseholdFilter, IssueFilter, OrderFilter, Paging, Period};
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// The value of the cookie `name` (exactly that name) the request carries.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
 
 /// A query string read leniently: an empty value is an absent one (HTML forms send `grid=`),
 /// a present one must parse or the request is a 400 naming the parameter.

@@ -6,9 +6,9 @@
 
 use super::page::{self, Layout};
 use crate::app::AppState;
-use crate::app::Params;
 use crate::app::commands::{self, Command, Outcome};
 use crate::app::people::check_credentials;
+use crate::app::{Params, cookie};
 use crate::auth;
 use crate::error::ApiError;
 use crate::store::{Principal, ServerStore, SessionLookup, sessions::Start};
@@ -33,17 +33,6 @@ pub struct ConsoleUser {
     /// Derived from the session token: what every form must send back.
     pub csrf: String,
     pub lang: Lang,
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {

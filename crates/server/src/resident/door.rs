@@ -5,7 +5,7 @@
 use super::frame::{
     self, FORM_COOKIE, Resident, SESSION_COOKIE, lang_of, page, refusal, set_cookie,
 };
-use crate::app::AppState;
+use crate::app::{AppState, cookie};
 use crate::auth;
 use crate::error::ApiError;
 use crate::store::Backend;
@@ -33,7 +33,7 @@ const FIELD_CHARS: usize = 64;
 
 /// Is the form's token the browser's form cookie?
 fn form_checks(headers: &HeaderMap, form: &[(String, String)]) -> bool {
-    frame::cookie(headers, FORM_COOKIE).is_some_and(|c| !c.is_empty() && c == field(form, "form"))
+    cookie(headers, FORM_COOKIE).is_some_and(|c| !c.is_empty() && c == field(form, "form"))
 }
 
 fn words(lang: Lang, r: &Refusal) -> (StatusCode, String) {
@@ -130,7 +130,7 @@ fn code_form(
 
 /// A fresh form token, or the browser's.
 fn form_token(headers: &HeaderMap) -> (String, bool) {
-    match frame::cookie(headers, FORM_COOKIE).filter(|c| c.len() == 32) {
+    match cookie(headers, FORM_COOKIE).filter(|c| c.len() == 32) {
         Some(c) => (c.to_string(), false),
         None => {
             let mut b = [0u8; 16];

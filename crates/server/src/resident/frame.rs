@@ -5,6 +5,7 @@
 //! Pages ([`super::door`], [`super::items`]) use it; it names no page.
 
 use crate::app::AppState;
+use crate::app::cookie;
 use crate::auth;
 use crate::error::ApiError;
 use crate::store::Backend;
@@ -48,17 +49,6 @@ pub async fn headers(req: Request, next: Next) -> Response {
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("private, no-store"));
     r
-}
-
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 /// The page's language: Chinese unless the resident switched to English (a cookie of theirs).
