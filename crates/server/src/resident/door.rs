@@ -3,7 +3,7 @@
 //! (limits, tries, what a match needs) are `store::residents`'; this module asks and words.
 
 use super::frame::{
-    self, FORM_COOKIE, Resident, SESSION_COOKIE, lang_of, page, refusal, set_cookie,
+    self, FORM_COOKIE, Resident, SESSION_COOKIE, field, lang_of, page, refusal, set_cookie,
 };
 use crate::app::{AppState, cookie};
 use crate::auth;
@@ -20,13 +20,6 @@ use rand_core::{OsRng, RngCore};
 use std::net::SocketAddr;
 
 type Fields = Form<Vec<(String, String)>>;
-
-fn field<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
-}
 
 /// The longest a field of these forms may be before it is refused unread.
 const FIELD_CHARS: usize = 64;

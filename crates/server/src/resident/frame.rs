@@ -51,6 +51,14 @@ pub async fn headers(req: Request, next: Next) -> Response {
     r
 }
 
+/// A posted form's field, trimmed; empty when absent.
+pub fn field<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
 /// The page's language: Chinese unless the resident switched to English (a cookie of theirs).
 pub fn lang_of(headers: &HeaderMap) -> Lang {
     match cookie(headers, LANG_COOKIE) {

@@ -83,6 +83,22 @@ fn status_badge(lang: Lang, item: &ResidentItem) -> Markup {
     }
 }
 
+/// The resident's own item named by `id`. Another resident's id, a made-up one or no id at all
+/// get the same "not yours".
+async fn own_item(state: &AppState, r: &Resident, id: &str) -> Result<ResidentItem, Response> {
+    let items = load(state, r).await.map_err(|e| frame::failed(r.lang, e))?;
+    id.parse::<Uuid>()
+        .ok()
+        .and_then(|id| items.into_iter().find(|i| i.issue.id == id))
+        .ok_or_else(|| {
+            refusal(
+                r.lang,
+                StatusCode::NOT_FOUND,
+                r.lang.t(Msg::ResidentNotYours),
+            )
+        })
+}
+
 /// `GET /resident/` signed in: their items, newest first, and the way to report.
 pub async fn mine(state: &AppState, r: Resident) -> Response {
     let lang = r.lang;
@@ -214,11 +230,7 @@ struct Posted {
 
 impl Posted {
     fn get(&self, key: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
+        frame::field(&self.fields, key)
     }
 }
 
@@ -356,17 +368,9 @@ pub async fn item(
     query: axum::extract::Query<Vec<(String, String)>>,
 ) -> Response {
     let lang = r.lang;
-    let items = match load(&state, &r).await {
+    let item = match own_item(&state, &r, &id).await {
         Ok(i) => i,
-        Err(e) => return frame::failed(lang, e),
-    };
-    // Another resident's id, a made-up one or no id at all: the same "not yours".
-    let Some(item) = id
-        .parse::<Uuid>()
-        .ok()
-        .and_then(|id| items.into_iter().find(|i| i.issue.id == id))
-    else {
-        return refusal(lang, StatusCode::NOT_FOUND, lang.t(Msg::ResidentNotYours));
+        Err(refused) => return refused,
     };
     let sent = query.0.iter().any(|(k, _)| k == "sent");
     let rated = query.0.iter().any(|(k, _)| k == "rated");
@@ -433,12 +437,7 @@ pub async fn rate(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = r.lang;
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    };
+    let get = |k: &str| frame::field(&form, k);
     if !r.checks(Some(get("csrf"))) {
         return refusal(
             lang,
@@ -446,16 +445,9 @@ pub async fn rate(
             lang.t(Msg::ResidentFormExpired),
         );
     }
-    let items = match load(&state, &r).await {
+    let item = match own_item(&state, &r, &id).await {
         Ok(i) => i,
-        Err(e) => return frame::failed(lang, e),
-    };
-    let Some(item) = id
-        .parse::<Uuid>()
-        .ok()
-        .and_then(|id| items.into_iter().find(|i| i.issue.id == id))
-    else {
-        return refusal(lang, StatusCode::NOT_FOUND, lang.t(Msg::ResidentNotYours));
+        Err(refused) => return refused,
     };
     let (Ok(mid), Some(satisfaction)) = (
         get("mid").parse::<Uuid>(),
