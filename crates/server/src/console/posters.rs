@@ -87,10 +87,9 @@ async fn posters(
         }
         grids = vec![g];
     }
-    let now = chrono::Utc::now();
     let list = match state
         .store
-        .read(move |tx| public_board::posters(tx, &grids, now))
+        .read(move |tx| public_board::posters(tx, &grids))
         .await
     {
         Ok(l) => l,

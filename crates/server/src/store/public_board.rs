@@ -7,6 +7,7 @@
 //! records costs this page nothing more than its month.
 
 use super::error::{Result, StoreError};
+use super::rows::{AssignmentRow, UserRow};
 use super::transaction::ReadTx;
 use chrono::{DateTime, Utc};
 use gridmate_model::calendar::month_start;
@@ -57,6 +58,29 @@ pub struct GridBoard {
     pub sent_back: u32,
 }
 
+/// Who serves `grid`, as its sign lists them: the leader first, then the workers by name.
+fn on_duty(people: &[(UserRow, Vec<AssignmentRow>)], grid: Uuid) -> Vec<OnDuty> {
+    let mut on_duty: Vec<OnDuty> = people
+        .iter()
+        .flat_map(|(u, assignments)| {
+            assignments
+                .iter()
+                .filter(|a| {
+                    a.grid_id == Some(grid) && matches!(a.role, Role::GridWorker | Role::GridLeader)
+                })
+                .map(|a| OnDuty {
+                    role: a.role,
+                    name: u.name.clone(),
+                    phone: u.phone.clone(),
+                })
+        })
+        .collect();
+    on_duty.sort_by(|a, b| {
+        (a.role != Role::GridLeader, &a.name).cmp(&(b.role != Role::GridLeader, &b.name))
+    });
+    on_duty
+}
+
 /// The board of every grid (or one), for the month `now` falls in.
 pub fn read(tx: &mut dyn ReadTx, only: Option<Uuid>, now: DateTime<Utc>) -> Result<Vec<GridBoard>> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
@@ -97,30 +121,10 @@ pub fn read(tx: &mut dyn ReadTx, only: Option<Uuid>, now: DateTime<Utc>) -> Resu
     let mut boards: HashMap<Uuid, GridBoard> = grids
         .iter()
         .map(|g| {
-            let mut on_duty: Vec<OnDuty> = people
-                .iter()
-                .flat_map(|(u, assignments)| {
-                    assignments
-                        .iter()
-                        .filter(|a| {
-                            a.grid_id == Some(g.id)
-                                && matches!(a.role, Role::GridWorker | Role::GridLeader)
-                        })
-                        .map(|a| OnDuty {
-                            role: a.role,
-                            name: u.name.clone(),
-                            phone: u.phone.clone(),
-                        })
-                })
-                .collect();
-            // The leader first, then the workers by name.
-            on_duty.sort_by(|a, b| {
-                (a.role != Role::GridLeader, &a.name).cmp(&(b.role != Role::GridLeader, &b.name))
-            });
             let board = GridBoard {
                 id: g.id,
                 name: g.name.clone(),
-                on_duty,
+                on_duty: on_duty(&people, g.id),
                 handled: Vec::new(),
                 rated: 0,
                 sent_back: 0,
@@ -180,20 +184,19 @@ pub struct Poster {
 }
 
 /// A poster for every building of these grids, by grid then building number.
-pub fn posters(tx: &mut dyn ReadTx, grids: &[Uuid], now: DateTime<Utc>) -> Result<Vec<Poster>> {
+pub fn posters(tx: &mut dyn ReadTx, grids: &[Uuid]) -> Result<Vec<Poster>> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let people = tx.people()?;
+    let mut records = Vec::new();
+    for id in grids {
+        if let Some(r) = tx.record(Entity::Grid, *id)?.filter(|r| !r.deleted) {
+            records.push(serde_json::from_value::<GridRecord>(r.data).map_err(corrupt)?);
+        }
+    }
+    records.sort_by(|a, b| a.code.cmp(&b.code));
     let mut out = Vec::new();
-    for g in read(tx, None, now)?
-        .into_iter()
-        .filter(|g| grids.contains(&g.id))
-    {
-        let community = tx
-            .record(Entity::Grid, g.id)?
-            .map(|r| serde_json::from_value::<GridRecord>(r.data))
-            .transpose()
-            .map_err(corrupt)?
-            .map(|r| r.community_name)
-            .unwrap_or_default();
+    for g in records {
+        let on_duty = on_duty(&people, g.id);
         let mut buildings: Vec<BuildingRecord> = tx
             .live_in_grids(Entity::Building, &[g.id])?
             .iter()
@@ -218,8 +221,8 @@ pub fn posters(tx: &mut dyn ReadTx, grids: &[Uuid], now: DateTime<Utc>) -> Resul
             estate: b.estate,
             grid_id: g.id,
             grid_name: g.name.clone(),
-            community: community.clone(),
-            on_duty: g.on_duty.clone(),
+            community: g.community_name.clone(),
+            on_duty: on_duty.clone(),
         }));
     }
     Ok(out)
