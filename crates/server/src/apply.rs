@@ -209,10 +209,12 @@ fn apply_one(
             refuse("forbidden", "a resident reports and rates their own issues")
         }
         (Ok(payload), Ok(hlc)) => {
-            let intent = notices::intent(&payload);
+            let intents = notices::intents(&payload);
             let decision = decide(tx, p, m, payload, hlc, now)?;
-            if let (Some(intent), Ok((PushStatus::Applied, _, _))) = (intent, &decision) {
-                notices::queue(tx, p, intent, now)?;
+            if let Ok((PushStatus::Applied, _, _)) = &decision {
+                for intent in intents {
+                    notices::queue(tx, p, intent, now)?;
+                }
             }
             decision
         }

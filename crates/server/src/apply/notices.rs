@@ -77,43 +77,51 @@ pub(super) enum Intent {
     IssueStep { event: Uuid, issue: Uuid },
 }
 
-pub(super) fn intent(payload: &MutationPayload) -> Option<Intent> {
+/// What an applied mutation with this payload may set off: none, one, or (an issue assigned) a
+/// message to the assignee and one to the resident who reported it.
+pub(super) fn intents(payload: &MutationPayload) -> Vec<Intent> {
+    let mut out = Vec::new();
     match payload {
-        MutationPayload::CallupCreate(c) => Some(Intent::Callup {
+        MutationPayload::CallupCreate(c) => out.push(Intent::Callup {
             callup: c.callup_id,
             grid: c.grid_id,
             roles: c.roles.clone(),
             place: c.place.clone(),
             at: c.at,
         }),
-        MutationPayload::IssueEvent(e) if e.action == "assign" => {
-            e.assignee_id.map(|assignee| Intent::Assigned {
-                notice: "issue_assigned",
-                entity: Entity::Issue,
-                page: "issue",
-                event: e.event_id,
-                record: e.issue_id,
-                assignee,
-            })
-        }
-        MutationPayload::IssueEvent(e) if RESIDENT_HEARS.contains(&e.action.as_str()) => {
-            Some(Intent::IssueStep {
-                event: e.event_id,
-                issue: e.issue_id,
-            })
+        MutationPayload::IssueEvent(e) => {
+            if e.action == "assign"
+                && let Some(assignee) = e.assignee_id
+            {
+                out.push(Intent::Assigned {
+                    notice: "issue_assigned",
+                    entity: Entity::Issue,
+                    page: "issue",
+                    event: e.event_id,
+                    record: e.issue_id,
+                    assignee,
+                });
+            }
+            if RESIDENT_HEARS.contains(&e.action.as_str()) {
+                out.push(Intent::IssueStep {
+                    event: e.event_id,
+                    issue: e.issue_id,
+                });
+            }
         }
         MutationPayload::OrderEvent(e) if e.action == "dispatch" => {
-            e.assignee_id.map(|assignee| Intent::Assigned {
+            out.extend(e.assignee_id.map(|assignee| Intent::Assigned {
                 notice: "order_dispatched",
                 entity: Entity::Order,
                 page: "order",
                 event: e.event_id,
                 record: e.order_id,
                 assignee,
-            })
+            }))
         }
-        _ => None,
+        _ => {}
     }
+    out
 }
 
 /// Queue the messages `intent` calls for, now that its mutation was applied by `p`.
@@ -123,16 +131,6 @@ pub(super) fn queue(
     intent: Intent,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    // An assignment is a step the resident hears of too.
-    if let Intent::Assigned {
-        entity: Entity::Issue,
-        event,
-        record,
-        ..
-    } = &intent
-    {
-        tell_resident(tx, *event, *record, now)?;
-    }
     match intent {
         Intent::IssueStep { event, issue } => tell_resident(tx, event, issue, now)?,
         Intent::Callup {
